@@ -1,0 +1,172 @@
+"""The ``autotune`` command line: click commands only, each a thin layer over the library.
+
+User errors print one ``Error: …`` line on stderr and exit non-zero, with no traceback.
+Heavy imports (torch, optuna) happen inside the commands so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from autotune import __version__
+from autotune.errors import AutotuneError
+
+STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
+                "e.g. postgresql+psycopg://user@host:5432/db.")
+
+
+class _Group(click.Group):
+    """A click group that reports every user error as a single ``Error: …`` line."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 130)
+        except AutotuneError as exc:
+            _fail(str(exc), getattr(exc, "exit_code", 1))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo("Error: " + " ".join(message.split()), err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="autotune")
+def cli() -> None:
+    """autotune: automated, reproducible hyperparameter search for small PyTorch networks.
+
+    A study spec (studies/*.yaml) declares the search space and the training set-up;
+    `autotune run` searches it with Optuna and stores every trial in a database.
+    """
+
+
+@cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH",
+              help="A shipped study spec (see `autotune studies`) or the path to your own YAML spec.")
+@click.option("--trials", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Finished trials the study should hold in total; a rerun tops it up. [default: the spec's 'trials']")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME",
+              help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--pruner", type=click.Choice(["median", "hyperband", "none"]), default=None,
+              help="Override the spec's pruner.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Torch CPU threads. [default: all cores]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+              help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
+        threads: int | None, data_dir: str | None, quiet: bool, as_json: bool) -> None:
+    """Search a study's space until it holds N finished trials.
+
+    Trials are complete or pruned ones; running the same command again after an
+    interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
+    """
+    from autotune.spec import load_spec
+
+    spec = load_spec(study)
+    _quiet_libraries()
+    from autotune.progress import make_progress
+    from autotune.runner import run_study
+
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
+                        threads=threads, data_dir=data_dir, progress=make_progress(quiet=quiet or as_json))
+    if as_json:
+        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+        return
+    new = summary.finished - summary.finished_before
+    counts = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items())
+    click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
+               f"finished trials ({counts}); {new} new in {summary.seconds:.1f}s, {summary.pruned_this_run} pruned.")
+    if summary.best_value is not None:
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
+        click.echo(f"Best {spec.metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+
+
+@cli.command()
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+def studies(storage: str | None, as_json: bool) -> None:
+    """List the shipped study specs and the studies in a storage (trials by state, best value)."""
+    from autotune.errors import StudyNotFoundError
+    from autotune.spec import load_spec, shipped_specs
+    from autotune.storage import list_studies, redact, resolve_storage_url
+
+    specs = [load_spec(str(path)) for path in shipped_specs().values()]
+    url = resolve_storage_url(storage)
+    _quiet_libraries()
+    try:
+        rows = list_studies(url)
+        missing = None
+    except StudyNotFoundError as exc:
+        rows, missing = [], str(exc)
+    if as_json:
+        click.echo(json.dumps({
+            "specs": [{"name": s.name, "dataset": s.dataset, "model": s.model, "metric": s.metric,
+                       "max_epochs": s.max_epochs, "description": s.description} for s in specs],
+            "storage": redact(url),
+            "studies": [{**r.__dict__, "n_trials": r.n_trials} for r in rows],
+        }, indent=2))
+        return
+    click.echo("Shipped study specs:")
+    _table(["name", "dataset", "model", "metric", "epochs", "description"],
+           [[s.name, s.dataset, s.model, s.metric, s.max_epochs, s.description] for s in specs])
+    click.echo(f"\nStudies in {redact(url)}:")
+    if missing:
+        click.echo(f"  (none: {missing})")
+    elif not rows:
+        click.echo("  (none)")
+    else:
+        _table(["study", "trials", "states", "direction", "best", "best trial"],
+               [[r.name, r.n_trials, " ".join(f"{k.lower()}={v}" for k, v in r.states.items()), r.direction,
+                 "-" if r.best_value is None else f"{r.best_value:.4f}",
+                 "-" if r.best_trial is None else r.best_trial] for r in rows])
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for row in cells:
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _quiet_libraries() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

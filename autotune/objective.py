@@ -1,0 +1,130 @@
+"""The Optuna glue: sample a configuration, train it, report, prune, record user attributes."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from typing import Any, Callable
+
+import optuna
+
+from autotune.data import Splits
+from autotune.models import describe_structure
+from autotune.seeding import trial_seed
+from autotune.space import suggest
+from autotune.spec import StudySpec
+from autotune.train import EpochStats, FitResult, fit
+
+#: Called after every epoch with (trial number, epoch stats, reported value) — for progress display.
+EpochHook = Callable[[int, EpochStats, float], None]
+
+
+def metric_value(spec: StudySpec, stats: EpochStats) -> float:
+    """The value of ``spec.metric`` in ``stats``."""
+    value = stats.val_accuracy if spec.metric == "val_accuracy" else stats.val_loss
+    assert value is not None
+    return value
+
+
+def diverged_value(spec: StudySpec, stats: EpochStats) -> float:
+    """The poor-but-valid value stored for a diverged trial, so the sampler learns to avoid it.
+
+    Accuracy: the accuracy the broken network still measures (near chance). Loss: +inf.
+    """
+    if spec.metric == "val_accuracy" and stats.val_accuracy is not None:
+        return stats.val_accuracy
+    return math.inf
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Objective:
+    """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
+
+    def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
+                 on_epoch: EpochHook | None = None) -> None:
+        self.spec = spec
+        self.splits = splits
+        self.device = device
+        self.on_epoch = on_epoch
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        spec, info = self.spec, self.splits.info
+        config = suggest(trial, spec)
+        seed = trial_seed(spec.seed, trial.number)
+        trial.set_user_attr("seed", seed)
+        trial.set_user_attr("worker", worker_id())
+        trial.set_user_attr("structure", describe_structure(spec.model, input_shape=info.shape,
+                                                            n_outputs=info.n_outputs, config=config))
+
+        def report(stats: EpochStats) -> bool:
+            value = metric_value(spec, stats)
+            if not math.isfinite(value):
+                return False  # fit() stops a diverged run itself; never report a non-finite value
+            trial.report(value, stats.epoch)
+            if self.on_epoch is not None:
+                self.on_epoch(trial.number, stats, value)
+            return trial.should_prune()
+
+        result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
+                     device=self.device, on_epoch=report)
+        for key, value in trial_attributes(result, classification=info.task == "classification").items():
+            trial.set_user_attr(key, value)
+        last = result.last
+        assert last is not None
+        if result.stopped_early:
+            raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
+        if result.diverged:
+            return diverged_value(spec, last)
+        return metric_value(spec, last)
+
+
+def trial_attributes(result: FitResult, *, classification: bool) -> dict[str, Any]:
+    """The user attributes stored for a finished trial (JSON-safe: non-finite numbers become None)."""
+    last = result.last
+    assert last is not None
+    status = "diverged" if result.diverged else "pruned" if result.stopped_early else "complete"
+    return {
+        "status": status,
+        "epochs": last.epoch,
+        "train_loss": _finite(last.train_loss),
+        "train_accuracy": last.train_accuracy,
+        "val_loss": _finite(last.val_loss),
+        "val_accuracy": last.val_accuracy,
+        "n_params": result.n_params,
+        "wall_time_s": round(result.seconds, 3),
+        "remark": remark(result, classification=classification),
+    }
+
+
+def remark(result: FitResult, *, classification: bool) -> str:
+    """A one-line remark in the spirit of the seed reports' 备注 column, from the numbers only."""
+    hist, last = result.history, result.last
+    assert last is not None
+    if result.diverged:
+        return f"diverged: non-finite loss in epoch {result.diverged_epoch}"
+    if result.stopped_early:
+        return f"pruned after epoch {last.epoch}: below the median of earlier trials at that epoch"
+    if classification:
+        assert last.val_accuracy is not None and last.train_accuracy is not None
+        if last.val_accuracy < 0.5:
+            return f"did not converge: validation accuracy {last.val_accuracy:.1%}"
+        gap = last.train_accuracy - last.val_accuracy
+        best_val_loss = min(h.val_loss for h in hist)
+        if gap > 0.03 or (len(hist) >= 3 and last.val_loss > 1.1 * best_val_loss):
+            return (f"overfitting: train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%}, "
+                    f"validation loss {last.val_loss:.3f} (best {best_val_loss:.3f})")
+        if len(hist) >= 2 and last.val_accuracy - hist[-2].val_accuracy > 0.005:
+            gain = (last.val_accuracy - hist[-2].val_accuracy) * 100
+            return f"slow convergence: still +{gain:.1f} pp in the last epoch, more epochs may help"
+        return f"converged: validation accuracy {last.val_accuracy:.2%}"
+    if len(hist) >= 2 and last.val_loss < 0.95 * hist[-2].val_loss:
+        return f"slow convergence: validation loss still fell {1 - last.val_loss / hist[-2].val_loss:.0%} in the last epoch"
+    return f"converged: validation MSE {last.val_loss:.3g}"
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None

@@ -1,0 +1,92 @@
+"""Progress display for a run: a live bar on a terminal, one line per trial otherwise, or nothing."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+import optuna
+
+if TYPE_CHECKING:
+    from autotune.train import EpochStats
+
+
+class Progress:
+    """Silent base class (``--quiet``); subclasses override the hooks they need."""
+
+    def start(self, *, study_name: str, done: int, target: int, max_epochs: int, metric: str) -> None:
+        self.study_name, self.done, self.target, self.max_epochs, self.metric = (
+            study_name, done, target, max_epochs, metric)
+        self.best: float | None = None
+
+    def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
+        pass
+
+    def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def _update_best(self, study: optuna.Study) -> None:
+        try:
+            self.best = study.best_value
+        except ValueError:
+            self.best = None
+
+
+class LineProgress(Progress):
+    """One line per finished trial, for logs and pipes."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
+            self.done += 1
+        self._update_best(study)
+        value = "-" if trial.value is None else f"{trial.value:.4f}"
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        state = trial.state.name.lower()
+        epochs = trial.user_attrs.get("epochs", "-")
+        print(f"[{self.done}/{self.target}] trial {trial.number} {state}: {self.metric}={value} "
+              f"epochs={epochs} best={best} ({trial.user_attrs.get('remark', '')})",
+              file=self.stream, flush=True)
+
+
+class LiveProgress(Progress):
+    """A rich progress bar: trials done/total, the current trial's epoch, the best value so far."""
+
+    def start(self, **kwargs) -> None:  # type: ignore[override]
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
+        super().start(**kwargs)
+        self._bar = RichProgress(TextColumn("[bold]{task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False)
+        self._task = self._bar.add_task("trials", total=self.target, completed=self.done,
+                                        study=self.study_name, status="starting…")
+        self._bar.start()
+
+    def _status(self, now: str) -> str:
+        best = "-" if self.best is None else f"{self.best:.4f}"
+        return f"{now} | best {self.metric} {best}"
+
+    def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
+        self._bar.update(self._task, status=self._status(
+            f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} {self.metric}={value:.4f}"))
+
+    def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
+            self.done += 1
+        self._update_best(study)
+        self._bar.update(self._task, completed=self.done,
+                         status=self._status(f"trial {trial.number} {trial.state.name.lower()}"))
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def make_progress(*, quiet: bool) -> Progress:
+    if quiet:
+        return Progress()
+    return LiveProgress() if sys.stderr.isatty() else LineProgress()

@@ -1,0 +1,562 @@
+"""Study specs: YAML files parsed into frozen dataclasses, validated key by key.
+
+A spec says what to search (``space``), what to hold constant (``fixed``), on which data
+(``dataset``), with which model family (``model``), for how long (``max_epochs``), what to
+optimise (``metric``/``direction``), and how (``sampler``/``pruner``/``seed``). Unknown keys
+are rejected and every error names the file, the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+from autotune._paths import STUDIES_DIR
+from autotune.errors import SpecError
+
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", "sigmoid")
+INITS = (
+    "default",
+    "zeros",
+    "normal",
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+    "sparse",
+)
+OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "adamw")
+LR_SCHEDULES = ("none", "step", "cosine")
+MODELS = ("mlp", "cnn")
+METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
+SAMPLERS = ("tpe", "random")
+PRUNERS = ("median", "hyperband", "none")
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What autotune knows about one tunable parameter."""
+
+    name: str
+    kind: str  # "float" | "int" | "bool" | "choice"
+    default: Any
+    help: str
+    families: tuple[str, ...] = MODELS
+    allowed: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    per_layer: bool = False
+    image_only: bool = False
+
+    def describe_bounds(self) -> str:
+        if self.kind in ("choice", "bool"):
+            return "one of " + ", ".join(str(a) for a in self.allowed)
+        low = "" if self.minimum is None else f"{'>' if self.exclusive_minimum else '>='} {_fmt(self.minimum)}"
+        high = "" if self.maximum is None else f"{'<' if self.exclusive_maximum else '<='} {_fmt(self.maximum)}"
+        kind = "an integer" if self.kind == "int" else "a number"
+        return f"{kind} " + " and ".join(p for p in (low, high) if p)
+
+
+#: Every parameter a spec may search or fix, with its default (the "spec defaults" baseline:
+#: a plain tutorial set-up, SGD at 0.01 with two hidden layers of 128 units).
+PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            ParamInfo("lr", "float", 0.01, "learning rate", minimum=0.0, exclusive_minimum=True, maximum=10.0),
+            ParamInfo("batch_size", "int", 64, "mini-batch size", minimum=1, maximum=65536),
+            ParamInfo("n_layers", "int", 2, "hidden layers (MLP) or conv blocks (CNN)", minimum=1, maximum=16),
+            ParamInfo("units", "int", 128, "units of each hidden layer (per layer, follows n_layers)",
+                      families=("mlp",), minimum=1, maximum=8192, per_layer=True),
+            ParamInfo("channels", "int", 32, "output channels of each conv block (per block, follows n_layers)",
+                      families=("cnn",), minimum=1, maximum=1024, per_layer=True),
+            ParamInfo("kernel_size", "int", 5, "convolution kernel size (odd)", families=("cnn",),
+                      minimum=1, maximum=15),
+            ParamInfo("fc_units", "int", 128, "units of the CNN's fully-connected layer", families=("cnn",),
+                      minimum=1, maximum=8192),
+            ParamInfo("activation", "choice", "relu", "activation function", allowed=ACTIVATIONS),
+            ParamInfo("init", "choice", "default", "weight initialisation", allowed=INITS),
+            ParamInfo("optimizer", "choice", "sgd", "optimiser (sgd_momentum uses momentum 0.9)",
+                      allowed=OPTIMIZERS),
+            ParamInfo("weight_decay", "float", 0.0, "L2 weight decay", minimum=0.0, maximum=1.0),
+            ParamInfo("dropout", "float", 0.0, "dropout probability", minimum=0.0, maximum=1.0,
+                      exclusive_maximum=True),
+            ParamInfo("batch_norm", "bool", False, "batch normalisation after each hidden layer",
+                      allowed=(True, False)),
+            ParamInfo("lr_schedule", "choice", "none", "learning-rate schedule over the epochs",
+                      allowed=LR_SCHEDULES),
+            ParamInfo("augment", "bool", False, "random shifts (±2 px) and rotations (±10°) of training images",
+                      allowed=(True, False), image_only=True),
+        )
+    }
+)
+
+_TOP_KEYS = {
+    "name", "description", "dataset", "model", "metric", "direction", "max_epochs", "trials",
+    "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space",
+}
+_REQUIRED_KEYS = ("dataset", "model", "space")
+_PARAM_KEYS = {"low", "high", "log", "step", "choices"}
+_SAMPLER_KEYS = {"tpe": {"name", "n_startup_trials", "multivariate"}, "random": {"name"}}
+_PRUNER_KEYS = {
+    "median": {"name", "n_startup_trials", "n_warmup_steps"},
+    "hyperband": {"name", "min_resource", "reduction_factor"},
+    "none": {"name"},
+}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One searched parameter: a range (``low``/``high``, optional ``log``/``step``) or ``choices``."""
+
+    name: str
+    kind: str  # "float" | "int" | "categorical"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.kind == "categorical":
+            return {"choices": list(self.choices)}
+        out: dict[str, Any] = {"low": self.low, "high": self.high}
+        if self.log:
+            out["log"] = True
+        if self.step is not None:
+            out["step"] = self.step
+        return out
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` lies inside this parameter's search space."""
+        if self.kind == "categorical":
+            return any(value == c and type(value) is type(c) for c in self.choices)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return self.low <= value <= self.high  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    name: str = "tpe"
+    n_startup_trials: int = 10
+    multivariate: bool = False
+
+
+@dataclass(frozen=True)
+class PrunerSpec:
+    name: str = "median"
+    n_startup_trials: int = 5
+    n_warmup_steps: int = 1
+    min_resource: int = 1
+    reduction_factor: int = 3
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A validated study spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
+
+    name: str
+    dataset: str
+    model: str
+    space: tuple[ParamSpec, ...]
+    fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    description: str = ""
+    metric: str = "val_accuracy"
+    direction: str = "maximize"
+    max_epochs: int = 10
+    trials: int = 20
+    validation_size: float = 0.1
+    train_subset: int | None = None
+    seed: int = 0
+    sampler: SamplerSpec = SamplerSpec()
+    pruner: PrunerSpec = PrunerSpec()
+    source: str = "<spec>"
+
+    def param(self, name: str) -> ParamSpec | None:
+        """The searched parameter called ``name``, or None if it is not searched."""
+        for p in self.space:
+            if p.name == name:
+                return p
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, YAML/JSON-ready mapping that :func:`parse_spec` turns back into this spec."""
+        sampler: dict[str, Any] = {"name": self.sampler.name}
+        if self.sampler.name == "tpe":
+            sampler.update(n_startup_trials=self.sampler.n_startup_trials, multivariate=self.sampler.multivariate)
+        pruner: dict[str, Any] = {"name": self.pruner.name}
+        for key in sorted(_PRUNER_KEYS[self.pruner.name] - {"name"}):
+            pruner[key] = getattr(self.pruner, key)
+        return {
+            "name": self.name,
+            "description": self.description,
+            "dataset": self.dataset,
+            "model": self.model,
+            "metric": self.metric,
+            "direction": self.direction,
+            "max_epochs": self.max_epochs,
+            "trials": self.trials,
+            "validation_size": self.validation_size,
+            "train_subset": self.train_subset,
+            "seed": self.seed,
+            "sampler": sampler,
+            "pruner": pruner,
+            "fixed": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fixed.items()},
+            "space": {p.name: p.to_dict() for p in self.space},
+        }
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes what a trial means (not the name, text or trial count)."""
+        data = self.to_dict()
+        for key in ("name", "description", "trials"):
+            data.pop(key)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+
+
+def shipped_specs() -> dict[str, Path]:
+    """The study specs that ship with autotune, by name."""
+    if not STUDIES_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(STUDIES_DIR.glob("*.yaml"))}
+
+
+def load_spec(name_or_path: str) -> StudySpec:
+    """Load a shipped spec by name (``mlp-mnist``) or a user's spec from a YAML file path."""
+    path = Path(name_or_path).expanduser()
+    shipped = shipped_specs()
+    if name_or_path in shipped:
+        path = shipped[name_or_path]
+    elif not (path.suffix in (".yaml", ".yml") or path.is_file()):
+        names = ", ".join(shipped) or "(none found)"
+        raise SpecError(f"unknown study '{name_or_path}': not a shipped spec ({names}) nor a YAML file")
+    if not path.is_file():
+        raise SpecError(f"study spec file '{name_or_path}' does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read study spec '{path}': {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{path}: invalid YAML{where}: {problem}") from None
+    return parse_spec(data, source=str(path), default_name=path.stem)
+
+
+def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study") -> StudySpec:
+    """Validate a spec mapping (as read from YAML) and build a :class:`StudySpec`."""
+    ctx = _Ctx(source)
+    if not isinstance(data, dict):
+        raise ctx.error("", f"a study spec must be a mapping of keys to values, got {_type_name(data)}")
+    unknown = sorted(set(map(str, data)) - _TOP_KEYS)
+    if unknown:
+        raise ctx.error(unknown[0], f"unknown key; allowed keys: {', '.join(sorted(_TOP_KEYS))}")
+    for key in _REQUIRED_KEYS:
+        if key not in data:
+            raise ctx.error(key, "is required")
+
+    from autotune.data import DATASETS  # local: data imports nothing heavy at module level
+
+    name = ctx.string(data, "name", default_name)
+    if not _NAME_RE.match(name):
+        raise ctx.error("name", f"must be letters, digits, '.', '_' or '-' (at most 100), got {name!r}")
+    dataset = ctx.choice(data, "dataset", tuple(DATASETS), None)
+    info = DATASETS[dataset]
+    model = ctx.choice(data, "model", MODELS, None)
+    if model == "cnn" and not info.is_image:
+        raise ctx.error("model", f"'cnn' needs an image dataset; '{dataset}' is not one (use 'mlp')")
+    default_metric = "val_accuracy" if info.task == "classification" else "val_loss"
+    metric = ctx.choice(data, "metric", tuple(METRICS), default_metric)
+    if metric == "val_accuracy" and info.task != "classification":
+        raise ctx.error("metric", f"'val_accuracy' needs a classification dataset; '{dataset}' is regression (use 'val_loss')")
+    direction = ctx.choice(data, "direction", ("maximize", "minimize"), METRICS[metric])
+    if direction != METRICS[metric]:
+        raise ctx.error("direction", f"'{metric}' must be {METRICS[metric]}d, got {direction!r}")
+
+    fixed = _parse_fixed(ctx, data.get("fixed", {}), model=model, is_image=info.is_image)
+    space = _parse_space(ctx, data.get("space"), model=model, is_image=info.is_image, fixed=fixed)
+    _check_layers(ctx, space, fixed, model=model, image_size=info.shape[-1] if info.is_image else None)
+
+    validation_size = data.get("validation_size", 0.1)
+    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, float)) or not (
+        (isinstance(validation_size, int) and validation_size >= 1)
+        or (isinstance(validation_size, float) and 0.0 < validation_size < 1.0)
+    ):
+        raise ctx.error("validation_size", f"must be a fraction in (0, 1) or a count >= 1, got {validation_size!r}")
+    train_subset = data.get("train_subset")
+    if train_subset is not None:
+        train_subset = ctx.integer(data, "train_subset", None, minimum=1)
+
+    return StudySpec(
+        name=name,
+        description=ctx.string(data, "description", ""),
+        dataset=dataset,
+        model=model,
+        metric=metric,
+        direction=direction,
+        max_epochs=ctx.integer(data, "max_epochs", 10, minimum=1, maximum=10000),
+        trials=ctx.integer(data, "trials", 20, minimum=1),
+        validation_size=validation_size,
+        train_subset=train_subset,
+        seed=ctx.integer(data, "seed", 0, minimum=0, maximum=2**31 - 1),
+        sampler=_parse_sampler(ctx, data.get("sampler", {})),
+        pruner=_parse_pruner(ctx, data.get("pruner", {})),
+        fixed=MappingProxyType(fixed),
+        space=space,
+        source=source,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Validation helpers
+
+
+class _Ctx:
+    """Builds error messages that point at the file and key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, key: str, problem: str) -> SpecError:
+        where = f"{self.source}: {key}" if key else self.source
+        return SpecError(f"{where}: {problem}")
+
+    def string(self, data: dict, key: str, default: str) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string, got {_show(value)}")
+        return value
+
+    def choice(self, data: dict, key: str, allowed: tuple[str, ...], default: str | None) -> str:
+        value = data.get(key, default)
+        if value not in allowed or not isinstance(value, str):
+            raise self.error(key, f"must be one of {', '.join(allowed)}; got {_show(value)}")
+        return value
+
+    def integer(self, data: dict, key: str, default: int | None, *, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"must be an integer, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be <= {maximum}, got {value}")
+        return value
+
+    def boolean(self, data: dict, key: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {_show(value)}")
+        return value
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a mapping, got {_show(value)}")
+        unknown = sorted(set(map(str, value)) - allowed)
+        if unknown:
+            raise self.error(f"{key}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+        return value
+
+
+def _parse_sampler(ctx: _Ctx, raw: Any) -> SamplerSpec:
+    raw = ctx.mapping(raw, "sampler", {"name", "n_startup_trials", "multivariate"})
+    name = ctx.choice(raw, "name", SAMPLERS, "tpe") if "name" in raw else "tpe"
+    ctx.mapping(raw, "sampler", _SAMPLER_KEYS[name])
+    sub = _Ctx(f"{ctx.source}: sampler")
+    return SamplerSpec(
+        name=name,
+        n_startup_trials=sub.integer(raw, "n_startup_trials", 10, minimum=0),
+        multivariate=sub.boolean(raw, "multivariate", False),
+    )
+
+
+def _parse_pruner(ctx: _Ctx, raw: Any) -> PrunerSpec:
+    raw = ctx.mapping(raw, "pruner", set().union(*_PRUNER_KEYS.values()))
+    name = _Ctx(f"{ctx.source}: pruner").choice(raw, "name", PRUNERS, "median")
+    ctx.mapping(raw, "pruner", _PRUNER_KEYS[name])
+    sub = _Ctx(f"{ctx.source}: pruner")
+    return PrunerSpec(
+        name=name,
+        n_startup_trials=sub.integer(raw, "n_startup_trials", 5, minimum=0),
+        n_warmup_steps=sub.integer(raw, "n_warmup_steps", 1, minimum=0),
+        min_resource=sub.integer(raw, "min_resource", 1, minimum=1),
+        reduction_factor=sub.integer(raw, "reduction_factor", 3, minimum=2),
+    )
+
+
+def _param_info(ctx: _Ctx, key: str, name: str, *, model: str, is_image: bool) -> ParamInfo:
+    info = PARAMETERS.get(name)
+    applicable = [p for p, i in PARAMETERS.items() if model in i.families and (is_image or not i.image_only)]
+    if info is None:
+        raise ctx.error(f"{key}.{name}", f"unknown parameter; allowed for model '{model}': {', '.join(applicable)}")
+    if model not in info.families:
+        raise ctx.error(f"{key}.{name}", f"does not apply to model '{model}'; allowed: {', '.join(applicable)}")
+    if info.image_only and not is_image:
+        raise ctx.error(f"{key}.{name}", "applies only to image datasets")
+    return info
+
+
+def _check_value(ctx: _Ctx, key: str, info: ParamInfo, value: Any) -> Any:
+    """Check one concrete value of a parameter and return it in canonical form."""
+    bad = ctx.error(key, f"must be {info.describe_bounds()}, got {_show(value)}")
+    if info.kind == "bool":
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if info.kind == "choice":
+        if not isinstance(value, str) or value not in info.allowed:
+            raise bad
+        return value
+    if isinstance(value, str) and info.kind == "float":
+        value = _float_from_str(value, bad)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad
+    if info.kind == "int" and not isinstance(value, int):
+        raise ctx.error(key, f"must be an integer, got {_show(value)}")
+    if not math.isfinite(value):
+        raise bad
+    if info.minimum is not None and (value < info.minimum or (info.exclusive_minimum and value == info.minimum)):
+        raise bad
+    if info.maximum is not None and (value > info.maximum or (info.exclusive_maximum and value == info.maximum)):
+        raise bad
+    if info.name == "kernel_size" and value % 2 == 0:
+        raise ctx.error(key, f"must be odd, got {value}")
+    return float(value) if info.kind == "float" else value
+
+
+def _parse_fixed(ctx: _Ctx, raw: Any, *, model: str, is_image: bool) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ctx.error("fixed", f"must be a mapping of parameter to value, got {_show(raw)}")
+    fixed: dict[str, Any] = {}
+    for name, value in raw.items():
+        info = _param_info(ctx, "fixed", str(name), model=model, is_image=is_image)
+        key = f"fixed.{name}"
+        if info.per_layer and isinstance(value, list):
+            if not value:
+                raise ctx.error(key, "a per-layer list must not be empty")
+            fixed[name] = tuple(_check_value(ctx, f"{key}[{i}]", info, v) for i, v in enumerate(value))
+        else:
+            fixed[name] = _check_value(ctx, key, info, value)
+    return fixed
+
+
+def _parse_space(ctx: _Ctx, raw: Any, *, model: str, is_image: bool, fixed: dict[str, Any]) -> tuple[ParamSpec, ...]:
+    if not isinstance(raw, dict) or not raw:
+        raise ctx.error("space", f"must be a non-empty mapping of parameter to range or choices, got {_show(raw)}")
+    out = []
+    for name, body in raw.items():
+        name = str(name)
+        info = _param_info(ctx, "space", name, model=model, is_image=is_image)
+        key = f"space.{name}"
+        if name in fixed:
+            raise ctx.error(key, "is also under 'fixed'; a parameter is either searched or fixed")
+        if isinstance(body, list):
+            body = {"choices": body}
+        body = ctx.mapping(body, key, _PARAM_KEYS)
+        if "choices" in body:
+            extra = sorted(set(body) - {"choices"})
+            if extra:
+                raise ctx.error(f"{key}.{extra[0]}", "cannot be combined with 'choices'")
+            choices = body["choices"]
+            if not isinstance(choices, list) or not choices:
+                raise ctx.error(f"{key}.choices", f"must be a non-empty list, got {_show(choices)}")
+            values = tuple(_check_value(ctx, f"{key}.choices[{i}]", info, c) for i, c in enumerate(choices))
+            if len(set(values)) != len(values):
+                raise ctx.error(f"{key}.choices", f"has duplicates: {list(values)}")
+            out.append(ParamSpec(name=name, kind="categorical", choices=values))
+            continue
+        if info.kind in ("choice", "bool"):
+            allowed = ", ".join(str(a) for a in info.allowed)
+            raise ctx.error(key, f"takes 'choices' (a list drawn from {allowed}), not a range")
+        for req in ("low", "high"):
+            if req not in body:
+                raise ctx.error(key, f"needs 'low' and 'high' (or 'choices'); '{req}' is missing")
+        low = _check_value(ctx, f"{key}.low", info, body["low"])
+        high = _check_value(ctx, f"{key}.high", info, body["high"])
+        log = ctx.boolean(body, "log", False) if "log" in body else False
+        if low > high:
+            raise ctx.error(key, f"low must be <= high, got low={_fmt(low)} > high={_fmt(high)}")
+        if log and low <= 0:
+            raise ctx.error(f"{key}.low", f"must be > 0 on a log scale, got {_fmt(low)}")
+        step = body.get("step")
+        if step is not None:
+            if log:
+                raise ctx.error(f"{key}.step", "cannot be combined with log: true")
+            if isinstance(step, str) and info.kind == "float":
+                step = _float_from_str(step, ctx.error(f"{key}.step", f"must be a positive number, got {_show(step)}"))
+            if isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0 or (
+                info.kind == "int" and not isinstance(step, int)
+            ):
+                kind = "a positive integer" if info.kind == "int" else "a positive number"
+                raise ctx.error(f"{key}.step", f"must be {kind}, got {_show(step)}")
+        out.append(ParamSpec(name=name, kind=info.kind, low=low, high=high, log=log, step=step))
+    return tuple(out)
+
+
+def _check_layers(ctx: _Ctx, space: tuple[ParamSpec, ...], fixed: dict[str, Any], *, model: str,
+                  image_size: int | None) -> None:
+    """Per-layer lists must match the depth; CNN depth must fit the image (each block halves it)."""
+    depth_spec = next((p for p in space if p.name == "n_layers"), None)
+    per_layer = "units" if model == "mlp" else "channels"
+    listed = fixed.get(per_layer)
+    if isinstance(listed, tuple):
+        if depth_spec is not None:
+            raise ctx.error(f"fixed.{per_layer}", "a per-layer list needs a fixed depth, but n_layers is searched; "
+                            "give a single value instead")
+        depth = fixed.get("n_layers", len(listed))
+        if depth != len(listed):
+            raise ctx.error(f"fixed.{per_layer}", f"lists {len(listed)} layers but n_layers is {depth}")
+    if model == "cnn" and image_size is not None:
+        max_depth = int(math.log2(image_size))
+        if depth_spec is not None:
+            deepest = max(depth_spec.choices) if depth_spec.kind == "categorical" else depth_spec.high
+        else:
+            deepest = fixed.get("n_layers", len(listed) if isinstance(listed, tuple) else PARAMETERS["n_layers"].default)
+        if deepest > max_depth:
+            raise ctx.error("n_layers", f"a {image_size}x{image_size} image allows at most {max_depth} conv blocks "
+                            f"(each halves it), got {deepest}")
+
+
+def _float_from_str(value: str, error: SpecError) -> float:
+    # YAML 1.1 reads "1e-4" (no dot) as a string; accept it as the number users meant.
+    try:
+        return float(value)
+    except ValueError:
+        raise error from None
+
+
+def _type_name(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
