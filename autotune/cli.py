@@ -86,9 +86,12 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.progress import make_progress
     from autotune.runner import run_study
 
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
-                        threads=threads, data_dir=data_dir, progress=make_progress(quiet=quiet or as_json))
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM stops as cleanly as Ctrl-C
+    try:
+        summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
+                            threads=threads, data_dir=data_dir, progress=make_progress(quiet=quiet or as_json))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if as_json:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return

@@ -335,11 +335,12 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
 class _Ctx:
     """Builds error messages that point at the file and key."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, prefix: str = "") -> None:
         self.source = source
+        self.prefix = prefix
 
     def error(self, key: str, problem: str) -> SpecError:
-        where = f"{self.source}: {key}" if key else self.source
+        where = f"{self.source}: {self.prefix}{key}" if key else self.source
         return SpecError(f"{where}: {problem}")
 
     def string(self, data: dict, key: str, default: str) -> str:
@@ -382,9 +383,9 @@ class _Ctx:
 
 def _parse_sampler(ctx: _Ctx, raw: Any) -> SamplerSpec:
     raw = ctx.mapping(raw, "sampler", {"name", "n_startup_trials", "multivariate"})
-    name = ctx.choice(raw, "name", SAMPLERS, "tpe") if "name" in raw else "tpe"
+    sub = _Ctx(ctx.source, "sampler.")
+    name = sub.choice(raw, "name", SAMPLERS, "tpe")
     ctx.mapping(raw, "sampler", _SAMPLER_KEYS[name])
-    sub = _Ctx(f"{ctx.source}: sampler")
     return SamplerSpec(
         name=name,
         n_startup_trials=sub.integer(raw, "n_startup_trials", 10, minimum=0),
@@ -394,9 +395,9 @@ def _parse_sampler(ctx: _Ctx, raw: Any) -> SamplerSpec:
 
 def _parse_pruner(ctx: _Ctx, raw: Any) -> PrunerSpec:
     raw = ctx.mapping(raw, "pruner", set().union(*_PRUNER_KEYS.values()))
-    name = _Ctx(f"{ctx.source}: pruner").choice(raw, "name", PRUNERS, "median")
+    sub = _Ctx(ctx.source, "pruner.")
+    name = sub.choice(raw, "name", PRUNERS, "median")
     ctx.mapping(raw, "pruner", _PRUNER_KEYS[name])
-    sub = _Ctx(f"{ctx.source}: pruner")
     return PrunerSpec(
         name=name,
         n_startup_trials=sub.integer(raw, "n_startup_trials", 5, minimum=0),

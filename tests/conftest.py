@@ -1,0 +1,80 @@
+"""Shared fixtures: an isolated working folder and cache, real data, tiny study specs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """One dataset cache for the whole session, so MNIST is copied and unpacked once."""
+    return tmp_path_factory.mktemp("autotune-cache")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch, session_cache):
+    """Each test runs in its own empty folder, with its own default database and no stray env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(session_cache))
+    monkeypatch.delenv("AUTOTUNE_STORAGE", raising=False)
+    if SHARED_DATA.is_dir():
+        monkeypatch.setenv("AUTOTUNE_DATA_DIR", str(SHARED_DATA))
+    else:
+        monkeypatch.delenv("AUTOTUNE_DATA_DIR", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def mnist_available() -> Path:
+    if not (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the offline MNIST files (../shared/data) are not beside this checkout")
+    return SHARED_DATA
+
+
+def tiny_digits_spec(**overrides) -> dict:
+    """A digits spec small enough for a test: 3 epochs, a small space, pruning after 1 trial."""
+    spec = {
+        "name": "tiny-digits",
+        "dataset": "digits",
+        "model": "mlp",
+        "max_epochs": 3,
+        "trials": 4,
+        "validation_size": 0.2,
+        "seed": 7,
+        "sampler": {"name": "tpe", "n_startup_trials": 3},
+        "pruner": {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+        "fixed": {"optimizer": "adam"},
+        "space": {
+            "lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
+            "batch_size": [64, 128],
+            "n_layers": {"low": 1, "high": 2},
+            "units": {"low": 16, "high": 64},
+            "activation": ["relu", "tanh"],
+        },
+    }
+    spec.update(overrides)
+    return spec
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write a spec mapping to a YAML file and return its path (as a string)."""
+
+    def write(data: dict, name: str = "spec.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return str(path)
+
+    return write
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,95 @@
+"""Datasets: seeded splits, the test split kept apart, a verified offline cache, clear errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from autotune.data import DATASETS, load_splits, load_test
+from autotune.errors import DataError
+
+
+def test_digits_split_sizes_and_seed():
+    a = load_splits("digits", validation_size=0.2, seed=1)
+    b = load_splits("digits", validation_size=0.2, seed=1)
+    c = load_splits("digits", validation_size=0.2, seed=2)
+    assert (len(a.train), len(a.val)) == (1437 - 287, 287)
+    assert torch.equal(a.val.x, b.val.x) and torch.equal(a.train.y, b.train.y)
+    assert not torch.equal(a.val.x, c.val.x)
+    assert a.train.x.shape[1:] == (1, 8, 8)
+
+
+def test_digits_test_split_is_disjoint_from_training():
+    splits = load_splits("digits", validation_size=0.2, seed=0)
+    test = load_test(splits)
+    assert len(test) == 360
+    pool = torch.cat([splits.train.x, splits.val.x]).flatten(1)
+    overlap = (torch.cdist(test.x.flatten(1), pool) == 0).any(dim=1).float().mean()
+    # sklearn's digits has a handful of exact duplicates; a shared split would overlap completely
+    assert overlap < 0.02
+
+
+def test_normalisation_uses_training_statistics():
+    splits = load_splits("digits", validation_size=0.2, seed=0)
+    assert abs(float(splits.train.x.mean())) < 1e-4
+    assert abs(float(splits.train.x.std()) - 1) < 1e-3
+
+
+def test_train_subset_and_count_validation_size():
+    splits = load_splits("digits", validation_size=100, seed=0, train_subset=50)
+    assert (len(splits.train), len(splits.val)) == (50, 100)
+
+
+def test_sine_regression_targets():
+    splits = load_splits("sine", validation_size=0.2, seed=0)
+    assert torch.allclose(splits.train.y, torch.sin(splits.train.x))
+    assert (len(splits.train), len(splits.val)) == (1600, 400)
+    assert DATASETS["sine"].task == "regression"
+
+
+def test_validation_too_large():
+    with pytest.raises(DataError, match="validation_size 5000 leaves no training data: 'digits' has 1437 examples"):
+        load_splits("digits", validation_size=5000, seed=0)
+
+
+@pytest.mark.slow
+def test_mnist_from_offline_copy(mnist_available, session_cache):
+    splits = load_splits("mnist", validation_size=10000, seed=0, data_dir=mnist_available)
+    assert (len(splits.train), len(splits.val)) == (50000, 10000)
+    assert splits.train.x.shape[1:] == (1, 28, 28)
+    assert sorted(splits.train.y.unique().tolist()) == list(range(10))
+    assert (session_cache / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file()
+    test = load_test(splits, data_dir=mnist_available)
+    assert len(test) == 10000
+
+
+def test_missing_data_folder_is_named(tmp_path):
+    with pytest.raises(DataError, match="data folder '.*nowhere' .* does not exist"):
+        load_splits("mnist", validation_size=0.1, seed=0, data_dir=tmp_path / "nowhere")
+
+
+def test_tampered_source_file_is_refused(tmp_path, monkeypatch, mnist_available):
+    monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "src" / "MNIST" / "raw"
+    src.mkdir(parents=True)
+    for f in (mnist_available / "MNIST" / "raw").iterdir():
+        shutil.copyfile(f, src / f.name)
+    with open(src / "train-labels-idx1-ubyte.gz", "r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00\x01\x02")
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz' fails its MD5 check"):
+        load_splits("mnist", validation_size=0.1, seed=0, data_dir=tmp_path / "src")
+
+
+@pytest.mark.slow
+def test_no_local_copy_and_no_download_says_what_is_missing(tmp_path, monkeypatch):
+    # This machine has no internet, so torchvision's download fails for real: no mock.
+    monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError) as info:
+        load_splits("fashion-mnist", validation_size=0.1, seed=0, data_dir=tmp_path / "empty")
+    message = str(info.value)
+    assert "fashion-mnist data not found" in message
+    assert "FashionMNIST/raw/" in message and "AUTOTUNE_DATA_DIR" in message

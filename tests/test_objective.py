@@ -1,0 +1,128 @@
+"""The objective: user attributes, pruning, divergence as a poor result, exact reproduction, remarks."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+import pytest
+
+from autotune.data import load_splits
+from autotune.objective import remark
+from autotune.runner import run_study
+from autotune.space import suggest
+from autotune.spec import parse_spec
+from autotune.train import EpochStats, FitResult, fit
+from tests.conftest import tiny_digits_spec
+
+ATTRS = {"seed", "worker", "structure", "status", "epochs", "train_loss", "train_accuracy", "val_loss",
+         "val_accuracy", "n_params", "wall_time_s", "remark"}
+
+
+def _load(name="tiny-digits", storage="sqlite:///autotune.db"):
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def test_trials_store_their_attributes_and_seed():
+    spec = parse_spec(tiny_digits_spec())
+    summary = run_study(spec, n_trials=4)
+    assert summary.finished == 4
+    study = _load()
+    for t in study.trials:
+        assert ATTRS <= set(t.user_attrs), t.number
+        assert t.user_attrs["structure"].startswith("[64,") and t.user_attrs["structure"].endswith(",10]")
+        assert t.user_attrs["epochs"] == len(t.intermediate_values)
+        assert 0 < t.user_attrs["wall_time_s"] < 60
+    seeds = [t.user_attrs["seed"] for t in study.trials]
+    assert len(set(seeds)) == 4
+    assert study.user_attrs["spec"]["name"] == "tiny-digits"
+
+
+def test_stored_trial_reproduces_bit_identically():
+    spec = parse_spec(tiny_digits_spec(pruner={"name": "none"}))
+    run_study(spec, n_trials=2)
+    splits = load_splits("digits", validation_size=spec.validation_size, seed=spec.seed)
+    for t in _load().trials:
+        config = suggest(optuna.trial.FixedTrial(t.params), spec)
+        result = fit(config, splits, family="mlp", max_epochs=spec.max_epochs, seed=t.user_attrs["seed"])
+        assert result.history[-1].val_accuracy == t.value
+        assert result.history[-1].train_loss == t.user_attrs["train_loss"]
+
+
+def test_median_pruning_stops_poor_trials():
+    spec = parse_spec(tiny_digits_spec(
+        max_epochs=4,
+        fixed={"optimizer": "sgd"},
+        space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}, "init": ["default", "zeros"]},
+        sampler={"name": "random"},
+        pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+    ))
+    summary = run_study(spec, n_trials=10)
+    study = _load()
+    pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
+    assert summary.finished == 10
+    assert pruned and summary.pruned_this_run == len(pruned)
+    for t in pruned:
+        assert t.user_attrs["status"] == "pruned"
+        assert t.user_attrs["epochs"] < 4
+        assert t.user_attrs["remark"].startswith(f"pruned after epoch {t.user_attrs['epochs']}")
+
+
+def test_pruner_none_prunes_nothing():
+    spec = parse_spec(tiny_digits_spec(space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}},
+                                       sampler={"name": "random"}))
+    run_study(spec, n_trials=6, pruner="none")
+    assert not _load().get_trials(states=(optuna.trial.TrialState.PRUNED,))
+
+
+def test_hyperband_pruner_runs():
+    spec = parse_spec(tiny_digits_spec())
+    summary = run_study(spec, n_trials=5, pruner="hyperband")
+    assert summary.finished == 5
+    assert all(t.user_attrs["epochs"] <= 3 for t in _load().trials)
+
+
+def test_divergence_is_a_poor_result_not_a_crash():
+    spec = parse_spec(tiny_digits_spec(
+        dataset="sine", metric="val_loss", max_epochs=5,
+        fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2},
+        space={"lr": [5.0]},
+    ))
+    run_study(spec, n_trials=1)
+    (t,) = _load().trials
+    assert t.state == optuna.trial.TrialState.COMPLETE
+    assert t.value == math.inf
+    assert t.user_attrs["status"] == "diverged"
+    assert t.user_attrs["remark"] == "diverged: non-finite loss in epoch 1"
+    assert t.user_attrs["train_loss"] is None
+
+
+def test_diverged_classifier_records_its_measured_accuracy():
+    spec = parse_spec(tiny_digits_spec(
+        fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2, "activation": "elu"},
+        space={"lr": [10.0]}, max_epochs=3,
+    ))
+    run_study(spec, n_trials=1)
+    (t,) = _load().trials
+    assert t.user_attrs["status"] == "diverged"
+    assert t.value == t.user_attrs["val_accuracy"] and t.value < 0.3
+
+
+def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
+    losses = losses or [1.0 / (i + 1) for i in range(len(accs))]
+    hist = [EpochStats(i + 1, 0.1, (train or accs)[i], losses[i], a, 1.0) for i, a in enumerate(accs)]
+    return FitResult(history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None,
+                     stopped_early=stopped)
+
+
+@pytest.mark.parametrize("result, expected", [
+    (_result(0.5, 0.2131), "did not converge: validation accuracy 21.3%"),
+    (_result(0.95, 0.96, train=[0.99, 0.999]), "overfitting: train 99.9% vs validation 96.0%"),
+    (_result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]), "overfitting: train 96.0% vs validation 96.0%, validation loss 0.200 (best 0.100)"),
+    (_result(0.90, 0.95), "slow convergence: still +5.0 pp in the last epoch"),
+    (_result(0.97, 0.972), "converged: validation accuracy 97.20%"),
+    (_result(0.5, diverged=True), "diverged: non-finite loss in epoch 1"),
+    (_result(0.5, 0.6, stopped=True), "pruned after epoch 2"),
+])
+def test_remarks(result, expected):
+    assert remark(result, classification=True).startswith(expected)

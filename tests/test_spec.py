@@ -1,0 +1,198 @@
+"""Study specs: every shipped spec parses; every malformed spec gives one precise SpecError."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from autotune.errors import SpecError
+from autotune.spec import ACTIVATIONS, INITS, OPTIMIZERS, StudySpec, load_spec, parse_spec, shipped_specs
+from tests.conftest import tiny_digits_spec
+
+REQUIRED_SHIPPED = {"mlp-mnist", "cnn-mnist", "mlp-fashion-mnist", "cnn-fashion-mnist", "mlp-digits", "mlp-sine"}
+
+
+def test_required_specs_ship_and_parse():
+    names = set(shipped_specs())
+    assert REQUIRED_SHIPPED <= names
+    for name in names:
+        spec = load_spec(name)
+        assert isinstance(spec, StudySpec)
+        assert spec.name == name
+        assert spec.space, name
+
+
+def test_mlp_mnist_searches_everything_the_seed_reports_tuned():
+    spec = load_spec("mlp-mnist")
+    searched = {p.name for p in spec.space}
+    assert searched == {"lr", "batch_size", "n_layers", "units", "activation", "init", "optimizer",
+                        "weight_decay", "dropout", "batch_norm", "lr_schedule", "augment"}
+    assert set(spec.param("activation").choices) >= {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"}
+    assert set(spec.param("init").choices) >= {"default", "zeros", "normal", "uniform", "xavier_uniform",
+                                               "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"}
+    assert set(spec.param("optimizer").choices) == set(OPTIMIZERS)
+    assert spec.param("lr").log is True
+    assert (spec.dataset, spec.model, spec.metric, spec.direction) == ("mnist", "mlp", "val_accuracy", "maximize")
+    assert spec.validation_size == 10000
+
+
+def test_cnn_spec_searches_channels_and_fc_width():
+    spec = load_spec("cnn-mnist")
+    assert {"channels", "fc_units", "n_layers"} <= {p.name for p in spec.space}
+
+
+def test_sine_is_regression_on_loss():
+    spec = load_spec("mlp-sine")
+    assert (spec.metric, spec.direction) == ("val_loss", "minimize")
+
+
+def test_load_by_path(write_spec):
+    spec = load_spec(write_spec(tiny_digits_spec(), "mine.yaml"))
+    assert spec.name == "tiny-digits"
+    assert spec.fixed["optimizer"] == "adam"
+
+
+def test_name_defaults_to_file_stem(write_spec):
+    data = tiny_digits_spec()
+    del data["name"]
+    assert load_spec(write_spec(data, "my-study.yaml")).name == "my-study"
+
+
+def test_round_trip_and_fingerprint():
+    spec = load_spec("mlp-mnist")
+    again = parse_spec(spec.to_dict(), source="x")
+    assert again.to_dict() == spec.to_dict()
+    assert again.fingerprint() == spec.fingerprint()
+    changed = spec.to_dict()
+    changed["max_epochs"] = 3
+    assert parse_spec(changed).fingerprint() != spec.fingerprint()
+    renamed = dict(spec.to_dict(), description="other words", trials=5)
+    assert parse_spec(renamed).fingerprint() == spec.fingerprint()
+
+
+def test_float_written_without_dot_is_accepted():
+    # YAML 1.1 reads 1e-4 as a string; users mean the number.
+    data = yaml.safe_load("dataset: digits\nmodel: mlp\nspace:\n  lr: {low: 1e-4, high: 1e-1, log: true}\n")
+    spec = parse_spec(data)
+    assert (spec.param("lr").low, spec.param("lr").high) == (1e-4, 1e-1)
+
+
+def test_per_layer_list_fixes_depth():
+    spec = parse_spec(tiny_digits_spec(fixed={"units": [256, 128]}, space={"lr": {"low": 0.001, "high": 0.1}}))
+    assert spec.fixed["units"] == (256, 128)
+
+
+BAD_SPECS = [
+    # (overrides applied to the tiny digits spec, text the error must contain)
+    ({"colour": "blue"}, "colour: unknown key"),
+    ({"max_epochs": "ten"}, "max_epochs: must be an integer, got 'ten'"),
+    ({"max_epochs": 0}, "max_epochs: must be >= 1, got 0"),
+    ({"seed": -1}, "seed: must be >= 0"),
+    ({"dataset": "cifar"}, "dataset: must be one of mnist, fashion-mnist, digits, sine; got 'cifar'"),
+    ({"model": "rnn"}, "model: must be one of mlp, cnn; got 'rnn'"),
+    ({"metric": "accuracy"}, "metric: must be one of val_accuracy, val_loss"),
+    ({"metric": "val_loss", "direction": "maximize"}, "direction: 'val_loss' must be minimized"),
+    ({"dataset": "sine"}, "space.activation"),  # fine so far ... replaced below
+    ({"validation_size": 1.5}, "validation_size: must be a fraction in (0, 1) or a count >= 1, got 1.5"),
+    ({"validation_size": 0}, "validation_size"),
+    ({"sampler": {"name": "grid"}}, "sampler.name: must be one of tpe, random; got 'grid'"),
+    ({"sampler": {"name": "tpe", "n_start": 3}}, "sampler.n_start: unknown key"),
+    ({"pruner": {"name": "median", "patience": 3}}, "pruner.patience: unknown key"),
+    ({"pruner": {"name": "asha"}}, "pruner.name: must be one of median, hyperband, none; got 'asha'"),
+    ({"space": {}}, "space: must be a non-empty mapping"),
+    ({"space": None}, "space: must be a non-empty mapping"),
+    ({"space": {"lr": {"low": 0.1, "high": 0.01}}}, "space.lr: low must be <= high, got low=0.1 > high=0.01"),
+    ({"space": {"lr": {"low": 0.0, "high": 0.1, "log": True}}}, "space.lr.low: must be a number > 0"),
+    ({"space": {"weight_decay": {"low": 0.0, "high": 0.1, "log": True}}},
+     "space.weight_decay.low: must be > 0 on a log scale, got 0"),
+    ({"space": {"lr": {"low": 0.01}}}, "space.lr: needs 'low' and 'high' (or 'choices'); 'high' is missing"),
+    ({"space": {"lr": {"low": 0.01, "high": 0.1, "scale": "log"}}}, "space.lr.scale: unknown key"),
+    ({"space": {"activation": ["relu", "swish"]}}, "space.activation.choices[1]: must be one of relu, leaky_relu"),
+    ({"space": {"init": ["he"]}}, "space.init.choices[0]: must be one of default, zeros"),
+    ({"fixed": {}, "space": {"optimizer": ["rmsprop"]}}, "space.optimizer.choices[0]: must be one of sgd, sgd_momentum, adam, adamw"),
+    ({"space": {"activation": {"low": 1, "high": 2}}}, "space.activation: takes 'choices'"),
+    ({"space": {"activation": []}}, "space.activation.choices: must be a non-empty list"),
+    ({"space": {"batch_size": [32, 32]}}, "space.batch_size.choices: has duplicates"),
+    ({"space": {"batch_size": {"low": 16.5, "high": 64}}}, "space.batch_size.low: must be an integer, got 16.5"),
+    ({"space": {"units": {"low": 1, "high": 10**9}}}, "space.units.high: must be an integer >= 1 and <= 8192"),
+    ({"space": {"dropout": {"low": 0.0, "high": 1.0}}}, "space.dropout.high: must be a number >= 0 and < 1"),
+    ({"space": {"batch_norm": ["yes"]}}, "space.batch_norm.choices[0]: must be one of True, False"),
+    ({"space": {"lr": {"low": 0.01, "high": 0.1, "log": True, "step": 0.01}}}, "space.lr.step: cannot be combined"),
+    ({"space": {"momentum": [0.9]}}, "space.momentum: unknown parameter; allowed for model 'mlp'"),
+    ({"space": {"channels": [8, 16]}}, "space.channels: does not apply to model 'mlp'"),
+    ({"fixed": {"optimizer": "adam"}, "space": {"optimizer": ["sgd"]}}, "space.optimizer: is also under 'fixed'"),
+    ({"fixed": {"units": [64, 32], "n_layers": 3}, "space": {"lr": [0.01]}}, "fixed.units: lists 2 layers but n_layers is 3"),
+    ({"fixed": {"units": [64, 32]}, "space": {"n_layers": {"low": 1, "high": 2}}},
+     "fixed.units: a per-layer list needs a fixed depth, but n_layers is searched"),
+    ({"fixed": {"lr": -1}}, "fixed.lr: must be a number > 0"),
+    ({"fixed": "adam"}, "fixed: must be a mapping"),
+    ({"model": "cnn", "space": {"n_layers": {"low": 1, "high": 4}}}, "n_layers: a 8x8 image allows at most 3 conv blocks"),
+    ({"name": "bad name!"}, "name: must be letters, digits"),
+]
+BAD_SPECS[8] = ({"dataset": "sine", "metric": "val_accuracy"}, "metric: 'val_accuracy' needs a classification dataset")
+
+
+@pytest.mark.parametrize("overrides, expected", BAD_SPECS, ids=[e for _, e in BAD_SPECS])
+def test_bad_spec_gives_precise_error(overrides, expected):
+    with pytest.raises(SpecError) as info:
+        parse_spec(tiny_digits_spec(**overrides), source="my.yaml")
+    message = str(info.value)
+    assert message.startswith("my.yaml: "), message
+    assert expected in message, message
+    assert "\n" not in message
+
+
+def test_cnn_needs_image_data():
+    with pytest.raises(SpecError, match="'cnn' needs an image dataset; 'sine' is not one"):
+        parse_spec(tiny_digits_spec(dataset="sine", model="cnn", metric="val_loss", space={"lr": [0.01]}))
+
+
+def test_augment_only_for_images():
+    with pytest.raises(SpecError, match="space.augment: applies only to image datasets"):
+        parse_spec(tiny_digits_spec(dataset="sine", metric="val_loss", space={"augment": [True, False]}))
+
+
+def test_missing_required_key():
+    data = tiny_digits_spec()
+    del data["dataset"]
+    with pytest.raises(SpecError, match="dataset: is required"):
+        parse_spec(data)
+
+
+def test_spec_must_be_a_mapping():
+    with pytest.raises(SpecError, match="a study spec must be a mapping of keys to values, got list"):
+        parse_spec([1, 2], source="x.yaml")
+
+
+def test_unknown_study_name_lists_shipped_ones():
+    with pytest.raises(SpecError) as info:
+        load_spec("mlp-cifar")
+    assert "unknown study 'mlp-cifar'" in str(info.value)
+    assert "mlp-mnist" in str(info.value)
+
+
+def test_missing_spec_file():
+    with pytest.raises(SpecError, match="study spec file 'nope.yaml' does not exist"):
+        load_spec("nope.yaml")
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("dataset: digits\nmodel: [mlp\n")
+    with pytest.raises(SpecError, match=r"broken.yaml: invalid YAML at line \d+, column \d+"):
+        load_spec(str(path))
+
+
+def test_yaml_python_tags_are_not_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"dataset: !!python/object/apply:os.system ['touch {marker}']\nmodel: mlp\n")
+    with pytest.raises(SpecError, match="invalid YAML"):
+        load_spec(str(path))
+    assert not marker.exists()
+
+
+def test_choice_tables_are_complete():
+    assert {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"} <= set(ACTIVATIONS)
+    assert {"default", "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal",
+            "kaiming_uniform", "kaiming_normal", "orthogonal"} <= set(INITS)

@@ -1,0 +1,82 @@
+"""The trainer on real data: learns, is bit-reproducible on the CPU, stops on divergence."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autotune.data import load_splits
+from autotune.train import fit
+
+
+def _config(**kw):
+    base = dict(lr=0.01, batch_size=64, n_layers=1, units=[64], activation="relu", init="default", optimizer="adam",
+                weight_decay=0.0, dropout=0.0, batch_norm=False, lr_schedule="none", augment=False)
+    base.update(kw)
+    return base
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_splits("digits", validation_size=0.2, seed=0)
+
+
+def test_fit_learns_digits(digits):
+    result = fit(_config(), digits, family="mlp", max_epochs=5, seed=3)
+    assert len(result.history) == 5
+    assert result.history[-1].val_accuracy > 0.9
+    assert result.history[-1].train_loss < result.history[0].train_loss
+    assert not result.diverged and not result.stopped_early
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"},
+])
+def test_same_seed_gives_bit_identical_metrics(digits, extra):
+    a = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=11)
+    b = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=11)
+    c = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=12)
+    strip = lambda r: [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]  # noqa: E731
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+
+
+def test_cnn_trains_on_digits(digits):
+    config = _config(channels=[8], kernel_size=3, fc_units=32, n_layers=1)
+    result = fit(config, digits, family="cnn", max_epochs=3, seed=0)
+    assert result.history[-1].val_accuracy > 0.8
+
+
+def test_divergence_stops_at_once():
+    splits = load_splits("sine", validation_size=0.2, seed=0)
+    config = _config(lr=5.0, optimizer="sgd_momentum", units=[64, 64], n_layers=2, batch_size=16)
+    result = fit(config, splits, family="mlp", max_epochs=20, seed=0)
+    assert result.diverged
+    assert result.diverged_epoch == 1
+    assert len(result.history) == 1
+    assert not math.isfinite(result.history[-1].train_loss)
+
+
+def test_on_epoch_can_stop_training(digits):
+    seen = []
+    result = fit(_config(), digits, family="mlp", max_epochs=5, seed=0,
+                 on_epoch=lambda stats: seen.append(stats.epoch) or stats.epoch == 2)
+    assert seen == [1, 2]
+    assert result.stopped_early and len(result.history) == 2
+
+
+def test_regression_reports_loss_only():
+    splits = load_splits("sine", validation_size=0.2, seed=0)
+    result = fit(_config(units=[32, 32], n_layers=2, activation="tanh"), splits, family="mlp", max_epochs=5, seed=0)
+    last = result.history[-1]
+    assert last.val_accuracy is None and last.train_accuracy is None
+    assert last.val_loss < 0.1
+
+
+@pytest.mark.slow
+def test_fit_on_a_real_mnist_subset(mnist_available):
+    splits = load_splits("mnist", validation_size=2000, seed=0, train_subset=5000, data_dir=mnist_available)
+    result = fit(_config(units=[128], batch_size=128, lr=1e-3), splits, family="mlp", max_epochs=2, seed=0)
+    assert result.history[-1].val_accuracy > 0.85
