@@ -86,12 +86,14 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.progress import make_progress
     from autotune.runner import run_study
 
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM stops as cleanly as Ctrl-C
+    # Ctrl-C and SIGTERM both stop cleanly, even where a parent shell started us with SIGINT ignored.
+    previous = {sig: signal.signal(sig, _raise_keyboard_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, progress=make_progress(quiet=quiet or as_json))
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if as_json:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
@@ -158,7 +160,8 @@ def _fmt(value: Any) -> str:
 def _quiet_libraries() -> None:
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Our own progress display reports trials; Optuna would print a traceback for every interrupted one.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
 

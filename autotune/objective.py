@@ -114,9 +114,13 @@ def remark(result: FitResult, *, classification: bool) -> str:
             return f"did not converge: validation accuracy {last.val_accuracy:.1%}"
         gap = last.train_accuracy - last.val_accuracy
         best_val_loss = min(h.val_loss for h in hist)
-        if gap > 0.03 or (len(hist) >= 3 and last.val_loss > 1.1 * best_val_loss):
+        loss_rose = len(hist) >= 3 and last.val_loss > 1.1 * best_val_loss
+        if gap > 0.03 or (loss_rose and gap >= 0):
             return (f"overfitting: train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%}, "
                     f"validation loss {last.val_loss:.3f} (best {best_val_loss:.3f})")
+        if loss_rose:
+            return (f"unstable: validation loss rose to {last.val_loss:.3f} (best {best_val_loss:.3f}) "
+                    f"while training accuracy stayed at {last.train_accuracy:.1%}")
         if len(hist) >= 2 and last.val_accuracy - hist[-2].val_accuracy > 0.005:
             gain = (last.val_accuracy - hist[-2].val_accuracy) * 100
             return f"slow convergence: still +{gain:.1f} pp in the last epoch, more epochs may help"

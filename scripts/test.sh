@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install autotune with its test extras into .venv (if needed) and run the whole test suite.
+# Slow tests (real MNIST, subprocesses) run too; pass extra pytest arguments after the script,
+# e.g. `bash scripts/test.sh -m "not slow"` for a quick pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+log="$(mktemp)"
+if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2 || true
+    echo "scripts/test.sh: pip install failed" >&2
+    exit 1
+fi
+rm -f "$log"
+# The offline MNIST / Fashion-MNIST files: ../shared/data beside this checkout, unless set already.
+if [ -z "${AUTOTUNE_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
+    export AUTOTUNE_DATA_DIR="$(cd ../shared/data && pwd)"
+fi
+exec .venv/bin/python -m pytest -ra "$@"

@@ -1,0 +1,222 @@
+"""The command line: help everywhere, run and resume, listings, and every bad input as one Error line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import optuna
+import pytest
+from click.testing import CliRunner
+
+from autotune.cli import cli
+from tests.conftest import REPO, file_digest, tiny_digits_spec
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def assert_one_error_line(result, *fragments: str, code: int | None = None) -> None:
+    assert result.exit_code != 0
+    if code is not None:
+        assert result.exit_code == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_every_command_and_option_has_help():
+    commands = cli.commands
+    assert {"run", "studies"} <= set(commands)
+    readme = (REPO / "README.md").read_text()
+    for name, command in commands.items():
+        assert command.help, name
+        assert f"autotune {name}" in readme, f"README does not document `autotune {name}`"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts}"
+        result = invoke(name, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_help_is_instant_without_torch():
+    code = "import sys; from autotune.cli import cli; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_then_top_up(write_spec):
+    path = write_spec(tiny_digits_spec())
+    first = invoke("run", "--study", path, "--trials", "3", "--quiet")
+    assert first.exit_code == 0, first.output
+    assert "3 of 3 finished trials" in first.stdout
+    assert "Best val_accuracy" in first.stdout
+    again = invoke("run", "--study", path, "--trials", "5", "--json")
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)
+    assert (summary["finished_before"], summary["finished"], summary["target"]) == (3, 5, 5)
+    study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+    assert len(study.trials) == 5
+    assert [t.number for t in study.trials] == [0, 1, 2, 3, 4]
+    done = invoke("run", "--study", path, "--trials", "5", "--quiet")
+    assert "0 new" in done.stdout
+    assert len(optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials) == 5
+
+
+def test_progress_lines_when_not_a_terminal(write_spec):
+    result = invoke("run", "--study", write_spec(tiny_digits_spec()), "--trials", "2")
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[1/2] trial 0 ") and lines[1].startswith("[2/2] trial 1 ")
+    assert "best=" in lines[1]
+
+
+def test_storage_from_environment_and_study_name(write_spec, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("AUTOTUNE_STORAGE", url)
+    result = invoke("run", "--study", write_spec(tiny_digits_spec()), "--trials", "1", "--study-name", "other", "-q")
+    assert result.exit_code == 0, result.output
+    assert optuna.get_all_study_names(storage=url) == ["other"]
+    assert not Path("autotune.db").exists()
+
+
+def test_studies_lists_specs_and_stored_studies(write_spec):
+    empty = invoke("studies")
+    assert empty.exit_code == 0
+    assert "mlp-mnist" in empty.stdout and "no study database at 'autotune.db'" in empty.stdout
+    assert not Path("autotune.db").exists(), "listing must not create a database"
+    invoke("run", "--study", write_spec(tiny_digits_spec()), "--trials", "2", "-q")
+    listing = json.loads(invoke("studies", "--json").stdout)
+    (row,) = listing["studies"]
+    assert row["name"] == "tiny-digits" and row["n_trials"] == 2
+    assert sum(row["states"].get(s, 0) for s in ("COMPLETE", "PRUNED")) == 2
+    study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+    assert row["best_value"] == study.best_value
+    assert {s["name"] for s in listing["specs"]} >= {"mlp-mnist", "mlp-digits", "mlp-sine"}
+    text = invoke("studies").stdout
+    assert "tiny-digits" in text and f"{study.best_value:.4f}" in text
+
+
+@pytest.fixture
+def existing_db(write_spec):
+    """A study database with one real study in it; tests check it is left byte-identical."""
+    path = write_spec(tiny_digits_spec())
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    return Path("autotune.db")
+
+
+BAD_RUNS = [
+    (["--trials", "0"], ["'--trials'", "0 is not in the range x>=1"]),
+    (["--trials", "-3"], ["'--trials'", "-3 is not in the range x>=1"]),
+    (["--trials", "many"], ["'--trials'", "'many' is not a valid integer"]),
+    (["--pruner", "asha"], ["'--pruner'", "'asha' is not one of 'median', 'hyperband', 'none'"]),
+    (["--threads", "0"], ["'--threads'", "0 is not in the range x>=1"]),
+    (["--storage", "foo://bar"], ["unknown storage scheme 'foo'", "allowed: sqlite:///PATH"]),
+    (["--storage", "not a url"], ["storage URL 'not a url' cannot be parsed"]),
+    (["--storage", "sqlite:////no/such/folder/x.db"], ["folder '/no/such/folder' does not exist"]),
+    (["--storage", "postgresql+psycopg://postgres:secret@127.0.0.1:1/nodb"],
+     ["cannot open storage 'postgresql+psycopg://postgres:***@127.0.0.1:1/nodb'"]),
+    (["--data-dir", "/no/such/data"], ["data folder '/no/such/data'"]),
+]
+
+
+@pytest.mark.parametrize("extra, fragments", BAD_RUNS, ids=[" ".join(e) for e, _ in BAD_RUNS])
+def test_bad_run_options(existing_db, write_spec, extra, fragments):
+    before = file_digest(existing_db)
+    spec = tiny_digits_spec(dataset="mnist") if "--data-dir" in extra else tiny_digits_spec()
+    if "--data-dir" in extra:
+        spec["space"].pop("units")
+    result = invoke("run", "--study", write_spec(spec, "other.yaml"), *extra)
+    assert_one_error_line(result, *fragments)
+    assert "secret" not in result.output
+    assert file_digest(existing_db) == before
+
+
+BAD_SPECS = [
+    ("unknown-key.yaml", tiny_digits_spec(colour="blue"), "colour: unknown key"),
+    ("bad-range.yaml", tiny_digits_spec(space={"lr": {"low": 0.1, "high": 0.01}}), "low must be <= high"),
+    ("bad-log.yaml", tiny_digits_spec(space={"lr": {"low": -1.0, "high": 0.1, "log": True}}), "space.lr.low"),
+    ("bad-act.yaml", tiny_digits_spec(space={"activation": ["swish"]}), "must be one of relu"),
+    ("bad-init.yaml", tiny_digits_spec(space={"init": ["he"]}), "space.init.choices[0]"),
+    ("bad-opt.yaml", tiny_digits_spec(fixed={"optimizer": "lbfgs"}), "fixed.optimizer"),
+    ("bad-type.yaml", tiny_digits_spec(max_epochs="ten"), "max_epochs: must be an integer, got 'ten'"),
+]
+
+
+@pytest.mark.parametrize("name, data, fragment", BAD_SPECS, ids=[b[0] for b in BAD_SPECS])
+def test_bad_spec_files(existing_db, write_spec, name, data, fragment):
+    before = file_digest(existing_db)
+    result = invoke("run", "--study", write_spec(data, name))
+    assert_one_error_line(result, name, fragment, code=1)
+    assert file_digest(existing_db) == before
+
+
+def test_unknown_study_name(existing_db):
+    before = file_digest(existing_db)
+    assert_one_error_line(invoke("run", "--study", "mlp-cifar"), "unknown study 'mlp-cifar'", "mlp-mnist")
+    assert file_digest(existing_db) == before
+
+
+def test_changed_spec_cannot_silently_join_an_old_study(existing_db, write_spec):
+    before = file_digest(existing_db)
+    changed = tiny_digits_spec(max_epochs=5)
+    result = invoke("run", "--study", write_spec(changed, "changed.yaml"), "--trials", "3")
+    assert_one_error_line(result, "study 'tiny-digits' in this storage was made from a different spec",
+                          "use --study-name")
+    assert file_digest(existing_db) == before
+
+
+def test_missing_option():
+    assert_one_error_line(invoke("run"), "Missing option '--study'", code=2)
+
+
+def test_studies_on_a_bad_storage():
+    assert_one_error_line(invoke("studies", "--storage", "oracle://x"), "unknown storage scheme 'oracle'")
+
+
+def _wait_for_running_trial(db: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        if db.exists():
+            try:
+                with sqlite3.connect(db) as con:
+                    if con.execute("select count(*) from trials where state='RUNNING'").fetchone()[0]:
+                        return
+            except sqlite3.OperationalError:
+                pass  # tables not created yet
+        time.sleep(0.2)
+    raise AssertionError("no trial started")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_stops_cleanly_and_resumes(write_spec, tmp_path, sig):
+    spec = tiny_digits_spec(max_epochs=60, pruner={"name": "none"}, space={"lr": {"low": 1e-3, "high": 1e-2}})
+    path = write_spec(spec)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "autotune.cli", "run", "--study", path, "--trials", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    _wait_for_running_trial(tmp_path / "autotune.db", proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted: 0 of 2 trials finished in study 'tiny-digits'")
+    storage = f"sqlite:///{tmp_path / 'autotune.db'}"
+    study = optuna.load_study(study_name="tiny-digits", storage=storage)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL]  # not left RUNNING
+    rerun = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    states = [t.state.name for t in optuna.load_study(study_name="tiny-digits", storage=storage).trials]
+    assert states == ["FAIL", "COMPLETE", "COMPLETE"]
