@@ -67,7 +67,7 @@ def cli() -> None:
 @click.option("--pruner", type=click.Choice(["median", "hyperband", "none"]), default=None,
               help="Override the spec's pruner.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Torch CPU threads. [default: all cores]")
+              help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -88,7 +87,8 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
                          train_subset=spec.train_subset, data_dir=data_dir)
     import torch
 
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    if threads is not None:  # default: torch's own choice (all physical cores, or $OMP_NUM_THREADS)
+        torch.set_num_threads(threads)
 
     rdb = open_storage(url)
     existing = _count_existing(rdb, name)
