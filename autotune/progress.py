@@ -57,12 +57,17 @@ class LineProgress(Progress):
 class LiveProgress(Progress):
     """A rich progress bar: trials done/total, the current trial's epoch, the best value so far."""
 
+    def __init__(self, console=None) -> None:
+        self.console = console  # a rich Console; default: stderr
+
     def start(self, **kwargs) -> None:  # type: ignore[override]
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
         super().start(**kwargs)
         self._bar = RichProgress(TextColumn("[bold]{task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False)
+                                 TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False,
+                                 console=self.console or Console(stderr=True))
         self._task = self._bar.add_task("trials", total=self.target, completed=self.done,
                                         study=self.study_name, status="starting…")
         self._bar.start()

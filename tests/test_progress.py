@@ -1,0 +1,39 @@
+"""Progress display: the live bar on a terminal and the plain lines in logs."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from autotune.progress import LineProgress, LiveProgress, Progress, make_progress
+from autotune.runner import run_study
+from autotune.spec import parse_spec
+from tests.conftest import tiny_digits_spec
+
+
+def test_live_bar_shows_trials_epochs_and_best():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160)
+    summary = run_study(parse_spec(tiny_digits_spec()), n_trials=2, progress=LiveProgress(console))
+    text = out.getvalue()
+    assert "tiny-digits" in text
+    assert "2/2" in text
+    assert "epoch 3/3" in text or "epoch 2/3" in text
+    assert f"best val_accuracy {summary.best_value:.4f}" in text
+
+
+def test_line_progress_one_line_per_trial():
+    out = io.StringIO()
+    run_study(parse_spec(tiny_digits_spec()), n_trials=2, progress=LineProgress(out))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[1/2] trial 0 ") and lines[1].startswith("[2/2] trial 1 ")
+
+
+def test_quiet_prints_nothing(capsys):
+    progress = make_progress(quiet=True)
+    assert type(progress) is Progress
+    run_study(parse_spec(tiny_digits_spec()), n_trials=1, progress=progress)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
