@@ -6,6 +6,7 @@ Heavy imports (torch, optuna) happen inside the commands so ``--help`` stays ins
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -70,14 +71,19 @@ def cli() -> None:
               help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
+              help="Worker processes on this machine sharing the study (threads are divided among them).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop starting new trials after this many seconds.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        threads: int | None, data_dir: str | None, quiet: bool, as_json: bool) -> None:
+        threads: int | None, data_dir: str | None, workers: int, timeout: float | None, quiet: bool,
+        as_json: bool) -> None:
     """Search a study's space until it holds N finished trials.
 
-    Trials are complete or pruned ones; running the same command again after an
-    interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
+    Trials are complete or pruned ones, counted over every worker; running the same command
+    again after an interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
     """
     from autotune.spec import load_spec
 
@@ -86,14 +92,59 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.progress import make_progress
     from autotune.runner import run_study
 
-    # Ctrl-C and SIGTERM both stop cleanly, even where a parent shell started us with SIGINT ignored.
+    with _clean_stop():
+        summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
+                            threads=threads, data_dir=data_dir, workers=workers, timeout=timeout,
+                            progress=make_progress(quiet=quiet or as_json))
+    _print_summary(summary, spec.metric, as_json)
+
+
+@cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH",
+              help="The study's spec: the same shipped name or YAML file the study was created from.")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME",
+              help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+              help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop starting new trials after this many seconds.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
+           timeout: float | None, quiet: bool, as_json: bool) -> None:
+    """Join an existing study from this host and work until its trial target is met.
+
+    The study must exist (`autotune run` creates it and sets the target); run this on as
+    many hosts as you like against one PostgreSQL storage.
+    """
+    from autotune.spec import load_spec
+
+    spec = load_spec(study)
+    _quiet_libraries()
+    from autotune.progress import make_progress
+    from autotune.runner import join_study
+
+    with _clean_stop():
+        summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
+                             timeout=timeout, progress=make_progress(quiet=quiet or as_json))
+    _print_summary(summary, spec.metric, as_json)
+
+
+@contextlib.contextmanager
+def _clean_stop():
+    """Ctrl-C and SIGTERM both stop cleanly, even where a parent shell started us with SIGINT ignored."""
     previous = {sig: signal.signal(sig, _raise_keyboard_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
-                            threads=threads, data_dir=data_dir, progress=make_progress(quiet=quiet or as_json))
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
@@ -103,7 +154,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
                f"finished trials ({counts}); {new} new in {summary.seconds:.1f}s, {summary.pruned_this_run} pruned.")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
-        click.echo(f"Best {spec.metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+        click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,6 +30,9 @@ class Progress:
         pass
 
     def _update_best(self, study: optuna.Study) -> None:
+        # count from the study, not locally: other workers finish trials too
+        self.done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                                 optuna.trial.TrialState.PRUNED)))
         try:
             self.best = study.best_value
         except ValueError:
@@ -42,8 +46,6 @@ class LineProgress(Progress):
         self.stream = stream or sys.stderr
 
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
-            self.done += 1
         self._update_best(study)
         value = "-" if trial.value is None else f"{trial.value:.4f}"
         best = "-" if self.best is None else f"{self.best:.4f}"
@@ -81,8 +83,6 @@ class LiveProgress(Progress):
             f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} {self.metric}={value:.4f}"))
 
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
-            self.done += 1
         self._update_best(study)
         self._bar.update(self._task, completed=self.done,
                          status=self._status(f"trial {trial.number} {trial.state.name.lower()}"))
@@ -92,6 +92,9 @@ class LiveProgress(Progress):
 
 
 def make_progress(*, quiet: bool) -> Progress:
+    """Nothing with ``quiet``; a live bar on a terminal; lines otherwise or with $AUTOTUNE_PROGRESS=lines."""
     if quiet:
         return Progress()
-    return LiveProgress() if sys.stderr.isatty() else LineProgress()
+    if sys.stderr.isatty() and os.environ.get("AUTOTUNE_PROGRESS") != "lines":
+        return LiveProgress()
+    return LineProgress()

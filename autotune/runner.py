@@ -1,21 +1,44 @@
-"""Running a study: open storage, create or resume the study, top it up to N finished trials."""
+"""Running a study: create or resume it, then work until it holds exactly N finished trials.
+
+One process or several (``--workers K`` on this machine, ``autotune worker`` from any host)
+share a study through its storage. Before a worker starts a trial it *claims a slot* under a
+lock (a lock file beside an SQLite database, an advisory lock on PostgreSQL), so the study
+ends with exactly N finished (complete or pruned) trials, never N+K. A worker killed
+mid-trial stops sending heartbeats; after the grace period another worker marks that trial
+FAIL and re-queues its parameters, and the count is still exact.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
 
 import optuna
 from optuna.trial import TrialState
 
-from autotune.errors import AutotuneError, Interrupted
+from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFoundError
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
 from autotune.spec import PRUNERS, PrunerSpec, StudySpec
 from autotune.storage import (FINISHED_STATES, check_url, count_finished, create_or_load_study, open_storage, redact,
-                              resolve_storage_url)
+                              resolve_storage_url, sqlite_path)
+
+T = TypeVar("T")
+#: How long a worker keeps retrying a lost database connection before giving up.
+RETRY_SECONDS = float(os.environ.get("AUTOTUNE_DB_RETRY_SECONDS", "60"))
+#: How often an idle worker checks whether the last running trials finished (or died).
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,15 +54,17 @@ class RunSummary:
     best_params: dict[str, Any]
     pruned_this_run: int
     seconds: float
+    workers: int = 1
 
 
-def make_sampler(spec: StudySpec, *, n_existing: int) -> optuna.samplers.BaseSampler:
+def make_sampler(spec: StudySpec, *, n_existing: int, salt: int = 0) -> optuna.samplers.BaseSampler:
     """The spec's sampler, seeded from the study seed *and* the trials already there.
 
     Seeding with the existing count keeps a resumed run from replaying the first run's
-    random start-up configurations.
+    random start-up configurations; ``salt`` (a worker's pid) keeps workers that start
+    together from proposing the same ones.
     """
-    seed = derive_seed(spec.seed, n_existing, 1)  # 3 parts: never equal to a trial's seed
+    seed = derive_seed(spec.seed, n_existing, 1, salt)  # 4 parts: never equal to a trial's seed
     if spec.sampler.name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.sampler.n_startup_trials,
@@ -58,63 +83,329 @@ def make_pruner(pruner: PrunerSpec, *, max_epochs: int) -> optuna.pruners.BasePr
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
-              data_dir: str | None = None, device: str = "cpu", progress: Progress | None = None) -> RunSummary:
+              data_dir: str | None = None, device: str = "cpu", progress: Progress | None = None,
+              workers: int = 1, timeout: float | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
-    Re-running after an interruption tops the study up rather than starting over. Raises
-    :class:`~autotune.errors.Interrupted` on Ctrl-C/SIGTERM after marking the running trial failed.
+    Creates the study if it is missing; re-running after an interruption tops it up. With
+    ``workers > 1``, starts that many worker processes on this machine, each with
+    ``cores // workers`` threads. Raises :class:`~autotune.errors.Interrupted` on Ctrl-C or
+    SIGTERM after marking the running trial(s) failed.
     """
     target = spec.trials if n_trials is None else n_trials
     if target < 1:
         raise AutotuneError(f"--trials must be >= 1, got {target}")
-    if pruner is not None:
-        if pruner not in PRUNERS:
-            raise AutotuneError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
-        if pruner != spec.pruner.name:
-            spec = replace(spec, pruner=PrunerSpec(name=pruner))
-    if threads is not None:
-        if threads < 1:
-            raise AutotuneError(f"--threads must be >= 1, got {threads}")
+    if workers < 1:
+        raise AutotuneError(f"--workers must be >= 1, got {workers}")
+    _check_threads(threads)
+    spec = _with_pruner(spec, pruner)
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name
-    progress = progress or Progress()
+    if workers > 1:
+        return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
+                            data_dir=data_dir, device=device, timeout=timeout)
 
-    # Load data before touching the database: a missing dataset must not leave an empty study.
-    from autotune.data import load_splits
+    splits = _load_data(spec, data_dir)  # before touching the database: bad data must not leave a study
+    _set_threads(threads)
+    study = _open_study(spec, url, name, create=True)
+    _retry(lambda: study.set_user_attr("target_trials", target), url)
+    return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
+                               progress=progress or Progress(), timeout=timeout)
 
-    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
-                         train_subset=spec.train_subset, data_dir=data_dir)
+
+def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
+               threads: int | None = None, data_dir: str | None = None, device: str = "cpu",
+               progress: Progress | None = None, timeout: float | None = None) -> RunSummary:
+    """Join an existing study as one more worker until its trial target is met (``autotune worker``)."""
+    _check_threads(threads)
+    url = resolve_storage_url(storage)
+    check_url(url)
+    name = study_name or spec.name
+    splits = _load_data(spec, data_dir)
+    _set_threads(threads)
+    study = _open_study(spec, url, name, create=False, salt=os.getpid())
+    target = study.user_attrs.get("target_trials")
+    if not isinstance(target, int):
+        raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
+    return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
+                               progress=progress or Progress(), timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------
+# One worker
+
+
+def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, target: int, splits: Any, device: str,
+                        progress: Progress, timeout: float | None) -> RunSummary:
+    from autotune.objective import Objective
+
+    before = _retry(lambda: count_finished(study), url)
+    pruned_before = _retry(lambda: len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))), url)
+    start = time.perf_counter()
+    if before < target:
+        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch)
+        progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
+                       metric=spec.metric)
+        try:
+            work(study, objective, target=target, url=url, on_trial=progress.trial_finished,
+                 deadline=None if timeout is None else time.monotonic() + timeout)
+        except KeyboardInterrupt:
+            progress.stop()
+            done = count_finished(study)
+            raise Interrupted(f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
+                              f"the running trial was marked FAIL; run the same command again to continue") from None
+        progress.stop()
+    return summarize(study, storage_url=url, target=target, finished_before=before, pruned_before=pruned_before,
+                     seconds=time.perf_counter() - start)
+
+
+def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, target: int, url: str,
+         on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+         deadline: float | None = None) -> None:
+    """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes)."""
+    lock = slot_lock(url, study.study_name)
+    while deadline is None or time.monotonic() < deadline:
+        _retry(lambda: optuna.storages.fail_stale_trials(study), url)
+        with lock:
+            trial, done = _retry(lambda: _claim(study, target), url)
+        if done:
+            return
+        if trial is None:  # every slot is taken by a running trial; wait in case one of them dies
+            time.sleep(POLL_SECONDS)
+            continue
+        frozen = _run_trial(study, trial, objective, url)
+        if on_trial is not None:
+            on_trial(study, frozen)
+
+
+def _claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]:
+    """Start a trial if a slot is free: (trial, False); (None, False) to wait; (None, True) when done."""
+    states = Counter(t.state for t in study.get_trials(deepcopy=False))
+    finished = states[TrialState.COMPLETE] + states[TrialState.PRUNED]
+    if finished >= target and not states[TrialState.WAITING]:
+        return None, True
+    if states[TrialState.WAITING] or finished + states[TrialState.RUNNING] < target:
+        with warnings.catch_warnings():  # we run the heartbeat ourselves (see _heartbeat)
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            trial = study.ask()  # takes a re-queued (WAITING) trial first
+        study._storage.record_heartbeat(trial._trial_id)  # at once: a trial without one could never go stale
+        return trial, False
+    return None, False
+
+
+def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[optuna.Trial], float],
+               url: str) -> optuna.trial.FrozenTrial:
+    with _heartbeat(study, trial):
+        try:
+            value = objective(trial)
+        except optuna.TrialPruned:
+            return _retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
+        except BaseException:  # KeyboardInterrupt (Ctrl-C/SIGTERM) or a bug: never leave it RUNNING
+            with contextlib.suppress(Exception):
+                study.tell(trial, state=TrialState.FAIL)
+            raise
+    return _retry(lambda: study.tell(trial, value), url)
+
+
+@contextlib.contextmanager
+def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
+    storage = study._storage
+    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
+    if not interval:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            with contextlib.suppress(Exception):  # a missed beat is retried at the next interval
+                storage.record_heartbeat(trial._trial_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{trial.number}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def slot_lock(url: str, study_name: str) -> contextlib.AbstractContextManager:
+    """A lock shared by every worker of one study: a lock file for SQLite, an advisory lock for PostgreSQL."""
+    path = sqlite_path(url)
+    if path is not None:
+        return _FileLock(path.with_name(path.name + ".lock"))
+    if url.startswith("postgresql"):
+        return _PostgresLock(url, study_name)
+    return contextlib.nullcontext()
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self._fh = open(self.path, "a")
+        fcntl.flock(self._fh, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: Any) -> None:
+        import fcntl
+
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+
+
+class _PostgresLock:
+    def __init__(self, url: str, study_name: str) -> None:
+        import zlib
+
+        self.url = url
+        self.key = zlib.crc32(f"autotune:{study_name}".encode())
+        self._engine = None
+
+    def __enter__(self) -> None:
+        import sqlalchemy
+
+        if self._engine is None:
+            self._engine = sqlalchemy.create_engine(self.url, poolclass=sqlalchemy.pool.NullPool)
+        self._conn = self._engine.connect()
+        self._conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
+
+    def __exit__(self, *exc: Any) -> None:
+        import sqlalchemy
+
+        with contextlib.suppress(Exception):
+            self._conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+        self._conn.close()
+
+
+def _retry(fn: Callable[[], T], url: str) -> T:
+    """Call ``fn``, retrying with back-off while the database is unreachable, for RETRY_SECONDS at most."""
+    from sqlalchemy.exc import DBAPIError
+
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.5
+    while True:
+        try:
+            return fn()
+        except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
+            if time.monotonic() + delay > deadline:
+                reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).strip().splitlines()[0]
+                raise StorageError(f"lost the connection to storage '{redact(url)}' for {RETRY_SECONDS:g} s "
+                                   f"({reason}); finished trials are stored; run again to continue") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+# --------------------------------------------------------------------------------------
+# Several local workers
+
+
+def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
+                 data_dir: str | None, device: str, timeout: float | None) -> RunSummary:
+    """Create the study, then start ``workers`` ``autotune worker`` processes and wait for them."""
+    study = _open_study(spec, url, name, create=True)
+    study.set_user_attr("target_trials", target)
+    before = count_finished(study)
+    pruned_before = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
+    per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
+        import yaml
+
+        spec_file = Path(tmp) / f"{spec.name}.yaml"
+        spec_file.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+        cmd = [sys.executable, "-m", "autotune.cli", "worker", "--study", str(spec_file), "--storage", url,
+               "--study-name", name, "--threads", str(per_worker)]
+        if data_dir:
+            cmd += ["--data-dir", str(data_dir)]
+        if timeout is not None:
+            cmd += ["--timeout", str(timeout)]
+        env = dict(os.environ, AUTOTUNE_PROGRESS="lines", OMP_NUM_THREADS=str(per_worker))
+        procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                 for _ in range(workers)]
+        errors: list[list[str]] = [[] for _ in procs]
+        pumps = [threading.Thread(target=_pump, args=(p, i, errors[i]), daemon=True) for i, p in enumerate(procs)]
+        for t in pumps:
+            t.start()
+        try:
+            for p in procs:
+                p.wait()
+        except KeyboardInterrupt:
+            for p in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    p.send_signal(signal.SIGINT)
+            for p in procs:
+                p.wait()
+            done = count_finished(study)
+            raise Interrupted(f"interrupted: {done} of {target} trials finished in study '{name}'; "
+                              f"the running trials were marked FAIL; run the same command again to continue") from None
+        finally:
+            for t in pumps:
+                t.join(timeout=5)
+    failed = [(i, p.returncode) for i, p in enumerate(procs) if p.returncode != 0]
+    if failed:
+        i, code = failed[0]
+        last = next((line for line in reversed(errors[i]) if line.startswith("Error: ")), f"exit code {code}")
+        raise AutotuneError(f"worker {i + 1} of {workers} failed: {last.removeprefix('Error: ')}")
+    return replace(summarize(study, storage_url=url, target=target, finished_before=before,
+                             pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers)
+
+
+def _pump(proc: subprocess.Popen, index: int, keep: list[str]) -> None:
+    """Forward a worker's progress lines, prefixed with its number; keep its error lines."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        line = line.rstrip("\n")
+        keep.append(line)
+        print(f"w{index + 1} {line}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+
+
+def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
+    if pruner is None:
+        return spec
+    if pruner not in PRUNERS:
+        raise AutotuneError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
+    return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
+
+
+def _check_threads(threads: int | None) -> None:
+    if threads is not None and threads < 1:
+        raise AutotuneError(f"--threads must be >= 1, got {threads}")
+
+
+def _set_threads(threads: int | None) -> None:
     import torch
 
     if threads is not None:  # default: torch's own choice (all physical cores, or $OMP_NUM_THREADS)
         torch.set_num_threads(threads)
 
-    rdb = open_storage(url)
-    existing = _count_existing(rdb, name)
-    study = create_or_load_study(rdb, spec, study_name=name, sampler=make_sampler(spec, n_existing=existing),
-                                 pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
-    study.set_user_attr("target_trials", target)
-    before = count_finished(study)
-    pruned_before = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
-    start = time.perf_counter()
-    if before < target:
-        from autotune.objective import Objective
 
-        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch)
-        progress.start(study_name=name, done=before, target=target, max_epochs=spec.max_epochs, metric=spec.metric)
-        try:
-            study.optimize(objective, n_trials=target - before, gc_after_trial=False,
-                           callbacks=[optuna.study.MaxTrialsCallback(target, states=FINISHED_STATES),
-                                      progress.trial_finished])
-        except KeyboardInterrupt:
-            progress.stop()
-            done = count_finished(study)
-            raise Interrupted(f"interrupted: {done} of {target} trials finished in study '{name}'; "
-                              f"the running trial was marked FAIL; run the same command again to continue") from None
-        progress.stop()
-    return summarize(study, storage_url=url, target=target, finished_before=before,
-                     pruned_before=pruned_before, seconds=time.perf_counter() - start)
+def _load_data(spec: StudySpec, data_dir: str | None) -> Any:
+    from autotune.data import load_splits
+
+    return load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
+                       train_subset=spec.train_subset, data_dir=data_dir)
+
+
+def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int = 0) -> optuna.Study:
+    rdb = open_storage(url, must_exist=not create)
+    try:
+        study_id = rdb.get_study_id_from_name(name)
+        existing = len(rdb.get_all_trials(study_id, deepcopy=False))
+    except KeyError:
+        if not create:
+            raise StudyNotFoundError(f"no study '{name}' in storage '{redact(url)}'; create it with `autotune run`")
+        existing = 0
+    return create_or_load_study(rdb, spec, study_name=name, sampler=make_sampler(spec, n_existing=existing, salt=salt),
+                                pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
 
 
 def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int,
@@ -138,11 +429,3 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
         pruned_this_run=states["PRUNED"] - pruned_before,
         seconds=seconds,
     )
-
-
-def _count_existing(storage: optuna.storages.RDBStorage, name: str) -> int:
-    try:
-        study_id = storage.get_study_id_from_name(name)
-    except KeyError:
-        return 0
-    return len(storage.get_all_trials(study_id, deepcopy=False))

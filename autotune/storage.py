@@ -21,8 +21,8 @@ from autotune.spec import StudySpec
 DEFAULT_STORAGE = "sqlite:///autotune.db"
 _BACKENDS = ("sqlite", "postgresql", "mysql")
 #: Heartbeats: a trial whose worker stops beating for GRACE_PERIOD seconds is failed and retried.
-HEARTBEAT_INTERVAL = 10
-GRACE_PERIOD = 60
+HEARTBEAT_INTERVAL = int(os.environ.get("AUTOTUNE_HEARTBEAT_INTERVAL", "10"))
+GRACE_PERIOD = int(os.environ.get("AUTOTUNE_GRACE_PERIOD", "60"))
 FINISHED_STATES = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 

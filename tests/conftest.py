@@ -78,3 +78,39 @@ def write_spec(tmp_path):
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """The PostgreSQL server that .ci/run starts (scripts/pg.sh), from $AUTOTUNE_TEST_POSTGRES_URL.
+
+    Without it the PostgreSQL variants are skipped, unless $AUTOTUNE_REQUIRE_POSTGRES is set
+    (as in CI), where a missing server is a failure.
+    """
+    url = os.environ.get("AUTOTUNE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("AUTOTUNE_REQUIRE_POSTGRES"):
+            pytest.fail("AUTOTUNE_REQUIRE_POSTGRES is set but AUTOTUNE_TEST_POSTGRES_URL is not")
+        pytest.skip("no PostgreSQL server: set AUTOTUNE_TEST_POSTGRES_URL (bash scripts/pg.sh start)")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request, tmp_path):
+    """A fresh, empty study database: an SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'study.db'}"
+        return
+    import uuid
+
+    import sqlalchemy
+
+    server = request.getfixturevalue("postgres_server_url")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as con:
+        con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as con:
+        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

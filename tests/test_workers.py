@@ -1,0 +1,135 @@
+"""Several workers on one study, on SQLite and PostgreSQL: exact totals, crash recovery, clear errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import optuna
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
+
+from autotune import runner
+from autotune.cli import cli
+from autotune.errors import StorageError
+from tests.conftest import tiny_digits_spec
+
+pytestmark = pytest.mark.slow
+
+
+def _states(url: str, name: str = "tiny-digits") -> Counter:
+    return Counter(t.state.name for t in optuna.load_study(study_name=name, storage=url).trials)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
+    path = write_spec(tiny_digits_spec(max_epochs=2))
+    result = CliRunner().invoke(cli, ["run", "--study", path, "--trials", "8", "--workers", str(k),
+                                      "--storage", storage_url, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
+    states = Counter(t.state.name for t in study.trials)
+    assert states["COMPLETE"] + states["PRUNED"] == 8
+    assert states["RUNNING"] == 0 and states["WAITING"] == 0
+    assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
+    workers = {t.user_attrs["worker"] for t in study.trials}
+    assert len(workers) >= 2, workers
+    # each worker got cores // k threads (at least 1), so k workers do not oversubscribe the machine
+    assert '"workers": %d' % k in result.stdout
+
+
+def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process ended early while waiting for {what}: {proc.communicate()}")
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass  # database or study not created yet
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storage_url, tmp_path):
+    path = write_spec(tiny_digits_spec(max_epochs=30, pruner={"name": "none"}))
+    env = dict(os.environ, AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3", OMP_NUM_THREADS="1")
+    base = [sys.executable, "-m", "autotune.cli"]
+    victim = subprocess.Popen(base + ["run", "--study", path, "--trials", "3", "--storage", storage_url, "-q"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    _wait_for(lambda: _states(storage_url)["RUNNING"] == 1, 120, "a running trial", victim)
+    killed = optuna.load_study(study_name="tiny-digits", storage=storage_url).trials[-1]
+    time.sleep(1.5)  # let it beat at least once, mid-trial
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert _states(storage_url)["RUNNING"] == 1  # SIGKILL leaves it RUNNING; the heartbeat must clean up
+
+    rescuer = subprocess.run(base + ["worker", "--study", path, "--storage", storage_url, "-q"], env=env,
+                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert rescuer.returncode == 0, rescuer.stderr
+    study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
+    states = Counter(t.state.name for t in study.trials)
+    assert states["COMPLETE"] + states["PRUNED"] == 3
+    assert states["RUNNING"] == 0 and states["WAITING"] == 0
+    assert study.trials[killed.number].state == optuna.trial.TrialState.FAIL
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retried) == 1 and retried[0].params == killed.params  # same parameters, run again
+
+
+def test_worker_needs_an_existing_study(write_spec, tmp_path):
+    path = write_spec(tiny_digits_spec())
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    result = CliRunner().invoke(cli, ["worker", "--study", path, "--storage", url])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [f"Error: no study database at '{tmp_path / 'none.db'}' "
+                                                  f"(storage '{url}')"]
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_worker_against_unreachable_database(write_spec):
+    path = write_spec(tiny_digits_spec())
+    result = CliRunner().invoke(cli, ["worker", "--study", path, "--storage",
+                                      "postgresql+psycopg://postgres:pw@127.0.0.1:1/autotune"])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: cannot open storage 'postgresql+psycopg://postgres:***@127.0.0.1:1/autotune'")
+
+
+def test_worker_joins_until_the_stored_target(write_spec, storage_url):
+    path = write_spec(tiny_digits_spec(max_epochs=2))
+    invoke = CliRunner().invoke
+    assert invoke(cli, ["run", "--study", path, "--trials", "2", "--storage", storage_url, "-q"]).exit_code == 0
+    idle = invoke(cli, ["worker", "--study", path, "--storage", storage_url, "--json"])
+    assert idle.exit_code == 0 and '"finished": 2' in idle.stdout  # target met: nothing to do
+    assert sum(_states(storage_url).values()) == 2
+
+
+def test_lost_connection_is_retried_then_reported(monkeypatch):
+    # A stand-in for a database that stays down: the real error class, raised by a function.
+    monkeypatch.setattr(runner, "RETRY_SECONDS", 1.5)
+    calls = []
+
+    def down():
+        calls.append(time.monotonic())
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with pytest.raises(StorageError, match=r"lost the connection to storage 'sqlite:///x.db' for 1.5 s "
+                                           r"\(connection refused\); finished trials are stored"):
+        runner._retry(down, "sqlite:///x.db")
+    assert len(calls) >= 2  # it retried before giving up
+
+    outcomes = iter([OperationalError("SELECT 1", {}, Exception("blip")), 42])
+
+    def flaky():
+        item = next(outcomes)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    assert runner._retry(flaky, "sqlite:///x.db") == 42
