@@ -57,26 +57,36 @@ def cli() -> None:
     """
 
 
+def _worker_options(func: Any) -> Any:
+    """The options `run` and `worker` share, in the order --help lists them."""
+    options = [
+        click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
+        click.option("--study-name", default=None, metavar="NAME",
+                     help="Name of the study in the storage. [default: the spec's name]"),
+        click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]"),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+                     help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR]."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+                     help="Stop starting new trials after this many seconds."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary."),
+        click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.option("--study", "study", required=True, metavar="NAME|PATH",
               help="A shipped study spec (see `autotune studies`) or the path to your own YAML spec.")
 @click.option("--trials", type=click.IntRange(min=1), default=None, metavar="N",
               help="Finished trials the study should hold in total; a rerun tops it up. [default: the spec's 'trials']")
-@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
-@click.option("--study-name", default=None, metavar="NAME",
-              help="Name of the study in the storage. [default: the spec's name]")
 @click.option("--pruner", type=click.Choice(["median", "hyperband", "none"]), default=None,
               help="Override the spec's pruner.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
-              help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Stop starting new trials after this many seconds.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")
-@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+@_worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
         threads: int | None, data_dir: str | None, workers: int, timeout: float | None, quiet: bool,
         as_json: bool) -> None:
@@ -102,17 +112,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
 @cli.command()
 @click.option("--study", "study", required=True, metavar="NAME|PATH",
               help="The study's spec: the same shipped name or YAML file the study was created from.")
-@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
-@click.option("--study-name", default=None, metavar="NAME",
-              help="Name of the study in the storage. [default: the spec's name]")
-@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
-              help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR].")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Stop starting new trials after this many seconds.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary.")
-@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+@_worker_options
 def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
            timeout: float | None, quiet: bool, as_json: bool) -> None:
     """Join an existing study from this host and work until its trial target is met.
@@ -151,7 +151,8 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
     new = summary.finished - summary.finished_before
     counts = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items())
     click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
-               f"finished trials ({counts}); {new} new in {summary.seconds:.1f}s, {summary.pruned_this_run} pruned.")
+               f"finished trials ({counts}); {new} finished during this command ({summary.seconds:.1f}s), "
+               f"{summary.pruned_this_run} of them pruned.")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")

@@ -160,7 +160,7 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
                      seconds=time.perf_counter() - start)
 
 
-def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, target: int, url: str,
+def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, target: int, url: str | None,
          on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
          deadline: float | None = None) -> None:
     """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes)."""
@@ -189,13 +189,14 @@ def _claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]
         with warnings.catch_warnings():  # we run the heartbeat ourselves (see _heartbeat)
             warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             trial = study.ask()  # takes a re-queued (WAITING) trial first
-        study._storage.record_heartbeat(trial._trial_id)  # at once: a trial without one could never go stale
+        if _heartbeat_interval(study):  # beat at once: a trial with no beat yet could never go stale
+            study._storage.record_heartbeat(trial._trial_id)
         return trial, False
     return None, False
 
 
 def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[optuna.Trial], float],
-               url: str) -> optuna.trial.FrozenTrial:
+               url: str | None) -> optuna.trial.FrozenTrial:
     with _heartbeat(study, trial):
         try:
             value = objective(trial)
@@ -211,7 +212,7 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[op
 @contextlib.contextmanager
 def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
     storage = study._storage
-    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
+    interval = _heartbeat_interval(study)
     if not interval:
         yield
         return
@@ -231,8 +232,18 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         thread.join()
 
 
-def slot_lock(url: str, study_name: str) -> contextlib.AbstractContextManager:
-    """A lock shared by every worker of one study: a lock file for SQLite, an advisory lock for PostgreSQL."""
+def _heartbeat_interval(study: optuna.Study) -> int | None:
+    getter = getattr(study._storage, "get_heartbeat_interval", None)  # RDB storage only
+    return getter() if getter is not None else None
+
+
+def slot_lock(url: str | None, study_name: str) -> contextlib.AbstractContextManager:
+    """A lock shared by every worker of one study: a lock file for SQLite, an advisory lock for PostgreSQL.
+
+    In-memory storage (``url`` None) has a single worker and needs none.
+    """
+    if url is None:
+        return contextlib.nullcontext()
     path = sqlite_path(url)
     if path is not None:
         return _FileLock(path.with_name(path.name + ".lock"))
@@ -282,7 +293,7 @@ class _PostgresLock:
         self._conn.close()
 
 
-def _retry(fn: Callable[[], T], url: str) -> T:
+def _retry(fn: Callable[[], T], url: str | None) -> T:
     """Call ``fn``, retrying with back-off while the database is unreachable, for RETRY_SECONDS at most."""
     from sqlalchemy.exc import DBAPIError
 
@@ -294,7 +305,7 @@ def _retry(fn: Callable[[], T], url: str) -> T:
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
             if time.monotonic() + delay > deadline:
                 reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).strip().splitlines()[0]
-                raise StorageError(f"lost the connection to storage '{redact(url)}' for {RETRY_SECONDS:g} s "
+                raise StorageError(f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
                                    f"({reason}); finished trials are stored; run again to continue") from None
             time.sleep(delay)
             delay = min(delay * 2, 10.0)

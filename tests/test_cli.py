@@ -69,8 +69,17 @@ def test_run_then_top_up(write_spec):
     assert len(study.trials) == 5
     assert [t.number for t in study.trials] == [0, 1, 2, 3, 4]
     done = invoke("run", "--study", path, "--trials", "5", "--quiet")
-    assert "0 new" in done.stdout
+    assert "0 finished during this command" in done.stdout
     assert len(optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials) == 5
+
+
+def test_timeout_stops_starting_new_trials(write_spec):
+    result = invoke("run", "--study", write_spec(tiny_digits_spec()), "--trials", "500", "--timeout", "1", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert 1 <= summary["finished"] < 500
+    study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
 
 
 def test_progress_lines_when_not_a_terminal(write_spec):
@@ -121,6 +130,8 @@ BAD_RUNS = [
     (["--trials", "many"], ["'--trials'", "'many' is not a valid integer"]),
     (["--pruner", "asha"], ["'--pruner'", "'asha' is not one of 'median', 'hyperband', 'none'"]),
     (["--threads", "0"], ["'--threads'", "0 is not in the range x>=1"]),
+    (["--workers", "0"], ["'--workers'", "0 is not in the range x>=1"]),
+    (["--timeout", "-5"], ["'--timeout'", "-5.0 is not in the range x>0"]),
     (["--storage", "foo://bar"], ["unknown storage scheme 'foo'", "allowed: sqlite:///PATH"]),
     (["--storage", "not a url"], ["storage URL 'not a url' cannot be parsed"]),
     (["--storage", "sqlite:////no/such/folder/x.db"], ["folder '/no/such/folder' does not exist"]),

@@ -133,3 +133,21 @@ def test_lost_connection_is_retried_then_reported(monkeypatch):
         return item
 
     assert runner._retry(flaky, "sqlite:///x.db") == 42
+
+
+def test_worker_benchmark_quick_mode_is_well_formed():
+    import json
+
+    from tests.conftest import REPO
+
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_workers.py"), "--quick", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    workers = results["workers"]
+    assert workers["1"]["seconds"] > 0 and workers["2"]["seconds"] > 0
+    assert workers["ratio_2_vs_1"] == round(workers["2"]["trials_per_hour"] / workers["1"]["trials_per_hour"], 2)
+    storage = results["storage_ms_per_trial"]
+    assert {"in-memory", "sqlite"} <= set(storage)
+    for row in storage.values():
+        assert row["optuna"] > 0 and row["autotune"] > 0
