@@ -69,6 +69,9 @@ def _worker_options(func: Any) -> Any:
                      help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR]."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
                      help="Stop starting new trials after this many seconds."),
+        click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",
+                     help="Folder for trial artifacts (learning curves, checkpoints) [env: AUTOTUNE_ARTIFACT_DIR; "
+                          "default: beside the SQLite file, e.g. autotune-artifacts/]."),
         click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary."),
         click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON."),
     ]
@@ -86,10 +89,14 @@ def _worker_options(func: Any) -> Any:
               help="Override the spec's pruner.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
+@click.option("--dashboard", "with_dashboard", is_flag=True,
+              help="Start optuna-dashboard (127.0.0.1) on this storage beside the run, and stop it afterwards.")
+@click.option("--dashboard-port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port for --dashboard.")
 @_worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        threads: int | None, data_dir: str | None, workers: int, timeout: float | None, quiet: bool,
-        as_json: bool) -> None:
+        threads: int | None, data_dir: str | None, workers: int, with_dashboard: bool, dashboard_port: int,
+        timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials.
 
     Trials are complete or pruned ones, counted over every worker; running the same command
@@ -102,11 +109,31 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.progress import make_progress
     from autotune.runner import run_study
 
-    with _clean_stop():
+    with _clean_stop(), _dashboard_beside(storage, dashboard_port, artifact_dir, enabled=with_dashboard):
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, workers=workers, timeout=timeout,
-                            progress=make_progress(quiet=quiet or as_json))
+                            artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
+
+
+@contextlib.contextmanager
+def _dashboard_beside(storage: str | None, port: int, artifact_dir: str | None, *, enabled: bool):
+    if not enabled:
+        yield
+        return
+    from autotune.artifacts import artifact_dir as default_artifact_dir
+    from autotune.dashboard import start_background
+    from autotune.storage import open_storage, resolve_storage_url
+
+    url = resolve_storage_url(storage)
+    open_storage(url)  # the dashboard needs the database to exist before the first trial
+    proc = start_background(url, host="127.0.0.1", port=port, artifact_dir=default_artifact_dir(url, artifact_dir))
+    click.echo(f"optuna-dashboard: http://127.0.0.1:{port}/", err=True)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @cli.command()
@@ -114,7 +141,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
               help="The study's spec: the same shipped name or YAML file the study was created from.")
 @_worker_options
 def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
-           timeout: float | None, quiet: bool, as_json: bool) -> None:
+           timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Join an existing study from this host and work until its trial target is met.
 
     The study must exist (`autotune run` creates it and sets the target); run this on as
@@ -129,7 +156,7 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
 
     with _clean_stop():
         summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
-                             timeout=timeout, progress=make_progress(quiet=quiet or as_json))
+                             timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
 
 
@@ -156,6 +183,29 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if summary.best_value is not None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+
+
+@cli.command()
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. optuna-dashboard has no authentication: anything but loopback warns.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port to listen on.")
+@click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",
+              help="Folder of trial artifacts to serve [env: AUTOTUNE_ARTIFACT_DIR; default: beside the SQLite file].")
+def dashboard(storage: str | None, host: str, port: int, artifact_dir: str | None) -> None:
+    """Watch the studies of a storage live in optuna-dashboard (Ctrl-C stops it).
+
+    Serves the same storage the other commands use, with its trial artifacts
+    (learning curves, checkpoints), so they open from the dashboard's trial view.
+    """
+    from autotune.artifacts import artifact_dir as default_artifact_dir
+    from autotune.dashboard import serve
+    from autotune.storage import resolve_storage_url
+
+    url = resolve_storage_url(storage)
+    with _clean_stop():
+        serve(url, host=host, port=port, artifact_dir=default_artifact_dir(url, artifact_dir),
+              echo=lambda line: click.echo(line, err=line.startswith("Warning:")))
 
 
 @cli.command()

@@ -45,11 +45,12 @@ class Objective:
     """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
 
     def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
-                 on_epoch: EpochHook | None = None) -> None:
+                 on_epoch: EpochHook | None = None, artifacts: Any = None) -> None:
         self.spec = spec
         self.splits = splits
         self.device = device
         self.on_epoch = on_epoch
+        self.artifacts = artifacts  # an Optuna artifact store, or None
 
     def __call__(self, trial: optuna.Trial) -> float:
         spec, info = self.spec, self.splits.info
@@ -71,15 +72,57 @@ class Objective:
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)
-        for key, value in trial_attributes(result, classification=info.task == "classification").items():
+        attrs = trial_attributes(result, classification=info.task == "classification")
+        for key, value in attrs.items():
             trial.set_user_attr(key, value)
         last = result.last
         assert last is not None
+        value = diverged_value(spec, last) if result.diverged else metric_value(spec, last)
+        self._record(trial, result, config, seed, attrs, value)
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
-        if result.diverged:
-            return diverged_value(spec, last)
-        return metric_value(spec, last)
+        return value
+
+    def _record(self, trial: optuna.Trial, result: FitResult, config: dict[str, Any], seed: int,
+                attrs: dict[str, Any], value: float) -> None:
+        """The trial's note, its learning curve and, when it is the best so far, its checkpoint."""
+        from optuna_dashboard import save_note
+
+        save_note(trial, trial_note(trial.number, seed, trial.user_attrs.get("structure", ""), attrs))
+        if self.artifacts is None:
+            return
+        from autotune import artifacts
+
+        trial.set_user_attr("curve_artifact", artifacts.upload_json(
+            self.artifacts, trial, f"learning-curve-trial-{trial.number}.json", artifacts.learning_curve(result)))
+        if result.stopped_early or result.diverged or not _beats_best(trial, value):
+            return
+        info = self.splits.info
+        assert result.model is not None
+        payload = artifacts.checkpoint_payload(result.model, family=self.spec.model, config=config,
+                                               input_shape=info.shape, n_outputs=info.n_outputs,
+                                               spec=self.spec.to_dict(), seed=seed)
+        trial.set_user_attr("checkpoint_artifact", artifacts.upload_checkpoint(self.artifacts, trial, payload))
+
+
+def _beats_best(trial: optuna.Trial, value: float) -> bool:
+    try:
+        best = trial.study.best_value
+    except ValueError:  # no complete trial yet
+        return True
+    return value > best if trial.study.direction == optuna.study.StudyDirection.MAXIMIZE else value < best
+
+
+def trial_note(number: int, seed: int, structure: str, attrs: dict[str, Any]) -> str:
+    """A short Markdown note for the dashboard's trial view."""
+    def fmt(v: Any) -> str:
+        return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    return (f"**Trial {number}: {attrs['remark']}**\n\n"
+            "| seed | structure | epochs | train loss | train acc | val loss | val acc | params | seconds |\n"
+            "|---|---|---|---|---|---|---|---|---|\n"
+            f"| {seed} | {structure} | {attrs['epochs']} | {fmt(attrs['train_loss'])} | {fmt(attrs['train_accuracy'])} "
+            f"| {fmt(attrs['val_loss'])} | {fmt(attrs['val_accuracy'])} | {attrs['n_params']} | {attrs['wall_time_s']} |\n")
 
 
 def trial_attributes(result: FitResult, *, classification: bool) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def make_pruner(pruner: PrunerSpec, *, max_epochs: int) -> optuna.pruners.BasePr
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
               data_dir: str | None = None, device: str = "cpu", progress: Progress | None = None,
-              workers: int = 1, timeout: float | None = None) -> RunSummary:
+              workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
@@ -104,19 +104,20 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     name = study_name or spec.name
     if workers > 1:
         return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
-                            data_dir=data_dir, device=device, timeout=timeout)
+                            data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
 
     splits = _load_data(spec, data_dir)  # before touching the database: bad data must not leave a study
     _set_threads(threads)
     study = _open_study(spec, url, name, create=True)
     _retry(lambda: study.set_user_attr("target_trials", target), url)
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress or Progress(), timeout=timeout)
+                               progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir)
 
 
 def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
                threads: int | None = None, data_dir: str | None = None, device: str = "cpu",
-               progress: Progress | None = None, timeout: float | None = None) -> RunSummary:
+               progress: Progress | None = None, timeout: float | None = None,
+               artifact_dir: str | None = None) -> RunSummary:
     """Join an existing study as one more worker until its trial target is met (``autotune worker``)."""
     _check_threads(threads)
     url = resolve_storage_url(storage)
@@ -129,7 +130,7 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress or Progress(), timeout=timeout)
+                               progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir)
 
 
 # --------------------------------------------------------------------------------------
@@ -137,14 +138,16 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
 
 
 def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, target: int, splits: Any, device: str,
-                        progress: Progress, timeout: float | None) -> RunSummary:
+                        progress: Progress, timeout: float | None, artifact_dir: str | None) -> RunSummary:
+    from autotune.artifacts import artifact_dir as default_artifact_dir, open_store
     from autotune.objective import Objective
 
     before = _retry(lambda: count_finished(study), url)
     pruned_before = _retry(lambda: len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))), url)
     start = time.perf_counter()
     if before < target:
-        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch)
+        store = open_store(default_artifact_dir(url, artifact_dir))
+        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch, artifacts=store)
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
                        metric=spec.metric)
         try:
@@ -316,7 +319,7 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 
 
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
-                 data_dir: str | None, device: str, timeout: float | None) -> RunSummary:
+                 data_dir: str | None, device: str, timeout: float | None, artifact_dir: str | None) -> RunSummary:
     """Create the study, then start ``workers`` ``autotune worker`` processes and wait for them."""
     study = _open_study(spec, url, name, create=True)
     study.set_user_attr("target_trials", target)
@@ -335,6 +338,8 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
             cmd += ["--data-dir", str(data_dir)]
         if timeout is not None:
             cmd += ["--timeout", str(timeout)]
+        if artifact_dir:
+            cmd += ["--artifact-dir", str(artifact_dir)]
         env = dict(os.environ, AUTOTUNE_PROGRESS="lines", OMP_NUM_THREADS=str(per_worker))
         procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
                  for _ in range(workers)]

@@ -8,6 +8,7 @@ database stays a stock Optuna database, readable by ``optuna`` and ``optuna-dash
 from __future__ import annotations
 
 import os
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,13 +90,15 @@ def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBSt
     if backend == "postgresql":
         connect_args["connect_timeout"] = 10
     try:
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs={"connect_args": connect_args, "pool_pre_ping": True},
-            heartbeat_interval=HEARTBEAT_INTERVAL,
-            grace_period=GRACE_PERIOD,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),
-        )
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs={"connect_args": connect_args, "pool_pre_ping": True},
+                heartbeat_interval=HEARTBEAT_INTERVAL,
+                grace_period=GRACE_PERIOD,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),
+            )
     except (SQLAlchemyError, RuntimeError, ValueError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StorageError(f"cannot open storage '{redact(url)}': {reason}") from None
@@ -118,6 +121,11 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
         from autotune import __version__
 
         study.set_user_attr("autotune_version", __version__)
+        import yaml
+        from optuna_dashboard import save_note
+
+        save_note(study, f"## {study_name}\n\n{spec.description}\n\nSpec (fingerprint {spec.fingerprint()}):\n\n"
+                         f"```yaml\n{yaml.safe_dump(spec.to_dict(), sort_keys=False)}```\n")
     elif attrs["spec_fingerprint"] != spec.fingerprint():
         raise StorageError(
             f"study '{study_name}' in this storage was made from a different spec (fingerprint "

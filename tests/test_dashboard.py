@@ -1,0 +1,170 @@
+"""optuna-dashboard on a real study: HTTP API, artifacts byte-identical, notes, a real browser, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+from click.testing import CliRunner
+
+from autotune.cli import cli
+from autotune.dashboard import exposure_warning
+from autotune.data import load_splits
+from autotune.models import build_model
+from autotune.runner import run_study
+from autotune.spec import parse_spec
+from autotune.train import evaluate
+from tests.conftest import tiny_digits_spec
+
+pytestmark = pytest.mark.slow
+STORAGE = "sqlite:///autotune.db"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+@pytest.fixture
+def study():
+    spec = parse_spec(tiny_digits_spec(pruner={"name": "none"}))
+    run_study(spec, n_trials=3, storage=STORAGE)
+    return optuna.load_study(study_name="tiny-digits", storage=STORAGE)
+
+
+@pytest.fixture
+def dashboard(study, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "autotune.cli", "dashboard", "--port", str(port)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            get(base + "/api/meta")
+            break
+        except OSError:
+            assert proc.poll() is None, proc.communicate()
+            assert time.time() < deadline, "dashboard did not start"
+            time.sleep(0.2)
+    yield base, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def test_api_lists_the_study_with_its_trials_and_stops_on_ctrl_c(dashboard, study):
+    base, proc = dashboard
+    (summary,) = json.loads(get(base + "/api/studies"))["study_summaries"]
+    assert summary["study_name"] == "tiny-digits"
+    detail = json.loads(get(f"{base}/api/studies/{summary['study_id']}"))
+    assert len(detail["trials"]) == len(study.trials) == 3
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "at http://127.0.0.1:" in out and "Dashboard stopped." in out
+
+
+def test_artifacts_download_byte_identical_through_the_dashboard(dashboard, study, tmp_path):
+    base, _ = dashboard
+    store_dir = tmp_path / "autotune-artifacts"
+    for trial in study.trials:
+        artifact_id = trial.user_attrs["curve_artifact"]
+        served = get(f"{base}/artifacts/{study._study_id}/{trial._trial_id}/{artifact_id}")
+        assert served == (store_dir / artifact_id).read_bytes()
+        curve = json.loads(served)
+        assert curve["val_accuracy"] == [trial.intermediate_values[e] for e in curve["epoch"]]
+    best = study.best_trial
+    served = get(f"{base}/artifacts/{study._study_id}/{best._trial_id}/{best.user_attrs['checkpoint_artifact']}")
+    assert served == (store_dir / best.user_attrs["checkpoint_artifact"]).read_bytes()
+    ckpt_path = tmp_path / "best.pt"
+    ckpt_path.write_bytes(served)
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    model = build_model(ckpt["model"]["family"], input_shape=tuple(ckpt["model"]["input_shape"]),
+                        n_outputs=ckpt["model"]["n_outputs"], config=ckpt["model"]["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    spec = ckpt["spec"]
+    splits = load_splits(spec["dataset"], validation_size=spec["validation_size"], seed=spec["seed"])
+    _, accuracy = evaluate(model, splits.val, classification=True)
+    assert accuracy == best.value  # the checkpoint is the best trial's network, exactly
+
+
+def test_study_and_trials_carry_notes_and_attributes(study):
+    from optuna_dashboard import get_note
+
+    assert "tiny-digits" in get_note(study) and "```yaml" in get_note(study)
+    for trial in study.trials:
+        note = get_note(optuna.Trial(study, trial._trial_id))  # get_note wants a live Trial
+        assert trial.user_attrs["remark"] in note
+        assert str(trial.user_attrs["seed"]) in note
+        assert {"seed", "remark", "worker", "val_accuracy", "train_loss"} <= set(trial.user_attrs)
+    assert study.user_attrs["spec"]["name"] == "tiny-digits"
+
+
+def test_chromium_renders_the_study_page(dashboard, study, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("AUTOTUNE_REQUIRE_CHROMIUM"):
+            pytest.fail("AUTOTUNE_REQUIRE_CHROMIUM is set but chromium is not installed")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    base, _ = dashboard
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chr'}",
+           "--virtual-time-budget=15000", "--dump-dom", f"{base}/dashboard/studies/{study._study_id}"]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    assert "tiny-digits" in dom, dom[:2000]
+
+
+def test_port_in_use_is_one_clear_error(study):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = CliRunner().invoke(cli, ["dashboard", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: port {port} on 127.0.0.1 is already in use; choose another with --port"]
+
+
+def test_missing_storage_is_one_clear_error():
+    result = CliRunner().invoke(cli, ["dashboard", "--storage", "sqlite:///missing.db"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: no study database at 'missing.db' (storage 'sqlite:///missing.db')"]
+    assert not Path("missing.db").exists()
+
+
+def test_non_loopback_hosts_warn():
+    assert exposure_warning("127.0.0.1", 8080) is None
+    assert exposure_warning("localhost", 8080) is None
+    assert exposure_warning("::1", 8080) is None
+    warning = exposure_warning("0.0.0.0", 8080)
+    assert warning.startswith("Warning: serving on 0.0.0.0:8080, not loopback.")
+    assert "no authentication" in warning
+
+
+def test_run_with_dashboard_starts_and_stops_it(write_spec):
+    port = free_port()
+    result = CliRunner().invoke(cli, ["run", "--study", write_spec(tiny_digits_spec()), "--trials", "2", "-q",
+                                      "--dashboard", "--dashboard-port", str(port)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"optuna-dashboard: http://127.0.0.1:{port}/" in result.stderr
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0  # stopped afterwards
