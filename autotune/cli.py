@@ -185,6 +185,211 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
 
 
+def _replay_options(func: Any) -> Any:
+    """Options shared by replay, ablate and sweep."""
+    options = [
+        click.option("--study", "study", default=None, metavar="NAME|PATH",
+                     help="The study's spec (shipped name or YAML file); a stored study's own spec is used if present."),
+        click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
+        click.option("--study-name", default=None, metavar="NAME",
+                     help="Name of the study in the storage. [default: the spec's name]"),
+        click.option("--seeds", type=int, default=None, metavar="K", help="Seeds per configuration."),
+        click.option("--epochs", type=click.IntRange(min=1), default=None, metavar="E",
+                     help="Training epochs per run. [default: the spec's max_epochs]"),
+        click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Torch CPU threads. [default: the source trial's, else torch's choice]"),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+                     help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR]."),
+        click.option("--json", "as_json", is_flag=True, help="Print the results as JSON."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _prepare_replay(spec: Any, seeds: int | None, default_seeds: int, threads: int | None, data_dir: str | None,
+                    source_threads: Any = None) -> tuple[int, Any]:
+    """Validate the seed count, set threads, load the data: all before anything is written."""
+    k = default_seeds if seeds is None else seeds
+    if k < 1:
+        raise click.BadParameter(f"{k} is not >= 1", param_hint="'--seeds'")
+    import torch
+
+    from autotune.data import load_splits
+
+    chosen = threads or (source_threads if isinstance(source_threads, int) else None)
+    if chosen:
+        torch.set_num_threads(chosen)
+    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
+                         train_subset=spec.train_subset, data_dir=data_dir)
+    return k, splits
+
+
+@cli.command()
+@_replay_options
+@click.option("--trial", "which", default=None, metavar="N|best", help="The stored trial to replay.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Replay a configuration from a YAML/JSON file instead (no stored study needed).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (repeatable), e.g. --set lr=0.01 --set units=[256,128].")
+def replay(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
+           threads: int | None, data_dir: str | None, as_json: bool, which: str | None, config_file: str | None,
+           sets: tuple[str, ...]) -> None:
+    """Re-run a stored trial (or a configuration file) exactly, with optional overrides and seeds.
+
+    Prints train/validation loss and accuracy per seed and mean ± std; without overrides,
+    with the trial's own seed, it checks that the stored metric is reproduced exactly.
+    Replays are recorded in the companion study '<study>:replays'.
+    """
+    from autotune import replay as rp
+
+    if (which is None) == (config_file is None):
+        raise click.UsageError("give exactly one of --trial N|best and --config FILE")
+    _quiet_libraries()
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=which is not None)
+    spec, notes, trial = ctx.spec, [], None
+    if which is not None:
+        trial, notes = rp.resolve_trial(ctx.study, which)
+        config = rp.config_from_params(spec, trial.params)
+        first_seed = trial.user_attrs.get("seed", spec.seed)
+    else:
+        config = rp.load_config_file(config_file, spec)
+        first_seed = spec.seed
+    config, set_notes = rp.apply_overrides(spec, config, rp.parse_set(sets))
+    notes += set_notes
+    k, splits = _prepare_replay(spec, seeds, 1, threads, data_dir, trial.user_attrs.get("threads") if trial else None)
+    store = ctx.store()
+    extra = {"source_trial": trial.number if trial else None, "overrides": list(sets), "config_file": config_file}
+    result = rp.replay(spec, config, seeds=rp.seeds_for(first_seed, k), epochs=epochs, splits=splits,
+                       label=f"trial {trial.number}" if trial else str(config_file), store=store, extra=extra,
+                       notes=notes)
+    check = _exactness(spec, trial, result, overridden=bool(sets), epochs=epochs)
+    if as_json:
+        click.echo(json.dumps({**result.summary(), "reproduction": check}, indent=2, default=str))
+        return
+    for note in notes:
+        click.echo(f"Note: {note}")
+    _table(["seed", "epochs", "train loss", "train acc", "val loss", "val acc", "seconds", ""],
+           [[r.seed, r.epochs, _num(r.train_loss), _num(r.train_accuracy), _num(r.val_loss), _num(r.val_accuracy),
+             f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
+    click.echo("mean ± std: " + ", ".join(f"{key} {_num(result.mean(key))} ± {_num(result.std(key))}"
+                                          for key in rp.METRIC_KEYS if result.mean(key) is not None))
+    if check:
+        click.echo(check)
+
+
+def _exactness(spec: Any, trial: Any, result: Any, *, overridden: bool, epochs: int | None) -> str | None:
+    """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair)."""
+    import optuna
+
+    if trial is None or overridden or trial.state != optuna.trial.TrialState.COMPLETE:
+        return None
+    if epochs not in (None, trial.user_attrs.get("epochs")) or result.runs[0].seed != trial.user_attrs.get("seed"):
+        return None
+    stored = trial.user_attrs.get(spec.metric)
+    got = getattr(result.runs[0], spec.metric)
+    if got == stored:
+        return f"Reproduced exactly: {spec.metric} {got!r} equals the stored value of trial {trial.number}."
+    return (f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
+            f"(different threads, device or library versions change floating-point results).")
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+@cli.command()
+@_replay_options
+@click.option("--baseline", default="defaults", show_default=True, metavar="defaults|trial:N|FILE",
+              help="What the best trial is compared with: the spec's defaults, a stored trial, or a config file.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Table headers in English or in the seed reports' Chinese.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Output folder. [default: ablation-<study>]")
+def ablate(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
+           threads: int | None, data_dir: str | None, as_json: bool, baseline: str, lang: str,
+           out_dir: str | None) -> None:
+    """Ablation table: the best trial vs a baseline, leave-one-out and a greedy ablation path.
+
+    Every row is mean ± std over K seeds (default 3) with the change against the best
+    configuration, its share of the total gain and a paired test across seeds. Writes
+    ablation.md/.csv/.json and ablation.png.
+    """
+    from autotune import replay as rp
+
+    _quiet_libraries()
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    spec = ctx.spec
+    best_trial, _ = rp.resolve_trial(ctx.study, "best")
+    best = rp.config_from_params(spec, best_trial.params)
+    if baseline == "defaults":
+        base = rp.default_config(spec)
+    elif baseline.startswith("trial:"):
+        base_trial, _ = rp.resolve_trial(ctx.study, baseline.split(":", 1)[1])
+        base = rp.config_from_params(spec, base_trial.params)
+    else:
+        base = rp.load_config_file(baseline, spec)
+    k, splits = _prepare_replay(spec, seeds, 3, threads, data_dir, best_trial.user_attrs.get("threads"))
+    from autotune.models import describe_structure
+
+    info = splits.info
+
+    def describe(cfg: dict) -> str:
+        diff = [c for c in rp.components(spec, cfg, base) if c != "structure"]
+        text = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
+        return text + ("" if not diff else " " + rp.describe_change(
+            {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
+
+    rows = rp.ablate(spec, best, base, seeds=rp.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
+                     splits=splits, epochs=epochs, store=ctx.store(), describe=describe,
+                     on_row=None if as_json else lambda r: click.echo(f"  {r.kind}: {r.component} done", err=True))
+    outputs = rp.ablation_outputs(spec, rows, out_dir or f"ablation-{ctx.study.study_name}", lang=lang)
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2, default=str))
+        return
+    click.echo(outputs["markdown"])
+
+
+@cli.command()
+@_replay_options
+@click.option("--param", required=True, metavar="P", help="The parameter to vary (or 'epochs').")
+@click.option("--values", "values_text", required=True, metavar="V1,V2,...", help="Comma-separated values.")
+@click.option("--from", "from_", default="best", show_default=True, metavar="best|trial:N",
+              help="The trial whose other parameters are held fixed.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Table headers in English or in the seed reports' Chinese.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Output folder. [default: sweep-<study>]")
+def sweep(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
+          threads: int | None, data_dir: str | None, as_json: bool, param: str, values_text: str, from_: str,
+          lang: str, out_dir: str | None) -> None:
+    """One factor at a time: vary one parameter over values, holding the others at a trial's.
+
+    Like the seed reports' learning-rate, batch-size, hidden-units and epochs tables; records
+    wall time per setting too. Writes sweep-P.md/.csv/.json and sweep-P.png.
+    """
+    from autotune import replay as rp
+
+    _quiet_libraries()
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    spec = ctx.spec
+    which = "best" if from_ == "best" else from_.removeprefix("trial:")
+    trial, _ = rp.resolve_trial(ctx.study, which)
+    base = rp.config_from_params(spec, trial.params)
+    values = [rp.parse_set([f"{param}={text}"])[param] for text in values_text.split(",")]
+    for value in values:  # check every value before training anything
+        if param != "epochs":
+            rp.apply_overrides(spec, base, {param: value}, source="--values")
+    k, splits = _prepare_replay(spec, seeds, 1, threads, data_dir, trial.user_attrs.get("threads"))
+    replays = rp.sweep(spec, base, param, values, seeds=rp.seeds_for(trial.user_attrs.get("seed", spec.seed), k),
+                       splits=splits, epochs=epochs, store=ctx.store())
+    outputs = rp.sweep_outputs(spec, param, replays, out_dir or f"sweep-{ctx.study.study_name}", lang=lang)
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2, default=str))
+        return
+    click.echo(outputs["markdown"])
+
+
 @cli.command()
 @click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,

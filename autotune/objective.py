@@ -58,6 +58,9 @@ class Objective:
         seed = trial_seed(spec.seed, trial.number)
         trial.set_user_attr("seed", seed)
         trial.set_user_attr("worker", worker_id())
+        import torch
+
+        trial.set_user_attr("threads", torch.get_num_threads())  # bit-exact replays need the same count
         trial.set_user_attr("structure", describe_structure(spec.model, input_shape=info.shape,
                                                             n_outputs=info.n_outputs, config=config))
 

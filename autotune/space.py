@@ -20,18 +20,21 @@ def parameter_names(spec: StudySpec) -> list[str]:
     return [name for name, info in PARAMETERS.items() if spec.model in info.families]
 
 
-def suggest(trial: optuna.trial.BaseTrial, spec: StudySpec) -> dict[str, Any]:
-    """Sample (or, for a ``FixedTrial``, look up) one configuration for ``spec``."""
+def suggest(trial: optuna.trial.BaseTrial | None, spec: StudySpec) -> dict[str, Any]:
+    """Sample (or, for a ``FixedTrial``, look up) one configuration for ``spec``.
+
+    With ``trial=None``, searched parameters take their defaults: the spec's default configuration.
+    """
     config: dict[str, Any] = {}
     for name in parameter_names(spec):
         info = PARAMETERS[name]
         if info.per_layer:
             continue  # resolved below, once the depth is known
-        param = spec.param(name)
+        param = spec.param(name) if trial is not None else None
         config[name] = _suggest_one(trial, param, name) if param else spec.fixed.get(name, info.default)
 
     per_layer = "units" if spec.model == "mlp" else "channels"
-    param = spec.param(per_layer)
+    param = spec.param(per_layer) if trial is not None else None
     fixed = spec.fixed.get(per_layer, PARAMETERS[per_layer].default)
     if param is not None:
         config[per_layer] = [_suggest_one(trial, param, f"{per_layer}_l{i}") for i in range(config["n_layers"])]

@@ -1,0 +1,51 @@
+"""Tables in the seed reports' column format, in English or Chinese, as Markdown and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Sequence
+
+HEADERS = {
+    "parameter": ("Parameter", "参数"),
+    "configuration": ("Configuration", "实验配置"),
+    "train_loss": ("Train loss", "训练集Loss"),
+    "train_accuracy": ("Train accuracy", "训练集准确率"),
+    "val_loss": ("Validation loss", "验证集Loss"),
+    "val_accuracy": ("Validation accuracy", "验证集准确率"),
+    "change": ("Change in performance", "性能变化"),
+    "seconds": ("Seconds", "耗时(秒)"),
+    "p_value": ("Paired p", "配对检验p值"),
+    "baseline": ("baseline", "基准"),
+    "value": ("Value", "取值"),
+}
+LANGS = ("en", "zh")
+
+
+def header(key: str, lang: str) -> str:
+    return HEADERS[key][LANGS.index(lang)]
+
+
+def mean_std(mean: float | None, std: float | None, *, percent: bool = False) -> str:
+    if mean is None:
+        return "-"
+    if percent:
+        return f"{mean * 100:.2f}% ± {(std or 0) * 100:.2f}"
+    return f"{mean:.4f} ± {std or 0:.4f}"
+
+
+def markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,163 @@
+"""Replay, ablate and sweep on real digits studies: exact reproduction, overrides, tables, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+from click.testing import CliRunner
+
+from autotune import replay as rp
+from autotune.cli import cli
+from autotune.data import load_splits
+from autotune.spec import parse_spec
+from tests.conftest import file_digest, tiny_digits_spec
+
+STORAGE = "sqlite:///autotune.db"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def study_path(write_spec):
+    """A small finished study (no pruning, so trials are complete) and its spec file."""
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}))
+    assert invoke("run", "--study", path, "--trials", "3", "-q").exit_code == 0
+    return path
+
+
+def _study(name="tiny-digits"):
+    return optuna.load_study(study_name=name, storage=STORAGE)
+
+
+def test_replay_reproduces_the_stored_trial_exactly(study_path):
+    result = invoke("replay", "--study", study_path, "--trial", "best")
+    assert result.exit_code == 0, result.output
+    best = _study().best_trial
+    assert f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of trial {best.number}." \
+        in result.stdout
+    record = _study("tiny-digits:replays").trials[0]
+    assert record.user_attrs["source_trial"] == best.number and record.user_attrs["overrides"] == []
+
+
+def test_overrides_change_the_result_and_are_recorded(study_path):
+    best = _study().best_trial
+    out = json.loads(invoke("replay", "--study", study_path, "--trial", str(best.number), "--set", "lr=0.9",
+                            "--set", "activation=tanh", "--seeds", "2", "--json").stdout)
+    assert out["config"]["lr"] == 0.9 and out["config"]["activation"] == "tanh"
+    assert "lr=0.9 is outside the search space ([0.001, 0.03])" in out["notes"]
+    assert len(out["runs"]) == 2 and out["runs"][0]["seed"] == best.user_attrs["seed"]
+    assert out["runs"][0]["val_accuracy"] != best.value
+    assert out["reproduction"] is None  # overridden: no exactness claim
+    records = _study("tiny-digits:replays").trials
+    assert [r.user_attrs["overrides"] for r in records] == [["lr=0.9", "activation=tanh"]] * 2
+    assert {r.user_attrs["run"]["seed"] for r in records} == {r["seed"] for r in out["runs"]}
+
+
+def test_replays_are_reused_not_recomputed(study_path):
+    first = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--seeds", "2", "--json").stdout)
+    again = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--seeds", "2", "--json").stdout)
+    assert [r["reused"] for r in first["runs"]] == [False, False]
+    assert [r["reused"] for r in again["runs"]] == [True, True]
+    assert [r["val_accuracy"] for r in again["runs"]] == [r["val_accuracy"] for r in first["runs"]]
+    assert len(_study("tiny-digits:replays").trials) == 2
+
+
+def test_replay_a_config_file_without_any_study(write_spec, tmp_path):
+    cfg = tmp_path / "row.yaml"
+    cfg.write_text("lr: 0.01\nbatch_size: 32\nunits: [64, 32]\ninit: normal\noptimizer: sgd_momentum\n")
+    result = invoke("replay", "--study", write_spec(tiny_digits_spec()), "--config", str(cfg), "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["config"]["units"] == [64, 32] and out["config"]["n_layers"] == 2
+    assert out["config"]["init"] == "normal" and out["runs"][0]["val_accuracy"] > 0.5
+    assert not Path("autotune.db").exists()
+
+
+def test_ablation_rows_match_replays(study_path):
+    result = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--json", "--out", "abl")
+    assert result.exit_code == 0, result.output
+    data = json.loads(Path("abl/ablation.json").read_text())
+    rows = data["rows"]
+    spec = parse_spec(_study().user_attrs["spec"])
+    best = rp.config_from_params(spec, _study().best_trial.params)
+    baseline = rp.default_config(spec)
+    diff = rp.components(spec, best, baseline)
+    assert [r["kind"] for r in rows] == ["best", "baseline"] + ["leave-one-out"] * len(diff) + ["path"] * len(diff)
+    assert sorted(r["component"] for r in rows if r["kind"] == "path") == sorted(diff)
+    # the best row is exactly a replay of the best configuration with the same seeds
+    splits = load_splits("digits", validation_size=spec.validation_size, seed=spec.seed)
+    direct = rp.replay(spec, best, seeds=[r["seed"] for r in rows[0]["runs"]], epochs=2, splits=splits)
+    assert [r["val_accuracy"] for r in rows[0]["runs"]] == direct.values("val_accuracy")
+    for name in ("ablation.md", "ablation.csv", "ablation.png"):
+        assert Path("abl", name).stat().st_size > 0
+    md = Path("abl/ablation.md").read_text()
+    assert "| Parameter | Configuration | Train loss | Train accuracy | Validation loss | Validation accuracy |" in md
+    assert "Most critical component:" in md
+    zh = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--lang", "zh", "--out", "abl-zh")
+    assert "| 参数 | 实验配置 | 训练集Loss | 训练集准确率 | 验证集Loss | 验证集准确率 | 性能变化 |" in zh.stdout
+    assert "基准" in zh.stdout
+
+
+def test_sweep_has_one_row_per_value(study_path):
+    result = invoke("sweep", "--study", study_path, "--param", "batch_size", "--values", "32,64,128",
+                    "--epochs", "2", "--json", "--out", "sw")
+    assert result.exit_code == 0, result.output
+    data = json.loads(Path("sw/sweep-batch_size.json").read_text())
+    assert [r["config"]["batch_size"] for r in data["rows"]] == [32, 64, 128]
+    assert all(r["seconds"]["mean"] > 0 for r in data["rows"])
+    assert Path("sw/sweep-batch_size.png").stat().st_size > 0
+    epochs = invoke("sweep", "--study", study_path, "--param", "epochs", "--values", "1,2", "--out", "sw2")
+    assert epochs.exit_code == 0
+    rows = json.loads(Path("sw2/sweep-epochs.json").read_text())["rows"]
+    assert [r["runs"][0]["epochs"] for r in rows] == [1, 2]
+
+
+def test_pruned_trial_replay_is_allowed_but_noted(write_spec):
+    spec = tiny_digits_spec(space={"lr": {"low": 1e-5, "high": 0.5, "log": True}}, sampler={"name": "random"},
+                            pruner={"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0})
+    path = write_spec(spec)
+    invoke("run", "--study", path, "--trials", "8", "-q")
+    pruned = [t for t in _study().trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, "the spec is meant to prune at least one trial"
+    result = invoke("replay", "--study", path, "--trial", str(pruned[0].number), "--epochs", "1")
+    assert result.exit_code == 0
+    assert f"Note: trial {pruned[0].number} is pruned: replaying the parameters it had" in result.stdout
+
+
+BAD = [
+    (["replay", "--trial", "99"], "has no trial 99; trials are 0..2"),
+    (["replay", "--trial", "first"], "--trial must be a trial number or 'best', got 'first'"),
+    (["replay", "--trial", "0", "--set", "momentum=0.9"], "--set: unknown parameter 'momentum'; allowed: lr,"),
+    (["replay", "--trial", "0", "--set", "lr=fast"], "--set: lr: must be a number > 0"),
+    (["replay", "--trial", "0", "--set", "batch_size=[1,"], "--set batch_size: cannot parse value '[1,'"),
+    (["replay", "--trial", "0", "--set", "lr"], "--set 'lr' is not KEY=VALUE"),
+    (["replay", "--trial", "0", "--seeds", "0"], "Invalid value for '--seeds': 0 is not >= 1"),
+    (["replay"], "give exactly one of --trial N|best and --config FILE"),
+    (["ablate", "--seeds", "0"], "Invalid value for '--seeds': 0 is not >= 1"),
+    (["sweep", "--param", "colour", "--values", "1,2"], "--values: unknown parameter 'colour'"),
+    (["sweep", "--param", "lr", "--values", "0.1,abc"], "--values: lr: must be a number > 0"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD, ids=[m for _, m in BAD])
+def test_bad_input_is_one_line_and_writes_nothing(study_path, args, message):
+    before = file_digest(Path("autotune.db"))
+    result = CliRunner().invoke(cli, [*args[:1], "--study", study_path, *args[1:]])
+    assert result.exit_code != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and message in line, line
+    assert file_digest(Path("autotune.db")) == before
+    assert not Path("ablation-tiny-digits").exists() and not Path("sweep-tiny-digits").exists()
+
+
+def test_config_file_must_be_a_mapping(study_path, tmp_path):
+    cfg = tmp_path / "list.yaml"
+    cfg.write_text("- 1\n- 2\n")
+    result = CliRunner().invoke(cli, ["replay", "--study", study_path, "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: config file '{cfg}' must hold a mapping of parameter to value, got list"
