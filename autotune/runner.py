@@ -170,16 +170,51 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
     lock = slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
         _retry(lambda: optuna.storages.fail_stale_trials(study), url)
-        with lock:
-            trial, done = _retry(lambda: _claim(study, target), url)
-        if done:
-            return
-        if trial is None:  # every slot is taken by a running trial; wait in case one of them dies
-            time.sleep(POLL_SECONDS)
-            continue
-        frozen = _run_trial(study, trial, objective, url)
+        trial = None
+        try:
+            # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
+            with _signals_deferred(), lock:
+                trial, done = _retry(lambda: _claim(study, target), url)
+            if done:
+                return
+            if trial is None:  # every slot is taken by a running trial; wait in case one of them dies
+                time.sleep(POLL_SECONDS)
+                continue
+            frozen = _run_trial(study, trial, objective, url)
+        except BaseException:  # KeyboardInterrupt (Ctrl-C/SIGTERM) or a bug: mark the trial FAIL first
+            if trial is not None:
+                _fail_quietly(study, trial)
+            raise
         if on_trial is not None:
             on_trial(study, frozen)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (delivered on exit) while a trial is being claimed."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _fail_quietly(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Mark a trial FAIL unless it already finished; reset the session if the interrupt broke it."""
+    storage = study._storage
+    for _ in range(3):
+        try:
+            if storage.get_trial(trial._trial_id).state.is_finished():
+                return
+            study.tell(trial, state=TrialState.FAIL)
+            return
+        except Exception:
+            remove_session = getattr(storage, "remove_session", None)
+            if remove_session is not None:
+                remove_session()
 
 
 def _claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]:
@@ -205,10 +240,6 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[op
             value = objective(trial)
         except optuna.TrialPruned:
             return _retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
-        except BaseException:  # KeyboardInterrupt (Ctrl-C/SIGTERM) or a bug: never leave it RUNNING
-            with contextlib.suppress(Exception):
-                study.tell(trial, state=TrialState.FAIL)
-            raise
     return _retry(lambda: study.tell(trial, value), url)
 
 
