@@ -45,7 +45,9 @@ class Objective:
     """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
 
     def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
-                 on_epoch: EpochHook | None = None, artifacts: Any = None) -> None:
+                 on_epoch: EpochHook | None = None, artifacts: Any = None,
+                 retry: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
+        self.retry = retry  # wraps every storage call: the runner retries a lost connection with back-off
         self.spec = spec
         self.splits = splits
         self.device = device
@@ -56,28 +58,26 @@ class Objective:
         spec, info = self.spec, self.splits.info
         config = suggest(trial, spec)
         seed = trial_seed(spec.seed, trial.number)
-        trial.set_user_attr("seed", seed)
-        trial.set_user_attr("worker", worker_id())
         import torch
 
-        trial.set_user_attr("threads", torch.get_num_threads())  # bit-exact replays need the same count
-        trial.set_user_attr("structure", describe_structure(spec.model, input_shape=info.shape,
-                                                            n_outputs=info.n_outputs, config=config))
+        structure = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=config)
+        # threads: bit-exact replays need the same count
+        self._set_attrs(trial, {"seed": seed, "worker": worker_id(), "threads": torch.get_num_threads(),
+                                "structure": structure})
 
         def report(stats: EpochStats) -> bool:
             value = metric_value(spec, stats)
             if not math.isfinite(value):
                 return False  # fit() stops a diverged run itself; never report a non-finite value
-            trial.report(value, stats.epoch)
+            self.retry(lambda: trial.report(value, stats.epoch))
             if self.on_epoch is not None:
                 self.on_epoch(trial.number, stats, value)
-            return trial.should_prune()
+            return self.retry(trial.should_prune)
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)
         attrs = trial_attributes(result, classification=info.task == "classification")
-        for key, value in attrs.items():
-            trial.set_user_attr(key, value)
+        self._set_attrs(trial, attrs)
         last = result.last
         assert last is not None
         value = diverged_value(spec, last) if result.diverged else metric_value(spec, last)
@@ -91,13 +91,15 @@ class Objective:
         """The trial's note, its learning curve and, when it is the best so far, its checkpoint."""
         from optuna_dashboard import save_note
 
-        save_note(trial, trial_note(trial.number, seed, trial.user_attrs.get("structure", ""), attrs))
+        self.retry(lambda: save_note(trial, trial_note(trial.number, seed, trial.user_attrs.get("structure", ""),
+                                                       attrs)))
         if self.artifacts is None:
             return
         from autotune import artifacts
 
-        trial.set_user_attr("curve_artifact", artifacts.upload_json(
+        curve = self.retry(lambda: artifacts.upload_json(
             self.artifacts, trial, f"learning-curve-trial-{trial.number}.json", artifacts.learning_curve(result)))
+        self._set_attrs(trial, {"curve_artifact": curve})
         if result.stopped_early or result.diverged or not _beats_best(trial, value):
             return
         info = self.splits.info
@@ -105,7 +107,12 @@ class Objective:
         payload = artifacts.checkpoint_payload(result.model, family=self.spec.model, config=config,
                                                input_shape=info.shape, n_outputs=info.n_outputs,
                                                spec=self.spec.to_dict(), seed=seed)
-        trial.set_user_attr("checkpoint_artifact", artifacts.upload_checkpoint(self.artifacts, trial, payload))
+        checkpoint = self.retry(lambda: artifacts.upload_checkpoint(self.artifacts, trial, payload))
+        self._set_attrs(trial, {"checkpoint_artifact": checkpoint})
+
+    def _set_attrs(self, trial: optuna.Trial, attrs: dict[str, Any]) -> None:
+        for key, value in attrs.items():
+            self.retry(lambda: trial.set_user_attr(key, value))
 
 
 def _beats_best(trial: optuna.Trial, value: float) -> bool:

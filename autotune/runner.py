@@ -147,7 +147,8 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
     start = time.perf_counter()
     if before < target:
         store = open_store(default_artifact_dir(url, artifact_dir))
-        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch, artifacts=store)
+        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch, artifacts=store,
+                              retry=lambda fn: _retry(fn, url))
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
                        metric=spec.metric)
         try:

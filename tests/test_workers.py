@@ -39,6 +39,7 @@ def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
     assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
     workers = {t.user_attrs["worker"] for t in study.trials}
     assert len(workers) >= 2, workers
+    assert {t.user_attrs["threads"] for t in study.trials} == {max(1, (os.cpu_count() or 1) // k)}
     # each worker got cores // k threads (at least 1), so k workers do not oversubscribe the machine
     assert '"workers": %d' % k in result.stdout
 
