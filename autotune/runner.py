@@ -170,7 +170,9 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
     """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes)."""
     lock = slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
-        _retry(lambda: optuna.storages.fail_stale_trials(study), url)
+        with warnings.catch_warnings():  # "experimental" in Optuna, and what crash recovery rests on
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            _retry(lambda: optuna.storages.fail_stale_trials(study), url)
         trial = None
         try:
             # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.

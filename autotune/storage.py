@@ -122,8 +122,9 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
 
         study.set_user_attr("autotune_version", __version__)
         import yaml
-        from optuna_dashboard import save_note
+        from optuna_dashboard import save_note, set_objective_names
 
+        set_objective_names(study, [spec.metric])  # the dashboard says "val_accuracy", not "Objective 0"
         save_note(study, f"## {study_name}\n\n{spec.description}\n\nSpec (fingerprint {spec.fingerprint()}):\n\n"
                          f"```yaml\n{yaml.safe_dump(spec.to_dict(), sort_keys=False)}```\n")
     elif attrs["spec_fingerprint"] != spec.fingerprint():

@@ -87,7 +87,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = {
             "machine": f"{os.cpu_count()} cores, torch threads default",
-            "workers": bench_workers(4 if args.quick else 24, Path(tmp)),
+            "workers": bench_workers(4 if args.quick else 60, Path(tmp)),
             "storage_ms_per_trial": bench_storage(20 if args.quick else 200, Path(tmp)),
         }
     if args.json:
