@@ -391,6 +391,58 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
 
 
 @cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH",
+              help="The study's spec (shipped name or YAML file); the stored study's own spec is used if present.")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME",
+              help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Output folder. [default: export-<study>]")
+@click.option("--retrain-on", type=click.Choice(["train+val", "train"]), default="train+val", show_default=True,
+              help="Data the final model is retrained on before its one evaluation on the test split.")
+@click.option("--no-retrain", is_flag=True, help="Skip the final model (no test-set evaluation).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Torch CPU threads. [default: torch's choice]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+              help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def export(study: str, storage: str | None, study_name: str | None, out_dir: str | None, retrain_on: str,
+           no_retrain: bool, threads: int | None, data_dir: str | None, as_json: bool) -> None:
+    """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
+
+    The final model is the best configuration retrained on train+validation (or train only)
+    and evaluated exactly once on the held-out test split; its checkpoint (model.pt) carries
+    the weights, model arguments, spec and package versions and loads with weights_only=True.
+    """
+    from autotune import replay as rp
+    from autotune.export import export_study
+    from autotune.storage import redact, resolve_storage_url
+
+    _quiet_libraries()
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
+                           storage=redact(resolve_storage_url(storage)),
+                           retrain_on=None if no_retrain else retrain_on, data_dir=data_dir)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    best = summary["best"]
+    click.echo(f"Best trial {best['trial']}: {best['metric']} {best['value']:.4f} -> {summary['out']}/ "
+               f"({', '.join(summary['files'])})")
+    final = summary["final_model"]
+    if final:
+        metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None
+                  else f"test loss {final['test_loss']:.4g}")
+        click.echo(f"Final model retrained on {final['trained_on']} ({final['train_examples']} examples, "
+                   f"{final['epochs']} epochs, {final['seconds']:.1f}s): {metric} on {final['test_examples']} "
+                   f"test examples.")
+
+
+@cli.command()
 @click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. optuna-dashboard has no authentication: anything but loopback warns.")

@@ -143,11 +143,13 @@ def evaluate(model: nn.Module, data: Split, *, classification: bool) -> tuple[fl
 
 def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int, seed: int,
         device: str | torch.device = "cpu",
-        on_epoch: Callable[[EpochStats], bool] | None = None) -> FitResult:
+        on_epoch: Callable[[EpochStats], bool] | None = None, evaluate_val: bool = True) -> FitResult:
     """Train a fresh model with ``config`` for up to ``max_epochs``, evaluating on validation each epoch.
 
     ``on_epoch`` is called after every epoch; returning True stops training (used for pruning).
-    On the CPU, the same config, data and seed give bit-identical results.
+    With ``evaluate_val=False`` (final retraining on train+validation) no split is evaluated and
+    the validation figures are NaN/None. On the CPU, the same config, data and seed give
+    bit-identical results.
     """
     start = time.perf_counter()
     # Denormal floats (tiny activations after zeros/sparse inits) make CPU math ~10x slower.
@@ -167,10 +169,10 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
         train_loss, train_acc = train_one_epoch(
             model, optimizer, train, batch_size=config["batch_size"], generator=generator,
             classification=classification, augment=bool(config.get("augment")) and info.is_image)
-        val_loss, val_acc = evaluate(model, val, classification=classification)
+        val_loss, val_acc = evaluate(model, val, classification=classification) if evaluate_val else (math.nan, None)
         stats = EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0)
         result.history.append(stats)
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+        if not (math.isfinite(train_loss) and (math.isfinite(val_loss) or not evaluate_val)):
             result.diverged, result.diverged_epoch = True, epoch
             break
         if scheduler is not None:

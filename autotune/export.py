@@ -1,0 +1,170 @@
+"""Export a study: the best configuration, every trial as a flat row, a final model tested once.
+
+``best.yaml``/``best.json`` feed ``autotune replay --config``; ``trials.csv`` has one row per
+trial with every parameter and user attribute; ``model.pt`` is the best configuration
+retrained on train+validation (or train only) and evaluated **once** on the test split;
+``provenance.json`` says exactly what produced it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from autotune.errors import AutotuneError
+from autotune.spec import StudySpec
+
+RETRAIN_CHOICES = ("train+val", "train")
+
+
+def best_record(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
+    from autotune.replay import config_from_params
+
+    try:
+        best = study.best_trial
+    except ValueError:
+        raise AutotuneError(f"study '{study.study_name}' has no complete trial to export") from None
+    return {
+        "study": study.study_name,
+        "trial": best.number,
+        "metric": spec.metric,
+        "value": best.value,
+        "seed": best.user_attrs.get("seed"),
+        "params": dict(best.params),
+        "config": config_from_params(spec, best.params),
+        "user_attrs": {k: v for k, v in best.user_attrs.items() if not k.endswith("_artifact")},
+        "spec": spec.to_dict(),
+    }
+
+
+def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
+    """One flat row per trial; parameters that did not apply (conditional widths) are left empty."""
+    trials = study.get_trials(deepcopy=False)
+    params = sorted({p for t in trials for p in t.params})
+    attrs = sorted({a for t in trials for a in t.user_attrs})
+    header = ["number", "state", "value", "duration_s", "datetime_start", "datetime_complete"] + \
+        [f"param_{p}" for p in params] + [f"attr_{a}" for a in attrs]
+    rows = []
+    for t in trials:
+        duration = t.duration.total_seconds() if t.duration is not None else None
+        rows.append([t.number, t.state.name, t.value, None if duration is None else round(duration, 3),
+                     t.datetime_start, t.datetime_complete]
+                    + [t.params.get(p) for p in params]
+                    + [_cell(t.user_attrs.get(a)) for a in attrs])
+    return header, rows
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
+def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str, data_dir: str | None,
+                     out: Path) -> dict[str, Any]:
+    """Retrain the best configuration, evaluate it once on the test split, save a checkpoint."""
+    import torch
+
+    from autotune.artifacts import checkpoint_payload
+    from autotune.data import Split, Splits, load_splits, load_test
+    from autotune.train import evaluate, fit
+
+    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
+                         train_subset=spec.train_subset, data_dir=data_dir)
+    if retrain_on == "train+val":
+        merged = Split(torch.cat([splits.train.x, splits.val.x]), torch.cat([splits.train.y, splits.val.y]))
+        splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std)
+    seed = record["seed"] if isinstance(record["seed"], int) else spec.seed
+    start = time.perf_counter()
+    result = fit(record["config"], splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
+                 evaluate_val=retrain_on == "train")
+    seconds = time.perf_counter() - start
+    assert result.model is not None
+    test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
+    classification = splits.info.task == "classification"
+    test_loss, test_accuracy = evaluate(result.model, test, classification=classification)
+    payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
+                                 input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
+                                 spec=spec.to_dict(), seed=seed)
+    payload.update(trained_on=retrain_on, normalization={"mean": splits.mean, "std": splits.std},
+                   test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test)})
+    torch.save(payload, out / "model.pt")
+    return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
+            "seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss, "test_accuracy": test_accuracy,
+            "test_examples": len(test), "diverged": result.diverged}
+
+
+def provenance(spec: StudySpec, *, storage: str, record: dict[str, Any], final: dict[str, Any] | None,
+               data_dir: str | None) -> dict[str, Any]:
+    from autotune._paths import cache_dir
+    from autotune.data import DATASETS
+
+    packages = {}
+    for name in ("autotune", "torch", "torchvision", "optuna", "optuna-dashboard", "sqlalchemy", "numpy",
+                 "scikit-learn"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    data_files = {}
+    info = DATASETS[spec.dataset]
+    if info.torchvision_class:
+        raw = cache_dir() / "data" / info.torchvision_class / "raw"
+        for path in sorted(raw.glob("*.gz")):
+            data_files[path.name] = hashlib.md5(path.read_bytes()).hexdigest()
+    return {
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "packages": packages,
+        "dataset": {"name": spec.dataset, "description": info.description, "files_md5": data_files},
+        "spec_fingerprint": spec.fingerprint(),
+        "seeds": {"study": spec.seed, "best_trial": record["seed"], "final_model": (final or {}).get("seed")},
+        "storage": storage,
+        "best_trial": record["trial"],
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
+                 retrain_on: str | None = "train+val", data_dir: str | None = None) -> dict[str, Any]:
+    """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json."""
+    import yaml
+
+    record = best_record(study, spec)  # fails early on a study with nothing to export
+    if retrain_on is not None and retrain_on not in RETRAIN_CHOICES:
+        raise AutotuneError(f"--retrain-on must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "best.yaml").write_text(yaml.safe_dump(record, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (out / "best.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    header, rows = trial_rows(study)
+    with open(out / "trials.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows([["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row]
+                          for row in rows])
+    final = None
+    if retrain_on is not None:
+        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out)
+    prov = provenance(spec, storage=storage, record=record, final=final, data_dir=data_dir)
+    prov["final_model"] = final
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")
+    return {"out": str(out), "best": {k: record[k] for k in ("trial", "metric", "value", "params")},
+            "final_model": final, "files": sorted(p.name for p in out.iterdir())}

@@ -1,0 +1,102 @@
+"""Export from a real small study, checked against the database; the checkpoint reproduces its test accuracy."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from autotune.cli import cli
+from autotune.data import Split, load_splits, load_test
+from autotune.models import build_model
+from autotune.train import evaluate
+from tests.conftest import tiny_digits_spec
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def exported(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "4", "-q").exit_code == 0
+    result = invoke("export", "--study", path, "--out", "exp", "--json")
+    assert result.exit_code == 0, result.output
+    return path, json.loads(result.stdout), optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+
+
+def test_best_files_match_the_database(exported):
+    _, summary, study = exported
+    best = yaml.safe_load(Path("exp/best.yaml").read_text())
+    assert best == json.loads(Path("exp/best.json").read_text())
+    assert (best["trial"], best["value"], best["params"]) == (study.best_trial.number, study.best_value,
+                                                               study.best_trial.params)
+    assert best["seed"] == study.best_trial.user_attrs["seed"]
+    assert best["config"]["units"] == [study.best_params[f"units_l{i}"] for i in range(best["config"]["n_layers"])]
+    assert summary["files"] == ["best.json", "best.yaml", "model.pt", "provenance.json", "trials.csv"]
+
+
+def test_trials_csv_is_one_flat_row_per_trial(exported):
+    _, _, study = exported
+    with open("exp/trials.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["number"]) for r in rows] == [t.number for t in study.trials]
+    for row, trial in zip(rows, study.trials):
+        assert row["state"] == trial.state.name and float(row["value"]) == trial.value
+        assert row["attr_seed"] == str(trial.user_attrs["seed"]) and row["attr_worker"] == trial.user_attrs["worker"]
+        for i in range(2):
+            expected = str(trial.params[f"units_l{i}"]) if i < trial.params["n_layers"] else ""
+            assert row[f"param_units_l{i}"] == expected  # conditional widths are empty where they do not apply
+
+
+def test_checkpoint_reloads_and_reproduces_its_test_accuracy(exported):
+    _, summary, _ = exported
+    ckpt = torch.load("exp/model.pt", weights_only=True)
+    final = summary["final_model"]
+    assert ckpt["test"]["accuracy"] == final["test_accuracy"] and ckpt["trained_on"] == "train+val"
+    assert final["train_examples"] == 1437 and final["test_examples"] == 360
+    model = build_model(ckpt["model"]["family"], input_shape=tuple(ckpt["model"]["input_shape"]),
+                        n_outputs=ckpt["model"]["n_outputs"], config=ckpt["model"]["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    splits = load_splits("digits", validation_size=0.2, seed=ckpt["spec"]["seed"])
+    test = load_test(splits)
+    assert ckpt["normalization"] == {"mean": splits.mean, "std": splits.std}
+    _, accuracy = evaluate(model, Split(test.x, test.y), classification=True)
+    assert accuracy == final["test_accuracy"] > 0.8
+    assert set(ckpt["versions"]) >= {"autotune", "torch", "optuna", "python"}
+
+
+def test_provenance(exported):
+    _, _, study = exported
+    prov = json.loads(Path("exp/provenance.json").read_text())
+    assert prov["spec_fingerprint"] == study.user_attrs["spec_fingerprint"]
+    assert prov["seeds"]["best_trial"] == study.best_trial.user_attrs["seed"]
+    assert prov["packages"]["torch"] and prov["packages"]["optuna"]
+    assert prov["dataset"]["name"] == "digits"
+
+
+def test_best_yaml_feeds_replay(exported):
+    path, _, study = exported
+    out = json.loads(invoke("replay", "--study", path, "--config", "exp/best.yaml", "--json").stdout)
+    best = yaml.safe_load(Path("exp/best.yaml").read_text())
+    assert out["config"] == best["config"]
+
+
+def test_study_without_complete_trials(write_spec):
+    from autotune.spec import load_spec
+    from autotune.storage import create_or_load_study, open_storage
+
+    path = write_spec(tiny_digits_spec())
+    create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
+                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    result = CliRunner().invoke(cli, ["export", "--study", path, "--out", "none"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: study 'tiny-digits' has no complete trial to export"
+    assert not Path("none").exists()
