@@ -196,6 +196,8 @@ def _replay_options(func: Any) -> Any:
         click.option("--seeds", type=int, default=None, metavar="K", help="Seeds per configuration."),
         click.option("--epochs", type=click.IntRange(min=1), default=None, metavar="E",
                      help="Training epochs per run. [default: the spec's max_epochs]"),
+        click.option("--train-subset", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Train on the first N examples of the training split only (a smaller budget)."),
         click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Torch CPU threads. [default: the source trial's, else torch's choice]"),
         click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
@@ -233,8 +235,8 @@ def _prepare_replay(spec: Any, seeds: int | None, default_seeds: int, threads: i
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a parameter (repeatable), e.g. --set lr=0.01 --set units=[256,128].")
 def replay(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
-           threads: int | None, data_dir: str | None, as_json: bool, which: str | None, config_file: str | None,
-           sets: tuple[str, ...]) -> None:
+           train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, which: str | None,
+           config_file: str | None, sets: tuple[str, ...]) -> None:
     """Re-run a stored trial (or a configuration file) exactly, with optional overrides and seeds.
 
     Prints train/validation loss and accuracy per seed and mean ± std; without overrides,
@@ -246,7 +248,8 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
     if (which is None) == (config_file is None):
         raise click.UsageError("give exactly one of --trial N|best and --config FILE")
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=which is not None)
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=which is not None,
+                          train_subset=train_subset)
     spec, notes, trial = ctx.spec, [], None
     if which is not None:
         trial, notes = rp.resolve_trial(ctx.study, which)
@@ -307,8 +310,8 @@ def _num(value: Any) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Output folder. [default: ablation-<study>]")
 def ablate(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
-           threads: int | None, data_dir: str | None, as_json: bool, baseline: str, lang: str,
-           out_dir: str | None) -> None:
+           train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, baseline: str,
+           lang: str, out_dir: str | None) -> None:
     """Ablation table: the best trial vs a baseline, leave-one-out and a greedy ablation path.
 
     Every row is mean ± std over K seeds (default 3) with the change against the best
@@ -318,7 +321,8 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
     from autotune import replay as rp
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True,
+                          train_subset=train_subset)
     spec = ctx.spec
     best_trial, _ = rp.resolve_trial(ctx.study, "best")
     best = rp.config_from_params(spec, best_trial.params)
@@ -361,8 +365,8 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Output folder. [default: sweep-<study>]")
 def sweep(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
-          threads: int | None, data_dir: str | None, as_json: bool, param: str, values_text: str, from_: str,
-          lang: str, out_dir: str | None) -> None:
+          train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, param: str,
+          values_text: str, from_: str, lang: str, out_dir: str | None) -> None:
     """One factor at a time: vary one parameter over values, holding the others at a trial's.
 
     Like the seed reports' learning-rate, batch-size, hidden-units and epochs tables; records
@@ -371,7 +375,8 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
     from autotune import replay as rp
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True,
+                          train_subset=train_subset)
     spec = ctx.spec
     which = "best" if from_ == "best" else from_.removeprefix("trial:")
     trial, _ = rp.resolve_trial(ctx.study, which)

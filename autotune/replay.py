@@ -15,7 +15,7 @@ import math
 import statistics
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import optuna
@@ -422,8 +422,20 @@ class Context:
 
 
 def open_context(study: str | None, *, storage: str | None, study_name: str | None,
-                 need_study: bool) -> Context:
-    """Load the stored study (its own stored spec wins) or, without one, just the spec."""
+                 need_study: bool, train_subset: int | None = None) -> Context:
+    """Load the stored study (its own stored spec wins) or, without one, just the spec.
+
+    ``train_subset`` shrinks the training split for every run (a smaller budget); it is part of
+    the spec, so such runs are recorded apart from full-budget ones.
+    """
+    context = _open_context(study, storage=storage, study_name=study_name, need_study=need_study)
+    if train_subset is not None:
+        context.spec = replace(context.spec, train_subset=train_subset)
+    return context
+
+
+def _open_context(study: str | None, *, storage: str | None, study_name: str | None,
+                  need_study: bool) -> Context:
     from autotune.spec import load_spec, parse_spec
     from autotune.storage import open_storage, redact, resolve_storage_url
 

@@ -161,3 +161,12 @@ def test_config_file_must_be_a_mapping(study_path, tmp_path):
     result = CliRunner().invoke(cli, ["replay", "--study", study_path, "--config", str(cfg)])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: config file '{cfg}' must hold a mapping of parameter to value, got list"
+
+
+def test_train_subset_shrinks_the_budget_and_is_recorded_apart(study_path):
+    full = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--epochs", "1", "--json").stdout)
+    small = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--epochs", "1",
+                              "--train-subset", "100", "--json").stdout)
+    assert not small["runs"][0]["reused"]  # a different budget is a different run
+    assert small["runs"][0]["val_accuracy"] != full["runs"][0]["val_accuracy"]
+    assert len(_study("tiny-digits:replays").trials) == 2
