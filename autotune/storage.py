@@ -122,9 +122,11 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
 
         study.set_user_attr("autotune_version", __version__)
         import yaml
-        from optuna_dashboard import save_note, set_objective_names
+        from optuna_dashboard import save_note
 
-        set_objective_names(study, [spec.metric])  # the dashboard says "val_accuracy", not "Objective 0"
+        with warnings.catch_warnings():  # "experimental"; the dashboard then says "val_accuracy", not "Objective 0"
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([spec.metric])
         save_note(study, f"## {study_name}\n\n{spec.description}\n\nSpec (fingerprint {spec.fingerprint()}):\n\n"
                          f"```yaml\n{yaml.safe_dump(spec.to_dict(), sort_keys=False)}```\n")
     elif attrs["spec_fingerprint"] != spec.fingerprint():

@@ -116,6 +116,7 @@ def test_study_and_trials_carry_notes_and_attributes(study):
         assert str(trial.user_attrs["seed"]) in note
         assert {"seed", "remark", "worker", "val_accuracy", "train_loss"} <= set(trial.user_attrs)
     assert study.user_attrs["spec"]["name"] == "tiny-digits"
+    assert study.metric_names == ["val_accuracy"]
 
 
 def test_chromium_renders_the_study_page(dashboard, study, tmp_path):
