@@ -402,6 +402,44 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
 @click.option("--study-name", default=None, metavar="NAME",
               help="Name of the study in the storage. [default: the spec's name]")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Output folder. [default: report-<study>]")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Trial-table headers in English or in the seed reports' Chinese.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
+              help="Write index.html, report.md, or both (figures and data always).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def report(study: str, storage: str | None, study_name: str | None, out_dir: str | None, lang: str, fmt: str,
+           as_json: bool) -> None:
+    """Write a report folder: summary, the seed-format trial table, importance, plots, analysis.
+
+    index.html opens offline (no CDN); report.md, PNG figures and the data behind every
+    figure (CSV/JSON) sit beside it.
+    """
+    from autotune import replay as rp
+    from autotune.report import build_report
+    from autotune.storage import redact, resolve_storage_url
+
+    _quiet_libraries()
+    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
+    formats = ("html", "md") if fmt == "both" else (fmt,)
+    with _clean_stop():
+        result = build_report(ctx.study, ctx.spec, out_dir=out_dir or f"report-{ctx.study.study_name}",
+                              storage=redact(resolve_storage_url(storage)), lang=lang, formats=formats)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for note in result["notes"]:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(f"Report written to {result['out']}/ ({len(result['files'])} files, {len(result['figures'])} figures)")
+
+
+@cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH",
+              help="The study's spec (shipped name or YAML file); the stored study's own spec is used if present.")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME",
+              help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Output folder. [default: export-<study>]")
 @click.option("--retrain-on", type=click.Choice(["train+val", "train"]), default="train+val", show_default=True,
               help="Data the final model is retrained on before its one evaluation on the test split.")

@@ -52,3 +52,108 @@ def line_plot(xs: Sequence[str], means: Sequence[float], stds: Sequence[float], 
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def optuna_figure(kind: str, study, path: Path, **kwargs) -> Path | None:
+    """One of Optuna's matplotlib plots (history, intermediate_values, slice, contour, parallel_coordinate)."""
+    import warnings
+
+    plt = _pyplot()
+    from optuna.visualization import matplotlib as vm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = getattr(vm, f"plot_{kind}")(study, **kwargs)
+        except (ValueError, RuntimeError):
+            return None
+    axes = result.flatten() if hasattr(result, "flatten") else [result]
+    fig = axes[0].figure
+    if kind == "slice":
+        fig.set_size_inches(max(8.0, 2.6 * len(axes)), 3.6)
+    else:
+        fig.set_size_inches(8.0, 4.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def importance_bars(importances: dict, path: Path, *, labels: dict[str, str]) -> Path | None:
+    """Side-by-side horizontal bars (mean ± std over evaluator seeds) for each evaluator."""
+    usable = {k: v for k, v in importances.items() if "error" not in v and v}
+    if not usable:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(usable), figsize=(5.2 * len(usable), 0.35 * max(len(v) for v in usable.values()) + 1.6))
+    axes = list(axes) if len(usable) > 1 else [axes]
+    for ax, (name, values) in zip(axes, usable.items()):
+        params = list(values)[::-1]
+        ax.barh(params, [values[p]["mean"] for p in params], xerr=[values[p]["std"] for p in params],
+                color="#4c72b0", capsize=3)
+        ax.set_title(labels.get(name, name))
+        ax.set_xlabel("importance")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]], *, title: str,
+            xlabel: str, ylabel: str, path: Path, percent: bool) -> Path | None:
+    if not rows or not cols:
+        return None
+    plt = _pyplot()
+    import numpy as np
+
+    data = np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * len(cols) + 2.5, 0.8 * len(rows) + 1.8))
+    image = ax.imshow(data, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(cols)), list(cols))
+    ax.set_yticks(range(len(rows)), list(rows))
+    ax.grid(False)
+    middle = np.nanmin(data) + (np.nanmax(data) - np.nanmin(data)) / 2
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if not np.isnan(data[i, j]):
+                text = f"{data[i, j] * 100:.2f}" if percent else f"{data[i, j]:.3g}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                        color="black" if data[i, j] >= middle else "white")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def slice_grid(points: dict[str, list[tuple]], path: Path, *, ylabel: str, columns: int = 4) -> Path | None:
+    """One scatter per parameter (value vs metric, colour = trial number), in a grid."""
+    if not points:
+        return None
+    plt = _pyplot()
+    import math as _math
+
+    names = list(points)
+    rows = _math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.7 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        xs, ys, numbers = zip(*points[name])
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs):
+            ax.scatter(xs, ys, c=numbers, cmap="Blues", edgecolors="grey", s=18)
+            if min(xs) > 0 and max(xs) / min(xs) > 50:
+                ax.set_xscale("log")
+        else:
+            labels = sorted({str(x) for x in xs})
+            ax.scatter([labels.index(str(x)) for x in xs], ys, c=numbers, cmap="Blues", edgecolors="grey", s=18)
+            ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(ylabel, fontsize=8)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,189 @@
+"""Numbers behind a report: summary, the seed-format trial table, importances, effects. No drawing here."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections import Counter, defaultdict
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from autotune.spec import StudySpec
+
+IMPORTANCE_SEEDS = (0, 1, 2)
+
+
+def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value)]
+
+
+def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
+    trials = study.get_trials(deepcopy=False)
+    done = finished(study)
+    epochs = sum(int(t.user_attrs.get("epochs", 0)) for t in done)
+    budget = spec.max_epochs * len(done)
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    try:
+        best = study.best_trial
+    except ValueError:
+        best = None
+    return {
+        "study": study.study_name,
+        "spec": spec.name,
+        "description": spec.description,
+        "dataset": spec.dataset,
+        "model": spec.model,
+        "metric": spec.metric,
+        "direction": spec.direction,
+        "states": dict(sorted(Counter(t.state.name for t in trials).items())),
+        "n_trials": len(trials),
+        "best_trial": best.number if best else None,
+        "best_value": best.value if best else None,
+        "best_params": dict(best.params) if best else {},
+        "trial_seconds": round(sum(t.duration.total_seconds() for t in trials if t.duration), 1),
+        "wall_seconds": round((max(ends) - min(starts)).total_seconds(), 1) if starts and ends else None,
+        "epochs_trained": epochs,
+        "epochs_without_pruning": budget,
+        "pruning_saved": round(1 - epochs / budget, 3) if budget else None,
+    }
+
+
+def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    """One row per trial with the seed reports' columns (and state)."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        a = t.user_attrs
+        rows.append({"number": t.number, "state": t.state.name.lower(), "lr": t.params.get("lr"),
+                     "batch_size": t.params.get("batch_size"), "structure": a.get("structure"),
+                     "init": t.params.get("init"), "train_loss": a.get("train_loss"),
+                     "val_accuracy": a.get("val_accuracy"), "val_loss": a.get("val_loss"), "value": t.value,
+                     "remark": a.get("remark", "")})
+    return rows
+
+
+def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS) -> dict[str, Any]:
+    """Optuna's default evaluator (PED-ANOVA in Optuna 5, deterministic) and fANOVA over several
+    evaluator seeds: mean and std per parameter, largest first; ``{"error": ...}`` when it cannot run."""
+    runs_by: dict[str, list[Any]] = {
+        "default": [lambda: optuna.importance.PedAnovaImportanceEvaluator()],
+        "fanova": [lambda s=s: optuna.importance.FanovaImportanceEvaluator(seed=s) for s in seeds],
+    }
+    out: dict[str, Any] = {}
+    for name, makers in runs_by.items():
+        runs: dict[str, list[float]] = defaultdict(list)
+        try:
+            for make in makers:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = optuna.importance.get_param_importances(study, evaluator=make())
+                for param, value in result.items():
+                    runs[param].append(float(value))
+        except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+            out[name] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+            continue
+        if not runs:
+            out[name] = {"error": "not enough complete trials"}
+            continue
+        out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0}
+                     for p, v in sorted(runs.items(), key=lambda kv: -statistics.fmean(kv[1]))}
+    return out
+
+
+def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
+    """Per parameter: the best and worst value (or value range) by mean metric over complete trials."""
+    trials = complete(study)
+    sign = 1 if spec.direction == "maximize" else -1
+    out = []
+    for param in sorted({p for t in trials for p in t.params}):
+        pairs = [(t.params[param], t.value) for t in trials if param in t.params]
+        if len(pairs) < 2:
+            continue
+        values = [v for v, _ in pairs]
+        groups: dict[str, list[float]] = defaultdict(list)
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) and len(set(values)) > 4
+        if numeric:
+            ordered = sorted(values)
+            cuts = [ordered[len(ordered) // 3], ordered[2 * len(ordered) // 3]]
+            for v, y in pairs:
+                idx = 0 if v < cuts[0] else 1 if v < cuts[1] else 2
+                groups[str(idx)].append(y)
+            bounds = [ordered[0], cuts[0], cuts[1], ordered[-1]]
+            labels = {str(i): f"[{_fmt(bounds[i])}, {_fmt(bounds[i + 1])}]" for i in range(3)}
+        else:
+            for v, y in pairs:
+                groups[str(v)].append(y)
+            labels = {k: k for k in groups}
+        stats = {k: (statistics.fmean(v), len(v)) for k, v in groups.items() if v}
+        if len(stats) < 2:
+            continue
+        best = max(stats, key=lambda k: sign * stats[k][0])
+        worst = min(stats, key=lambda k: sign * stats[k][0])
+        out.append({"param": param, "kind": "range" if numeric else "value",
+                    "best": labels[best], "best_mean": stats[best][0], "best_n": stats[best][1],
+                    "worst": labels[worst], "worst_mean": stats[worst][0], "worst_n": stats[worst][1],
+                    "difference": stats[best][0] - stats[worst][0],
+                    "groups": {labels[k]: {"mean": m, "n": n} for k, (m, n) in stats.items()}})
+    return sorted(out, key=lambda e: -abs(e["difference"]))
+
+
+def slice_points(study: optuna.Study) -> dict[str, list[tuple[Any, float, int]]]:
+    """Per parameter: (value, metric, trial number) for every complete trial that has it."""
+    points: dict[str, list[tuple[Any, float, int]]] = defaultdict(list)
+    for t in complete(study):
+        for param, value in t.params.items():
+            points[param].append((value, t.value, t.number))
+    return dict(sorted(points.items()))
+
+
+def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
+    """Best metric by depth (rows) × widest layer, rounded to a power of two (columns)."""
+    per_layer = "units" if spec.model == "mlp" else "channels"
+    sign = 1 if spec.direction == "maximize" else -1
+    cells: dict[tuple[int, int], float] = {}
+    for t in complete(study):
+        config_depth = t.params.get("n_layers", spec.fixed.get("n_layers"))
+        widths = [v for k, v in t.params.items() if k.startswith(f"{per_layer}_l")]
+        if not isinstance(config_depth, int) or not widths:
+            continue
+        width = 2 ** round(math.log2(max(widths)))
+        key = (config_depth, width)
+        if key not in cells or sign * t.value > sign * cells[key]:
+            cells[key] = t.value
+    depths = sorted({d for d, _ in cells})
+    widths = sorted({w for _, w in cells})
+    return {"depths": depths, "widths": widths,
+            "best": [[cells.get((d, w)) for w in widths] for d in depths], "per_layer": per_layer}
+
+
+def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any]) -> list[str]:
+    """A short summary that states only what the numbers show."""
+    lines = []
+    ranking = [p for p in imp.get("default", {}) if p != "error"]
+    by_param = {e["param"]: e for e in effects_}
+    pct = spec.metric == "val_accuracy"
+    for param in ranking[:3]:
+        e = by_param.get(param)
+        if e is None:
+            continue
+        lines.append(
+            f"{param} (importance {imp['default'][param]['mean']:.2f}): best {e['kind']} {e['best']} "
+            f"(mean {spec.metric} {_metric(e['best_mean'], pct)} over {e['best_n']} trials) vs worst {e['worst']} "
+            f"({_metric(e['worst_mean'], pct)} over {e['worst_n']} trials).")
+    return lines
+
+
+def _metric(value: float, pct: bool) -> str:
+    return f"{value * 100:.2f}%" if pct else f"{value:.4g}"
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)

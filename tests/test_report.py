@@ -1,0 +1,123 @@
+"""Reports from real digits studies, checked against the database; escaping; empty studies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+from click.testing import CliRunner
+
+from autotune.cli import cli
+from autotune.spec import load_spec
+from autotune.storage import create_or_load_study, open_storage
+from tests.conftest import tiny_digits_spec
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """One real study (8 trials, some pruned) and its report, shared by the tests of this module."""
+    import yaml
+
+    folder = tmp_path_factory.mktemp("report")
+    storage = f"sqlite:///{folder / 'autotune.db'}"
+    spec = folder / "spec.yaml"
+    spec.write_text(yaml.safe_dump(tiny_digits_spec(
+        space={"lr": {"low": 1e-4, "high": 0.1, "log": True}, "n_layers": {"low": 1, "high": 2},
+               "units": [16, 64], "activation": ["relu", "tanh"]},
+        pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0})))
+    assert invoke("run", "--study", str(spec), "--trials", "8", "-q", "--storage", storage).exit_code == 0
+    result = invoke("report", "--study", str(spec), "--out", str(folder / "rep"), "--json", "--storage", storage)
+    assert result.exit_code == 0, result.output
+    study = optuna.load_study(study_name="tiny-digits", storage=storage)
+    return folder, json.loads(result.stdout), study, spec
+
+
+def test_report_folder_contents(reported):
+    folder, result, _, _ = reported
+    files = set(result["files"])
+    assert {"index.html", "report.md", "data/summary.json", "data/trials.csv", "data/importance.json",
+            "data/learning_curves.json"} <= files
+    for figure in ("optimization_history.png", "intermediate_values.png", "slice.png", "importance.png",
+                   "depth_width.png", "parallel_coordinate.png"):
+        assert figure in result["figures"] and (folder / "rep" / figure).stat().st_size > 1000
+    html = (folder / "rep" / "index.html").read_text()
+    assert "http://" not in html and "https://" not in html  # opens offline: no CDN
+
+
+def test_summary_matches_the_database(reported):
+    folder, _, study, _ = reported
+    summary = json.loads((folder / "rep" / "data" / "summary.json").read_text())
+    assert summary["best_value"] == study.best_value and summary["best_trial"] == study.best_trial.number
+    assert summary["best_params"] == study.best_params
+    states = {}
+    for t in study.trials:
+        states[t.state.name] = states.get(t.state.name, 0) + 1
+    assert summary["states"] == states
+    assert summary["epochs_trained"] == sum(t.user_attrs["epochs"] for t in study.trials)
+    assert summary["epochs_without_pruning"] == 3 * len(study.trials)
+
+
+def test_trial_table_rows_and_languages(reported):
+    folder, _, study, spec = reported
+    md = (folder / "rep" / "report.md").read_text()
+    assert "| No. | Learning rate | Batch size | Structure | Initialisation | Train loss |" in md
+    for t in study.trials:
+        assert f"| {t.number} | " in md and t.user_attrs["structure"] in md
+    html = (folder / "rep" / "index.html").read_text()
+    assert html.count("<tr><td>") >= len(study.trials)
+    assert "class='sortable'" in html
+    zh = invoke("report", "--study", str(spec), "--out", str(folder / "rep-zh"), "--lang", "zh", "--format", "md",
+                "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    assert zh.exit_code == 0
+    text = (folder / "rep-zh" / "report.md").read_text()
+    assert "| 编号 | 学习率 | Batch Size | 网络结构 | 初始化方法 | 训练集Loss | 验证集准确率(%) |" in text
+    assert not (folder / "rep-zh" / "index.html").exists()
+
+
+def test_importance_side_by_side_with_spread(reported):
+    folder, _, _, _ = reported
+    imp = json.loads((folder / "rep" / "data" / "importance.json").read_text())
+    assert set(imp) == {"default", "fanova"}
+    for values in imp.values():
+        assert "error" not in values
+        assert all(set(v) == {"mean", "std"} for v in values.values())
+    md = (folder / "rep" / "report.md").read_text()
+    assert "## Analysis" in md and "difference" in md
+
+
+def test_hostile_names_are_escaped(write_spec):
+    path = write_spec(tiny_digits_spec(description="<img src=x onerror=alert(1)>"))
+    name = "<script>alert(1)</script>"  # study names are free text in Optuna: escape them everywhere
+    spec = load_spec(path)
+    create_or_load_study(open_storage("sqlite:///autotune.db"), spec, study_name=name,
+                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    result = invoke("report", "--study", path, "--study-name", name, "--out", "hostile")
+    assert result.exit_code == 0, result.output
+    html = Path("hostile/index.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html
+
+
+def test_empty_study_still_renders_with_a_note(write_spec):
+    path = write_spec(tiny_digits_spec())
+    create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
+                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    result = CliRunner().invoke(cli, ["report", "--study", path, "--out", "empty"])
+    assert result.exit_code == 0
+    assert "Note: The study has no trials yet." in result.stderr
+    assert "The study has no trials yet." in Path("empty/index.html").read_text()
+
+
+def test_unknown_study_is_one_error(write_spec):
+    path = write_spec(tiny_digits_spec())
+    invoke("run", "--study", path, "--trials", "1", "-q")
+    result = CliRunner().invoke(cli, ["report", "--study", path, "--study-name", "nope", "--out", "x"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: no study 'nope' in storage 'sqlite:///autotune.db'"
+    assert not Path("x").exists()
