@@ -69,10 +69,10 @@ def optuna_figure(kind: str, study, path: Path, **kwargs) -> Path | None:
             return None
     axes = result.flatten() if hasattr(result, "flatten") else [result]
     fig = axes[0].figure
-    if kind == "slice":
-        fig.set_size_inches(max(8.0, 2.6 * len(axes)), 3.6)
-    else:
-        fig.set_size_inches(8.0, 4.8)
+    for ax in axes:  # one legend entry per trial is unreadable beyond a handful of trials
+        if ax.get_legend() is not None and kind == "intermediate_values":
+            ax.get_legend().remove()
+    fig.set_size_inches(12.0 if kind == "parallel_coordinate" else 8.0, 5.0 if kind == "parallel_coordinate" else 4.8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

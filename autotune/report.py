@@ -61,10 +61,13 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
 
     figures: list[tuple[str, str, str]] = []  # (file, title, data file)
     if n_complete:
-        for kind, title in (("optimization_history", "Optimisation history"),
-                            ("intermediate_values", "Learning curves (pruned trials included)"),
-                            ("parallel_coordinate", "Parallel coordinates")):
-            if plots.optuna_figure(kind, study, out / f"{kind}.png"):
+        ranked = [p for p in imp.get("fanova", {}) if p != "error"]
+        for kind, title, kwargs in (
+                ("optimization_history", "Optimisation history", {}),
+                ("intermediate_values", "Learning curves (pruned trials included)", {}),
+                ("parallel_coordinate", "Parallel coordinates (the six most important parameters by fANOVA)",
+                 {"params": ranked[:6]} if len(ranked) >= 2 else {})):
+            if plots.optuna_figure(kind, study, out / f"{kind}.png", **kwargs):
                 figures.append((f"{kind}.png", title, "data/trials.csv" if kind != "intermediate_values"
                                 else "data/learning_curves.json"))
         points = analysis.slice_points(study)

@@ -121,3 +121,19 @@ def test_unknown_study_is_one_error(write_spec):
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: no study 'nope' in storage 'sqlite:///autotune.db'"
     assert not Path("x").exists()
+
+
+@pytest.mark.slow
+def test_report_benchmark_quick_mode_is_well_formed():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_report.py"), "--quick"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert (result["baseline"]["trials"], result["large"]["trials"]) == (20, 100)
+    assert result["large"]["figures"] == 7 and result["large"]["report_s"] > 0
+    assert result["ratio_time"] == round(result["large"]["report_s"] / result["baseline"]["report_s"], 2)
