@@ -527,8 +527,9 @@ def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
     if not loo:
         return ["The best configuration equals the baseline: nothing to ablate."]
     worst = max(loo, key=lambda r: -_score(spec, r.replay.mean(spec.metric)))
+    change = f"{worst.delta * 100:+.2f} pp" if spec.metric == "val_accuracy" else f"{worst.delta:+.4g}"
     lines = [f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
-             f"{worst.delta:+.4g}{'' if worst.p_value is None else f', paired p={worst.p_value:.3g}'})."]
+             f"{change}{'' if worst.p_value is None else f', paired p={worst.p_value:.3g}'})."]
     spread = max((rows[0].replay.std(spec.metric) or 0.0), 1e-12)
     null = [r.component for r in loo if abs(r.delta) <= spread or (r.p_value is not None and r.p_value > 0.05)]
     if null:
