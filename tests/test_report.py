@@ -137,3 +137,19 @@ def test_report_benchmark_quick_mode_is_well_formed():
     assert (result["baseline"]["trials"], result["large"]["trials"]) == (20, 100)
     assert result["large"]["figures"] == 7 and result["large"]["report_s"] > 0
     assert result["ratio_time"] == round(result["large"]["report_s"] / result["baseline"]["report_s"], 2)
+
+
+def test_study_with_only_failed_trials_renders_a_note(write_spec):
+    path = write_spec(tiny_digits_spec())
+    study = create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
+                                 sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    for _ in range(2):
+        study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+    result = CliRunner().invoke(cli, ["report", "--study", path, "--out", "failed", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert "The study has no complete trial: no best value, importance or analysis." in out["notes"]
+    assert out["figures"] == []
+    summary = json.loads(Path("failed/data/summary.json").read_text())
+    assert summary["states"] == {"FAIL": 2} and summary["best_value"] is None
+    assert "fail 2" in Path("failed/report.md").read_text()
