@@ -176,12 +176,12 @@ def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str
             continue
         lines.append(
             f"{param} (importance {imp['default'][param]['mean']:.2f}): best {e['kind']} {e['best']} "
-            f"(mean {spec.metric} {_metric(e['best_mean'], pct)} over {e['best_n']} trials) vs worst {e['worst']} "
-            f"({_metric(e['worst_mean'], pct)} over {e['worst_n']} trials).")
+            f"(mean {spec.metric} {format_metric(e['best_mean'], pct)} over {e['best_n']} trials) vs worst {e['worst']} "
+            f"({format_metric(e['worst_mean'], pct)} over {e['worst_n']} trials).")
     return lines
 
 
-def _metric(value: float, pct: bool) -> str:
+def format_metric(value: float, pct: bool) -> str:
     return f"{value * 100:.2f}%" if pct else f"{value:.4g}"
 
 

@@ -395,14 +395,26 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
     click.echo(outputs["markdown"])
 
 
+def _stored_study_options(default_out: str) -> Any:
+    """--study, --storage, --study-name and --out, for commands that read a stored study."""
+    def decorate(func: Any) -> Any:
+        for option in reversed([
+            click.option("--study", "study", required=True, metavar="NAME|PATH",
+                         help="The study's spec (shipped name or YAML file); the stored study's own spec is used "
+                              "if present."),
+            click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
+            click.option("--study-name", default=None, metavar="NAME",
+                         help="Name of the study in the storage. [default: the spec's name]"),
+            click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                         help=f"Output folder. [default: {default_out}-<study>]"),
+        ]):
+            func = option(func)
+        return func
+    return decorate
+
+
 @cli.command()
-@click.option("--study", "study", required=True, metavar="NAME|PATH",
-              help="The study's spec (shipped name or YAML file); the stored study's own spec is used if present.")
-@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
-@click.option("--study-name", default=None, metavar="NAME",
-              help="Name of the study in the storage. [default: the spec's name]")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder. [default: report-<study>]")
+@_stored_study_options("report")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Trial-table headers in English or in the seed reports' Chinese.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
@@ -434,13 +446,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
 
 
 @cli.command()
-@click.option("--study", "study", required=True, metavar="NAME|PATH",
-              help="The study's spec (shipped name or YAML file); the stored study's own spec is used if present.")
-@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
-@click.option("--study-name", default=None, metavar="NAME",
-              help="Name of the study in the storage. [default: the spec's name]")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder. [default: export-<study>]")
+@_stored_study_options("export")
 @click.option("--retrain-on", type=click.Choice(["train+val", "train"]), default="train+val", show_default=True,
               help="Data the final model is retrained on before its one evaluation on the test split.")
 @click.option("--no-retrain", is_flag=True, help="Skip the final model (no test-set evaluation).")

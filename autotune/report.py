@@ -136,8 +136,8 @@ def _effect_lines(ctx: dict[str, Any]) -> list[str]:
     lines = []
     for e in ctx["effects"]:
         diff = f"{e['difference'] * 100:+.2f} pp" if pct else f"{e['difference']:+.4g}"
-        lines.append(f"{e['param']}: best {e['kind']} {e['best']} (mean {analysis._metric(e['best_mean'], pct)}, "
-                     f"{e['best_n']} trials), worst {e['worst']} ({analysis._metric(e['worst_mean'], pct)}, "
+        lines.append(f"{e['param']}: best {e['kind']} {e['best']} (mean {analysis.format_metric(e['best_mean'], pct)}, "
+                     f"{e['best_n']} trials), worst {e['worst']} ({analysis.format_metric(e['worst_mean'], pct)}, "
                      f"{e['worst_n']} trials): difference {diff}.")
     return lines
 
