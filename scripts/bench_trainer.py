@@ -1,0 +1,160 @@
+"""Benchmark: autotune's trainer vs the loop most tutorials use, and vs the matmul roofline.
+
+Same model, batch size and number of samples in both arms, measured in one run:
+- ours: data in memory as tensors, batches by randperm slicing, losses summed on the device;
+- tutorial: a DataLoader over torchvision's MNIST with ToTensor/Normalize, built for the trial,
+  and `loss.item()` after every batch.
+Also: samples/s as a fraction of the machine's `torch.mm` speed at the model's shapes (a
+roofline: forward + backward ~ 3 forward matmuls), and the per-trial fixed overhead (study
+load, model build, first batch) in ms.
+
+    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from autotune._paths import cache_dir  # noqa: E402
+from autotune.data import Split, load_splits  # noqa: E402
+from autotune.models import build_model  # noqa: E402
+from autotune.train import make_optimizer, train_one_epoch  # noqa: E402
+
+BASE = dict(lr=0.01, n_layers=2, activation="relu", init="default", optimizer="sgd_momentum", weight_decay=0.0,
+            dropout=0.0, batch_norm=False, lr_schedule="none", augment=False)
+MODELS = {
+    "mlp": dict(BASE, units=[256, 128]),  # the seed reports' [784,256,128,10]
+    "cnn": dict(BASE, channels=[32, 64], kernel_size=5, fc_units=1024),  # seed report 004's CNN
+}
+
+
+def ours(family: str, config: dict, data: Split) -> float:
+    torch.manual_seed(0)
+    model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
+    optimizer = make_optimizer(model, config)
+    start = time.perf_counter()
+    train_one_epoch(model, optimizer, data, batch_size=config["batch_size"], generator=torch.Generator().manual_seed(0),
+                    classification=True)
+    return len(data) / (time.perf_counter() - start)
+
+
+def tutorial(family: str, config: dict, n: int) -> float:
+    """The usual tutorial loop, including building its DataLoader (done once per trial there)."""
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import datasets, transforms
+
+    torch.manual_seed(0)
+    model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
+    optimizer = make_optimizer(model, config)
+    start = time.perf_counter()
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    dataset = datasets.MNIST(root=str(cache_dir() / "data"), train=True, download=False, transform=transform)
+    loader = DataLoader(Subset(dataset, range(n)), batch_size=config["batch_size"], shuffle=True)
+    model.train()
+    running = 0.0
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        running += loss.item()  # the per-batch host sync tutorials do
+    return n / (time.perf_counter() - start)
+
+
+def _mm_seconds(m: int, k: int, n: int, repeats: int = 5) -> float:
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    return (time.perf_counter() - start) / repeats
+
+
+def roofline(family: str, config: dict) -> float:
+    """Samples/s if training ran at torch.mm speed: 3 matmuls (forward + 2 backward) per layer."""
+    b = config["batch_size"]
+    if family == "mlp":
+        sizes = [784, *config["units"], 10]
+        shapes = [(b, sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+    else:
+        k, c_in, hw, shapes = config["kernel_size"], 1, 28, []
+        for c_out in config["channels"]:
+            shapes.append((b * hw * hw, c_in * k * k, c_out))  # convolution as im2col matmul
+            c_in, hw = c_out, hw // 2
+        shapes += [(b, c_in * hw * hw, config["fc_units"]), (b, config["fc_units"], 10)]
+    seconds = sum(_mm_seconds(*s) for s in shapes) * 3
+    return b / seconds
+
+
+def overhead_ms(data: Split) -> dict:
+    """Per-trial fixed costs: load a stored study, build the model, run the first batch."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    from autotune.storage import open_storage
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'o.db'}"
+        optuna.create_study(storage=open_storage(url), study_name="o")
+        start = time.perf_counter()
+        optuna.load_study(study_name="o", storage=open_storage(url))
+        load = time.perf_counter() - start
+    config = dict(MODELS["mlp"], batch_size=128)
+    start = time.perf_counter()
+    model = build_model("mlp", input_shape=(1, 28, 28), n_outputs=10, config=config)
+    optimizer = make_optimizer(model, config)
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    loss = F.cross_entropy(model(data.x[:128]), data.y[:128])
+    loss.backward()
+    optimizer.step()
+    first = time.perf_counter() - start
+    return {"study_load_ms": round(load * 1000, 1), "model_build_ms": round(build * 1000, 1),
+            "first_batch_ms": round(first * 1000, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sample counts: a smoke run")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    splits = load_splits("mnist", validation_size=10000, seed=0)
+    samples = {"mlp": 2000 if args.quick else 20000, "cnn": 256 if args.quick else 2048}
+    results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "rows": []}
+    for family, batch_sizes in (("mlp", (32, 128)), ("cnn", (32, 128))):
+        n = samples[family]
+        data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
+        for batch_size in batch_sizes:
+            config = dict(MODELS[family], batch_size=batch_size)
+            row = {"model": family, "batch_size": batch_size, "samples": n,
+                   "ours_per_s": round(ours(family, config, data), 1),
+                   "tutorial_per_s": round(tutorial(family, config, n), 1),
+                   "roofline_per_s": round(roofline(family, config), 1)}
+            row["speedup_vs_tutorial"] = round(row["ours_per_s"] / row["tutorial_per_s"], 2)
+            row["fraction_of_roofline"] = round(row["ours_per_s"] / row["roofline_per_s"], 3)
+            results["rows"].append(row)
+    results["overhead"] = overhead_ms(splits.train)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"threads={results['threads']} cpus={results['cpus']}")
+    print(f"{'model':<6}{'batch':>6}{'samples':>9}{'ours/s':>11}{'tutorial/s':>12}{'speedup':>9}{'roofline/s':>12}{'of roof':>9}")
+    for r in results["rows"]:
+        print(f"{r['model']:<6}{r['batch_size']:>6}{r['samples']:>9}{r['ours_per_s']:>11}{r['tutorial_per_s']:>12}"
+              f"{r['speedup_vs_tutorial']:>8}x{r['roofline_per_s']:>12}{r['fraction_of_roofline']:>9}")
+    print("per-trial overhead:", results["overhead"])
+
+
+if __name__ == "__main__":
+    main()
