@@ -31,7 +31,7 @@ from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFo
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
 from autotune.spec import PRUNERS, PrunerSpec, StudySpec
-from autotune.storage import (FINISHED_STATES, check_url, count_finished, create_or_load_study, open_storage, redact,
+from autotune.storage import (check_url, count_finished, create_or_load_study, open_storage, redact,
                               resolve_storage_url, sqlite_path)
 
 T = TypeVar("T")
