@@ -142,8 +142,7 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
     from autotune.artifacts import artifact_dir as default_artifact_dir, open_store
     from autotune.objective import Objective
 
-    before = _retry(lambda: count_finished(study), url)
-    pruned_before = _retry(lambda: len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))), url)
+    before, pruned_before = _retry(lambda: _finished_and_pruned(study), url)
     start = time.perf_counter()
     if before < target:
         store = open_store(default_artifact_dir(url, artifact_dir))
@@ -357,8 +356,7 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     """Create the study, then start ``workers`` ``autotune worker`` processes and wait for them."""
     study = _open_study(spec, url, name, create=True)
     study.set_user_attr("target_trials", target)
-    before = count_finished(study)
-    pruned_before = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
+    before, pruned_before = _finished_and_pruned(study)
     per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
@@ -456,6 +454,11 @@ def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int
         existing = 0
     return create_or_load_study(rdb, spec, study_name=name, sampler=make_sampler(spec, n_existing=existing, salt=salt),
                                 pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
+
+
+def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
+    """(finished, pruned) trial counts: where a run starts, for its summary."""
+    return count_finished(study), len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
 
 
 def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int,
