@@ -76,6 +76,17 @@ def write_spec(tmp_path):
     return write
 
 
+def empty_study(spec_path: str, *, name: str = "tiny-digits", storage: str = "sqlite:///autotune.db"):
+    """A study created from a spec file with no trials in it (as `autotune run` would create it)."""
+    import optuna
+
+    from autotune.spec import load_spec
+    from autotune.storage import create_or_load_study, open_storage
+
+    return create_or_load_study(open_storage(storage), load_spec(spec_path), study_name=name,
+                                sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -16,7 +16,7 @@ from autotune.cli import cli
 from autotune.data import Split, load_splits, load_test
 from autotune.models import build_model
 from autotune.train import evaluate
-from tests.conftest import tiny_digits_spec
+from tests.conftest import empty_study, tiny_digits_spec
 
 
 def invoke(*args: str):
@@ -90,12 +90,8 @@ def test_best_yaml_feeds_replay(exported):
 
 
 def test_study_without_complete_trials(write_spec):
-    from autotune.spec import load_spec
-    from autotune.storage import create_or_load_study, open_storage
-
     path = write_spec(tiny_digits_spec())
-    create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
-                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    empty_study(path)
     result = CliRunner().invoke(cli, ["export", "--study", path, "--out", "none"])
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: study 'tiny-digits' has no complete trial to export"

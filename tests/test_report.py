@@ -10,9 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from autotune.spec import load_spec
-from autotune.storage import create_or_load_study, open_storage
-from tests.conftest import tiny_digits_spec
+from tests.conftest import empty_study, tiny_digits_spec
 
 
 def invoke(*args: str):
@@ -94,9 +92,7 @@ def test_importance_side_by_side_with_spread(reported):
 def test_hostile_names_are_escaped(write_spec):
     path = write_spec(tiny_digits_spec(description="<img src=x onerror=alert(1)>"))
     name = "<script>alert(1)</script>"  # study names are free text in Optuna: escape them everywhere
-    spec = load_spec(path)
-    create_or_load_study(open_storage("sqlite:///autotune.db"), spec, study_name=name,
-                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    empty_study(path, name=name)
     result = invoke("report", "--study", path, "--study-name", name, "--out", "hostile")
     assert result.exit_code == 0, result.output
     html = Path("hostile/index.html").read_text()
@@ -106,8 +102,7 @@ def test_hostile_names_are_escaped(write_spec):
 
 def test_empty_study_still_renders_with_a_note(write_spec):
     path = write_spec(tiny_digits_spec())
-    create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
-                         sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    empty_study(path)
     result = CliRunner().invoke(cli, ["report", "--study", path, "--out", "empty"])
     assert result.exit_code == 0
     assert "Note: The study has no trials yet." in result.stderr
@@ -141,8 +136,7 @@ def test_report_benchmark_quick_mode_is_well_formed():
 
 def test_study_with_only_failed_trials_renders_a_note(write_spec):
     path = write_spec(tiny_digits_spec())
-    study = create_or_load_study(open_storage("sqlite:///autotune.db"), load_spec(path), study_name="tiny-digits",
-                                 sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    study = empty_study(path)
     for _ in range(2):
         study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
     result = CliRunner().invoke(cli, ["report", "--study", path, "--out", "failed", "--json"])
