@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import sys
 import warnings
 from typing import Any
@@ -17,6 +16,7 @@ import click
 
 from autotune import __version__
 from autotune.errors import AutotuneError
+from autotune.interrupts import stop_on_signals
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
                 "e.g. postgresql+psycopg://user@host:5432/db.")
@@ -109,7 +109,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.progress import make_progress
     from autotune.runner import run_study
 
-    with _clean_stop(), _dashboard_beside(storage, dashboard_port, artifact_dir, enabled=with_dashboard):
+    with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir, enabled=with_dashboard):
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
@@ -154,21 +154,10 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
     from autotune.progress import make_progress
     from autotune.runner import join_study
 
-    with _clean_stop():
+    with stop_on_signals():
         summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
                              timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
-
-
-@contextlib.contextmanager
-def _clean_stop():
-    """Ctrl-C and SIGTERM both stop cleanly, even where a parent shell started us with SIGINT ignored."""
-    previous = {sig: signal.signal(sig, _raise_keyboard_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
@@ -434,7 +423,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
     _quiet_libraries()
     ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
     formats = ("html", "md") if fmt == "both" else (fmt,)
-    with _clean_stop():
+    with stop_on_signals():
         result = build_report(ctx.study, ctx.spec, out_dir=out_dir or f"report-{ctx.study.study_name}",
                               storage=redact(resolve_storage_url(storage)), lang=lang, formats=formats)
     if as_json:
@@ -509,7 +498,7 @@ def dashboard(storage: str | None, host: str, port: int, artifact_dir: str | Non
     from autotune.storage import resolve_storage_url
 
     url = resolve_storage_url(storage)
-    with _clean_stop():
+    with stop_on_signals():
         serve(url, host=host, port=port, artifact_dir=default_artifact_dir(url, artifact_dir),
               echo=lambda line: click.echo(line, err=line.startswith("Warning:")))
 
@@ -572,10 +561,6 @@ def _quiet_libraries() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
-
-
-def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 def main() -> None:

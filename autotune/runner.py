@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import optuna
 from optuna.trial import TrialState
 
+from autotune import interrupts
 from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFoundError
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
@@ -146,7 +147,12 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
     start = time.perf_counter()
     if before < target:
         store = open_store(default_artifact_dir(url, artifact_dir))
-        objective = Objective(spec, splits, device=device, on_epoch=progress.epoch, artifacts=store,
+
+        def on_epoch(number: int, stats: Any, value: float) -> None:
+            interrupts.check()  # a stop whose first KeyboardInterrupt was swallowed (see interrupts)
+            progress.epoch(number, stats, value)
+
+        objective = Objective(spec, splits, device=device, on_epoch=on_epoch, artifacts=store,
                               retry=lambda fn: _retry(fn, url))
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
                        metric=spec.metric)
@@ -169,13 +175,14 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
     """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes)."""
     lock = slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
+        interrupts.check()
         with warnings.catch_warnings():  # "experimental" in Optuna, and what crash recovery rests on
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             _retry(lambda: optuna.storages.fail_stale_trials(study), url)
         trial = None
         try:
             # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
-            with _signals_deferred(), lock:
+            with interrupts.deferred(), lock:
                 trial, done = _retry(lambda: _claim(study, target), url)
             if done:
                 return
@@ -185,38 +192,38 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
             frozen = _run_trial(study, trial, objective, url)
         except BaseException:  # KeyboardInterrupt (Ctrl-C/SIGTERM) or a bug: mark the trial FAIL first
             if trial is not None:
-                _fail_quietly(study, trial)
+                with interrupts.deferred():  # a second Ctrl-C must not cut the FAIL write in two
+                    _fail_quietly(study, trial, url)
             raise
         if on_trial is not None:
             on_trial(study, frozen)
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM (delivered on exit) while a trial is being claimed."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def _fail_quietly(study: optuna.Study, trial: optuna.Trial, url: str | None) -> None:
+    """Mark a trial FAIL unless it already finished.
 
-
-def _fail_quietly(study: optuna.Study, trial: optuna.Trial) -> None:
-    """Mark a trial FAIL unless it already finished; reset the session if the interrupt broke it."""
+    An interrupt can leave the study's database session broken, so this resets the session
+    between tries and finally writes through a fresh connection; if even that fails, it says so
+    (the trial's heartbeat then lets the next run fail it as stale).
+    """
     storage = study._storage
-    for _ in range(3):
+    error: Exception | None = None
+    for attempt in range(3):
         try:
+            if attempt == 2 and url is not None:  # last try: a storage of our own, no shared session
+                storage = open_storage(url)
             if storage.get_trial(trial._trial_id).state.is_finished():
                 return
-            study.tell(trial, state=TrialState.FAIL)
+            storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
             return
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 -- reported below; the interrupt itself must go on
+            error = exc
             remove_session = getattr(storage, "remove_session", None)
             if remove_session is not None:
-                remove_session()
+                with contextlib.suppress(Exception):
+                    remove_session()
+    print(f"Warning: could not mark trial {trial.number} FAIL ({type(error).__name__}: {error}); "
+          "it stays RUNNING until its heartbeat expires", file=sys.stderr)
 
 
 def _claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]:
