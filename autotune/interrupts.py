@@ -15,11 +15,13 @@ import threading
 from typing import Any, Iterator
 
 _requested = threading.Event()
+_deferring = 0  # > 0 while the main thread is inside deferred()
 
 
 def _handler(signum: int, frame: Any) -> None:
     _requested.set()
-    raise KeyboardInterrupt
+    if not _deferring:
+        raise KeyboardInterrupt
 
 
 def requested() -> bool:
@@ -47,12 +49,20 @@ def stop_on_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM (delivered on exit) around a step that must not be cut in two."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Hold Ctrl-C/SIGTERM (raised on exit) around a step that must not be cut in two.
+
+    Done in Python, not with ``pthread_sigmask``: a signal the main thread blocks is simply
+    delivered to another thread (a heartbeat, a BLAS worker), and Python still runs the handler
+    in the main thread, so a mask defers nothing once there are threads.
+    """
+    global _deferring
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    _deferring += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _deferring -= 1
+    if not _deferring:
+        check()
