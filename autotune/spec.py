@@ -38,8 +38,17 @@ INITS = (
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "adamw")
 LR_SCHEDULES = ("none", "step", "cosine")
 MODELS = ("mlp", "cnn")
+#: What a study can optimise (``metric`` and the first objective: validation metrics only) and
+#: constrain or trade off (``objectives`` after the first, ``constraints``: all), with the natural
+#: direction of each.
 METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
-SAMPLERS = ("tpe", "random")
+COST_METRICS = {
+    "train_seconds": "minimize",  # wall time of the trial's training (evaluation included)
+    "params": "minimize",  # trainable parameters of the model
+    "latency_ms": "minimize",  # inference time per sample: a fixed batch on the trial's device, warm-up excluded
+}
+ALL_METRICS = {**METRICS, **COST_METRICS}
+SAMPLERS = ("tpe", "random", "nsga2")
 PRUNERS = ("median", "hyperband", "none")
 
 
@@ -104,18 +113,20 @@ PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
 )
 
 _TOP_KEYS = {
-    "name", "description", "dataset", "model", "metric", "direction", "max_epochs", "trials",
-    "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space",
+    "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
+    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space",
 }
 _REQUIRED_KEYS = ("dataset", "model", "space")
 _PARAM_KEYS = {"low", "high", "log", "step", "choices"}
-_SAMPLER_KEYS = {"tpe": {"name", "n_startup_trials", "multivariate"}, "random": {"name"}}
+_SAMPLER_KEYS = {"tpe": {"name", "n_startup_trials", "multivariate"}, "random": {"name"},
+                 "nsga2": {"name", "population_size"}}
 _PRUNER_KEYS = {
     "median": {"name", "n_startup_trials", "n_warmup_steps"},
     "hyperband": {"name", "min_resource", "reduction_factor"},
     "none": {"name"},
 }
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -150,10 +161,35 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
+class ObjectiveSpec:
+    """One thing a study optimises: a metric and its direction."""
+
+    metric: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class ConstraintSpec:
+    """``metric <= bound`` or ``metric >= bound``; Optuna treats a violation <= 0 as feasible."""
+
+    metric: str
+    op: str  # "<=" | ">="
+    bound: float
+
+    def violation(self, value: float) -> float:
+        """How far ``value`` is beyond the bound (<= 0: satisfied), as Optuna's constraints want it."""
+        return value - self.bound if self.op == "<=" else self.bound - value
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {_fmt(self.bound)}"
+
+
+@dataclass(frozen=True)
 class SamplerSpec:
     name: str = "tpe"
     n_startup_trials: int = 10
     multivariate: bool = False
+    population_size: int = 50
 
 
 @dataclass(frozen=True)
@@ -185,6 +221,29 @@ class StudySpec:
     sampler: SamplerSpec = SamplerSpec()
     pruner: PrunerSpec = PrunerSpec()
     source: str = "<spec>"
+    objectives: tuple[ObjectiveSpec, ...] = ()  # empty: the one objective (metric, direction)
+    constraints: tuple[ConstraintSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.objectives:
+            object.__setattr__(self, "objectives", (ObjectiveSpec(self.metric, self.direction),))
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The objectives' metric names, in order (the first is ``metric``)."""
+        return tuple(o.metric for o in self.objectives)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        return tuple(o.direction for o in self.objectives)
+
+    def needs(self, metric: str) -> bool:
+        """Whether trials must measure ``metric`` (an objective or a constraint uses it)."""
+        return metric in self.metrics or any(c.metric == metric for c in self.constraints)
 
     def param(self, name: str) -> ParamSpec | None:
         """The searched parameter called ``name``, or None if it is not searched."""
@@ -196,18 +255,24 @@ class StudySpec:
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML/JSON-ready mapping that :func:`parse_spec` turns back into this spec."""
         sampler: dict[str, Any] = {"name": self.sampler.name}
-        if self.sampler.name == "tpe":
-            sampler.update(n_startup_trials=self.sampler.n_startup_trials, multivariate=self.sampler.multivariate)
+        for key in sorted(_SAMPLER_KEYS[self.sampler.name] - {"name"}):
+            sampler[key] = getattr(self.sampler, key)
         pruner: dict[str, Any] = {"name": self.pruner.name}
         for key in sorted(_PRUNER_KEYS[self.pruner.name] - {"name"}):
             pruner[key] = getattr(self.pruner, key)
+        # The keys of a single-objective, unconstrained spec stay what they always were, so its
+        # fingerprint (and every study stored from it) is unchanged.
+        goals: dict[str, Any] = {"metric": self.metric, "direction": self.direction}
+        if self.multi_objective:
+            goals = {"objectives": [{"metric": o.metric, "direction": o.direction} for o in self.objectives]}
+        if self.constraints:
+            goals["constraints"] = [str(c) for c in self.constraints]
         return {
             "name": self.name,
             "description": self.description,
             "dataset": self.dataset,
             "model": self.model,
-            "metric": self.metric,
-            "direction": self.direction,
+            **goals,
             "max_epochs": self.max_epochs,
             "trials": self.trials,
             "validation_size": self.validation_size,
@@ -286,13 +351,12 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
     model = ctx.choice(data, "model", MODELS, None)
     if model == "cnn" and not info.is_image:
         raise ctx.error("model", f"'cnn' needs an image dataset; '{dataset}' is not one (use 'mlp')")
-    default_metric = "val_accuracy" if info.task == "classification" else "val_loss"
-    metric = ctx.choice(data, "metric", tuple(METRICS), default_metric)
-    if metric == "val_accuracy" and info.task != "classification":
-        raise ctx.error("metric", f"'val_accuracy' needs a classification dataset; '{dataset}' is regression (use 'val_loss')")
-    direction = ctx.choice(data, "direction", ("maximize", "minimize"), METRICS[metric])
-    if direction != METRICS[metric]:
-        raise ctx.error("direction", f"'{metric}' must be {METRICS[metric]}d, got {direction!r}")
+    objectives = _parse_objectives(ctx, data, dataset=dataset, classification=info.task == "classification")
+    constraints = _parse_constraints(ctx, data.get("constraints"), classification=info.task == "classification")
+    pruner = _parse_pruner(ctx, data.get("pruner", {} if len(objectives) == 1 else {"name": "none"}))
+    if len(objectives) > 1 and pruner.name != "none":
+        raise ctx.error("pruner.name", f"Optuna's pruners work on one objective only, got {pruner.name!r}; a "
+                        "multi-objective study trains every trial to the end (use none, or leave 'pruner' out)")
 
     fixed = _parse_fixed(ctx, data.get("fixed", {}), model=model, is_image=info.is_image)
     space = _parse_space(ctx, data.get("space"), model=model, is_image=info.is_image, fixed=fixed)
@@ -313,15 +377,17 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         description=ctx.string(data, "description", ""),
         dataset=dataset,
         model=model,
-        metric=metric,
-        direction=direction,
+        metric=objectives[0].metric,
+        direction=objectives[0].direction,
+        objectives=objectives,
+        constraints=constraints,
         max_epochs=ctx.integer(data, "max_epochs", 10, minimum=1, maximum=10000),
         trials=ctx.integer(data, "trials", 20, minimum=1),
         validation_size=validation_size,
         train_subset=train_subset,
         seed=ctx.integer(data, "seed", 0, minimum=0, maximum=2**31 - 1),
         sampler=_parse_sampler(ctx, data.get("sampler", {})),
-        pruner=_parse_pruner(ctx, data.get("pruner", {})),
+        pruner=pruner,
         fixed=MappingProxyType(fixed),
         space=space,
         source=source,
@@ -382,7 +448,7 @@ class _Ctx:
 
 
 def _parse_sampler(ctx: _Ctx, raw: Any) -> SamplerSpec:
-    raw = ctx.mapping(raw, "sampler", {"name", "n_startup_trials", "multivariate"})
+    raw = ctx.mapping(raw, "sampler", set().union(*_SAMPLER_KEYS.values()))
     sub = _Ctx(ctx.source, "sampler.")
     name = sub.choice(raw, "name", SAMPLERS, "tpe")
     ctx.mapping(raw, "sampler", _SAMPLER_KEYS[name])
@@ -390,7 +456,79 @@ def _parse_sampler(ctx: _Ctx, raw: Any) -> SamplerSpec:
         name=name,
         n_startup_trials=sub.integer(raw, "n_startup_trials", 10, minimum=0),
         multivariate=sub.boolean(raw, "multivariate", False),
+        population_size=sub.integer(raw, "population_size", 50, minimum=2),
     )
+
+
+def _parse_objectives(ctx: _Ctx, data: dict, *, dataset: str, classification: bool) -> tuple[ObjectiveSpec, ...]:
+    """``metric``/``direction`` (one objective) or ``objectives`` (a list; the first is a validation metric)."""
+    def check(key: str, metric: str) -> None:
+        if metric == "val_accuracy" and not classification:
+            raise ctx.error(key, f"'val_accuracy' needs a classification dataset; '{dataset}' is regression "
+                            "(use 'val_loss')")
+
+    def direction_of(sub: _Ctx, raw: dict, metric: str) -> str:
+        natural = ALL_METRICS[metric]
+        direction = sub.choice(raw, "direction", ("maximize", "minimize"), natural)
+        if metric in METRICS and direction != natural:
+            raise sub.error("direction", f"'{metric}' must be {natural}d, got {direction!r}")
+        return direction
+
+    if "objectives" not in data:
+        metric = ctx.choice(data, "metric", tuple(METRICS), "val_accuracy" if classification else "val_loss")
+        check("metric", metric)
+        return (ObjectiveSpec(metric, direction_of(ctx, data, metric)),)
+    clash = [k for k in ("metric", "direction") if k in data]
+    if clash:
+        raise ctx.error(clash[0], "give either 'metric'/'direction' (one objective) or 'objectives', not both")
+    raw = data["objectives"]
+    if not isinstance(raw, list) or not raw:
+        raise ctx.error("objectives", "must be a non-empty list of metrics, e.g. [val_accuracy, train_seconds] "
+                        f"or [{{metric: val_accuracy, direction: maximize}}, ...]; got {_show(raw)}")
+    out: list[ObjectiveSpec] = []
+    for i, item in enumerate(raw):
+        key = f"objectives[{i}]"
+        sub = _Ctx(ctx.source, f"{key}.")
+        item = {"metric": item} if isinstance(item, str) else ctx.mapping(item, key, {"metric", "direction"})
+        if "metric" not in item:
+            raise sub.error("metric", "is required")
+        allowed = tuple(METRICS) if i == 0 else tuple(ALL_METRICS)
+        if i == 0 and item["metric"] in COST_METRICS:
+            raise sub.error("metric", f"the first objective is the validation metric that trials report per "
+                            f"epoch ({', '.join(METRICS)}); put {item['metric']!r} after it")
+        metric = sub.choice(item, "metric", allowed, None)
+        check(f"{key}.metric", metric)
+        if metric in (o.metric for o in out):
+            raise sub.error("metric", f"{metric!r} is listed twice")
+        out.append(ObjectiveSpec(metric, direction_of(sub, item, metric)))
+    return tuple(out)
+
+
+def _parse_constraints(ctx: _Ctx, raw: Any, *, classification: bool) -> tuple[ConstraintSpec, ...]:
+    """``["params <= 200000", "latency_ms <= 1.0"]``: each a metric, <= or >=, and a finite number."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ctx.error("constraints", f"must be a list like ['params <= 200000'], got {_show(raw)}")
+    out: list[ConstraintSpec] = []
+    for i, item in enumerate(raw):
+        key = f"constraints[{i}]"
+        match = _CONSTRAINT_RE.match(item) if isinstance(item, str) else None
+        if match is None:
+            raise ctx.error(key, f"must read 'METRIC <= NUMBER' or 'METRIC >= NUMBER', got {_show(item)}")
+        metric, op, text = match.groups()
+        if metric not in ALL_METRICS:
+            raise ctx.error(key, f"unknown metric {metric!r}; allowed: {', '.join(ALL_METRICS)}")
+        if metric == "val_accuracy" and not classification:
+            raise ctx.error(key, "'val_accuracy' needs a classification dataset")
+        try:
+            bound = float(text)
+        except ValueError:
+            bound = math.nan
+        if not math.isfinite(bound):
+            raise ctx.error(key, f"the bound must be a finite number, got {text!r}")
+        out.append(ConstraintSpec(metric, op, bound))
+    return tuple(out)
 
 
 def _parse_pruner(ctx: _Ctx, raw: Any) -> PrunerSpec:

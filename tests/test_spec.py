@@ -95,7 +95,7 @@ BAD_SPECS = [
     ({"dataset": "sine"}, "space.activation"),  # fine so far ... replaced below
     ({"validation_size": 1.5}, "validation_size: must be a fraction in (0, 1) or a count >= 1, got 1.5"),
     ({"validation_size": 0}, "validation_size"),
-    ({"sampler": {"name": "grid"}}, "sampler.name: must be one of tpe, random; got 'grid'"),
+    ({"sampler": {"name": "grid"}}, "sampler.name: must be one of tpe, random, nsga2; got 'grid'"),
     ({"sampler": {"name": "tpe", "n_start": 3}}, "sampler.n_start: unknown key"),
     ({"pruner": {"name": "median", "patience": 3}}, "pruner.patience: unknown key"),
     ({"pruner": {"name": "asha"}}, "pruner.name: must be one of median, hyperband, none; got 'asha'"),
