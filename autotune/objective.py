@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import optuna
 
+from autotune import goals
 from autotune.data import Splits
 from autotune.models import describe_structure
 from autotune.seeding import trial_seed
@@ -54,7 +55,7 @@ class Objective:
         self.on_epoch = on_epoch
         self.artifacts = artifacts  # an Optuna artifact store, or None
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | list[float]:
         spec, info = self.spec, self.splits.info
         config = suggest(trial, spec)
         seed = trial_seed(spec.seed, trial.number)
@@ -69,6 +70,10 @@ class Objective:
             value = metric_value(spec, stats)
             if not math.isfinite(value):
                 return False  # fit() stops a diverged run itself; never report a non-finite value
+            if spec.multi_objective:  # Optuna cannot report or prune: the curve is kept as an artifact
+                if self.on_epoch is not None:
+                    self.on_epoch(trial.number, stats, value)
+                return False
             self.retry(lambda: trial.report(value, stats.epoch))
             if self.on_epoch is not None:
                 self.on_epoch(trial.number, stats, value)
@@ -77,17 +82,24 @@ class Objective:
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)
         attrs = trial_attributes(result, classification=info.task == "classification")
+        measured = goals.measure(spec, result, self.splits, self.device)
+        if measured.get("latency_ms") is not None:
+            attrs["latency_ms"] = round(measured["latency_ms"], 6)
         self._set_attrs(trial, attrs)
         last = result.last
         assert last is not None
         value = diverged_value(spec, last) if result.diverged else metric_value(spec, last)
-        self._record(trial, result, config, seed, attrs, value)
+        values = [value] + [_as_value(measured[m]) for m in spec.metrics[1:]]
+        violations = goals.violations(spec, {**measured, spec.metric: value})
+        for key, violation in violations.items():
+            self.retry(lambda: trial.set_constraint(key, violation))
+        self._record(trial, result, config, seed, attrs, values, feasible=all(v <= 0 for v in violations.values()))
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
-        return value
+        return values if spec.multi_objective else value
 
     def _record(self, trial: optuna.Trial, result: FitResult, config: dict[str, Any], seed: int,
-                attrs: dict[str, Any], value: float) -> None:
+                attrs: dict[str, Any], values: list[float], *, feasible: bool) -> None:
         """The trial's note, its learning curve and, when it is the best so far, its checkpoint."""
         from optuna_dashboard import save_note
 
@@ -100,7 +112,7 @@ class Objective:
         curve = self.retry(lambda: artifacts.upload_json(
             self.artifacts, trial, f"learning-curve-trial-{trial.number}.json", artifacts.learning_curve(result)))
         self._set_attrs(trial, {"curve_artifact": curve})
-        if result.stopped_early or result.diverged or not _beats_best(trial, value):
+        if result.stopped_early or result.diverged or not feasible or not _beats_best(trial, values, self.spec):
             return
         info = self.splits.info
         assert result.model is not None
@@ -115,12 +127,20 @@ class Objective:
             self.retry(lambda: trial.set_user_attr(key, value))
 
 
-def _beats_best(trial: optuna.Trial, value: float) -> bool:
+def _beats_best(trial: optuna.Trial, values: list[float], spec: StudySpec) -> bool:
+    """Better than the best feasible trial so far; with several objectives, dominated by none on the front."""
+    if spec.multi_objective:
+        return not any(goals.dominates(t.values, values, spec.directions) for t in goals.pareto_front(trial.study))
     try:
         best = trial.study.best_value
-    except ValueError:  # no complete trial yet
+    except ValueError:  # no complete (feasible) trial yet
         return True
+    value = values[0]
     return value > best if trial.study.direction == optuna.study.StudyDirection.MAXIMIZE else value < best
+
+
+def _as_value(value: float | None) -> float:
+    return math.inf if value is None else float(value)
 
 
 def trial_note(number: int, seed: int, structure: str, attrs: dict[str, Any]) -> str:

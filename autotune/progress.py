@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import optuna
 
+from autotune import goals
+
 if TYPE_CHECKING:
     from autotune.train import EpochStats
 
@@ -15,10 +17,13 @@ if TYPE_CHECKING:
 class Progress:
     """Silent base class (``--quiet``); subclasses override the hooks they need."""
 
-    def start(self, *, study_name: str, done: int, target: int, max_epochs: int, metric: str) -> None:
+    def start(self, *, study_name: str, done: int, target: int, max_epochs: int, metric: str,
+              metrics: tuple[str, ...] = ()) -> None:
         self.study_name, self.done, self.target, self.max_epochs, self.metric = (
             study_name, done, target, max_epochs, metric)
+        self.metrics = metrics or (metric,)  # several: a multi-objective study
         self.best: float | None = None
+        self.best_text = "-"
 
     def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
         pass
@@ -33,10 +38,23 @@ class Progress:
         # count from the study, not locally: other workers finish trials too
         self.done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
                                                                  optuna.trial.TrialState.PRUNED)))
+        if goals.is_multi(study):
+            self.best_text = f"pareto front of {len(goals.pareto_front(study))}"
+            return
         try:
             self.best = study.best_value
         except ValueError:
             self.best = None
+        self.best_text = "-" if self.best is None else f"{self.best:.4f}"
+
+    def _values(self, trial: optuna.trial.FrozenTrial) -> str:
+        """``metric=value`` for each objective, and which constraints the trial broke."""
+        if not trial.values:
+            text = f"{self.metric}=-"
+        else:
+            text = " ".join(f"{m}={v:.4f}" for m, v in zip(self.metrics, trial.values))
+        broken = [k for k, v in trial.constraints.items() if v > 0]
+        return text + (f" infeasible ({', '.join(broken)})" if broken else "")
 
 
 class LineProgress(Progress):
@@ -47,12 +65,10 @@ class LineProgress(Progress):
 
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._update_best(study)
-        value = "-" if trial.value is None else f"{trial.value:.4f}"
-        best = "-" if self.best is None else f"{self.best:.4f}"
         state = trial.state.name.lower()
         epochs = trial.user_attrs.get("epochs", "-")
-        print(f"[{self.done}/{self.target}] trial {trial.number} {state}: {self.metric}={value} "
-              f"epochs={epochs} best={best} ({trial.user_attrs.get('remark', '')})",
+        print(f"[{self.done}/{self.target}] trial {trial.number} {state}: {self._values(trial)} "
+              f"epochs={epochs} best={self.best_text} ({trial.user_attrs.get('remark', '')})",
               file=self.stream, flush=True)
 
 
@@ -75,8 +91,9 @@ class LiveProgress(Progress):
         self._bar.start()
 
     def _status(self, now: str) -> str:
-        best = "-" if self.best is None else f"{self.best:.4f}"
-        return f"{now} | best {self.metric} {best}"
+        if len(self.metrics) > 1:
+            return f"{now} | {self.best_text}"
+        return f"{now} | best {self.metric} {self.best_text}"
 
     def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
         self._bar.update(self._task, status=self._status(

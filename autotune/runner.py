@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import optuna
 from optuna.trial import TrialState
 
-from autotune import interrupts
+from autotune import goals, interrupts
 from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFoundError
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
@@ -56,6 +56,9 @@ class RunSummary:
     pruned_this_run: int
     seconds: float
     workers: int = 1
+    metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
+    pareto: tuple[dict[str, Any], ...] = ()
+    infeasible: int = 0  # complete trials that break a constraint
 
 
 def make_sampler(spec: StudySpec, *, n_existing: int, salt: int = 0) -> optuna.samplers.BaseSampler:
@@ -68,6 +71,8 @@ def make_sampler(spec: StudySpec, *, n_existing: int, salt: int = 0) -> optuna.s
     seed = derive_seed(spec.seed, n_existing, 1, salt)  # 4 parts: never equal to a trial's seed
     if spec.sampler.name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    if spec.sampler.name == "nsga2":  # constraints come from trial.set_constraint (Optuna 5)
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=spec.sampler.population_size)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.sampler.n_startup_trials,
                                       multivariate=spec.sampler.multivariate, group=spec.sampler.multivariate)
 
@@ -155,7 +160,7 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
         objective = Objective(spec, splits, device=device, on_epoch=on_epoch, artifacts=store,
                               retry=lambda fn: _retry(fn, url))
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
-                       metric=spec.metric)
+                       metric=spec.metric, metrics=spec.metrics)
         try:
             work(study, objective, target=target, url=url, on_trial=progress.trial_finished,
                  deadline=None if timeout is None else time.monotonic() + timeout)
@@ -428,6 +433,9 @@ def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
         return spec
     if pruner not in PRUNERS:
         raise AutotuneError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
+    if spec.multi_objective and pruner != "none":
+        raise AutotuneError(f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
+                            f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none")
     return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
 
 
@@ -472,10 +480,13 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
               seconds: float) -> RunSummary:
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state.name for t in trials)
-    try:
-        best = study.best_trial
-    except ValueError:
-        best = None
+    multi = goals.is_multi(study)
+    best = None
+    if not multi:
+        with contextlib.suppress(ValueError):
+            best = study.best_trial
+    names = tuple(study.metric_names or [f"objective {i}" for i in range(len(study.directions))])
+    front = goals.pareto_front(study) if multi else []
     return RunSummary(
         study_name=study.study_name,
         storage=redact(storage_url),
@@ -488,4 +499,8 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
         best_params=dict(best.params) if best else {},
         pruned_this_run=states["PRUNED"] - pruned_before,
         seconds=seconds,
+        metrics=names,
+        pareto=tuple({"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)}
+                     for t in front),
+        infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
     )

@@ -111,7 +111,7 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
     try:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
-        study = optuna.create_study(storage=storage, study_name=study_name, direction=spec.direction,
+        study = optuna.create_study(storage=storage, study_name=study_name, directions=list(spec.directions),
                                     sampler=sampler, pruner=pruner, load_if_exists=True)
     attrs = study.user_attrs
     if "spec_fingerprint" not in attrs:
@@ -126,7 +126,7 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
 
         with warnings.catch_warnings():  # "experimental"; the dashboard then says "val_accuracy", not "Objective 0"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names([spec.metric])
+            study.set_metric_names(list(spec.metrics))
         save_note(study, f"## {study_name}\n\n{spec.description}\n\nSpec (fingerprint {spec.fingerprint()}):\n\n"
                          f"```yaml\n{yaml.safe_dump(spec.to_dict(), sort_keys=False)}```\n")
     elif attrs["spec_fingerprint"] != spec.fingerprint():
@@ -134,9 +134,10 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
             f"study '{study_name}' in this storage was made from a different spec (fingerprint "
             f"{attrs['spec_fingerprint']}, yours {spec.fingerprint()}); use --study-name to start a new study"
         )
-    if study.direction.name.lower() != spec.direction:
-        raise StorageError(f"study '{study_name}' is stored with direction {study.direction.name.lower()}, "
-                           f"but the spec says {spec.direction}")
+    stored = tuple(d.name.lower() for d in study.directions)
+    if stored != spec.directions:
+        raise StorageError(f"study '{study_name}' is stored with direction(s) {', '.join(stored)}, "
+                           f"but the spec says {', '.join(spec.directions)}")
     return study
 
 

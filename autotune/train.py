@@ -7,7 +7,9 @@ the device and read back once per check, not after every batch.
 
 from __future__ import annotations
 
+import functools
 import math
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -141,6 +143,13 @@ def evaluate(model: nn.Module, data: Split, *, classification: bool) -> tuple[fl
     return float(loss_sum) / n, (int(hits) / n if classification else None)
 
 
+@functools.cache
+def _warm_up() -> None:
+    """Pay torch's one-off costs outside any trial's time: the first optimizer built in a process
+    imports torch._dynamo (~2 s here), which made the first trial of every run look 50x slower."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int, seed: int,
         device: str | torch.device = "cpu",
         on_epoch: Callable[[EpochStats], bool] | None = None, evaluate_val: bool = True) -> FitResult:
@@ -151,6 +160,7 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
     the validation figures are NaN/None. On the CPU, the same config, data and seed give
     bit-identical results.
     """
+    _warm_up()  # once per process, before the clock starts
     start = time.perf_counter()
     # Denormal floats (tiny activations after zeros/sparse inits) make CPU math ~10x slower.
     torch.set_flush_denormal(True)
@@ -182,6 +192,27 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
             break
     result.seconds = time.perf_counter() - start
     return result
+
+
+LATENCY_BATCH = 256
+
+
+@torch.no_grad()
+def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: int = 15) -> float:
+    """Inference time per sample in ms: the median over ``repeats`` forward passes of the batch ``x``
+    (in eval mode, on ``x``'s device), after ``warmup`` passes that are not timed."""
+    model.eval()
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        model(x)
+    sync()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model(x)
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) / len(x) * 1000.0
 
 
 def _on(split: Split, device: str | torch.device) -> Split:
