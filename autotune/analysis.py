@@ -11,6 +11,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from autotune import goals
 from autotune.spec import StudySpec
 
 IMPORTANCE_SEEDS = (0, 1, 2)
@@ -21,8 +22,8 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.value is not None and math.isfinite(t.value)]
+    """Complete trials with finite values; per-parameter analysis uses their first (primary) objective."""
+    return goals.complete(study)
 
 
 def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
@@ -32,10 +33,13 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     budget = spec.max_epochs * len(done)
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
-    try:
-        best = study.best_trial
-    except ValueError:
-        best = None
+    best = None
+    if not spec.multi_objective:
+        try:
+            best = study.best_trial
+        except ValueError:
+            best = None
+    done_complete = [t for t in trials if t.state == TrialState.COMPLETE]
     return {
         "study": study.study_name,
         "spec": spec.name,
@@ -54,25 +58,42 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
         "epochs_trained": epochs,
         "epochs_without_pruning": budget,
         "pruning_saved": round(1 - epochs / budget, 3) if budget else None,
+        "objectives": [{"metric": o.metric, "direction": o.direction} for o in spec.objectives],
+        "constraints": [str(c) for c in spec.constraints],
+        "infeasible": [t.number for t in done_complete if not goals.feasible(t)],
+        "feasible": sum(1 for t in done_complete if goals.feasible(t)),
     }
 
 
-def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
-    """One row per trial with the seed reports' columns (and state)."""
+def pareto(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
+    """The non-dominated feasible trials (Optuna's ``study.best_trials``) with their values and parameters."""
+    if not spec.multi_objective:
+        return []
+    return [{"number": t.number, **dict(zip(spec.metrics, t.values)), "params": dict(t.params)}
+            for t in goals.pareto_front(study)]
+
+
+def trial_rows(study: optuna.Study, spec: StudySpec | None = None) -> list[dict[str, Any]]:
+    """One row per trial with the seed reports' columns (and state, feasibility, further objectives)."""
+    extra = [m for m in (spec.metrics if spec is not None else ()) if m not in ("val_accuracy", "val_loss")]
     rows = []
     for t in study.get_trials(deepcopy=False):
         a = t.user_attrs
         rows.append({"number": t.number, "state": t.state.name.lower(), "lr": t.params.get("lr"),
                      "batch_size": t.params.get("batch_size"), "structure": a.get("structure"),
                      "init": t.params.get("init"), "train_loss": a.get("train_loss"),
-                     "val_accuracy": a.get("val_accuracy"), "val_loss": a.get("val_loss"), "value": t.value,
-                     "remark": a.get("remark", "")})
+                     "val_accuracy": a.get("val_accuracy"), "val_loss": a.get("val_loss"),
+                     "value": goals.primary(t), **{m: goals.value_of(t, m) for m in extra},
+                     "feasible": goals.feasible(t), "remark": a.get("remark", "")})
     return rows
 
 
-def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS) -> dict[str, Any]:
+def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, *,
+                objective: int | None = None) -> dict[str, Any]:
     """Optuna's default evaluator (PED-ANOVA in Optuna 5, deterministic) and fANOVA over several
-    evaluator seeds: mean and std per parameter, largest first; ``{"error": ...}`` when it cannot run."""
+    evaluator seeds: mean and std per parameter, largest first; ``{"error": ...}`` when it cannot run.
+    ``objective``: which objective of a multi-objective study (its trials' ``values[objective]``)."""
+    target = None if objective is None else (lambda t, i=objective: t.values[i])
     runs_by: dict[str, list[Any]] = {
         "default": [lambda: optuna.importance.PedAnovaImportanceEvaluator()],
         "fanova": [lambda s=s: optuna.importance.FanovaImportanceEvaluator(seed=s) for s in seeds],
@@ -84,7 +105,7 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS) 
             for make in makers:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    result = optuna.importance.get_param_importances(study, evaluator=make())
+                    result = optuna.importance.get_param_importances(study, evaluator=make(), target=target)
                 for param, value in result.items():
                     runs[param].append(float(value))
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:
@@ -104,7 +125,7 @@ def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
     sign = 1 if spec.direction == "maximize" else -1
     out = []
     for param in sorted({p for t in trials for p in t.params}):
-        pairs = [(t.params[param], t.value) for t in trials if param in t.params]
+        pairs = [(t.params[param], t.values[0]) for t in trials if param in t.params]
         if len(pairs) < 2:
             continue
         values = [v for v, _ in pairs]
@@ -140,7 +161,7 @@ def slice_points(study: optuna.Study) -> dict[str, list[tuple[Any, float, int]]]
     points: dict[str, list[tuple[Any, float, int]]] = defaultdict(list)
     for t in complete(study):
         for param, value in t.params.items():
-            points[param].append((value, t.value, t.number))
+            points[param].append((value, t.values[0], t.number))
     return dict(sorted(points.items()))
 
 
@@ -156,8 +177,8 @@ def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
             continue
         width = 2 ** round(math.log2(max(widths)))
         key = (config_depth, width)
-        if key not in cells or sign * t.value > sign * cells[key]:
-            cells[key] = t.value
+        if key not in cells or sign * t.values[0] > sign * cells[key]:
+            cells[key] = t.values[0]
     depths = sorted({d for d, _ in cells})
     widths = sorted({w for _, w in cells})
     return {"depths": depths, "widths": widths,

@@ -172,6 +172,12 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if summary.best_value is not None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+    if summary.infeasible:
+        click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
+    if len(summary.metrics) > 1:
+        click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
+        _table(["trial", *summary.metrics],
+               [[p["trial"], *(_fmt(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
 
 
 def _replay_options(func: Any) -> Any:
@@ -266,6 +272,10 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
              f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
     click.echo("mean ± std: " + ", ".join(f"{key} {_num(result.mean(key))} ± {_num(result.std(key))}"
                                           for key in rp.METRIC_KEYS if result.mean(key) is not None))
+    costs = [m for m in (*spec.metrics[1:], *(c.metric for c in spec.constraints)) if m not in rp.METRIC_KEYS]
+    if costs:  # the further objectives and constrained metrics of this study, measured on these runs
+        click.echo("also: " + ", ".join(f"{m} {result.mean(m):.4g} ± {result.std(m):.2g}"
+                                        for m in dict.fromkeys(costs) if result.mean(m) is not None))
     if check:
         click.echo(check)
 
@@ -443,9 +453,14 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
               help="Torch CPU threads. [default: torch's choice]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
+@click.option("--trial", "trial_number", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Export trial N (e.g. a Pareto trial from the report) instead of the best.")
+@click.option("--objective", default=None, metavar="K|METRIC",
+              help="Multi-objective study: export the best trial by this objective. [default: the first]")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def export(study: str, storage: str | None, study_name: str | None, out_dir: str | None, retrain_on: str,
-           no_retrain: bool, threads: int | None, data_dir: str | None, as_json: bool) -> None:
+           no_retrain: bool, threads: int | None, data_dir: str | None, trial_number: int | None,
+           objective: str | None, as_json: bool) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
 
     The final model is the best configuration retrained on train+validation (or train only)
@@ -464,12 +479,14 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
         torch.set_num_threads(threads)
     summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
                            storage=redact(resolve_storage_url(storage)),
-                           retrain_on=None if no_retrain else retrain_on, data_dir=data_dir)
+                           retrain_on=None if no_retrain else retrain_on, data_dir=data_dir,
+                           trial=trial_number, objective=objective)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
     best = summary["best"]
-    click.echo(f"Best trial {best['trial']}: {best['metric']} {best['value']:.4f} -> {summary['out']}/ "
+    values = ", ".join(f"{m} {v:.4g}" for m, v in best["values"].items())
+    click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {summary['out']}/ "
                f"({', '.join(summary['files'])})")
     final = summary["final_model"]
     if final:

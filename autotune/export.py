@@ -27,22 +27,42 @@ from autotune.spec import StudySpec
 RETRAIN_CHOICES = ("train+val", "train")
 
 
-def best_record(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
+def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = None,
+                objective: str | None = None) -> dict[str, Any]:
+    """What export writes about the chosen trial: the best (by ``objective`` where there are several)
+    or trial number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
+    from autotune import goals
     from autotune.replay import config_from_params
 
-    try:
-        best = study.best_trial
-    except ValueError:
-        raise AutotuneError(f"study '{study.study_name}' has no complete trial to export") from None
+    if trial is not None and objective is not None:
+        raise AutotuneError("give --trial N or --objective K, not both")
+    index = goals.objective_index(spec, objective)
+    if trial is None:
+        chosen = goals.best_trial(study, index)
+        chosen_by = f"best {spec.metrics[index]}" + (" (feasible)" if spec.constraints else "")
+    else:
+        trials = study.get_trials(deepcopy=False)
+        if not 0 <= trial < len(trials):
+            raise AutotuneError(f"study '{study.study_name}' has no trial {trial}; trials are 0..{len(trials) - 1}")
+        chosen = trials[trial]
+        if chosen.state != optuna.trial.TrialState.COMPLETE:
+            raise AutotuneError(f"trial {trial} is {chosen.state.name.lower()}; export needs a complete trial")
+        chosen_by = f"--trial {trial}"
+    front = {t.number for t in goals.pareto_front(study)} if spec.multi_objective else set()
     return {
         "study": study.study_name,
-        "trial": best.number,
+        "trial": chosen.number,
+        "chosen_by": chosen_by,
         "metric": spec.metric,
-        "value": best.value,
-        "seed": best.user_attrs.get("seed"),
-        "params": dict(best.params),
-        "config": config_from_params(spec, best.params),
-        "user_attrs": {k: v for k, v in best.user_attrs.items() if not k.endswith("_artifact")},
+        "value": chosen.values[0],
+        "values": dict(zip(spec.metrics, chosen.values)),
+        "feasible": goals.feasible(chosen),
+        "constraints": dict(chosen.constraints),
+        "on_pareto_front": chosen.number in front if spec.multi_objective else None,
+        "seed": chosen.user_attrs.get("seed"),
+        "params": dict(chosen.params),
+        "config": config_from_params(spec, chosen.params),
+        "user_attrs": {k: v for k, v in chosen.user_attrs.items() if not k.endswith("_artifact")},
         "spec": spec.to_dict(),
     }
 
@@ -52,15 +72,20 @@ def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
     trials = study.get_trials(deepcopy=False)
     params = sorted({p for t in trials for p in t.params})
     attrs = sorted({a for t in trials for a in t.user_attrs})
-    header = ["number", "state", "value", "duration_s", "datetime_start", "datetime_complete"] + \
-        [f"param_{p}" for p in params] + [f"attr_{a}" for a in attrs]
+    constraints = sorted({c for t in trials for c in t.constraints})
+    names = study.metric_names or [f"objective_{i}" for i in range(len(study.directions))]
+    value_cols = ["value"] if len(names) == 1 else [f"value_{m}" for m in names]
+    header = ["number", "state", *value_cols, "duration_s", "datetime_start", "datetime_complete"] + \
+        [f"param_{p}" for p in params] + [f"attr_{a}" for a in attrs] + [f"constraint_{c}" for c in constraints]
     rows = []
     for t in trials:
         duration = t.duration.total_seconds() if t.duration is not None else None
-        rows.append([t.number, t.state.name, t.value, None if duration is None else round(duration, 3),
+        values = list(t.values) if t.values else [None] * len(value_cols)
+        rows.append([t.number, t.state.name, *values, None if duration is None else round(duration, 3),
                      t.datetime_start, t.datetime_complete]
                     + [t.params.get(p) for p in params]
-                    + [_cell(t.user_attrs.get(a)) for a in attrs])
+                    + [_cell(t.user_attrs.get(a)) for a in attrs]
+                    + [t.constraints.get(c) for c in constraints])
     return header, rows
 
 
@@ -143,11 +168,16 @@ def _git_commit() -> str | None:
 
 
 def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
-                 retrain_on: str | None = "train+val", data_dir: str | None = None) -> dict[str, Any]:
-    """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json."""
+                 retrain_on: str | None = "train+val", data_dir: str | None = None, trial: int | None = None,
+                 objective: str | None = None) -> dict[str, Any]:
+    """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json.
+
+    The exported trial is the best one (by ``objective`` in a multi-objective study, default the
+    first) or trial number ``trial``; best.yaml keeps its name for ``replay --config``.
+    """
     import yaml
 
-    record = best_record(study, spec)  # fails early on a study with nothing to export
+    record = best_record(study, spec, trial=trial, objective=objective)  # fails early: nothing to export
     if retrain_on is not None and retrain_on not in RETRAIN_CHOICES:
         raise AutotuneError(f"--retrain-on must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
     out = Path(out_dir)
@@ -166,5 +196,6 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     prov = provenance(spec, storage=storage, record=record, final=final, data_dir=data_dir)
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")
-    return {"out": str(out), "best": {k: record[k] for k in ("trial", "metric", "value", "params")},
+    return {"out": str(out), "best": {k: record[k] for k in ("trial", "chosen_by", "metric", "value", "values",
+                                                             "feasible", "params")},
             "final_model": final, "files": sorted(p.name for p in out.iterdir())}

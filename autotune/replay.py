@@ -161,6 +161,12 @@ class SeedRun:
     seconds: float
     diverged: bool
     reused: bool = False
+    n_params: int | None = None
+    latency_ms: float | None = None  # measured only where the spec's objectives or constraints use it
+
+
+#: SeedRun fields under a name other than the metric's
+_RUN_FIELDS = {"train_seconds": "seconds", "params": "n_params"}
 
 
 @dataclass
@@ -173,7 +179,9 @@ class Replay:
     notes: list[str] = field(default_factory=list)
 
     def values(self, key: str) -> list[float]:
-        return [getattr(r, key) for r in self.runs if getattr(r, key) is not None]
+        """One value per seed of a SeedRun field or an objective metric (``train_seconds``, ``params``...)."""
+        key = _RUN_FIELDS.get(key, key)
+        return [getattr(r, key) for r in self.runs if getattr(r, key, None) is not None]
 
     def mean(self, key: str) -> float | None:
         vals = self.values(key)
@@ -237,9 +245,15 @@ def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epo
             result = fit(config, splits, family=spec.model, max_epochs=max_epochs, seed=seed)
             last = result.last
             assert last is not None
+            seconds = round(time.perf_counter() - start, 3)
+            latency = None
+            if spec.needs("latency_ms"):
+                from autotune.goals import measure
+
+                latency = measure(spec, result, splits)["latency_ms"]
             run = SeedRun(seed=seed, train_loss=_finite(last.train_loss), train_accuracy=last.train_accuracy,
                           val_loss=_finite(last.val_loss), val_accuracy=last.val_accuracy, epochs=last.epoch,
-                          seconds=round(time.perf_counter() - start, 3), diverged=result.diverged)
+                          seconds=seconds, diverged=result.diverged, n_params=result.n_params, latency_ms=latency)
             if store is not None:
                 store.put(key, run, config=config, extra=extra or {})
         out.runs.append(run)
@@ -259,12 +273,19 @@ def _finite(value: float) -> float | None:
 
 
 def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenTrial, list[str]]:
-    """``best`` or a trial number → (trial, notes). Pruned and failed trials are allowed but noted."""
+    """``best`` or a trial number → (trial, notes). Pruned and failed trials are allowed but noted.
+
+    In a multi-objective study ``best`` is the best feasible trial by the first objective (noted).
+    """
+    from autotune import goals
+
     if which == "best":
-        try:
-            return study.best_trial, []
-        except ValueError:
-            raise AutotuneError(f"study '{study.study_name}' has no complete trial yet") from None
+        best = goals.best_trial(study, 0)
+        if goals.is_multi(study):
+            first = (study.metric_names or ["the first objective"])[0]
+            return best, [f"'best' in a multi-objective study is the best feasible trial by {first}; "
+                          "pick any Pareto trial with --trial N"]
+        return best, []
     try:
         number = int(which)
     except ValueError:
@@ -504,6 +525,12 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
                      tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
                      tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
                      change, "-" if r.p_value is None else f"{r.p_value:.3g}"])
+    extra = list(spec.metrics[1:])  # a multi-objective study: every further objective gets its own column
+    for metric_k in extra:
+        heads.append(metric_k)
+        for r, cells in zip(rows, body):
+            m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
+            cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
     verdict = ablation_verdict(spec, rows)
     md = tables.markdown(heads, body) + "\n" + "\n".join(verdict) + "\n"
     (out / "ablation.md").write_text(md, encoding="utf-8")
@@ -511,6 +538,7 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
     (out / "ablation.json").write_text(json.dumps(
         {"metric": metric, "rows": [{"kind": r.kind, "component": r.component, "configuration": r.configuration,
                                      "delta": r.delta, "share": r.share, "p_value": r.p_value,
+                                     "deltas": {m: objective_delta(rows, r, m) for m in spec.metrics},
                                      **r.replay.summary()} for r in rows], "verdict": verdict},
         indent=1, default=str), encoding="utf-8")
     loo = [r for r in rows if r.kind in ("best", "baseline", "leave-one-out")]
@@ -535,7 +563,21 @@ def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
     if null:
         lines.append("No measurable difference (within one seed standard deviation of the best, or paired "
                      f"p > 0.05): {', '.join(null)}.")
+    for objective in spec.objectives[1:]:
+        deltas = [(r, objective_delta(rows, r, objective.metric)) for r in loo]
+        deltas = [(r, d) for r, d in deltas if d is not None]
+        if deltas:  # the component whose removal makes this objective worse by the most
+            sign = 1.0 if objective.direction == "maximize" else -1.0
+            r, d = min(deltas, key=lambda rd: sign * rd[1])
+            lines.append(f"For {objective.metric} ({objective.direction}): removing {r.component} changes it most, "
+                         f"by {d:+.4g} (best configuration: {rows[0].replay.mean(objective.metric):.4g}).")
     return lines
+
+
+def objective_delta(rows: list[AblationRow], row: AblationRow, metric: str) -> float | None:
+    """``row``'s mean of ``metric`` minus the best configuration's (the first row)."""
+    m, best = row.replay.mean(metric), rows[0].replay.mean(metric)
+    return None if m is None or best is None else m - best
 
 
 def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: Any, *,

@@ -34,24 +34,38 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     data.mkdir(exist_ok=True)
     summ = analysis.summary(study, spec)
     summ["storage"] = storage
-    rows = analysis.trial_rows(study)
+    rows = analysis.trial_rows(study, spec)
     notes: list[str] = []
     n_complete = len(analysis.complete(study))
     if not study.trials:
         notes.append("The study has no trials yet.")
     elif n_complete == 0:
         notes.append("The study has no complete trial: no best value, importance or analysis.")
-    imp = analysis.importances(study) if n_complete >= 2 else {
-        "default": {"error": "needs at least 2 complete trials"}, "fanova": {"error": "needs at least 2 complete trials"}}
-    for name, values in imp.items():
-        if "error" in values:
-            notes.append(f"Importance ({name}) not computed: {values['error']}.")
+    too_few = {"default": {"error": "needs at least 2 complete trials"},
+               "fanova": {"error": "needs at least 2 complete trials"}}
+    # one importance table per objective (a single-objective study has one, under its metric)
+    by_objective = {m: (analysis.importances(study, objective=i if spec.multi_objective else None)
+                        if n_complete >= 2 else too_few) for i, m in enumerate(spec.metrics)}
+    imp = by_objective[spec.metric]
+    for metric, table in by_objective.items():
+        for name, values in table.items():
+            if "error" in values:
+                what = f"{name}, {metric}" if spec.multi_objective else name
+                notes.append(f"Importance ({what}) not computed: {values['error']}.")
+    front = analysis.pareto(study, spec)
+    if spec.multi_objective:
+        notes.append(f"Multi-objective study: no trial was pruned (Optuna's pruners need one objective); the "
+                     f"per-parameter analysis below uses the first objective, {spec.metric}.")
     eff = analysis.effects(study, spec)
     dw = analysis.depth_width(study, spec)
     practice = analysis.best_practice(spec, eff, imp)
 
     _write_json(data / "summary.json", summ)
-    _write_json(data / "importance.json", imp)
+    _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)
+    if spec.multi_objective:
+        _write_json(data / "pareto.json", front)
+        _write_csv(data / "pareto.csv", [{k: v for k, v in p.items() if k != "params"}
+                                         | {f"param_{k}": v for k, v in p["params"].items()} for p in front])
     _write_json(data / "effects.json", eff)
     _write_json(data / "depth_width.json", dw)
     _write_csv(data / "trials.csv", rows)
@@ -62,11 +76,18 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     figures: list[tuple[str, str, str]] = []  # (file, title, data file)
     if n_complete:
         ranked = [p for p in imp.get("fanova", {}) if p != "error"]
+        # several objectives: Optuna's single-value plots show the first (primary) one
+        primary = {"target": lambda t: t.values[0], "target_name": spec.metric} if spec.multi_objective else {}
+        if spec.multi_objective and plots.optuna_figure("pareto_front", study, out / "pareto_front.png",
+                                                        target_names=list(spec.metrics)):
+            figures.append(("pareto_front.png", "Pareto front (infeasible trials greyed)", "data/pareto.csv"))
         for kind, title, kwargs in (
-                ("optimization_history", "Optimisation history", {}),
+                ("optimization_history", "Optimisation history", primary),
                 ("intermediate_values", "Learning curves (pruned trials included)", {}),
                 ("parallel_coordinate", "Parallel coordinates (the six most important parameters by fANOVA)",
-                 {"params": ranked[:6]} if len(ranked) >= 2 else {})):
+                 {**primary, **({"params": ranked[:6]} if len(ranked) >= 2 else {})})):
+            if kind == "intermediate_values" and spec.multi_objective:
+                continue  # nothing is reported per epoch in a multi-objective study
             if plots.optuna_figure(kind, study, out / f"{kind}.png", **kwargs):
                 figures.append((f"{kind}.png", title, "data/trials.csv" if kind != "intermediate_values"
                                 else "data/learning_curves.json"))
@@ -75,18 +96,21 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         if plots.slice_grid(points, out / "slice.png", ylabel=spec.metric):
             figures.insert(2, ("slice.png", "Slice plot per parameter (complete trials)", "data/slice.json"))
         top = [p for p in imp.get("fanova", {}) if p != "error"][:2]
-        if len(top) == 2 and plots.optuna_figure("contour", study, out / "contour.png", params=top):
+        if len(top) == 2 and plots.optuna_figure("contour", study, out / "contour.png", params=top, **primary):
             figures.append(("contour.png", f"Contour of the top two parameters ({top[0]}, {top[1]})", "data/trials.csv"))
         labels = {"default": "PED-ANOVA (Optuna's default)", "fanova": f"fANOVA (seeds {analysis.IMPORTANCE_SEEDS})"}
-        if plots.importance_bars(imp, out / "importance.png", labels=labels):
-            figures.append(("importance.png", "Hyperparameter importance", "data/importance.json"))
+        for metric, table in by_objective.items():
+            name = f"importance_{metric}.png" if spec.multi_objective else "importance.png"
+            if plots.importance_bars(table, out / name, labels=labels):
+                figures.append((name, "Hyperparameter importance" + (f" for {metric}" if spec.multi_objective else ""),
+                                "data/importance.json"))
         if plots.heatmap([str(d) for d in dw["depths"]], [str(w) for w in dw["widths"]], dw["best"],
                          title=f"Best {spec.metric} by depth × width", xlabel=f"widest layer ({dw['per_layer']})",
                          ylabel="n_layers", path=out / "depth_width.png", percent=spec.metric == "val_accuracy"):
             figures.append(("depth_width.png", "Depth × width: best value per cell", "data/depth_width.json"))
 
-    context = {"summary": summ, "rows": rows, "importance": imp, "effects": eff, "practice": practice,
-               "figures": figures, "notes": notes, "lang": lang, "spec": spec}
+    context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
+               "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front}
     if "md" in formats:
         (out / "report.md").write_text(_markdown(context), encoding="utf-8")
     if "html" in formats:
@@ -98,37 +122,63 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
 # --------------------------------------------------------------------------------------
 
 
-def _headers(lang: str) -> list[str]:
+def _extra_metrics(spec: StudySpec) -> list[str]:
+    """Objectives beyond the seed reports' columns (multi-objective studies)."""
+    return [m for m in spec.metrics if m not in ("val_accuracy", "val_loss")]
+
+
+def _headers(lang: str, spec: StudySpec) -> list[str]:
     i = 0 if lang == "en" else 1
+    extra = _extra_metrics(spec) + (["feasible"] if spec.constraints else [])
     return [COLUMNS[k][i] for k in ("number", "lr", "batch_size", "structure", "init", "train_loss",
-                                    "val_accuracy", "state", "remark")]
+                                    "val_accuracy")] + extra + [COLUMNS[k][i] for k in ("state", "remark")]
 
 
-def _row_cells(row: dict[str, Any]) -> list[str]:
+def _row_cells(row: dict[str, Any], spec: StudySpec) -> list[str]:
     def num(v: Any, digits: int = 4) -> str:
         return "-" if v is None else f"{v:.{digits}g}" if isinstance(v, float) else str(v)
 
     acc = row["val_accuracy"]
+    extra = [num(row[m]) for m in _extra_metrics(spec)] + (["yes" if row["feasible"] else "no"]
+                                                            if spec.constraints else [])
     return [str(row["number"]), num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
             row["init"] or "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
-            row["state"], row["remark"] or ""]
+            *extra, row["state"], row["remark"] or ""]
+
+
+def _pareto_table(ctx: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    metrics = list(ctx["spec"].metrics)
+    body = [[str(p["number"]), *(_short(p[m]) for m in metrics),
+             ", ".join(f"{k}={_short(v)}" for k, v in p["params"].items())] for p in ctx["pareto"]]
+    return ["trial", *metrics, "parameters"], body
 
 
 def _summary_lines(s: dict[str, Any]) -> list[str]:
     best = "-" if s["best_value"] is None else f"{s['best_value']:.4f} (trial {s['best_trial']})"
     saved = "-" if s["pruning_saved"] is None else f"{s['pruning_saved']:.0%}"
-    return [
+    multi = len(s["objectives"]) > 1
+    listed = ", ".join(f"{o['metric']} ({o['direction']})" for o in s["objectives"])
+    goal = f"objectives {listed}" if multi else f"metric {s['metric']} ({s['direction']})"
+    lines = [
         f"Study: {s['study']} (spec {s['spec']}: {s['description']})",
-        f"Data and model: {s['dataset']}, {s['model']}; metric {s['metric']} ({s['direction']})",
+        f"Data and model: {s['dataset']}, {s['model']}; {goal}",
         f"Storage: {s['storage']}",
         "Trials by state: " + (", ".join(f"{k.lower()} {v}" for k, v in s["states"].items()) or "none"),
-        f"Best {s['metric']}: {best}",
-        "Best parameters: " + (", ".join(f"{k}={_short(v)}" for k, v in s["best_params"].items()) or "-"),
+    ]
+    if s["constraints"]:
+        infeasible = ", ".join(map(str, s["infeasible"])) or "none"
+        lines.append(f"Constraints: {'; '.join(s['constraints'])}: {s['feasible']} complete trials feasible, "
+                     f"infeasible: {infeasible}")
+    if not multi:
+        lines += [f"Best {s['metric']}: {best}",
+                  "Best parameters: " + (", ".join(f"{k}={_short(v)}" for k, v in s["best_params"].items()) or "-")]
+    lines += [
         f"Time spent: {s['trial_seconds']} s in trials, {s['wall_seconds'] if s['wall_seconds'] is not None else '-'} s "
         "from first start to last finish",
         f"Pruning: {s['epochs_trained']} epochs trained of {s['epochs_without_pruning']} a no-pruning run would "
         f"have used (saved {saved})",
     ]
+    return lines
 
 
 def _effect_lines(ctx: dict[str, Any]) -> list[str]:
@@ -146,19 +196,31 @@ def _short(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _importance_tables(ctx: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(heading suffix, {evaluator: {param: mean/std}}) per objective."""
+    multi = ctx["spec"].multi_objective
+    return [(f" for {m}" if multi else "", table) for m, table in ctx["importance"].items()]
+
+
 def _markdown(ctx: dict[str, Any]) -> str:
     from autotune import tables
 
-    s = ctx["summary"]
+    s, spec = ctx["summary"], ctx["spec"]
     parts = [f"# Report: {s['study']}\n", *(f"- {line}" for line in _summary_lines(s)), ""]
     parts += [f"> {n}" for n in ctx["notes"]]
-    parts += ["\n## Trials\n", tables.markdown(_headers(ctx["lang"]), [_row_cells(r) for r in ctx["rows"]])]
-    parts += ["## Hyperparameter importance\n"]
-    for name, values in ctx["importance"].items():
-        if "error" in values:
-            parts.append(f"- {name}: not computed ({values['error']})")
-            continue
-        parts.append(f"- {name}: " + ", ".join(f"{p} {v['mean']:.3f} ± {v['std']:.3f}" for p, v in values.items()))
+    if spec.multi_objective:
+        heads, body = _pareto_table(ctx)
+        parts += ["\n## Pareto front\n", "The non-dominated feasible trials (Optuna's `study.best_trials`).\n",
+                  tables.markdown(heads, body) if body else "No complete feasible trial yet.\n"]
+    parts += ["\n## Trials\n", tables.markdown(_headers(ctx["lang"], spec), [_row_cells(r, spec) for r in ctx["rows"]])]
+    for suffix, table in _importance_tables(ctx):
+        parts += [f"## Hyperparameter importance{suffix}\n"]
+        for name, values in table.items():
+            if "error" in values:
+                parts.append(f"- {name}: not computed ({values['error']})")
+                continue
+            parts.append(f"- {name}: " + ", ".join(f"{p} {v['mean']:.3f} ± {v['std']:.3f}" for p, v in values.items()))
+        parts.append("")
     parts += ["\n## Figures\n"] + [f"![{title}]({file}) (data: `{data}`)\n" for file, title, data in ctx["figures"]]
     parts += ["## Analysis\n", "Each line compares complete trials only; ranges are tertiles of the sampled values.\n"]
     parts += [f"- {line}" for line in _effect_lines(ctx)] or ["- Not enough complete trials."]
@@ -179,27 +241,24 @@ rows.sort((a,c)=>{const x=v(a),y=v(c);return (x>y?1:x<y?-1:0)*(asc?1:-1)});rows.
 
 def _html(ctx: dict[str, Any]) -> str:
     e = html.escape
-    s = ctx["summary"]
+    s, spec = ctx["summary"], ctx["spec"]
     out = [f"<!doctype html><html lang='{e(ctx['lang'])}'><head><meta charset='utf-8'>",
            f"<title>Report: {e(s['study'])}</title><style>{_CSS}</style></head><body>",
            f"<h1>Report: {e(s['study'])}</h1><ul>"]
     out += [f"<li>{e(line)}</li>" for line in _summary_lines(s)] + ["</ul>"]
     out += [f"<p class='note'>{e(n)}</p>" for n in ctx["notes"]]
-    out += ["<h2>Trials</h2><table class='sortable'><thead><tr>"]
-    out += [f"<th>{e(h)}</th>" for h in _headers(ctx["lang"])] + ["</tr></thead><tbody>"]
-    for row in ctx["rows"]:
-        out.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in _row_cells(row)) + "</tr>")
-    out += ["</tbody></table><h2>Hyperparameter importance</h2><table><thead><tr><th>parameter</th>"]
-    names = list(ctx["importance"])
-    out += [f"<th>{e(n)} (mean ± std)</th>" for n in names] + ["</tr></thead><tbody>"]
-    params = list(dict.fromkeys(p for n in names for p in ctx["importance"][n] if p != "error"))
-    for p in params:
-        cells = []
-        for n in names:
-            v = ctx["importance"][n].get(p)
-            cells.append("-" if not isinstance(v, dict) else f"{v['mean']:.3f} ± {v['std']:.3f}")
-        out.append(f"<tr><td>{e(p)}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    out.append("</tbody></table>")
+    if spec.multi_objective:
+        heads, body = _pareto_table(ctx)
+        out += ["<h2>Pareto front</h2><p>The non-dominated feasible trials (Optuna's study.best_trials).</p>",
+                _html_table(heads, body)]
+    out += ["<h2>Trials</h2>", _html_table(_headers(ctx["lang"], spec), [_row_cells(r, spec) for r in ctx["rows"]])]
+    for suffix, table in _importance_tables(ctx):
+        names = list(table)
+        params = list(dict.fromkeys(p for n in names for p in table[n] if p != "error"))
+        body = [[p] + ["-" if not isinstance(table[n].get(p), dict)
+                       else f"{table[n][p]['mean']:.3f} ± {table[n][p]['std']:.3f}" for n in names] for p in params]
+        out += [f"<h2>Hyperparameter importance{e(suffix)}</h2>",
+                _html_table(["parameter"] + [f"{n} (mean ± std)" for n in names], body, sortable=False)]
     for file, title, data in ctx["figures"]:
         out.append(f"<figure><figcaption>{e(title)}</figcaption><img src='{e(file)}' alt='{e(title)}'>"
                    f"<div><a href='{e(data)}'>data</a></div></figure>")
@@ -207,6 +266,15 @@ def _html(ctx: dict[str, Any]) -> str:
     out += [f"<li>{e(line)}</li>" for line in _effect_lines(ctx)] + ["</ul><h2>Best practice (from these trials)</h2><ul>"]
     out += [f"<li>{e(p)}</li>" for p in ctx["practice"]] + [f"</ul><script>{_JS}</script></body></html>"]
     return "\n".join(out)
+
+
+def _html_table(heads: list[str], body: list[list[str]], *, sortable: bool = True) -> str:
+    """A table with every cell escaped (cells carry user-controlled text)."""
+    e = html.escape
+    rows = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>\n" for row in body)
+    attrs = " class='sortable'" if sortable else ""
+    return (f"<table{attrs}><thead><tr>"
+            + "".join(f"<th>{e(h)}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}</tbody></table>")
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -94,5 +94,5 @@ def test_study_without_complete_trials(write_spec):
     empty_study(path)
     result = CliRunner().invoke(cli, ["export", "--study", path, "--out", "none"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: study 'tiny-digits' has no complete trial to export"
+    assert result.stderr.strip() == "Error: study 'tiny-digits' has no complete trial yet"
     assert not Path("none").exists()
