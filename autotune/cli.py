@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import warnings
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from autotune import __version__
-from autotune.errors import AutotuneError
+from autotune.errors import AutotuneError, Interrupted
 from autotune.interrupts import stop_on_signals
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
@@ -581,7 +582,18 @@ def _quiet_libraries() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except SystemExit as exc:
+        if exc.code == Interrupted.exit_code:
+            # CPython remembers a KeyboardInterrupt that once escaped code it ran through PyRun_*
+            # (libraries do), even one caught later, and then kills itself with SIGINT at exit:
+            # the caller would see "killed by SIGINT" (-2) instead of the 130 we promise. Every
+            # with-block has been unwound by now, so only the final flush is left to do.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(Interrupted.exit_code)
+        raise
 
 
 if __name__ == "__main__":
