@@ -172,7 +172,7 @@ def list_studies(url: str) -> list[StudyRow]:
         spec = summary.user_attrs.get("spec", {})
         rows.append(StudyRow(
             name=summary.study_name,
-            direction=summary.directions[0].name.lower() if len(summary.directions) == 1 else "multi",
+            direction="/".join(d.name.lower() for d in summary.directions),  # several: a multi-objective study
             states=dict(sorted(states.items())),
             best_value=best.value if best is not None else None,
             best_trial=best.number if best is not None else None,

@@ -57,6 +57,9 @@ def test_run_creates_a_multi_objective_study_with_stored_constraints(mo_study):
         assert t.intermediate_values == {}
     feasible = [t.user_attrs["n_params"] <= PARAMS_BOUND for t in trials]
     assert any(feasible) and not all(feasible), "the test needs feasible and infeasible trials"
+    listing = invoke("studies", "--storage", mo_study["url"]).output.splitlines()
+    assert next(line for line in listing if "mo-digits " in line).split()[:4] == [
+        "mo-digits", "10", "complete=10", "maximize/minimize"]
 
 
 def test_run_summary_prints_the_pareto_front_of_feasible_trials(mo_study):
