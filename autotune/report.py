@@ -286,6 +286,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         if not rows:
             fh.write("")
             return
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        # rows may differ in keys (conditional parameters such as units_l2): the union, in first-seen order
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
         writer.writeheader()
         writer.writerows(rows)

@@ -147,3 +147,12 @@ def test_study_with_only_failed_trials_renders_a_note(write_spec):
     summary = json.loads(Path("failed/data/summary.json").read_text())
     assert summary["states"] == {"FAIL": 2} and summary["best_value"] is None
     assert "fail 2" in Path("failed/report.md").read_text()
+
+
+def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_path):
+    from autotune.report import _write_csv
+
+    _write_csv(tmp_path / "t.csv", [{"number": 0, "param_units_l0": 64}, {"number": 1, "param_units_l0": 32,
+                                                                         "param_units_l1": 16}])
+    assert (tmp_path / "t.csv").read_text().splitlines() == ["number,param_units_l0,param_units_l1", "0,64,",
+                                                             "1,32,16"]
