@@ -458,10 +458,13 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
               help="Export trial N (e.g. a Pareto trial from the report) instead of the best.")
 @click.option("--objective", default=None, metavar="K|METRIC",
               help="Multi-objective study: export the best trial by this objective. [default: the first]")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
+              help="Retrain the final model K times (seeds derived from the trial's) and report the test "
+                   "figures as mean ± std; model.pt keeps the first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def export(study: str, storage: str | None, study_name: str | None, out_dir: str | None, retrain_on: str,
            no_retrain: bool, threads: int | None, data_dir: str | None, trial_number: int | None,
-           objective: str | None, as_json: bool) -> None:
+           objective: str | None, seeds: int, as_json: bool) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
 
     The final model is the best configuration retrained on train+validation (or train only)
@@ -481,7 +484,7 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
                            storage=redact(resolve_storage_url(storage)),
                            retrain_on=None if no_retrain else retrain_on, data_dir=data_dir,
-                           trial=trial_number, objective=objective)
+                           trial=trial_number, objective=objective, seeds=seeds)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -496,6 +499,10 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
         click.echo(f"Final model retrained on {final['trained_on']} ({final['train_examples']} examples, "
                    f"{final['epochs']} epochs, {final['seconds']:.1f}s): {metric} on {final['test_examples']} "
                    f"test examples.")
+        if len(final["seeds"]) > 1:
+            key = "test_accuracy" if final["test_accuracy"] is not None else "test_loss"
+            click.echo(f"Over {len(final['seeds'])} seeds ({', '.join(str(r['seed']) for r in final['seeds'])}): "
+                       f"{key.replace('_', ' ')} {final[key + '_mean']:.4f} ± {final[key + '_std']:.4f}.")
 
 
 @cli.command()

@@ -94,12 +94,20 @@ def _cell(value: Any) -> Any:
 
 
 def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str, data_dir: str | None,
-                     out: Path) -> dict[str, Any]:
-    """Retrain the best configuration, evaluate it once on the test split, save a checkpoint."""
+                     out: Path, seeds: int = 1) -> dict[str, Any]:
+    """Retrain the chosen configuration, evaluate it once on the test split, save a checkpoint.
+
+    With ``seeds`` > 1 it is retrained that many times (the trial's seed first, then seeds derived
+    from it) and each model is tested once: the test figures get a mean and a standard deviation.
+    ``model.pt`` holds the model of the first seed.
+    """
+    import statistics
+
     import torch
 
     from autotune.artifacts import checkpoint_payload
     from autotune.data import Split, Splits, load_splits, load_test
+    from autotune.replay import seeds_for
     from autotune.train import evaluate, fit
 
     splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
@@ -107,24 +115,42 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     if retrain_on == "train+val":
         merged = Split(torch.cat([splits.train.x, splits.val.x]), torch.cat([splits.train.y, splits.val.y]))
         splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std)
-    seed = record["seed"] if isinstance(record["seed"], int) else spec.seed
-    start = time.perf_counter()
-    result = fit(record["config"], splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
-                 evaluate_val=retrain_on == "train")
-    seconds = time.perf_counter() - start
-    assert result.model is not None
-    test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
+    first = record["seed"] if isinstance(record["seed"], int) else spec.seed
+    test = None
     classification = splits.info.task == "classification"
-    test_loss, test_accuracy = evaluate(result.model, test, classification=classification)
-    payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
-                                 input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
-                                 spec=spec.to_dict(), seed=seed)
-    payload.update(trained_on=retrain_on, normalization={"mean": splits.mean, "std": splits.std},
-                   test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test)})
-    torch.save(payload, out / "model.pt")
+    runs = []
+    for seed in seeds_for(first, seeds):
+        start = time.perf_counter()
+        result = fit(record["config"], splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
+                     evaluate_val=retrain_on == "train")
+        seconds = time.perf_counter() - start
+        assert result.model is not None
+        if test is None:
+            test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
+        test_loss, test_accuracy = evaluate(result.model, test, classification=classification)
+        runs.append({"seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss,
+                     "test_accuracy": test_accuracy, "diverged": result.diverged})
+        if len(runs) == 1:
+            payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
+                                         input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
+                                         spec=spec.to_dict(), seed=seed)
+            payload.update(trained_on=retrain_on, normalization={"mean": splits.mean, "std": splits.std},
+                           test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test)})
+            torch.save(payload, out / "model.pt")
+    assert test is not None
+
+    def spread(key: str) -> tuple[float | None, float | None]:
+        values = [r[key] for r in runs if r[key] is not None]
+        if not values:
+            return None, None
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+    (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
     return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
-            "seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss, "test_accuracy": test_accuracy,
-            "test_examples": len(test), "diverged": result.diverged}
+            "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
+            "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test),
+            "diverged": runs[0]["diverged"], "seeds": runs, "test_accuracy_mean": acc_mean,
+            "test_accuracy_std": acc_std, "test_loss_mean": loss_mean, "test_loss_std": loss_std}
 
 
 def provenance(spec: StudySpec, *, storage: str, record: dict[str, Any], final: dict[str, Any] | None,
@@ -169,7 +195,7 @@ def _git_commit() -> str | None:
 
 def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
                  retrain_on: str | None = "train+val", data_dir: str | None = None, trial: int | None = None,
-                 objective: str | None = None) -> dict[str, Any]:
+                 objective: str | None = None, seeds: int = 1) -> dict[str, Any]:
     """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json.
 
     The exported trial is the best one (by ``objective`` in a multi-objective study, default the
@@ -192,7 +218,7 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                           for row in rows])
     final = None
     if retrain_on is not None:
-        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out)
+        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out, seeds=seeds)
     prov = provenance(spec, storage=storage, record=record, final=final, data_dir=data_dir)
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")

@@ -25,3 +25,39 @@ def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
         assert r["speedup_vs_tutorial"] == round(r["ours_per_s"] / r["tutorial_per_s"], 2)
         assert r["fraction_of_roofline"] == round(r["ours_per_s"] / r["roofline_per_s"], 3)
     assert set(results["overhead"]) == {"study_load_ms", "model_build_ms", "first_batch_ms"}
+
+
+def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert (results["reps"], results["epochs_per_trial"], results["hand_grid_rows"], results["budget_epochs"]) == (
+        1, 1, 5, 5)
+    arms = [r["arm"] for r in results["rows"]]
+    assert arms == ["hand grid", "random", "tpe+median", "tpe+hyperband", "tpe+sha", "tpe"]
+    hand = results["runs"]["hand grid"][0]
+    assert [used for used, _ in hand] == [1, 2, 3, 4, 5]  # one epoch per configuration, in the table's order
+    assert results["targets"] == [max(acc for _, acc in hand)]
+    for row in results["rows"]:
+        runs = results["runs"][row["arm"]][0]
+        assert runs[-1][0] >= 5 and all(0.0 <= acc <= 1.0 for _, acc in runs)  # the budget was spent
+        assert row["best"] == [max(acc for used, acc in runs if used <= 5)]
+    assert results["rows"][0]["epochs_to_target"] == [next(u for u, a in hand if a == results["targets"][0])]
+    assert (tmp_path / "bench_search.png").stat().st_size > 10_000
+
+
+def test_search_benchmark_arithmetic():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_search", REPO / "scripts" / "bench_search.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.curve([(2, 0.5), (3, 0.7), (5, 0.6)], 5) == [0.0, 0.5, 0.7, 0.7, 0.7]
+    assert bench.epochs_to_reach([(2, 0.5), (3, 0.7)], 0.6) == 3 and bench.epochs_to_reach([(2, 0.5)], 0.6) is None
+    rows = bench.summarize({"hand grid": [[(4, 0.9), (8, 0.85)]], "random": [[(2, 0.8), (6, 0.95)]],
+                            "tpe+median": [[(3, 0.92), (9, 0.99)]]}, targets=[0.9], budget=8)
+    by = {r["arm"]: r for r in rows}
+    assert by["tpe+median"]["best"] == [0.92]  # the trial that ended past the budget does not count
+    assert (by["tpe+median"]["ratio_to_random"], by["tpe+median"]["fraction_of_hand_compute"]) == (0.5, 0.375)
+    assert (by["hand grid"]["epochs_to_target"], by["random"]["epochs_to_target"]) == ([4], [6])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from pathlib import Path
 
 import optuna
@@ -96,3 +97,20 @@ def test_study_without_complete_trials(write_spec):
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: study 'tiny-digits' has no complete trial yet"
     assert not Path("none").exists()
+
+
+def test_seeds_retrain_k_times_and_report_test_mean_and_std(exported):
+    path, single, _ = exported
+    result = invoke("export", "--study", path, "--out", "exp3", "--seeds", "3", "--json")
+    assert result.exit_code == 0, result.output
+    final = json.loads(result.stdout)["final_model"]
+    runs = final["seeds"]
+    assert [r["seed"] for r in runs][0] == single["final_model"]["seed"] and len({r["seed"] for r in runs}) == 3
+    assert runs[0]["test_accuracy"] == single["final_model"]["test_accuracy"]  # same seed, same model
+    accs = [r["test_accuracy"] for r in runs]
+    assert final["test_accuracy_mean"] == pytest.approx(statistics.fmean(accs))
+    assert final["test_accuracy_std"] == pytest.approx(statistics.stdev(accs))
+    assert torch.load("exp3/model.pt", weights_only=True)["test"]["accuracy"] == accs[0]
+    text = invoke("export", "--study", path, "--out", "exp3b", "--seeds", "3").output
+    assert f"Over 3 seeds ({', '.join(str(r['seed']) for r in runs)}): test accuracy " \
+           f"{final['test_accuracy_mean']:.4f} ± {final['test_accuracy_std']:.4f}." in text

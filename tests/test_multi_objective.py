@@ -183,3 +183,17 @@ def test_bad_multi_objective_input_is_refused_before_anything_is_written(write_s
     other = write_spec(mo_spec(trials=1, objectives=["val_accuracy", "params"]), name="other.yaml")
     assert_one_error_line(invoke("run", "--study", other), "was made from a different spec")
     assert file_digest(db) == before
+
+
+def test_two_workers_share_a_multi_objective_study(write_spec, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    path = write_spec(mo_spec(max_epochs=2, sampler={"name": "nsga2", "population_size": 4}))
+    result = invoke("run", "--study", path, "--trials", "6", "--workers", "2", "--storage", url, "--json")
+    assert result.exit_code == 0, result.output
+    study = optuna.load_study(study_name="mo-digits", storage=url)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    summary = json.loads(result.stdout)
+    assert (summary["workers"], summary["metrics"], summary["best_value"]) == (2, ["val_accuracy", "train_seconds"],
+                                                                               None)
+    assert [p["trial"] for p in summary["pareto"]] == sorted(t.number for t in study.best_trials)

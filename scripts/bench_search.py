@@ -1,0 +1,221 @@
+"""Benchmark: how much search each arm buys per epoch trained, against a student's hand grid.
+
+On mlp-mnist (its search space, a reduced budget: a training subset and few epochs, the same for
+every arm), over several repetitions with different seeds:
+- "hand grid": the configurations seed report 000 tried by hand (../shared/seeds/hand-grid-000.csv,
+  every row, in the report's order; plain SGD, as in the report), each trained for the budget;
+- "random": Optuna's RandomSampler, no pruning;
+- "tpe+median": autotune's default (TPE with median pruning);
+- "tpe+hyperband", "tpe+sha": the same sampler with Optuna's Hyperband and successive-halving
+  pruners (Optuna's docs report these often beat the median pruner);
+- "tpe": TPE without pruning.
+Every arm gets the compute the hand grid used (its rows x epochs, counted in epochs trained).
+Printed: best validation accuracy at that budget (mean ± std over repetitions), and the epochs
+each arm needed to first reach the hand grid's best accuracy, as a ratio to random search and
+as a fraction of the hand grid's compute. Writes a plot of best accuracy vs epochs trained.
+
+    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_search.py [--quick] [--json] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import optuna  # noqa: E402
+
+from autotune.data import load_splits  # noqa: E402
+from autotune.objective import Objective  # noqa: E402
+from autotune.replay import config_from_mapping  # noqa: E402
+from autotune.seeding import derive_seed  # noqa: E402
+from autotune.spec import PrunerSpec, SamplerSpec, load_spec  # noqa: E402
+from autotune.train import fit  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+HAND_GRID = REPO.parent / "shared" / "seeds" / "hand-grid-000.csv"
+SEARCH_ARMS = ("random", "tpe+median", "tpe+hyperband", "tpe+sha", "tpe")
+
+
+def hand_grid_configs(spec, path: Path = HAND_GRID) -> list[tuple[str, dict]]:
+    """The seed report's rows as autotune configurations (row label, configuration)."""
+    init_names = {"kaiming (He)": "kaiming_normal"}
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            widths = json.loads(row["layers"])[1:-1]
+            config = config_from_mapping(spec, {
+                "lr": float(row["learning_rate"]), "batch_size": int(row["batch_size"]), "n_layers": len(widths),
+                "units": widths, "init": init_names.get(row["init"], row["init"]), "optimizer": "sgd",
+                "activation": "relu", "weight_decay": 0.0, "dropout": 0.0, "batch_norm": False,
+                "lr_schedule": "step" if row["lr_schedule_as_written"] else "none", "augment": False,
+            }, source=f"{path.name} row {row['row']}")
+            out.append((row["row"], config))
+    return out
+
+
+def run_hand_grid(spec, splits, configs, *, epochs: int, seed: int) -> list[tuple[int, float]]:
+    """(cumulative epochs, validation accuracy) per configuration, in the table's order."""
+    points, used = [], 0
+    for i, (_, config) in enumerate(configs):
+        result = fit(config, splits, family="mlp", max_epochs=epochs, seed=derive_seed(seed, i))
+        used += len(result.history)
+        points.append((used, result.last.val_accuracy or 0.0))
+    return points
+
+
+def run_search(arm: str, spec, splits, *, budget: int, seed: int) -> list[tuple[int, float]]:
+    """(cumulative epochs, validation accuracy) per finished trial until the budget is spent."""
+    from autotune.runner import make_pruner, make_sampler
+
+    sampler_name, _, pruner_name = arm.partition("+")
+    arm_spec = replace(spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10),
+                       pruner=PrunerSpec(name={"median": "median", "hyperband": "hyperband"}.get(pruner_name, "none")))
+    if pruner_name == "sha":
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    else:
+        pruner = make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs)
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0), pruner=pruner)
+    objective = Objective(arm_spec, splits)
+    points, used = [], 0
+    while used < budget:
+        study.optimize(objective, n_trials=1)
+        trial = study.trials[-1]
+        used += int(trial.user_attrs.get("epochs", 0))
+        points.append((used, trial.user_attrs.get("val_accuracy") or 0.0))
+    return points
+
+
+def best_within(points: list[tuple[int, float]], budget: int) -> float:
+    return max((acc for used, acc in points if used <= budget), default=0.0)
+
+
+def epochs_to_reach(points: list[tuple[int, float]], target: float) -> int | None:
+    return next((used for used, acc in points if acc >= target), None)
+
+
+def curve(points: list[tuple[int, float]], budget: int) -> list[float]:
+    """Best accuracy so far after 1..budget epochs (a step function)."""
+    out, best, i = [], 0.0, 0
+    for e in range(1, budget + 1):
+        while i < len(points) and points[i][0] <= e:
+            best = max(best, points[i][1])
+            i += 1
+        out.append(best)
+    return out
+
+
+def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[float], budget: int) -> list[dict]:
+    rows = []
+    for arm, reps in runs.items():
+        best = [best_within(p, budget) for p in reps]
+        reach = [epochs_to_reach(p, t) for p, t in zip(reps, targets)]
+        rows.append({"arm": arm, "best_mean": statistics.fmean(best),
+                     "best_std": statistics.stdev(best) if len(best) > 1 else 0.0, "best": best,
+                     "epochs_to_target": reach, "trials": [len(p) for p in reps]})
+    random = next(r for r in rows if r["arm"] == "random")
+    for r in rows:
+        reached = [e for e in r["epochs_to_target"] if e is not None]
+        r["reached"] = f"{len(reached)}/{len(targets)}"
+        r["epochs_to_target_mean"] = statistics.fmean(reached) if reached else None
+        pairs = [(e, b) for e, b in zip(r["epochs_to_target"], random["epochs_to_target"]) if e and b]
+        r["ratio_to_random"] = round(statistics.fmean(e / b for e, b in pairs), 3) if pairs else None
+        r["fraction_of_hand_compute"] = (round(r["epochs_to_target_mean"] / budget, 3)
+                                         if r["epochs_to_target_mean"] is not None else None)
+    return rows
+
+
+def plot(runs: dict, budget: int, targets: list[float], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    xs = list(range(1, budget + 1))
+    for arm, reps in runs.items():
+        curves = [curve(p, budget) for p in reps]
+        mean = [statistics.fmean(c[i] for c in curves) for i in range(budget)]
+        ax.step(xs, [m * 100 for m in mean], where="post", label=arm, linewidth=2 if arm == "tpe+median" else 1.2)
+    ax.axhline(statistics.fmean(targets) * 100, color="grey", linestyle=":", label="hand grid's best (mean)")
+    finite = [a for reps in runs.values() for p in reps for _, a in p if a > 0]
+    ax.set_ylim(max(min(finite) * 100, statistics.fmean(targets) * 100 - 8), 100 * max(finite) + 0.5)
+    ax.set_xlabel("epochs trained (cumulative)")
+    ax.set_ylabel("best validation accuracy so far (%)")
+    ax.set_title(f"Search efficiency on mlp-mnist (mean of {len(targets)} repetitions)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="A smoke run: 1 repetition, tiny data and budget.")
+    parser.add_argument("--reps", type=int, default=None, help="Repetitions (default 3; 1 with --quick).")
+    parser.add_argument("--epochs", type=int, default=None, help="Epochs per trial (default 4; 1 with --quick).")
+    parser.add_argument("--train-subset", type=int, default=None, help="Training images (default 10000).")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default="bench-search", help="Folder for the plot and the JSON results.")
+    parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    reps = args.reps or (1 if args.quick else 3)
+    epochs = args.epochs or (1 if args.quick else 4)
+    subset = args.train_subset or (2000 if args.quick else 10000)
+    base = replace(load_spec("mlp-mnist"), max_epochs=epochs, train_subset=subset,
+                   validation_size=2000 if args.quick else 10000)
+    configs = hand_grid_configs(base)
+    if args.quick:
+        configs = configs[:5]
+    budget = len(configs) * epochs
+    runs: dict[str, list] = {"hand grid": [], **{arm: [] for arm in SEARCH_ARMS}}
+    targets, start = [], time.perf_counter()
+    for rep in range(reps):
+        seed = 1000 + rep
+        splits = load_splits("mnist", validation_size=base.validation_size, seed=seed, train_subset=subset)
+        spec = replace(base, seed=seed)
+        hand = run_hand_grid(spec, splits, configs, epochs=epochs, seed=seed)
+        runs["hand grid"].append(hand)
+        targets.append(max(acc for _, acc in hand))
+        for arm in SEARCH_ARMS:
+            runs[arm].append(run_search(arm, spec, splits, budget=budget, seed=seed))
+        print(f"repetition {rep + 1}/{reps} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr)
+    rows = summarize(runs, targets, budget)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plot(runs, budget, targets, out / "bench_search.png")
+    result = {"reps": reps, "epochs_per_trial": epochs, "train_subset": subset, "hand_grid_rows": len(configs),
+              "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
+              "rows": rows, "runs": {k: v for k, v in runs.items()}}
+    (out / "bench_search.json").write_text(json.dumps(result, indent=1))
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print(f"mlp-mnist, {subset} training images, {epochs} epochs per trial, budget {budget} epochs "
+          f"(the hand grid's {len(configs)} rows), {reps} repetitions, {result['seconds']} s")
+    print(f"target: the hand grid's best validation accuracy, mean {statistics.fmean(targets):.4f}")
+    print(f"{'arm':<14} {'best at budget':>18} {'trials':>7} {'reached':>8} {'epochs to target':>17} "
+          f"{'vs random':>10} {'of hand compute':>16}")
+    for r in rows:
+        reach = "-" if r["epochs_to_target_mean"] is None else f"{r['epochs_to_target_mean']:.1f}"
+        ratio = "-" if r["ratio_to_random"] is None else f"{r['ratio_to_random']:.2f}x"
+        frac = "-" if r["fraction_of_hand_compute"] is None else f"{r['fraction_of_hand_compute']:.2f}"
+        print(f"{r['arm']:<14} {r['best_mean']:.4f} ± {r['best_std']:.4f} {statistics.fmean(r['trials']):>7.1f} "
+              f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}")
+    print(f"plot: {out / 'bench_search.png'}")
+
+
+if __name__ == "__main__":
+    main()
