@@ -61,3 +61,15 @@ def test_search_benchmark_arithmetic():
     assert by["tpe+median"]["best"] == [0.92]  # the trial that ended past the budget does not count
     assert (by["tpe+median"]["ratio_to_random"], by["tpe+median"]["fraction_of_hand_compute"]) == (0.5, 0.375)
     assert (by["hand grid"]["epochs_to_target"], by["random"]["epochs_to_target"]) == ([4], [6])
+
+
+def test_accuracy_benchmark_quick_mode_is_well_formed():
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    (row,) = results["rows"]
+    assert (results["seeds"], row["study"], row["trials"]) == (2, "mlp-digits", 6)
+    assert len(row["test_accuracies"]) == 2 and len(set(row["test_seeds"])) == 2
+    assert row["test_accuracy_mean"] == pytest.approx(sum(row["test_accuracies"]) / 2)
+    assert 0.5 < row["best_val_accuracy"] <= 1 and row["cpu_seconds"] > 0 and row["threads"] == [1]
