@@ -40,6 +40,7 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
         except ValueError:
             best = None
     done_complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    infeasible = [t.number for t in done_complete if not goals.feasible(t)]
     return {
         "study": study.study_name,
         "spec": spec.name,
@@ -60,8 +61,8 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
         "pruning_saved": round(1 - epochs / budget, 3) if budget else None,
         "objectives": [{"metric": o.metric, "direction": o.direction} for o in spec.objectives],
         "constraints": [str(c) for c in spec.constraints],
-        "infeasible": [t.number for t in done_complete if not goals.feasible(t)],
-        "feasible": sum(1 for t in done_complete if goals.feasible(t)),
+        "infeasible": infeasible,
+        "feasible": len(done_complete) - len(infeasible),
     }
 
 

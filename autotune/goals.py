@@ -86,18 +86,20 @@ def pareto_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def best_trial(study: optuna.Study, objective: int = 0) -> optuna.trial.FrozenTrial:
     """The best feasible complete trial by objective ``objective`` (Optuna's own for one objective)."""
-    trials = complete(study)
-    constrained = any(t.constraints for t in trials)
-    missing = AutotuneError(f"study '{study.study_name}' has no complete trial yet"
-                            + (" that meets its constraints" if constrained else ""))
+    def missing(trials: list[optuna.trial.FrozenTrial]) -> AutotuneError:
+        constrained = any(t.constraints for t in trials)
+        return AutotuneError(f"study '{study.study_name}' has no complete trial yet"
+                             + (" that meets its constraints" if constrained else ""))
+
     if not is_multi(study):
         try:
             return study.best_trial
         except ValueError:
-            raise missing from None
+            raise missing(complete(study)) from None
+    trials = complete(study)
     candidates = [t for t in trials if feasible(t)]
     if not candidates:
-        raise missing
+        raise missing(trials)
     sign = 1.0 if study.directions[objective] == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return max(candidates, key=lambda t: (sign * t.values[objective], -t.number))
 
@@ -119,10 +121,3 @@ def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[str])
     signs = [1.0 if d == "maximize" else -1.0 for d in directions]
     at_least = all(s * x >= s * y for s, x, y in zip(signs, a, b))
     return at_least and any(s * x > s * y for s, x, y in zip(signs, a, b))
-
-
-def describe(spec: StudySpec, values: Sequence[float] | None) -> str:
-    """``val_accuracy=0.9812 train_seconds=3.2`` for a trial's objective values."""
-    if not values:
-        return "-"
-    return " ".join(f"{m}={v:.4g}" if m != "val_accuracy" else f"{m}={v:.4f}" for m, v in zip(spec.metrics, values))

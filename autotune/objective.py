@@ -70,14 +70,12 @@ class Objective:
             value = metric_value(spec, stats)
             if not math.isfinite(value):
                 return False  # fit() stops a diverged run itself; never report a non-finite value
-            if spec.multi_objective:  # Optuna cannot report or prune: the curve is kept as an artifact
-                if self.on_epoch is not None:
-                    self.on_epoch(trial.number, stats, value)
-                return False
-            self.retry(lambda: trial.report(value, stats.epoch))
+            # Several objectives: Optuna cannot report or prune; the curve is kept as an artifact.
+            if not spec.multi_objective:
+                self.retry(lambda: trial.report(value, stats.epoch))
             if self.on_epoch is not None:
                 self.on_epoch(trial.number, stats, value)
-            return self.retry(trial.should_prune)
+            return not spec.multi_objective and self.retry(trial.should_prune)
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)
