@@ -2,8 +2,11 @@
 
 The public API (the CLI is a thin layer over these)::
 
-    from autotune import load_spec, run_study
-    summary = run_study(load_spec("mlp-digits"), n_trials=20, storage="sqlite:///autotune.db")
+    import autotune
+    spec = autotune.load_spec("mlp-digits")              # a shipped name, a YAML path, or parse_spec({...})
+    summary = autotune.run_study(spec, n_trials=20, storage="sqlite:///autotune.db")
+    best = autotune.best_config(spec, storage="sqlite:///autotune.db")
+    again = autotune.replay_config(spec, best["config"], seeds=3)
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ __version__ = "0.1.0"
 import importlib
 from typing import Any
 
-from autotune.errors import AutotuneError, DataError, Interrupted, SpecError, StorageError, StudyNotFoundError
+from autotune.errors import (AutotuneError, DataError, DeviceError, Interrupted, ModelError, SpecError, StorageError,
+                             StudyNotFoundError)
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
+    "best_config": "autotune.api",
+    "load_study": "autotune.api",
+    "replay_config": "autotune.api",
     "RunSummary": "autotune.runner",
     "run_study": "autotune.runner",
     "StudySpec": "autotune.spec",
@@ -34,15 +41,20 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AutotuneError",
     "DataError",
+    "DeviceError",
     "Interrupted",
+    "ModelError",
     "RunSummary",
     "SpecError",
     "StorageError",
     "StudyNotFoundError",
     "StudySpec",
     "__version__",
+    "best_config",
     "load_spec",
+    "load_study",
     "parse_spec",
+    "replay_config",
     "run_study",
     "shipped_specs",
 ]

@@ -45,7 +45,7 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
         "study": study.study_name,
         "spec": spec.name,
         "description": spec.description,
-        "dataset": spec.dataset,
+        "dataset": spec.dataset_name,
         "model": spec.model,
         "metric": spec.metric,
         "direction": spec.direction,
@@ -168,7 +168,7 @@ def slice_points(study: optuna.Study) -> dict[str, list[tuple[Any, float, int]]]
 
 def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     """Best metric by depth (rows) × widest layer, rounded to a power of two (columns)."""
-    per_layer = "units" if spec.model == "mlp" else "channels"
+    per_layer = spec.per_layer or "(custom model)"  # a custom model has no per-layer widths: no cells
     sign = 1 if spec.direction == "maximize" else -1
     cells: dict[tuple[int, int], float] = {}
     for t in complete(study):

@@ -68,6 +68,9 @@ def _worker_options(func: Any) -> Any:
                      help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]"),
         click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
                      help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR]."),
+        click.option("--device", default="auto", show_default=True, envvar="AUTOTUNE_DEVICE", metavar="DEVICE",
+                     help="auto, cpu, cuda, cuda:N or mps; auto takes a GPU when there is one "
+                          "[env: AUTOTUNE_DEVICE]. Replays run on the CPU."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
                      help="Stop starting new trials after this many seconds."),
         click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",
@@ -96,8 +99,8 @@ def _worker_options(func: Any) -> Any:
               help="Port for --dashboard.")
 @_worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        threads: int | None, data_dir: str | None, workers: int, with_dashboard: bool, dashboard_port: int,
-        timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
+        threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
+        dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials.
 
     Trials are complete or pruned ones, counted over every worker; running the same command
@@ -112,7 +115,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
 
     with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir, enabled=with_dashboard):
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
-                            threads=threads, data_dir=data_dir, workers=workers, timeout=timeout,
+                            threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
 
@@ -142,7 +145,7 @@ def _dashboard_beside(storage: str | None, port: int, artifact_dir: str | None, 
               help="The study's spec: the same shipped name or YAML file the study was created from.")
 @_worker_options
 def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
-           timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
+           device: str, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Join an existing study from this host and work until its trial target is met.
 
     The study must exist (`autotune run` creates it and sets the target); run this on as
@@ -157,7 +160,7 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
 
     with stop_on_signals():
         summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
-                             timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
+                             device=device, timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
 
 
@@ -213,14 +216,12 @@ def _prepare_replay(spec: Any, seeds: int | None, default_seeds: int, threads: i
         raise click.BadParameter(f"{k} is not >= 1", param_hint="'--seeds'")
     import torch
 
-    from autotune.data import load_splits
+    from autotune.prepare import prepare
 
     chosen = threads or (source_threads if isinstance(source_threads, int) else None)
     if chosen:
         torch.set_num_threads(chosen)
-    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
-                         train_subset=spec.train_subset, data_dir=data_dir)
-    return k, splits
+    return k, prepare(spec, data_dir=data_dir, device="cpu")  # replays run on the CPU, where they are exact
 
 
 @cli.command()
@@ -495,7 +496,8 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     final = summary["final_model"]
     if final:
         metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None
-                  else f"test loss {final['test_loss']:.4g}")
+                  else f"test loss {final['test_loss']:.4g}" if final["test_loss"] is not None
+                  else "not tested (the dataset has no test split)")
         click.echo(f"Final model retrained on {final['trained_on']} ({final['train_examples']} examples, "
                    f"{final['epochs']} epochs, {final['seconds']:.1f}s): {metric} on {final['test_examples']} "
                    f"test examples.")
@@ -547,7 +549,7 @@ def studies(storage: str | None, as_json: bool) -> None:
         rows, missing = [], str(exc)
     if as_json:
         click.echo(json.dumps({
-            "specs": [{"name": s.name, "dataset": s.dataset, "model": s.model, "metric": s.metric,
+            "specs": [{"name": s.name, "dataset": s.dataset_name, "model": s.model, "metric": s.metric,
                        "max_epochs": s.max_epochs, "description": s.description} for s in specs],
             "storage": redact(url),
             "studies": [{**r.__dict__, "n_trials": r.n_trials} for r in rows],
@@ -555,7 +557,7 @@ def studies(storage: str | None, as_json: bool) -> None:
         return
     click.echo("Shipped study specs:")
     _table(["name", "dataset", "model", "metric", "epochs", "description"],
-           [[s.name, s.dataset, s.model, s.metric, s.max_epochs, s.description] for s in specs])
+           [[s.name, s.dataset_name, s.model, s.metric, s.max_epochs, s.description] for s in specs])
     click.echo(f"\nStudies in {redact(url)}:")
     if missing:
         click.echo(f"  (none: {missing})")

@@ -21,7 +21,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autotune._paths import cache_dir
 from autotune.errors import DataError
@@ -42,6 +42,7 @@ class DatasetInfo:
     n_outputs: int
     description: str
     torchvision_class: str | None = None  # "MNIST" | "FashionMNIST"
+    classes: tuple[str, ...] = ()  # class names of a user's dataset, in label order
 
     @property
     def is_image(self) -> bool:
@@ -58,6 +59,61 @@ DATASETS: dict[str, DatasetInfo] = {
     "sine": DatasetInfo("sine", "regression", (1,), 1,
                         "sin(x) on [-pi, pi] (generated), 2000 train / 1000 test, MSE"),
 }
+
+
+#: The kinds of user dataset a spec may declare under ``dataset: {type: ...}``.
+SOURCE_KINDS = ("image_folder", "npz", "csv")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A user's dataset, as declared in a spec: an image folder, an ``.npz`` file or a CSV file.
+
+    Paths are absolute (a spec resolves them against its own folder). Without ``validation``,
+    the validation split is carved from ``path`` with the spec's seed; ``test`` is only read
+    for final reporting.
+    """
+
+    kind: str  # one of SOURCE_KINDS
+    path: str
+    task: str = "classification"
+    validation: str | None = None
+    test: str | None = None
+    image_size: tuple[int, int] | None = None  # (height, width) to resize images to
+    grayscale: bool = False
+    features: str | tuple[str, ...] | None = None  # npz: an array name; csv: column names (None: all but labels)
+    labels: str | None = None
+    classes: int | None = None  # number of classes of integer labels (None: the largest label + 1)
+    standardize: bool = True  # tabular features: per-feature mean/std of the training split
+
+    @property
+    def name(self) -> str:
+        """``data/train`` for a folder (its parent and its own name), the file's stem for a file."""
+        path = Path(self.path)
+        return f"{path.parent.name}/{path.name}" if self.kind == "image_folder" else path.stem
+
+    @property
+    def is_image(self) -> bool | None:
+        """True for image folders, False for CSV, None (known once loaded) for ``.npz`` arrays."""
+        return True if self.kind == "image_folder" else False if self.kind == "csv" else None
+
+    def to_dict(self) -> dict:
+        out: dict = {"type": self.kind, "path": self.path}
+        if self.kind != "image_folder":
+            out["task"] = self.task
+        for key in ("validation", "test", "labels", "classes"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.kind == "image_folder":
+            out["grayscale"] = self.grayscale
+            if self.image_size is not None:
+                out["image_size"] = list(self.image_size)
+        else:
+            out["standardize"] = self.standardize
+            if self.features is not None:
+                out["features"] = list(self.features) if isinstance(self.features, tuple) else self.features
+        return out
 
 
 @dataclass(frozen=True)
@@ -78,31 +134,49 @@ class Splits:
     info: DatasetInfo
     train: Split
     val: Split
-    mean: float
-    std: float
+    mean: float | torch.Tensor  # a tensor: per-feature statistics of a user's tabular data
+    std: float | torch.Tensor
+    source: DataSource | None = None  # a user's dataset; None for a built-in one
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.element_size() * t.nelement() for t in (self.train.x, self.train.y, self.val.x, self.val.y))
+
+    def describe(self) -> str:
+        """One line for the start of a run: what was loaded and the memory it takes."""
+        shape = "x".join(str(d) for d in self.info.shape)
+        kind = f"{self.info.n_outputs} classes" if self.info.task == "classification" else "regression"
+        return (f"data: {self.info.name} ({kind}, inputs {shape}): {len(self.train)} train / {len(self.val)} "
+                f"validation examples, {self.nbytes / 2**20:.1f} MB in memory on {self.train.x.device}")
+
+    def to(self, device: str | torch.device) -> Splits:
+        """The same splits with their tensors on ``device``."""
+        import torch
+
+        def move(split: Split) -> Split:
+            return split if split.x.device == torch.device(device) else Split(split.x.to(device), split.y.to(device))
+
+        return Splits(self.info, move(self.train), move(self.val), self.mean, self.std, self.source)
 
 
-def load_splits(dataset: str, *, validation_size: float, seed: int, train_subset: int | None = None,
+def load_splits(dataset: str | DataSource, *, validation_size: float, seed: int, train_subset: int | None = None,
                 data_dir: str | os.PathLike | None = None) -> Splits:
     """Load ``dataset``'s training data, split it into train/validation with ``seed``.
 
     Args:
-        dataset: a name from :data:`DATASETS`.
-        validation_size: a fraction in (0, 1) or a number of examples.
+        dataset: a name from :data:`DATASETS`, or a user's :class:`DataSource`.
+        validation_size: a fraction in (0, 1) or a number of examples (ignored when a user's
+            dataset names its own validation file or folder).
         seed: seeds the split; the same seed gives the same split.
         train_subset: keep only this many training examples (a budget knob).
         data_dir: local source of the original files (default ``$AUTOTUNE_DATA_DIR``).
     """
-    import torch
 
+    if isinstance(dataset, DataSource):
+        return _user_splits(dataset, validation_size=validation_size, seed=seed, train_subset=train_subset)
     info = _info(dataset)
     x, y = _pool(dataset, _source(data_dir), train=True)
-    n = int(x.shape[0])
-    n_val = int(round(validation_size * n)) if isinstance(validation_size, float) else int(validation_size)
-    if not 1 <= n_val < n:
-        raise DataError(f"validation_size {validation_size} leaves no training data: '{dataset}' has {n} examples")
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    val_idx, train_idx = perm[:n_val], perm[n_val:]
+    train_idx, val_idx = _split_indices(int(x.shape[0]), validation_size, seed, dataset)
     if train_subset is not None:
         train_idx = train_idx[:train_subset]
     train_x, val_x = x[train_idx], x[val_idx]
@@ -113,12 +187,100 @@ def load_splits(dataset: str, *, validation_size: float, seed: int, train_subset
     return Splits(info, Split(train_x.contiguous(), y[train_idx]), Split(val_x.contiguous(), y[val_idx]), mean, std)
 
 
+def has_test(dataset: str | DataSource) -> bool:
+    """Whether ``dataset`` has a test split (a user's dataset has one only if its spec names it)."""
+    return not isinstance(dataset, DataSource) or dataset.test is not None
+
+
 def load_test(splits: Splits, *, data_dir: str | os.PathLike | None = None) -> Split:
     """The held-out test split, normalised like ``splits``. For final reporting only."""
-    x, y = _pool(splits.info.name, _source(data_dir), train=False)
-    if splits.info.is_image:
+    if splits.source is not None:
+        src = splits.source
+        if src.test is None:
+            raise DataError(f"dataset '{src.name}' has no test split; name one with dataset.test in the spec")
+        arrays = _user_pool(src, src.test, classes=splits.info.classes or None)
+        _check_same_inputs(arrays.x, splits.info, src.test)
+        x, y = arrays.x, arrays.y
+    else:
+        x, y = _pool(splits.info.name, _source(data_dir), train=False)
+    if splits.info.is_image or splits.source is not None:
         x = (x - splits.mean) / splits.std
     return Split(x.contiguous(), y)
+
+
+def _split_indices(n: int, validation_size: float, seed: int, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, validation) indices of a seeded random split of ``n`` examples."""
+    import torch
+
+    n_val = int(round(validation_size * n)) if isinstance(validation_size, float) else int(validation_size)
+    if not 1 <= n_val < n:
+        raise DataError(f"validation_size {validation_size} gives {n_val} validation examples of the {n} in "
+                        f"'{name}'; validation and training need at least one each")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[n_val:], perm[:n_val]
+
+
+def _user_splits(src: DataSource, *, validation_size: float, seed: int, train_subset: int | None) -> Splits:
+    """A user's dataset: its own validation file/folder, or a seeded split of its training data."""
+    import torch
+
+    pool = _user_pool(src, src.path)
+    x, y = pool.x, pool.y
+    if src.validation is not None:
+        val = _user_pool(src, src.validation, classes=pool.classes or None)
+        train_idx = torch.arange(len(x))
+        val_x, val_y = val.x, val.y
+    else:
+        train_idx, val_idx = _split_indices(len(x), validation_size, seed, src.name)
+        val_x, val_y = x[val_idx], y[val_idx]
+    if train_subset is not None:
+        train_idx = train_idx[:train_subset]
+    train_x, train_y = x[train_idx], y[train_idx]
+    classification = src.task == "classification"
+    is_image = train_x.ndim == 4
+    if is_image or not src.standardize:  # one scalar for images, like the built-in sets
+        mean, std = (float(train_x.mean()), float(train_x.std()) or 1.0) if is_image else (0.0, 1.0)
+    else:  # tabular: each feature to zero mean and unit variance, with training statistics only
+        mean, std = train_x.mean(0), train_x.std(0)
+        std = torch.where(std > 0, std, torch.ones_like(std))
+    n_outputs = len(pool.classes) if classification else int(y.shape[1])
+    kind = {"image_folder": "image folder", "npz": "arrays", "csv": "CSV file"}[src.kind]
+    info = DatasetInfo(src.name, src.task, tuple(int(d) for d in x.shape[1:]), n_outputs,
+                       f"{kind} {src.path}", classes=pool.classes if classification else ())
+    if src.validation is not None:
+        _check_same_inputs(val_x, info, src.validation)
+    train = Split(((train_x - mean) / std).contiguous(), train_y.contiguous())
+    val = Split(((val_x - mean) / std).contiguous(), val_y.contiguous())
+    return Splits(info, train, val, mean, std, src)
+
+
+def _check_same_inputs(x: torch.Tensor, info: DatasetInfo, path: str) -> None:
+    shape = tuple(int(d) for d in x.shape[1:])
+    if shape != info.shape:
+        raise DataError(f"'{path}' has inputs of shape {shape}, but the training data's are {info.shape}")
+
+
+def _user_pool(src: DataSource, path: str, *, classes: tuple[str, ...] | None = None) -> Any:
+    """Every example of one file or folder of a user's dataset; cached per process while unchanged."""
+    return _user_pool_cached(src, path, classes, _signature(Path(path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _user_pool_cached(src: DataSource, path: str, classes: tuple[str, ...] | None, signature: Any) -> Any:
+    from autotune import sources
+
+    return sources.read(src, path, classes=classes)
+
+
+def _signature(path: Path) -> tuple:
+    """Names, sizes and modification times: a changed file or folder is read again."""
+    try:
+        if path.is_file():
+            st = path.stat()
+            return (st.st_size, st.st_mtime_ns)
+        return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(path.rglob("*")) if p.is_file())
+    except OSError:
+        return ()
 
 
 def _info(dataset: str) -> DatasetInfo:

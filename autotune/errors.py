@@ -19,6 +19,14 @@ class DataError(AutotuneError):
     """A dataset cannot be found, verified or loaded."""
 
 
+class ModelError(AutotuneError):
+    """A custom model builder cannot be imported or called, or does not return a usable model."""
+
+
+class DeviceError(AutotuneError):
+    """A requested device (``--device``) does not exist or is not available here."""
+
+
 class StorageError(AutotuneError):
     """A storage URL is invalid, unreachable, or holds an incompatible study."""
 

@@ -14,6 +14,7 @@ import json
 import math
 import platform
 import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -106,15 +107,18 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     import torch
 
     from autotune.artifacts import checkpoint_payload
-    from autotune.data import Split, Splits, load_splits, load_test
+    from autotune.data import Split, Splits, has_test, load_test
+    from autotune.prepare import prepare
     from autotune.replay import seeds_for
     from autotune.train import evaluate, fit
 
-    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
-                         train_subset=spec.train_subset, data_dir=data_dir)
+    splits = prepare(spec, data_dir=data_dir, device="cpu")
     if retrain_on == "train+val":
         merged = Split(torch.cat([splits.train.x, splits.val.x]), torch.cat([splits.train.y, splits.val.y]))
-        splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std)
+        splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std, splits.source)
+    if not has_test(spec.dataset):
+        print(f"Note: dataset '{spec.dataset_name}' has no test split (dataset.test in the spec): the exported model "
+              "is retrained but not tested", file=sys.stderr)
     first = record["seed"] if isinstance(record["seed"], int) else spec.seed
     test = None
     classification = splits.info.task == "classification"
@@ -125,19 +129,22 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
                      evaluate_val=retrain_on == "train")
         seconds = time.perf_counter() - start
         assert result.model is not None
-        if test is None:
+        if test is None and has_test(spec.dataset):
             test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
-        test_loss, test_accuracy = evaluate(result.model, test, classification=classification)
+        test_loss, test_accuracy = (evaluate(result.model, test, classification=classification) if test is not None
+                                    else (None, None))
         runs.append({"seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss,
                      "test_accuracy": test_accuracy, "diverged": result.diverged})
         if len(runs) == 1:
             payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
                                          input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
                                          spec=spec.to_dict(), seed=seed)
-            payload.update(trained_on=retrain_on, normalization={"mean": splits.mean, "std": splits.std},
-                           test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test)})
+            payload.update(trained_on=retrain_on, normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
+                           test={"loss": test_loss, "accuracy": test_accuracy,
+                                 "examples": len(test) if test is not None else 0})
+            if splits.info.classes:
+                payload["classes"] = list(splits.info.classes)
             torch.save(payload, out / "model.pt")
-    assert test is not None
 
     def spread(key: str) -> tuple[float | None, float | None]:
         values = [r[key] for r in runs if r[key] is not None]
@@ -148,7 +155,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
     return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
             "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
-            "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test),
+            "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test) if test is not None else 0,
             "diverged": runs[0]["diverged"], "seeds": runs, "test_accuracy_mean": acc_mean,
             "test_accuracy_std": acc_std, "test_loss_mean": loss_mean, "test_loss_std": loss_std}
 
@@ -166,22 +173,31 @@ def provenance(spec: StudySpec, *, storage: str, record: dict[str, Any], final: 
         except metadata.PackageNotFoundError:
             packages[name] = None
     data_files = {}
-    info = DATASETS[spec.dataset]
-    if info.torchvision_class:
-        raw = cache_dir() / "data" / info.torchvision_class / "raw"
-        for path in sorted(raw.glob("*.gz")):
-            data_files[path.name] = hashlib.md5(path.read_bytes()).hexdigest()
+    if isinstance(spec.dataset, str):
+        info = DATASETS[spec.dataset]
+        description = info.description
+        if info.torchvision_class:
+            raw = cache_dir() / "data" / info.torchvision_class / "raw"
+            for path in sorted(raw.glob("*.gz")):
+                data_files[path.name] = hashlib.md5(path.read_bytes()).hexdigest()
+    else:  # a user's dataset: its declaration (paths included) stands for it
+        description = json.dumps(spec.dataset.to_dict(), sort_keys=True)
     return {
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "packages": packages,
-        "dataset": {"name": spec.dataset, "description": info.description, "files_md5": data_files},
+        "dataset": {"name": spec.dataset_name, "description": description, "files_md5": data_files},
         "spec_fingerprint": spec.fingerprint(),
         "seeds": {"study": spec.seed, "best_trial": record["seed"], "final_model": (final or {}).get("seed")},
         "storage": storage,
         "best_trial": record["trial"],
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _plain(value: Any) -> Any:
+    """A float, or a tensor of per-feature statistics as a list."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def _git_commit() -> str | None:

@@ -1,12 +1,30 @@
-"""MLP and CNN builders from plain parameters. Nothing here knows about Optuna."""
+"""MLP and CNN builders from plain parameters, and users' own builders. Nothing here knows about Optuna.
+
+A custom builder is a function ``build(params, input_shape, n_outputs) -> nn.Module`` named in
+a spec as ``path/to/file.py:build`` or ``package.module:build``; ``params`` holds the model's
+own parameters (the spec's searched and fixed values, without the trainer's ``lr``,
+``batch_size``, ``optimizer``, …).
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib
+import importlib.util
+import inspect
 import math
-from typing import Any, Sequence
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
+
+from autotune.errors import ModelError
+from autotune.spec import MODELS, TRAINING_PARAMS
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -73,7 +91,14 @@ class CNN(nn.Module):
 
 
 def build_model(family: str, *, input_shape: Sequence[int], n_outputs: int, config: dict[str, Any]) -> nn.Module:
-    """Build and initialise a model from a resolved configuration (see :func:`autotune.space.suggest`)."""
+    """Build and initialise a model from a resolved configuration (see :func:`autotune.space.suggest`).
+
+    ``family`` is ``mlp``, ``cnn`` or a custom builder reference (see the module docstring).
+    """
+    if family not in MODELS:
+        model = build_custom(family, model_params(config), input_shape=input_shape, n_outputs=n_outputs)
+        init_weights(model, config.get("init", "default"))
+        return model
     common = dict(activation=config["activation"], dropout=config["dropout"], batch_norm=config["batch_norm"])
     if family == "mlp":
         model: nn.Module = MLP(math.prod(input_shape), config["units"], n_outputs, **common)
@@ -119,13 +144,77 @@ def init_weights(model: nn.Module, scheme: str) -> None:
                 nn.init.zeros_(module.bias)
 
 
+def model_params(config: dict[str, Any]) -> dict[str, Any]:
+    """The part of a configuration a custom builder receives: everything but the trainer's parameters."""
+    return {k: v for k, v in config.items() if k not in TRAINING_PARAMS}
+
+
+def build_custom(ref: str, params: dict[str, Any], *, input_shape: Sequence[int], n_outputs: int) -> nn.Module:
+    """Call a user's builder; any failure becomes one :class:`ModelError` line naming the function."""
+    builder = load_builder(ref)
+    try:
+        model = builder(dict(params), tuple(input_shape), n_outputs)
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise ModelError(f"model function '{ref}' raised {type(exc).__name__}: {exc} (at {frame.filename}:"
+                         f"{frame.lineno}; params {params}, input_shape {tuple(input_shape)}, "
+                         f"n_outputs {n_outputs})") from None
+    if not isinstance(model, nn.Module):
+        raise ModelError(f"model function '{ref}' returned {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+@functools.lru_cache(maxsize=None)
+def load_builder(ref: str) -> Callable[..., Any]:
+    """Import ``file.py:function`` or ``package.module:function`` (the current folder is importable)."""
+    target, _, name = ref.rpartition(":")
+    try:
+        if target.endswith(".py"):
+            path = Path(target)
+            if not path.is_file():
+                raise ModelError(f"model file '{path}' does not exist")
+            module_name = f"autotune_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path and "" not in sys.path:
+                sys.path.append(os.getcwd())  # like `python -m`: the user's package in the current folder
+            module = importlib.import_module(target)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"cannot import '{target}' for model '{ref}': {type(exc).__name__}: {exc}") from None
+    builder = getattr(module, name, None)
+    if builder is None or not callable(builder):
+        raise ModelError(f"'{target}' has no function '{name}' (model '{ref}')")
+    try:
+        inspect.signature(builder).bind(object(), (), 0)
+    except TypeError:
+        raise ModelError(f"model function '{ref}' must take (params, input_shape, n_outputs); "
+                         f"its signature is {name}{inspect.signature(builder)}") from None
+    except ValueError:  # no signature to inspect (a builtin): let the call decide
+        pass
+    return builder
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
 def describe_structure(family: str, *, input_shape: Sequence[int], n_outputs: int, config: dict[str, Any]) -> str:
     """The structure as the seed reports write it: ``[784,256,128,10]``; CNNs as ``conv[32,64]-fc[128]-10``."""
+    if family not in MODELS:
+        name = family.rpartition(":")[2]
+        args = ", ".join(f"{k}={_short(v)}" for k, v in model_params(config).items())
+        return f"{name}({args})"
     if family == "mlp":
         return "[" + ",".join(str(v) for v in (math.prod(input_shape), *config["units"], n_outputs)) + "]"
     convs = ",".join(str(c) for c in config["channels"])
     return f"conv{config['kernel_size']}x{config['kernel_size']}[{convs}]-fc[{config['fc_units']}]-{n_outputs}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -64,7 +64,7 @@ class Objective:
         structure = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=config)
         # threads: bit-exact replays need the same count
         self._set_attrs(trial, {"seed": seed, "worker": worker_id(), "threads": torch.get_num_threads(),
-                                "structure": structure})
+                                "device": str(self.device), "structure": structure})
 
         def report(stats: EpochStats) -> bool:
             value = metric_value(spec, stats)

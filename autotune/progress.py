@@ -25,6 +25,9 @@ class Progress:
         self.best: float | None = None
         self.best_text = "-"
 
+    def note(self, text: str) -> None:
+        """A line of information before the trials start (what data were loaded, on which device)."""
+
     def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
         pass
 
@@ -63,6 +66,9 @@ class LineProgress(Progress):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
 
+    def note(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._update_best(study)
         state = trial.state.name.lower()
@@ -77,6 +83,9 @@ class LiveProgress(Progress):
 
     def __init__(self, console=None) -> None:
         self.console = console  # a rich Console; default: stderr
+
+    def note(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
 
     def start(self, **kwargs) -> None:  # type: ignore[override]
         from rich.console import Console

@@ -23,7 +23,7 @@ import optuna
 from autotune.errors import AutotuneError, SpecError
 from autotune.seeding import derive_seed
 from autotune.space import parameter_names, suggest
-from autotune.spec import PARAMETERS, StudySpec, _check_value, _Ctx
+from autotune.spec import StudySpec, _check_value, _Ctx
 
 METRIC_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
@@ -71,8 +71,8 @@ def parse_set(items: Sequence[str]) -> dict[str, Any]:
 
 
 def override_keys(spec: StudySpec, config: dict[str, Any]) -> list[str]:
-    per_layer = "units" if spec.model == "mlp" else "channels"
-    return parameter_names(spec) + [f"{per_layer}_l{i}" for i in range(len(config[per_layer]))]
+    per_layer = spec.per_layer
+    return parameter_names(spec) + ([f"{per_layer}_l{i}" for i in range(len(config[per_layer]))] if per_layer else [])
 
 
 def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str, Any], *,
@@ -82,7 +82,8 @@ def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str
     Values are checked against each parameter's type and bounds (errors name the allowed keys
     or values); a value outside the spec's search space is allowed and noted.
     """
-    per_layer = "units" if spec.model == "mlp" else "channels"
+    per_layer = spec.per_layer or "\0"  # a custom model has no per-layer keys
+    parameters = spec.parameters
     config = {k: (list(v) if isinstance(v, list) else v) for k, v in config.items()}
     allowed = override_keys(spec, config)
     ctx = _Ctx(source)
@@ -91,9 +92,9 @@ def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str
     for key in [k for k in overrides if k not in layer_keys] + layer_keys:
         value = overrides[key]
         name = per_layer if key.startswith(f"{per_layer}_l") else key
-        if name not in PARAMETERS or key not in allowed and not key.startswith(f"{per_layer}_l"):
+        if name not in parameters or key not in allowed and not key.startswith(f"{per_layer}_l"):
             raise AutotuneError(f"{source}: unknown parameter '{key}'; allowed: {', '.join(allowed)}")
-        info = PARAMETERS[name]
+        info = parameters[name]
         try:
             if key == per_layer:
                 values = value if isinstance(value, list) else [value] * config["n_layers"]
@@ -107,6 +108,7 @@ def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str
                 checked[index] = _check_value(ctx, key, info, value)
             else:
                 checked = _check_value(ctx, key, info, value)
+                checked = list(checked) if isinstance(checked, tuple) else checked
         except SpecError as exc:
             raise AutotuneError(str(exc)) from None
         if key == "n_layers":  # grow by repeating the last width, shrink by dropping the deepest layers
@@ -307,10 +309,10 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
 
 def components(spec: StudySpec, a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """The parameters in which two configurations differ; depth and per-layer widths form one 'structure'."""
-    per_layer = "units" if spec.model == "mlp" else "channels"
+    per_layer = spec.per_layer
     out = []
     for key in a:
-        if key in ("n_layers", per_layer):
+        if per_layer and key in ("n_layers", per_layer):
             if "structure" not in out and (a["n_layers"], a[per_layer]) != (b["n_layers"], b[per_layer]):
                 out.append("structure")
         elif a[key] != b[key]:
@@ -319,7 +321,7 @@ def components(spec: StudySpec, a: dict[str, Any], b: dict[str, Any]) -> list[st
 
 
 def with_component(spec: StudySpec, config: dict[str, Any], source: dict[str, Any], component: str) -> dict[str, Any]:
-    keys = ("n_layers", "units" if spec.model == "mlp" else "channels") if component == "structure" else (component,)
+    keys = ("n_layers", spec.per_layer) if component == "structure" else (component,)
     out = dict(config)
     for key in keys:
         out[key] = source[key]
@@ -442,7 +444,7 @@ class Context:
         return ReplayStore(self.storage, self.study.study_name) if self.study is not None else None
 
 
-def open_context(study: str | None, *, storage: str | None, study_name: str | None,
+def open_context(study: str | StudySpec | None, *, storage: str | None, study_name: str | None,
                  need_study: bool, train_subset: int | None = None) -> Context:
     """Load the stored study (its own stored spec wins) or, without one, just the spec.
 
@@ -455,14 +457,14 @@ def open_context(study: str | None, *, storage: str | None, study_name: str | No
     return context
 
 
-def _open_context(study: str | None, *, storage: str | None, study_name: str | None,
+def _open_context(study: str | StudySpec | None, *, storage: str | None, study_name: str | None,
                   need_study: bool) -> Context:
     from autotune.spec import load_spec, parse_spec
     from autotune.storage import open_storage, redact, resolve_storage_url
 
     if study is None:
         raise AutotuneError("--study is required (a shipped spec name or a YAML file)")
-    spec = load_spec(study)
+    spec = study if isinstance(study, StudySpec) else load_spec(study)
     if not need_study:
         return Context(spec, None, None)
     url = resolve_storage_url(storage)

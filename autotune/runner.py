@@ -28,6 +28,7 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune import goals, interrupts
+from autotune.devices import resolve_device
 from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFoundError
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
@@ -89,7 +90,7 @@ def make_pruner(pruner: PrunerSpec, *, max_epochs: int) -> optuna.pruners.BasePr
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
-              data_dir: str | None = None, device: str = "cpu", progress: Progress | None = None,
+              data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
               workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
@@ -107,21 +108,25 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     spec = _with_pruner(spec, pruner)
     url = resolve_storage_url(storage)
     check_url(url)
+    device = resolve_device(device)
     name = study_name or spec.name
+    progress = progress or Progress()
+    # before touching the database: bad data, a broken model builder or a missing device leave no study
+    splits = _load_data(spec, data_dir, device)
     if workers > 1:
+        del splits  # each worker loads its own copy
         return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                             data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
 
-    splits = _load_data(spec, data_dir)  # before touching the database: bad data must not leave a study
     _set_threads(threads)
     study = _open_study(spec, url, name, create=True)
     _retry(lambda: study.set_user_attr("target_trials", target), url)
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir)
+                               progress=progress, timeout=timeout, artifact_dir=artifact_dir)
 
 
 def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
-               threads: int | None = None, data_dir: str | None = None, device: str = "cpu",
+               threads: int | None = None, data_dir: str | None = None, device: str = "auto",
                progress: Progress | None = None, timeout: float | None = None,
                artifact_dir: str | None = None) -> RunSummary:
     """Join an existing study as one more worker until its trial target is met (``autotune worker``)."""
@@ -129,14 +134,16 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name
-    splits = _load_data(spec, data_dir)
+    device = resolve_device(device)
+    progress = progress or Progress()
+    splits = _load_data(spec, data_dir, device)
     _set_threads(threads)
     study = _open_study(spec, url, name, create=False, salt=os.getpid())
     target = study.user_attrs.get("target_trials")
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir)
+                               progress=progress, timeout=timeout, artifact_dir=artifact_dir)
 
 
 # --------------------------------------------------------------------------------------
@@ -159,6 +166,7 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
 
         objective = Objective(spec, splits, device=device, on_epoch=on_epoch, artifacts=store,
                               retry=lambda fn: _retry(fn, url))
+        progress.note(splits.describe())
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
                        metric=spec.metric, metrics=spec.metrics)
         try:
@@ -384,6 +392,7 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
             cmd += ["--timeout", str(timeout)]
         if artifact_dir:
             cmd += ["--artifact-dir", str(artifact_dir)]
+        cmd += ["--device", device]
         env = dict(os.environ, AUTOTUNE_PROGRESS="lines", OMP_NUM_THREADS=str(per_worker))
         procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
                  for _ in range(workers)]
@@ -451,11 +460,10 @@ def _set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _load_data(spec: StudySpec, data_dir: str | None) -> Any:
-    from autotune.data import load_splits
+def _load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
+    from autotune.prepare import prepare
 
-    return load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
-                       train_subset=spec.train_subset, data_dir=data_dir)
+    return prepare(spec, data_dir=data_dir, device=device)
 
 
 def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int = 0) -> optuna.Study:

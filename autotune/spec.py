@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import yaml
 
 from autotune._paths import STUDIES_DIR
+from autotune.data import DATASETS, SOURCE_KINDS, DataSource
 from autotune.errors import SpecError
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", "sigmoid")
@@ -38,6 +39,11 @@ INITS = (
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "adamw")
 LR_SCHEDULES = ("none", "step", "cosine")
 MODELS = ("mlp", "cnn")
+#: ``model:`` is one of MODELS or a user's builder, ``path/to/file.py:function`` or ``package.module:function``;
+#: the builder's models form the "custom" family.
+FAMILIES = (*MODELS, "custom")
+#: Parameters the trainer itself uses: every family has them, a custom builder never sees them.
+TRAINING_PARAMS = ("lr", "batch_size", "init", "optimizer", "weight_decay", "lr_schedule", "augment")
 #: What a study can optimise (``metric`` and the first objective: validation metrics only) and
 #: constrain or trade off (``objectives`` after the first, ``constraints``: all), with the natural
 #: direction of each.
@@ -57,7 +63,7 @@ class ParamInfo:
     """What autotune knows about one tunable parameter."""
 
     name: str
-    kind: str  # "float" | "int" | "bool" | "choice"
+    kind: str  # "float" | "int" | "bool" | "choice" | "any" (a custom model's parameter: any scalar or list)
     default: Any
     help: str
     families: tuple[str, ...] = MODELS
@@ -70,12 +76,14 @@ class ParamInfo:
     image_only: bool = False
 
     def describe_bounds(self) -> str:
+        if self.kind == "any":
+            return "a number, a string, true/false, or a list of those"
         if self.kind in ("choice", "bool"):
             return "one of " + ", ".join(str(a) for a in self.allowed)
         low = "" if self.minimum is None else f"{'>' if self.exclusive_minimum else '>='} {_fmt(self.minimum)}"
         high = "" if self.maximum is None else f"{'<' if self.exclusive_maximum else '<='} {_fmt(self.maximum)}"
         kind = "an integer" if self.kind == "int" else "a number"
-        return f"{kind} " + " and ".join(p for p in (low, high) if p)
+        return f"{kind} " + " and ".join(p for p in (low, high) if p) if low or high else kind
 
 
 #: Every parameter a spec may search or fix, with its default (the "spec defaults" baseline:
@@ -84,8 +92,8 @@ PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
     {
         p.name: p
         for p in (
-            ParamInfo("lr", "float", 0.01, "learning rate", minimum=0.0, exclusive_minimum=True, maximum=10.0),
-            ParamInfo("batch_size", "int", 64, "mini-batch size", minimum=1, maximum=65536),
+            ParamInfo("lr", "float", 0.01, "learning rate", minimum=0.0, exclusive_minimum=True, maximum=10.0, families=FAMILIES),
+            ParamInfo("batch_size", "int", 64, "mini-batch size", minimum=1, maximum=65536, families=FAMILIES),
             ParamInfo("n_layers", "int", 2, "hidden layers (MLP) or conv blocks (CNN)", minimum=1, maximum=16),
             ParamInfo("units", "int", 128, "units of each hidden layer (per layer, follows n_layers)",
                       families=("mlp",), minimum=1, maximum=8192, per_layer=True),
@@ -96,18 +104,18 @@ PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
             ParamInfo("fc_units", "int", 128, "units of the CNN's fully-connected layer", families=("cnn",),
                       minimum=1, maximum=8192),
             ParamInfo("activation", "choice", "relu", "activation function", allowed=ACTIVATIONS),
-            ParamInfo("init", "choice", "default", "weight initialisation", allowed=INITS),
+            ParamInfo("init", "choice", "default", "weight initialisation", allowed=INITS, families=FAMILIES),
             ParamInfo("optimizer", "choice", "sgd", "optimiser (sgd_momentum uses momentum 0.9)",
-                      allowed=OPTIMIZERS),
-            ParamInfo("weight_decay", "float", 0.0, "L2 weight decay", minimum=0.0, maximum=1.0),
+                      allowed=OPTIMIZERS, families=FAMILIES),
+            ParamInfo("weight_decay", "float", 0.0, "L2 weight decay", minimum=0.0, maximum=1.0, families=FAMILIES),
             ParamInfo("dropout", "float", 0.0, "dropout probability", minimum=0.0, maximum=1.0,
                       exclusive_maximum=True),
             ParamInfo("batch_norm", "bool", False, "batch normalisation after each hidden layer",
                       allowed=(True, False)),
             ParamInfo("lr_schedule", "choice", "none", "learning-rate schedule over the epochs",
-                      allowed=LR_SCHEDULES),
+                      allowed=LR_SCHEDULES, families=FAMILIES),
             ParamInfo("augment", "bool", False, "random shifts (±2 px) and rotations (±10°) of training images",
-                      allowed=(True, False), image_only=True),
+                      allowed=(True, False), image_only=True, families=FAMILIES),
         )
     }
 )
@@ -126,6 +134,13 @@ _PRUNER_KEYS = {
     "none": {"name"},
 }
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_DATASET_KEYS = {
+    "image_folder": {"type", "path", "validation", "test", "image_size", "grayscale"},
+    "npz": {"type", "path", "validation", "test", "features", "labels", "task", "classes", "standardize"},
+    "csv": {"type", "path", "validation", "test", "features", "labels", "task", "classes", "standardize"},
+}
 _CONSTRAINT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(\S+)\s*$")
 
 
@@ -206,8 +221,8 @@ class StudySpec:
     """A validated study spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
     name: str
-    dataset: str
-    model: str
+    dataset: str | DataSource  # a built-in name (see autotune.data.DATASETS) or a user's dataset
+    model: str  # "mlp", "cnn", or a custom builder reference (absolute file path or module, ":function")
     space: tuple[ParamSpec, ...]
     fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
@@ -223,10 +238,31 @@ class StudySpec:
     source: str = "<spec>"
     objectives: tuple[ObjectiveSpec, ...] = ()  # empty: the one objective (metric, direction)
     constraints: tuple[ConstraintSpec, ...] = ()
+    user_params: tuple[ParamInfo, ...] = ()  # a custom model's own parameters, from 'space' and 'fixed'
 
     def __post_init__(self) -> None:
         if not self.objectives:
             object.__setattr__(self, "objectives", (ObjectiveSpec(self.metric, self.direction),))
+
+    @property
+    def family(self) -> str:
+        """"mlp", "cnn" or "custom" (a user's model builder)."""
+        return self.model if self.model in MODELS else "custom"
+
+    @property
+    def per_layer(self) -> str | None:
+        """The per-layer width parameter of a built-in family (``units``/``channels``); None for custom models."""
+        return {"mlp": "units", "cnn": "channels"}.get(self.model)
+
+    @property
+    def parameters(self) -> dict[str, ParamInfo]:
+        """Every parameter a configuration of this spec holds, in order: the family's, then the user's."""
+        known = {name: info for name, info in PARAMETERS.items() if self.family in info.families}
+        return {**known, **{p.name: p for p in self.user_params}}
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset if isinstance(self.dataset, str) else self.dataset.name
 
     @property
     def multi_objective(self) -> bool:
@@ -270,7 +306,7 @@ class StudySpec:
         return {
             "name": self.name,
             "description": self.description,
-            "dataset": self.dataset,
+            "dataset": self.dataset if isinstance(self.dataset, str) else self.dataset.to_dict(),
             "model": self.model,
             **goals,
             "max_epochs": self.max_epochs,
@@ -304,8 +340,9 @@ def shipped_specs() -> dict[str, Path]:
     return {p.stem: p for p in sorted(STUDIES_DIR.glob("*.yaml"))}
 
 
-def load_spec(name_or_path: str) -> StudySpec:
+def load_spec(name_or_path: str | Path) -> StudySpec:
     """Load a shipped spec by name (``mlp-mnist``) or a user's spec from a YAML file path."""
+    name_or_path = str(name_or_path)
     path = Path(name_or_path).expanduser()
     shipped = shipped_specs()
     if name_or_path in shipped:
@@ -326,12 +363,18 @@ def load_spec(name_or_path: str) -> StudySpec:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{path}: invalid YAML{where}: {problem}") from None
-    return parse_spec(data, source=str(path), default_name=path.stem)
+    return parse_spec(data, source=str(path), default_name=path.stem, base_dir=path.resolve().parent)
 
 
-def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study") -> StudySpec:
-    """Validate a spec mapping (as read from YAML) and build a :class:`StudySpec`."""
+def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study",
+               base_dir: str | Path | None = None) -> StudySpec:
+    """Validate a spec mapping (as read from YAML) and build a :class:`StudySpec`.
+
+    Relative paths in it (a user dataset, a model file) are resolved against ``base_dir``
+    (the spec file's folder; default: the current directory) and stored absolute.
+    """
     ctx = _Ctx(source)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
     if not isinstance(data, dict):
         raise ctx.error("", f"a study spec must be a mapping of keys to values, got {_type_name(data)}")
     unknown = sorted(set(map(str, data)) - _TOP_KEYS)
@@ -341,26 +384,40 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         if key not in data:
             raise ctx.error(key, "is required")
 
-    from autotune.data import DATASETS  # local: data imports nothing heavy at module level
-
     name = ctx.string(data, "name", default_name)
     if not _NAME_RE.match(name):
         raise ctx.error("name", f"must be letters, digits, '.', '_' or '-' (at most 100), got {name!r}")
-    dataset = ctx.choice(data, "dataset", tuple(DATASETS), None)
-    info = DATASETS[dataset]
-    model = ctx.choice(data, "model", MODELS, None)
-    if model == "cnn" and not info.is_image:
-        raise ctx.error("model", f"'cnn' needs an image dataset; '{dataset}' is not one (use 'mlp')")
-    objectives = _parse_objectives(ctx, data, dataset=dataset, classification=info.task == "classification")
-    constraints = _parse_constraints(ctx, data.get("constraints"), classification=info.task == "classification")
+    dataset: str | DataSource
+    if isinstance(data["dataset"], dict):
+        dataset = _parse_dataset(ctx, data["dataset"], base)
+        is_image, task, image_size = dataset.is_image, dataset.task, None
+        if dataset.image_size is not None:
+            image_size = min(dataset.image_size)
+    else:
+        dataset = data["dataset"]
+        if not isinstance(dataset, str) or dataset not in DATASETS:
+            raise ctx.error("dataset", f"must be one of {', '.join(DATASETS)}, or your own data as a mapping "
+                            f"{{type: {'|'.join(SOURCE_KINDS)}, path: ...}}; got {_show(dataset)}")
+        info = DATASETS[dataset]
+        is_image, task, image_size = info.is_image, info.task, info.shape[-1] if info.is_image else None
+    dataset_name = dataset if isinstance(dataset, str) else dataset.name
+    model = _parse_model(ctx, data["model"], base)
+    if model == "cnn" and is_image is False:
+        raise ctx.error("model", f"'cnn' needs an image dataset; '{dataset_name}' is not one (use 'mlp')")
+    classification = task == "classification"
+    objectives = _parse_objectives(ctx, data, dataset=dataset_name, classification=classification)
+    constraints = _parse_constraints(ctx, data.get("constraints"), classification=classification)
     pruner = _parse_pruner(ctx, data.get("pruner", {} if len(objectives) == 1 else {"name": "none"}))
     if len(objectives) > 1 and pruner.name != "none":
         raise ctx.error("pruner.name", f"Optuna's pruners work on one objective only, got {pruner.name!r}; a "
                         "multi-objective study trains every trial to the end (use none, or leave 'pruner' out)")
 
-    fixed = _parse_fixed(ctx, data.get("fixed", {}), model=model, is_image=info.is_image)
-    space = _parse_space(ctx, data.get("space"), model=model, is_image=info.is_image, fixed=fixed)
-    _check_layers(ctx, space, fixed, model=model, image_size=info.shape[-1] if info.is_image else None)
+    family = model if model in MODELS else "custom"
+    maybe_image = is_image is not False  # an .npz file's shape is only known once it is loaded
+    fixed = _parse_fixed(ctx, data.get("fixed", {}), model=family, is_image=maybe_image)
+    space = _parse_space(ctx, data.get("space"), model=family, is_image=maybe_image, fixed=fixed)
+    if family != "custom":
+        _check_layers(ctx, space, fixed, model=model, image_size=image_size)
 
     validation_size = data.get("validation_size", 0.1)
     if isinstance(validation_size, bool) or not isinstance(validation_size, (int, float)) or not (
@@ -391,6 +448,7 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         fixed=MappingProxyType(fixed),
         space=space,
         source=source,
+        user_params=_user_params(space, fixed) if family == "custom" else (),
     )
 
 
@@ -545,7 +603,99 @@ def _parse_pruner(ctx: _Ctx, raw: Any) -> PrunerSpec:
     )
 
 
+def _parse_dataset(ctx: _Ctx, raw: dict, base: Path) -> DataSource:
+    """``dataset: {type: image_folder|npz|csv, path: ..., ...}``: a user's data (see :class:`DataSource`)."""
+    sub = _Ctx(ctx.source, "dataset.")
+    kind = sub.choice(raw, "type", SOURCE_KINDS, None)
+    ctx.mapping(raw, "dataset", _DATASET_KEYS[kind])
+    if "path" not in raw:
+        raise sub.error("path", f"is required: the {'folder' if kind == 'image_folder' else 'file'} holding the data")
+
+    def path(key: str) -> str | None:
+        value = raw.get(key)
+        if value is None and key != "path":
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise sub.error(key, f"must be a path, got {_show(value)}")
+        return str((base / Path(value).expanduser()).resolve())
+
+    size = raw.get("image_size")
+    if size is not None:
+        sizes = [size, size] if isinstance(size, int) and not isinstance(size, bool) else size
+        if not (isinstance(sizes, list) and len(sizes) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in sizes)):
+            raise sub.error("image_size", f"must be an integer in [1, 4096] or [height, width], got {_show(size)}")
+        size = (sizes[0], sizes[1])
+    task = "classification" if kind == "image_folder" else sub.choice(
+        raw, "task", ("classification", "regression"), "classification")
+    features = raw.get("features")
+    if features is not None:
+        ok = (isinstance(features, str) and features) if kind == "npz" else (
+            isinstance(features, list) and features and all(isinstance(f, str) and f for f in features))
+        if not ok:
+            want = "an array name" if kind == "npz" else "a non-empty list of column names"
+            raise sub.error("features", f"must be {want}, got {_show(features)}")
+        features = tuple(features) if isinstance(features, list) else features
+    labels = raw.get("labels")
+    if labels is not None and not (isinstance(labels, str) and labels):
+        raise sub.error("labels", f"must be {'an array' if kind == 'npz' else 'a column'} name, got {_show(labels)}")
+    classes = raw.get("classes")
+    if classes is not None:
+        if task != "classification":
+            raise sub.error("classes", "applies to classification only")
+        classes = sub.integer(raw, "classes", None, minimum=2)
+    return DataSource(kind=kind, path=path("path"), task=task, validation=path("validation"), test=path("test"),
+                      image_size=size, grayscale=sub.boolean(raw, "grayscale", False), features=features,
+                      labels=labels, classes=classes, standardize=sub.boolean(raw, "standardize", True))
+
+
+def _parse_model(ctx: _Ctx, raw: Any, base: Path) -> str:
+    """``mlp``, ``cnn``, ``path/to/file.py:function`` (made absolute) or ``package.module:function``."""
+    usage = (f"must be one of {', '.join(MODELS)}, or a model builder 'path/to/models.py:build' or "
+             f"'package.module:build'; got {_show(raw)}")
+    if raw in MODELS:
+        return raw
+    if not isinstance(raw, str) or ":" not in raw:
+        raise ctx.error("model", usage)
+    target, _, func = raw.rpartition(":")
+    if not _IDENT_RE.match(func):
+        raise ctx.error("model", f"'{func}' is not a function name; {usage}")
+    if target.endswith(".py"):
+        path = (base / Path(target).expanduser()).resolve()
+        if not path.is_file():
+            raise ctx.error("model", f"model file '{path}' does not exist")
+        return f"{path}:{func}"
+    if not _MODULE_RE.match(target):
+        raise ctx.error("model", f"'{target}' is neither a .py file nor a module name; {usage}")
+    return raw
+
+
+def _user_params(space: tuple[ParamSpec, ...], fixed: dict[str, Any]) -> tuple[ParamInfo, ...]:
+    """A custom model's own parameters; the default (for 'defaults' baselines) of a searched one is
+    the middle of its range (geometric on a log scale) or its first choice."""
+    out = []
+    for p in space:
+        if p.name in TRAINING_PARAMS:
+            continue
+        if p.kind == "categorical":
+            default: Any = p.choices[0]
+        else:
+            mid = math.sqrt(p.low * p.high) if p.log else (p.low + p.high) / 2  # type: ignore[operator]
+            if p.step:
+                mid = p.low + round((mid - p.low) / p.step) * p.step  # type: ignore[operator]
+            default = int(round(mid)) if p.kind == "int" else float(mid)
+        out.append(ParamInfo(p.name, "any", default, "a parameter of the custom model", families=("custom",)))
+    for name, value in fixed.items():
+        if name not in TRAINING_PARAMS:
+            out.append(ParamInfo(name, "any", value, "a parameter of the custom model", families=("custom",)))
+    return tuple(out)
+
+
 def _param_info(ctx: _Ctx, key: str, name: str, *, model: str, is_image: bool) -> ParamInfo:
+    if model == "custom" and not (name in PARAMETERS and "custom" in PARAMETERS[name].families):
+        if not _IDENT_RE.match(name):
+            raise ctx.error(f"{key}.{name}", "a custom model's parameter name must be a Python identifier")
+        return ParamInfo(name, "any", None, "a parameter of the custom model", families=("custom",))
     info = PARAMETERS.get(name)
     applicable = [p for p, i in PARAMETERS.items() if model in i.families and (is_image or not i.image_only)]
     if info is None:
@@ -560,6 +710,12 @@ def _param_info(ctx: _Ctx, key: str, name: str, *, model: str, is_image: bool) -
 def _check_value(ctx: _Ctx, key: str, info: ParamInfo, value: Any) -> Any:
     """Check one concrete value of a parameter and return it in canonical form."""
     bad = ctx.error(key, f"must be {info.describe_bounds()}, got {_show(value)}")
+    if info.kind == "any":
+        if isinstance(value, list) and value and all(_plain_scalar(v) for v in value):
+            return tuple(value)
+        if not _plain_scalar(value):
+            raise bad
+        return value
     if info.kind == "bool":
         if not isinstance(value, bool):
             raise bad
@@ -623,6 +779,8 @@ def _parse_space(ctx: _Ctx, raw: Any, *, model: str, is_image: bool, fixed: dict
             choices = body["choices"]
             if not isinstance(choices, list) or not choices:
                 raise ctx.error(f"{key}.choices", f"must be a non-empty list, got {_show(choices)}")
+            if info.kind == "any" and not all(_plain_scalar(c) for c in choices):
+                raise ctx.error(f"{key}.choices", f"must be numbers, strings or true/false, got {_show(choices)}")
             values = tuple(_check_value(ctx, f"{key}.choices[{i}]", info, c) for i, c in enumerate(choices))
             if len(set(values)) != len(values):
                 raise ctx.error(f"{key}.choices", f"has duplicates: {list(values)}")
@@ -631,6 +789,10 @@ def _parse_space(ctx: _Ctx, raw: Any, *, model: str, is_image: bool, fixed: dict
         if info.kind in ("choice", "bool"):
             allowed = ", ".join(str(a) for a in info.allowed)
             raise ctx.error(key, f"takes 'choices' (a list drawn from {allowed}), not a range")
+        if info.kind == "any":  # a custom model's range: integers if both ends are, else floats
+            ends = [body.get("low"), body.get("high")]
+            whole = all(isinstance(v, int) and not isinstance(v, bool) for v in ends)
+            info = replace(info, kind="int" if whole else "float")
         for req in ("low", "high"):
             if req not in body:
                 raise ctx.error(key, f"needs 'low' and 'high' (or 'choices'); '{req}' is missing")
@@ -678,6 +840,10 @@ def _check_layers(ctx: _Ctx, space: tuple[ParamSpec, ...], fixed: dict[str, Any]
         if deepest > max_depth:
             raise ctx.error("n_layers", f"a {image_size}x{image_size} image allows at most {max_depth} conv blocks "
                             f"(each halves it), got {deepest}")
+
+
+def _plain_scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _float_from_str(value: str, error: SpecError) -> float:

@@ -2,7 +2,9 @@
 
 Data sit in memory as tensors; an epoch is a seeded ``randperm`` sliced into batches, so no
 ``DataLoader`` is built and no worker processes are started. Losses and hits are summed on
-the device and read back once per check, not after every batch.
+the device and read back once per check, not after every batch. Data that live on the
+model's device (see :func:`autotune.prepare.place`) are used in place; data kept on the host
+are copied batch by batch.
 """
 
 from __future__ import annotations
@@ -93,21 +95,23 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Split, *, batch_size: int,
-                    generator: torch.Generator, classification: bool, augment: bool = False
-                    ) -> tuple[float, float | None]:
+                    generator: torch.Generator, classification: bool, augment: bool = False,
+                    device: torch.device | str | None = None) -> tuple[float, float | None]:
     """One pass over ``data`` in a seeded random order. Returns (mean loss, accuracy or None).
 
     Stops early and returns a non-finite loss as soon as a check finds the loss diverged.
+    ``device`` is the model's (default: the data's).
     """
     model.train()
     n = len(data)
-    order = torch.randperm(n, generator=generator)
-    loss_sum = torch.zeros((), device=data.x.device)
-    hits = torch.zeros((), dtype=torch.long, device=data.x.device)
+    device = data.x.device if device is None else torch.device(device)
+    order = torch.randperm(n, generator=generator).to(data.x.device)  # drawn on the CPU: the same on any device
+    loss_sum = torch.zeros((), device=device)
+    hits = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
     for step, start in enumerate(range(0, n, batch_size)):
-        idx = order[start:start + batch_size].to(data.x.device)
-        xb, yb = data.x[idx], data.y[idx]
+        idx = order[start:start + batch_size]
+        xb, yb = data.x[idx].to(device, non_blocking=True), data.y[idx].to(device, non_blocking=True)
         if augment:
             xb = augment_batch(xb, generator)
         out = model(xb)
@@ -126,13 +130,17 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Sp
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Split, *, classification: bool) -> tuple[float, float | None]:
-    """Mean loss and accuracy (None for regression) over ``data``, in large batches."""
+def evaluate(model: nn.Module, data: Split, *, classification: bool,
+             device: torch.device | str | None = None) -> tuple[float, float | None]:
+    """Mean loss and accuracy (None for regression) over ``data``, in large batches on ``device``
+    (the model's; default: the data's)."""
     model.eval()
-    loss_sum = torch.zeros((), dtype=torch.float64, device=data.x.device)
-    hits = torch.zeros((), dtype=torch.long, device=data.x.device)
+    device = data.x.device if device is None else torch.device(device)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    hits = torch.zeros((), dtype=torch.long, device=device)
     for start in range(0, len(data), EVAL_BATCH_SIZE):
-        xb, yb = data.x[start:start + EVAL_BATCH_SIZE], data.y[start:start + EVAL_BATCH_SIZE]
+        xb = data.x[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
+        yb = data.y[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
         out = model(xb)
         if classification:
             loss_sum += F.cross_entropy(out, yb, reduction="sum")
@@ -171,15 +179,15 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
     model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, max_epochs)
-    train = _on(splits.train, device)
-    val = _on(splits.val, device)
+    train, val = splits.train, splits.val
     result = FitResult(n_params=count_parameters(model), model=model)
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
             model, optimizer, train, batch_size=config["batch_size"], generator=generator,
-            classification=classification, augment=bool(config.get("augment")) and info.is_image)
-        val_loss, val_acc = evaluate(model, val, classification=classification) if evaluate_val else (math.nan, None)
+            classification=classification, augment=bool(config.get("augment")) and info.is_image, device=device)
+        val_loss, val_acc = (evaluate(model, val, classification=classification, device=device) if evaluate_val
+                             else (math.nan, None))
         stats = EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0)
         result.history.append(stats)
         if not (math.isfinite(train_loss) and (math.isfinite(val_loss) or not evaluate_val)):
@@ -214,8 +222,3 @@ def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: i
         times.append(time.perf_counter() - t0)
     return statistics.median(times) / len(x) * 1000.0
 
-
-def _on(split: Split, device: str | torch.device) -> Split:
-    if split.x.device == torch.device(device):
-        return split
-    return Split(split.x.to(device), split.y.to(device))

@@ -125,3 +125,13 @@ def storage_url(request, tmp_path):
     with admin.connect() as con:
         con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+def make_glyph_folder(out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0) -> Path:
+    """The glyphs example's generated image folder (examples/glyphs/make_glyphs.py), small: ``out/{train,test}``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_glyphs", REPO / "examples" / "glyphs" / "make_glyphs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_glyphs(out, per_class=per_class, test_per_class=test_per_class, size=size, seed=seed)

@@ -50,7 +50,8 @@ def test_sine_regression_targets():
 
 
 def test_validation_too_large():
-    with pytest.raises(DataError, match="validation_size 5000 leaves no training data: 'digits' has 1437 examples"):
+    with pytest.raises(DataError, match="validation_size 5000 gives 5000 validation examples of the 1437 in 'digits'; "
+                                         "validation and training need at least one each"):
         load_splits("digits", validation_size=5000, seed=0)
 
 

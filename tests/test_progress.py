@@ -27,8 +27,10 @@ def test_line_progress_one_line_per_trial():
     out = io.StringIO()
     run_study(parse_spec(tiny_digits_spec()), n_trials=2, progress=LineProgress(out))
     lines = out.getvalue().splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith("[1/2] trial 0 ") and lines[1].startswith("[2/2] trial 1 ")
+    assert len(lines) == 3
+    assert lines[0] == ("data: digits (10 classes, inputs 1x8x8): 1150 train / 287 validation examples, "
+                        "0.4 MB in memory on cpu")
+    assert lines[1].startswith("[1/2] trial 0 ") and lines[2].startswith("[2/2] trial 1 ")
 
 
 def test_quiet_prints_nothing(capsys):

@@ -88,8 +88,10 @@ BAD_SPECS = [
     ({"max_epochs": "ten"}, "max_epochs: must be an integer, got 'ten'"),
     ({"max_epochs": 0}, "max_epochs: must be >= 1, got 0"),
     ({"seed": -1}, "seed: must be >= 0"),
-    ({"dataset": "cifar"}, "dataset: must be one of mnist, fashion-mnist, digits, sine; got 'cifar'"),
-    ({"model": "rnn"}, "model: must be one of mlp, cnn; got 'rnn'"),
+    ({"dataset": "cifar"}, "dataset: must be one of mnist, fashion-mnist, digits, sine, or your own data as a "
+                           "mapping {type: image_folder|npz|csv, path: ...}; got 'cifar'"),
+    ({"model": "rnn"}, "model: must be one of mlp, cnn, or a model builder 'path/to/models.py:build' or "
+                       "'package.module:build'; got 'rnn'"),
     ({"metric": "accuracy"}, "metric: must be one of val_accuracy, val_loss"),
     ({"metric": "val_loss", "direction": "maximize"}, "direction: 'val_loss' must be minimized"),
     ({"dataset": "sine"}, "space.activation"),  # fine so far ... replaced below

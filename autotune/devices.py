@@ -1,0 +1,40 @@
+"""Devices: ``--device auto|cpu|cuda|cuda:N|mps`` resolved to one torch device, or a clear error."""
+
+from __future__ import annotations
+
+import re
+
+from autotune.errors import DeviceError
+
+CHOICES = "auto, cpu, cuda, cuda:N, mps"
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def resolve_device(name: str | None) -> str:
+    """``auto``: the first CUDA GPU if there is one, else Apple's MPS, else the CPU. An explicit
+    device that is not available here is an error (never a silent fall-back to the CPU)."""
+    name = "cpu" if name is None else name.strip().lower()
+    if not _DEVICE_RE.match(name):
+        raise DeviceError(f"--device {name!r} is not a device; allowed: {CHOICES}")
+    if name == "cpu":
+        return "cpu"
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    mps_ok = bool(mps is not None and mps.is_available())
+    if name == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
+    if name == "mps":
+        if not mps_ok:
+            raise DeviceError("--device mps: Apple's MPS backend is not available on this machine; use --device cpu "
+                              "or auto")
+        return "mps"
+    if not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise DeviceError(f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}, {build}); "
+                          "use --device cpu or auto")
+    index = int(name.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise DeviceError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    return f"cuda:{index}"
