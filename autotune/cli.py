@@ -336,11 +336,14 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
         base = rp.load_config_file(baseline, spec)
     k, splits = _prepare_replay(spec, seeds, 3, threads, data_dir, best_trial.user_attrs.get("threads"))
     from autotune.models import describe_structure
+    from autotune.spec import TRAINING_PARAMS
 
     info = splits.info
 
     def describe(cfg: dict) -> str:
-        diff = [c for c in rp.components(spec, cfg, base) if c != "structure"]
+        # the structure text names a custom model's own parameters already: add only the trainer's
+        diff = [c for c in rp.components(spec, cfg, base)
+                if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
         text = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
         return text + ("" if not diff else " " + rp.describe_change(
             {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
