@@ -179,7 +179,7 @@ def read_csv(path: Path, src: DataSource, *, classes: tuple[str, ...] | None = N
                 raise DataError(f"CSV file '{path}' line {i + 2}, column '{header[c]}': {row[c]!r} is not a number") \
                     from None
     raw = [row[header.index(label)].strip() for row in body]
-    if src.task == "classification" and not all(_is_int(v) for v in raw):  # class names: sorted, then numbered
+    if src.task == "classification" and not all(_parses(v, int) for v in raw):  # class names: sorted, then numbered
         names = classes or tuple(sorted(set(raw)))
         unknown = sorted(set(raw) - set(names))
         if unknown:
@@ -189,7 +189,7 @@ def read_csv(path: Path, src: DataSource, *, classes: tuple[str, ...] | None = N
     try:
         y = np.array([float(v) for v in raw])
     except ValueError:
-        bad = next(v for v in raw if not _is_float(v))
+        bad = next(v for v in raw if not _parses(v, float))
         raise DataError(f"CSV file '{path}', column '{label}': {bad!r} is not a number") from None
     return _with_targets(path, src, torch.from_numpy(x), y, label)
 
@@ -222,17 +222,9 @@ def _with_targets(path: Path, src: DataSource, x: torch.Tensor, y: np.ndarray, y
     return Arrays(x, torch.from_numpy(labels), names or tuple(str(i) for i in range(n_classes)))
 
 
-def _is_int(text: str) -> bool:
+def _parses(text: str, kind: type) -> bool:
     try:
-        int(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
+        kind(text)
     except ValueError:
         return False
     return True
