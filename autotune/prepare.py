@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from autotune.data import Splits, load_splits
 from autotune.devices import resolve_device
 from autotune.errors import DataError, ModelError
-from autotune.spec import StudySpec
+from autotune.spec import PARAMETERS, StudySpec
 
 if TYPE_CHECKING:
     import torch
@@ -33,8 +33,15 @@ def prepare(spec: StudySpec, *, data_dir: str | os.PathLike | None = None, devic
 
 
 def check_model(spec: StudySpec, splits: Splits) -> None:
-    """The model family can take these inputs; a custom builder builds a model with the right output."""
+    """The model family can take these inputs; a custom builder builds a model with the right output;
+    a batch is not larger than the training split."""
     info = splits.info
+    param = spec.param("batch_size")
+    largest = (max(param.choices) if param.kind == "categorical" else param.high) if param is not None \
+        else spec.fixed.get("batch_size", PARAMETERS["batch_size"].default)
+    if largest > len(splits.train):  # type: ignore[operator]
+        raise DataError(f"batch_size {largest} is larger than the {len(splits.train)} training examples of "
+                        f"'{info.name}'; lower it (or its range) or use more training data")
     if spec.model == "cnn":
         if not info.is_image:
             raise DataError(f"model 'cnn' needs images (examples of shape channels x height x width); "

@@ -115,7 +115,7 @@ def test_a_spec_built_in_code_runs_through_the_api(tmp_path):
     spec = autotune.parse_spec({
         "name": "in-code", "dataset": {"type": "image_folder", "path": "g/train", "grayscale": True},
         "model": "model.py:build", "max_epochs": 1, "validation_size": 0.25,
-        "space": {"width": [4, 8]}, "fixed": {"depth": 2, "dropout": 0.0, "optimizer": "adam"}}, base_dir=tmp_path)
+        "space": {"width": [4, 8]}, "fixed": {"depth": 2, "dropout": 0.0, "optimizer": "adam", "batch_size": 8}}, base_dir=tmp_path)
     summary = autotune.run_study(spec, n_trials=2, storage="sqlite:///code.db", device="auto")
     assert summary.finished == 2 and set(autotune.best_config(spec, storage="sqlite:///code.db")["params"]) == {"width"}
 

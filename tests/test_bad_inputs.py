@@ -1,0 +1,154 @@
+"""The bad-input corpus: every command, fed malformed, hostile, conflicting or impossible input.
+
+Each case asserts the same promise: a non-zero exit, exactly one ``Error: …`` line naming the
+problem, no traceback, the study database byte-identical afterwards, and no file left behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import file_digest, tiny_digits_spec
+from tests.test_cli import assert_one_error_line, invoke
+
+SPEC = tiny_digits_spec(trials=2)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> Path:
+    """A database holding the finished study 'tiny-digits' (2 trials), made once for the module."""
+    folder = tmp_path_factory.mktemp("stored")
+    (folder / "spec.yaml").write_text(yaml.safe_dump(SPEC, sort_keys=False))
+    result = invoke("run", "--study", str(folder / "spec.yaml"), "--storage", f"sqlite:///{folder / 'autotune.db'}",
+                    "--artifact-dir", str(folder / "artifacts"), "-q")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def spec_text(**changes) -> str:
+    return yaml.safe_dump({**SPEC, **changes}, sort_keys=False)
+
+
+# (id, files to write: name -> text, command line, fragments of the one error line)
+CASES = [
+    # --- spec files given to `run`
+    ("yaml-malformed", {"s.yaml": "name: [unclosed\n"}, ["run", "--study", "s.yaml"],
+     ["s.yaml: invalid YAML at line 2, column 1"]),
+    ("yaml-python-tag", {"s.yaml": "!!python/object/apply:os.system ['touch pwned']\n"}, ["run", "--study", "s.yaml"],
+     ["s.yaml: invalid YAML at line 1, column 1: could not determine a constructor for the tag "
+      "'tag:yaml.org,2002:python/object/apply:os.system'"]),
+    ("yaml-not-a-mapping", {"s.yaml": "- a\n- b\n"}, ["run", "--study", "s.yaml"],
+     ["s.yaml: a study spec must be a mapping of keys to values, got list"]),
+    ("yaml-binary", {"s.yaml": b"\xff\xfe\x00garbage"}, ["run", "--study", "s.yaml"], ["cannot read study spec"]),
+    ("spec-missing-file", {}, ["run", "--study", "nope.yaml"], ["study spec file 'nope.yaml' does not exist"]),
+    ("spec-unknown-name", {}, ["run", "--study", "mlp-cifar"], ["unknown study 'mlp-cifar'"]),
+    ("spec-wrong-type", {"s.yaml": spec_text(max_epochs="ten")}, ["run", "--study", "s.yaml"],
+     ["max_epochs: must be an integer, got 'ten'"]),
+    ("spec-out-of-range", {"s.yaml": spec_text(space={"lr": {"low": 0, "high": 0.1}})}, ["run", "--study", "s.yaml"],
+     ["space.lr.low: must be a number > 0 and <= 10, got 0"]),
+    ("spec-unknown-key", {"s.yaml": spec_text(epochs=3)}, ["run", "--study", "s.yaml"], ["epochs: unknown key"]),
+    ("spec-huge-units", {"s.yaml": spec_text(fixed={"units": 10**9})}, ["run", "--study", "s.yaml"],
+     ["fixed.units: must be an integer >= 1 and <= 8192, got 1000000000"]),
+    ("spec-huge-epochs", {"s.yaml": spec_text(max_epochs=10**9)}, ["run", "--study", "s.yaml"],
+     ["max_epochs: must be <= 10000, got 1000000000"]),
+    ("spec-batch-larger-than-data", {"s.yaml": spec_text(space={**SPEC["space"], "batch_size": [64, 5000]})}, ["run", "--study", "s.yaml"],
+     ["batch_size 5000 is larger than the 1150 training examples of 'digits'"]),
+    ("spec-empty-space", {"s.yaml": spec_text(space={})}, ["run", "--study", "s.yaml"],
+     ["space: must be a non-empty mapping"]),
+    ("spec-both-searched-and-fixed", {"s.yaml": spec_text(fixed={"lr": 0.1})}, ["run", "--study", "s.yaml"],
+     ["space.lr: is also under 'fixed'"]),
+    ("spec-changed-for-stored-study", {"s.yaml": spec_text(max_epochs=5)}, ["run", "--study", "s.yaml"],
+     ["study 'tiny-digits'", "--study-name"]),
+    # --- run / worker options
+    ("run-device", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--device", "tpu"],
+     ["--device 'tpu' is not a device"]),
+    ("run-bad-scheme", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--storage", "ftp://host/db"],
+     ["unknown storage scheme 'ftp'"]),
+    ("run-sqlite-no-folder", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--storage", "sqlite:////no/dir/x.db"],
+     ["folder '/no/dir' does not exist"]),
+    ("run-data-dir-missing", {"s.yaml": spec_text(dataset="mnist", space={"lr": {"low": 0.01, "high": 0.1}})},
+     ["run", "--study", "s.yaml", "--data-dir", "/no/such/data"], ["data folder '/no/such/data'"]),
+    ("worker-no-study", {"s.yaml": spec_text(name="other")}, ["worker", "--study", "s.yaml"],
+     ["no study 'other' in storage"]),
+    ("worker-no-spec", {}, ["worker"], ["Missing option '--study'"]),
+    ("worker-timeout", {"s.yaml": spec_text()}, ["worker", "--study", "s.yaml", "--timeout", "0"],
+     ["'--timeout'", "0.0 is not in the range x>0"]),
+    # --- commands that read a stored study
+    ("studies-bad-scheme", {}, ["studies", "--storage", "mongodb://x/y"], ["unknown storage scheme 'mongodb'"]),
+    ("report-unknown-study", {"s.yaml": spec_text(name="ghost")}, ["report", "--study", "s.yaml"],
+     ["no study 'ghost' in storage"]),
+    ("report-no-database", {"s.yaml": spec_text()}, ["report", "--study", "s.yaml", "--storage", "sqlite:///none.db"],
+     ["no study database at", "none.db"]),
+    ("report-bad-lang", {"s.yaml": spec_text()}, ["report", "--study", "s.yaml", "--lang", "fr"],
+     ["'--lang'", "'fr' is not one of 'en', 'zh'"]),
+    ("export-unknown-trial", {"s.yaml": spec_text()}, ["export", "--study", "s.yaml", "--trial", "999"],
+     ["study 'tiny-digits' has no trial 999; trials are 0..1"]),
+    ("export-trial-and-objective", {"s.yaml": spec_text()},
+     ["export", "--study", "s.yaml", "--trial", "0", "--objective", "val_accuracy"], ["give --trial N or --objective K"]),
+    ("export-unknown-objective", {"s.yaml": spec_text()}, ["export", "--study", "s.yaml", "--objective", "speed"],
+     ["--objective 'speed' is not an objective of this study; allowed: 0 or val_accuracy"]),
+    ("export-seeds-zero", {"s.yaml": spec_text()}, ["export", "--study", "s.yaml", "--seeds", "0"],
+     ["'--seeds'", "0 is not in the range x>=1"]),
+    ("replay-trial-and-config", {"s.yaml": spec_text(), "c.yaml": "lr: 0.01\n"},
+     ["replay", "--study", "s.yaml", "--trial", "0", "--config", "c.yaml"],
+     ["give exactly one of --trial N|best and --config FILE"]),
+    ("replay-neither", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml"],
+     ["give exactly one of --trial N|best and --config FILE"]),
+    ("replay-unknown-trial", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml", "--trial", "999"],
+     ["study 'tiny-digits' has no trial 999; trials are 0..1"]),
+    ("replay-trial-not-a-number", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml", "--trial", "abc"],
+     ["--trial must be a trial number or 'best', got 'abc'"]),
+    ("replay-set-not-key-value", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml", "--trial", "0", "--set", "lr"],
+     ["--set 'lr' is not KEY=VALUE"]),
+    ("replay-set-out-of-range", {"s.yaml": spec_text()},
+     ["replay", "--study", "s.yaml", "--trial", "0", "--set", "units=-5"],
+     ["--set: units[0]: must be an integer >= 1 and <= 8192, got -5"]),
+    ("replay-set-unknown", {"s.yaml": spec_text()},
+     ["replay", "--study", "s.yaml", "--trial", "0", "--set", "colour=1"], ["unknown parameter 'colour'"]),
+    ("replay-set-yaml-tag", {"s.yaml": spec_text()},
+     ["replay", "--study", "s.yaml", "--trial", "0", "--set", "lr=!!python/name:os.system"], ["--set lr: cannot parse"]),
+    ("replay-config-missing", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml", "--config", "missing.yaml"],
+     ["cannot read config file 'missing.yaml'"]),
+    ("replay-config-not-mapping", {"s.yaml": spec_text(), "c.yaml": "[1, 2]\n"},
+     ["replay", "--study", "s.yaml", "--config", "c.yaml"], ["config file 'c.yaml' must hold a mapping"]),
+    ("replay-seeds-zero", {"s.yaml": spec_text()}, ["replay", "--study", "s.yaml", "--trial", "0", "--seeds", "0"],
+     ["'--seeds'", "0 is not >= 1"]),
+    ("ablate-unknown-baseline-trial", {"s.yaml": spec_text()},
+     ["ablate", "--study", "s.yaml", "--baseline", "trial:999"], ["study 'tiny-digits' has no trial 999"]),
+    ("ablate-baseline-file-missing", {"s.yaml": spec_text()},
+     ["ablate", "--study", "s.yaml", "--baseline", "nothere.yaml"], ["cannot read config file 'nothere.yaml'"]),
+    ("sweep-unknown-param", {"s.yaml": spec_text()},
+     ["sweep", "--study", "s.yaml", "--param", "colour", "--values", "1,2"],
+     ["--values: unknown parameter 'colour'; allowed: lr, batch_size"]),
+    ("sweep-bad-value", {"s.yaml": spec_text()},
+     ["sweep", "--study", "s.yaml", "--param", "lr", "--values", "0.1,abc"],
+     ["--values: lr: must be a number > 0 and <= 10, got 'abc'"]),
+    ("dashboard-port", {}, ["dashboard", "--port", "70000"], ["'--port'", "70000 is not in the range 1<=x<=65535"]),
+    ("dashboard-no-database", {}, ["dashboard", "--storage", "sqlite:///none.db"],
+     ["no study database at 'none.db'"]),
+]
+
+
+@pytest.mark.parametrize("files, args, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input(stored, tmp_path, monkeypatch, files, args, fragments):
+    shutil.copy(stored / "autotune.db", tmp_path / "autotune.db")
+    monkeypatch.setenv("AUTOTUNE_ARTIFACT_DIR", str(tmp_path / "artifacts"))
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    before = file_digest(tmp_path / "autotune.db")
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    result = invoke(*args)
+    assert_one_error_line(result, *fragments)
+    assert file_digest(tmp_path / "autotune.db") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no output folder, no 'pwned', nothing new
+
+
+def test_the_corpus_covers_every_command_with_at_least_40_cases():
+    from autotune.cli import cli
+
+    assert len(CASES) >= 40
+    assert {c[2][0] for c in CASES} == set(cli.commands)
