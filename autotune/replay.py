@@ -62,11 +62,11 @@ def parse_set(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise AutotuneError(f"--set '{item}' is not KEY=VALUE")
+            raise AutotuneError(f"--set {item!r} is not KEY=VALUE")
         try:
             out[key.strip()] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
-            raise AutotuneError(f"--set {key.strip()}: cannot parse value '{text}'") from None
+            raise AutotuneError(f"--set {key.strip()}: cannot parse value {text!r}") from None
     return out
 
 
@@ -93,7 +93,7 @@ def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str
         value = overrides[key]
         name = per_layer if key.startswith(f"{per_layer}_l") else key
         if name not in parameters or key not in allowed and not key.startswith(f"{per_layer}_l"):
-            raise AutotuneError(f"{source}: unknown parameter '{key}'; allowed: {', '.join(allowed)}")
+            raise AutotuneError(f"{source}: unknown parameter {key!r}; allowed: {', '.join(allowed)}")
         info = parameters[name]
         try:
             if key == per_layer:

@@ -464,6 +464,7 @@ class _Ctx:
         self.prefix = prefix
 
     def error(self, key: str, problem: str) -> SpecError:
+        key = key if key.isprintable() else repr(key)  # a key with a newline must not break the one-line error
         where = f"{self.source}: {self.prefix}{key}" if key else self.source
         return SpecError(f"{where}: {problem}")
 
