@@ -34,13 +34,13 @@ def prepare(spec: StudySpec, *, data_dir: str | os.PathLike | None = None, devic
 
 def check_model(spec: StudySpec, splits: Splits) -> None:
     """The model family can take these inputs; a custom builder builds a model with the right output;
-    a batch is not larger than the training split."""
+    some batch size fits in the training split."""
     info = splits.info
-    param = spec.param("batch_size")
-    largest = (max(param.choices) if param.kind == "categorical" else param.high) if param is not None \
+    param = spec.param("batch_size")  # an error only when no trial could have a batch that fits
+    smallest = (min(param.choices) if param.kind == "categorical" else param.low) if param is not None \
         else spec.fixed.get("batch_size", PARAMETERS["batch_size"].default)
-    if largest > len(splits.train):  # type: ignore[operator]
-        raise DataError(f"batch_size {largest} is larger than the {len(splits.train)} training examples of "
+    if smallest > len(splits.train):  # type: ignore[operator]
+        raise DataError(f"batch_size {smallest} is larger than the {len(splits.train)} training examples of "
                         f"'{info.name}'; lower it (or its range) or use more training data")
     if spec.model == "cnn":
         if not info.is_image:

@@ -55,7 +55,7 @@ CASES = [
      ["fixed.units: must be an integer >= 1 and <= 8192, got 1000000000"]),
     ("spec-huge-epochs", {"s.yaml": spec_text(max_epochs=10**9)}, ["run", "--study", "s.yaml"],
      ["max_epochs: must be <= 10000, got 1000000000"]),
-    ("spec-batch-larger-than-data", {"s.yaml": spec_text(space={**SPEC["space"], "batch_size": [64, 5000]})}, ["run", "--study", "s.yaml"],
+    ("spec-batch-larger-than-data", {"s.yaml": spec_text(space={"lr": {"low": 0.01, "high": 0.1}}, fixed={"batch_size": 5000})}, ["run", "--study", "s.yaml"],
      ["batch_size 5000 is larger than the 1150 training examples of 'digits'"]),
     ("spec-empty-space", {"s.yaml": spec_text(space={})}, ["run", "--study", "s.yaml"],
      ["space: must be a non-empty mapping"]),
