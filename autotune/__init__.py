@@ -16,12 +16,13 @@ __version__ = "0.1.0"
 import importlib
 from typing import Any
 
-from autotune.errors import (AutotuneError, DataError, DeviceError, Interrupted, ModelError, SpecError, StorageError,
+from autotune.errors import (AutotuneError, CheckpointError, DataError, DeviceError, Interrupted, ModelError, SpecError, StorageError,
                              StudyNotFoundError)
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
     "best_config": "autotune.api",
+    "load_checkpoint": "autotune.artifacts",
     "load_study": "autotune.api",
     "replay_config": "autotune.api",
     "RunSummary": "autotune.runner",
@@ -40,6 +41,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AutotuneError",
+    "CheckpointError",
     "DataError",
     "DeviceError",
     "Interrupted",
@@ -51,6 +53,7 @@ __all__ = [
     "StudySpec",
     "__version__",
     "best_config",
+    "load_checkpoint",
     "load_spec",
     "load_study",
     "parse_spec",

@@ -89,6 +89,50 @@ def checkpoint_payload(model: nn.Module, *, family: str, config: dict[str, Any],
     }
 
 
+def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model a checkpoint (``export``'s model.pt, a trial's checkpoint artifact) holds.
+
+    Loads with ``weights_only=True`` only: a file that carries anything but tensors and plain
+    data (a pickle payload that would run code) is refused, never executed. Returns the model
+    (in eval mode, on the CPU) and the whole payload (config, spec, seed, normalisation, …).
+    """
+    import pickle
+    import zipfile
+
+    import torch
+
+    from autotune.errors import AutotuneError, CheckpointError
+    from autotune.models import build_model
+
+    if not Path(path).is_file():
+        raise CheckpointError(f"cannot read checkpoint '{path}': No such file or directory")
+    damaged = f"'{path}' is not a readable torch checkpoint (damaged or another format)"
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is damaged or foreign
+        raise CheckpointError(damaged)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint '{path}' carries more than tensors and plain data ({detail}); refused: "
+                              "autotune loads checkpoints with weights_only=True and never runs code from one") from None
+    except (OSError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{damaged}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    info = payload.get("model") if isinstance(payload, dict) else None
+    if not (isinstance(info, dict) and {"family", "input_shape", "n_outputs", "config"} <= set(info)
+            and isinstance(payload.get("state_dict"), dict)):
+        raise CheckpointError(f"'{path}' is a torch file but not an autotune checkpoint (no 'model' and 'state_dict')")
+    try:
+        model = build_model(info["family"], input_shape=tuple(info["input_shape"]), n_outputs=info["n_outputs"],
+                            config=info["config"])
+        model.load_state_dict(payload["state_dict"])
+    except AutotuneError:
+        raise
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint '{path}' does not fit the model it describes: "
+                              f"{str(exc).splitlines()[0]}") from None
+    return model.eval(), payload
+
+
 def upload_checkpoint(store: Any, trial: optuna.Trial, payload: dict[str, Any]) -> str:
     import torch
 

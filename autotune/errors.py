@@ -23,6 +23,10 @@ class ModelError(AutotuneError):
     """A custom model builder cannot be imported or called, or does not return a usable model."""
 
 
+class CheckpointError(AutotuneError):
+    """A checkpoint file is missing, damaged, not autotune's, or carries code (a pickle payload)."""
+
+
 class DeviceError(AutotuneError):
     """A requested device (``--device``) does not exist or is not available here."""
 
