@@ -342,6 +342,8 @@ def _torchvision_pool(info: DatasetInfo, source: Path | None, *, train: bool) ->
     cls = getattr(datasets, info.torchvision_class)
     root = cache_dir() / "data"
     _copy_from_source(cls, root, source)
+    raw = root / cls.__name__ / "raw"
+    _drop_unverified_unpacked(cls, raw)
     try:
         # torchvision finds the verified .gz files in the cache and skips the network;
         # it only downloads when no local copy was found. Its chatter goes to stderr.
@@ -356,7 +358,58 @@ def _torchvision_pool(info: DatasetInfo, source: Path | None, *, train: bool) ->
             f"{info.name} data not found: {where} and the download failed ({reason}); "
             f"set AUTOTUNE_DATA_DIR or --data-dir to a folder holding {folder}/{{{files}}}"
         ) from None
+    _record_unpacked(cls, raw)
     return ds.data.to(torch.float32).div_(255.0).unsqueeze(1), ds.targets.to(torch.long)
+
+
+#: Digests of the files torchvision unpacked from MD5-verified archives, beside them in the cache.
+UNPACKED_MANIFEST = "autotune-unpacked.json"
+
+
+def _unpacked_manifest(raw: Path) -> dict[str, str]:
+    import json
+
+    try:
+        data = json.loads((raw / UNPACKED_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _drop_unverified_unpacked(cls: type, raw: Path) -> None:
+    """torchvision trusts any unpacked file it finds; delete one that differs from what autotune
+    unpacked (truncated, altered, or of unknown origin) so it is unpacked again from its verified archive."""
+    manifest = _unpacked_manifest(raw)
+    kept = {}
+    for name, _ in cls.resources:
+        unpacked = raw / name[: -len(".gz")]
+        if not unpacked.is_file():
+            continue
+        if manifest.get(unpacked.name) == _md5(unpacked):
+            kept[unpacked.name] = manifest[unpacked.name]
+            continue
+        print(f"autotune: {unpacked} does not match the archive it came from (truncated, altered or unknown); "
+              "unpacking it again", file=sys.stderr)
+        unpacked.unlink()
+    if kept != manifest:
+        _write_manifest(raw, kept)
+
+
+def _record_unpacked(cls: type, raw: Path) -> None:
+    """Remember the digests of the files torchvision just unpacked from verified archives."""
+    manifest = _unpacked_manifest(raw)
+    fresh = {n: _md5(raw / n) for n in (name[: -len(".gz")] for name, _ in cls.resources)
+             if n not in manifest and (raw / n).is_file()}
+    if fresh:
+        _write_manifest(raw, {**manifest, **fresh})
+
+
+def _write_manifest(raw: Path, manifest: dict[str, str]) -> None:
+    import json
+
+    tmp = raw / (UNPACKED_MANIFEST + ".part")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    os.replace(tmp, raw / UNPACKED_MANIFEST)
 
 
 def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
@@ -366,6 +419,11 @@ def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
         target = raw / name
         if target.is_file() and _md5(target) == md5:
             continue
+        if target.is_file():  # a damaged cached archive: never unpacked or trained on
+            print(f"autotune: cached {target} fails its MD5 check; replacing it", file=sys.stderr)
+            target.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                (raw / name[: -len(".gz")]).unlink()
         if source is None:
             continue
         candidates = [source / cls.__name__ / "raw" / name, source / "raw" / name, source / name]

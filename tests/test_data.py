@@ -94,3 +94,58 @@ def test_no_local_copy_and_no_download_says_what_is_missing(tmp_path, monkeypatc
     message = str(info.value)
     assert "fashion-mnist data not found" in message
     assert "FashionMNIST/raw/" in message and "AUTOTUNE_DATA_DIR" in message
+
+
+def _private_mnist_cache(tmp_path, monkeypatch, source) -> Path:
+    import autotune.data as data
+
+    monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(tmp_path / "cache"))
+    data._pool.cache_clear()
+    load_splits("mnist", validation_size=0.1, seed=0, data_dir=source)
+    return tmp_path / "cache" / "data" / "MNIST" / "raw"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["altered", "truncated"])
+def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(tmp_path, monkeypatch, capsys, damage,
+                                                                         mnist_available):
+    import autotune.data as data
+
+    raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)
+    reference = load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)
+    target = raw / "train-images-idx3-ubyte"
+    if damage == "altered":  # same size, different pixels: torchvision alone would train on it
+        with open(target, "r+b") as fh:
+            fh.seek(5000)
+            fh.write(bytes(range(200)))
+    else:
+        target.write_bytes(target.read_bytes()[:1000])
+    data._pool.cache_clear()
+    capsys.readouterr()
+    again = load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)
+    assert f"{target} does not match the archive it came from" in capsys.readouterr().err
+    assert torch.equal(again.train.x, reference.train.x)
+    data._pool.cache_clear()
+    load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)
+    assert capsys.readouterr().err == ""  # unpacked once more, then trusted again
+
+
+@pytest.mark.slow
+def test_a_damaged_cached_archive_is_replaced_from_the_source_or_reported(tmp_path, monkeypatch, capsys,
+                                                                         mnist_available):
+    import autotune.data as data
+
+    raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)
+    archive = raw / "t10k-labels-idx1-ubyte.gz"
+    archive.write_bytes(archive.read_bytes()[:-10])
+    data._pool.cache_clear()
+    capsys.readouterr()
+    load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)
+    assert f"cached {archive} fails its MD5 check; replacing it" in capsys.readouterr().err
+    assert archive.read_bytes() == (mnist_available / "MNIST" / "raw" / archive.name).read_bytes()
+    archive.write_bytes(b"garbage")  # and with no source to copy from (no internet here either): an error
+    data._pool.cache_clear()
+    monkeypatch.delenv("AUTOTUNE_DATA_DIR", raising=False)
+    with pytest.raises(DataError, match="mnist data not found"):
+        load_splits("mnist", validation_size=0.1, seed=0)
+    assert not archive.exists()
