@@ -35,12 +35,27 @@ def artifact_dir(storage_url: str, explicit: str | os.PathLike | None = None) ->
     return Path("autotune-artifacts")
 
 
+def check_folder(path: Path) -> None:
+    """Refuse an artifact folder that cannot be written (read-only, full), creating nothing."""
+    try:
+        if path.is_dir():
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+                return
+        parent = next(p for p in path.absolute().parents if p.exists())
+        if not os.access(parent, os.W_OK):
+            raise PermissionError(13, f"'{parent}' is not writable")
+    except OSError as exc:
+        raise StorageError(f"cannot write to artifact folder '{path}': {exc.strerror or exc}") from None
+
+
 def open_store(path: Path, *, create: bool = True) -> optuna.artifacts.FileSystemArtifactStore:
     if create:
         try:
             path.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+                pass  # a read-only or full folder fails here, before any trial, not after one has trained
         except OSError as exc:
-            raise StorageError(f"cannot create artifact folder '{path}': {exc.strerror or exc}") from None
+            raise StorageError(f"cannot write to artifact folder '{path}': {exc.strerror or exc}") from None
     return optuna.artifacts.FileSystemArtifactStore(base_path=str(path))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from autotune import __version__
-from autotune.errors import AutotuneError, Interrupted
+from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
@@ -38,6 +38,12 @@ class _Group(click.Group):
             _fail(str(exc), getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except Exception as exc:  # a failing database (full disk, read-only file) is not a bug: one line
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            _fail(f"the study database failed: {reason}; nothing else was changed; fix the cause and run the "
+                  "command again", 1)
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -39,6 +39,31 @@ class StudyNotFoundError(StorageError):
     """A named study does not exist in the storage."""
 
 
+def storage_failure(exc: BaseException) -> str | None:
+    """The root cause's first line if ``exc`` came out of the database layer (SQLAlchemy, sqlite3,
+    psycopg, Optuna's storage), else None. Imports nothing: the CLI calls it for any exception."""
+    chain, seen = [], set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    from_db = [e for e in chain if type(e).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
+               or type(e).__name__ == "StorageInternalError"]
+    if not from_db:
+        return None
+    # the driver's own error (SQLAlchemy keeps it as .orig) says what happened: "database or disk is full"
+    drivers = [getattr(e, "orig", None) or e for e in from_db
+               if getattr(e, "orig", None) is not None or type(e).__module__.split(".")[0] in ("sqlite3", "psycopg")]
+    text = str(drivers[0] if drivers else from_db[-1]).strip()
+    return text.splitlines()[0] if text else type(from_db[-1]).__name__
+
+
+#: Failures that retrying cannot mend (SQLite's messages): report them at once.
+PERMANENT_STORAGE_FAILURES = ("database or disk is full", "readonly database", "disk I/O error",
+                              "database disk image is malformed", "file is not a database")
+
+
 class Interrupted(AutotuneError):
     """A run was stopped by Ctrl-C or SIGTERM; the study is intact and can be resumed."""
 

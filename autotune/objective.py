@@ -54,6 +54,7 @@ class Objective:
         self.device = device
         self.on_epoch = on_epoch
         self.artifacts = artifacts  # an Optuna artifact store, or None
+        self.artifact_failure: str | None = None  # set when a trial's artifacts could not be written (disk full)
 
     def __call__(self, trial: optuna.Trial) -> float | list[float]:
         spec, info = self.spec, self.splits.info
@@ -91,7 +92,12 @@ class Objective:
         violations = goals.violations(spec, {**measured, spec.metric: value})
         for key, violation in violations.items():
             self.retry(lambda: trial.set_constraint(key, violation))
-        self._record(trial, result, config, seed, attrs, values, feasible=all(v <= 0 for v in violations.values()))
+        try:
+            self._record(trial, result, config, seed, attrs, values,
+                         feasible=all(v <= 0 for v in violations.values()))
+        except OSError as exc:  # the trial's result stands; its artifacts are lost, and the run stops after it
+            where = getattr(self.artifacts, "_base_path", "the artifact folder")
+            self.artifact_failure = f"cannot write trial {trial.number}'s artifacts to '{where}': {exc.strerror or exc}"
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
         return values if spec.multi_objective else value

@@ -29,7 +29,8 @@ from optuna.trial import TrialState
 
 from autotune import goals, interrupts
 from autotune.devices import resolve_device
-from autotune.errors import AutotuneError, Interrupted, StorageError, StudyNotFoundError
+from autotune.errors import (PERMANENT_STORAGE_FAILURES, AutotuneError, Interrupted, StorageError, StudyNotFoundError,
+                             storage_failure)
 from autotune.progress import Progress
 from autotune.seeding import derive_seed
 from autotune.spec import PRUNERS, PrunerSpec, StudySpec
@@ -115,10 +116,12 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     splits = _load_data(spec, data_dir, device)
     if workers > 1:
         del splits  # each worker loads its own copy
+        _check_artifacts(url, artifact_dir)
         return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                             data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
 
     _set_threads(threads)
+    _check_artifacts(url, artifact_dir)
     study = _open_study(spec, url, name, create=True)
     _retry(lambda: study.set_user_attr("target_trials", target), url)
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
@@ -138,6 +141,7 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     progress = progress or Progress()
     splits = _load_data(spec, data_dir, device)
     _set_threads(threads)
+    _check_artifacts(url, artifact_dir)
     study = _open_study(spec, url, name, create=False, salt=os.getpid())
     target = study.user_attrs.get("target_trials")
     if not isinstance(target, int):
@@ -152,6 +156,8 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
 
 def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, target: int, splits: Any, device: str,
                         progress: Progress, timeout: float | None, artifact_dir: str | None) -> RunSummary:
+    from sqlalchemy.exc import DBAPIError
+
     from autotune.artifacts import artifact_dir as default_artifact_dir, open_store
     from autotune.objective import Objective
 
@@ -172,6 +178,11 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
         try:
             work(study, objective, target=target, url=url, on_trial=progress.trial_finished,
                  deadline=None if timeout is None else time.monotonic() + timeout)
+        except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
+            progress.stop()
+            raise StorageError(f"storage '{redact(url)}' failed during the run: {storage_failure(exc)}; the "
+                               "finished trials are kept and the running one was marked FAIL where the storage "
+                               "allowed it; fix the cause and run the same command again") from None
         except KeyboardInterrupt:
             progress.stop()
             done = count_finished(study)
@@ -210,6 +221,10 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
             raise
         if on_trial is not None:
             on_trial(study, frozen)
+        failure = getattr(objective, "artifact_failure", None)
+        if failure:
+            raise StorageError(f"{failure}; the trial itself finished and is stored; free space (or fix the "
+                               "folder) and run the same command again")
 
 
 def _fail_quietly(study: optuna.Study, trial: optuna.Trial, url: str | None) -> None:
@@ -359,8 +374,11 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
         try:
             return fn()
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
+            reason = storage_failure(exc) or str(exc)
+            if any(p in reason for p in PERMANENT_STORAGE_FAILURES):
+                raise StorageError(f"storage '{redact(url or '')}' failed: {reason}; finished trials are stored; "
+                                   "fix the cause and run again to continue") from None
             if time.monotonic() + delay > deadline:
-                reason = str(getattr(exc, "orig", None) or exc.__cause__ or exc).strip().splitlines()[0]
                 raise StorageError(f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
                                    f"({reason}); finished trials are stored; run again to continue") from None
             time.sleep(delay)
@@ -458,6 +476,12 @@ def _set_threads(threads: int | None) -> None:
 
     if threads is not None:  # default: torch's own choice (all physical cores, or $OMP_NUM_THREADS)
         torch.set_num_threads(threads)
+
+
+def _check_artifacts(url: str, artifact_dir: str | None) -> None:
+    from autotune.artifacts import artifact_dir as default_artifact_dir, check_folder
+
+    check_folder(default_artifact_dir(url, artifact_dir))
 
 
 def _load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:

@@ -7,6 +7,8 @@ database stays a stock Optuna database, readable by ``optuna`` and ``optuna-dash
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import warnings
 from collections import Counter
@@ -73,6 +75,21 @@ def check_url(url: str) -> None:
         raise StorageError(f"cannot create SQLite database '{path}': folder '{path.parent}' does not exist")
 
 
+def check_sqlite_file(path: Path) -> None:
+    """Refuse an SQLite file that is not a database or is damaged, before anything writes to it
+    (SQLite's own ``quick_check``, read-only)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)) as db:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(2)")]
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite file '{path}' cannot be read as a database: {exc}") from None
+    if problems != ["ok"]:
+        raise StorageError(f"SQLite database '{path}' is damaged ({'; '.join(problems)}); nothing was written to it. "
+                           f"Restore it from a backup, or try `sqlite3 {path} .recover` into a new file")
+
+
 def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBStorage:
     """Open (creating its tables if needed) the RDB storage at ``url``, heartbeats on.
 
@@ -83,6 +100,8 @@ def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBSt
     path = sqlite_path(url)
     if must_exist and path is not None and not path.is_file():
         raise StudyNotFoundError(f"no study database at '{path}' (storage '{redact(url)}')")
+    if path is not None and path.is_file():
+        check_sqlite_file(path)
     from sqlalchemy.exc import SQLAlchemyError
 
     backend = url.split(":", 1)[0].split("+", 1)[0]

@@ -2,6 +2,7 @@
 # Start or stop a throwaway local PostgreSQL server bound to 127.0.0.1, for users and tests.
 #
 #   bash scripts/pg.sh start [DIR] [PORT]   # prints the storage URL to use
+#   bash scripts/pg.sh restart [DIR] [PORT]
 #   bash scripts/pg.sh stop  [DIR]
 #
 # Needs the PostgreSQL server binaries (Debian: apt-get install -y postgresql). Runs the server
@@ -33,12 +34,16 @@ start)
         || as_pg "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres autotune"
     echo "postgresql+psycopg://postgres@127.0.0.1:$port/autotune"
     ;;
+restart)  # cuts every connection, as a crash or an upgrade would; the server is back when this returns
+    as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -o \"-c listen_addresses=127.0.0.1 -p $port -k '$dir'\" -m fast -w restart" >/dev/null
+    echo "restarted PostgreSQL in $dir"
+    ;;
 stop)
     as_pg "'$bin/pg_ctl' -D '$dir' -m fast -w stop" >/dev/null
     echo "stopped PostgreSQL in $dir"
     ;;
 *)
-    echo "usage: bash scripts/pg.sh start|stop [DIR] [PORT]" >&2
+    echo "usage: bash scripts/pg.sh start|restart|stop [DIR] [PORT]" >&2
     exit 2
     ;;
 esac

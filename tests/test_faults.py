@@ -1,0 +1,364 @@
+"""Faults with real processes, real files and real databases: killed workers, signals, a restarted
+PostgreSQL server, full and read-only disks, damaged SQLite files.
+
+The promise under test: every finished trial is kept intact, nothing is left RUNNING, the study
+can be resumed, and each failure is one clear ``Error: …`` line naming what failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from tests.conftest import REPO, file_digest, tiny_digits_spec
+from tests.test_cli import assert_one_error_line, invoke
+
+BASE = [sys.executable, "-m", "autotune.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return dict(os.environ, OMP_NUM_THREADS="1", AUTOTUNE_PROGRESS="lines", **extra)
+
+
+def _trials(url: str, name: str = "tiny-digits") -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=url).trials
+
+
+def _states(url: str, name: str = "tiny-digits") -> Counter:
+    return Counter(t.state.name for t in _trials(url, name))
+
+
+def _one_error_line(stderr: str, *fragments: str) -> str:
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in stderr, stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+def _snapshot(url: str) -> dict[int, tuple]:
+    """What must never change once a trial finished: state, values, params, intermediate values, attrs."""
+    return {t.number: (t.state.name, t.values, t.params, t.intermediate_values, t.user_attrs.get("seed"),
+                       t.user_attrs.get("val_accuracy"))
+            for t in _trials(url) if t.state.is_finished() and t.state.name != "FAIL"}
+
+
+def _assert_intact(url: str, before: dict[int, tuple]) -> None:
+    after = _snapshot(url)
+    assert {n: after.get(n) for n in before} == before
+
+
+def _assert_clean_end(url: str, target: int) -> None:
+    trials = _trials(url)
+    states = Counter(t.state.name for t in trials)
+    assert states["COMPLETE"] + states["PRUNED"] == target, states
+    assert states["RUNNING"] == 0 and states["WAITING"] == 0, states
+    for t in trials:
+        if t.state.name == "COMPLETE":  # a stored value is the one the trial measured, not a torn write
+            assert t.value == t.user_attrs["val_accuracy"] == t.intermediate_values[t.user_attrs["epochs"]]
+
+
+# --------------------------------------------------------------------------------------
+# Killed and interrupted processes
+
+
+@pytest.mark.slow
+def test_a_storm_of_sigkills_loses_and_duplicates_nothing(tmp_path, storage_url):
+    """Three workers; ten times a random one is SIGKILLed mid-trial and a new one takes its place."""
+    target = 10
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=12, pruner={"name": "none"}),
+                                                    sort_keys=False))
+    env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3")
+    assert subprocess.run(BASE + ["run", "--study", "s.yaml", "--trials", "1", "--storage", storage_url, "-q"],
+                          env=env, cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
+    assert subprocess.run(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--storage", storage_url,
+                                  "--timeout", "0.001", "-q"], env=env, cwd=tmp_path, capture_output=True,
+                          timeout=300).returncode == 0  # sets the target, runs nothing more
+    worker = BASE + ["worker", "--study", "s.yaml", "--storage", storage_url, "-q"]
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(worker, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    rng = random.Random(0)
+    procs = [start() for _ in range(3)]
+    kills, deadline = 0, time.time() + 420
+    while kills < 10 and time.time() < deadline:
+        time.sleep(rng.uniform(0.5, 2.0))
+        running = _states(storage_url)["RUNNING"]
+        alive = [p for p in procs if p.poll() is None]
+        if not alive:
+            break
+        if running:
+            victim = rng.choice(alive)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            kills += 1
+            procs = [p for p in procs if p is not victim] + [start()]
+    assert kills == 10, f"only {kills} kills before the study finished"
+    before = _snapshot(storage_url)
+    for p in procs:
+        assert p.wait(timeout=600) == 0, p.stderr.read().decode()
+    finish = subprocess.run(worker, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert finish.returncode == 0, finish.stderr
+    _assert_clean_end(storage_url, target)
+    _assert_intact(storage_url, before)
+    trials = _trials(storage_url)
+    assert Counter(t.state.name for t in trials)["FAIL"] >= 1  # the killed trials, failed by heartbeat
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_path, sig):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(), sort_keys=False))
+    url = f"sqlite:///{tmp_path / 'autotune.db'}"
+    cmd = BASE + ["run", "--study", "s.yaml", "--trials", "2", "--storage", url]
+    proc = subprocess.Popen(cmd, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the moment the database file appears, the study is being created
+    deadline = time.time() + 120
+    while not (tmp_path / "autotune.db").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+    rerun = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    _assert_clean_end(url, 2)
+
+
+@pytest.mark.slow
+def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+    url = f"sqlite:///{tmp_path / 'autotune.db'}"
+    assert invoke("run", "--study", str(tmp_path / "s.yaml"), "--trials", "12", "--storage", url, "-q").exit_code == 0
+    before = file_digest(tmp_path / "autotune.db")
+    cmd = BASE + ["report", "--study", "s.yaml", "--storage", url, "--out", "rep"]
+    proc = subprocess.Popen(cmd, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "rep").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)  # the report has started writing
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the report finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+    assert file_digest(tmp_path / "autotune.db") == before
+    again = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "rep" / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------------------
+# A PostgreSQL server restarted under running workers
+
+
+@pytest.fixture
+def own_postgres(tmp_path, postgres_server_url):
+    """A private PostgreSQL server (scripts/pg.sh) this test may restart; needs the server binaries."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = Path("/tmp") / f"autotune-pg-{uuid.uuid4().hex[:8]}"
+    pg = ["bash", str(REPO / "scripts" / "pg.sh")]
+    started = subprocess.run(pg + ["start", str(folder), str(port)], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    yield started.stdout.strip(), lambda: subprocess.run(pg + ["restart", str(folder), str(port)], check=True,
+                                                         capture_output=True, timeout=120)
+    subprocess.run(pg + ["stop", str(folder)], capture_output=True, timeout=120)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres):
+    url, restart = own_postgres
+    target = 8
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=8, pruner={"name": "none"}),
+                                                    sort_keys=False))
+    env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="20", AUTOTUNE_DB_RETRY_SECONDS="60")
+    run = subprocess.Popen(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--workers", "2",
+                                   "--threads", "1", "--storage", url], env=env, cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and run.poll() is None:
+        with contextlib.suppress(Exception):
+            states = _states(url)
+            if states["COMPLETE"] >= 2 and states["RUNNING"] >= 1:
+                break
+        time.sleep(0.3)
+    before = _snapshot(url)
+    restart()  # every connection is cut; the server is back within a few seconds
+    out, err = run.communicate(timeout=600)
+    if run.returncode != 0:  # a bounded retry that gave up must say so clearly; a rerun completes the study
+        _one_error_line(err, "storage")
+        rerun = subprocess.run(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--storage", url],
+                               env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0, rerun.stderr
+    _assert_clean_end(url, target)
+    _assert_intact(url, before)
+    numbers = [t.number for t in _trials(url)]
+    assert numbers == list(range(len(numbers)))  # no duplicated or lost trial numbers
+
+
+# --------------------------------------------------------------------------------------
+# Full and read-only disks, damaged database files
+
+
+@contextlib.contextmanager
+def small_filesystem(path: Path, kib: int):
+    """A real tmpfs of ``kib`` KiB at ``path`` (needs root with mount rights), or None."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(path)],
+                                                   capture_output=True).returncode == 0
+    try:
+        yield path if mounted else None
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def _fill(folder: Path) -> None:
+    with contextlib.suppress(OSError), open(folder / "filler", "wb") as fh:
+        while True:
+            fh.write(b"\0" * 4096)
+            fh.flush()
+
+
+def _file_size_limit(limit: int):
+    """For a subprocess: writes beyond ``limit`` bytes fail with EFBIG (the kernel's own limit), as on a full disk."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_finished_trial(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=3), sort_keys=False))
+    with small_filesystem(tmp_path / "disk", 600) as disk:
+        folder = disk or tmp_path
+        url = f"sqlite:///{folder / 'autotune.db'}"
+        cmd = BASE + ["run", "--study", str(tmp_path / "s.yaml"), "--storage", url]
+        first = subprocess.run(cmd + ["--trials", "3"], env=_env(), capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        before = _snapshot(url)
+        if disk is not None:
+            _fill(disk)
+            limit = None
+        else:
+            limit = _file_size_limit((folder / "autotune.db").stat().st_size)
+        full = subprocess.run(cmd + ["--trials", "30"], env=_env(), capture_output=True, text=True, timeout=300,
+                              preexec_fn=limit)
+        assert full.returncode == 1
+        _one_error_line(full.stderr, f"storage '{url}' failed",
+                        "database or disk is full" if disk else "disk I/O error", "finished trials are stored")
+        _assert_intact(url, before)
+        assert _states(url)["RUNNING"] == 0
+        if disk is not None:
+            (disk / "filler").unlink()
+        again = subprocess.run(cmd + ["--trials", "6"], env=_env(), capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        _assert_clean_end(url, 6)
+        _assert_intact(url, before)
+
+
+@pytest.mark.slow
+def test_a_full_artifact_folder_keeps_the_trial_and_names_the_folder(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+    url = f"sqlite:///{tmp_path / 'autotune.db'}"
+    with small_filesystem(tmp_path / "art", 64) as disk:
+        if disk is None:
+            pytest.skip("needs a small tmpfs (root with mount rights); the database variant above covers the rest")
+        art = disk / "artifacts"
+        art.mkdir()
+        _fill(disk)
+        cmd = BASE + ["run", "--study", "s.yaml", "--storage", url, "--artifact-dir", str(art), "--trials", "3"]
+        full = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert full.returncode == 1
+        _one_error_line(full.stderr, f"cannot write trial 0's artifacts to '{art}': No space left on device; "
+                                     "the trial itself finished and is stored")
+        assert [t.state.name for t in _trials(url)] == ["COMPLETE"]
+        (disk / "filler").unlink()
+        done = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        _assert_clean_end(url, 3)
+
+
+@pytest.mark.slow
+def test_a_read_only_database_is_read_but_never_written(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+    with small_filesystem(tmp_path / "ro", 1024) as disk:
+        if disk is None and os.geteuid() == 0:
+            pytest.skip("as root, only a read-only mount makes a file read-only, and mounting is not allowed here")
+        folder = disk or tmp_path / "ro"
+        url = f"sqlite:///{folder / 'autotune.db'}"
+        cmd = BASE + ["run", "--study", str(tmp_path / "s.yaml"), "--storage", url, "--artifact-dir",
+                      str(tmp_path / "art")]
+        assert subprocess.run(cmd + ["--trials", "2"], env=_env(), capture_output=True, timeout=300).returncode == 0
+        before = file_digest(folder / "autotune.db")
+        if disk is not None:
+            subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        else:
+            (folder / "autotune.db").chmod(0o444)
+            folder.chmod(0o555)
+        try:
+            more = subprocess.run(cmd + ["--trials", "4"], env=_env(), capture_output=True, text=True, timeout=300)
+            assert more.returncode == 1
+            _one_error_line(more.stderr, f"storage '{url}' failed", "readonly database")
+            listing = subprocess.run(BASE + ["studies", "--storage", url], env=_env(), capture_output=True, text=True,
+                                     timeout=120)
+            assert listing.returncode == 0 and "tiny-digits" in listing.stdout, listing.stderr
+            report = subprocess.run(BASE + ["report", "--study", str(tmp_path / "s.yaml"), "--storage", url, "--out",
+                                            str(tmp_path / "rep")], env=_env(), capture_output=True, text=True,
+                                    timeout=300)
+            assert report.returncode == 0, report.stderr
+            assert file_digest(folder / "autotune.db") == before
+        finally:
+            if disk is None:
+                folder.chmod(0o755)
+
+
+DAMAGE = {
+    "not-a-database": lambda path: path.write_bytes(os.urandom(20000)),
+    "damaged-page": lambda path: _overwrite(path, 40000, b"\xde\xad" * 2000),
+}
+
+
+def _overwrite(path: Path, offset: int, data: bytes) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(data)
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("command", [["run", "--trials", "3"], ["worker"], ["studies"], ["report"],
+                                     ["export", "--no-retrain"], ["replay", "--trial", "best"]])
+def test_a_damaged_sqlite_file_is_named_and_left_as_it_was(tmp_path, write_spec, damage, command):
+    path = write_spec(tiny_digits_spec(trials=2, max_epochs=2))
+    assert invoke("run", "--study", path, "-q").exit_code == 0
+    db = tmp_path / "autotune.db"
+    assert db.stat().st_size > 45000
+    DAMAGE[damage](db)
+    before = file_digest(db)
+    args = [command[0]] + ([] if command[0] == "studies" else ["--study", path]) + command[1:]
+    result = invoke(*args)
+    expected = ("SQLite file 'autotune.db' cannot be read as a database: file is not a database"
+                if damage == "not-a-database" else "SQLite database 'autotune.db' is damaged (")
+    assert_one_error_line(result, expected)
+    assert file_digest(db) == before
