@@ -152,3 +152,14 @@ def test_the_corpus_covers_every_command_with_at_least_40_cases():
 
     assert len(CASES) >= 40
     assert {c[2][0] for c in CASES} == set(cli.commands)
+
+
+def test_bad_postgresql_credentials_are_one_line_without_the_password(postgres_server_url, write_spec):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_server_url).set(username="nosuchrole", password="pw-Sekret")
+    text = url.render_as_string(hide_password=False)
+    result = invoke("run", "--study", write_spec(SPEC), "--storage", text)
+    assert_one_error_line(result, "cannot open storage 'postgresql+psycopg://nosuchrole:***@",
+                          'role "nosuchrole" does not exist')
+    assert "pw-Sekret" not in result.output
