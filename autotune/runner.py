@@ -203,6 +203,7 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
         with warnings.catch_warnings():  # "experimental" in Optuna, and what crash recovery rests on
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             _retry(lambda: optuna.storages.fail_stale_trials(study), url)
+            _retry(lambda: fail_trials_without_heartbeat(study), url)
         trial = None
         try:
             # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
@@ -225,6 +226,47 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
         if failure:
             raise StorageError(f"{failure}; the trial itself finished and is stored; free space (or fix the "
                                "folder) and run the same command again")
+
+
+def fail_trials_without_heartbeat(study: optuna.Study) -> list[int]:
+    """Fail (and re-queue) RUNNING trials that never beat and are older than the grace period.
+
+    A worker killed between creating a trial and recording its first heartbeat leaves a RUNNING
+    trial that Optuna's stale check never sees (it only looks at trials with a heartbeat), so the
+    study could never reach its target. Returns the numbers of the trials failed here.
+    """
+    import copy
+    import datetime
+
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    storage = study._storage
+    rdb = getattr(storage, "_backend", storage)
+    interval = getattr(rdb, "heartbeat_interval", None)
+    if not interval or not hasattr(rdb, "scoped_session"):
+        return []
+    grace = datetime.timedelta(seconds=(getattr(rdb, "grace_period", None) or 2 * interval) + interval)
+    now = datetime.datetime.now()  # Optuna stamps datetime_start with the client's local time
+    with _create_scoped_session(rdb.scoped_session) as session:
+        running = (session.query(models.TrialModel)
+                   .filter(models.TrialModel.study_id == study._study_id,
+                           models.TrialModel.state == TrialState.RUNNING).all())
+        orphans = [t.trial_id for t in running if not t.heartbeats and t.datetime_start is not None
+                   and now - t.datetime_start > grace]
+    failed = []
+    callback = rdb.get_heartbeat_stale_trial_callback()
+    for trial_id in orphans:
+        try:
+            if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another worker got there first
+        frozen = copy.deepcopy(storage.get_trial(trial_id))
+        failed.append(frozen.number)
+        if callback is not None:
+            callback(study, frozen)
+    return failed
 
 
 def _fail_quietly(study: optuna.Study, trial: optuna.Trial, url: str | None) -> None:

@@ -362,3 +362,30 @@ def test_a_damaged_sqlite_file_is_named_and_left_as_it_was(tmp_path, write_spec,
                 if damage == "not-a-database" else "SQLite database 'autotune.db' is damaged (")
     assert_one_error_line(result, expected)
     assert file_digest(db) == before
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used")
+def test_a_trial_killed_before_its_first_heartbeat_is_failed_and_retried(tmp_path, storage_url):
+    """The storm above found it: SIGKILL between creating a trial and its first heartbeat left a
+    RUNNING trial Optuna's stale check never sees, and the study could not finish. This leaves
+    that exact database state (a trial asked for, never beaten) and lets a worker finish the study."""
+    from autotune.runner import fail_trials_without_heartbeat
+    from autotune.storage import open_storage
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+    env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="2")
+    run = BASE + ["run", "--study", "s.yaml", "--storage", storage_url, "-q", "--trials"]
+    assert subprocess.run(run + ["1"], env=env, cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
+    assert subprocess.run(run + ["3", "--timeout", "0.001"], env=env, cwd=tmp_path, capture_output=True,
+                          timeout=300).returncode == 0  # the target is now 3; nothing more ran
+    study = optuna.load_study(study_name="tiny-digits", storage=open_storage(storage_url))
+    orphan = study.ask({"lr": optuna.distributions.FloatDistribution(0.001, 0.03, log=True)})
+    assert fail_trials_without_heartbeat(study) == []  # young: it may be a live worker's, about to beat
+    time.sleep(4.5)  # older than grace period + interval (storage opened with the defaults: use the env ones)
+    worker = subprocess.run(BASE + ["worker", "--study", "s.yaml", "--storage", storage_url, "-q"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)  # before: waited forever
+    assert worker.returncode == 0, worker.stderr
+    trials = _trials(storage_url)
+    assert trials[orphan.number].state.name == "FAIL"
+    _assert_clean_end(storage_url, 3)
