@@ -95,25 +95,31 @@ def test_a_storm_of_sigkills_loses_and_duplicates_nothing(tmp_path, storage_url)
 
     rng = random.Random(0)
     procs = [start() for _ in range(3)]
-    kills, deadline = 0, time.time() + 420
-    while kills < 10 and time.time() < deadline:
-        time.sleep(rng.uniform(0.5, 2.0))
-        running = _states(storage_url)["RUNNING"]
-        alive = [p for p in procs if p.poll() is None]
-        if not alive:
-            break
-        if running:
-            victim = rng.choice(alive)
-            victim.send_signal(signal.SIGKILL)
-            victim.wait()
-            kills += 1
-            procs = [p for p in procs if p is not victim] + [start()]
-    assert kills == 10, f"only {kills} kills before the study finished"
-    before = _snapshot(storage_url)
-    for p in procs:
-        assert p.wait(timeout=600) == 0, p.stderr.read().decode()
-    finish = subprocess.run(worker, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert finish.returncode == 0, finish.stderr
+    try:
+        kills, deadline = 0, time.time() + 420
+        while kills < 10 and time.time() < deadline:
+            time.sleep(rng.uniform(0.5, 2.0))
+            running = _states(storage_url)["RUNNING"]
+            alive = [p for p in procs if p.poll() is None]
+            if not alive:
+                break
+            if running:
+                victim = rng.choice(alive)
+                victim.send_signal(signal.SIGKILL)
+                victim.wait()
+                kills += 1
+                procs = [p for p in procs if p is not victim] + [start()]
+        assert kills == 10, f"only {kills} kills before the study finished"
+        before = _snapshot(storage_url)
+        for p in procs:
+            assert p.wait(timeout=300) == 0, p.stderr.read().decode()
+        finish = subprocess.run(worker, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert finish.returncode == 0, finish.stderr
+    finally:
+        for p in procs:  # never leave a worker behind, whatever failed
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     _assert_clean_end(storage_url, target)
     _assert_intact(storage_url, before)
     trials = _trials(storage_url)
