@@ -19,9 +19,10 @@ from autotune.replay import apply_overrides, default_config, parse_set
 from autotune.spec import ACTIVATIONS, OPTIMIZERS, PARAMETERS, StudySpec, parse_spec
 from tests.conftest import tiny_digits_spec
 
+# No subnormal floats: training (torch.set_flush_denormal) switches them off for the whole process.
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**20), max_value=10**20), st.floats(),
+scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**20), max_value=10**20), st.floats(allow_subnormal=False),
                     st.text(max_size=12), st.sampled_from(["mnist", "digits", "mlp", "cnn", "relu", "adam", "tpe",
                                                            "median", "val_loss", "model.py:build", "npz"]))
 keys = st.one_of(st.sampled_from(sorted({*tiny_digits_spec(), "dataset", "objectives", "constraints", "type", "path",
@@ -63,7 +64,7 @@ def test_any_document_parses_or_raises_a_spec_error(data):
         pass
 
 
-positive = st.floats(min_value=1e-6, max_value=10.0, allow_nan=False)
+positive = st.floats(min_value=1e-6, max_value=10.0, allow_nan=False, allow_subnormal=False)
 
 
 @st.composite
@@ -78,11 +79,11 @@ def valid_specs(draw) -> dict:
         space["units"] = {"low": draw(st.integers(1, 64)), "high": draw(st.integers(64, 8192)),
                           "step": draw(st.sampled_from([1, 2, 8]))}
     fixed = {"optimizer": draw(st.sampled_from(OPTIMIZERS)),
-             "dropout": draw(st.floats(0.0, 0.99, allow_nan=False))}
+             "dropout": draw(st.floats(0.0, 0.99, allow_nan=False, allow_subnormal=False))}
     return {"name": draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)),
             "dataset": draw(st.sampled_from(["digits", "mnist", "fashion-mnist"])), "model": "mlp",
             "max_epochs": draw(st.integers(1, 10000)), "seed": draw(st.integers(0, 2**31 - 1)),
-            "validation_size": draw(st.one_of(st.floats(0.01, 0.99), st.integers(1, 10**6))),
+            "validation_size": draw(st.one_of(st.floats(0.01, 0.99, allow_subnormal=False), st.integers(1, 10**6))),
             "fixed": fixed, "space": space}
 
 
@@ -112,7 +113,7 @@ def test_any_set_items_parse_or_raise_an_autotune_error(items):
 
 json_values = st.recursive(
     st.one_of(st.booleans(), st.integers(-(10**6), 10**6), st.none(),
-              st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: "e" not in repr(f)),
+              st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False).filter(lambda f: "e" not in repr(f)),
               st.text(alphabet=string.ascii_letters + string.digits + " _-.,:/é", max_size=10)),
     lambda inner: st.lists(inner, max_size=3), max_leaves=6)
 
