@@ -147,6 +147,61 @@ def test_bad_input(stored, tmp_path, monkeypatch, files, args, fragments):
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no output folder, no 'pwned', nothing new
 
 
+@pytest.fixture(scope="module")
+def stored_pg(postgres_server_url, tmp_path_factory):
+    """A fresh PostgreSQL database holding the finished study 'tiny-digits', made once for the module."""
+    import uuid
+
+    import sqlalchemy
+
+    name = "bad_" + uuid.uuid4().hex[:10]
+    admin = sqlalchemy.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT",
+                                     poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as con:
+        con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    folder = tmp_path_factory.mktemp("stored-pg")
+    (folder / "spec.yaml").write_text(yaml.safe_dump(SPEC, sort_keys=False))
+    result = invoke("run", "--study", str(folder / "spec.yaml"), "--storage", url, "--artifact-dir",
+                    str(folder / "artifacts"), "-q")
+    assert result.exit_code == 0, result.output
+    yield url
+    with admin.connect() as con:
+        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _rows(url: str) -> dict[str, list]:
+    """Every row of every table: what 'row-identical' compares on PostgreSQL."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as con:
+            tables = sqlalchemy.inspect(con).get_table_names()
+            return {t: sorted(map(repr, con.execute(sqlalchemy.text(f'SELECT * FROM "{t}"')).fetchall()))
+                    for t in tables}
+    finally:
+        engine.dispose()
+
+
+PG_CASES = [c for c in CASES if "--storage" not in c[2] and c[2][0] != "dashboard"]
+
+
+@pytest.mark.parametrize("files, args, fragments", [c[1:] for c in PG_CASES], ids=[c[0] for c in PG_CASES])
+def test_bad_input_on_postgresql(stored_pg, tmp_path, monkeypatch, files, args, fragments):
+    monkeypatch.setenv("AUTOTUNE_STORAGE", stored_pg)  # every command's default storage
+    monkeypatch.setenv("AUTOTUNE_ARTIFACT_DIR", str(tmp_path / "artifacts"))
+    for name, text in files.items():
+        (tmp_path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    before = _rows(stored_pg)
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    result = invoke(*args)
+    assert_one_error_line(result, *(f.replace("'sqlite:///autotune.db'", "") for f in fragments))
+    assert _rows(stored_pg) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
+
+
 def test_the_corpus_covers_every_command_with_at_least_40_cases():
     from autotune.cli import cli
 
