@@ -4,13 +4,16 @@ Python runs a signal handler between two bytecodes of the main thread, wherever 
 that happens inside a garbage-collector or weakref callback (SQLAlchemy has some), the
 KeyboardInterrupt the handler raises is printed as "Exception ignored" and dropped, and the
 run would go on as if nothing happened. So the handler also records the request, and the run
-calls :func:`check` at safe points (between trials, after each epoch) to raise it again.
+calls :func:`check` at safe points (between trials, after each epoch) to raise it again; the
+"Exception ignored" traceback Python would print for the dropped one is silenced (it is not an
+error: the stop goes on).
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from typing import Any, Iterator
 
@@ -35,14 +38,25 @@ def check() -> None:
         raise KeyboardInterrupt
 
 
+def _quiet_unraisable(previous: Any) -> Any:
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _requested.is_set():
+            return  # our own stop, swallowed by a callback: check() raises it again
+        previous(unraisable)
+    return hook
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Ctrl-C and SIGTERM both stop cleanly, even where a parent shell started us with SIGINT ignored."""
     _requested.clear()
     previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
