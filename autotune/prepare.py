@@ -7,14 +7,13 @@ study, trial or replay is written.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import TYPE_CHECKING
 
 from autotune.data import Splits, load_splits
 from autotune.devices import resolve_device
 from autotune.errors import DataError, ModelError
-from autotune.spec import PARAMETERS, StudySpec
+from autotune.spec import StudySpec, cnn_depth_problem, deepest, value_range
 
 if TYPE_CHECKING:
     import torch
@@ -36,31 +35,19 @@ def check_model(spec: StudySpec, splits: Splits) -> None:
     """The model family can take these inputs; a custom builder builds a model with the right output;
     some batch size fits in the training split."""
     info = splits.info
-    param = spec.param("batch_size")  # an error only when no trial could have a batch that fits
-    smallest = (min(param.choices) if param.kind == "categorical" else param.low) if param is not None \
-        else spec.fixed.get("batch_size", PARAMETERS["batch_size"].default)
-    if smallest > len(splits.train):  # type: ignore[operator]
+    smallest = value_range(spec.space, spec.fixed, "batch_size")[0]  # an error only when no batch size fits
+    if smallest > len(splits.train):
         raise DataError(f"batch_size {smallest} is larger than the {len(splits.train)} training examples of "
                         f"'{info.name}'; lower it (or its range) or use more training data")
     if spec.model == "cnn":
         if not info.is_image:
             raise DataError(f"model 'cnn' needs images (examples of shape channels x height x width); "
                             f"dataset '{info.name}' has inputs of shape {info.shape} (use 'mlp' or your own model)")
-        depth = _deepest(spec)
-        size = min(info.shape[1:])
-        if depth > int(math.log2(size)):
-            raise DataError(f"a {info.shape[1]}x{info.shape[2]} image allows at most {int(math.log2(size))} conv "
-                            f"blocks (each halves it); the spec asks for up to {depth}")
+        problem = cnn_depth_problem(info.shape[1:], deepest(spec.space, spec.fixed, "channels"))
+        if problem:
+            raise DataError(problem)
     if spec.family == "custom":
         _check_builder(spec, splits)
-
-
-def _deepest(spec: StudySpec) -> int:
-    param = spec.param("n_layers")
-    if param is not None:
-        return int(max(param.choices) if param.kind == "categorical" else param.high)  # type: ignore[type-var]
-    listed = spec.fixed.get("channels")
-    return int(spec.fixed.get("n_layers", len(listed) if isinstance(listed, tuple) else 2))
 
 
 def _check_builder(spec: StudySpec, splits: Splits) -> None:

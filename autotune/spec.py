@@ -390,16 +390,14 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
     dataset: str | DataSource
     if isinstance(data["dataset"], dict):
         dataset = _parse_dataset(ctx, data["dataset"], base)
-        is_image, task, image_size = dataset.is_image, dataset.task, None
-        if dataset.image_size is not None:
-            image_size = min(dataset.image_size)
+        is_image, task, image_size = dataset.is_image, dataset.task, dataset.image_size
     else:
         dataset = data["dataset"]
         if not isinstance(dataset, str) or dataset not in DATASETS:
             raise ctx.error("dataset", f"must be one of {', '.join(DATASETS)}, or your own data as a mapping "
                             f"{{type: {'|'.join(SOURCE_KINDS)}, path: ...}}; got {_show(dataset)}")
         info = DATASETS[dataset]
-        is_image, task, image_size = info.is_image, info.task, info.shape[-1] if info.is_image else None
+        is_image, task, image_size = info.is_image, info.task, info.shape[1:] if info.is_image else None
     dataset_name = dataset if isinstance(dataset, str) else dataset.name
     model = _parse_model(ctx, data["model"], base)
     if model == "cnn" and is_image is False:
@@ -819,8 +817,33 @@ def _parse_space(ctx: _Ctx, raw: Any, *, model: str, is_image: bool, fixed: dict
     return tuple(out)
 
 
+def value_range(space: tuple[ParamSpec, ...], fixed: Mapping[str, Any], name: str) -> tuple[Any, Any]:
+    """The smallest and largest value ``name`` can take: its range or choices, else its fixed value or default."""
+    param = next((p for p in space if p.name == name), None)
+    if param is not None:
+        return (min(param.choices), max(param.choices)) if param.kind == "categorical" else (param.low, param.high)
+    value = fixed.get(name, PARAMETERS[name].default)
+    return value, value
+
+
+def deepest(space: tuple[ParamSpec, ...], fixed: Mapping[str, Any], per_layer: str) -> int:
+    """The most layers a trial can have: the top of n_layers, or the length of a fixed per-layer list."""
+    listed = fixed.get(per_layer)
+    if isinstance(listed, tuple) and "n_layers" not in fixed and not any(p.name == "n_layers" for p in space):
+        return len(listed)
+    return value_range(space, fixed, "n_layers")[1]
+
+
+def cnn_depth_problem(image: tuple[int, int], depth: int) -> str | None:
+    """Why ``depth`` conv blocks (each halving the image) do not fit a height x width image, or None."""
+    most = int(math.log2(min(image)))
+    if depth <= most:
+        return None
+    return f"a {image[0]}x{image[1]} image allows at most {most} conv blocks (each halves it), got {depth}"
+
+
 def _check_layers(ctx: _Ctx, space: tuple[ParamSpec, ...], fixed: dict[str, Any], *, model: str,
-                  image_size: int | None) -> None:
+                  image_size: tuple[int, int] | None) -> None:
     """Per-layer lists must match the depth; CNN depth must fit the image (each block halves it)."""
     depth_spec = next((p for p in space if p.name == "n_layers"), None)
     per_layer = "units" if model == "mlp" else "channels"
@@ -833,14 +856,9 @@ def _check_layers(ctx: _Ctx, space: tuple[ParamSpec, ...], fixed: dict[str, Any]
         if depth != len(listed):
             raise ctx.error(f"fixed.{per_layer}", f"lists {len(listed)} layers but n_layers is {depth}")
     if model == "cnn" and image_size is not None:
-        max_depth = int(math.log2(image_size))
-        if depth_spec is not None:
-            deepest = max(depth_spec.choices) if depth_spec.kind == "categorical" else depth_spec.high
-        else:
-            deepest = fixed.get("n_layers", len(listed) if isinstance(listed, tuple) else PARAMETERS["n_layers"].default)
-        if deepest > max_depth:
-            raise ctx.error("n_layers", f"a {image_size}x{image_size} image allows at most {max_depth} conv blocks "
-                            f"(each halves it), got {deepest}")
+        problem = cnn_depth_problem(image_size, deepest(space, fixed, per_layer))
+        if problem:
+            raise ctx.error("n_layers", problem)
 
 
 def _plain_scalar(value: Any) -> bool:
