@@ -52,10 +52,9 @@ def open_store(path: Path, *, create: bool = True) -> optuna.artifacts.FileSyste
     if create:
         try:
             path.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-                pass  # a read-only or full folder fails here, before any trial, not after one has trained
         except OSError as exc:
             raise StorageError(f"cannot write to artifact folder '{path}': {exc.strerror or exc}") from None
+        check_folder(path)  # a read-only or full folder fails here, before any trial, not after one has trained
     return optuna.artifacts.FileSystemArtifactStore(base_path=str(path))
 
 

@@ -114,14 +114,13 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     progress = progress or Progress()
     # before touching the database: bad data, a broken model builder or a missing device leave no study
     splits = _load_data(spec, data_dir, device)
+    _check_artifacts(url, artifact_dir)
     if workers > 1:
         del splits  # each worker loads its own copy
-        _check_artifacts(url, artifact_dir)
         return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                             data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
 
     _set_threads(threads)
-    _check_artifacts(url, artifact_dir)
     study = _open_study(spec, url, name, create=True)
     _retry(lambda: study.set_user_attr("target_trials", target), url)
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
@@ -180,9 +179,7 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
                  deadline=None if timeout is None else time.monotonic() + timeout)
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
             progress.stop()
-            raise StorageError(f"storage '{redact(url)}' failed during the run: {storage_failure(exc)}; the "
-                               "finished trials are kept and the running one was marked FAIL where the storage "
-                               "allowed it; fix the cause and run the same command again") from None
+            raise _storage_failed(url, exc) from None
         except KeyboardInterrupt:
             progress.stop()
             done = count_finished(study)
@@ -406,6 +403,13 @@ class _PostgresLock:
         self._conn.close()
 
 
+def _storage_failed(url: str, exc: BaseException) -> StorageError:
+    """A storage that failed for good (a full or read-only disk, a damaged file), wherever it surfaced."""
+    return StorageError(f"storage '{redact(url)}' failed: {storage_failure(exc) or exc}; finished trials are stored "
+                        "(a running one is marked FAIL where the storage allows it); fix the cause and run the same "
+                        "command again")
+
+
 def _retry(fn: Callable[[], T], url: str | None) -> T:
     """Call ``fn``, retrying with back-off while the database is unreachable, for RETRY_SECONDS at most."""
     from sqlalchemy.exc import DBAPIError
@@ -418,8 +422,7 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
             reason = storage_failure(exc) or str(exc)
             if any(p in reason for p in PERMANENT_STORAGE_FAILURES):
-                raise StorageError(f"storage '{redact(url or '')}' failed: {reason}; finished trials are stored; "
-                                   "fix the cause and run again to continue") from None
+                raise _storage_failed(url or "", exc) from None
             if time.monotonic() + delay > deadline:
                 raise StorageError(f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
                                    f"({reason}); finished trials are stored; run again to continue") from None
