@@ -237,12 +237,15 @@ def _user_splits(src: DataSource, *, validation_size: float, seed: int, train_su
         train_idx = train_idx[:train_subset]
     train_x, train_y = x[train_idx], y[train_idx]
     classification = src.task == "classification"
-    is_image = train_x.ndim == 4
-    if is_image or not src.standardize:  # one scalar for images, like the built-in sets
-        mean, std = (float(train_x.mean()), float(train_x.std()) or 1.0) if is_image else (0.0, 1.0)
-    else:  # tabular: each feature to zero mean and unit variance, with training statistics only
+    mean: float | torch.Tensor
+    std: float | torch.Tensor
+    if train_x.ndim == 4:  # images: one scalar, like the built-in sets
+        mean, std = float(train_x.mean()), float(train_x.std()) or 1.0
+    elif src.standardize:  # tabular: each feature to zero mean and unit variance, with training statistics only
         mean, std = train_x.mean(0), train_x.std(0)
         std = torch.where(std > 0, std, torch.ones_like(std))
+    else:
+        mean, std = 0.0, 1.0
     n_outputs = len(pool.classes) if classification else int(y.shape[1])
     kind = {"image_folder": "image folder", "npz": "arrays", "csv": "CSV file"}[src.kind]
     info = DatasetInfo(src.name, src.task, tuple(int(d) for d in x.shape[1:]), n_outputs,
