@@ -18,6 +18,7 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
+from autotune.tables import short
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
                 "e.g. postgresql+psycopg://user@host:5432/db.")
@@ -180,14 +181,14 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
                f"finished trials ({counts}); {new} finished during this command ({summary.seconds:.1f}s), "
                f"{summary.pruned_this_run} of them pruned.")
     if summary.best_value is not None:
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in summary.best_params.items())
+        params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
     if summary.infeasible:
         click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
     if len(summary.metrics) > 1:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         _table(["trial", *summary.metrics],
-               [[p["trial"], *(_fmt(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+               [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
 
 
 def _replay_options(func: Any) -> Any:
@@ -584,10 +585,6 @@ def _table(headers: list[str], rows: list[list[Any]]) -> None:
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for row in cells:
         click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _quiet_libraries() -> None:

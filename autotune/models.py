@@ -25,6 +25,7 @@ from torch import nn
 
 from autotune.errors import ModelError
 from autotune.spec import MODELS, TRAINING_PARAMS
+from autotune.tables import short
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -208,13 +209,9 @@ def describe_structure(family: str, *, input_shape: Sequence[int], n_outputs: in
     """The structure as the seed reports write it: ``[784,256,128,10]``; CNNs as ``conv[32,64]-fc[128]-10``."""
     if family not in MODELS:
         name = family.rpartition(":")[2]
-        args = ", ".join(f"{k}={_short(v)}" for k, v in model_params(config).items())
+        args = ", ".join(f"{k}={short(v)}" for k, v in model_params(config).items())
         return f"{name}({args})"
     if family == "mlp":
         return "[" + ",".join(str(v) for v in (math.prod(input_shape), *config["units"], n_outputs)) + "]"
     convs = ",".join(str(c) for c in config["channels"])
     return f"conv{config['kernel_size']}x{config['kernel_size']}[{convs}]-fc[{config['fc_units']}]-{n_outputs}"
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

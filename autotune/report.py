@@ -16,6 +16,7 @@ import optuna
 
 from autotune import analysis, plots
 from autotune.spec import StudySpec
+from autotune.tables import short
 
 COLUMNS = {  # the seed reports' trial table, in English and Chinese
     "number": ("No.", "编号"), "lr": ("Learning rate", "学习率"), "batch_size": ("Batch size", "Batch Size"),
@@ -148,8 +149,8 @@ def _row_cells(row: dict[str, Any], spec: StudySpec) -> list[str]:
 
 def _pareto_table(ctx: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     metrics = list(ctx["spec"].metrics)
-    body = [[str(p["number"]), *(_short(p[m]) for m in metrics),
-             ", ".join(f"{k}={_short(v)}" for k, v in p["params"].items())] for p in ctx["pareto"]]
+    body = [[str(p["number"]), *(short(p[m]) for m in metrics),
+             ", ".join(f"{k}={short(v)}" for k, v in p["params"].items())] for p in ctx["pareto"]]
     return ["trial", *metrics, "parameters"], body
 
 
@@ -171,7 +172,7 @@ def _summary_lines(s: dict[str, Any]) -> list[str]:
                      f"infeasible: {infeasible}")
     if not multi:
         lines += [f"Best {s['metric']}: {best}",
-                  "Best parameters: " + (", ".join(f"{k}={_short(v)}" for k, v in s["best_params"].items()) or "-")]
+                  "Best parameters: " + (", ".join(f"{k}={short(v)}" for k, v in s["best_params"].items()) or "-")]
     lines += [
         f"Time spent: {s['trial_seconds']} s in trials, {s['wall_seconds'] if s['wall_seconds'] is not None else '-'} s "
         "from first start to last finish",
@@ -190,10 +191,6 @@ def _effect_lines(ctx: dict[str, Any]) -> list[str]:
                      f"{e['best_n']} trials), worst {e['worst']} ({analysis.format_metric(e['worst_mean'], pct)}, "
                      f"{e['worst_n']} trials): difference {diff}.")
     return lines
-
-
-def _short(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _importance_tables(ctx: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -6,6 +6,11 @@ import csv
 import io
 from typing import Any, Sequence
 
+def short(value: Any) -> str:
+    """A value for a table cell or a one-line summary: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 HEADERS = {
     "parameter": ("Parameter", "参数"),
     "configuration": ("Configuration", "实验配置"),
