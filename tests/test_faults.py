@@ -126,21 +126,30 @@ def test_a_storm_of_sigkills_loses_and_duplicates_nothing(tmp_path, storage_url)
     assert Counter(t.state.name for t in trials)["FAIL"] >= 1  # the killed trials, failed by heartbeat
 
 
+def _signal_when(cmd: list[str], cwd: Path, appears: Path, sig: int) -> tuple[int, str]:
+    """Start ``cmd``, send ``sig`` the moment ``appears`` exists; its exit code and stderr."""
+    proc = subprocess.Popen(cmd, env=_env(), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not appears.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def _assert_stopped_cleanly(code: int, err: str) -> None:
+    assert code == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_path, sig):
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(), sort_keys=False))
     url = f"sqlite:///{tmp_path / 'autotune.db'}"
     cmd = BASE + ["run", "--study", "s.yaml", "--trials", "2", "--storage", url]
-    proc = subprocess.Popen(cmd, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # the moment the database file appears, the study is being created
-    deadline = time.time() + 120
-    while not (tmp_path / "autotune.db").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.005)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+    _assert_stopped_cleanly(*_signal_when(cmd, tmp_path, tmp_path / "autotune.db", sig))
     rerun = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     _assert_clean_end(url, 2)
@@ -153,16 +162,10 @@ def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tm
     assert invoke("run", "--study", str(tmp_path / "s.yaml"), "--trials", "12", "--storage", url, "-q").exit_code == 0
     before = file_digest(tmp_path / "autotune.db")
     cmd = BASE + ["report", "--study", "s.yaml", "--storage", url, "--out", "rep"]
-    proc = subprocess.Popen(cmd, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (tmp_path / "rep").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.01)  # the report has started writing
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:
+    code, err = _signal_when(cmd, tmp_path, tmp_path / "rep", signal.SIGINT)  # once the report writes
+    if code == 0:
         pytest.skip("the report finished before the signal arrived")
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+    _assert_stopped_cleanly(code, err)
     assert file_digest(tmp_path / "autotune.db") == before
     again = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
