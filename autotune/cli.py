@@ -18,6 +18,7 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
+from autotune.spec import PRUNERS
 from autotune.tables import short
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
@@ -96,7 +97,7 @@ def _worker_options(func: Any) -> Any:
               help="A shipped study spec (see `autotune studies`) or the path to your own YAML spec.")
 @click.option("--trials", type=click.IntRange(min=1), default=None, metavar="N",
               help="Finished trials the study should hold in total; a rerun tops it up. [default: the spec's 'trials']")
-@click.option("--pruner", type=click.Choice(["median", "hyperband", "none"]), default=None,
+@click.option("--pruner", type=click.Choice(list(PRUNERS)), default=None,
               help="Override the spec's pruner.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
@@ -456,6 +457,23 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
     click.echo(f"Report written to {result['out']}/ ({len(result['files'])} files, {len(result['figures'])} figures)")
 
 
+class SubsetType(click.ParamType):
+    """A count of training examples >= 1, or ``all``."""
+
+    name = "N|all"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "all":
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"must be 'all' or a count >= 1, got {value!r}", param, ctx)
+        return number
+
+
 @cli.command()
 @_stored_study_options("export")
 @click.option("--retrain-on", type=click.Choice(["train+val", "train"]), default="train+val", show_default=True,
@@ -472,15 +490,23 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Retrain the final model K times (seeds derived from the trial's) and report the test "
                    "figures as mean ± std; model.pt keeps the first.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train the final model for N epochs. [default: the spec's final.max_epochs, else the trials']")
+@click.option("--train-subset", type=SubsetType(), default=None, metavar="N|all",
+              help="Train the final model on N training examples, or all of them. "
+                   "[default: the spec's final.train_subset, else the trials']")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def export(study: str, storage: str | None, study_name: str | None, out_dir: str | None, retrain_on: str,
            no_retrain: bool, threads: int | None, data_dir: str | None, trial_number: int | None,
-           objective: str | None, seeds: int, as_json: bool) -> None:
+           objective: str | None, seeds: int, epochs: int | None, train_subset: int | str | None,
+           as_json: bool) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
 
     The final model is the best configuration retrained on train+validation (or train only)
     and evaluated exactly once on the held-out test split; its checkpoint (model.pt) carries
     the weights, model arguments, spec and package versions and loads with weights_only=True.
+    Search cheaply, train the final model fully: its budget (--epochs, --train-subset) may
+    exceed the trials', as the spec's ``final:`` block declares.
     """
     from autotune import replay as rp
     from autotune.export import export_study
@@ -495,7 +521,8 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
                            storage=redact(resolve_storage_url(storage)),
                            retrain_on=None if no_retrain else retrain_on, data_dir=data_dir,
-                           trial=trial_number, objective=objective, seeds=seeds)
+                           trial=trial_number, objective=objective, seeds=seeds, epochs=epochs,
+                           train_subset=train_subset)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return

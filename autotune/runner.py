@@ -83,6 +83,9 @@ def make_pruner(pruner: PrunerSpec, *, max_epochs: int) -> optuna.pruners.BasePr
     if pruner.name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=pruner.n_startup_trials,
                                            n_warmup_steps=pruner.n_warmup_steps)
+    if pruner.name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=pruner.min_resource,
+                                                      reduction_factor=pruner.reduction_factor)
     if pruner.name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=pruner.min_resource, max_resource=max_epochs,
                                               reduction_factor=pruner.reduction_factor)

@@ -55,7 +55,7 @@ COST_METRICS = {
 }
 ALL_METRICS = {**METRICS, **COST_METRICS}
 SAMPLERS = ("tpe", "random", "nsga2")
-PRUNERS = ("median", "hyperband", "none")
+PRUNERS = ("median", "successive_halving", "hyperband", "none")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
 
 _TOP_KEYS = {
     "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
-    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space",
+    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final",
 }
 _REQUIRED_KEYS = ("dataset", "model", "space")
 _PARAM_KEYS = {"low", "high", "log", "step", "choices"}
@@ -130,6 +130,7 @@ _SAMPLER_KEYS = {"tpe": {"name", "n_startup_trials", "multivariate"}, "random": 
                  "nsga2": {"name", "population_size"}}
 _PRUNER_KEYS = {
     "median": {"name", "n_startup_trials", "n_warmup_steps"},
+    "successive_halving": {"name", "min_resource", "reduction_factor"},
     "hyperband": {"name", "min_resource", "reduction_factor"},
     "none": {"name"},
 }
@@ -217,6 +218,22 @@ class PrunerSpec:
 
 
 @dataclass(frozen=True)
+class FinalSpec:
+    """The exported model's training budget, when it differs from a trial's (``final:`` in the spec).
+
+    Search cheaply (few epochs, a training subset), then train the chosen configuration once at
+    full fidelity: ``max_epochs`` None keeps the trials' epochs; ``train_subset`` None keeps their
+    subset, ``"all"`` uses the whole training split, a number that many examples.
+    """
+
+    max_epochs: int | None = None
+    train_subset: int | str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("max_epochs", self.max_epochs), ("train_subset", self.train_subset)) if v is not None}
+
+
+@dataclass(frozen=True)
 class StudySpec:
     """A validated study spec. Build it with :func:`load_spec` or :func:`parse_spec`."""
 
@@ -239,6 +256,7 @@ class StudySpec:
     objectives: tuple[ObjectiveSpec, ...] = ()  # empty: the one objective (metric, direction)
     constraints: tuple[ConstraintSpec, ...] = ()
     user_params: tuple[ParamInfo, ...] = ()  # a custom model's own parameters, from 'space' and 'fixed'
+    final: FinalSpec = FinalSpec()
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -318,13 +336,23 @@ class StudySpec:
             "pruner": pruner,
             "fixed": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fixed.items()},
             "space": {p.name: p.to_dict() for p in self.space},
+            **({"final": self.final.to_dict()} if self.final.to_dict() else {}),
         }
 
+    def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
+        """This spec with the exported model's budget as its trial budget: the arguments, else ``final``,
+        else the trials' own (``train_subset="all"``: the whole training split)."""
+        epochs = max_epochs or self.final.max_epochs or self.max_epochs
+        subset = train_subset if train_subset is not None else self.final.train_subset
+        subset = self.train_subset if subset is None else None if subset == "all" else subset
+        return replace(self, max_epochs=epochs, train_subset=subset)
+
     def fingerprint(self) -> str:
-        """A hash of everything that changes what a trial means (not the name, text or trial count)."""
+        """A hash of everything that changes what a trial means (not the name, text, trial count or
+        the exported model's budget)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials"):
-            data.pop(key)
+        for key in ("name", "description", "trials", "final"):
+            data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -447,6 +475,7 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         space=space,
         source=source,
         user_params=_user_params(space, fixed) if family == "custom" else (),
+        final=_parse_final(ctx, data.get("final", {})),
     )
 
 
@@ -600,6 +629,17 @@ def _parse_pruner(ctx: _Ctx, raw: Any) -> PrunerSpec:
         min_resource=sub.integer(raw, "min_resource", 1, minimum=1),
         reduction_factor=sub.integer(raw, "reduction_factor", 3, minimum=2),
     )
+
+
+def _parse_final(ctx: _Ctx, raw: Any) -> FinalSpec:
+    raw = ctx.mapping(raw, "final", {"max_epochs", "train_subset"})
+    sub = _Ctx(ctx.source, "final.")
+    epochs = None if raw.get("max_epochs") is None else sub.integer(raw, "max_epochs", None, minimum=1, maximum=10000)
+    subset = raw.get("train_subset")
+    if subset is not None and subset != "all":
+        if isinstance(subset, bool) or not isinstance(subset, int) or subset < 1:
+            raise sub.error("train_subset", f"must be 'all' or a count >= 1, got {_show(subset)}")
+    return FinalSpec(max_epochs=epochs, train_subset=subset)
 
 
 def _parse_dataset(ctx: _Ctx, raw: dict, base: Path) -> DataSource:

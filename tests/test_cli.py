@@ -128,7 +128,7 @@ BAD_RUNS = [
     (["--trials", "0"], ["'--trials'", "0 is not in the range x>=1"]),
     (["--trials", "-3"], ["'--trials'", "-3 is not in the range x>=1"]),
     (["--trials", "many"], ["'--trials'", "'many' is not a valid integer"]),
-    (["--pruner", "asha"], ["'--pruner'", "'asha' is not one of 'median', 'hyperband', 'none'"]),
+    (["--pruner", "asha"], ["'--pruner'", "'asha' is not one of 'median', 'successive_halving', 'hyperband', 'none'"]),
     (["--threads", "0"], ["'--threads'", "0 is not in the range x>=1"]),
     (["--workers", "0"], ["'--workers'", "0 is not in the range x>=1"]),
     (["--timeout", "-5"], ["'--timeout'", "-5.0 is not in the range x>0"]),

@@ -9,7 +9,7 @@ import pytest
 
 from autotune.data import load_splits
 from autotune.objective import remark
-from autotune.runner import run_study
+from autotune.runner import make_pruner, run_study
 from autotune.space import suggest
 from autotune.spec import parse_spec
 from autotune.train import EpochStats, FitResult, fit
@@ -80,6 +80,21 @@ def test_hyperband_pruner_runs():
     summary = run_study(spec, n_trials=5, pruner="hyperband")
     assert summary.finished == 5
     assert all(t.user_attrs["epochs"] <= 3 for t in _load().trials)
+
+
+def test_successive_halving_pruner_stops_trials_at_its_rungs():
+    spec = parse_spec(tiny_digits_spec(max_epochs=4, pruner={"name": "successive_halving", "min_resource": 1,
+                                                            "reduction_factor": 2},
+                                       space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}},
+                                       sampler={"name": "random"}))
+    assert isinstance(make_pruner(spec.pruner, max_epochs=4), optuna.pruners.SuccessiveHalvingPruner)
+    summary = run_study(spec, n_trials=8)
+    study = _load()
+    pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
+    assert summary.finished == 8 and pruned
+    # rungs at 1, 2 and 4 epochs (min_resource * reduction_factor**k): a trial is only stopped there, never at 3
+    assert {t.user_attrs["epochs"] for t in pruned} <= {1, 2, 4}
+    assert any(t.user_attrs["epochs"] < 4 for t in pruned)
 
 
 def test_divergence_is_a_poor_result_not_a_crash():

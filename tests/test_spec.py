@@ -70,6 +70,29 @@ def test_round_trip_and_fingerprint():
     assert parse_spec(renamed).fingerprint() == spec.fingerprint()
 
 
+def test_final_budget_is_kept_apart_from_the_fingerprint():
+    """``final:`` says how the exported model trains; it does not change what a trial means."""
+    plain = parse_spec(tiny_digits_spec(max_epochs=3, train_subset=500))
+    spec = parse_spec(tiny_digits_spec(max_epochs=3, train_subset=500, final={"max_epochs": 9, "train_subset": "all"}))
+    assert spec.fingerprint() == plain.fingerprint()
+    assert spec.to_dict()["final"] == {"max_epochs": 9, "train_subset": "all"} and "final" not in plain.to_dict()
+    assert parse_spec(spec.to_dict()) == spec
+    assert (spec.for_final().max_epochs, spec.for_final().train_subset) == (9, None)
+    assert (plain.for_final().max_epochs, plain.for_final().train_subset) == (3, 500)
+    assert (spec.for_final(max_epochs=4, train_subset=200).max_epochs, spec.for_final(train_subset=200).train_subset) \
+        == (4, 200)
+    half = parse_spec(tiny_digits_spec(max_epochs=3, train_subset=500, final={"max_epochs": 6}))
+    assert (half.for_final().max_epochs, half.for_final().train_subset) == (6, 500)
+    assert half.for_final(train_subset="all").train_subset is None
+
+
+def test_shipped_image_specs_train_the_final_model_fully():
+    for name in ("cnn-mnist", "cnn-fashion-mnist", "mlp-fashion-mnist"):
+        spec = load_spec(name)
+        final = spec.for_final()
+        assert final.max_epochs == 3 * spec.max_epochs and final.train_subset is None, name
+
+
 def test_float_written_without_dot_is_accepted():
     # YAML 1.1 reads 1e-4 as a string; users mean the number.
     data = yaml.safe_load("dataset: digits\nmodel: mlp\nspace:\n  lr: {low: 1e-4, high: 1e-1, log: true}\n")
@@ -100,7 +123,13 @@ BAD_SPECS = [
     ({"sampler": {"name": "grid"}}, "sampler.name: must be one of tpe, random, nsga2; got 'grid'"),
     ({"sampler": {"name": "tpe", "n_start": 3}}, "sampler.n_start: unknown key"),
     ({"pruner": {"name": "median", "patience": 3}}, "pruner.patience: unknown key"),
-    ({"pruner": {"name": "asha"}}, "pruner.name: must be one of median, hyperband, none; got 'asha'"),
+    ({"pruner": {"name": "asha"}}, "pruner.name: must be one of median, successive_halving, hyperband, none; got 'asha'"),
+    ({"pruner": {"name": "successive_halving", "n_warmup_steps": 1}}, "pruner.n_warmup_steps: unknown key"),
+    ({"final": {"max_epochs": 0}}, "final.max_epochs: must be >= 1, got 0"),
+    ({"final": {"train_subset": "most"}}, "final.train_subset: must be 'all' or a count >= 1, got 'most'"),
+    ({"final": {"train_subset": 0}}, "final.train_subset: must be 'all' or a count >= 1, got 0"),
+    ({"final": {"epochs": 5}}, "final.epochs: unknown key; allowed: max_epochs, train_subset"),
+    ({"final": 12}, "final: must be a mapping, got 12"),
     ({"space": {}}, "space: must be a non-empty mapping"),
     ({"space": None}, "space: must be a non-empty mapping"),
     ({"space": {"lr": {"low": 0.1, "high": 0.01}}}, "space.lr: low must be <= high, got low=0.1 > high=0.01"),
