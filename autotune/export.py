@@ -95,12 +95,14 @@ def _cell(value: Any) -> Any:
 
 
 def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str, data_dir: str | None,
-                     out: Path, seeds: int = 1) -> dict[str, Any]:
+                     out: Path, seeds: int = 1, epochs: int | None = None,
+                     train_subset: int | str | None = None) -> dict[str, Any]:
     """Retrain the chosen configuration, evaluate it once on the test split, save a checkpoint.
 
     With ``seeds`` > 1 it is retrained that many times (the trial's seed first, then seeds derived
     from it) and each model is tested once: the test figures get a mean and a standard deviation.
-    ``model.pt`` holds the model of the first seed.
+    ``model.pt`` holds the model of the first seed. The budget is ``epochs``/``train_subset``, else
+    the spec's ``final:`` block, else the trials' own (see :meth:`StudySpec.for_final`).
     """
     import statistics
 
@@ -112,6 +114,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     from autotune.replay import seeds_for
     from autotune.train import evaluate, fit
 
+    spec = spec.for_final(max_epochs=epochs, train_subset=train_subset)
     splits = prepare(spec, data_dir=data_dir, device="cpu")
     if retrain_on == "train+val":
         merged = Split(torch.cat([splits.train.x, splits.val.x]), torch.cat([splits.train.y, splits.val.y]))
@@ -154,6 +157,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
 
     (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
     return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
+            "train_subset": "all" if spec.train_subset is None else spec.train_subset,
             "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
             "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test) if test is not None else 0,
             "diverged": runs[0]["diverged"], "seeds": runs, "test_accuracy_mean": acc_mean,
@@ -211,11 +215,13 @@ def _git_commit() -> str | None:
 
 def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
                  retrain_on: str | None = "train+val", data_dir: str | None = None, trial: int | None = None,
-                 objective: str | None = None, seeds: int = 1) -> dict[str, Any]:
+                 objective: str | None = None, seeds: int = 1, epochs: int | None = None,
+                 train_subset: int | str | None = None) -> dict[str, Any]:
     """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json.
 
     The exported trial is the best one (by ``objective`` in a multi-objective study, default the
-    first) or trial number ``trial``; best.yaml keeps its name for ``replay --config``.
+    first) or trial number ``trial``; best.yaml keeps its name for ``replay --config``. The final
+    model trains for ``epochs`` on ``train_subset`` (else the spec's ``final:`` budget, else the trials').
     """
     import yaml
 
@@ -234,7 +240,8 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                           for row in rows])
     final = None
     if retrain_on is not None:
-        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out, seeds=seeds)
+        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out, seeds=seeds,
+                                 epochs=epochs, train_subset=train_subset)
     prov = provenance(spec, storage=storage, record=record, final=final, data_dir=data_dir)
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")

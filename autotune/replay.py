@@ -476,7 +476,9 @@ def _open_context(study: str | StudySpec | None, *, storage: str | None, study_n
         raise AutotuneError(f"no study '{name}' in storage '{redact(url)}'") from None
     stored = loaded.user_attrs.get("spec")
     if isinstance(stored, dict):
-        spec = parse_spec(stored, source=f"study '{name}'")
+        given, spec = spec, parse_spec(stored, source=f"study '{name}'")
+        if given.fingerprint() == spec.fingerprint():  # the same search: your spec's final-model budget applies
+            spec = replace(spec, final=given.final)
     return Context(spec, loaded, rdb)
 
 

@@ -114,3 +114,32 @@ def test_seeds_retrain_k_times_and_report_test_mean_and_std(exported):
     text = invoke("export", "--study", path, "--out", "exp3b", "--seeds", "3").output
     assert f"Over 3 seeds ({', '.join(str(r['seed']) for r in runs)}): test accuracy " \
            f"{final['test_accuracy_mean']:.4f} ± {final['test_accuracy_std']:.4f}." in text
+
+
+def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
+    """Search on a subset for few epochs; the exported model trains longer on all the data."""
+    small = tiny_digits_spec(pruner={"name": "none"}, max_epochs=2, train_subset=300)
+    path = write_spec(small)
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    n_val = len(load_splits("digits", validation_size=0.2, seed=7).val)
+    n_train = len(load_splits("digits", validation_size=0.2, seed=7).train)
+
+    def final(*args: str) -> dict:
+        result = invoke("export", "--study", path, "--out", "e", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["final_model"]
+
+    as_searched = final()
+    assert (as_searched["epochs"], as_searched["train_examples"], as_searched["train_subset"]) == (2, 300 + n_val, 300)
+    # the spec file gains a final block: same search (same fingerprint), so the stored study takes it
+    write_spec(dict(small, final={"max_epochs": 5, "train_subset": "all"}))
+    declared = final()
+    assert (declared["epochs"], declared["train_examples"], declared["train_subset"]) == (5, n_train + n_val, "all")
+    trained = torch.load("e/model.pt", weights_only=True)["spec"]  # the checkpoint says how it was trained
+    assert (trained["max_epochs"], trained["train_subset"]) == (5, None)
+    overridden = final("--epochs", "3", "--train-subset", "100")
+    assert (overridden["epochs"], overridden["train_examples"]) == (3, 100 + n_val)
+    prov = json.loads(Path("e/provenance.json").read_text())
+    assert (prov["final_model"]["epochs"], prov["final_model"]["train_subset"]) == (3, 100)
+    text = invoke("export", "--study", path, "--out", "e2", "--epochs", "3").output
+    assert f"Final model retrained on train+val ({n_train + n_val} examples, 3 epochs, " in text
