@@ -76,7 +76,8 @@ class Objective:
                 self.retry(lambda: trial.report(value, stats.epoch))
             if self.on_epoch is not None:
                 self.on_epoch(trial.number, stats, value)
-            return not spec.multi_objective and self.retry(trial.should_prune)
+            # a trial that has trained its last epoch is complete: pruning it then saves nothing and hides its value
+            return not spec.multi_objective and stats.epoch < spec.max_epochs and self.retry(trial.should_prune)
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)

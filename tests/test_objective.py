@@ -92,9 +92,11 @@ def test_successive_halving_pruner_stops_trials_at_its_rungs():
     study = _load()
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
     assert summary.finished == 8 and pruned
-    # rungs at 1, 2 and 4 epochs (min_resource * reduction_factor**k): a trial is only stopped there, never at 3
-    assert {t.user_attrs["epochs"] for t in pruned} <= {1, 2, 4}
-    assert any(t.user_attrs["epochs"] < 4 for t in pruned)
+    # rungs at 1, 2 and 4 epochs (min_resource * reduction_factor**k): a trial is only stopped at a rung,
+    # never at 3, and never after its last epoch (4): a trial that trained to the end is complete
+    assert {t.user_attrs["epochs"] for t in pruned} <= {1, 2}
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert complete and all(t.user_attrs["epochs"] == 4 and t.value == t.intermediate_values[4] for t in complete)
 
 
 def test_divergence_is_a_poor_result_not_a_crash():
