@@ -76,13 +76,11 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int) -> list[tuple[
     from autotune.runner import make_pruner, make_sampler
 
     sampler_name, _, pruner_name = arm.partition("+")
+    pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")
     arm_spec = replace(spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10),
-                       pruner=PrunerSpec(name={"median": "median", "hyperband": "hyperband"}.get(pruner_name, "none")))
-    if pruner_name == "sha":
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-    else:
-        pruner = make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs)
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0), pruner=pruner)
+                       pruner=PrunerSpec(name=pruner))  # min_resource 1, reduction_factor 3
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0),
+                                pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs))
     objective = Objective(arm_spec, splits)
     points, used = [], 0
     while used < budget:
@@ -163,10 +161,19 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=None, help="Repetitions (default 3; 1 with --quick).")
     parser.add_argument("--epochs", type=int, default=None, help="Epochs per trial (default 4; 1 with --quick).")
     parser.add_argument("--train-subset", type=int, default=None, help="Training images (default 10000).")
+    parser.add_argument("--first-seed", type=int, default=1000,
+                        help="Seed of the first repetition; repetition k uses first-seed + k (default 1000).")
+    parser.add_argument("--arms", default=",".join(SEARCH_ARMS),
+                        help=f"Comma-separated search arms to run besides the hand grid (default: all of {', '.join(SEARCH_ARMS)}).")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="bench-search", help="Folder for the plot and the JSON results.")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    unknown = [a for a in arms if a not in SEARCH_ARMS]
+    if unknown or "random" not in arms:
+        parser.error(f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS)} ('random' is the baseline, "
+                     "always needed)" if unknown else "--arms must include 'random' (the baseline of the ratios)")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -180,23 +187,23 @@ def main() -> None:
     if args.quick:
         configs = configs[:5]
     budget = len(configs) * epochs
-    runs: dict[str, list] = {"hand grid": [], **{arm: [] for arm in SEARCH_ARMS}}
+    runs: dict[str, list] = {"hand grid": [], **{arm: [] for arm in arms}}
     targets, start = [], time.perf_counter()
     for rep in range(reps):
-        seed = 1000 + rep
+        seed = args.first_seed + rep
         splits = load_splits("mnist", validation_size=base.validation_size, seed=seed, train_subset=subset)
         spec = replace(base, seed=seed)
         hand = run_hand_grid(spec, splits, configs, epochs=epochs, seed=seed)
         runs["hand grid"].append(hand)
         targets.append(max(acc for _, acc in hand))
-        for arm in SEARCH_ARMS:
+        for arm in arms:
             runs[arm].append(run_search(arm, spec, splits, budget=budget, seed=seed))
         print(f"repetition {rep + 1}/{reps} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr)
     rows = summarize(runs, targets, budget)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plot(runs, budget, targets, out / "bench_search.png")
-    result = {"reps": reps, "epochs_per_trial": epochs, "train_subset": subset, "hand_grid_rows": len(configs),
+    result = {"reps": reps, "first_seed": args.first_seed, "epochs_per_trial": epochs, "train_subset": subset, "hand_grid_rows": len(configs),
               "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
               "rows": rows, "runs": {k: v for k, v in runs.items()}}
     (out / "bench_search.json").write_text(json.dumps(result, indent=1))

@@ -32,8 +32,8 @@ def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
-    assert (results["reps"], results["epochs_per_trial"], results["hand_grid_rows"], results["budget_epochs"]) == (
-        1, 1, 5, 5)
+    assert (results["reps"], results["first_seed"], results["epochs_per_trial"], results["hand_grid_rows"],
+            results["budget_epochs"]) == (1, 1000, 1, 5, 5)
     arms = [r["arm"] for r in results["rows"]]
     assert arms == ["hand grid", "random", "tpe+median", "tpe+hyperband", "tpe+sha", "tpe"]
     hand = results["runs"]["hand grid"][0]
@@ -64,12 +64,15 @@ def test_search_benchmark_arithmetic():
 
 
 def test_accuracy_benchmark_quick_mode_is_well_formed():
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json",
+                          "--epochs", "mlp-digits=4"], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     (row,) = results["rows"]
     assert (results["seeds"], row["study"], row["trials"]) == (2, "mlp-digits", 6)
+    # trials trained 3 epochs; the final model the 4 asked for, on train+validation (1,797 digits less 360 for test)
+    assert (row["trial_epochs"], row["trial_train_subset"], row["final_epochs"], row["final_train_examples"]) == (
+        3, "all", 4, 1437)
     assert len(row["test_accuracies"]) == 2 and len(set(row["test_seeds"])) == 2
     assert row["test_accuracy_mean"] == pytest.approx(sum(row["test_accuracies"]) / 2)
     assert 0.5 < row["best_val_accuracy"] <= 1 and row["cpu_seconds"] > 0 and row["threads"] == [1]
