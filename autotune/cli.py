@@ -310,14 +310,21 @@ def _num(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def _lang_option(help_text: str) -> Any:
+    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help=help_text)
+
+
+def _out_option(default_out: str) -> Any:
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                        help=f"Output folder. [default: {default_out}-<study>]")
+
+
 @cli.command()
 @_replay_options
 @click.option("--baseline", default="defaults", show_default=True, metavar="defaults|trial:N|FILE",
               help="What the best trial is compared with: the spec's defaults, a stored trial, or a config file.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Table headers in English or in the seed reports' Chinese.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder. [default: ablation-<study>]")
+@_lang_option("Table headers in English or in the seed reports' Chinese.")
+@_out_option("ablation")
 def ablate(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
            train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, baseline: str,
            lang: str, out_dir: str | None) -> None:
@@ -372,10 +379,8 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
 @click.option("--values", "values_text", required=True, metavar="V1,V2,...", help="Comma-separated values.")
 @click.option("--from", "from_", default="best", show_default=True, metavar="best|trial:N",
               help="The trial whose other parameters are held fixed.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Table headers in English or in the seed reports' Chinese.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Output folder. [default: sweep-<study>]")
+@_lang_option("Table headers in English or in the seed reports' Chinese.")
+@_out_option("sweep")
 def sweep(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
           train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, param: str,
           values_text: str, from_: str, lang: str, out_dir: str | None) -> None:
@@ -417,8 +422,7 @@ def _stored_study_options(default_out: str) -> Any:
             click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
             click.option("--study-name", default=None, metavar="NAME",
                          help="Name of the study in the storage. [default: the spec's name]"),
-            click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-                         help=f"Output folder. [default: {default_out}-<study>]"),
+            _out_option(default_out),
         ]):
             func = option(func)
         return func
@@ -427,8 +431,7 @@ def _stored_study_options(default_out: str) -> Any:
 
 @cli.command()
 @_stored_study_options("report")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-              help="Trial-table headers in English or in the seed reports' Chinese.")
+@_lang_option("Trial-table headers in English or in the seed reports' Chinese.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
               help="Write index.html, report.md, or both (figures and data always).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")

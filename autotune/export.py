@@ -119,7 +119,8 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     if retrain_on == "train+val":
         merged = Split(torch.cat([splits.train.x, splits.val.x]), torch.cat([splits.train.y, splits.val.y]))
         splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std, splits.source)
-    if not has_test(spec.dataset):
+    tested = has_test(spec.dataset)
+    if not tested:
         print(f"Note: dataset '{spec.dataset_name}' has no test split (dataset.test in the spec): the exported model "
               "is retrained but not tested", file=sys.stderr)
     first = record["seed"] if isinstance(record["seed"], int) else spec.seed
@@ -132,7 +133,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
                      evaluate_val=retrain_on == "train")
         seconds = time.perf_counter() - start
         assert result.model is not None
-        if test is None and has_test(spec.dataset):
+        if test is None and tested:
             test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
         test_loss, test_accuracy = (evaluate(result.model, test, classification=classification) if test is not None
                                     else (None, None))
