@@ -14,7 +14,7 @@ from autotune.data import Splits
 from autotune.models import describe_structure
 from autotune.seeding import trial_seed
 from autotune.space import suggest
-from autotune.spec import StudySpec
+from autotune.spec import PrunerSpec, StudySpec
 from autotune.train import EpochStats, FitResult, fit
 
 #: Called after every epoch with (trial number, epoch stats, reported value) — for progress display.
@@ -81,7 +81,7 @@ class Objective:
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
                      device=self.device, on_epoch=report)
-        attrs = trial_attributes(result, classification=info.task == "classification")
+        attrs = trial_attributes(result, classification=info.task == "classification", pruner=spec.pruner)
         measured = goals.measure(spec, result, self.splits, self.device)
         if measured.get("latency_ms") is not None:
             attrs["latency_ms"] = round(measured["latency_ms"], 6)
@@ -160,7 +160,7 @@ def trial_note(number: int, seed: int, structure: str, attrs: dict[str, Any]) ->
             f"| {fmt(attrs['val_loss'])} | {fmt(attrs['val_accuracy'])} | {attrs['n_params']} | {attrs['wall_time_s']} |\n")
 
 
-def trial_attributes(result: FitResult, *, classification: bool) -> dict[str, Any]:
+def trial_attributes(result: FitResult, *, classification: bool, pruner: PrunerSpec | None = None) -> dict[str, Any]:
     """The user attributes stored for a finished trial (JSON-safe: non-finite numbers become None)."""
     last = result.last
     assert last is not None
@@ -174,18 +174,27 @@ def trial_attributes(result: FitResult, *, classification: bool) -> dict[str, An
         "val_accuracy": last.val_accuracy,
         "n_params": result.n_params,
         "wall_time_s": round(result.seconds, 3),
-        "remark": remark(result, classification=classification),
+        "remark": remark(result, classification=classification, pruner=pruner),
     }
 
 
-def remark(result: FitResult, *, classification: bool) -> str:
+def pruned_because(pruner: PrunerSpec | None) -> str:
+    """Why the spec's pruner stops a trial, in words."""
+    if pruner is not None and pruner.name == "successive_halving":
+        return f"not in the best 1/{pruner.reduction_factor} of the trials at this rung (successive halving)"
+    if pruner is not None and pruner.name == "hyperband":
+        return f"not in the best 1/{pruner.reduction_factor} of its Hyperband bracket at this rung"
+    return "below the median of earlier trials at that epoch"
+
+
+def remark(result: FitResult, *, classification: bool, pruner: PrunerSpec | None = None) -> str:
     """A one-line remark in the spirit of the seed reports' 备注 column, from the numbers only."""
     hist, last = result.history, result.last
     assert last is not None
     if result.diverged:
         return f"diverged: non-finite loss in epoch {result.diverged_epoch}"
     if result.stopped_early:
-        return f"pruned after epoch {last.epoch}: below the median of earlier trials at that epoch"
+        return f"pruned after epoch {last.epoch}: {pruned_because(pruner)}"
     if classification:
         assert last.val_accuracy is not None and last.train_accuracy is not None
         if last.val_accuracy < 0.5:

@@ -11,7 +11,7 @@ from autotune.data import load_splits
 from autotune.objective import remark
 from autotune.runner import make_pruner, run_study
 from autotune.space import suggest
-from autotune.spec import parse_spec
+from autotune.spec import PrunerSpec, parse_spec
 from autotune.train import EpochStats, FitResult, fit
 from tests.conftest import tiny_digits_spec
 
@@ -95,6 +95,8 @@ def test_successive_halving_pruner_stops_trials_at_its_rungs():
     # rungs at 1, 2 and 4 epochs (min_resource * reduction_factor**k): a trial is only stopped at a rung,
     # never at 3, and never after its last epoch (4): a trial that trained to the end is complete
     assert {t.user_attrs["epochs"] for t in pruned} <= {1, 2}
+    assert all(t.user_attrs["remark"] == f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of the "
+               "trials at this rung (successive halving)" for t in pruned)
     complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert complete and all(t.user_attrs["epochs"] == 4 and t.value == t.intermediate_values[4] for t in complete)
 
@@ -145,3 +147,14 @@ def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
 ])
 def test_remarks(result, expected):
     assert remark(result, classification=True).startswith(expected)
+
+
+@pytest.mark.parametrize("pruner, reason", [
+    (None, "below the median of earlier trials at that epoch"),
+    (PrunerSpec(name="median"), "below the median of earlier trials at that epoch"),
+    (PrunerSpec(name="successive_halving", reduction_factor=3),
+     "not in the best 1/3 of the trials at this rung (successive halving)"),
+    (PrunerSpec(name="hyperband", reduction_factor=4), "not in the best 1/4 of its Hyperband bracket at this rung"),
+])
+def test_pruned_remark_names_the_pruners_reason(pruner, reason):
+    assert remark(_result(0.5, 0.6, stopped=True), classification=True, pruner=pruner) == f"pruned after epoch 2: {reason}"
