@@ -18,7 +18,7 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.spec import PRUNERS
+from autotune.spec import PRUNERS, FinalSpec
 from autotune.tables import short
 
 STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
@@ -466,14 +466,12 @@ class SubsetType(click.ParamType):
     name = "N|all"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, int) or value == "all":
-            return value
         try:
             number = int(value)
         except ValueError:
-            number = 0
-        if number < 1:
-            self.fail(f"must be 'all' or a count >= 1, got {value!r}", param, ctx)
+            number = value  # "all", or a word valid_subset refuses
+        if not FinalSpec.valid_subset(number):
+            self.fail(f"{FinalSpec.RULE}, got {value!r}", param, ctx)
         return number
 
 

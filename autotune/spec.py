@@ -229,6 +229,13 @@ class FinalSpec:
     max_epochs: int | None = None
     train_subset: int | str | None = None
 
+    RULE = "must be 'all' or a count >= 1"  # for train_subset, here and on the command line
+
+    @staticmethod
+    def valid_subset(value: Any) -> bool:
+        """``value`` is ``"all"`` or a whole count >= 1 (what ``final.train_subset`` and ``--train-subset`` take)."""
+        return value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in (("max_epochs", self.max_epochs), ("train_subset", self.train_subset)) if v is not None}
 
@@ -336,7 +343,7 @@ class StudySpec:
             "pruner": pruner,
             "fixed": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fixed.items()},
             "space": {p.name: p.to_dict() for p in self.space},
-            **({"final": self.final.to_dict()} if self.final.to_dict() else {}),
+            **({"final": final} if (final := self.final.to_dict()) else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -636,9 +643,8 @@ def _parse_final(ctx: _Ctx, raw: Any) -> FinalSpec:
     sub = _Ctx(ctx.source, "final.")
     epochs = None if raw.get("max_epochs") is None else sub.integer(raw, "max_epochs", None, minimum=1, maximum=10000)
     subset = raw.get("train_subset")
-    if subset is not None and subset != "all":
-        if isinstance(subset, bool) or not isinstance(subset, int) or subset < 1:
-            raise sub.error("train_subset", f"must be 'all' or a count >= 1, got {_show(subset)}")
+    if subset is not None and not FinalSpec.valid_subset(subset):
+        raise sub.error("train_subset", f"{FinalSpec.RULE}, got {_show(subset)}")
     return FinalSpec(max_epochs=epochs, train_subset=subset)
 
 

@@ -121,8 +121,8 @@ def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
     small = tiny_digits_spec(pruner={"name": "none"}, max_epochs=2, train_subset=300)
     path = write_spec(small)
     assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
-    n_val = len(load_splits("digits", validation_size=0.2, seed=7).val)
-    n_train = len(load_splits("digits", validation_size=0.2, seed=7).train)
+    splits = load_splits("digits", validation_size=0.2, seed=7)
+    n_train, n_val = len(splits.train), len(splits.val)
 
     def final(*args: str) -> dict:
         result = invoke("export", "--study", path, "--out", "e", "--json", *args)
