@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: The study specs that ship with the project (``studies/*.yaml`` at the repository root).
-STUDIES_DIR = Path(__file__).resolve().parent.parent / "studies"
+#: The study specs that ship with autotune: ``autotune/studies/*.yaml``, package data beside this
+#: module, so an editable install and an installed wheel find them the same way.
+STUDIES_DIR = Path(__file__).resolve().parent / "studies"
 
 
 def cache_dir() -> Path:
