@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from autotune._paths import cache_dir
 from autotune.errors import DataError
+from autotune.sources import DataSource, read as read_source
 
 if TYPE_CHECKING:  # torch is imported lazily: `autotune --help` must stay instant
     import torch
@@ -59,61 +60,6 @@ DATASETS: dict[str, DatasetInfo] = {
     "sine": DatasetInfo("sine", "regression", (1,), 1,
                         "sin(x) on [-pi, pi] (generated), 2000 train / 1000 test, MSE"),
 }
-
-
-#: The kinds of user dataset a spec may declare under ``dataset: {type: ...}``.
-SOURCE_KINDS = ("image_folder", "npz", "csv")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
-
-
-@dataclass(frozen=True)
-class DataSource:
-    """A user's dataset, as declared in a spec: an image folder, an ``.npz`` file or a CSV file.
-
-    Paths are absolute (a spec resolves them against its own folder). Without ``validation``,
-    the validation split is carved from ``path`` with the spec's seed; ``test`` is only read
-    for final reporting.
-    """
-
-    kind: str  # one of SOURCE_KINDS
-    path: str
-    task: str = "classification"
-    validation: str | None = None
-    test: str | None = None
-    image_size: tuple[int, int] | None = None  # (height, width) to resize images to
-    grayscale: bool = False
-    features: str | tuple[str, ...] | None = None  # npz: an array name; csv: column names (None: all but labels)
-    labels: str | None = None
-    classes: int | None = None  # number of classes of integer labels (None: the largest label + 1)
-    standardize: bool = True  # tabular features: per-feature mean/std of the training split
-
-    @property
-    def name(self) -> str:
-        """``data/train`` for a folder (its parent and its own name), the file's stem for a file."""
-        path = Path(self.path)
-        return f"{path.parent.name}/{path.name}" if self.kind == "image_folder" else path.stem
-
-    @property
-    def is_image(self) -> bool | None:
-        """True for image folders, False for CSV, None (known once loaded) for ``.npz`` arrays."""
-        return True if self.kind == "image_folder" else False if self.kind == "csv" else None
-
-    def to_dict(self) -> dict:
-        out: dict = {"type": self.kind, "path": self.path}
-        if self.kind != "image_folder":
-            out["task"] = self.task
-        for key in ("validation", "test", "labels", "classes"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
-        if self.kind == "image_folder":
-            out["grayscale"] = self.grayscale
-            if self.image_size is not None:
-                out["image_size"] = list(self.image_size)
-        else:
-            out["standardize"] = self.standardize
-            if self.features is not None:
-                out["features"] = list(self.features) if isinstance(self.features, tuple) else self.features
-        return out
 
 
 @dataclass(frozen=True)
@@ -270,9 +216,7 @@ def _user_pool(src: DataSource, path: str, *, classes: tuple[str, ...] | None = 
 
 @functools.lru_cache(maxsize=8)
 def _user_pool_cached(src: DataSource, path: str, classes: tuple[str, ...] | None, signature: Any) -> Any:
-    from autotune import sources
-
-    return sources.read(src, path, classes=classes)
+    return read_source(src, path, classes=classes)
 
 
 def _signature(path: Path) -> tuple:

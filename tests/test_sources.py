@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from autotune.data import DataSource, load_splits, load_test
+from autotune.data import load_splits, load_test
+from autotune.sources import DataSource
 from autotune.errors import DataError
 from tests.conftest import make_glyph_folder
 
