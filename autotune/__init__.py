@@ -1,12 +1,15 @@
 """autotune: automated, reproducible hyperparameter search for small PyTorch networks.
 
-The public API (the CLI is a thin layer over these)::
+The public API (each CLI command is a thin layer over one of these)::
 
     import autotune
     spec = autotune.load_spec("mlp-digits")              # a shipped name, a YAML path, or parse_spec({...})
     summary = autotune.run_study(spec, n_trials=20, storage="sqlite:///autotune.db")
-    best = autotune.best_config(spec, storage="sqlite:///autotune.db")
-    again = autotune.replay_config(spec, best["config"], seeds=3)
+    result = autotune.report("mlp-digits", storage="sqlite:///autotune.db")
+    exported = autotune.export("mlp-digits", storage="sqlite:///autotune.db", seeds=3)
+    again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///autotune.db")
+
+See docs/python-api.md.
 """
 
 from __future__ import annotations
@@ -14,18 +17,27 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autotune.errors import (AutotuneError, CheckpointError, DataError, DeviceError, Interrupted, ModelError, SpecError, StorageError,
-                             StudyNotFoundError)
+from autotune.errors import (AutotuneError, CheckpointError, ConfigError, DashboardError, DataError, DeviceError,
+                             Interrupted, ModelError, OptionError, SpecError, StorageError, StudyNotFoundError,
+                             TrialNotFoundError, WorkerError)
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily (below)
+    from autotune.api import (AblationResult, ExportResult, ReplayResult, ReportResult, SweepResult, ablate,
+                              best_config, export, list_studies, load_study, replay, replay_config, report, sweep)
+    from autotune.artifacts import load_checkpoint
+    from autotune.runner import RunSummary, join_study, run_study
+    from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
-    "best_config": "autotune.api",
+    **{name: "autotune.api" for name in ("AblationResult", "ExportResult", "ReplayResult", "ReportResult",
+                                         "SweepResult", "ablate", "best_config", "export", "list_studies",
+                                         "load_study", "replay", "replay_config", "report", "sweep")},
     "load_checkpoint": "autotune.artifacts",
-    "load_study": "autotune.api",
-    "replay_config": "autotune.api",
     "RunSummary": "autotune.runner",
+    "join_study": "autotune.runner",
     "run_study": "autotune.runner",
     "StudySpec": "autotune.spec",
     "load_spec": "autotune.spec",
@@ -39,25 +51,16 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'autotune' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
-    "AutotuneError",
-    "CheckpointError",
-    "DataError",
-    "DeviceError",
-    "Interrupted",
-    "ModelError",
-    "RunSummary",
-    "SpecError",
-    "StorageError",
-    "StudyNotFoundError",
-    "StudySpec",
-    "__version__",
-    "best_config",
-    "load_checkpoint",
-    "load_spec",
-    "load_study",
-    "parse_spec",
-    "replay_config",
-    "run_study",
-    "shipped_specs",
+    "AblationResult", "AutotuneError", "CheckpointError", "ConfigError", "DashboardError", "DataError", "DeviceError",
+    "ExportResult", "Interrupted", "ModelError", "OptionError", "ReplayResult", "ReportResult", "RunSummary",
+    "SpecError", "StorageError", "StudyNotFoundError", "StudySpec", "SweepResult", "TrialNotFoundError",
+    "WorkerError", "__version__", "ablate", "best_config", "export", "join_study", "list_studies", "load_checkpoint",
+    "load_spec", "load_study", "parse_spec", "replay", "replay_config", "report", "run_study", "shipped_specs",
+    "sweep",
 ]

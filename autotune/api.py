@@ -1,54 +1,318 @@
-"""The Python API for notebooks and scripts: the functions the CLI commands call, with defaults.
+"""The Python API for notebooks and scripts: one function behind each command, with typed results.
 
 ::
 
     import autotune
 
-    spec = autotune.load_spec("examples/glyphs/glyphs.yaml")      # or autotune.parse_spec({...})
-    autotune.run_study(spec, n_trials=12, storage="sqlite:///glyphs.db")   # `autotune run`
-    best = autotune.best_config(spec, storage="sqlite:///glyphs.db")       # what `export` writes to best.yaml
-    again = autotune.replay_config(spec, best["config"], seeds=3)          # `autotune replay --seeds 3`
-    print(again.mean("val_accuracy"), again.std("val_accuracy"))
+    spec = autotune.load_spec("mlp-digits")                         # or a YAML path, or parse_spec({...})
+    autotune.run_study(spec, n_trials=20, storage="sqlite:///digits.db")          # `autotune run`
+    rep = autotune.report("mlp-digits", storage="sqlite:///digits.db")             # `autotune report`
+    out = autotune.export("mlp-digits", storage="sqlite:///digits.db", seeds=3)    # `autotune export`
+    again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///digits.db")
+    print(again.replay.mean("val_accuracy"), again.replay.std("val_accuracy"))
+
+``study`` is a :class:`StudySpec`, a shipped spec's name, a YAML path, or the name of a study
+in the storage (its stored spec is used). Every user error is an :class:`autotune.AutotuneError`.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 import optuna
 
+from autotune.ablation import AblationRow
+from autotune.replays import Replay, SeedRun
 from autotune.spec import StudySpec, load_spec
+from autotune.storage import StudyRow
+
+Study = StudySpec | str
 
 
-def load_study(spec: StudySpec | str, *, storage: str | None = None, study_name: str | None = None) -> optuna.Study:
-    """The stored Optuna study of ``spec`` (a spec, a shipped spec's name or a YAML path)."""
-    from autotune.replay import open_context
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`report` wrote: the folder, its files (relative paths), the figures, and notes on what
+    could not be computed."""
 
-    return open_context(spec, storage=storage, study_name=study_name, need_study=True).study  # type: ignore[return-value]
+    out: str
+    files: list[str]
+    figures: list[str]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": self.out, "notes": self.notes, "figures": self.figures, "files": self.files}
 
 
-def best_config(spec: StudySpec | str, *, storage: str | None = None, study_name: str | None = None,
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export` wrote: the chosen trial (``best``), the final model's test figures (None
+    without one) and the files in ``out``."""
+
+    out: str
+    best: dict[str, Any]
+    final_model: dict[str, Any] | None
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": self.out, "best": self.best, "final_model": self.final_model, "files": self.files}
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """A replay's runs (``replay.runs``, ``replay.mean(key)``, ``replay.std(key)``), its notes, and
+    whether it reproduced the stored trial exactly (a sentence; None where no fair comparison exists)."""
+
+    replay: Replay
+    spec: StudySpec
+    trial: int | None
+    notes: list[str] = field(default_factory=list)
+    reproduction: str | None = None
+
+    @property
+    def runs(self) -> list[SeedRun]:
+        return self.replay.runs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.replay.summary(), "reproduction": self.reproduction}
+
+
+@dataclass(frozen=True)
+class AblationResult:
+    """The ablation's rows (best, baseline, leave-one-out, path), its verdict lines and the files written."""
+
+    rows: list[AblationRow]
+    verdict: list[str]
+    markdown: str
+    out: str
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"markdown": self.markdown, "verdict": self.verdict, "files": self.files}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """One replay per value of the swept parameter, and the files written."""
+
+    param: str
+    replays: list[Replay]
+    markdown: str
+    out: str
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"markdown": self.markdown, "files": self.files}
+
+
+# --------------------------------------------------------------------------------------
+# Reading a stored study
+
+
+def load_study(study: Study, *, storage: str | None = None, study_name: str | None = None) -> optuna.Study:
+    """The stored Optuna study of ``study``."""
+    from autotune.stored import open_context
+
+    return open_context(study, storage=storage, study_name=study_name, need_study=True).study  # type: ignore[return-value]
+
+
+def best_config(study: Study, *, storage: str | None = None, study_name: str | None = None,
                 objective: str | None = None) -> dict[str, Any]:
     """The best trial as ``autotune export`` records it: ``trial``, ``value``, ``params``, ``seed`` and
     ``config`` (every parameter resolved, ready for :func:`replay_config`)."""
-    from autotune.export import best_record
-    from autotune.replay import open_context
+    from autotune.exports import best_record
+    from autotune.stored import open_context
 
-    ctx = open_context(spec, storage=storage, study_name=study_name, need_study=True)
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     return best_record(ctx.study, ctx.spec, objective=objective)  # type: ignore[arg-type]
 
 
-def replay_config(spec: StudySpec | str, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,
-                  epochs: int | None = None, data_dir: str | os.PathLike | None = None) -> Any:
+def list_studies(storage: str | None = None) -> list[StudyRow]:
+    """Every study in the storage, with its trials by state and its best value (``autotune studies``)."""
+    from autotune.storage import list_studies as rows, resolve_storage_url
+
+    return rows(resolve_storage_url(storage))
+
+
+def report(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
+           lang: str = "en", formats: Sequence[str] = ("html", "md")) -> ReportResult:
+    """Write a report folder (``report-<study>`` by default): summary, trial table, importance, figures,
+    analysis (``autotune report``)."""
+    from autotune.interrupts import stop_on_signals
+    from autotune.reports import build_report
+    from autotune.storage import redact, resolve_storage_url
+    from autotune.stored import open_context
+
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    with stop_on_signals():
+        result = build_report(ctx.study, ctx.spec, out_dir=out_dir or f"report-{ctx.study.study_name}",
+                              storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
+    return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"])
+
+
+def export(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
+           retrain_on: str | None = "train+val", trial: int | None = None, objective: str | None = None,
+           seeds: int = 1, epochs: int | None = None, train_subset: int | str | None = None,
+           data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ExportResult:
+    """Export the best trial (or trial ``trial``): best.yaml/.json, trials.csv, a final model retrained on
+    ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``)."""
+    from autotune.devices import set_threads
+    from autotune.exports import export_study
+    from autotune.storage import redact, resolve_storage_url
+    from autotune.stored import open_context
+
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    set_threads(threads)
+    summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
+                           storage=redact(resolve_storage_url(storage)), retrain_on=retrain_on,
+                           data_dir=None if data_dir is None else str(data_dir), trial=trial, objective=objective,
+                           seeds=seeds, epochs=epochs, train_subset=train_subset)
+    return ExportResult(out=summary["out"], best=summary["best"], final_model=summary["final_model"],
+                        files=summary["files"])
+
+
+# --------------------------------------------------------------------------------------
+# Training configurations again: replay, ablate, sweep
+
+
+def replay(study: Study | None = None, *, trial: int | str | None = None, config: dict[str, Any] | str | None = None,
+           overrides: dict[str, Any] | None = None, seeds: int = 1, epochs: int | None = None,
+           train_subset: int | None = None, storage: str | None = None, study_name: str | None = None,
+           data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ReplayResult:
+    """Re-run a stored trial (``trial``: a number or ``"best"``) or a configuration (a mapping, or a YAML/JSON
+    file as export writes it) over ``seeds`` seeds, with optional ``overrides`` (``autotune replay``).
+
+    Without overrides, with the trial's own seed and budget, it says whether the stored metric was
+    reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
+    """
+    from autotune import configs, replays
+    from autotune.errors import OptionError
+    from autotune.stored import open_context
+
+    if (trial is None) == (config is None):
+        raise OptionError("give exactly one of --trial N|best and --config FILE")
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=trial is not None,
+                       train_subset=train_subset)
+    spec, notes, source = ctx.spec, [], None
+    if trial is not None:
+        source, notes = replays.resolve_trial(ctx.study, str(trial))
+        base = configs.config_from_params(spec, source.params)
+        first_seed = source.user_attrs.get("seed", spec.seed)
+    elif isinstance(config, dict):
+        base, first_seed = configs.config_from_mapping(spec, config, source="config"), spec.seed
+    else:
+        base, first_seed = configs.load_config_file(str(config), spec), spec.seed
+    base, set_notes = configs.apply_overrides(spec, base, dict(overrides or {}))
+    notes += set_notes
+    k = _seed_count(seeds)
+    splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
+    extra = {"source_trial": source.number if source else None,
+             "overrides": [f"{key}={value}" for key, value in (overrides or {}).items()],
+             "config_file": config if isinstance(config, str) else None}
+    label = f"trial {source.number}" if source else (config if isinstance(config, str) else "config")
+    result = replays.replay(spec, base, seeds=replays.seeds_for(first_seed, k), epochs=epochs, splits=splits,
+                            label=label, store=ctx.store(), extra=extra, notes=notes)
+    check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
+    return ReplayResult(replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check)
+
+
+def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,
+                  epochs: int | None = None, data_dir: str | os.PathLike | None = None) -> Replay:
     """Train ``config`` over ``seeds`` seeds on the CPU (``first_seed`` first, default the spec's seed),
-    as ``autotune replay`` does; returns a :class:`autotune.replay.Replay` (``.runs``, ``.mean(key)``,
-    ``.std(key)``, ``.summary()``)."""
+    with no study and nothing recorded; returns a :class:`autotune.replays.Replay`."""
+    from autotune.configs import config_from_mapping
     from autotune.prepare import prepare
-    from autotune.replay import config_from_mapping, replay, seeds_for
+    from autotune.replays import replay as run_replay, seeds_for
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
     splits = prepare(spec, data_dir=data_dir, device="cpu")
-    return replay(spec, config, seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
-                  epochs=epochs, splits=splits)
+    return run_replay(spec, config, seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
+                      epochs=epochs, splits=splits)
+
+
+def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: int | None = None,
+           train_subset: int | None = None, out_dir: str | None = None, lang: str = "en",
+           storage: str | None = None, study_name: str | None = None, data_dir: str | os.PathLike | None = None,
+           threads: int | None = None, on_row: Callable[[AblationRow], None] | None = None) -> AblationResult:
+    """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
+    greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
+    from autotune import ablation, configs, replays
+    from autotune.models import describe_structure
+    from autotune.params import TRAINING_PARAMS
+    from autotune.stored import open_context
+
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
+    spec = ctx.spec
+    best_trial, _ = replays.resolve_trial(ctx.study, "best")
+    best = configs.config_from_params(spec, best_trial.params)
+    if baseline == "defaults":
+        base = configs.default_config(spec)
+    elif baseline.startswith("trial:"):
+        base_trial, _ = replays.resolve_trial(ctx.study, baseline.split(":", 1)[1])
+        base = configs.config_from_params(spec, base_trial.params)
+    else:
+        base = configs.load_config_file(baseline, spec)
+    k = _seed_count(seeds)
+    splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
+    info = splits.info
+
+    def describe(cfg: dict) -> str:
+        # the structure text names a custom model's own parameters already: add only the trainer's
+        diff = [c for c in configs.components(spec, cfg, base)
+                if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
+        text = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
+        return text + ("" if not diff else " " + configs.describe_change(
+            {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
+
+    rows = ablation.ablate(spec, best, base, seeds=replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
+                           splits=splits, epochs=epochs, store=ctx.store(), describe=describe, on_row=on_row)
+    out = out_dir or f"ablation-{ctx.study.study_name}"
+    outputs = ablation.ablation_outputs(spec, rows, out, lang=lang)
+    return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
+                          files=outputs["files"])
+
+
+def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best", seeds: int = 1,
+          epochs: int | None = None, train_subset: int | None = None, out_dir: str | None = None, lang: str = "en",
+          storage: str | None = None, study_name: str | None = None, data_dir: str | os.PathLike | None = None,
+          threads: int | None = None) -> SweepResult:
+    """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
+    at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
+    from autotune import configs, replays, sweeps
+    from autotune.stored import open_context
+
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
+    spec = ctx.spec
+    source, _ = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
+    base = configs.config_from_params(spec, source.params)
+    for value in values:  # check every value before training anything
+        if param != "epochs":
+            configs.apply_overrides(spec, base, {param: value}, source="--values")
+    k = _seed_count(seeds)
+    splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
+    runs = sweeps.sweep(spec, base, param, list(values),
+                        seeds=replays.seeds_for(source.user_attrs.get("seed", spec.seed), k), splits=splits,
+                        epochs=epochs, store=ctx.store())
+    out = out_dir or f"sweep-{ctx.study.study_name}"
+    outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang)
+    return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
+
+
+def _seed_count(seeds: int) -> int:
+    from autotune.errors import OptionError
+
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise OptionError(f"--seeds must be an integer >= 1, got {seeds!r}")
+    return seeds
+
+
+def _replay_data(spec: StudySpec, threads: int | None, data_dir: str | os.PathLike | None,
+                 source_threads: Any = None) -> Any:
+    """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact."""
+    from autotune.devices import set_threads
+    from autotune.prepare import prepare
+
+    set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
+    return prepare(spec, data_dir=data_dir, device="cpu")

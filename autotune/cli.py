@@ -18,12 +18,10 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.spec import PRUNERS, FinalSpec
+from autotune.cli_options import (STORAGE_HELP, SubsetType, lang_option, out_option, replay_options,
+                                  stored_study_options, worker_options)
+from autotune.spec import PRUNERS
 from autotune.tables import short
-
-STORAGE_HELP = ("SQLAlchemy URL of the study database [default: $AUTOTUNE_STORAGE, else sqlite:///autotune.db]; "
-                "e.g. postgresql+psycopg://user@host:5432/db.")
-
 
 class _Group(click.Group):
     """A click group that reports every user error as a single ``Error: …`` line."""
@@ -61,35 +59,9 @@ def _fail(message: str, code: int) -> None:
 def cli() -> None:
     """autotune: automated, reproducible hyperparameter search for small PyTorch networks.
 
-    A study spec (studies/*.yaml) declares the search space and the training set-up;
+    A study spec (YAML; shipped ones in autotune/studies/) declares the search space and the training set-up;
     `autotune run` searches it with Optuna and stores every trial in a database.
     """
-
-
-def _worker_options(func: Any) -> Any:
-    """The options `run` and `worker` share, in the order --help lists them."""
-    options = [
-        click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
-        click.option("--study-name", default=None, metavar="NAME",
-                     help="Name of the study in the storage. [default: the spec's name]"),
-        click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Torch CPU threads. [default: torch's choice: all physical cores, or $OMP_NUM_THREADS]"),
-        click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
-                     help="Folder with the original dataset files (e.g. MNIST/raw/*.gz) [env: AUTOTUNE_DATA_DIR]."),
-        click.option("--device", default="auto", show_default=True, envvar="AUTOTUNE_DEVICE", metavar="DEVICE",
-                     help="auto, cpu, cuda, cuda:N or mps; auto takes a GPU when there is one "
-                          "[env: AUTOTUNE_DEVICE]. Replays run on the CPU."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-                     help="Stop starting new trials after this many seconds."),
-        click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",
-                     help="Folder for trial artifacts (learning curves, checkpoints) [env: AUTOTUNE_ARTIFACT_DIR; "
-                          "default: beside the SQLite file, e.g. autotune-artifacts/]."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the final summary."),
-        click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
 
 
 @cli.command()
@@ -105,7 +77,7 @@ def _worker_options(func: Any) -> Any:
               help="Start optuna-dashboard (127.0.0.1) on this storage beside the run, and stop it afterwards.")
 @click.option("--dashboard-port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port for --dashboard.")
-@_worker_options
+@worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
         threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
@@ -119,39 +91,21 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     spec = load_spec(study)
     _quiet_libraries()
     from autotune.progress import make_progress
+    from autotune.dashboard import beside as _dashboard_beside
     from autotune.runner import run_study
 
-    with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir, enabled=with_dashboard):
+    with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir) if with_dashboard else contextlib.nullcontext():
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
     _print_summary(summary, spec.metric, as_json)
 
 
-@contextlib.contextmanager
-def _dashboard_beside(storage: str | None, port: int, artifact_dir: str | None, *, enabled: bool):
-    if not enabled:
-        yield
-        return
-    from autotune.artifacts import artifact_dir as default_artifact_dir
-    from autotune.dashboard import start_background
-    from autotune.storage import open_storage, resolve_storage_url
-
-    url = resolve_storage_url(storage)
-    open_storage(url)  # the dashboard needs the database to exist before the first trial
-    proc = start_background(url, host="127.0.0.1", port=port, artifact_dir=default_artifact_dir(url, artifact_dir))
-    click.echo(f"optuna-dashboard: http://127.0.0.1:{port}/", err=True)
-    try:
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 @cli.command()
 @click.option("--study", "study", required=True, metavar="NAME|PATH",
-              help="The study's spec: the same shipped name or YAML file the study was created from.")
-@_worker_options
+              help="The study's spec (the shipped name or YAML file it was created from), or the name of the stored "
+                   "study, whose stored spec is then used.")
+@worker_options
 def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
            device: str, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Join an existing study from this host and work until its trial target is met.
@@ -159,9 +113,13 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
     The study must exist (`autotune run` creates it and sets the target); run this on as
     many hosts as you like against one PostgreSQL storage.
     """
-    from autotune.spec import load_spec
+    from autotune.stored import is_spec_reference, open_context
 
-    spec = load_spec(study)
+    if is_spec_reference(study):
+        spec = open_context(study, storage=storage, study_name=study_name, need_study=False).spec
+    else:  # a stored study's name: its own spec, the one its trials ran with
+        spec = open_context(study, storage=storage, study_name=study_name, need_study=True).spec
+        study_name = study_name or study
     _quiet_libraries()
     from autotune.progress import make_progress
     from autotune.runner import join_study
@@ -192,48 +150,8 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
 
 
-def _replay_options(func: Any) -> Any:
-    """Options shared by replay, ablate and sweep."""
-    options = [
-        click.option("--study", "study", default=None, metavar="NAME|PATH",
-                     help="The study's spec (shipped name or YAML file); a stored study's own spec is used if present."),
-        click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
-        click.option("--study-name", default=None, metavar="NAME",
-                     help="Name of the study in the storage. [default: the spec's name]"),
-        click.option("--seeds", type=int, default=None, metavar="K", help="Seeds per configuration."),
-        click.option("--epochs", type=click.IntRange(min=1), default=None, metavar="E",
-                     help="Training epochs per run. [default: the spec's max_epochs]"),
-        click.option("--train-subset", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Train on the first N examples of the training split only (a smaller budget)."),
-        click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Torch CPU threads. [default: the source trial's, else torch's choice]"),
-        click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
-                     help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR]."),
-        click.option("--json", "as_json", is_flag=True, help="Print the results as JSON."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _prepare_replay(spec: Any, seeds: int | None, default_seeds: int, threads: int | None, data_dir: str | None,
-                    source_threads: Any = None) -> tuple[int, Any]:
-    """Validate the seed count, set threads, load the data: all before anything is written."""
-    k = default_seeds if seeds is None else seeds
-    if k < 1:
-        raise click.BadParameter(f"{k} is not >= 1", param_hint="'--seeds'")
-    import torch
-
-    from autotune.prepare import prepare
-
-    chosen = threads or (source_threads if isinstance(source_threads, int) else None)
-    if chosen:
-        torch.set_num_threads(chosen)
-    return k, prepare(spec, data_dir=data_dir, device="cpu")  # replays run on the CPU, where they are exact
-
-
 @cli.command()
-@_replay_options
+@replay_options
 @click.option("--trial", "which", default=None, metavar="N|best", help="The stored trial to replay.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Replay a configuration from a YAML/JSON file instead (no stored study needed).")
@@ -248,83 +166,53 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
     with the trial's own seed, it checks that the stored metric is reproduced exactly.
     Replays are recorded in the companion study '<study>:replays'.
     """
-    from autotune import replay as rp
+    import autotune
 
-    if (which is None) == (config_file is None):
+    from autotune.configs import parse_set
+    from autotune.replays import METRIC_KEYS
+
+    if (which is None) == (config_file is None):  # a usage error, exit code 2, before anything is opened
         raise click.UsageError("give exactly one of --trial N|best and --config FILE")
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=which is not None,
-                          train_subset=train_subset)
-    spec, notes, trial = ctx.spec, [], None
-    if which is not None:
-        trial, notes = rp.resolve_trial(ctx.study, which)
-        config = rp.config_from_params(spec, trial.params)
-        first_seed = trial.user_attrs.get("seed", spec.seed)
-    else:
-        config = rp.load_config_file(config_file, spec)
-        first_seed = spec.seed
-    config, set_notes = rp.apply_overrides(spec, config, rp.parse_set(sets))
-    notes += set_notes
-    k, splits = _prepare_replay(spec, seeds, 1, threads, data_dir, trial.user_attrs.get("threads") if trial else None)
-    store = ctx.store()
-    extra = {"source_trial": trial.number if trial else None, "overrides": list(sets), "config_file": config_file}
-    result = rp.replay(spec, config, seeds=rp.seeds_for(first_seed, k), epochs=epochs, splits=splits,
-                       label=f"trial {trial.number}" if trial else str(config_file), store=store, extra=extra,
-                       notes=notes)
-    check = _exactness(spec, trial, result, overridden=bool(sets), epochs=epochs)
+    _check_seeds(seeds)
+    result = autotune.replay(study, trial=which, config=config_file, overrides=parse_set(sets), seeds=seeds or 1,
+                             epochs=epochs, train_subset=train_subset, storage=storage, study_name=study_name,
+                             data_dir=data_dir, threads=threads)
     if as_json:
-        click.echo(json.dumps({**result.summary(), "reproduction": check}, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
-    for note in notes:
+    for note in result.notes:
         click.echo(f"Note: {note}")
     _table(["seed", "epochs", "train loss", "train acc", "val loss", "val acc", "seconds", ""],
            [[r.seed, r.epochs, _num(r.train_loss), _num(r.train_accuracy), _num(r.val_loss), _num(r.val_accuracy),
              f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
-    click.echo("mean ± std: " + ", ".join(f"{key} {_num(result.mean(key))} ± {_num(result.std(key))}"
-                                          for key in rp.METRIC_KEYS if result.mean(key) is not None))
-    costs = [m for m in (*spec.metrics[1:], *(c.metric for c in spec.constraints)) if m not in rp.METRIC_KEYS]
+    rep = result.replay
+    click.echo("mean ± std: " + ", ".join(f"{key} {_num(rep.mean(key))} ± {_num(rep.std(key))}"
+                                          for key in METRIC_KEYS if rep.mean(key) is not None))
+    costs = [m for m in (*result.spec.metrics[1:], *(c.metric for c in result.spec.constraints))
+             if m not in METRIC_KEYS]
     if costs:  # the further objectives and constrained metrics of this study, measured on these runs
-        click.echo("also: " + ", ".join(f"{m} {result.mean(m):.4g} ± {result.std(m):.2g}"
-                                        for m in dict.fromkeys(costs) if result.mean(m) is not None))
-    if check:
-        click.echo(check)
+        click.echo("also: " + ", ".join(f"{m} {rep.mean(m):.4g} ± {rep.std(m):.2g}"
+                                        for m in dict.fromkeys(costs) if rep.mean(m) is not None))
+    if result.reproduction:
+        click.echo(result.reproduction)
 
 
-def _exactness(spec: Any, trial: Any, result: Any, *, overridden: bool, epochs: int | None) -> str | None:
-    """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair)."""
-    import optuna
-
-    if trial is None or overridden or trial.state != optuna.trial.TrialState.COMPLETE:
-        return None
-    if epochs not in (None, trial.user_attrs.get("epochs")) or result.runs[0].seed != trial.user_attrs.get("seed"):
-        return None
-    stored = trial.user_attrs.get(spec.metric)
-    got = getattr(result.runs[0], spec.metric)
-    if got == stored:
-        return f"Reproduced exactly: {spec.metric} {got!r} equals the stored value of trial {trial.number}."
-    return (f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
-            f"(different threads, device or library versions change floating-point results).")
+def _check_seeds(seeds: int | None) -> None:
+    if seeds is not None and seeds < 1:
+        raise click.BadParameter(f"{seeds} is not >= 1", param_hint="'--seeds'")
 
 
 def _num(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def _lang_option(help_text: str) -> Any:
-    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help=help_text)
-
-
-def _out_option(default_out: str) -> Any:
-    return click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-                        help=f"Output folder. [default: {default_out}-<study>]")
-
-
 @cli.command()
-@_replay_options
+@replay_options
 @click.option("--baseline", default="defaults", show_default=True, metavar="defaults|trial:N|FILE",
               help="What the best trial is compared with: the spec's defaults, a stored trial, or a config file.")
-@_lang_option("Table headers in English or in the seed reports' Chinese.")
-@_out_option("ablation")
+@lang_option("Table headers in English or in the seed reports' Chinese.")
+@out_option("ablation")
 def ablate(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
            train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, baseline: str,
            lang: str, out_dir: str | None) -> None:
@@ -334,53 +222,29 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
     configuration, its share of the total gain and a paired test across seeds. Writes
     ablation.md/.csv/.json and ablation.png.
     """
-    from autotune import replay as rp
+    import autotune
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True,
-                          train_subset=train_subset)
-    spec = ctx.spec
-    best_trial, _ = rp.resolve_trial(ctx.study, "best")
-    best = rp.config_from_params(spec, best_trial.params)
-    if baseline == "defaults":
-        base = rp.default_config(spec)
-    elif baseline.startswith("trial:"):
-        base_trial, _ = rp.resolve_trial(ctx.study, baseline.split(":", 1)[1])
-        base = rp.config_from_params(spec, base_trial.params)
-    else:
-        base = rp.load_config_file(baseline, spec)
-    k, splits = _prepare_replay(spec, seeds, 3, threads, data_dir, best_trial.user_attrs.get("threads"))
-    from autotune.models import describe_structure
-    from autotune.spec import TRAINING_PARAMS
-
-    info = splits.info
-
-    def describe(cfg: dict) -> str:
-        # the structure text names a custom model's own parameters already: add only the trainer's
-        diff = [c for c in rp.components(spec, cfg, base)
-                if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
-        text = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
-        return text + ("" if not diff else " " + rp.describe_change(
-            {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
-
-    rows = rp.ablate(spec, best, base, seeds=rp.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
-                     splits=splits, epochs=epochs, store=ctx.store(), describe=describe,
-                     on_row=None if as_json else lambda r: click.echo(f"  {r.kind}: {r.component} done", err=True))
-    outputs = rp.ablation_outputs(spec, rows, out_dir or f"ablation-{ctx.study.study_name}", lang=lang)
+    _check_seeds(seeds)
+    result = autotune.ablate(study, baseline=baseline, seeds=3 if seeds is None else seeds, epochs=epochs,
+                             train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
+                             study_name=study_name, data_dir=data_dir, threads=threads,
+                             on_row=None if as_json else lambda r: click.echo(f"  {r.kind}: {r.component} done",
+                                                                             err=True))
     if as_json:
-        click.echo(json.dumps(outputs, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
-    click.echo(outputs["markdown"])
+    click.echo(result.markdown)
 
 
 @cli.command()
-@_replay_options
+@replay_options
 @click.option("--param", required=True, metavar="P", help="The parameter to vary (or 'epochs').")
 @click.option("--values", "values_text", required=True, metavar="V1,V2,...", help="Comma-separated values.")
 @click.option("--from", "from_", default="best", show_default=True, metavar="best|trial:N",
               help="The trial whose other parameters are held fixed.")
-@_lang_option("Table headers in English or in the seed reports' Chinese.")
-@_out_option("sweep")
+@lang_option("Table headers in English or in the seed reports' Chinese.")
+@out_option("sweep")
 def sweep(study: str | None, storage: str | None, study_name: str | None, seeds: int | None, epochs: int | None,
           train_subset: int | None, threads: int | None, data_dir: str | None, as_json: bool, param: str,
           values_text: str, from_: str, lang: str, out_dir: str | None) -> None:
@@ -389,49 +253,24 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
     Like the seed reports' learning-rate, batch-size, hidden-units and epochs tables; records
     wall time per setting too. Writes sweep-P.md/.csv/.json and sweep-P.png.
     """
-    from autotune import replay as rp
+    import autotune
+    from autotune.configs import parse_set
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True,
-                          train_subset=train_subset)
-    spec = ctx.spec
-    which = "best" if from_ == "best" else from_.removeprefix("trial:")
-    trial, _ = rp.resolve_trial(ctx.study, which)
-    base = rp.config_from_params(spec, trial.params)
-    values = [rp.parse_set([f"{param}={text}"])[param] for text in values_text.split(",")]
-    for value in values:  # check every value before training anything
-        if param != "epochs":
-            rp.apply_overrides(spec, base, {param: value}, source="--values")
-    k, splits = _prepare_replay(spec, seeds, 1, threads, data_dir, trial.user_attrs.get("threads"))
-    replays = rp.sweep(spec, base, param, values, seeds=rp.seeds_for(trial.user_attrs.get("seed", spec.seed), k),
-                       splits=splits, epochs=epochs, store=ctx.store())
-    outputs = rp.sweep_outputs(spec, param, replays, out_dir or f"sweep-{ctx.study.study_name}", lang=lang)
+    _check_seeds(seeds)
+    values = [parse_set([f"{param}={text}"])[param] for text in values_text.split(",")]
+    result = autotune.sweep(study, param=param, values=values, start=from_, seeds=seeds or 1, epochs=epochs,
+                            train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
+                            study_name=study_name, data_dir=data_dir, threads=threads)
     if as_json:
-        click.echo(json.dumps(outputs, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
-    click.echo(outputs["markdown"])
-
-
-def _stored_study_options(default_out: str) -> Any:
-    """--study, --storage, --study-name and --out, for commands that read a stored study."""
-    def decorate(func: Any) -> Any:
-        for option in reversed([
-            click.option("--study", "study", required=True, metavar="NAME|PATH",
-                         help="The study's spec (shipped name or YAML file); the stored study's own spec is used "
-                              "if present."),
-            click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP),
-            click.option("--study-name", default=None, metavar="NAME",
-                         help="Name of the study in the storage. [default: the spec's name]"),
-            _out_option(default_out),
-        ]):
-            func = option(func)
-        return func
-    return decorate
+    click.echo(result.markdown)
 
 
 @cli.command()
-@_stored_study_options("report")
-@_lang_option("Trial-table headers in English or in the seed reports' Chinese.")
+@stored_study_options("report")
+@lang_option("Trial-table headers in English or in the seed reports' Chinese.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
               help="Write index.html, report.md, or both (figures and data always).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
@@ -442,41 +281,21 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
     index.html opens offline (no CDN); report.md, PNG figures and the data behind every
     figure (CSV/JSON) sit beside it.
     """
-    from autotune import replay as rp
-    from autotune.report import build_report
-    from autotune.storage import redact, resolve_storage_url
+    import autotune
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
-    formats = ("html", "md") if fmt == "both" else (fmt,)
-    with stop_on_signals():
-        result = build_report(ctx.study, ctx.spec, out_dir=out_dir or f"report-{ctx.study.study_name}",
-                              storage=redact(resolve_storage_url(storage)), lang=lang, formats=formats)
+    result = autotune.report(study, storage=storage, study_name=study_name, out_dir=out_dir, lang=lang,
+                             formats=("html", "md") if fmt == "both" else (fmt,))
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(result.to_dict(), indent=2))
         return
-    for note in result["notes"]:
+    for note in result.notes:
         click.echo(f"Note: {note}", err=True)
-    click.echo(f"Report written to {result['out']}/ ({len(result['files'])} files, {len(result['figures'])} figures)")
-
-
-class SubsetType(click.ParamType):
-    """A count of training examples >= 1, or ``all``."""
-
-    name = "N|all"
-
-    def convert(self, value, param, ctx):
-        try:
-            number = int(value)
-        except ValueError:
-            number = value  # "all", or a word valid_subset refuses
-        if not FinalSpec.valid_subset(number):
-            self.fail(f"{FinalSpec.RULE}, got {value!r}", param, ctx)
-        return number
+    click.echo(f"Report written to {result.out}/ ({len(result.files)} files, {len(result.figures)} figures)")
 
 
 @cli.command()
-@_stored_study_options("export")
+@stored_study_options("export")
 @click.option("--retrain-on", type=click.Choice(["train+val", "train"]), default="train+val", show_default=True,
               help="Data the final model is retrained on before its one evaluation on the test split.")
 @click.option("--no-retrain", is_flag=True, help="Skip the final model (no test-set evaluation).")
@@ -509,29 +328,20 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     Search cheaply, train the final model fully: its budget (--epochs, --train-subset) may
     exceed the trials', as the spec's ``final:`` block declares.
     """
-    from autotune import replay as rp
-    from autotune.export import export_study
-    from autotune.storage import redact, resolve_storage_url
+    import autotune
 
     _quiet_libraries()
-    ctx = rp.open_context(study, storage=storage, study_name=study_name, need_study=True)
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
-                           storage=redact(resolve_storage_url(storage)),
-                           retrain_on=None if no_retrain else retrain_on, data_dir=data_dir,
-                           trial=trial_number, objective=objective, seeds=seeds, epochs=epochs,
-                           train_subset=train_subset)
+    result = autotune.export(study, storage=storage, study_name=study_name, out_dir=out_dir,
+                             retrain_on=None if no_retrain else retrain_on, trial=trial_number, objective=objective,
+                             seeds=seeds, epochs=epochs, train_subset=train_subset, data_dir=data_dir, threads=threads)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
-    best = summary["best"]
+    best = result.best
     values = ", ".join(f"{m} {v:.4g}" for m, v in best["values"].items())
-    click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {summary['out']}/ "
-               f"({', '.join(summary['files'])})")
-    final = summary["final_model"]
+    click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {result.out}/ "
+               f"({', '.join(result.files)})")
+    final = result.final_model
     if final:
         metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None
                   else f"test loss {final['test_loss']:.4g}" if final["test_loss"] is not None
@@ -573,15 +383,16 @@ def dashboard(storage: str | None, host: str, port: int, artifact_dir: str | Non
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 def studies(storage: str | None, as_json: bool) -> None:
     """List the shipped study specs and the studies in a storage (trials by state, best value)."""
+    import autotune
     from autotune.errors import StudyNotFoundError
     from autotune.spec import load_spec, shipped_specs
-    from autotune.storage import list_studies, redact, resolve_storage_url
+    from autotune.storage import redact, resolve_storage_url
 
     specs = [load_spec(str(path)) for path in shipped_specs().values()]
     url = resolve_storage_url(storage)
     _quiet_libraries()
     try:
-        rows = list_studies(url)
+        rows = autotune.list_studies(url)
         missing = None
     except StudyNotFoundError as exc:
         rows, missing = [], str(exc)

@@ -6,6 +6,7 @@ the studies. We bind 127.0.0.1 unless told otherwise, and warn when told otherwi
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
@@ -13,10 +14,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from autotune.errors import AutotuneError
+from autotune.errors import DashboardError
 from autotune.storage import open_storage, redact
 
 
@@ -55,8 +56,8 @@ def make_dashboard_server(storage_url: str, *, host: str = "127.0.0.1", port: in
         return make_server(host, port, app, handler_class=_QuietHandler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise AutotuneError(f"port {port} on {host} is already in use; choose another with --port") from None
-        raise AutotuneError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+            raise DashboardError(f"port {port} on {host} is already in use; choose another with --port") from None
+        raise DashboardError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def serve(storage_url: str, *, host: str, port: int, artifact_dir: Path | None,
@@ -90,10 +91,28 @@ def start_background(storage_url: str, *, host: str, port: int, artifact_dir: Pa
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
-            raise AutotuneError(f"the dashboard did not start: {err[-1].removeprefix('Error: ') if err else proc.returncode}")
+            raise DashboardError(f"the dashboard did not start: {err[-1].removeprefix('Error: ') if err else proc.returncode}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "localhost") else host, port)) == 0:
                 return proc
         time.sleep(0.2)
     proc.terminate()
-    raise AutotuneError(f"the dashboard did not answer on {host}:{port} within {wait:g} s")
+    raise DashboardError(f"the dashboard did not answer on {host}:{port} within {wait:g} s")
+
+
+@contextlib.contextmanager
+def beside(storage: str | None, port: int, artifact_dir: str | None,
+           echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> Iterator[None]:
+    """optuna-dashboard on 127.0.0.1:``port`` for the length of a run (``run --dashboard``), stopped afterwards."""
+    from autotune.artifacts import artifact_dir as default_artifact_dir
+    from autotune.storage import resolve_storage_url
+
+    url = resolve_storage_url(storage)
+    open_storage(url)  # the dashboard needs the database to exist before the first trial
+    proc = start_background(url, host="127.0.0.1", port=port, artifact_dir=default_artifact_dir(url, artifact_dir))
+    echo(f"optuna-dashboard: http://127.0.0.1:{port}/")
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

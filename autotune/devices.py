@@ -38,3 +38,11 @@ def resolve_device(name: str | None) -> str:
     if index >= count:
         raise DeviceError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
     return f"cuda:{index}"
+
+
+def set_threads(threads: int | None) -> None:
+    """Give torch ``threads`` CPU threads; None keeps torch's choice (all physical cores, or $OMP_NUM_THREADS)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)

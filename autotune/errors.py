@@ -68,3 +68,25 @@ class Interrupted(AutotuneError):
     """A run was stopped by Ctrl-C or SIGTERM; the study is intact and can be resumed."""
 
     exit_code = 130
+
+
+class OptionError(AutotuneError):
+    """An argument is outside what a command or function allows (``--trials 0``, ``--trial x``, two options
+    that exclude each other)."""
+
+
+class ConfigError(AutotuneError):
+    """A configuration (``--set``, ``--config FILE``, ``--values``, ``--baseline FILE``) names an unknown
+    parameter, holds a value its parameter does not allow, or cannot be read."""
+
+
+class TrialNotFoundError(AutotuneError):
+    """A study has no such trial, or none that can serve (e.g. no complete trial yet)."""
+
+
+class WorkerError(AutotuneError):
+    """A worker process started by ``run --workers K`` failed; its own error line is quoted."""
+
+
+class DashboardError(AutotuneError):
+    """optuna-dashboard could not be started or did not answer."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from autotune.errors import AutotuneError
+from autotune.errors import OptionError, TrialNotFoundError
 from autotune.spec import StudySpec
 
 if TYPE_CHECKING:
@@ -86,9 +86,9 @@ def pareto_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def best_trial(study: optuna.Study, objective: int = 0) -> optuna.trial.FrozenTrial:
     """The best feasible complete trial by objective ``objective`` (Optuna's own for one objective)."""
-    def missing(trials: list[optuna.trial.FrozenTrial]) -> AutotuneError:
+    def missing(trials: list[optuna.trial.FrozenTrial]) -> TrialNotFoundError:
         constrained = any(t.constraints for t in trials)
-        return AutotuneError(f"study '{study.study_name}' has no complete trial yet"
+        return TrialNotFoundError(f"study '{study.study_name}' has no complete trial yet"
                              + (" that meets its constraints" if constrained else ""))
 
     if not is_multi(study):
@@ -112,7 +112,7 @@ def objective_index(spec: StudySpec, which: str | None) -> int:
         return spec.metrics.index(which)
     if which.isdigit() and int(which) < len(spec.metrics):
         return int(which)
-    raise AutotuneError(f"--objective '{which}' is not an objective of this study; allowed: "
+    raise OptionError(f"--objective '{which}' is not an objective of this study; allowed: "
                         + ", ".join(f"{i} or {m}" for i, m in enumerate(spec.metrics)))
 
 

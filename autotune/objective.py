@@ -46,7 +46,7 @@ class Objective:
     """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
 
     def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
-                 on_epoch: EpochHook | None = None, artifacts: Any = None,
+                 on_epoch: EpochHook | None = None, artifacts: Any = None, artifact_folder: Any = None,
                  retry: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
         self.retry = retry  # wraps every storage call: the runner retries a lost connection with back-off
         self.spec = spec
@@ -54,6 +54,7 @@ class Objective:
         self.device = device
         self.on_epoch = on_epoch
         self.artifacts = artifacts  # an Optuna artifact store, or None
+        self.artifact_folder = artifact_folder  # where that store writes, for error messages
         self.artifact_failure: str | None = None  # set when a trial's artifacts could not be written (disk full)
 
     def __call__(self, trial: optuna.Trial) -> float | list[float]:
@@ -97,8 +98,8 @@ class Objective:
             self._record(trial, result, config, seed, attrs, values,
                          feasible=all(v <= 0 for v in violations.values()))
         except OSError as exc:  # the trial's result stands; its artifacts are lost, and the run stops after it
-            where = getattr(self.artifacts, "_base_path", "the artifact folder")
-            self.artifact_failure = f"cannot write trial {trial.number}'s artifacts to '{where}': {exc.strerror or exc}"
+            where = f"'{self.artifact_folder}'" if self.artifact_folder is not None else "the artifact folder"
+            self.artifact_failure = f"cannot write trial {trial.number}'s artifacts to {where}: {exc.strerror or exc}"
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
         return values if spec.multi_objective else value

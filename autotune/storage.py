@@ -185,7 +185,7 @@ def list_studies(url: str) -> list[StudyRow]:
     storage = open_storage(url, must_exist=True)
     rows = []
     for summary in optuna.get_all_study_summaries(storage=storage, include_best_trial=True):
-        trials = storage.get_all_trials(summary._study_id, deepcopy=False)
+        trials = storage.get_all_trials(storage.get_study_id_from_name(summary.study_name), deepcopy=False)
         states = Counter(t.state.name for t in trials)
         best = summary.best_trial if len(summary.directions) == 1 else None
         spec = summary.user_attrs.get("spec", {})

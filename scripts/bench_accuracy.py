@@ -30,8 +30,8 @@ REFERENCE = {"mlp-mnist": 0.984, "cnn-mnist": 0.993, "mlp-fashion-mnist": 0.90, 
 
 def measure(name: str, storage: str, *, seeds: int, data_dir: str | None, epochs: int | None = None,
             train_subset: int | str | None = None) -> dict:
-    from autotune.export import best_record, retrain_and_test
-    from autotune.replay import open_context
+    from autotune.exports import best_record, retrain_and_test
+    from autotune.stored import open_context
 
     ctx = open_context(name, storage=storage, study_name=None, need_study=True)
     study, spec = ctx.study, ctx.spec

@@ -23,7 +23,7 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotune.report import build_report  # noqa: E402
+from autotune.reports import build_report  # noqa: E402
 from autotune.space import suggest  # noqa: E402
 from autotune.spec import load_spec  # noqa: E402
 from autotune.storage import create_or_load_study, open_storage  # noqa: E402

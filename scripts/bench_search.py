@@ -36,7 +36,7 @@ import optuna  # noqa: E402
 
 from autotune.data import load_splits  # noqa: E402
 from autotune.objective import Objective  # noqa: E402
-from autotune.replay import config_from_mapping  # noqa: E402
+from autotune.configs import config_from_mapping  # noqa: E402
 from autotune.seeding import derive_seed  # noqa: E402
 from autotune.spec import PrunerSpec, SamplerSpec, load_spec  # noqa: E402
 from autotune.train import fit  # noqa: E402
@@ -76,7 +76,7 @@ def run_hand_grid(spec, splits, configs, *, epochs: int, seed: int) -> list[tupl
 
 def run_search(arm: str, spec, splits, *, budget: int, seed: int) -> list[tuple[int, float]]:
     """(cumulative epochs, validation accuracy) per finished trial until the budget is spent."""
-    from autotune.runner import make_pruner, make_sampler
+    from autotune.samplers import make_pruner, make_sampler
 
     sampler_name, _, pruner_name = arm.partition("+")
     pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")

@@ -39,6 +39,29 @@ def mnist_available() -> Path:
     return SHARED_DATA
 
 
+def invoke(*args: str):
+    """Run the ``autotune`` CLI in this process (click's runner); stderr is kept apart from stdout."""
+    from click.testing import CliRunner
+
+    from autotune.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def assert_one_error_line(result, *fragments: str, code: int | None = None) -> None:
+    """The promise for bad input: a non-zero exit, exactly one ``Error: …`` line naming the fragments,
+    no traceback."""
+    assert result.exit_code != 0
+    if code is not None:
+        assert result.exit_code == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
 def tiny_digits_spec(**overrides) -> dict:
     """A digits spec small enough for a test: 3 epochs, a small space, pruning after 1 trial."""
     spec = {
@@ -135,3 +158,17 @@ def make_glyph_folder(out: Path, *, per_class: int = 24, test_per_class: int = 8
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.make_glyphs(out, per_class=per_class, test_per_class=test_per_class, size=size, seed=seed)
+
+
+@pytest.fixture
+def study_path(write_spec):
+    """A small finished study in ./autotune.db (no pruning, so its 3 trials are complete) and its spec file."""
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}))
+    assert invoke("run", "--study", path, "--trials", "3", "-q").exit_code == 0
+    return path
+
+
+def stored_study(name: str = "tiny-digits", storage: str = "sqlite:///autotune.db"):
+    import optuna
+
+    return optuna.load_study(study_name=name, storage=storage)

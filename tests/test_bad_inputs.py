@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import file_digest, tiny_digits_spec
-from tests.test_cli import assert_one_error_line, invoke
+from tests.conftest import assert_one_error_line, file_digest, invoke, tiny_digits_spec
 
 SPEC = tiny_digits_spec(trials=2)
 

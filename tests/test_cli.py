@@ -14,26 +14,9 @@ from pathlib import Path
 import click
 import optuna
 import pytest
-from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import REPO, file_digest, tiny_digits_spec
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def assert_one_error_line(result, *fragments: str, code: int | None = None) -> None:
-    assert result.exit_code != 0
-    if code is not None:
-        assert result.exit_code == code
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+from tests.conftest import REPO, assert_one_error_line, file_digest, invoke, tiny_digits_spec
 
 
 def test_every_command_and_option_has_help():

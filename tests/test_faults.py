@@ -24,8 +24,7 @@ import optuna
 import pytest
 import yaml
 
-from tests.conftest import REPO, file_digest, tiny_digits_spec
-from tests.test_cli import assert_one_error_line, invoke
+from tests.conftest import REPO, assert_one_error_line, file_digest, invoke, tiny_digits_spec
 
 BASE = [sys.executable, "-m", "autotune.cli"]
 
@@ -379,7 +378,7 @@ def test_a_trial_killed_before_its_first_heartbeat_is_failed_and_retried(tmp_pat
     """The storm above found it: SIGKILL between creating a trial and its first heartbeat left a
     RUNNING trial Optuna's stale check never sees, and the study could not finish. This leaves
     that exact database state (a trial asked for, never beaten) and lets a worker finish the study."""
-    from autotune.runner import fail_trials_without_heartbeat
+    from autotune.recovery import fail_trials_without_heartbeat
     from autotune.storage import open_storage
 
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))

@@ -3,12 +3,9 @@ import signal
 import subprocess
 import sys
 
-import optuna
 import pytest
-from optuna.trial import TrialState
 
 from autotune import interrupts
-from autotune.runner import _fail_quietly
 
 
 class _SignalsInDel:
@@ -62,38 +59,6 @@ def test_a_deferred_signal_arrives_when_the_step_is_over():
                     pass
                 reached_end_of_step = True
     assert reached_end_of_step
-
-
-class _BrokenStorage:
-    """Stands in for a storage whose session an interrupt broke (that state cannot be produced on demand)."""
-
-    def __getattr__(self, name):
-        def fail(*args, **kwargs):
-            raise RuntimeError("This Session's transaction has been rolled back")
-        return fail
-
-
-def test_fail_quietly_writes_through_a_fresh_connection_when_the_session_is_broken(tmp_path):
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    study = optuna.create_study(storage=url, study_name="s")
-    trial = study.ask()
-    broken = optuna.load_study(storage=url, study_name="s")
-    broken._storage = _BrokenStorage()
-    _fail_quietly(broken, trial, url)
-    assert optuna.load_study(storage=url, study_name="s").trials[0].state == TrialState.FAIL
-
-
-def test_fail_quietly_leaves_a_finished_trial_alone_and_warns_when_nothing_works(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    study = optuna.create_study(storage=url, study_name="s")
-    done = study.ask()
-    study.tell(done, 0.5)
-    _fail_quietly(study, done, url)
-    assert study.trials[0].state == TrialState.COMPLETE and study.trials[0].value == 0.5
-    running = study.ask()
-    study._storage = _BrokenStorage()
-    _fail_quietly(study, running, None)  # no URL to reconnect with
-    assert capsys.readouterr().err.startswith(f"Warning: could not mark trial {running.number} FAIL (RuntimeError")
 
 
 INTERRUPTED_CLI = '''

@@ -10,8 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import file_digest, tiny_digits_spec
-from tests.test_cli import assert_one_error_line
+from tests.conftest import assert_one_error_line, file_digest, tiny_digits_spec
 
 PARAMS_BOUND = 2500  # digits MLPs: 64 inputs, 16..64 units per layer, so some trials break it
 

@@ -9,7 +9,8 @@ import pytest
 
 from autotune.data import load_splits
 from autotune.objective import remark
-from autotune.runner import make_pruner, run_study
+from autotune.runner import run_study
+from autotune.samplers import make_pruner
 from autotune.space import suggest
 from autotune.spec import PrunerSpec, parse_spec
 from autotune.train import EpochStats, FitResult, fit

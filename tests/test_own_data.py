@@ -15,8 +15,8 @@ import yaml
 from PIL import Image
 
 import autotune
-from tests.conftest import REPO, empty_study, file_digest, make_glyph_folder, tiny_digits_spec
-from tests.test_cli import assert_one_error_line, invoke
+from tests.conftest import (REPO, assert_one_error_line, empty_study, file_digest, invoke, make_glyph_folder,
+                            tiny_digits_spec)
 
 EXAMPLE = REPO / "examples" / "glyphs"
 

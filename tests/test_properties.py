@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotune.errors import AutotuneError, SpecError
-from autotune.replay import apply_overrides, default_config, parse_set
+from autotune.configs import apply_overrides, default_config, parse_set
 from autotune.spec import ACTIVATIONS, OPTIMIZERS, PARAMETERS, StudySpec, parse_spec
 from tests.conftest import tiny_digits_spec
 

@@ -12,8 +12,7 @@ import yaml
 
 import autotune
 from autotune.errors import CheckpointError
-from tests.conftest import tiny_digits_spec
-from tests.test_cli import invoke
+from tests.conftest import invoke, tiny_digits_spec
 
 
 class _Payload:

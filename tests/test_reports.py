@@ -150,7 +150,7 @@ def test_study_with_only_failed_trials_renders_a_note(write_spec):
 
 
 def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_path):
-    from autotune.report import _write_csv
+    from autotune.reports import _write_csv
 
     _write_csv(tmp_path / "t.csv", [{"number": 0, "param_units_l0": 64}, {"number": 1, "param_units_l0": 32,
                                                                          "param_units_l1": 16}])

@@ -1,4 +1,4 @@
-"""Replay, ablate and sweep on real digits studies: exact reproduction, overrides, tables, bad input."""
+"""Replays on real digits studies: exact reproduction, overrides, reuse, bad input (ablate and sweep too)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,9 @@ import optuna
 import pytest
 from click.testing import CliRunner
 
-from autotune import replay as rp
 from autotune.cli import cli
-from autotune.data import load_splits
-from autotune.spec import parse_spec
-from tests.conftest import file_digest, tiny_digits_spec
+from tests.conftest import file_digest, invoke, stored_study as _study, tiny_digits_spec
 
-STORAGE = "sqlite:///autotune.db"
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def study_path(write_spec):
-    """A small finished study (no pruning, so trials are complete) and its spec file."""
-    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}))
-    assert invoke("run", "--study", path, "--trials", "3", "-q").exit_code == 0
-    return path
-
-
-def _study(name="tiny-digits"):
-    return optuna.load_study(study_name=name, storage=STORAGE)
 
 
 def test_replay_reproduces_the_stored_trial_exactly(study_path):
@@ -76,45 +56,6 @@ def test_replay_a_config_file_without_any_study(write_spec, tmp_path):
     assert out["config"]["units"] == [64, 32] and out["config"]["n_layers"] == 2
     assert out["config"]["init"] == "normal" and out["runs"][0]["val_accuracy"] > 0.5
     assert not Path("autotune.db").exists()
-
-
-def test_ablation_rows_match_replays(study_path):
-    result = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--json", "--out", "abl")
-    assert result.exit_code == 0, result.output
-    data = json.loads(Path("abl/ablation.json").read_text())
-    rows = data["rows"]
-    spec = parse_spec(_study().user_attrs["spec"])
-    best = rp.config_from_params(spec, _study().best_trial.params)
-    baseline = rp.default_config(spec)
-    diff = rp.components(spec, best, baseline)
-    assert [r["kind"] for r in rows] == ["best", "baseline"] + ["leave-one-out"] * len(diff) + ["path"] * len(diff)
-    assert sorted(r["component"] for r in rows if r["kind"] == "path") == sorted(diff)
-    # the best row is exactly a replay of the best configuration with the same seeds
-    splits = load_splits("digits", validation_size=spec.validation_size, seed=spec.seed)
-    direct = rp.replay(spec, best, seeds=[r["seed"] for r in rows[0]["runs"]], epochs=2, splits=splits)
-    assert [r["val_accuracy"] for r in rows[0]["runs"]] == direct.values("val_accuracy")
-    for name in ("ablation.md", "ablation.csv", "ablation.png"):
-        assert Path("abl", name).stat().st_size > 0
-    md = Path("abl/ablation.md").read_text()
-    assert "| Parameter | Configuration | Train loss | Train accuracy | Validation loss | Validation accuracy |" in md
-    assert "Most critical component:" in md
-    zh = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--lang", "zh", "--out", "abl-zh")
-    assert "| 参数 | 实验配置 | 训练集Loss | 训练集准确率 | 验证集Loss | 验证集准确率 | 性能变化 |" in zh.stdout
-    assert "基准" in zh.stdout
-
-
-def test_sweep_has_one_row_per_value(study_path):
-    result = invoke("sweep", "--study", study_path, "--param", "batch_size", "--values", "32,64,128",
-                    "--epochs", "2", "--json", "--out", "sw")
-    assert result.exit_code == 0, result.output
-    data = json.loads(Path("sw/sweep-batch_size.json").read_text())
-    assert [r["config"]["batch_size"] for r in data["rows"]] == [32, 64, 128]
-    assert all(r["seconds"]["mean"] > 0 for r in data["rows"])
-    assert Path("sw/sweep-batch_size.png").stat().st_size > 0
-    epochs = invoke("sweep", "--study", study_path, "--param", "epochs", "--values", "1,2", "--out", "sw2")
-    assert epochs.exit_code == 0
-    rows = json.loads(Path("sw2/sweep-epochs.json").read_text())["rows"]
-    assert [r["runs"][0]["epochs"] for r in rows] == [1, 2]
 
 
 def test_pruned_trial_replay_is_allowed_but_noted(write_spec):

@@ -22,7 +22,7 @@ from typing import Any
 
 import optuna
 
-from autotune.errors import AutotuneError
+from autotune.errors import OptionError, TrialNotFoundError
 from autotune.spec import StudySpec
 
 RETRAIN_CHOICES = ("train+val", "train")
@@ -33,10 +33,10 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     """What export writes about the chosen trial: the best (by ``objective`` where there are several)
     or trial number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
     from autotune import goals
-    from autotune.replay import config_from_params
+    from autotune.configs import config_from_params
 
     if trial is not None and objective is not None:
-        raise AutotuneError("give --trial N or --objective K, not both")
+        raise OptionError("give --trial N or --objective K, not both")
     index = goals.objective_index(spec, objective)
     if trial is None:
         chosen = goals.best_trial(study, index)
@@ -44,10 +44,10 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     else:
         trials = study.get_trials(deepcopy=False)
         if not 0 <= trial < len(trials):
-            raise AutotuneError(f"study '{study.study_name}' has no trial {trial}; trials are 0..{len(trials) - 1}")
+            raise TrialNotFoundError(f"study '{study.study_name}' has no trial {trial}; trials are 0..{len(trials) - 1}")
         chosen = trials[trial]
         if chosen.state != optuna.trial.TrialState.COMPLETE:
-            raise AutotuneError(f"trial {trial} is {chosen.state.name.lower()}; export needs a complete trial")
+            raise TrialNotFoundError(f"trial {trial} is {chosen.state.name.lower()}; export needs a complete trial")
         chosen_by = f"--trial {trial}"
     front = {t.number for t in goals.pareto_front(study)} if spec.multi_objective else set()
     return {
@@ -111,7 +111,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     from autotune.artifacts import checkpoint_payload
     from autotune.data import Split, Splits, has_test, load_test
     from autotune.prepare import prepare
-    from autotune.replay import seeds_for
+    from autotune.replays import seeds_for
     from autotune.train import evaluate, fit
 
     spec = spec.for_final(max_epochs=epochs, train_subset=train_subset)
@@ -228,7 +228,7 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
 
     record = best_record(study, spec, trial=trial, objective=objective)  # fails early: nothing to export
     if retrain_on is not None and retrain_on not in RETRAIN_CHOICES:
-        raise AutotuneError(f"--retrain-on must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
+        raise OptionError(f"--retrain-on must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "best.yaml").write_text(yaml.safe_dump(record, sort_keys=False, allow_unicode=True), encoding="utf-8")

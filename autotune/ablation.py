@@ -1,0 +1,182 @@
+"""Ablation: the best configuration against a baseline, leave-one-out and a greedy ablation path.
+
+Every row is one configuration replayed over the same seeds (:mod:`autotune.replays`), with its
+change against the best configuration, its share of the total gain and a paired test across
+seeds; :func:`ablation_outputs` writes the table, the data and the chart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from autotune.configs import components, with_component
+from autotune.replays import Replay, ReplayStore, replay
+from autotune.spec import StudySpec
+
+
+@dataclass
+class AblationRow:
+    kind: str  # "best" | "baseline" | "leave-one-out" | "path"
+    component: str
+    configuration: str
+    replay: Replay
+    delta: float | None = None  # metric minus the best configuration's, in the metric's units
+    share: float | None = None  # share of the total gain (baseline → best)
+    p_value: float | None = None
+
+
+def _improvement(spec: StudySpec, a: float, b: float) -> float:
+    """How much better ``a`` is than ``b`` for the spec's direction."""
+    return a - b if spec.direction == "maximize" else b - a
+
+
+def _score(spec: StudySpec, value: float | None) -> float:
+    """Larger is better, whatever the direction; a missing value is the worst."""
+    if value is None or math.isnan(value):
+        return -math.inf
+    return value if spec.direction == "maximize" else -value
+
+
+def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Two-sided paired t-test across seeds; None with fewer than 2 pairs or identical differences."""
+    if len(a) < 2 or len(a) != len(b):
+        return None
+    diffs = [x - y for x, y in zip(a, b)]
+    if all(d == diffs[0] for d in diffs):
+        return None if diffs[0] == 0 else 0.0
+    from scipy import stats
+
+    return float(stats.ttest_rel(a, b).pvalue)
+
+
+def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, seeds: Sequence[int], splits: Any,
+           epochs: int | None = None, store: ReplayStore | None = None, describe: Callable[[dict], str] = str,
+           on_row: Callable[[AblationRow], None] | None = None) -> list[AblationRow]:
+    """Leave-one-out (revert one component of the best to the baseline) and a greedy ablation path."""
+    metric = spec.metric
+    run = lambda cfg, label: replay(spec, cfg, seeds=seeds, epochs=epochs, splits=splits, label=label,  # noqa: E731
+                                    store=store, extra={"purpose": "ablation"})
+    rows: list[AblationRow] = []
+
+    def add(row: AblationRow) -> None:
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+
+    best_run = run(best, "best")
+    base_run = run(baseline, "baseline")
+    best_m, base_m = best_run.mean(metric), base_run.mean(metric)
+    total_gain = _improvement(spec, best_m, base_m) if best_m is not None and base_m is not None else None
+
+    def finish(kind: str, comp: str, cfg: dict[str, Any], rep: Replay, gain_from_base: bool) -> AblationRow:
+        m = rep.mean(metric)
+        delta = None if m is None or best_m is None else m - best_m
+        share = None
+        if total_gain and m is not None:
+            share = (_improvement(spec, m, base_m) if gain_from_base else _improvement(spec, best_m, m)) / total_gain
+        p = paired_p_value(rep.values(metric), best_run.values(metric))
+        return AblationRow(kind, comp, describe(cfg), rep, delta, share, p)
+
+    add(AblationRow("best", "best", describe(best), best_run, 0.0, 1.0 if total_gain else None, None))
+    add(finish("baseline", "baseline", baseline, base_run, gain_from_base=True))
+    diff = components(spec, best, baseline)
+    for comp in diff:
+        cfg = with_component(spec, best, baseline, comp)
+        add(finish("leave-one-out", comp, cfg, run(cfg, f"best without {comp}"), gain_from_base=False))
+    current, remaining = dict(baseline), list(diff)
+    while remaining:
+        tried = []
+        for comp in remaining:
+            cfg = with_component(spec, current, best, comp)
+            tried.append((comp, cfg, run(cfg, f"path + {comp}")))
+        comp, cfg, rep = max(tried, key=lambda t: _score(spec, t[2].mean(metric)))
+        add(finish("path", comp, cfg, rep, gain_from_base=True))
+        current, remaining = cfg, [c for c in remaining if c != comp]
+    return rows
+
+
+def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en") -> dict[str, Any]:
+    """Write the ablation table (Markdown, CSV, JSON) and a bar chart; return the verdict lines."""
+    from pathlib import Path
+
+    from autotune import plots, tables
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metric = spec.metric
+    pct = metric == "val_accuracy"
+    heads = [tables.header(k, lang) for k in ("parameter", "configuration", "train_loss", "train_accuracy",
+                                              "val_loss", "val_accuracy", "change", "p_value")]
+    body = []
+    for r in rows:
+        rep = r.replay
+        if r.kind == "baseline":
+            change = tables.header("baseline", lang)
+        elif r.delta is None:
+            change = "-"
+        else:
+            delta = f"{r.delta * 100:+.2f} pp" if pct else f"{r.delta:+.4g}"
+            change = delta + ("" if r.share is None else f" ({r.share:.0%} of gain)")
+        label = {"best": "best", "baseline": "baseline", "leave-one-out": f"- {r.component}",
+                 "path": f"+ {r.component}"}[r.kind]
+        body.append([label, r.configuration, tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
+                     tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
+                     tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
+                     tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
+                     change, "-" if r.p_value is None else f"{r.p_value:.3g}"])
+    extra = list(spec.metrics[1:])  # a multi-objective study: every further objective gets its own column
+    for metric_k in extra:
+        heads.append(metric_k)
+        for r, cells in zip(rows, body):
+            m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
+            cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
+    verdict = ablation_verdict(spec, rows)
+    md = tables.markdown(heads, body) + "\n" + "\n".join(verdict) + "\n"
+    (out / "ablation.md").write_text(md, encoding="utf-8")
+    (out / "ablation.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
+    (out / "ablation.json").write_text(json.dumps(
+        {"metric": metric, "rows": [{"kind": r.kind, "component": r.component, "configuration": r.configuration,
+                                     "delta": r.delta, "share": r.share, "p_value": r.p_value,
+                                     "deltas": {m: objective_delta(rows, r, m) for m in spec.metrics},
+                                     **r.replay.summary()} for r in rows], "verdict": verdict},
+        indent=1, default=str), encoding="utf-8")
+    loo = [r for r in rows if r.kind in ("best", "baseline", "leave-one-out")]
+    plots.bar_chart([{"best": "best", "baseline": "baseline"}.get(r.kind, f"- {r.component}") for r in loo],
+                    [r.replay.mean(metric) or math.nan for r in loo], [r.replay.std(metric) or 0.0 for r in loo],
+                    title=f"{spec.name}: leave-one-out ablation ({len(rows[0].replay.runs)} seeds)",
+                    ylabel=metric, path=out / "ablation.png", reference=rows[0].replay.mean(metric))
+    return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir())}
+
+
+def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
+    """The most critical component, and the changes that made no measurable difference."""
+    loo = [r for r in rows if r.kind == "leave-one-out" and r.delta is not None]
+    if not loo:
+        return ["The best configuration equals the baseline: nothing to ablate."]
+    worst = max(loo, key=lambda r: -_score(spec, r.replay.mean(spec.metric)))
+    change = f"{worst.delta * 100:+.2f} pp" if spec.metric == "val_accuracy" else f"{worst.delta:+.4g}"
+    lines = [f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
+             f"{change}{'' if worst.p_value is None else f', paired p={worst.p_value:.3g}'})."]
+    spread = max((rows[0].replay.std(spec.metric) or 0.0), 1e-12)
+    null = [r.component for r in loo if abs(r.delta) <= spread or (r.p_value is not None and r.p_value > 0.05)]
+    if null:
+        lines.append("No measurable difference (within one seed standard deviation of the best, or paired "
+                     f"p > 0.05): {', '.join(null)}.")
+    for objective in spec.objectives[1:]:
+        deltas = [(r, objective_delta(rows, r, objective.metric)) for r in loo]
+        deltas = [(r, d) for r, d in deltas if d is not None]
+        if deltas:  # the component whose removal makes this objective worse by the most
+            sign = 1.0 if objective.direction == "maximize" else -1.0
+            r, d = min(deltas, key=lambda rd: sign * rd[1])
+            lines.append(f"For {objective.metric} ({objective.direction}): removing {r.component} changes it most, "
+                         f"by {d:+.4g} (best configuration: {rows[0].replay.mean(objective.metric):.4g}).")
+    return lines
+
+
+def objective_delta(rows: list[AblationRow], row: AblationRow, metric: str) -> float | None:
+    """``row``'s mean of ``metric`` minus the best configuration's (the first row)."""
+    m, best = row.replay.mean(metric), rows[0].replay.mean(metric)
+    return None if m is None or best is None else m - best

@@ -1,0 +1,62 @@
+"""One factor at a time: vary one parameter over values, the others held at a trial's (the seed
+reports' learning-rate, batch-size, hidden-units and epochs tables)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Sequence
+
+from autotune.configs import apply_overrides, show
+from autotune.errors import ConfigError
+from autotune.replays import Replay, ReplayStore, replay
+from autotune.spec import StudySpec
+
+
+def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any], *, seeds: Sequence[int],
+          splits: Any, epochs: int | None = None, store: ReplayStore | None = None,
+          on_replay: Callable[[Replay], None] | None = None) -> list[Replay]:
+    """One factor at a time: ``param`` set to each value, everything else held at ``base``."""
+    out = []
+    for value in values:
+        if param == "epochs":  # the training budget itself, as in the seed reports' epochs tables
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"--values: epochs must be integers >= 1, got {value!r}")
+            cfg, notes, run_epochs = base, [], value
+        else:
+            cfg, notes = apply_overrides(spec, base, {param: value}, source="--values")
+            run_epochs = epochs
+        rep = replay(spec, cfg, seeds=seeds, epochs=run_epochs, splits=splits, label=f"{param}={show(value)}",
+                     store=store, notes=notes, extra={"purpose": "sweep"})
+        out.append(rep)
+        if on_replay is not None:
+            on_replay(rep)
+    return out
+
+
+def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: Any, *,
+                  lang: str = "en") -> dict[str, Any]:
+    from pathlib import Path
+
+    from autotune import plots, tables
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    heads = [param] + [tables.header(k, lang) for k in ("train_loss", "train_accuracy", "val_loss",
+                                                         "val_accuracy", "seconds")]
+    body = [[rep.label.split("=", 1)[1], tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
+             tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
+             tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
+             tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
+             f"{rep.mean('seconds'):.1f}"] for rep in replays]
+    md = tables.markdown(heads, body)
+    stem = f"sweep-{param}"
+    (out / f"{stem}.md").write_text(md, encoding="utf-8")
+    (out / f"{stem}.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
+    (out / f"{stem}.json").write_text(json.dumps({"param": param, "rows": [r.summary() for r in replays]},
+                                                 indent=1, default=str), encoding="utf-8")
+    plots.line_plot([r.label.split("=", 1)[1] for r in replays],
+                    [r.mean(spec.metric) or math.nan for r in replays], [r.std(spec.metric) or 0.0 for r in replays],
+                    title=f"{spec.name}: {spec.metric} vs {param}", xlabel=param, ylabel=spec.metric,
+                    path=out / f"{stem}.png")
+    return {"markdown": md, "files": sorted(p.name for p in out.iterdir())}

@@ -1,0 +1,35 @@
+"""Running a study in this process: bad arguments refused before anything is written, reruns top up."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from autotune.errors import OptionError
+from autotune.runner import run_study
+from autotune.spec import parse_spec
+from tests.conftest import tiny_digits_spec
+
+
+@pytest.mark.parametrize("kwargs, message", [({"n_trials": 0}, "--trials must be >= 1, got 0"),
+                                             ({"workers": 0}, "--workers must be >= 1, got 0"),
+                                             ({"threads": 0}, "--threads must be >= 1, got 0"),
+                                             ({"pruner": "sometimes"}, "unknown pruner 'sometimes'; allowed: median")])
+def test_bad_arguments_are_refused_before_the_database_exists(tmp_path, kwargs, message):
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    with pytest.raises(OptionError, match=message):
+        run_study(parse_spec(tiny_digits_spec()), storage=url, **kwargs)
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_a_rerun_tops_the_study_up_to_the_new_target(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    spec = parse_spec(tiny_digits_spec(max_epochs=1, pruner={"name": "none"}))
+    first = run_study(spec, n_trials=2, storage=url)
+    second = run_study(spec, n_trials=3, storage=url)
+    assert (first.finished_before, first.finished) == (0, 2)
+    assert (second.finished_before, second.finished, second.target) == (2, 3, 3)
+    study = optuna.load_study(study_name="tiny-digits", storage=url)
+    assert [t.number for t in study.trials] == [0, 1, 2] and study.user_attrs["target_trials"] == 3
+    seeds = [t.user_attrs["seed"] for t in study.trials]
+    assert len(set(seeds)) == 3  # every trial has its own seed, the rerun's included

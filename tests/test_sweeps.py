@@ -1,0 +1,22 @@
+"""One-factor sweeps on a real digits study: one row per value, the epochs budget too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import invoke
+
+
+def test_sweep_has_one_row_per_value(study_path):
+    result = invoke("sweep", "--study", study_path, "--param", "batch_size", "--values", "32,64,128",
+                    "--epochs", "2", "--json", "--out", "sw")
+    assert result.exit_code == 0, result.output
+    data = json.loads(Path("sw/sweep-batch_size.json").read_text())
+    assert [r["config"]["batch_size"] for r in data["rows"]] == [32, 64, 128]
+    assert all(r["seconds"]["mean"] > 0 for r in data["rows"])
+    assert Path("sw/sweep-batch_size.png").stat().st_size > 0
+    epochs = invoke("sweep", "--study", study_path, "--param", "epochs", "--values", "1,2", "--out", "sw2")
+    assert epochs.exit_code == 0
+    rows = json.loads(Path("sw2/sweep-epochs.json").read_text())["rows"]
+    assert [r["runs"][0]["epochs"] for r in rows] == [1, 2]
