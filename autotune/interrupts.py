@@ -28,7 +28,7 @@ def _handler(signum: int, frame: Any) -> None:
 
 
 def requested() -> bool:
-    """Whether Ctrl-C or SIGTERM arrived since :func:`stop_on_signals` was entered."""
+    """Whether Ctrl-C or SIGTERM arrived inside the current :func:`stop_on_signals` block."""
     return _requested.is_set()
 
 
@@ -59,6 +59,7 @@ def stop_on_signals() -> Iterator[None]:
         sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _requested.clear()  # a stop belongs to this block: a later run in the same process starts afresh
 
 
 @contextlib.contextmanager

@@ -49,6 +49,18 @@ def test_no_request_means_check_does_nothing_and_handlers_are_restored():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_a_stop_does_not_outlive_its_block():
+    """A Ctrl-C during one API call (e.g. autotune.report) must not stop the next run in the same process."""
+    with interrupts.stop_on_signals():
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10_000):
+                pass
+        assert interrupts.requested()
+    assert not interrupts.requested()
+    interrupts.check()  # raises nothing
+
+
 def test_a_deferred_signal_arrives_when_the_step_is_over():
     reached_end_of_step = False
     with interrupts.stop_on_signals():
