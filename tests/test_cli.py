@@ -22,10 +22,10 @@ from tests.conftest import REPO, assert_one_error_line, file_digest, invoke, tin
 def test_every_command_and_option_has_help():
     commands = cli.commands
     assert {"run", "studies"} <= set(commands)
-    readme = (REPO / "README.md").read_text()
+    manual = (REPO / "docs" / "commands.md").read_text()
     for name, command in commands.items():
         assert command.help, name
-        assert f"autotune {name}" in readme, f"README does not document `autotune {name}`"
+        assert f"autotune {name}" in manual, f"docs/commands.md does not document `autotune {name}`"
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, f"{name} {param.opts}"

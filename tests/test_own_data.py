@@ -203,12 +203,12 @@ def test_bad_data_models_and_devices_leave_the_database_untouched(tmp_path, writ
 
 
 @pytest.mark.slow
-def test_the_readme_python_api_example_runs(tmp_path, capsys):
-    readme = (REPO / "README.md").read_text()
-    code = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+def test_the_documented_python_api_example_runs(tmp_path, capsys):
+    page = (REPO / "docs" / "python-api.md").read_text()
+    code = page.split("## A first example", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     folder = tmp_path / "examples" / "glyphs"
     folder.mkdir(parents=True)
     glyphs_example(folder)  # the shipped spec and model, small data, a 2-epoch budget
-    exec(compile(code.replace("n_trials=12", "n_trials=3"), "README.md", "exec"), {})
+    exec(compile(code.replace("n_trials=12", "n_trials=3"), "docs/python-api.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 2 and printed[1].startswith("True ")

@@ -1,0 +1,127 @@
+"""The documentation against the code: commands, options, spec keys, README size, links."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+import autotune.spec as spec_module
+from autotune.cli import cli
+from tests.conftest import REPO
+
+DOCS = REPO / "docs"
+README = REPO / "README.md"
+README_LIMIT = 10_000  # characters: the README is a front door, the manual lives in docs/
+
+# [text](target) and ![alt](target); the target ends at whitespace or ')'. Code is stripped first.
+_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.S | re.M)
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+_COMMAND_HEADING = re.compile(r"^## `autotune ([a-z-]+)`\s*$", re.M)
+
+
+def _top_keys() -> set[str]:
+    keys = getattr(spec_module, "TOP_KEYS", None) or spec_module._TOP_KEYS
+    return set(keys)
+
+
+def _doc_files() -> list[Path]:
+    return sorted(DOCS.glob("*.md"))
+
+
+def _command_sections(text: str) -> dict[str, str]:
+    """docs/commands.md cut at its `## `autotune NAME`` headings: name -> that section's text."""
+    marks = list(_COMMAND_HEADING.finditer(text))
+    return {m.group(1): text[m.end():marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+            for i, m in enumerate(marks)}
+
+
+def _mentions(text: str, word: str) -> bool:
+    """``word`` (an option such as --trial or -q) occurs as a whole token: --trial is not --trials."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
+def relative_links(path: Path) -> list[str]:
+    """The relative link targets of a Markdown file (no URLs, no pure anchors, nothing inside code)."""
+    text = _CODE_SPAN.sub("", _FENCE.sub("", path.read_text(encoding="utf-8")))
+    targets = []
+    for target in _LINK.findall(text):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+            continue  # https:, mailto: ... ; an anchor in the same file
+        targets.append(target)
+    return targets
+
+
+def broken_links(path: Path) -> list[str]:
+    return [t for t in relative_links(path) if not (path.parent / t.split("#", 1)[0]).exists()]
+
+
+def test_the_manual_pages_exist():
+    names = {p.name for p in _doc_files()}
+    assert {"README.md", "commands.md", "specs.md", "storage-and-workers.md", "reproducibility.md",
+            "guarantees.md", "python-api.md", "development.md"} <= names
+
+
+def test_every_command_has_a_section_in_commands_md():
+    sections = _command_sections((DOCS / "commands.md").read_text(encoding="utf-8"))
+    assert sorted(sections) == sorted(cli.commands), "docs/commands.md: one `## `autotune NAME`` per command"
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_option_is_documented_under_its_command(name):
+    section = _command_sections((DOCS / "commands.md").read_text(encoding="utf-8")).get(name, "")
+    command = cli.commands[name]
+    options = [opt for param in command.params if isinstance(param, click.Option) for opt in param.opts]
+    assert options, f"autotune {name} has no options?"
+    missing = [opt for opt in options if not _mentions(section, opt)]
+    assert not missing, f"docs/commands.md, `autotune {name}`: options not documented: {missing}"
+
+
+def test_every_command_and_option_appears_in_the_docs():
+    everything = "\n".join(p.read_text(encoding="utf-8") for p in _doc_files())
+    missing = []
+    for name, command in cli.commands.items():
+        if f"autotune {name}" not in everything:
+            missing.append(f"autotune {name}")
+        missing += [f"autotune {name} {opt}" for param in command.params for opt in getattr(param, "opts", [])
+                    if opt.startswith("-") and not _mentions(everything, opt)]
+    assert missing == [], "not in docs/*.md"
+
+
+def test_every_top_level_spec_key_is_in_specs_md():
+    text = (DOCS / "specs.md").read_text(encoding="utf-8")
+    keys = _top_keys()
+    assert {"dataset", "model", "space"} <= keys  # sanity: the set was found
+    missing = sorted(k for k in keys if not re.search(rf"`{re.escape(k)}`|^{re.escape(k)}:", text, re.M))
+    assert not missing, f"docs/specs.md does not document the spec keys {missing}"
+
+
+def test_readme_is_a_front_door():
+    text = README.read_text(encoding="utf-8")
+    assert len(text) <= README_LIMIT, f"README.md has {len(text)} characters; the limit is {README_LIMIT}"
+    assert "docs/README.md" in text or "docs/commands.md" in text  # it points into the manual
+
+
+@pytest.mark.parametrize("path", [README, REPO / "CHANGELOG.md", *_doc_files()],
+                         ids=lambda p: p.relative_to(REPO).as_posix())
+def test_relative_links_point_to_existing_files(path):
+    assert broken_links(path) == []
+
+
+def test_the_link_checker_sees_links_and_finds_a_broken_one(tmp_path):
+    page = tmp_path / "page.md"
+    (tmp_path / "there.md").write_text("x")
+    page.write_text("[a](there.md) [b](there.md#part) ![c](missing.png) [d](https://example.org/x) [e](#top)\n"
+                    "`[f](in-code.md)`\n```\n[g](in-fence.md)\n```\n")
+    assert relative_links(page) == ["there.md", "there.md#part", "missing.png"]
+    assert broken_links(page) == ["missing.png"]
+
+
+def test_the_option_matcher_needs_a_whole_option():
+    assert _mentions("use --trials N", "--trials")
+    assert not _mentions("use --trials N", "--trial")
+    assert _mentions("`-q`, `--quiet`", "-q")
+    assert not _mentions("--quiet", "-q")
