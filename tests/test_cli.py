@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import REPO, file_digest, gated_digits_spec, tiny_digits_spec
+from tests.conftest import REPO, file_digest, gated_spec, tiny_digits_spec
 
 
 def invoke(*args: str):
@@ -198,7 +198,7 @@ def test_studies_on_a_bad_storage():
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_stops_cleanly_and_resumes(write_spec, tmp_path, sig, gate):
     # the first trial waits at the gate (tests/conftest.py) mid-training: the signal finds it running
-    spec = gated_digits_spec(max_epochs=3, pruner={"name": "none"})
+    spec = gated_spec(max_epochs=3, pruner={"name": "none"})
     spec["space"]["lr"] = {"low": 1e-3, "high": 1e-2}
     path = write_spec(spec)
     env = dict(os.environ, PYTHONUNBUFFERED="1")

@@ -24,7 +24,7 @@ import optuna
 import pytest
 import yaml
 
-from tests.conftest import (REPO, file_digest, gated_digits_spec, last_heartbeat, running_trial_of, tiny_digits_spec,
+from tests.conftest import (REPO, file_digest, gated_spec, last_heartbeat, running_trial_of, tiny_digits_spec,
                             wait_for)
 from tests.test_cli import assert_one_error_line, invoke
 
@@ -86,7 +86,7 @@ def test_a_storm_of_sigkills_loses_and_duplicates_nothing(tmp_path, storage_url,
     kills 3, 6 and 9 one held trial is let through to finish mid-storm. Then the gate opens.
     """
     target = 10
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump(gated_digits_spec(max_epochs=3, pruner={"name": "none"}),
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(gated_spec(max_epochs=3, pruner={"name": "none"}),
                                                     sort_keys=False))
     env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3")
     # in this process (torch is imported once): one finished trial, then the target, without running more

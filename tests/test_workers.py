@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
-from tests.conftest import gated_digits_spec, last_heartbeat, running_trial_of, tiny_digits_spec, wait_for
+from tests.conftest import gated_spec, last_heartbeat, running_trial_of, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
 def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storage_url, tmp_path, gate):
     # the first trial waits at the gate (tests/conftest.py) mid-training until it is killed: the kill
     # hits it, not whichever trial runs after some sleep
-    path = write_spec(gated_digits_spec(max_epochs=3, pruner={"name": "none"}))
+    path = write_spec(gated_spec(max_epochs=3, pruner={"name": "none"}))
     env = dict(os.environ, AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3", OMP_NUM_THREADS="1")
     base = [sys.executable, "-m", "autotune.cli"]
     gate.hold()
