@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -172,3 +174,169 @@ def stored_study(name: str = "tiny-digits", storage: str = "sqlite:///autotune.d
     import optuna
 
     return optuna.load_study(study_name=name, storage=storage)
+
+
+# --------------------------------------------------------------------------------------
+# A gate: trials that wait, mid-training, until the test lets them go (kills and signals on cue)
+
+GATE_MODEL = '''\
+"""A small MLP whose first training step waits while the gate folder holds a 'hold' file.
+
+$AUTOTUNE_TEST_GATE names the folder. A held process writes 'blocked-<pid>' (so the test knows
+that trial is mid-training), then polls every 10 ms (sleeping, so its heartbeat thread keeps
+beating) until 'hold' is removed, or until the test writes 'pass-<pid>', which lets this one
+trial through (the marker, then the pass, are removed on the way out).
+"""
+import math
+import os
+import time
+from pathlib import Path
+
+from torch import nn
+
+
+def wait_at_gate():
+    folder = os.environ.get("AUTOTUNE_TEST_GATE")
+    if not folder:
+        return
+    folder = Path(folder)
+    hold, marker, ticket = folder / "hold", folder / f"blocked-{os.getpid()}", folder / f"pass-{os.getpid()}"
+    if not hold.exists():
+        return
+    marker.touch()
+    while hold.exists():
+        if ticket.exists():
+            break
+        time.sleep(0.01)
+    marker.unlink(missing_ok=True)
+    ticket.unlink(missing_ok=True)
+
+
+class Gated(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.gated = False
+
+    def forward(self, x):
+        if self.training and not self.gated:  # the first training batch; never the eval-mode builder check
+            self.gated = True
+            wait_at_gate()
+        return self.inner(x)
+
+
+def build(params, input_shape, n_outputs):
+    hidden = params["hidden"]
+    return Gated(nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), hidden), nn.ReLU(),
+                               nn.Linear(hidden, n_outputs)))
+'''
+
+
+def gated_spec(**overrides) -> dict:
+    """:func:`tiny_digits_spec` (same name and settings) with the gate's model, ``gate_model.py``, on
+    ``gate.npz``, both beside the spec (see :func:`gate`): small generated data that spare every
+    worker process scikit-learn's import (a third of its start-up) for the digits."""
+    spec = tiny_digits_spec(model="gate_model.py:build", dataset={"type": "npz", "path": "gate.npz"}, space={
+        "lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
+        "batch_size": [64, 128],
+        "hidden": {"low": 16, "high": 64},
+    })
+    spec.update(overrides)
+    return spec
+
+
+def wait_for(predicate, what: str, *, procs=(), timeout: float = 300, every: float = 0.01):
+    """Poll ``predicate`` until it returns something truthy (returned); fail if one of ``procs`` ends first.
+
+    ``timeout`` is only a safety net for a hung test: what happens is decided by the predicate.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise AssertionError(f"process {proc.pid} ended (code {proc.returncode}) while waiting for "
+                                     f"{what}: {proc.communicate()}")
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+class Gate:
+    """The test's side of ``gate_model.py``: hold trials, see who is held, let one through, release all."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def hold(self) -> None:
+        (self.folder / "hold").touch()
+
+    def release(self) -> None:
+        (self.folder / "hold").unlink(missing_ok=True)
+
+    def blocked(self) -> set[int]:
+        """The pids of the processes whose trial is held mid-training now."""
+        return {int(p.name.removeprefix("blocked-")) for p in self.folder.glob("blocked-*")}
+
+    def wait_blocked(self, pid: int, *, procs=(), timeout: float = 300) -> None:
+        wait_for(lambda: pid in self.blocked(), f"process {pid}'s trial to reach the gate", procs=procs,
+                 timeout=timeout)
+
+    def let_through(self, pid: int, *, timeout: float = 300) -> None:
+        """Let process ``pid``'s held trial go on (its next trial is held again); returns once it went."""
+        assert pid in self.blocked(), pid
+        ticket = self.folder / f"pass-{pid}"
+        ticket.touch()
+        wait_for(lambda: not ticket.exists(), f"process {pid} to take its pass", timeout=timeout)
+
+    def forget(self, pid: int) -> None:
+        """A killed process's marker (it can no longer remove it itself)."""
+        (self.folder / f"blocked-{pid}").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def gate(tmp_path, monkeypatch) -> Gate:
+    """``gate_model.py`` and ``gate.npz`` (see :func:`gated_spec`) in the test's folder, a gate folder named
+    by $AUTOTUNE_TEST_GATE, released at the end."""
+    import numpy as np
+
+    (tmp_path / "gate_model.py").write_text(GATE_MODEL)
+    rng = np.random.default_rng(0)  # 4 classes, linearly separable: 480 training and 120 validation examples
+    x = rng.normal(size=(600, 8)).astype(np.float32)
+    np.savez(tmp_path / "gate.npz", x=x, y=(x @ rng.normal(size=(8, 4))).argmax(axis=1))
+    folder = tmp_path / "gate"
+    folder.mkdir()
+    monkeypatch.setenv("AUTOTUNE_TEST_GATE", str(folder))
+    g = Gate(folder)
+    yield g
+    g.release()
+
+
+def worker_name(pid: int) -> str:
+    """The ``worker`` user attribute of the trials process ``pid`` on this machine runs (objective.worker_id)."""
+    return f"{socket.gethostname()}:{pid}"
+
+
+def running_trial_of(url: str, pid: int, name: str = "tiny-digits"):
+    """The one RUNNING trial of study ``name`` that process ``pid`` runs (fails unless there is exactly one)."""
+    import optuna
+
+    trials = [t for t in optuna.load_study(study_name=name, storage=url).trials
+              if t.state.name == "RUNNING" and t.user_attrs.get("worker") == worker_name(pid)]
+    assert len(trials) == 1, (pid, trials)
+    return trials[0]
+
+
+def last_heartbeat(url: str, trial_id: int):
+    """The time of the trial's last recorded heartbeat (None before its first)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as con:
+            return con.execute(sqlalchemy.text("SELECT heartbeat FROM trial_heartbeats WHERE trial_id = :t"),
+                               {"t": trial_id}).scalar()
+    finally:
+        engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
-from tests.conftest import tiny_digits_spec
+from tests.conftest import gated_spec, last_heartbeat, running_trial_of, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -44,33 +44,31 @@ def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
     assert '"workers": %d' % k in result.stdout
 
 
-def _wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process ended early while waiting for {what}: {proc.communicate()}")
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass  # database or study not created yet
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storage_url, tmp_path):
-    path = write_spec(tiny_digits_spec(max_epochs=30, pruner={"name": "none"}))
+def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storage_url, tmp_path, gate):
+    # the first trial waits at the gate (tests/conftest.py) mid-training until it is killed: the kill
+    # hits it, not whichever trial runs after some sleep
+    path = write_spec(gated_spec(max_epochs=3, pruner={"name": "none"}))
     env = dict(os.environ, AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3", OMP_NUM_THREADS="1")
     base = [sys.executable, "-m", "autotune.cli"]
+    gate.hold()
     victim = subprocess.Popen(base + ["run", "--study", path, "--trials", "3", "--storage", storage_url, "-q"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
-    _wait_for(lambda: _states(storage_url)["RUNNING"] == 1, 120, "a running trial", victim)
-    killed = optuna.load_study(study_name="tiny-digits", storage=storage_url).trials[-1]
-    time.sleep(1.5)  # let it beat at least once, mid-trial
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    try:
+        gate.wait_blocked(victim.pid, procs=[victim])
+        killed = running_trial_of(storage_url, victim.pid)
+        assert _states(storage_url)["RUNNING"] == 1
+        first = last_heartbeat(storage_url, killed._trial_id)  # beaten when it was claimed
+        wait_for(lambda: last_heartbeat(storage_url, killed._trial_id) > first, "a heartbeat mid-trial",
+                 procs=[victim], every=0.1)  # it beats at least once more while held mid-trial
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
     assert _states(storage_url)["RUNNING"] == 1  # SIGKILL leaves it RUNNING; the heartbeat must clean up
 
+    gate.release()
     rescuer = subprocess.run(base + ["worker", "--study", path, "--storage", storage_url, "-q"], env=env,
                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert rescuer.returncode == 0, rescuer.stderr
