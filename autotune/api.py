@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import optuna
 
 from autotune.ablation import AblationRow
+from autotune.outputs import check_output_folder
 from autotune.replays import Replay, SeedRun
 from autotune.spec import StudySpec, load_spec
 from autotune.storage import StudyRow
@@ -145,8 +146,9 @@ def report(study: Study, *, storage: str | None = None, study_name: str | None =
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    out = check_output_folder(out_dir or f"report-{ctx.study.study_name}")
     with stop_on_signals():
-        result = build_report(ctx.study, ctx.spec, out_dir=out_dir or f"report-{ctx.study.study_name}",
+        result = build_report(ctx.study, ctx.spec, out_dir=out,
                               storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
     return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"])
 
@@ -163,8 +165,9 @@ def export(study: Study, *, storage: str | None = None, study_name: str | None =
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
     set_threads(threads)
-    summary = export_study(ctx.study, ctx.spec, out_dir=out_dir or f"export-{ctx.study.study_name}",
+    summary = export_study(ctx.study, ctx.spec, out_dir=out,
                            storage=redact(resolve_storage_url(storage)), retrain_on=retrain_on,
                            data_dir=None if data_dir is None else str(data_dir), trial=trial, objective=objective,
                            seeds=seeds, epochs=epochs, train_subset=train_subset)
@@ -255,6 +258,7 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     else:
         base = configs.load_config_file(baseline, spec)
     k = _seed_count(seeds)
+    out = check_output_folder(out_dir or f"ablation-{ctx.study.study_name}")  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
     info = splits.info
 
@@ -268,7 +272,6 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
 
     rows = ablation.ablate(spec, best, base, seeds=replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
                            splits=splits, epochs=epochs, store=ctx.store(), describe=describe, on_row=on_row)
-    out = out_dir or f"ablation-{ctx.study.study_name}"
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang)
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])
@@ -287,15 +290,13 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     spec = ctx.spec
     source, _ = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
     base = configs.config_from_params(spec, source.params)
-    for value in values:  # check every value before training anything
-        if param != "epochs":
-            configs.apply_overrides(spec, base, {param: value}, source="--values")
+    sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
+    out = check_output_folder(out_dir or f"sweep-{ctx.study.study_name}")  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
     runs = sweeps.sweep(spec, base, param, list(values),
                         seeds=replays.seeds_for(source.user_attrs.get("seed", spec.seed), k), splits=splits,
                         epochs=epochs, store=ctx.store())
-    out = out_dir or f"sweep-{ctx.study.study_name}"
     outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
 

@@ -36,16 +36,12 @@ def artifact_dir(storage_url: str, explicit: str | os.PathLike | None = None) ->
 
 
 def check_folder(path: Path) -> None:
-    """Refuse an artifact folder that cannot be written (read-only, full), creating nothing."""
-    try:
-        if path.is_dir():
-            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-                return
-        parent = next(p for p in path.absolute().parents if p.exists())
-        if not os.access(parent, os.W_OK):
-            raise PermissionError(13, f"'{parent}' is not writable")
-    except OSError as exc:
-        raise StorageError(f"cannot write to artifact folder '{path}': {exc.strerror or exc}") from None
+    """Refuse an artifact folder that cannot be written (read-only, full, under a file), creating nothing."""
+    from autotune.outputs import writable_problem
+
+    problem = writable_problem(path)
+    if problem is not None:
+        raise StorageError(f"cannot write to artifact folder '{path}': {problem}")
 
 
 def open_store(path: Path, *, create: bool = True) -> optuna.artifacts.FileSystemArtifactStore:

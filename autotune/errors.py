@@ -90,3 +90,7 @@ class WorkerError(AutotuneError):
 
 class DashboardError(AutotuneError):
     """optuna-dashboard could not be started or did not answer."""
+
+
+class OutputError(AutotuneError):
+    """An output folder (``--out``) cannot be created or written; checked before any work starts."""

@@ -13,21 +13,29 @@ from autotune.replays import Replay, ReplayStore, replay
 from autotune.spec import StudySpec
 
 
-def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any], *, seeds: Sequence[int],
-          splits: Any, epochs: int | None = None, store: ReplayStore | None = None,
-          on_replay: Callable[[Replay], None] | None = None) -> list[Replay]:
-    """One factor at a time: ``param`` set to each value, everything else held at ``base``."""
+def settings(spec: StudySpec, base: dict[str, Any], param: str,
+             values: Sequence[Any]) -> list[tuple[dict[str, Any], list[str], int | None]]:
+    """(configuration, notes, epochs) for each value, every value checked before anything trains."""
     out = []
     for value in values:
         if param == "epochs":  # the training budget itself, as in the seed reports' epochs tables
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--values: epochs must be integers >= 1, got {value!r}")
-            cfg, notes, run_epochs = base, [], value
+            out.append((base, [], value))
         else:
             cfg, notes = apply_overrides(spec, base, {param: value}, source="--values")
-            run_epochs = epochs
-        rep = replay(spec, cfg, seeds=seeds, epochs=run_epochs, splits=splits, label=f"{param}={show(value)}",
-                     store=store, notes=notes, extra={"purpose": "sweep"})
+            out.append((cfg, notes, None))
+    return out
+
+
+def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any], *, seeds: Sequence[int],
+          splits: Any, epochs: int | None = None, store: ReplayStore | None = None,
+          on_replay: Callable[[Replay], None] | None = None) -> list[Replay]:
+    """One factor at a time: ``param`` set to each value, everything else held at ``base``."""
+    out = []
+    for value, (cfg, notes, value_epochs) in zip(values, settings(spec, base, param, values)):
+        rep = replay(spec, cfg, seeds=seeds, epochs=value_epochs or epochs, splits=splits,
+                     label=f"{param}={show(value)}", store=store, notes=notes, extra={"purpose": "sweep"})
         out.append(rep)
         if on_replay is not None:
             on_replay(rep)

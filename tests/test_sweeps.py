@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import invoke
+from tests.conftest import assert_one_error_line, file_digest, invoke
 
 
 def test_sweep_has_one_row_per_value(study_path):
@@ -20,3 +20,11 @@ def test_sweep_has_one_row_per_value(study_path):
     assert epochs.exit_code == 0
     rows = json.loads(Path("sw2/sweep-epochs.json").read_text())["rows"]
     assert [r["runs"][0]["epochs"] for r in rows] == [1, 2]
+
+
+def test_a_bad_value_late_in_the_list_stops_the_sweep_before_anything_trains(study_path):
+    before = file_digest(Path("autotune.db"))
+    result = invoke("sweep", "--study", study_path, "--param", "epochs", "--values", "1,0")
+    assert_one_error_line(result, "--values: epochs must be integers >= 1, got 0")
+    assert file_digest(Path("autotune.db")) == before  # before: epochs=1 was trained and stored first
+    assert not Path("sweep-tiny-digits").exists()
