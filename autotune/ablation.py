@@ -40,13 +40,18 @@ def _score(spec: StudySpec, value: float | None) -> float:
     return value if spec.direction == "maximize" else -value
 
 
+#: Below this many seeds a paired test is not run: its p-value would rest on one or two differences.
+MIN_SEEDS_FOR_P = 3
+
+
 def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
-    """Two-sided paired t-test across seeds; None with fewer than 2 pairs or identical differences."""
-    if len(a) < 2 or len(a) != len(b):
+    """Two-sided paired t-test across seeds; None with fewer than MIN_SEEDS_FOR_P pairs, or when every seed
+    shows the same difference (no spread: the test is undefined, and the verdict says so instead)."""
+    if len(a) < MIN_SEEDS_FOR_P or len(a) != len(b):
         return None
     diffs = [x - y for x, y in zip(a, b)]
     if all(d == diffs[0] for d in diffs):
-        return None if diffs[0] == 0 else 0.0
+        return None
     from scipy import stats
 
     return float(stats.ttest_rel(a, b).pvalue)
@@ -109,24 +114,24 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
     metric = spec.metric
     pct = metric == "val_accuracy"
     heads = [tables.header(k, lang) for k in ("parameter", "configuration", "train_loss", "train_accuracy",
-                                              "val_loss", "val_accuracy", "change", "p_value")]
+                                              "val_loss", "val_accuracy", "change", "share", "p_value")]
     body = []
     for r in rows:
         rep = r.replay
-        if r.kind == "baseline":
-            change = tables.header("baseline", lang)
+        if r.kind == "best":  # every change is measured against this row; every share against baseline -> best
+            change = tables.header("reference", lang)
         elif r.delta is None:
             change = "-"
         else:
-            delta = f"{r.delta * 100:+.2f} pp" if pct else f"{r.delta:+.4g}"
-            change = delta + ("" if r.share is None else f" ({r.share:.0%} of gain)")
-        label = {"best": "best", "baseline": "baseline", "leave-one-out": f"- {r.component}",
-                 "path": f"+ {r.component}"}[r.kind]
+            change = f"{r.delta * 100:+.2f} pp" if pct else f"{r.delta:+.4g}"
+        share = "-" if r.share is None or r.kind in ("best", "baseline") else f"{r.share:.0%}"
+        label = {"best": tables.header("best", lang), "baseline": tables.header("baseline", lang),
+                 "leave-one-out": f"- {r.component}", "path": f"+ {r.component}"}[r.kind]
         body.append([label, r.configuration, tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
                      tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
                      tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
                      tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
-                     change, "-" if r.p_value is None else f"{r.p_value:.3g}"])
+                     change, share, "-" if r.p_value is None else f"{r.p_value:.3g}"])
     extra = list(spec.metrics[1:])  # a multi-objective study: every further objective gets its own column
     for metric_k in extra:
         heads.append(metric_k)
@@ -134,7 +139,8 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
             m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
             cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
     verdict = ablation_verdict(spec, rows)
-    md = tables.markdown(heads, body) + "\n" + "\n".join(verdict) + "\n"
+    md = (tables.markdown(heads, body) + "\n" + tables.header("ablation_key", lang) + "\n\n" + "\n".join(verdict)
+          + "\n")
     (out / "ablation.md").write_text(md, encoding="utf-8")
     (out / "ablation.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
     (out / "ablation.json").write_text(json.dumps(
@@ -151,20 +157,57 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
     return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir())}
 
 
+def measurable(spec: StudySpec, rows: list[AblationRow], row: AblationRow) -> bool:
+    """Whether ``row`` differs from the best configuration by more than one seed standard deviation of the
+    best and, where a paired test ran (3 seeds or more), with p <= 0.05."""
+    spread = rows[0].replay.std(spec.metric) or 0.0
+    if row.delta is None or abs(row.delta) <= max(spread, 1e-12):
+        return False
+    return row.p_value is None or row.p_value <= 0.05
+
+
 def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
-    """The most critical component, and the changes that made no measurable difference."""
+    """What the ablation shows, each claim with its support; a component is either critical, harmful,
+    or without measurable difference, never two of them (the rule is :func:`measurable`)."""
     loo = [r for r in rows if r.kind == "leave-one-out" and r.delta is not None]
     if not loo:
         return ["The best configuration equals the baseline: nothing to ablate."]
-    worst = max(loo, key=lambda r: -_score(spec, r.replay.mean(spec.metric)))
-    change = f"{worst.delta * 100:+.2f} pp" if spec.metric == "val_accuracy" else f"{worst.delta:+.4g}"
-    lines = [f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
-             f"{change}{'' if worst.p_value is None else f', paired p={worst.p_value:.3g}'})."]
-    spread = max((rows[0].replay.std(spec.metric) or 0.0), 1e-12)
-    null = [r.component for r in loo if abs(r.delta) <= spread or (r.p_value is not None and r.p_value > 0.05)]
+    n = len(rows[0].replay.runs)
+    if n < 2:
+        return [f"One seed per configuration: no seed-to-seed spread can be measured, so this ablation cannot tell "
+                f"a component's effect from seed noise (too few seeds to tell; run it with --seeds "
+                f"{MIN_SEEDS_FOR_P} or more)."]
+    pct = spec.metric == "val_accuracy"
+    change = (lambda d: f"{d * 100:+.2f} pp") if pct else (lambda d: f"{d:+.4g}")
+    p_text = lambda r: "" if r.p_value is None else f", paired p={r.p_value:.3g}"  # noqa: E731
+    lines = []
+    if n < MIN_SEEDS_FOR_P:
+        lines.append(f"Over {n} seed(s) no paired test is run (it needs at least {MIN_SEEDS_FOR_P}): differences "
+                     "are judged against one seed standard deviation of the best configuration only.")
+    hurts = [r for r in loo if measurable(spec, rows, r) and _score(spec, r.replay.mean(spec.metric))
+             < _score(spec, rows[0].replay.mean(spec.metric))]
+    helps = [r for r in loo if measurable(spec, rows, r) and r not in hurts]
+    null = [r.component for r in loo if not measurable(spec, rows, r)]
+    if hurts:
+        worst = min(hurts, key=lambda r: _score(spec, r.replay.mean(spec.metric)))
+        lines.append(f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
+                     f"{change(worst.delta)} over {n} seeds{p_text(worst)}).")
+    else:
+        lines.append(f"No single component's removal changed {spec.metric} measurably over {n} seeds.")
+    for r in helps:
+        lines.append(f"Removing {r.component} improves {spec.metric} by {change(r.delta)} over {n} seeds"
+                     f"{p_text(r)}: the best trial's value of it is not the better one here.")
     if null:
-        lines.append("No measurable difference (within one seed standard deviation of the best, or paired "
-                     f"p > 0.05): {', '.join(null)}.")
+        lines.append("No measurable difference (within one seed standard deviation of the best"
+                     + (", or paired p > 0.05" if n >= MIN_SEEDS_FOR_P else "") + f"): {', '.join(null)}.")
+    best_mean = rows[0].replay.mean(spec.metric)
+    beyond = [r for r in rows if r.kind == "path" and r.delta is not None and measurable(spec, rows, r)
+              and _score(spec, r.replay.mean(spec.metric)) > _score(spec, best_mean)]
+    if beyond:
+        top = max(beyond, key=lambda r: _score(spec, r.replay.mean(spec.metric)))
+        lines.append(f"A configuration on the ablation path (+ {top.component}) beats the best trial's "
+                     f"configuration by {change(top.delta)} over the same {n} seeds{p_text(top)}: the search's "
+                     "best is not the best configuration known; replay it with more seeds before you rely on it.")
     for objective in spec.objectives[1:]:
         deltas = [(r, objective_delta(rows, r, objective.metric)) for r in loo]
         deltas = [(r, d) for r, d in deltas if d is not None]

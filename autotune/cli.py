@@ -135,10 +135,11 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
     new = summary.finished - summary.finished_before
-    counts = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items())
+    finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
+    others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))
     click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
-               f"finished trials ({counts}); {new} finished during this command ({summary.seconds:.1f}s), "
-               f"{summary.pruned_this_run} of them pruned.")
+               f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
+               f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
@@ -148,6 +149,11 @@ def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         _table(["trial", *summary.metrics],
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+    if summary.finished:
+        where = "" if summary.storage == "sqlite:///autotune.db" else f" --storage {summary.storage}"
+        click.echo(f"Next: autotune report --study {summary.study_name}{where} (tables, figures, analysis); "
+                   f"autotune export --study {summary.study_name}{where} (best configuration, final model); "
+                   f"autotune dashboard{where} (live view).")
 
 
 @cli.command()
@@ -229,12 +235,13 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
     result = autotune.ablate(study, baseline=baseline, seeds=3 if seeds is None else seeds, epochs=epochs,
                              train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
                              study_name=study_name, data_dir=data_dir, threads=threads,
-                             on_row=None if as_json else lambda r: click.echo(f"  {r.kind}: {r.component} done",
-                                                                             err=True))
+                             on_row=None if as_json else lambda r: click.echo(
+                                 f"  {r.replay.label}: {len(r.replay.runs)} seed(s) done", err=True))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
     click.echo(result.markdown)
+    click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
 
 
 @cli.command()
@@ -266,6 +273,7 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
     click.echo(result.markdown)
+    click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
 
 
 @cli.command()
@@ -401,9 +409,13 @@ def studies(storage: str | None, as_json: bool) -> None:
             "specs": [{"name": s.name, "dataset": s.dataset_name, "model": s.model, "metric": s.metric,
                        "max_epochs": s.max_epochs, "description": s.description} for s in specs],
             "storage": redact(url),
-            "studies": [{**r.__dict__, "n_trials": r.n_trials} for r in rows],
+            "studies": [{**r.__dict__, "n_trials": r.n_trials} for r in rows if r.replays_of is None],
+            "replay_stores": [{"name": r.name, "replays_of": r.replays_of, "runs": r.n_trials}
+                              for r in rows if r.replays_of is not None],
         }, indent=2))
         return
+    stores = [r for r in rows if r.replays_of is not None]
+    rows = [r for r in rows if r.replays_of is None]
     click.echo("Shipped study specs:")
     _table(["name", "dataset", "model", "metric", "epochs", "description"],
            [[s.name, s.dataset_name, s.model, s.metric, s.max_epochs, s.description] for s in specs])
@@ -417,6 +429,9 @@ def studies(storage: str | None, as_json: bool) -> None:
                [[r.name, r.n_trials, " ".join(f"{k.lower()}={v}" for k, v in r.states.items()), r.direction,
                  "-" if r.best_value is None else f"{r.best_value:.4f}",
                  "-" if r.best_trial is None else r.best_trial] for r in rows])
+    if stores:  # runs of replay, ablate and sweep: not searches, so not beside the studies
+        click.echo("  Replay stores (runs of replay, ablate and sweep): "
+                   + ", ".join(f"{r.name} ({r.n_trials} runs)" for r in stores))
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> None:

@@ -203,9 +203,12 @@ def remark(result: FitResult, *, classification: bool, pruner: PrunerSpec | None
         gap = last.train_accuracy - last.val_accuracy
         best_val_loss = min(h.val_loss for h in hist)
         loss_rose = len(hist) >= 3 and last.val_loss > 1.1 * best_val_loss
-        if gap > 0.03 or (loss_rose and gap >= 0):
+        if gap > 0.03:  # the accuracy gap alone is the evidence
             return (f"overfitting: train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%}, "
                     f"validation loss {last.val_loss:.3f} (best {best_val_loss:.3f})")
+        if loss_rose and gap >= 0:  # a small gap: the rising validation loss is the evidence, so it comes first
+            return (f"overfitting: validation loss rose to {last.val_loss:.3f} from its best {best_val_loss:.3f} "
+                    f"(train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%})")
         if loss_rose:
             return (f"unstable: validation loss rose to {last.val_loss:.3f} (best {best_val_loss:.3f}) "
                     f"while training accuracy stayed at {last.train_accuracy:.1%}")

@@ -20,6 +20,7 @@ import optuna
 from autotune.errors import OptionError, TrialNotFoundError
 from autotune.seeding import derive_seed
 from autotune.spec import StudySpec
+from autotune.storage import REPLAYS_SUFFIX
 
 METRIC_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
@@ -84,7 +85,7 @@ class ReplayStore:
     """Replays recorded in the companion study ``<study>:replays`` of the same storage."""
 
     def __init__(self, storage: Any, study_name: str) -> None:
-        self.study = optuna.create_study(storage=storage, study_name=f"{study_name}:replays",
+        self.study = optuna.create_study(storage=storage, study_name=f"{study_name}{REPLAYS_SUFFIX}",
                                          direction="maximize", load_if_exists=True)
         self._by_key = {t.user_attrs.get("key"): t for t in self.study.get_trials(deepcopy=False)}
 

@@ -164,6 +164,10 @@ def count_finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED_STATES))
 
 
+#: The companion study that records a study's replays (see autotune.replays.ReplayStore).
+REPLAYS_SUFFIX = ":replays"
+
+
 @dataclass(frozen=True)
 class StudyRow:
     """One study in a storage, for listings."""
@@ -178,6 +182,11 @@ class StudyRow:
     @property
     def n_trials(self) -> int:
         return sum(self.states.values())
+
+    @property
+    def replays_of(self) -> str | None:
+        """For a replay store (``<study>:replays``: runs of replay, ablate and sweep, not a search), its study."""
+        return self.name.removesuffix(REPLAYS_SUFFIX) if self.name.endswith(REPLAYS_SUFFIX) else None
 
 
 def list_studies(url: str) -> list[StudyRow]:

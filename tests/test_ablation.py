@@ -8,7 +8,7 @@ from pathlib import Path
 from autotune import configs, replays
 from autotune.data import load_splits
 from autotune.spec import parse_spec
-from tests.conftest import invoke, stored_study as _study
+from tests.conftest import invoke, stored_study as _study, tiny_digits_spec
 
 
 def test_ablation_rows_match_replays(study_path):
@@ -30,7 +30,75 @@ def test_ablation_rows_match_replays(study_path):
         assert Path("abl", name).stat().st_size > 0
     md = Path("abl/ablation.md").read_text()
     assert "| Parameter | Configuration | Train loss | Train accuracy | Validation loss | Validation accuracy |" in md
-    assert "Most critical component:" in md
+    assert "Over 2 seed(s) no paired test is run (it needs at least 3)" in md
+    assert all(r["p_value"] is None for r in rows)  # 2 seeds: no p-value is printed
+    verdict = data["verdict"]
+    assert sum(line.startswith(("Most critical component:", "No single component's removal")) for line in verdict) == 1
     zh = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--lang", "zh", "--out", "abl-zh")
     assert "| 参数 | 实验配置 | 训练集Loss | 训练集准确率 | 验证集Loss | 验证集准确率 | 性能变化 |" in zh.stdout
     assert "基准" in zh.stdout
+
+
+def _row(kind, component, values, best=None):
+    from autotune.ablation import AblationRow, paired_p_value
+    from autotune.replays import Replay, SeedRun
+
+    rep = Replay(label=component, config={}, runs=[SeedRun(seed=i, train_loss=0.1, train_accuracy=v, val_loss=0.1,
+                                                           val_accuracy=v, epochs=2, seconds=1.0, diverged=False)
+                                                   for i, v in enumerate(values)])
+    if best is None:
+        return AblationRow(kind, component, component, rep, 0.0, 1.0, None)
+    delta = rep.mean("val_accuracy") - best.replay.mean("val_accuracy")
+    return AblationRow(kind, component, component, rep, delta, None,
+                       paired_p_value(rep.values("val_accuracy"), best.replay.values("val_accuracy")))
+
+
+def _verdict(rows):
+    from autotune.ablation import ablation_verdict
+
+    return ablation_verdict(parse_spec(tiny_digits_spec()), rows)
+
+
+def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
+    """The walk-through's case: -21 pp with paired p=0.14 was 'most critical' and 'no measurable difference'."""
+    best = _row("best", "best", [0.97, 0.975, 0.965])
+    rows = [best, _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
+            _row("leave-one-out", "optimizer", [0.95, 0.50, 0.82], best),  # -21 pp, but p = 0.2
+            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best)]  # -7 pp in every seed
+    assert rows[2].p_value > 0.05
+    lines = _verdict(rows)
+    assert lines[0].startswith("Most critical component: lr (removing it changes val_accuracy by -7.03 pp over "
+                               "3 seeds, paired p=")
+    assert lines[1] == ("No measurable difference (within one seed standard deviation of the best, or paired "
+                        "p > 0.05): optimizer.")
+    assert len(lines) == 2
+
+
+def test_two_seeds_give_no_p_value_and_say_why():
+    best = _row("best", "best", [0.97, 0.975])
+    rows = [best, _row("baseline", "baseline", [0.5, 0.52], best), _row("leave-one-out", "lr", [0.90, 0.901], best)]
+    assert rows[2].p_value is None  # before: 1e-14 from two seeds
+    lines = _verdict(rows)
+    assert lines[0] == ("Over 2 seed(s) no paired test is run (it needs at least 3): differences are judged against "
+                        "one seed standard deviation of the best configuration only.")
+    assert lines[1] == "Most critical component: lr (removing it changes val_accuracy by -7.20 pp over 2 seeds)."
+
+
+def test_one_seed_is_too_few_to_tell():
+    best = _row("best", "best", [0.97])
+    rows = [best, _row("baseline", "baseline", [0.5], best), _row("leave-one-out", "lr", [0.90], best)]
+    assert _verdict(rows) == ["One seed per configuration: no seed-to-seed spread can be measured, so this ablation "
+                              "cannot tell a component's effect from seed noise (too few seeds to tell; run it with "
+                              "--seeds 3 or more)."]
+
+
+def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_is_not_critical():
+    best = _row("best", "best", [0.9721, 0.9725, 0.9717])
+    rows = [best, _row("baseline", "baseline", [0.5, 0.51, 0.52], best),
+            _row("leave-one-out", "augment", [0.984, 0.985, 0.983], best),  # removing it helps: not "critical"
+            _row("path", "augment", [0.9843, 0.9845, 0.9841], best)]
+    lines = _verdict(rows)
+    assert lines[0] == "No single component's removal changed val_accuracy measurably over 3 seeds."
+    assert lines[1].startswith("Removing augment improves val_accuracy by +1.19 pp over 3 seeds")
+    assert lines[2].startswith("A configuration on the ablation path (+ augment) beats the best trial's "
+                               "configuration by +1.22 pp over the same 3 seeds")

@@ -209,3 +209,42 @@ def test_interrupt_stops_cleanly_and_resumes(write_spec, tmp_path, sig, gate):
     assert rerun.returncode == 0, rerun.stderr
     states = [t.state.name for t in optuna.load_study(study_name="tiny-digits", storage=storage).trials]
     assert states == ["FAIL", "COMPLETE", "COMPLETE"]
+
+
+def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
+    path = write_spec(tiny_digits_spec(max_epochs=1, pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)  # a failed trial is not a finished one
+    again = invoke("run", "--study", path, "--trials", "2", "-q")
+    first, hint = again.stdout.splitlines()[0], again.stdout.splitlines()[-1]
+    assert first.startswith("Study 'tiny-digits' in sqlite:///autotune.db: 2 of 2 finished trials (2 complete); "
+                            "not counted: 1 fail; 0 finished during this command (")
+    assert hint == ("Next: autotune report --study tiny-digits (tables, figures, analysis); autotune export --study "
+                    "tiny-digits (best configuration, final model); autotune dashboard (live view).")
+    other = invoke("run", "--study", path, "--trials", "2", "-q", "--storage", f"sqlite:///{tmp_path / 'o.db'}")
+    assert f"autotune report --study tiny-digits --storage sqlite:///{tmp_path / 'o.db'} (" in other.stdout
+
+
+def test_replay_stores_are_listed_apart_from_studies(study_path):
+    assert invoke("replay", "--study", study_path, "--trial", "best").exit_code == 0
+    listing = invoke("studies")
+    studies = listing.stdout.split("Studies in sqlite:///autotune.db:")[1]
+    assert "tiny-digits:replays" not in studies.split("Replay stores")[0]  # not a row of the studies table
+    assert "  Replay stores (runs of replay, ablate and sweep): tiny-digits:replays (1 runs)" in studies
+    data = json.loads(invoke("studies", "--json").stdout)
+    assert [s["name"] for s in data["studies"]] == ["tiny-digits"]
+    assert data["replay_stores"] == [{"name": "tiny-digits:replays", "replays_of": "tiny-digits", "runs": 1}]
+
+
+def test_ablate_and_sweep_say_what_ran_and_where_they_wrote(study_path):
+    ablate = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "1", "--out", "abl")
+    assert ablate.exit_code == 0, ablate.output
+    progress = ablate.stderr.splitlines()
+    assert progress[:2] == ["  best: 2 seed(s) done", "  baseline: 2 seed(s) done"]
+    assert all(line.endswith(": 2 seed(s) done") for line in progress)
+    assert ablate.stdout.splitlines()[-1] == ("Written to abl/ (ablation.csv, ablation.json, ablation.md, "
+                                              "ablation.png)")
+    sweep = invoke("sweep", "--study", study_path, "--param", "lr", "--values", "0.01", "--epochs", "1")
+    assert sweep.stdout.splitlines()[-1] == ("Written to sweep-tiny-digits/ (sweep-lr.csv, sweep-lr.json, "
+                                             "sweep-lr.md, sweep-lr.png)")

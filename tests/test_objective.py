@@ -138,7 +138,8 @@ def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
 @pytest.mark.parametrize("result, expected", [
     (_result(0.5, 0.2131), "did not converge: validation accuracy 21.3%"),
     (_result(0.95, 0.96, train=[0.99, 0.999]), "overfitting: train 99.9% vs validation 96.0%"),
-    (_result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]), "overfitting: train 96.0% vs validation 96.0%, validation loss 0.200 (best 0.100)"),
+    (_result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]),
+     "overfitting: validation loss rose to 0.200 from its best 0.100 (train 96.0% vs validation 96.0%)"),
     (_result(0.6, 0.7, 0.704, train=[0.5, 0.55, 0.569], losses=[0.9, 0.87, 1.03]),
      "unstable: validation loss rose to 1.030 (best 0.870) while training accuracy stayed at 56.9%"),
     (_result(0.90, 0.95), "slow convergence: still +5.0 pp in the last epoch"),
