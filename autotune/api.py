@@ -146,7 +146,7 @@ def report(study: Study, *, storage: str | None = None, study_name: str | None =
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    out = check_output_folder(out_dir or f"report-{ctx.study.study_name}")
+    out = check_output_folder(out_dir or _default_out("report", ctx.study.study_name, lang))
     with stop_on_signals():
         result = build_report(ctx.study, ctx.spec, out_dir=out,
                               storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
@@ -258,7 +258,7 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     else:
         base = configs.load_config_file(baseline, spec)
     k = _seed_count(seeds)
-    out = check_output_folder(out_dir or f"ablation-{ctx.study.study_name}")  # before any run is trained or stored
+    out = check_output_folder(out_dir or _default_out("ablation", ctx.study.study_name, lang))  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
     info = splits.info
 
@@ -292,13 +292,18 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     base = configs.config_from_params(spec, source.params)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
-    out = check_output_folder(out_dir or f"sweep-{ctx.study.study_name}")  # before any run is trained or stored
+    out = check_output_folder(out_dir or _default_out("sweep", ctx.study.study_name, lang))  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
     runs = sweeps.sweep(spec, base, param, list(values),
                         seeds=replays.seeds_for(source.user_attrs.get("seed", spec.seed), k), splits=splits,
                         epochs=epochs, store=ctx.store())
     outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
+
+
+def _default_out(kind: str, study_name: str, lang: str) -> str:
+    """``report-<study>``; another language writes beside it (``report-<study>-zh``), never over it."""
+    return f"{kind}-{study_name}" + ("" if lang == "en" else f"-{lang}")
 
 
 def _seed_count(seeds: int) -> int:

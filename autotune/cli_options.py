@@ -71,7 +71,8 @@ def lang_option(help_text: str) -> Any:
 
 def out_option(default_out: str) -> Any:
     return click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-                        help=f"Output folder. [default: {default_out}-<study>]")
+                        help=f"Output folder. [default: {default_out}-<study>; {default_out}-<study>-zh with --lang zh]"
+                        if default_out != "export" else f"Output folder. [default: {default_out}-<study>]")
 
 
 def stored_study_options(default_out: str) -> Any:

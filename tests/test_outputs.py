@@ -50,3 +50,12 @@ def test_every_command_refuses_an_unwritable_out_before_any_work(study_path, tmp
     assert file_digest(Path("autotune.db")) == before  # no replay trained or stored, nothing else touched
     names = {s.study_name for s in optuna.get_all_study_summaries("sqlite:///autotune.db")}
     assert names == {"tiny-digits"}
+
+
+def test_a_chinese_report_goes_beside_the_english_one_not_over_it(study_path):
+    assert invoke("report", "--study", study_path, "--format", "md").exit_code == 0
+    english = Path("report-tiny-digits/report.md").read_text()
+    zh = invoke("report", "--study", study_path, "--format", "md", "--lang", "zh")
+    assert zh.exit_code == 0 and zh.stdout.startswith("Report written to report-tiny-digits-zh/")
+    assert Path("report-tiny-digits/report.md").read_text() == english
+    assert "验证集准确率" in Path("report-tiny-digits-zh/report.md").read_text()
