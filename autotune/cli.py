@@ -20,8 +20,8 @@ from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
 from autotune.cli_options import (STORAGE_HELP, SubsetType, lang_option, out_option, replay_options,
                                   stored_study_options, worker_options)
+from autotune.cli_output import num, print_summary, print_table_result, table
 from autotune.spec import PRUNERS
-from autotune.tables import short
 
 class _Group(click.Group):
     """A click group that reports every user error as a single ``Error: …`` line."""
@@ -98,7 +98,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
-    _print_summary(summary, spec.metric, as_json)
+    print_summary(summary, spec.metric, as_json)
 
 
 @cli.command()
@@ -127,33 +127,7 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
     with stop_on_signals():
         summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
                              device=device, timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
-    _print_summary(summary, spec.metric, as_json)
-
-
-def _print_summary(summary: Any, metric: str, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
-        return
-    new = summary.finished - summary.finished_before
-    finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
-    others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))
-    click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
-               f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
-               f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
-    if summary.best_value is not None:
-        params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
-        click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
-    if summary.infeasible:
-        click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
-    if len(summary.metrics) > 1:
-        click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
-        _table(["trial", *summary.metrics],
-               [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
-    if summary.finished:
-        where = "" if summary.storage == "sqlite:///autotune.db" else f" --storage {summary.storage}"
-        click.echo(f"Next: autotune report --study {summary.study_name}{where} (tables, figures, analysis); "
-                   f"autotune export --study {summary.study_name}{where} (best configuration, final model); "
-                   f"autotune dashboard{where} (live view).")
+    print_summary(summary, spec.metric, as_json)
 
 
 @cli.command()
@@ -189,11 +163,11 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
         return
     for note in result.notes:
         click.echo(f"Note: {note}")
-    _table(["seed", "epochs", "train loss", "train acc", "val loss", "val acc", "seconds", ""],
-           [[r.seed, r.epochs, _num(r.train_loss), _num(r.train_accuracy), _num(r.val_loss), _num(r.val_accuracy),
+    table(["seed", "epochs", "train loss", "train acc", "val loss", "val acc", "seconds", ""],
+           [[r.seed, r.epochs, num(r.train_loss), num(r.train_accuracy), num(r.val_loss), num(r.val_accuracy),
              f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
     rep = result.replay
-    click.echo("mean ± std: " + ", ".join(f"{key} {_num(rep.mean(key))} ± {_num(rep.std(key))}"
+    click.echo("mean ± std: " + ", ".join(f"{key} {num(rep.mean(key))} ± {num(rep.std(key))}"
                                           for key in METRIC_KEYS if rep.mean(key) is not None))
     costs = [m for m in (*result.spec.metrics[1:], *(c.metric for c in result.spec.constraints))
              if m not in METRIC_KEYS]
@@ -207,10 +181,6 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
 def _check_seeds(seeds: int | None) -> None:
     if seeds is not None and seeds < 1:
         raise click.BadParameter(f"{seeds} is not >= 1", param_hint="'--seeds'")
-
-
-def _num(value: Any) -> str:
-    return "-" if value is None else f"{value:.4f}"
 
 
 @cli.command()
@@ -237,11 +207,7 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
                              study_name=study_name, data_dir=data_dir, threads=threads,
                              on_row=None if as_json else lambda r: click.echo(
                                  f"  {r.replay.label}: {len(r.replay.runs)} seed(s) done", err=True))
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
-        return
-    click.echo(result.markdown)
-    click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
+    print_table_result(result, as_json)
 
 
 @cli.command()
@@ -269,11 +235,7 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
     result = autotune.sweep(study, param=param, values=values, start=from_, seeds=seeds or 1, epochs=epochs,
                             train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
                             study_name=study_name, data_dir=data_dir, threads=threads)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
-        return
-    click.echo(result.markdown)
-    click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
+    print_table_result(result, as_json)
 
 
 @cli.command()
@@ -417,7 +379,7 @@ def studies(storage: str | None, as_json: bool) -> None:
     stores = [r for r in rows if r.replays_of is not None]
     rows = [r for r in rows if r.replays_of is None]
     click.echo("Shipped study specs:")
-    _table(["name", "dataset", "model", "metric", "epochs", "description"],
+    table(["name", "dataset", "model", "metric", "epochs", "description"],
            [[s.name, s.dataset_name, s.model, s.metric, s.max_epochs, s.description] for s in specs])
     click.echo(f"\nStudies in {redact(url)}:")
     if missing:
@@ -425,20 +387,13 @@ def studies(storage: str | None, as_json: bool) -> None:
     elif not rows:
         click.echo("  (none)")
     else:
-        _table(["study", "trials", "states", "direction", "best", "best trial"],
+        table(["study", "trials", "states", "direction", "best", "best trial"],
                [[r.name, r.n_trials, " ".join(f"{k.lower()}={v}" for k, v in r.states.items()), r.direction,
                  "-" if r.best_value is None else f"{r.best_value:.4f}",
                  "-" if r.best_trial is None else r.best_trial] for r in rows])
     if stores:  # runs of replay, ablate and sweep: not searches, so not beside the studies
         click.echo("  Replay stores (runs of replay, ablate and sweep): "
                    + ", ".join(f"{r.name} ({r.n_trials} runs)" for r in stores))
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> None:
-    cells = [headers] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    for row in cells:
-        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
 def _quiet_libraries() -> None:

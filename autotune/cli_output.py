@@ -1,0 +1,56 @@
+"""What the ``autotune`` commands print: run summaries, tables, results as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from autotune.tables import short
+
+
+def print_summary(summary: Any, metric: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+        return
+    new = summary.finished - summary.finished_before
+    finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
+    others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))
+    click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
+               f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
+               f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
+    if summary.best_value is not None:
+        params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
+        click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+    if summary.infeasible:
+        click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
+    if len(summary.metrics) > 1:
+        click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
+        table(["trial", *summary.metrics],
+               [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+    if summary.finished:
+        where = "" if summary.storage == "sqlite:///autotune.db" else f" --storage {summary.storage}"
+        click.echo(f"Next: autotune report --study {summary.study_name}{where} (tables, figures, analysis); "
+                   f"autotune export --study {summary.study_name}{where} (best configuration, final model); "
+                   f"autotune dashboard{where} (live view).")
+
+
+def print_table_result(result: Any, as_json: bool) -> None:
+    """An ablation's or a sweep's result: as JSON, or its table and where its files went."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    click.echo(result.markdown)
+    click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for row in cells:
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def num(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
