@@ -15,6 +15,8 @@ from autotune import goals
 from autotune.spec import StudySpec
 
 IMPORTANCE_SEEDS = (0, 1, 2)
+#: A parameter value (or range) is named best or worst only when at least this many trials back it.
+MIN_PER_GROUP = 3
 
 
 def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -115,18 +117,39 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
         if not runs:
             out[name] = {"error": "not enough complete trials"}
             continue
-        out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else 0.0}
+        out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else None}
                      for p, v in sorted(runs.items(), key=lambda kv: -statistics.fmean(kv[1]))}
     return out
 
 
+def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.trial.FrozenTrial, float]], str]:
+    """The (trial, value) pairs a per-parameter comparison may use, and a sentence saying what they are.
+
+    Pruned trials are evidence too (a configuration that never learns is pruned early): where there are
+    any, every finished trial is compared at the latest epoch all of them reached, from its reported
+    validation values; otherwise complete trials are compared by their final values.
+    """
+    done = complete(study)
+    pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+    finished = [t for t in done + pruned if t.intermediate_values]
+    if spec.multi_objective or not pruned or not finished:
+        return [(t, t.values[0]) for t in done], f"the final {spec.metric} of {len(done)} complete trials"
+    epoch = min(max(t.intermediate_values) for t in finished)
+    pairs = [(t, t.intermediate_values[epoch]) for t in finished
+             if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
+    n_pruned = sum(t.state == TrialState.PRUNED for t, _ in pairs)
+    return pairs, (f"{spec.metric} at epoch {epoch} (the latest epoch every finished trial reached) of {len(pairs)} "
+                   f"trials, {n_pruned} of them pruned later or then")
+
+
 def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
-    """Per parameter: the best and worst value (or value range) by mean metric over complete trials."""
-    trials = complete(study)
+    """Per parameter: the best and worst value (or value range) by mean metric over the :func:`evidence`
+    trials; a value needs MIN_PER_GROUP trials to be named, else the entry says ``too_few``."""
+    trials, _ = evidence(study, spec)
     sign = 1 if spec.direction == "maximize" else -1
     out = []
-    for param in sorted({p for t in trials for p in t.params}):
-        pairs = [(t.params[param], t.values[0]) for t in trials if param in t.params]
+    for param in sorted({p for t, _ in trials for p in t.params}):
+        pairs = [(t.params[param], y) for t, y in trials if param in t.params]
         if len(pairs) < 2:
             continue
         values = [v for v, _ in pairs]
@@ -147,14 +170,33 @@ def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
         stats = {k: (statistics.fmean(v), len(v)) for k, v in groups.items() if v}
         if len(stats) < 2:
             continue
-        best = max(stats, key=lambda k: sign * stats[k][0])
-        worst = min(stats, key=lambda k: sign * stats[k][0])
-        out.append({"param": param, "kind": "range" if numeric else "value",
-                    "best": labels[best], "best_mean": stats[best][0], "best_n": stats[best][1],
-                    "worst": labels[worst], "worst_mean": stats[worst][0], "worst_n": stats[worst][1],
-                    "difference": stats[best][0] - stats[worst][0],
-                    "groups": {labels[k]: {"mean": m, "n": n} for k, (m, n) in stats.items()}})
-    return sorted(out, key=lambda e: -abs(e["difference"]))
+        entry: dict[str, Any] = {"param": param, "kind": "range" if numeric else "value",
+                                 "groups": {labels[k]: {"mean": m, "n": n} for k, (m, n) in stats.items()}}
+        backed = {k: s for k, s in stats.items() if s[1] >= MIN_PER_GROUP}
+        if len(backed) < 2:
+            out.append({**entry, "too_few": True, "difference": 0.0})
+            continue
+        best = max(backed, key=lambda k: sign * backed[k][0])
+        worst = min(backed, key=lambda k: sign * backed[k][0])
+        out.append({**entry, "too_few": False, "best": labels[best], "best_mean": stats[best][0],
+                    "best_n": stats[best][1], "worst": labels[worst], "worst_mean": stats[worst][0],
+                    "worst_n": stats[worst][1], "difference": stats[best][0] - stats[worst][0]})
+    return sorted(out, key=lambda e: (e["too_few"], -abs(e["difference"])))
+
+
+def confounded(study: optuna.Study, spec: StudySpec) -> list[tuple[str, str]]:
+    """Pairs of parameters that split the :func:`evidence` trials the same way (e.g. augment and batch_norm
+    on in exactly the same trials): their effects cannot be told apart."""
+    trials, _ = evidence(study, spec)
+    splits: dict[str, frozenset] = {}
+    for param in sorted({p for t, _ in trials for p in t.params}):
+        having = [t for t, _ in trials if param in t.params]
+        values = {t.params[param] for t in having}
+        if len(having) < len(trials) or not 2 <= len(values) <= 4:  # conditional, constant or a continuous range
+            continue
+        splits[param] = frozenset(frozenset(t.number for t in having if t.params[param] == v) for v in values)
+    names = list(splits)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if splits[a] == splits[b]]
 
 
 def slice_points(study: optuna.Study) -> dict[str, list[tuple[Any, float, int]]]:
@@ -187,11 +229,11 @@ def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
 
 
 def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any]) -> list[str]:
-    """A short summary that states only what the numbers show."""
-    lines = []
+    """A short summary that states only what the numbers show, and on what it rests."""
     ranking = [p for p in imp.get("default", {}) if p != "error"]
-    by_param = {e["param"]: e for e in effects_}
+    by_param = {e["param"]: e for e in effects_ if not e["too_few"]}
     pct = spec.metric == "val_accuracy"
+    lines = []
     for param in ranking[:3]:
         e = by_param.get(param)
         if e is None:
@@ -200,6 +242,12 @@ def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str
             f"{param} (importance {imp['default'][param]['mean']:.2f}): best {e['kind']} {e['best']} "
             f"(mean {spec.metric} {format_metric(e['best_mean'], pct)} over {e['best_n']} trials) vs worst {e['worst']} "
             f"({format_metric(e['worst_mean'], pct)} over {e['worst_n']} trials).")
+    fanova = [p for p in imp.get("fanova", {}) if p != "error"]
+    if lines:
+        lines.insert(0, "Ranked by Optuna's default importance (PED-ANOVA, complete trials only)"
+                     + (f"; fANOVA, the importance the contour and parallel-coordinate plots use, ranks "
+                        f"{fanova[0]} first instead." if fanova and ranking and fanova[0] != ranking[0] else
+                        "; fANOVA agrees on the first place." if fanova and ranking else "."))
     return lines
 
 

@@ -89,7 +89,7 @@ def importance_bars(importances: dict, path: Path, *, labels: dict[str, str]) ->
     axes = list(axes) if len(usable) > 1 else [axes]
     for ax, (name, values) in zip(axes, usable.items()):
         params = list(values)[::-1]
-        ax.barh(params, [values[p]["mean"] for p in params], xerr=[values[p]["std"] for p in params],
+        ax.barh(params, [values[p]["mean"] for p in params], xerr=[values[p]["std"] or 0.0 for p in params],
                 color="#4c72b0", capsize=3)
         ax.set_title(labels.get(name, name))
         ax.set_xlabel("importance")

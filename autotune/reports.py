@@ -58,6 +58,8 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         notes.append(f"Multi-objective study: no trial was pruned (Optuna's pruners need one objective); the "
                      f"per-parameter analysis below uses the first objective, {spec.metric}.")
     eff = analysis.effects(study, spec)
+    _, basis = analysis.evidence(study, spec)
+    tied = analysis.confounded(study, spec)
     dw = analysis.depth_width(study, spec)
     practice = analysis.best_practice(spec, eff, imp)
 
@@ -111,6 +113,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
             figures.append(("depth_width.png", "Depth × width: best value per cell", "data/depth_width.json"))
 
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
+               "basis": basis, "confounded": tied,
                "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front}
     if "md" in formats:
         (out / "report.md").write_text(_markdown(context), encoding="utf-8")
@@ -182,15 +185,34 @@ def _summary_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _analysis_intro(ctx: dict[str, Any]) -> str:
+    return (f"Each line compares {ctx['basis']}; a value or range is named best or worst only when at least "
+            f"{analysis.MIN_PER_GROUP} trials back it; ranges are tertiles of the sampled values.")
+
+
 def _effect_lines(ctx: dict[str, Any]) -> list[str]:
     pct = ctx["spec"].metric == "val_accuracy"
-    lines = []
+    lines = [f"{a} and {b} took the same values in the same trials, so their effects cannot be told apart "
+             "from these trials." for a, b in ctx["confounded"]]
     for e in ctx["effects"]:
+        if e["too_few"]:
+            counts = ", ".join(f"{k}: {g['n']}" for k, g in e["groups"].items())
+            lines.append(f"{e['param']}: too few trials to tell (trials per {e['kind']}: {counts}; "
+                         f"{analysis.MIN_PER_GROUP} needed).")
+            continue
         diff = f"{e['difference'] * 100:+.2f} pp" if pct else f"{e['difference']:+.4g}"
         lines.append(f"{e['param']}: best {e['kind']} {e['best']} (mean {analysis.format_metric(e['best_mean'], pct)}, "
                      f"{e['best_n']} trials), worst {e['worst']} ({analysis.format_metric(e['worst_mean'], pct)}, "
                      f"{e['worst_n']} trials): difference {diff}.")
     return lines
+
+
+#: How each importance column was computed (PED-ANOVA is deterministic: one run, no spread to show).
+IMPORTANCE_RUNS = {"default": "PED-ANOVA, one deterministic run", "fanova": "mean ± std over 3 evaluator seeds"}
+
+
+def _importance_cell(value: dict[str, Any]) -> str:
+    return f"{value['mean']:.3f}" + ("" if value["std"] is None else f" ± {value['std']:.3f}")
 
 
 def _importance_tables(ctx: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -216,11 +238,11 @@ def _markdown(ctx: dict[str, Any]) -> str:
             if "error" in values:
                 parts.append(f"- {name}: not computed ({values['error']})")
                 continue
-            parts.append(f"- {name}: " + ", ".join(f"{p} {v['mean']:.3f} ± {v['std']:.3f}" for p, v in values.items()))
+            parts.append(f"- {name}: " + ", ".join(f"{p} {_importance_cell(v)}" for p, v in values.items()))
         parts.append("")
     parts += ["\n## Figures\n"] + [f"![{title}]({file}) (data: `{data}`)\n" for file, title, data in ctx["figures"]]
-    parts += ["## Analysis\n", "Each line compares complete trials only; ranges are tertiles of the sampled values.\n"]
-    parts += [f"- {line}" for line in _effect_lines(ctx)] or ["- Not enough complete trials."]
+    parts += ["## Analysis\n", _analysis_intro(ctx) + "\n"]
+    parts += [f"- {line}" for line in _effect_lines(ctx)] or ["- Not enough trials."]
     parts += ["\n## Best practice (from these trials)\n"] + ([f"- {p}" for p in ctx["practice"]] or ["- -"])
     return "\n".join(parts) + "\n"
 
@@ -253,13 +275,14 @@ def _html(ctx: dict[str, Any]) -> str:
         names = list(table)
         params = list(dict.fromkeys(p for n in names for p in table[n] if p != "error"))
         body = [[p] + ["-" if not isinstance(table[n].get(p), dict)
-                       else f"{table[n][p]['mean']:.3f} ± {table[n][p]['std']:.3f}" for n in names] for p in params]
+                       else _importance_cell(table[n][p]) for n in names] for p in params]
         out += [f"<h2>Hyperparameter importance{e(suffix)}</h2>",
-                _html_table(["parameter"] + [f"{n} (mean ± std)" for n in names], body, sortable=False)]
+                _html_table(["parameter"] + [f"{n} ({IMPORTANCE_RUNS.get(n, 'mean ± std')})" for n in names], body,
+                            sortable=False)]
     for file, title, data in ctx["figures"]:
         out.append(f"<figure><figcaption>{e(title)}</figcaption><img src='{e(file)}' alt='{e(title)}'>"
                    f"<div><a href='{e(data)}'>data</a></div></figure>")
-    out += ["<h2>Analysis</h2><p>Each line compares complete trials only; ranges are tertiles of the sampled values.</p><ul>"]
+    out += [f"<h2>Analysis</h2><p>{e(_analysis_intro(ctx))}</p><ul>"]
     out += [f"<li>{e(line)}</li>" for line in _effect_lines(ctx)] + ["</ul><h2>Best practice (from these trials)</h2><ul>"]
     out += [f"<li>{e(p)}</li>" for p in ctx["practice"]] + [f"</ul><script>{_JS}</script></body></html>"]
     return "\n".join(out)

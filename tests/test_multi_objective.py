@@ -67,9 +67,10 @@ def test_run_summary_prints_the_pareto_front_of_feasible_trials(mo_study):
     infeasible = sum(t.user_attrs["n_params"] > PARAMS_BOUND for t in study.trials)
     assert f"{infeasible} complete trial(s) break a constraint (kept, marked infeasible)." in out
     assert f"Pareto front ({len(front)} trials, feasible only; `autotune report` draws it):" in out
-    table = out.split("draws it):\n", 1)[1].splitlines()
+    table, hint = out.split("draws it):\n", 1)[1].splitlines()[:-1], out.splitlines()[-1]
     assert table[0].split() == ["trial", "val_accuracy", "train_seconds"]
     assert [int(line.split()[0]) for line in table[1:]] == front
+    assert hint.startswith("Next: autotune report --study mo-digits")
     assert all(study.trials[n].user_attrs["n_params"] <= PARAMS_BOUND for n in front)
 
 
