@@ -138,8 +138,8 @@ def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.tr
     pairs = [(t, t.intermediate_values[epoch]) for t in finished
              if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
     n_pruned = sum(t.state == TrialState.PRUNED for t, _ in pairs)
-    return pairs, (f"{spec.metric} at epoch {epoch} (the latest epoch every finished trial reached) of {len(pairs)} "
-                   f"trials, {n_pruned} of them pruned later or then")
+    return pairs, (f"{spec.metric} at epoch {epoch}, the latest epoch every finished trial reached, over all {len(pairs)} "
+                   f"finished trials ({n_pruned} of them pruned, at or after that epoch)")
 
 
 def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:

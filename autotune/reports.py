@@ -187,7 +187,9 @@ def _summary_lines(s: dict[str, Any]) -> list[str]:
 
 def _analysis_intro(ctx: dict[str, Any]) -> str:
     return (f"Each line compares {ctx['basis']}; a value or range is named best or worst only when at least "
-            f"{analysis.MIN_PER_GROUP} trials back it; ranges are tertiles of the sampled values.")
+            f"{analysis.MIN_PER_GROUP} trials back it; ranges are tertiles of the sampled values. Trials differ in "
+            "every parameter at once, so each line mixes in the others' effects: treat these as leads to test "
+            "(autotune sweep, autotune ablate), not findings.")
 
 
 def _effect_lines(ctx: dict[str, Any]) -> list[str]:
