@@ -54,8 +54,12 @@ def line_plot(xs: Sequence[str], means: Sequence[float], stds: Sequence[float], 
     return path
 
 
-def optuna_figure(kind: str, study, path: Path, **kwargs) -> Path | None:
-    """One of Optuna's matplotlib plots (history, intermediate_values, slice, contour, parallel_coordinate)."""
+def optuna_figure(kind: str, study, path: Path, *, metric: str | None = None, **kwargs) -> Path | None:
+    """One of Optuna's matplotlib plots (history, intermediate_values, slice, contour, parallel_coordinate).
+
+    With ``metric``, the history and the learning curves are labelled with it and with "trial" or
+    "epoch" (whole numbers) instead of Optuna's generic "Objective Value", "Step" and "Intermediate Value".
+    """
     import warnings
 
     plt = _pyplot()
@@ -72,11 +76,29 @@ def optuna_figure(kind: str, study, path: Path, **kwargs) -> Path | None:
     for ax in axes:  # one legend entry per trial is unreadable beyond a handful of trials
         if ax.get_legend() is not None and kind == "intermediate_values":
             ax.get_legend().remove()
+    if metric is not None and kind in ("optimization_history", "intermediate_values"):
+        relabel(axes[0], kind, metric)
     fig.set_size_inches(12.0 if kind == "parallel_coordinate" else 8.0, 5.0 if kind == "parallel_coordinate" else 4.8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def relabel(ax, kind: str, metric: str) -> None:
+    """Name the metric, "trial" or "epoch" (whole numbers) on Optuna's history or learning-curve axes."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("trial" if kind == "optimization_history" else "epoch")
+    ax.set_ylabel(metric if kind == "optimization_history" else f"{metric} after each epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if kind == "optimization_history":
+        names = {"Objective Value": f"{metric} of a complete trial", "Best Value": f"best {metric} so far"}
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, [names.get(label, label) for label in labels])
+        ax.set_title(f"{metric} per complete trial (pruned: see learning curves)")
+    else:
+        ax.set_title(f"{metric} after each epoch (pruned trials stop early)")
 
 
 def importance_bars(importances: dict, path: Path, *, labels: dict[str, str]) -> Path | None:

@@ -85,13 +85,14 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                                                         target_names=list(spec.metrics)):
             figures.append(("pareto_front.png", "Pareto front (infeasible trials greyed)", "data/pareto.csv"))
         for kind, title, kwargs in (
-                ("optimization_history", "Optimisation history", primary),
+                ("optimization_history", "Optimisation history (complete trials; pruned ones are in the learning "
+                 "curves)", primary),
                 ("intermediate_values", "Learning curves (pruned trials included)", {}),
                 ("parallel_coordinate", "Parallel coordinates (the six most important parameters by fANOVA)",
                  {**primary, **({"params": ranked[:6]} if len(ranked) >= 2 else {})})):
             if kind == "intermediate_values" and spec.multi_objective:
                 continue  # nothing is reported per epoch in a multi-objective study
-            if plots.optuna_figure(kind, study, out / f"{kind}.png", **kwargs):
+            if plots.optuna_figure(kind, study, out / f"{kind}.png", metric=spec.metric, **kwargs):
                 figures.append((f"{kind}.png", title, "data/trials.csv" if kind != "intermediate_values"
                                 else "data/learning_curves.json"))
         points = analysis.slice_points(study)
