@@ -192,6 +192,10 @@ def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
         worst = min(hurts, key=lambda r: _score(spec, r.replay.mean(spec.metric)))
         lines.append(f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
                      f"{change(worst.delta)} over {n} seeds{p_text(worst)}).")
+        others = [r for r in sorted(hurts, key=lambda r: _score(spec, r.replay.mean(spec.metric))) if r is not worst]
+        if others:
+            lines.append("Also measurably worse without: " + ", ".join(
+                f"{r.component} ({change(r.delta)}{p_text(r)})" for r in others) + ".")
     else:
         lines.append(f"No single component's removal changed {spec.metric} measurably over {n} seeds.")
     for r in helps:

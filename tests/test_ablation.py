@@ -64,14 +64,16 @@ def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
     best = _row("best", "best", [0.97, 0.975, 0.965])
     rows = [best, _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
             _row("leave-one-out", "optimizer", [0.95, 0.50, 0.82], best),  # -21 pp, but p = 0.2
-            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best)]  # -7 pp in every seed
+            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best),  # -7 pp in every seed
+            _row("leave-one-out", "dropout", [0.95, 0.954, 0.946], best)]  # -2 pp in every seed
     assert rows[2].p_value > 0.05
     lines = _verdict(rows)
     assert lines[0].startswith("Most critical component: lr (removing it changes val_accuracy by -7.03 pp over "
                                "3 seeds, paired p=")
-    assert lines[1] == ("No measurable difference (within one seed standard deviation of the best, or paired "
+    assert lines[1].startswith("Also measurably worse without: dropout (-2.00 pp, paired p=")
+    assert lines[2] == ("No measurable difference (within one seed standard deviation of the best, or paired "
                         "p > 0.05): optimizer.")
-    assert len(lines) == 2
+    assert len(lines) == 3
 
 
 def test_two_seeds_give_no_p_value_and_say_why():
