@@ -167,12 +167,13 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
            [[r.seed, r.epochs, num(r.train_loss), num(r.train_accuracy), num(r.val_loss), num(r.val_accuracy),
              f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
     rep = result.replay
-    click.echo("mean ± std: " + ", ".join(f"{key} {num(rep.mean(key))} ± {num(rep.std(key))}"
-                                          for key in METRIC_KEYS if rep.mean(key) is not None))
+    if len(result.runs) > 1:  # one seed has no spread to show
+        click.echo("mean ± std: " + ", ".join(f"{key} {num(rep.mean(key))} ± {num(rep.std(key))}"
+                                              for key in METRIC_KEYS if rep.mean(key) is not None))
     costs = [m for m in (*result.spec.metrics[1:], *(c.metric for c in result.spec.constraints))
              if m not in METRIC_KEYS]
     if costs:  # the further objectives and constrained metrics of this study, measured on these runs
-        click.echo("also: " + ", ".join(f"{m} {rep.mean(m):.4g} ± {rep.std(m):.2g}"
+        click.echo("also: " + ", ".join(f"{m} {rep.mean(m):.4g}" + ("" if rep.std(m) is None else f" ± {rep.std(m):.2g}")
                                         for m in dict.fromkeys(costs) if rep.mean(m) is not None))
     if result.reproduction:
         click.echo(result.reproduction)

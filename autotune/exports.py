@@ -154,7 +154,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
         values = [r[key] for r in runs if r[key] is not None]
         if not values:
             return None, None
-        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None  # one seed: no spread
 
     (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
     return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,

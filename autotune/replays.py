@@ -63,8 +63,9 @@ class Replay:
         return statistics.fmean(vals) if vals else None
 
     def std(self, key: str) -> float | None:
+        """The seed-to-seed standard deviation; None below two seeds, where there is no spread to measure."""
         vals = self.values(key)
-        return statistics.stdev(vals) if len(vals) > 1 else (0.0 if vals else None)
+        return statistics.stdev(vals) if len(vals) > 1 else None
 
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label, "config": self.config, "notes": self.notes,

@@ -40,11 +40,12 @@ def header(key: str, lang: str) -> str:
 
 
 def mean_std(mean: float | None, std: float | None, *, percent: bool = False) -> str:
+    """``mean ± std``; without a std (one seed: no spread was measured) the mean alone, never a made-up ± 0."""
     if mean is None:
         return "-"
     if percent:
-        return f"{mean * 100:.2f}% ± {(std or 0) * 100:.2f}"
-    return f"{mean:.4f} ± {std or 0:.4f}"
+        return f"{mean * 100:.2f}%" + ("" if std is None else f" ± {std * 100:.2f}")
+    return f"{mean:.4f}" + ("" if std is None else f" ± {std:.4f}")
 
 
 def markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

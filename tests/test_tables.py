@@ -20,7 +20,8 @@ def test_headers_in_english_and_in_the_seed_reports_chinese(key, en, zh):
 
 def test_mean_std_cells():
     assert tables.mean_std(0.98765, 0.00123, percent=True) == "98.77% ± 0.12"
-    assert tables.mean_std(0.123456, None) == "0.1235 ± 0.0000"
+    assert tables.mean_std(0.123456, None) == "0.1235"  # one seed: no spread was measured, none is printed
+    assert tables.mean_std(0.9, None, percent=True) == "90.00%"
     assert tables.mean_std(None, 0.1) == "-"
     assert (tables.short(0.0123456), tables.short(128), tables.short("adam")) == ("0.01235", "128", "adam")
 
