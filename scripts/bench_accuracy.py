@@ -120,7 +120,8 @@ def main() -> None:
               f"{pct(r['best_val_accuracy'])} (trial {r['best_trial']}) | "
               f"{r['trial_epochs']} epochs, {r['trial_train_subset']} train | "
               f"{r['final_epochs']} epochs, {r['final_train_examples']} train+val | "
-              f"{r['test_accuracy_mean'] * 100:.2f}% ± {r['test_accuracy_std'] * 100:.2f} | "
+              f"{r['test_accuracy_mean'] * 100:.2f}%"
+              + ("" if r["test_accuracy_std"] is None else f" ± {r['test_accuracy_std'] * 100:.2f}") + " | "
               f"{pct(r['seed_report_best'])} | {pct(r['reference'])} |")
 
 
