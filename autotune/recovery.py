@@ -5,7 +5,8 @@ after the grace period another worker fails that trial and re-queues its paramet
 own stale check, plus :func:`fail_trials_without_heartbeat` for a trial killed before its first
 beat). Before a worker starts a trial it claims a slot under :func:`slot_lock` (a lock file
 beside an SQLite database, an advisory lock on PostgreSQL), so the study ends with exactly N
-finished trials. Everything here that touches ``study._storage``, trial ids or Optuna's RDB
+finished trials; dead workers' trials are failed and re-queued under the same lock, so a
+re-queued trial always fills the slot its failed trial freed. Everything here that touches ``study._storage``, trial ids or Optuna's RDB
 models stays here.
 """
 

@@ -165,11 +165,14 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
     lock = recovery.slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
         interrupts.check()
-        _retry(lambda: recovery.fail_stale_trials(study), url)
         trial = None
         try:
             # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
             with interrupts.deferred(), lock:
+                # Failing a dead worker's trial and re-queueing it (WAITING) happen under the slot lock too:
+                # a claim between the two saw the slot free, started a new trial, and the re-queued one then
+                # ran as trial N+1 (the SIGKILL storm on PostgreSQL showed it, 1 run in 30).
+                _retry(lambda: recovery.fail_stale_trials(study), url)
                 trial, done = _retry(lambda: recovery.claim(study, target), url)
             if done:
                 return
