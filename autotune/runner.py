@@ -200,14 +200,17 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
     lock = slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
         interrupts.check()
-        with warnings.catch_warnings():  # "experimental" in Optuna, and what crash recovery rests on
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            _retry(lambda: optuna.storages.fail_stale_trials(study), url)
-            _retry(lambda: fail_trials_without_heartbeat(study), url)
         trial = None
         try:
             # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
             with interrupts.deferred(), lock:
+                # Dead workers' trials are failed and re-queued under the slot lock too: Optuna commits
+                # the FAIL and the WAITING copy one after the other, and a claim in between saw a free
+                # slot and started one trial too many (N+1 finished; found by the SIGKILL storm test).
+                with warnings.catch_warnings():  # "experimental" in Optuna, and what crash recovery rests on
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    _retry(lambda: optuna.storages.fail_stale_trials(study), url)
+                    _retry(lambda: fail_trials_without_heartbeat(study), url)
                 trial, done = _retry(lambda: _claim(study, target), url)
             if done:
                 return
