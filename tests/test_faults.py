@@ -89,7 +89,8 @@ def test_a_storm_of_sigkills_loses_and_duplicates_nothing(tmp_path, storage_url,
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(gated_spec(max_epochs=3, pruner={"name": "none"}),
                                                     sort_keys=False))
     env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3")
-    # in this process (torch is imported once): one finished trial, then the target, without running more
+    # in this process (torch is imported once): one finished trial, then the target (a trial may slip in
+    # before the 1 ms timeout: harmless, the storm needs only that the target is not yet met)
     assert invoke("run", "--study", "s.yaml", "--trials", "1", "--storage", storage_url, "-q").exit_code == 0
     assert invoke("run", "--study", "s.yaml", "--trials", str(target), "--storage", storage_url, "--timeout", "0.001",
                   "-q").exit_code == 0
