@@ -76,3 +76,12 @@ def test_a_shipped_spec_name_still_means_the_shipped_spec(tmp_path):
     optuna.create_study(study_name="other", storage=url)
     result = invoke("report", "--study", "mlp-digits", "--storage", url)
     assert_one_error_line(result, f"no study 'mlp-digits' in storage '{url}'")
+
+
+def test_a_worker_joins_a_stored_study_by_its_name(my_study):
+    url = my_study
+    optuna.load_study(study_name="my-study", storage=url).set_user_attr("target_trials", 3)  # one more to do
+    result = invoke("worker", "--study", "my-study", "--storage", url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["finished"] == 3
+    assert len(optuna.load_study(study_name="my-study", storage=url).trials) == 3
