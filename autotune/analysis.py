@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import warnings
@@ -11,7 +12,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from autotune import goals
+from autotune import goals, i18n
 from autotune.spec import StudySpec
 
 IMPORTANCE_SEEDS = (0, 1, 2)
@@ -122,8 +123,26 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
     return out
 
 
-def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.trial.FrozenTrial, float]], str]:
-    """The (trial, value) pairs a per-parameter comparison may use, and a sentence saying what they are.
+@dataclasses.dataclass(frozen=True)
+class Basis:
+    """What a per-parameter comparison rests on: the metric, the trials, and the epoch they are compared at."""
+
+    metric: str
+    n: int
+    epoch: int | None = None  # None: complete trials compared by their final values
+    pruned: int = 0
+
+    def text(self, lang: str = "en") -> str:
+        if self.epoch is None:
+            return i18n.say(lang, "basis_final", metric=self.metric, n=self.n)
+        return i18n.say(lang, "basis_epoch", metric=self.metric, epoch=self.epoch, n=self.n, pruned=self.pruned)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.trial.FrozenTrial, float]], Basis]:
+    """The (trial, value) pairs a per-parameter comparison may use, and what they are (:class:`Basis`).
 
     Pruned trials are evidence too (a configuration that never learns is pruned early): where there are
     any, every finished trial is compared at the latest epoch all of them reached, from its reported
@@ -133,13 +152,12 @@ def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.tr
     pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
     finished = [t for t in done + pruned if t.intermediate_values]
     if spec.multi_objective or not pruned or not finished:
-        return [(t, t.values[0]) for t in done], f"the final {spec.metric} of {len(done)} complete trials"
+        return [(t, t.values[0]) for t in done], Basis(spec.metric, len(done))
     epoch = min(max(t.intermediate_values) for t in finished)
     pairs = [(t, t.intermediate_values[epoch]) for t in finished
              if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
     n_pruned = sum(t.state == TrialState.PRUNED for t, _ in pairs)
-    return pairs, (f"{spec.metric} at epoch {epoch}, the latest epoch every finished trial reached, over all {len(pairs)} "
-                   f"finished trials ({n_pruned} of them pruned, at or after that epoch)")
+    return pairs, Basis(spec.metric, len(pairs), epoch, n_pruned)
 
 
 def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
@@ -228,7 +246,8 @@ def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
             "best": [[cells.get((d, w)) for w in widths] for d in depths], "per_layer": per_layer}
 
 
-def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any]) -> list[str]:
+def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any], *,
+                  lang: str = "en") -> list[str]:
     """A short summary that states only what the numbers show, and on what it rests."""
     ranking = [p for p in imp.get("default", {}) if p != "error"]
     by_param = {e["param"]: e for e in effects_ if not e["too_few"]}
@@ -238,16 +257,15 @@ def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str
         e = by_param.get(param)
         if e is None:
             continue
-        lines.append(
-            f"{param} (importance {imp['default'][param]['mean']:.2f}): best {e['kind']} {e['best']} "
-            f"(mean {spec.metric} {format_metric(e['best_mean'], pct)} over {e['best_n']} trials) vs worst {e['worst']} "
-            f"({format_metric(e['worst_mean'], pct)} over {e['worst_n']} trials).")
+        lines.append(i18n.say(lang, "practice_line", param=param, importance=f"{imp['default'][param]['mean']:.2f}",
+                              kind=i18n.say(lang, e["kind"]), best=e["best"], metric=spec.metric,
+                              best_mean=format_metric(e["best_mean"], pct), best_n=e["best_n"], worst=e["worst"],
+                              worst_mean=format_metric(e["worst_mean"], pct), worst_n=e["worst_n"]))
     fanova = [p for p in imp.get("fanova", {}) if p != "error"]
     if lines:
-        lines.insert(0, "Ranked by Optuna's default importance (PED-ANOVA, complete trials only)"
-                     + (f"; fANOVA, the importance the contour and parallel-coordinate plots use, ranks "
-                        f"{fanova[0]} first instead." if fanova and ranking and fanova[0] != ranking[0] else
-                        "; fANOVA agrees on the first place." if fanova and ranking else "."))
+        tail = (i18n.say(lang, "practice_differs", first=fanova[0]) if fanova and fanova[0] != ranking[0]
+                else i18n.say(lang, "practice_agrees") if fanova else i18n.say(lang, "full_stop"))
+        lines.insert(0, i18n.say(lang, "practice_head", tail=tail))
     return lines
 
 

@@ -1,29 +1,23 @@
 """A self-contained report folder: index.html (offline), report.md, PNG figures, and their data.
 
-Numbers come from :mod:`autotune.analysis`, figures from :mod:`autotune.plots`; this module
-only lays them out. Every user-controlled string is HTML-escaped.
+Numbers come from :mod:`autotune.analysis`, figures from :mod:`autotune.plots`, sentences in the
+report's language from :mod:`autotune.report_text`; this module writes the files. The page is
+rendered from ``templates/report.html.j2`` by Jinja2 with autoescaping, so no value can reach the
+HTML unescaped by omission.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import json
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from autotune import analysis, plots
+from autotune import analysis, i18n, plots
+from autotune import report_text as text
 from autotune.spec import StudySpec
-from autotune.tables import short
-
-COLUMNS = {  # the seed reports' trial table, in English and Chinese
-    "number": ("No.", "编号"), "lr": ("Learning rate", "学习率"), "batch_size": ("Batch size", "Batch Size"),
-    "structure": ("Structure", "网络结构"), "init": ("Initialisation", "初始化方法"),
-    "train_loss": ("Train loss", "训练集Loss"), "val_accuracy": ("Validation accuracy (%)", "验证集准确率(%)"),
-    "val_loss": ("Validation loss", "验证集Loss"), "state": ("State", "状态"), "remark": ("Remarks", "备注"),
-}
 
 
 def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
@@ -39,11 +33,10 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     notes: list[str] = []
     n_complete = len(analysis.complete(study))
     if not study.trials:
-        notes.append("The study has no trials yet.")
+        notes.append(i18n.say(lang, "no_trials"))
     elif n_complete == 0:
-        notes.append("The study has no complete trial: no best value, importance or analysis.")
-    too_few = {"default": {"error": "needs at least 2 complete trials"},
-               "fanova": {"error": "needs at least 2 complete trials"}}
+        notes.append(i18n.say(lang, "no_complete"))
+    too_few = {"default": {"error": i18n.say(lang, "needs_two")}, "fanova": {"error": i18n.say(lang, "needs_two")}}
     # one importance table per objective (a single-objective study has one, under its metric)
     by_objective = {m: (analysis.importances(study, objective=i if spec.multi_objective else None)
                         if n_complete >= 2 else too_few) for i, m in enumerate(spec.metrics)}
@@ -52,16 +45,15 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         for name, values in table.items():
             if "error" in values:
                 what = f"{name}, {metric}" if spec.multi_objective else name
-                notes.append(f"Importance ({what}) not computed: {values['error']}.")
+                notes.append(i18n.say(lang, "importance_missing", what=what, error=values["error"]))
     front = analysis.pareto(study, spec)
     if spec.multi_objective:
-        notes.append(f"Multi-objective study: no trial was pruned (Optuna's pruners need one objective); the "
-                     f"per-parameter analysis below uses the first objective, {spec.metric}.")
+        notes.append(i18n.say(lang, "multi_note", metric=spec.metric))
     eff = analysis.effects(study, spec)
     _, basis = analysis.evidence(study, spec)
     tied = analysis.confounded(study, spec)
     dw = analysis.depth_width(study, spec)
-    practice = analysis.best_practice(spec, eff, imp)
+    practice = analysis.best_practice(spec, eff, imp, lang=lang)
 
     _write_json(data / "summary.json", summ)
     _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)
@@ -116,10 +108,11 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
                "basis": basis, "confounded": tied,
                "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front}
+    page = _page(context)
     if "md" in formats:
-        (out / "report.md").write_text(_markdown(context), encoding="utf-8")
+        (out / "report.md").write_text(_markdown(page), encoding="utf-8")
     if "html" in formats:
-        (out / "index.html").write_text(_html(context), encoding="utf-8")
+        (out / "index.html").write_text(_html(page), encoding="utf-8")
     return {"out": str(out), "notes": notes, "figures": [f for f, _, _ in figures],
             "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())}
 
@@ -127,177 +120,62 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
 # --------------------------------------------------------------------------------------
 
 
-def _extra_metrics(spec: StudySpec) -> list[str]:
-    """Objectives beyond the seed reports' columns (multi-objective studies)."""
-    return [m for m in spec.metrics if m not in ("val_accuracy", "val_loss")]
+def _page(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Everything the report says, in its language: one source for report.md and index.html."""
+    lang, spec, s = ctx["lang"], ctx["spec"], ctx["summary"]
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    pareto = None
+    if spec.multi_objective:
+        heads, body = text.pareto_table(spec, ctx["pareto"], lang)
+        pareto = {"heading": say("h_pareto"), "intro": say("pareto_intro"), "heads": heads, "body": body,
+                  "empty": say("pareto_empty")}
+    interactive = ctx.get("interactive") or {}
+    return {
+        "lang": lang, "title": say("title", study=s["study"]), "summary": text.summary_lines(s, lang),
+        "notes": ctx["notes"], "pareto": pareto,
+        "trials": {"heading": say("h_trials"), "heads": text.headers(lang, spec),
+                   "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]]},
+        "importance": text.importance_tables(spec, ctx["importance"], lang),
+        "figures_heading": say("h_figures"), "data_word": say("data"),
+        "figures": [{"file": f, "title": title, "data": data, "interactive": interactive.get(f)}
+                    for f, title, data in ctx["figures"]],
+        "analysis": {"heading": say("h_analysis"), "intro": text.analysis_intro(ctx["basis"], lang),
+                     "lines": text.effect_lines(spec, ctx["effects"], ctx["confounded"], lang),
+                     "empty": say("not_enough")},
+        "practice": {"heading": say("h_practice"), "lines": ctx["practice"]},
+        "plotly_js": ctx.get("plotly_js") if interactive else None,
+    }
 
 
-def _headers(lang: str, spec: StudySpec) -> list[str]:
-    i = 0 if lang == "en" else 1
-    extra = _extra_metrics(spec) + (["feasible"] if spec.constraints else [])
-    return [COLUMNS[k][i] for k in ("number", "lr", "batch_size", "structure", "init", "train_loss",
-                                    "val_accuracy")] + extra + [COLUMNS[k][i] for k in ("state", "remark")]
-
-
-def _row_cells(row: dict[str, Any], spec: StudySpec) -> list[str]:
-    def num(v: Any, digits: int = 4) -> str:
-        return "-" if v is None else f"{v:.{digits}g}" if isinstance(v, float) else str(v)
-
-    acc = row["val_accuracy"]
-    extra = [num(row[m]) for m in _extra_metrics(spec)] + (["yes" if row["feasible"] else "no"]
-                                                            if spec.constraints else [])
-    return [str(row["number"]), num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
-            row["init"] or "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
-            *extra, row["state"], row["remark"] or ""]
-
-
-def _pareto_table(ctx: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    metrics = list(ctx["spec"].metrics)
-    body = [[str(p["number"]), *(short(p[m]) for m in metrics),
-             ", ".join(f"{k}={short(v)}" for k, v in p["params"].items())] for p in ctx["pareto"]]
-    return ["trial", *metrics, "parameters"], body
-
-
-def _summary_lines(s: dict[str, Any]) -> list[str]:
-    best = "-" if s["best_value"] is None else f"{s['best_value']:.4f} (trial {s['best_trial']})"
-    saved = "-" if s["pruning_saved"] is None else f"{s['pruning_saved']:.0%}"
-    multi = len(s["objectives"]) > 1
-    listed = ", ".join(f"{o['metric']} ({o['direction']})" for o in s["objectives"])
-    goal = f"objectives {listed}" if multi else f"metric {s['metric']} ({s['direction']})"
-    lines = [
-        f"Study: {s['study']} (spec {s['spec']}: {s['description']})",
-        f"Data and model: {s['dataset']}, {s['model']}; {goal}",
-        f"Storage: {s['storage']}",
-        "Trials by state: " + (", ".join(f"{k.lower()} {v}" for k, v in s["states"].items()) or "none"),
-    ]
-    if s["constraints"]:
-        infeasible = ", ".join(map(str, s["infeasible"])) or "none"
-        lines.append(f"Constraints: {'; '.join(s['constraints'])}: {s['feasible']} complete trials feasible, "
-                     f"infeasible: {infeasible}")
-    if not multi:
-        lines += [f"Best {s['metric']}: {best}",
-                  "Best parameters: " + (", ".join(f"{k}={short(v)}" for k, v in s["best_params"].items()) or "-")]
-    lines += [
-        f"Time spent: {s['trial_seconds']} s in trials, {s['wall_seconds'] if s['wall_seconds'] is not None else '-'} s "
-        "from first start to last finish",
-        f"Pruning: {s['epochs_trained']} epochs trained of {s['epochs_without_pruning']} a no-pruning run would "
-        f"have used (saved {saved})",
-    ]
-    return lines
-
-
-def _analysis_intro(ctx: dict[str, Any]) -> str:
-    return (f"Each line compares {ctx['basis']}; a value or range is named best or worst only when at least "
-            f"{analysis.MIN_PER_GROUP} trials back it; ranges are tertiles of the sampled values. Trials differ in "
-            "every parameter at once, so each line mixes in the others' effects: treat these as leads to test "
-            "(autotune sweep, autotune ablate), not findings.")
-
-
-def _effect_lines(ctx: dict[str, Any]) -> list[str]:
-    pct = ctx["spec"].metric == "val_accuracy"
-    lines = [f"{a} and {b} took the same values in the same trials, so their effects cannot be told apart "
-             "from these trials." for a, b in ctx["confounded"]]
-    for e in ctx["effects"]:
-        if e["too_few"]:
-            counts = ", ".join(f"{k}: {g['n']}" for k, g in e["groups"].items())
-            lines.append(f"{e['param']}: too few trials to tell (trials per {e['kind']}: {counts}; "
-                         f"{analysis.MIN_PER_GROUP} needed).")
-            continue
-        diff = f"{e['difference'] * 100:+.2f} pp" if pct else f"{e['difference']:+.4g}"
-        lines.append(f"{e['param']}: best {e['kind']} {e['best']} (mean {analysis.format_metric(e['best_mean'], pct)}, "
-                     f"{e['best_n']} trials), worst {e['worst']} ({analysis.format_metric(e['worst_mean'], pct)}, "
-                     f"{e['worst_n']} trials): difference {diff}.")
-    return lines
-
-
-#: How each importance column was computed (PED-ANOVA is deterministic: one run, no spread to show).
-IMPORTANCE_RUNS = {"default": "PED-ANOVA, one deterministic run", "fanova": "mean ± std over 3 evaluator seeds"}
-
-
-def _importance_cell(value: dict[str, Any]) -> str:
-    return f"{value['mean']:.3f}" + ("" if value["std"] is None else f" ± {value['std']:.3f}")
-
-
-def _importance_tables(ctx: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(heading suffix, {evaluator: {param: mean/std}}) per objective."""
-    multi = ctx["spec"].multi_objective
-    return [(f" for {m}" if multi else "", table) for m, table in ctx["importance"].items()]
-
-
-def _markdown(ctx: dict[str, Any]) -> str:
+def _markdown(page: dict[str, Any]) -> str:
     from autotune import tables
 
-    s, spec = ctx["summary"], ctx["spec"]
-    parts = [f"# Report: {s['study']}\n", *(f"- {line}" for line in _summary_lines(s)), ""]
-    parts += [f"> {n}" for n in ctx["notes"]]
-    if spec.multi_objective:
-        heads, body = _pareto_table(ctx)
-        parts += ["\n## Pareto front\n", "The non-dominated feasible trials (Optuna's `study.best_trials`).\n",
-                  tables.markdown(heads, body) if body else "No complete feasible trial yet.\n"]
-    parts += ["\n## Trials\n", tables.markdown(_headers(ctx["lang"], spec), [_row_cells(r, spec) for r in ctx["rows"]])]
-    for suffix, table in _importance_tables(ctx):
-        parts += [f"## Hyperparameter importance{suffix}\n"]
-        for name, values in table.items():
-            if "error" in values:
-                parts.append(f"- {name}: not computed ({values['error']})")
-                continue
-            parts.append(f"- {name}: " + ", ".join(f"{p} {_importance_cell(v)}" for p, v in values.items()))
-        parts.append("")
-    parts += ["\n## Figures\n"] + [f"![{title}]({file}) (data: `{data}`)\n" for file, title, data in ctx["figures"]]
-    parts += ["## Analysis\n", _analysis_intro(ctx) + "\n"]
-    parts += [f"- {line}" for line in _effect_lines(ctx)] or ["- Not enough trials."]
-    parts += ["\n## Best practice (from these trials)\n"] + ([f"- {p}" for p in ctx["practice"]] or ["- -"])
+    parts = [f"# {page['title']}\n", *(f"- {line}" for line in page["summary"]), ""]
+    parts += [f"> {n}" for n in page["notes"]]
+    if page["pareto"]:
+        p = page["pareto"]
+        parts += [f"\n## {p['heading']}\n", p["intro"] + "\n",
+                  tables.markdown(p["heads"], p["body"]) if p["body"] else p["empty"] + "\n"]
+    parts += [f"\n## {page['trials']['heading']}\n", tables.markdown(page["trials"]["heads"], page["trials"]["body"])]
+    for imp in page["importance"]:
+        parts += [f"## {imp['heading']}\n", *(f"> {line}" for line in imp["missing"])]
+        parts += [tables.markdown(imp["heads"], imp["body"]) if imp["body"] else ""]
+    parts += [f"\n## {page['figures_heading']}\n"]
+    parts += [f"![{f['title']}]({f['file']}) ({i18n.say(page['lang'], 'data_link', file=f['data'])})\n"
+              for f in page["figures"]]
+    a = page["analysis"]
+    parts += [f"## {a['heading']}\n", a["intro"] + "\n"]
+    parts += [f"- {line}" for line in a["lines"]] or [f"- {a['empty']}"]
+    parts += [f"\n## {page['practice']['heading']}\n"] + ([f"- {p}" for p in page["practice"]["lines"]] or ["- -"])
     return "\n".join(parts) + "\n"
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
-table{border-collapse:collapse;font-size:13px;width:100%}th,td{border:1px solid #ccc;padding:3px 6px}
-th{background:#eef;cursor:pointer;position:sticky;top:0}tr:nth-child(even){background:#fafafa}
-img{max-width:100%;border:1px solid #ddd;margin:.5em 0}.note{background:#fff6d6;padding:.5em}
-figure{margin:1.5em 0}figcaption{font-weight:600}"""
-_JS = """document.querySelectorAll('table.sortable th').forEach((th,i)=>th.addEventListener('click',()=>{
-const t=th.closest('table'),b=t.tBodies[0],rows=[...b.rows],asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
-const v=r=>{const s=r.cells[i].textContent.trim(),n=parseFloat(s);return isNaN(n)?s:n};
-rows.sort((a,c)=>{const x=v(a),y=v(c);return (x>y?1:x<y?-1:0)*(asc?1:-1)});rows.forEach(r=>b.appendChild(r))}));"""
+def _html(page: dict[str, Any]) -> str:
+    import jinja2
 
-
-def _html(ctx: dict[str, Any]) -> str:
-    e = html.escape
-    s, spec = ctx["summary"], ctx["spec"]
-    out = [f"<!doctype html><html lang='{e(ctx['lang'])}'><head><meta charset='utf-8'>",
-           f"<title>Report: {e(s['study'])}</title><style>{_CSS}</style></head><body>",
-           f"<h1>Report: {e(s['study'])}</h1><ul>"]
-    out += [f"<li>{e(line)}</li>" for line in _summary_lines(s)] + ["</ul>"]
-    out += [f"<p class='note'>{e(n)}</p>" for n in ctx["notes"]]
-    if spec.multi_objective:
-        heads, body = _pareto_table(ctx)
-        out += ["<h2>Pareto front</h2><p>The non-dominated feasible trials (Optuna's study.best_trials).</p>",
-                _html_table(heads, body)]
-    out += ["<h2>Trials</h2>", _html_table(_headers(ctx["lang"], spec), [_row_cells(r, spec) for r in ctx["rows"]])]
-    for suffix, table in _importance_tables(ctx):
-        names = list(table)
-        params = list(dict.fromkeys(p for n in names for p in table[n] if p != "error"))
-        body = [[p] + ["-" if not isinstance(table[n].get(p), dict)
-                       else _importance_cell(table[n][p]) for n in names] for p in params]
-        out += [f"<h2>Hyperparameter importance{e(suffix)}</h2>",
-                _html_table(["parameter"] + [f"{n} ({IMPORTANCE_RUNS.get(n, 'mean ± std')})" for n in names], body,
-                            sortable=False)]
-    for file, title, data in ctx["figures"]:
-        out.append(f"<figure><figcaption>{e(title)}</figcaption><img src='{e(file)}' alt='{e(title)}'>"
-                   f"<div><a href='{e(data)}'>data</a></div></figure>")
-    out += [f"<h2>Analysis</h2><p>{e(_analysis_intro(ctx))}</p><ul>"]
-    out += [f"<li>{e(line)}</li>" for line in _effect_lines(ctx)] + ["</ul><h2>Best practice (from these trials)</h2><ul>"]
-    out += [f"<li>{e(p)}</li>" for p in ctx["practice"]] + [f"</ul><script>{_JS}</script></body></html>"]
-    return "\n".join(out)
-
-
-def _html_table(heads: list[str], body: list[list[str]], *, sortable: bool = True) -> str:
-    """A table with every cell escaped (cells carry user-controlled text)."""
-    e = html.escape
-    rows = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>\n" for row in body)
-    attrs = " class='sortable'" if sortable else ""
-    return (f"<table{attrs}><thead><tr>"
-            + "".join(f"<th>{e(h)}</th>" for h in heads) + f"</tr></thead><tbody>\n{rows}</tbody></table>")
+    env = jinja2.Environment(loader=jinja2.PackageLoader("autotune", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(**page)
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -68,7 +68,7 @@ def test_pruned_trials_count_as_evidence_at_the_epoch_every_trial_reached():
                                      state=TrialState.PRUNED))
     spec = parse_spec(tiny_digits_spec())
     pairs, basis = analysis.evidence(study, spec)
-    assert basis == ("val_accuracy at epoch 1, the latest epoch every finished trial reached, over all 6 finished "
+    assert str(basis) == ("val_accuracy at epoch 1, the latest epoch every finished trial reached, over all 6 finished "
                      "trials (3 of them pruned, at or after that epoch)")
     assert sorted(v for _, v in pairs) == [0.1167] * 3 + [0.94, 0.95, 0.96]
     (effect,) = analysis.effects(study, spec)

@@ -56,7 +56,11 @@ def test_wheel_ships_the_study_specs_and_installed_autotune_loads_them(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
         in_wheel = sorted(n.rsplit("/", 1)[1] for n in archive.namelist()
                           if n.startswith("autotune/studies/") and n.endswith(".yaml"))
+        templates = sorted(n for n in archive.namelist() if n.startswith("autotune/templates/"))
     assert in_wheel == repo_specs
+    # the report page's template (reports.py renders it from the installed package)
+    assert templates == [f"autotune/templates/{p.name}" for p in sorted((REPO / "autotune" / "templates").glob("*.j2"))]
+    assert templates, "no report template in the wheel"
 
     target = tmp_path / "site"
     _run(sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check", "-q",

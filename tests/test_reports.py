@@ -69,7 +69,7 @@ def test_trial_table_rows_and_languages(reported):
         assert f"| {t.number} | " in md and t.user_attrs["structure"] in md
     html = (folder / "rep" / "index.html").read_text()
     assert html.count("<tr><td>") >= len(study.trials)
-    assert "class='sortable'" in html
+    assert 'class="sortable"' in html
     zh = invoke("report", "--study", str(spec), "--out", str(folder / "rep-zh"), "--lang", "zh", "--format", "md",
                 "--storage", f"sqlite:///{folder / 'autotune.db'}")
     assert zh.exit_code == 0
@@ -156,3 +156,4 @@ def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_pa
                                                                          "param_units_l1": 16}])
     assert (tmp_path / "t.csv").read_text().splitlines() == ["number,param_units_l0,param_units_l1", "0,64,",
                                                              "1,32,16"]
+

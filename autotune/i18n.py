@@ -1,0 +1,154 @@
+"""The words of reports in English and Chinese: sentences by key, trial states, and the trial remarks.
+
+Sentences are ``str.format`` templates with the same placeholders in both languages. Remarks are
+stored in English with each trial (``remark`` user attribute, written by :mod:`autotune.objective`);
+:func:`remark` translates the stored text by pattern, so studies made before Chinese reports existed
+read in Chinese too. The Chinese wording follows the seed reports' where they have one (过拟合,
+不收敛, 收敛慢, 训练集Loss, 验证集准确率).
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGS = ("en", "zh")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Report: {study}", "实验报告：{study}"),
+    "study_line": ("Study: {study} (spec {spec}: {description})", "研究：{study}（配置 {spec}：{description}）"),
+    "data_line": ("Data and model: {dataset}, {model}; {goal}", "数据与模型：{dataset}，{model}；{goal}"),
+    "goal_one": ("metric {metric} ({direction})", "指标 {metric}（{direction}）"),
+    "goal_many": ("objectives {listed}", "目标 {listed}"),
+    "maximize": ("maximize", "越大越好"),
+    "minimize": ("minimize", "越小越好"),
+    "storage_line": ("Storage: {storage}", "存储：{storage}"),
+    "states_line": ("Trials by state: {states}", "各状态的试验数：{states}"),
+    "none": ("none", "无"),
+    "constraints_line": ("Constraints: {constraints}: {feasible} complete trials feasible, infeasible: {infeasible}",
+                         "约束：{constraints}：{feasible} 个完成的试验满足约束，不满足的试验：{infeasible}"),
+    "best_line": ("Best {metric}: {best}", "最优 {metric}：{best}"),
+    "best_value": ("{value} (trial {trial})", "{value}（试验 {trial}）"),
+    "best_params_line": ("Best parameters: {params}", "最优参数：{params}"),
+    "time_line": ("Time spent: {trial_seconds} s in trials, {wall_seconds} s from first start to last finish",
+                  "耗时：试验内共 {trial_seconds} 秒，从第一个试验开始到最后一个结束共 {wall_seconds} 秒"),
+    "pruning_line": ("Pruning: {trained} epochs trained of {budget} a no-pruning run would have used (saved {saved})",
+                     "剪枝：共训练 {trained} 轮（epoch），不剪枝需 {budget} 轮（节省 {saved}）"),
+    "no_trials": ("The study has no trials yet.", "该研究还没有试验。"),
+    "no_complete": ("The study has no complete trial: no best value, importance or analysis.",
+                    "该研究没有完成的试验：无最优值、重要性或分析。"),
+    "importance_missing": ("Importance ({what}) not computed: {error}.", "未计算重要性（{what}）：{error}。"),
+    "needs_two": ("needs at least 2 complete trials", "至少需要 2 个完成的试验"),
+    "multi_note": ("Multi-objective study: no trial was pruned (Optuna's pruners need one objective); the "
+                   "per-parameter analysis below uses the first objective, {metric}.",
+                   "多目标研究：没有试验被剪枝（Optuna 的剪枝器只支持单目标）；下面的逐参数分析使用第一个目标 {metric}。"),
+    "h_pareto": ("Pareto front", "帕累托前沿"),
+    "pareto_intro": ("The non-dominated feasible trials (Optuna's study.best_trials).",
+                     "满足约束且不被支配的试验（Optuna 的 study.best_trials）。"),
+    "pareto_empty": ("No complete feasible trial yet.", "还没有满足约束的完成试验。"),
+    "h_trials": ("Trials", "试验记录"),
+    "h_importance": ("Hyperparameter importance{suffix}", "超参数重要性{suffix}"),
+    "for_metric": (" for {metric}", "（{metric}）"),
+    "parameter": ("parameter", "参数"),
+    "not_computed": ("not computed ({error})", "未计算（{error}）"),
+    "imp_default": ("PED-ANOVA, one deterministic run", "PED-ANOVA，确定性算法，运行一次"),
+    "imp_fanova": ("mean ± std over 3 evaluator seeds", "3 个评估器随机种子的均值 ± 标准差"),
+    "h_figures": ("Figures", "图表"),
+    "data": ("data", "数据"),
+    "h_analysis": ("Analysis", "分析"),
+    "h_practice": ("Best practice (from these trials)", "最佳实践（基于本次试验）"),
+    "not_enough": ("Not enough trials.", "试验不足。"),
+    "analysis_intro": (
+        "Each line compares {basis}; a value or range is named best or worst only when at least {min} trials back "
+        "it; ranges are tertiles of the sampled values. Trials differ in every parameter at once, so each line mixes "
+        "in the others' effects: treat these as leads to test (autotune sweep, autotune ablate), not findings.",
+        "每一行比较的是{basis}；某个取值或区间只有在至少 {min} 个试验支持时才被称为最优或最差；区间为采样值的三分位。"
+        "各试验同时改变所有参数，所以每一行都混有其他参数的影响：请把它们当作待验证的线索（autotune sweep、"
+        "autotune ablate），而不是结论。"),
+    "basis_final": ("the final {metric} of {n} complete trials", "全部 {n} 个完成试验的最终 {metric}"),
+    "basis_epoch": ("{metric} at epoch {epoch}, the latest epoch every finished trial reached, over all {n} finished "
+                    "trials ({pruned} of them pruned, at or after that epoch)",
+                    "全部 {n} 个已结束试验（其中 {pruned} 个在该轮或之后被剪枝）在第 {epoch} 轮（所有已结束试验都达到的最后"
+                    "一轮）的 {metric}"),
+    "confounded": ("{a} and {b} took the same values in the same trials, so their effects cannot be told apart from "
+                   "these trials.", "{a} 与 {b} 在相同的试验中取值完全对应，因此无法从这些试验中区分二者的影响。"),
+    "value": ("value", "取值"),
+    "range": ("range", "区间"),
+    "too_few": ("{param}: too few trials to tell (trials per {kind}: {counts}; {min} needed).",
+                "{param}：试验太少，无法判断（每个{kind}的试验数：{counts}；至少需要 {min} 个）。"),
+    "effect": ("{param}: best {kind} {best} (mean {best_mean}, {best_n} trials), worst {worst} ({worst_mean}, "
+               "{worst_n} trials): difference {diff}.",
+               "{param}：最优{kind} {best}（均值 {best_mean}，{best_n} 个试验），最差 {worst}（{worst_mean}，"
+               "{worst_n} 个试验）：相差 {diff}。"),
+    "practice_head": ("Ranked by Optuna's default importance (PED-ANOVA, complete trials only){tail}",
+                      "按 Optuna 默认的重要性（PED-ANOVA，仅用完成的试验）排序{tail}"),
+    "practice_differs": ("; fANOVA, the importance the contour and parallel-coordinate plots use, ranks {first} first "
+                         "instead.", "；fANOVA（等高线图和平行坐标图所用的重要性）则把 {first} 排在第一。"),
+    "practice_agrees": ("; fANOVA agrees on the first place.", "；fANOVA 的第一名与之相同。"),
+    "practice_line": ("{param} (importance {importance}): best {kind} {best} (mean {metric} {best_mean} over {best_n} "
+                      "trials) vs worst {worst} ({worst_mean} over {worst_n} trials).",
+                      "{param}（重要性 {importance}）：最优{kind} {best}（{best_n} 个试验的 {metric} 均值 {best_mean}），"
+                      "最差 {worst}（{worst_n} 个试验，{worst_mean}）。"),
+    "full_stop": (".", "。"),
+    "sep": (", ", "，"),
+    "data_link": ("data: `{file}`", "数据：`{file}`"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+}
+
+STATES = {"complete": "完成", "pruned": "已剪枝", "fail": "失败", "running": "运行中", "waiting": "等待中"}
+
+
+def say(lang: str, key: str, **values: object) -> str:
+    """The sentence ``key`` in ``lang`` with ``values`` filled in."""
+    return TEXT[key][LANGS.index(lang)].format(**values)
+
+
+def state(name: str, lang: str) -> str:
+    """A trial state (``complete``, ``PRUNED``, …) as the report prints it."""
+    return name.lower() if lang == "en" else STATES.get(name.lower(), name.lower())
+
+
+_NUM = r"([-+0-9.e%]+|nan|inf)"
+#: (English pattern of a stored remark, its Chinese form); groups keep the numbers as they were printed.
+REMARKS: list[tuple[str, str]] = [
+    (r"diverged: non-finite loss in epoch (\d+)", r"发散：第 \1 轮出现非有限的 Loss"),
+    (r"pruned after epoch (\d+): (.*)", r"第 \1 轮后被剪枝：\2"),
+    (rf"did not converge: validation accuracy {_NUM}", r"不收敛：验证集准确率 \1"),
+    (rf"overfitting: train {_NUM} vs validation {_NUM}, validation loss {_NUM} \(best {_NUM}\)",
+     r"过拟合：训练集准确率 \1，验证集准确率 \2，验证集Loss \3（最低 \4）"),
+    (rf"overfitting: validation loss rose to {_NUM} from its best {_NUM} \(train {_NUM} vs validation {_NUM}\)",
+     r"过拟合：验证集Loss 从最低的 \2 升至 \1（训练集准确率 \3，验证集准确率 \4）"),
+    (rf"unstable: validation loss rose to {_NUM} \(best {_NUM}\) while training accuracy stayed at {_NUM}",
+     r"不稳定：验证集Loss 升至 \1（最低 \2），训练集准确率保持在 \3"),
+    (rf"slow convergence: still \+{_NUM} pp in the last epoch, more epochs may help",
+     r"收敛慢：最后一轮验证集准确率仍提高 \1 个百分点，增加轮数可能有帮助"),
+    (rf"converged: validation accuracy {_NUM}", r"已收敛：验证集准确率 \1"),
+    (rf"slow convergence: validation loss still fell {_NUM} in the last epoch", r"收敛慢：最后一轮验证集Loss 仍下降 \1"),
+    (rf"converged: validation MSE {_NUM}", r"已收敛：验证集 MSE \1"),
+]
+#: Why a trial was pruned (the text after "pruned after epoch N: ").
+PRUNED_BECAUSE: list[tuple[str, str]] = [
+    (r"not in the best 1/(\d+) of the trials at this rung \(successive halving\)",
+     r"在该检查点未进入前 1/\1（逐次减半）"),
+    (r"not in the best 1/(\d+) of its Hyperband bracket at this rung", r"在其 Hyperband 分组的该检查点未进入前 1/\1"),
+    (r"below the median of earlier trials at that epoch", r"低于之前的试验在同一轮的中位数"),
+]
+
+
+def remark(text: str, lang: str) -> str:
+    """A stored (English) remark in ``lang``; a remark no pattern knows is returned as stored."""
+    if lang == "en" or not text:
+        return text
+    for pattern, chinese in REMARKS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            out = match.expand(chinese)
+            if pattern.startswith("pruned"):
+                why = match.group(2)
+                for why_pattern, why_chinese in PRUNED_BECAUSE:
+                    hit = re.fullmatch(why_pattern, why)
+                    if hit:
+                        out = out.replace(why, hit.expand(why_chinese))
+                        break
+            return out
+    return text

@@ -1,0 +1,123 @@
+"""The sentences and table cells of a report, in the report's language (words from :mod:`autotune.i18n`).
+
+:mod:`autotune.reports` computes and writes; this module only turns its numbers into text, the same
+text for ``report.md`` and ``index.html``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotune import analysis, i18n
+from autotune.spec import StudySpec
+from autotune.tables import short
+
+COLUMNS = {  # the seed reports' trial table, in English and Chinese
+    "number": ("No.", "编号"), "lr": ("Learning rate", "学习率"), "batch_size": ("Batch size", "Batch Size"),
+    "structure": ("Structure", "网络结构"), "init": ("Initialisation", "初始化方法"),
+    "train_loss": ("Train loss", "训练集Loss"), "val_accuracy": ("Validation accuracy (%)", "验证集准确率(%)"),
+    "val_loss": ("Validation loss", "验证集Loss"), "state": ("State", "状态"), "remark": ("Remarks", "备注"),
+    "feasible": ("feasible", "满足约束"),
+}
+
+
+def extra_metrics(spec: StudySpec) -> list[str]:
+    """Objectives beyond the seed reports' columns (multi-objective studies)."""
+    return [m for m in spec.metrics if m not in ("val_accuracy", "val_loss")]
+
+
+def headers(lang: str, spec: StudySpec) -> list[str]:
+    i = i18n.LANGS.index(lang)
+    extra = extra_metrics(spec) + ([COLUMNS["feasible"][i]] if spec.constraints else [])
+    return [COLUMNS[k][i] for k in ("number", "lr", "batch_size", "structure", "init", "train_loss",
+                                    "val_accuracy")] + extra + [COLUMNS[k][i] for k in ("state", "remark")]
+
+
+def row_cells(row: dict[str, Any], spec: StudySpec, lang: str) -> list[str]:
+    def num(v: Any, digits: int = 4) -> str:
+        return "-" if v is None else f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+    acc = row["val_accuracy"]
+    extra = [num(row[m]) for m in extra_metrics(spec)] + ([i18n.say(lang, "yes" if row["feasible"] else "no")]
+                                                           if spec.constraints else [])
+    return [str(row["number"]), num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
+            row["init"] or "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
+            *extra, i18n.state(row["state"], lang), i18n.remark(row["remark"] or "", lang)]
+
+
+def pareto_table(spec: StudySpec, front: list[dict[str, Any]], lang: str) -> tuple[list[str], list[list[str]]]:
+    metrics = list(spec.metrics)
+    body = [[str(p["number"]), *(short(p[m]) for m in metrics),
+             ", ".join(f"{k}={short(v)}" for k, v in p["params"].items())] for p in front]
+    return ["trial" if lang == "en" else "试验", *metrics, "parameters" if lang == "en" else "参数"], body
+
+
+def summary_lines(s: dict[str, Any], lang: str) -> list[str]:
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    best = "-" if s["best_value"] is None else say("best_value", value=f"{s['best_value']:.4f}", trial=s["best_trial"])
+    saved = "-" if s["pruning_saved"] is None else f"{s['pruning_saved']:.0%}"
+    multi = len(s["objectives"]) > 1
+    listed = ", ".join(f"{o['metric']} ({say(o['direction'])})" for o in s["objectives"])
+    goal = (say("goal_many", listed=listed) if multi
+            else say("goal_one", metric=s["metric"], direction=say(s["direction"])))
+    states = say("sep").join(f"{i18n.state(k, lang)} {v}" for k, v in s["states"].items()) or say("none")
+    lines = [say("study_line", study=s["study"], spec=s["spec"], description=s["description"]),
+             say("data_line", dataset=s["dataset"], model=s["model"], goal=goal),
+             say("storage_line", storage=s["storage"]), say("states_line", states=states)]
+    if s["constraints"]:
+        lines.append(say("constraints_line", constraints="; ".join(s["constraints"]), feasible=s["feasible"],
+                         infeasible=", ".join(map(str, s["infeasible"])) or say("none")))
+    if not multi:
+        params = ", ".join(f"{k}={short(v)}" for k, v in s["best_params"].items()) or "-"
+        lines += [say("best_line", metric=s["metric"], best=best), say("best_params_line", params=params)]
+    wall = s["wall_seconds"] if s["wall_seconds"] is not None else "-"
+    lines += [say("time_line", trial_seconds=s["trial_seconds"], wall_seconds=wall),
+              say("pruning_line", trained=s["epochs_trained"], budget=s["epochs_without_pruning"], saved=saved)]
+    return lines
+
+
+def analysis_intro(basis: analysis.Basis, lang: str) -> str:
+    return i18n.say(lang, "analysis_intro", basis=basis.text(lang), min=analysis.MIN_PER_GROUP)
+
+
+def effect_lines(spec: StudySpec, effects: list[dict[str, Any]], confounded: list[tuple[str, str]],
+                 lang: str) -> list[str]:
+    pct = spec.metric == "val_accuracy"
+    lines = [i18n.say(lang, "confounded", a=a, b=b) for a, b in confounded]
+    for e in effects:
+        kind = i18n.say(lang, e["kind"])
+        if e["too_few"]:
+            counts = ", ".join(f"{k}: {g['n']}" for k, g in e["groups"].items())
+            lines.append(i18n.say(lang, "too_few", param=e["param"], kind=kind, counts=counts,
+                                  min=analysis.MIN_PER_GROUP))
+            continue
+        diff = f"{e['difference'] * 100:+.2f} pp" if pct else f"{e['difference']:+.4g}"
+        lines.append(i18n.say(lang, "effect", param=e["param"], kind=kind, best=e["best"],
+                              best_mean=analysis.format_metric(e["best_mean"], pct), best_n=e["best_n"],
+                              worst=e["worst"], worst_mean=analysis.format_metric(e["worst_mean"], pct),
+                              worst_n=e["worst_n"], diff=diff))
+    return lines
+
+
+def importance_cell(value: dict[str, Any]) -> str:
+    """PED-ANOVA is deterministic (one run, std None): its value alone, never a made-up ± 0."""
+    return f"{value['mean']:.3f}" + ("" if value["std"] is None else f" ± {value['std']:.3f}")
+
+
+def importance_tables(spec: StudySpec, importance: dict[str, dict[str, Any]],
+                      lang: str) -> list[dict[str, Any]]:
+    """Per objective: heading, table heads and body (one row per parameter, one column per evaluator),
+    and the evaluators that could not run with their reasons."""
+    out = []
+    for metric, table in importance.items():
+        suffix = i18n.say(lang, "for_metric", metric=metric) if spec.multi_objective else ""
+        names = [n for n, v in table.items() if "error" not in v]
+        params = list(dict.fromkeys(p for n in names for p in table[n]))
+        how = {"default": i18n.say(lang, "imp_default"), "fanova": i18n.say(lang, "imp_fanova")}
+        out.append({"heading": i18n.say(lang, "h_importance", suffix=suffix),
+                    "heads": [i18n.say(lang, "parameter")] + [f"{n} ({how.get(n, 'mean ± std')})" for n in names],
+                    "body": [[p] + [importance_cell(table[n][p]) if p in table[n] else "-" for n in names]
+                             for p in params],
+                    "missing": [f"{n}: " + i18n.say(lang, "not_computed", error=v["error"])
+                                for n, v in table.items() if "error" in v]})
+    return out

@@ -1,0 +1,72 @@
+"""Report words in English and Chinese: every sentence in both, every stored remark translated."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from autotune import i18n
+from autotune.objective import remark
+from autotune.spec_parts import PrunerSpec
+from autotune.train import EpochStats, FitResult
+
+#: Words a Chinese remark keeps as they are (the seeds write Loss and MSE in Latin letters; Hyperband is a name).
+KEPT = {"Loss", "MSE", "Hyperband", "pp"}
+
+
+def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
+    losses = losses or [1.0 / (i + 1) for i in range(len(accs))]
+    hist = [EpochStats(i + 1, 0.1, (train or accs)[i], losses[i], a, 1.0) for i, a in enumerate(accs)]
+    return FitResult(history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None,
+                     stopped_early=stopped)
+
+
+def _english_words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - KEPT
+
+
+def test_every_sentence_exists_in_both_languages_with_the_same_placeholders():
+    fields = lambda t: {f for _, f, _, _ in string.Formatter().parse(t) if f}  # noqa: E731
+    for key, (en, zh) in i18n.TEXT.items():
+        assert fields(en) == fields(zh), key
+        assert en != zh or not _english_words(zh), key
+
+
+# one result per branch of objective.remark (classification and regression), and every pruner's reason
+RESULTS = [
+    (_result(0.5, 0.2131), True, None),
+    (_result(0.95, 0.96, train=[0.99, 0.999]), True, None),
+    (_result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]), True, None),
+    (_result(0.6, 0.7, 0.704, train=[0.5, 0.55, 0.569], losses=[0.9, 0.87, 1.03]), True, None),
+    (_result(0.90, 0.95), True, None),
+    (_result(0.97, 0.972), True, None),
+    (_result(0.5, diverged=True), True, None),
+    (_result(0.5, 0.6, stopped=True), True, None),
+    (_result(0.5, 0.6, stopped=True), True, PrunerSpec(name="successive_halving", reduction_factor=3)),
+    (_result(0.5, 0.6, stopped=True), True, PrunerSpec(name="hyperband", reduction_factor=4)),
+    (_result(None, None, losses=[1.0, 0.5]), False, None),
+    (_result(None, None, losses=[1.0, 0.99]), False, None),
+]
+
+
+@pytest.mark.parametrize("result, classification, pruner", RESULTS)
+def test_every_remark_the_objective_writes_reads_in_chinese_with_its_numbers(result, classification, pruner):
+    english = remark(result, classification=classification, pruner=pruner)
+    chinese = i18n.remark(english, "zh")
+    assert chinese != english
+    assert not _english_words(chinese), chinese
+    numbers = lambda text: sorted(re.findall(r"\d+(?:\.\d+)?", text))  # noqa: E731  (word order may differ)
+    assert numbers(chinese) == numbers(english)
+
+
+def test_a_remark_in_english_or_unknown_is_kept_as_stored():
+    assert i18n.remark("converged: validation accuracy 97.20%", "en") == "converged: validation accuracy 97.20%"
+    assert i18n.remark("worker lost", "zh") == "worker lost"
+    assert i18n.remark("converged: validation accuracy 97.20%", "zh") == "已收敛：验证集准确率 97.20%"
+
+
+def test_states():
+    assert [i18n.state(s, "zh") for s in ("COMPLETE", "pruned", "FAIL", "RUNNING")] == ["完成", "已剪枝", "失败", "运行中"]
+    assert i18n.state("PRUNED", "en") == "pruned"
