@@ -138,7 +138,7 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
         for r, cells in zip(rows, body):
             m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
             cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
-    verdict = ablation_verdict(spec, rows)
+    verdict = ablation_verdict(spec, rows, lang=lang)
     md = (tables.markdown(heads, body) + "\n" + tables.header("ablation_key", lang) + "\n\n" + "\n".join(verdict)
           + "\n")
     (out / "ablation.md").write_text(md, encoding="utf-8")
@@ -166,60 +166,58 @@ def measurable(spec: StudySpec, rows: list[AblationRow], row: AblationRow) -> bo
     return row.p_value is None or row.p_value <= 0.05
 
 
-def ablation_verdict(spec: StudySpec, rows: list[AblationRow]) -> list[str]:
+def ablation_verdict(spec: StudySpec, rows: list[AblationRow], *, lang: str = "en") -> list[str]:
     """What the ablation shows, each claim with its support; a component is either critical, harmful,
     or without measurable difference, never two of them (the rule is :func:`measurable`)."""
+    from autotune import i18n
+
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
     loo = [r for r in rows if r.kind == "leave-one-out" and r.delta is not None]
     if not loo:
-        return ["The best configuration equals the baseline: nothing to ablate."]
+        return [say("abl_nothing")]
     n = len(rows[0].replay.runs)
     if n < 2:
-        return [f"One seed per configuration: no seed-to-seed spread can be measured, so this ablation cannot tell "
-                f"a component's effect from seed noise (too few seeds to tell; run it with --seeds "
-                f"{MIN_SEEDS_FOR_P} or more)."]
-    pct = spec.metric == "val_accuracy"
+        return [say("abl_one_seed", min=MIN_SEEDS_FOR_P)]
+    pct, metric = spec.metric == "val_accuracy", spec.metric
     change = (lambda d: f"{d * 100:+.2f} pp") if pct else (lambda d: f"{d:+.4g}")
-    p_text = lambda r: "" if r.p_value is None else f", paired p={r.p_value:.3g}"  # noqa: E731
+    p_text = lambda r: "" if r.p_value is None else say("abl_p", p=f"{r.p_value:.3g}")  # noqa: E731
     lines = []
     if n < MIN_SEEDS_FOR_P:
-        lines.append(f"Over {n} seed(s) no paired test is run (it needs at least {MIN_SEEDS_FOR_P}): differences "
-                     "are judged against one seed standard deviation of the best configuration only.")
-    hurts = [r for r in loo if measurable(spec, rows, r) and _score(spec, r.replay.mean(spec.metric))
-             < _score(spec, rows[0].replay.mean(spec.metric))]
+        lines.append(say("abl_no_test", n=n, min=MIN_SEEDS_FOR_P))
+    hurts = [r for r in loo if measurable(spec, rows, r) and _score(spec, r.replay.mean(metric))
+             < _score(spec, rows[0].replay.mean(metric))]
     helps = [r for r in loo if measurable(spec, rows, r) and r not in hurts]
     null = [r.component for r in loo if not measurable(spec, rows, r)]
     if hurts:
-        worst = min(hurts, key=lambda r: _score(spec, r.replay.mean(spec.metric)))
-        lines.append(f"Most critical component: {worst.component} (removing it changes {spec.metric} by "
-                     f"{change(worst.delta)} over {n} seeds{p_text(worst)}).")
-        others = [r for r in sorted(hurts, key=lambda r: _score(spec, r.replay.mean(spec.metric))) if r is not worst]
+        worst = min(hurts, key=lambda r: _score(spec, r.replay.mean(metric)))
+        lines.append(say("abl_critical", component=worst.component, metric=metric, change=change(worst.delta), n=n,
+                         p=p_text(worst)))
+        others = [r for r in sorted(hurts, key=lambda r: _score(spec, r.replay.mean(metric))) if r is not worst]
         if others:
-            lines.append("Also measurably worse without: " + ", ".join(
-                f"{r.component} ({change(r.delta)}{p_text(r)})" for r in others) + ".")
+            lines.append(say("abl_also", items=say("sep").join(
+                f"{r.component} ({change(r.delta)}{p_text(r)})" for r in others)))
     else:
-        lines.append(f"No single component's removal changed {spec.metric} measurably over {n} seeds.")
+        lines.append(say("abl_none_critical", metric=metric, n=n))
     for r in helps:
-        lines.append(f"Removing {r.component} improves {spec.metric} by {change(r.delta)} over {n} seeds"
-                     f"{p_text(r)}: the best trial's value of it is not the better one here.")
+        lines.append(say("abl_helps", component=r.component, metric=metric, change=change(r.delta), n=n, p=p_text(r)))
     if null:
-        lines.append("No measurable difference (within one seed standard deviation of the best"
-                     + (", or paired p > 0.05" if n >= MIN_SEEDS_FOR_P else "") + f"): {', '.join(null)}.")
-    best_mean = rows[0].replay.mean(spec.metric)
+        lines.append(say("abl_null", or_p=say("abl_or_p") if n >= MIN_SEEDS_FOR_P else "",
+                         components=say("sep").join(null)))
+    best_mean = rows[0].replay.mean(metric)
     beyond = [r for r in rows if r.kind == "path" and r.delta is not None and measurable(spec, rows, r)
-              and _score(spec, r.replay.mean(spec.metric)) > _score(spec, best_mean)]
+              and _score(spec, r.replay.mean(metric)) > _score(spec, best_mean)]
     if beyond:
-        top = max(beyond, key=lambda r: _score(spec, r.replay.mean(spec.metric)))
-        lines.append(f"A configuration on the ablation path (+ {top.component}) beats the best trial's "
-                     f"configuration by {change(top.delta)} over the same {n} seeds{p_text(top)}: the search's "
-                     "best is not the best configuration known; replay it with more seeds before you rely on it.")
+        top = max(beyond, key=lambda r: _score(spec, r.replay.mean(metric)))
+        lines.append(say("abl_beyond", component=top.component, change=change(top.delta), n=n, p=p_text(top)))
     for objective in spec.objectives[1:]:
         deltas = [(r, objective_delta(rows, r, objective.metric)) for r in loo]
         deltas = [(r, d) for r, d in deltas if d is not None]
         if deltas:  # the component whose removal makes this objective worse by the most
             sign = 1.0 if objective.direction == "maximize" else -1.0
             r, d = min(deltas, key=lambda rd: sign * rd[1])
-            lines.append(f"For {objective.metric} ({objective.direction}): removing {r.component} changes it most, "
-                         f"by {d:+.4g} (best configuration: {rows[0].replay.mean(objective.metric):.4g}).")
+            lines.append(say("abl_objective", metric=objective.metric, direction=say(objective.direction),
+                             component=r.component, delta=f"{d:+.4g}",
+                             best=f"{rows[0].replay.mean(objective.metric):.4g}"))
     return lines
 
 

@@ -91,6 +91,35 @@ TEXT: dict[str, tuple[str, str]] = {
     "full_stop": (".", "。"),
     "sep": (", ", "，"),
     "data_link": ("data: `{file}`", "数据：`{file}`"),
+    # the ablation verdict (autotune.ablation.ablation_verdict)
+    "abl_nothing": ("The best configuration equals the baseline: nothing to ablate.", "最优配置与基准相同：没有可消融的组件。"),
+    "abl_one_seed": ("One seed per configuration: no seed-to-seed spread can be measured, so this ablation cannot tell "
+                     "a component's effect from seed noise (too few seeds to tell; run it with --seeds {min} or more).",
+                     "每个配置只有一个随机种子：无法测量种子间的波动，因此本次消融无法区分组件的影响与随机种子噪声"
+                     "（种子太少，无法判断；请用 --seeds {min} 或更多重新运行）。"),
+    "abl_no_test": ("Over {n} seed(s) no paired test is run (it needs at least {min}): differences are judged against "
+                    "one seed standard deviation of the best configuration only.",
+                    "只有 {n} 个随机种子，不做配对检验（至少需要 {min} 个）：差异只与最优配置的一个种子标准差比较。"),
+    "abl_p": (", paired p={p}", "，配对检验 p={p}"),
+    "abl_critical": ("Most critical component: {component} (removing it changes {metric} by {change} over {n} seeds{p}).",
+                     "最关键的组件：{component}（去掉后 {metric} 变化 {change}，{n} 个随机种子{p}）。"),
+    "abl_also": ("Also measurably worse without: {items}.", "去掉后同样明显变差的还有：{items}。"),
+    "abl_none_critical": ("No single component's removal changed {metric} measurably over {n} seeds.",
+                          "在 {n} 个随机种子上，去掉任何单个组件都没有使 {metric} 产生可测量的变化。"),
+    "abl_helps": ("Removing {component} improves {metric} by {change} over {n} seeds{p}: the best trial's value of it "
+                  "is not the better one here.",
+                  "去掉 {component} 反而使 {metric} 提高 {change}（{n} 个随机种子{p}）：最优试验中它的取值在这里并不是更好的那个。"),
+    "abl_null": ("No measurable difference (within one seed standard deviation of the best{or_p}): {components}.",
+                 "无可测量差异（在最优配置的一个种子标准差以内{or_p}）：{components}。"),
+    "abl_or_p": (", or paired p > 0.05", "，或配对检验 p > 0.05"),
+    "abl_beyond": ("A configuration on the ablation path (+ {component}) beats the best trial's configuration by "
+                   "{change} over the same {n} seeds{p}: the search's best is not the best configuration known; "
+                   "replay it with more seeds before you rely on it.",
+                   "消融路径上的一个配置（+ {component}）在相同的 {n} 个随机种子上比最优试验的配置好 {change}{p}："
+                   "搜索得到的最优并不是已知的最优配置；依赖它之前请用更多随机种子重放。"),
+    "abl_objective": ("For {metric} ({direction}): removing {component} changes it most, by {delta} (best "
+                      "configuration: {best}).",
+                      "对 {metric}（{direction}）：去掉 {component} 使它变化最大，变化 {delta}（最优配置：{best}）。"),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from autotune import configs, replays
@@ -53,10 +54,10 @@ def _row(kind, component, values, best=None):
                        paired_p_value(rep.values("val_accuracy"), best.replay.values("val_accuracy")))
 
 
-def _verdict(rows):
+def _verdict(rows, lang="en"):
     from autotune.ablation import ablation_verdict
 
-    return ablation_verdict(parse_spec(tiny_digits_spec()), rows)
+    return ablation_verdict(parse_spec(tiny_digits_spec()), rows, lang=lang)
 
 
 def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
@@ -74,6 +75,10 @@ def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
     assert lines[2] == ("No measurable difference (within one seed standard deviation of the best, or paired "
                         "p > 0.05): optimizer.")
     assert len(lines) == 3
+    zh = _verdict(rows, "zh")  # the same verdict, in the seed reports' language, line for line
+    assert zh[0].startswith("最关键的组件：lr（去掉后 val_accuracy 变化 -7.03 pp，3 个随机种子，配对检验 p=")
+    assert zh[1].startswith("去掉后同样明显变差的还有：dropout (-2.00 pp，配对检验 p=")
+    assert zh[2] == "无可测量差异（在最优配置的一个种子标准差以内，或配对检验 p > 0.05）：optimizer。"
 
 
 def test_two_seeds_give_no_p_value_and_say_why():
@@ -104,3 +109,5 @@ def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_
     assert lines[1].startswith("Removing augment improves val_accuracy by +1.19 pp over 3 seeds")
     assert lines[2].startswith("A configuration on the ablation path (+ augment) beats the best trial's "
                                "configuration by +1.22 pp over the same 3 seeds")
+    for line in _verdict(rows, "zh") + _verdict(rows[:3], "zh"):  # every sentence translated: no English words left
+        assert not set(re.findall(r"[A-Za-z_]{3,}", line)) - {"augment", "val_accuracy", "seeds"}, line
