@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 import click
@@ -30,10 +31,28 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         table(["trial", *summary.metrics],
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
     if summary.finished:
-        where = "" if summary.storage == "sqlite:///autotune.db" else f" --storage {summary.storage}"
-        click.echo(f"Next: autotune report --study {summary.study_name}{where} (tables, figures, analysis); "
-                   f"autotune export --study {summary.study_name}{where} (best configuration, final model); "
-                   f"autotune dashboard{where} (live view).")
+        where, tail = next_storage(summary.storage)
+        study = shlex.quote(summary.study_name)
+        click.echo(f"Next: autotune report --study {study}{where} (tables, figures, analysis); "
+                   f"autotune export --study {study}{where} (best configuration, final model); "
+                   f"autotune dashboard{where} (live view).{tail}")
+
+
+def next_storage(storage: str) -> tuple[str, str]:
+    """The ``--storage`` part of a command to paste (``storage`` is the printed, redacted URL), and a note.
+
+    The default database and the one ``$AUTOTUNE_STORAGE`` names need no option; a URL whose password
+    was hidden cannot be pasted as printed, so the command names a placeholder and says why."""
+    import os
+
+    from autotune.storage import DEFAULT_STORAGE, redact
+
+    env = os.environ.get("AUTOTUNE_STORAGE")
+    if storage == (redact(env) if env else DEFAULT_STORAGE):
+        return "", ""
+    if "***" in storage:
+        return " --storage URL", f" (URL: {storage} with its password, which is not printed)"
+    return f" --storage {shlex.quote(storage)}", ""
 
 
 def print_table_result(result: Any, as_json: bool) -> None:

@@ -226,6 +226,20 @@ def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
     assert f"autotune report --study tiny-digits --storage sqlite:///{tmp_path / 'o.db'} (" in other.stdout
 
 
+def test_the_next_step_hint_can_be_pasted(monkeypatch):
+    """A hidden password cannot be pasted back: the hint names a placeholder and says why; the URL that
+    $AUTOTUNE_STORAGE names needs no option; a path with a space is quoted for the shell."""
+    from autotune.cli_output import next_storage
+
+    monkeypatch.delenv("AUTOTUNE_STORAGE", raising=False)
+    assert next_storage("sqlite:///autotune.db") == ("", "")
+    assert next_storage("sqlite:///my dir/a.db") == (" --storage 'sqlite:///my dir/a.db'", "")
+    assert next_storage("postgresql://me:***@127.0.0.1:5432/db") == (
+        " --storage URL", " (URL: postgresql://me:***@127.0.0.1:5432/db with its password, which is not printed)")
+    monkeypatch.setenv("AUTOTUNE_STORAGE", "postgresql://me:secret@127.0.0.1:5432/db")
+    assert next_storage("postgresql://me:***@127.0.0.1:5432/db") == ("", "")
+
+
 def test_replay_stores_are_listed_apart_from_studies(study_path):
     assert invoke("replay", "--study", study_path, "--trial", "best").exit_code == 0
     listing = invoke("studies")
