@@ -16,17 +16,18 @@ from pathlib import Path
 import optuna
 import pytest
 import torch
+import yaml
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from autotune.dashboard import exposure_warning
+from autotune.dashboard import exposure_warning, study_note
 from autotune.data import load_splits
 from autotune.models import build_model
 from autotune.replays import ReplayStore
 from autotune.runner import run_study
 from autotune.spec import parse_spec
 from autotune.train import evaluate
-from tests.conftest import invoke, tiny_digits_spec
+from tests.conftest import empty_study, invoke, tiny_digits_spec
 
 pytestmark = pytest.mark.slow
 STORAGE = "sqlite:///autotune.db"
@@ -146,10 +147,67 @@ def test_study_and_trials_carry_notes_and_attributes(study):
     assert study.metric_names == ["val_accuracy"]
 
 
+def test_a_new_study_carries_its_spec_in_words_as_its_note(write_spec):
+    from optuna_dashboard import get_note
+
+    study = empty_study(write_spec(tiny_digits_spec(description="Digits, tiny: the test study.")))
+    note = get_note(study)
+    readable, yaml_part = note.split("Full spec (the study's `spec` attribute):\n\n")
+    fingerprint = study.user_attrs["spec_fingerprint"]
+    assert readable.splitlines() == [
+        "## tiny-digits",
+        "",
+        "Digits, tiny: the test study.",
+        "",
+        f"- Spec: tiny-digits (fingerprint {fingerprint})",
+        "- Dataset: digits; validation: 20% of the training data, drawn with seed 7",
+        "- Model: mlp",
+        "- Objective: maximize val_accuracy",
+        "- Budget: 4 trials in the spec (`autotune run --trials N` sets another target), at most 3 epochs each",
+        "- Sampler: tpe (multivariate=false, n_startup_trials=3)",
+        "- Pruner: median (n_startup_trials=2, n_warmup_steps=0)",
+        "- Fixed: optimizer=adam",
+        "",
+        "Search space:",
+        "",
+        "- lr: 0.001 to 0.03 (log scale)",
+        "- batch_size: one of 64, 128",
+        "- n_layers: 1 to 2 (integers)",
+        "- units: 16 to 64 (integers), per layer",
+        "- activation: one of relu, tanh",
+        "",
+        "Report and export:",
+        "",
+        "- `autotune report --study tiny-digits`: tables, figures and analysis",
+        "- `autotune export --study tiny-digits`: the best configuration and a final model",
+        "- `autotune replay --study tiny-digits --trial best`: the best configuration again, over several seeds",
+        "- `autotune ablate --study tiny-digits`: what each part of the best configuration is worth",
+        "",
+    ]
+    assert yaml_part.startswith("```yaml\n") and yaml_part.endswith("\n```\n")
+    assert yaml.safe_load(yaml_part.removeprefix("```yaml\n").removesuffix("```\n")) == study.user_attrs["spec"]
+    assert study.user_attrs["spec"]["name"] == "tiny-digits"  # the attribute other code reads stays
+
+
+def test_the_note_names_a_server_storage_without_its_password():
+    spec = parse_spec(tiny_digits_spec(pruner={"name": "none"}, space={"dropout": {"low": 0.0, "high": 0.5}}))
+    note = study_note(spec, study_name="other-name", storage_url="postgresql+psycopg://tuner:s3cret@db:5432/studies")
+    assert "s3cret" not in note
+    assert "- `autotune report --study other-name --storage postgresql+psycopg://tuner:***@db:5432/studies`: tables, " \
+           "figures and analysis" in note.splitlines()
+    assert "- Spec: tiny-digits (fingerprint " + spec.fingerprint() + ")" in note.splitlines()
+    assert "- Pruner: none (every trial trains to the end)" in note.splitlines()
+    assert "- dropout: 0 to 0.5" in note.splitlines()
+
+
 def test_chromium_renders_the_study_page(dashboard, study, tmp_path):
     base, _ = dashboard
     dom = chromium_dom(f"{base}/dashboard/studies/{study._study_id}", tmp_path)
     assert "tiny-digits" in dom, dom[:2000]
+    note = chromium_dom(f"{base}/dashboard/studies/{study._study_id}/note", tmp_path)
+    for line in ("Search space:", "lr: 0.001 to 0.03 (log scale)", "Objective: maximize val_accuracy",
+                 "autotune report --study tiny-digits"):
+        assert line in note, note[:2000]
 
 
 def test_replay_stores_are_left_out_of_the_study_list_and_still_open(study, tmp_path):
