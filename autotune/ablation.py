@@ -103,6 +103,27 @@ def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, s
     return rows
 
 
+class ProgressLines:
+    """``autotune ablate``'s progress: one line per configuration as its seeds finish, e.g.
+    ``best configuration: done (3 seeds)`` or ``ablation path, baseline + lr: done (3 seeds)``."""
+
+    def __init__(self) -> None:
+        self.path: list[str] = []  # the components the ablation path has added to the baseline so far
+
+    def __call__(self, row: AblationRow) -> str:
+        if row.kind == "path":
+            self.path.append(row.component)
+        name = {"best": "best configuration", "baseline": "baseline",
+                "leave-one-out": f"best without {row.component}",
+                "path": "ablation path, baseline + " + " + ".join(self.path)}[row.kind]
+        runs = row.replay.runs
+        reused = sum(r.reused for r in runs)
+        seeds = f"{len(runs)} seed{'' if len(runs) == 1 else 's'}"
+        if reused:
+            seeds += f", {'all' if reused == len(runs) else reused} reused from earlier runs"
+        return f"  {name}: done ({seeds})"
+
+
 def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en") -> dict[str, Any]:
     """Write the ablation table (Markdown, CSV, JSON) and a bar chart; return the verdict lines."""
     from pathlib import Path

@@ -200,14 +200,15 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
     ablation.md/.csv/.json and ablation.png.
     """
     import autotune
+    from autotune.ablation import ProgressLines
 
     _quiet_libraries()
     _check_seeds(seeds)
+    progress = ProgressLines()
     result = autotune.ablate(study, baseline=baseline, seeds=3 if seeds is None else seeds, epochs=epochs,
                              train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
                              study_name=study_name, data_dir=data_dir, threads=threads,
-                             on_row=None if as_json else lambda r: click.echo(
-                                 f"  {r.replay.label}: {len(r.replay.runs)} seed(s) done", err=True))
+                             on_row=None if as_json else lambda r: click.echo(progress(r), err=True))
     print_table_result(result, as_json)
 
 

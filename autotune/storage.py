@@ -140,14 +140,15 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
         from autotune import __version__
 
         study.set_user_attr("autotune_version", __version__)
-        import yaml
         from optuna_dashboard import save_note
+
+        from autotune.dashboard import study_note
 
         with warnings.catch_warnings():  # "experimental"; the dashboard then says "val_accuracy", not "Objective 0"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names(list(spec.metrics))
-        save_note(study, f"## {study_name}\n\n{spec.description}\n\nSpec (fingerprint {spec.fingerprint()}):\n\n"
-                         f"```yaml\n{yaml.safe_dump(spec.to_dict(), sort_keys=False)}```\n")
+        # the dashboard's Note tab: the spec in words (the `spec` attribute stays, for the code that reads it)
+        save_note(study, study_note(spec, study_name=study_name, storage_url=getattr(storage, "url", DEFAULT_STORAGE)))
     elif attrs["spec_fingerprint"] != spec.fingerprint():
         raise StorageError(
             f"study '{study_name}' in this storage was made from a different spec (fingerprint "

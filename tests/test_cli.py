@@ -254,9 +254,17 @@ def test_replay_stores_are_listed_apart_from_studies(study_path):
 def test_ablate_and_sweep_say_what_ran_and_where_they_wrote(study_path):
     ablate = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "1", "--out", "abl")
     assert ablate.exit_code == 0, ablate.output
-    progress = ablate.stderr.splitlines()
-    assert progress[:2] == ["  best: 2 seed(s) done", "  baseline: 2 seed(s) done"]
-    assert all(line.endswith(": 2 seed(s) done") for line in progress)
+    progress = ablate.stderr.splitlines()  # it printed "best: best done" once, then "best: 2 seed(s) done"
+    rows = json.loads(Path("abl/ablation.json").read_text())["rows"]
+    loo = [r["component"] for r in rows if r["kind"] == "leave-one-out"]
+    path = [r["component"] for r in rows if r["kind"] == "path"]
+    assert len(path) >= 2
+    # the path's last two steps are the best configuration without one component, then the best
+    # configuration itself: both already ran as rows above, so their runs are reused
+    assert progress == ["  best configuration: done (2 seeds)", "  baseline: done (2 seeds)"] + [
+        f"  best without {c}: done (2 seeds)" for c in loo] + [
+        f"  ablation path, baseline + {' + '.join(path[:i + 1])}: done (2 seeds"
+        + (", all reused from earlier runs)" if i >= len(path) - 2 else ")") for i in range(len(path))]
     assert ablate.stdout.splitlines()[-1] == ("Written to abl/ (ablation.csv, ablation.json, ablation.md, "
                                               "ablation.png)")
     sweep = invoke("sweep", "--study", study_path, "--param", "lr", "--values", "0.01", "--epochs", "1")
