@@ -12,7 +12,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from autotune import goals, i18n
+from autotune import goals, i18n, timing
 from autotune.spec import StudySpec
 
 IMPORTANCE_SEEDS = (0, 1, 2)
@@ -66,6 +66,7 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
         "constraints": [str(c) for c in spec.constraints],
         "infeasible": infeasible,
         "feasible": len(done_complete) - len(infeasible),
+        "time_s": timing.time_totals(trials),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from autotune.storage import storage_option
 from autotune.tables import short
 
 
@@ -26,33 +27,22 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
     if summary.infeasible:
         click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
+    if summary.time_s:
+        from autotune.timing import time_line
+
+        line = time_line(summary.time_s)
+        if line:
+            click.echo(line)
     if len(summary.metrics) > 1:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         table(["trial", *summary.metrics],
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
     if summary.finished:
-        where, tail = next_storage(summary.storage)
+        where, tail = storage_option(summary.storage)
         study = shlex.quote(summary.study_name)
         click.echo(f"Next: autotune report --study {study}{where} (tables, figures, analysis); "
                    f"autotune export --study {study}{where} (best configuration, final model); "
                    f"autotune dashboard{where} (live view).{tail}")
-
-
-def next_storage(storage: str) -> tuple[str, str]:
-    """The ``--storage`` part of a command to paste (``storage`` is the printed, redacted URL), and a note.
-
-    The default database and the one ``$AUTOTUNE_STORAGE`` names need no option; a URL whose password
-    was hidden cannot be pasted as printed, so the command names a placeholder and says why."""
-    import os
-
-    from autotune.storage import DEFAULT_STORAGE, redact
-
-    env = os.environ.get("AUTOTUNE_STORAGE")
-    if storage == (redact(env) if env else DEFAULT_STORAGE):
-        return "", ""
-    if "***" in storage:
-        return " --storage URL", f" (URL: {storage} with its password, which is not printed)"
-    return f" --storage {shlex.quote(storage)}", ""
 
 
 def print_table_result(result: Any, as_json: bool) -> None:

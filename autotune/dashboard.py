@@ -13,6 +13,7 @@ import contextlib
 import errno
 import ipaddress
 import json
+import shlex
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from autotune.errors import DashboardError
-from autotune.storage import DEFAULT_STORAGE, REPLAYS_SUFFIX, open_storage, redact
+from autotune.storage import DEFAULT_STORAGE, REPLAYS_SUFFIX, open_storage, redact, storage_option
 
 if TYPE_CHECKING:
     from autotune.spec import ParamSpec, StudySpec
@@ -95,13 +96,14 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
     lines += ["", "Search space:", ""]
     lines += [f"- {p.name}: {_describe_range(p)}" + (", per layer" if p.name in params and params[p.name].per_layer
                                                       else "") for p in spec.space]
-    where = "" if storage_url == DEFAULT_STORAGE else f" --storage {redact(storage_url)}"
-    study = f"--study {study_name}{where}"
+    where, why = storage_option(redact(storage_url))
+    study = f"--study {shlex.quote(study_name)}{where}"
     lines += ["", "Report and export:", "",
               f"- `autotune report {study}`: tables, figures and analysis",
               f"- `autotune export {study}`: the best configuration and a final model",
               f"- `autotune replay {study} --trial best`: the best configuration again, over several seeds",
               f"- `autotune ablate {study}`: what each part of the best configuration is worth",
+              *([f"- {why.strip()}"] if why else []),
               "", "Full spec (the study's `spec` attribute):", "",
               "```yaml", yaml.safe_dump(spec_dict, sort_keys=False).rstrip("\n"), "```", ""]
     return "\n".join(lines)
@@ -182,7 +184,8 @@ def make_dashboard_server(storage_url: str, *, host: str = "127.0.0.1", port: in
     storage = open_storage(storage_url, must_exist=True)
     store = open_store(artifact_dir) if artifact_dir is not None else None
     app = hide_replay_stores(optuna_dashboard.wsgi(storage, artifact_store=store))
-    hidden = [(s.study_name, s._study_id) for s in storage.get_all_studies() if is_replay_store(s.study_name)]
+    hidden = [(s.study_name, storage.get_study_id_from_name(s.study_name)) for s in storage.get_all_studies()
+              if is_replay_store(s.study_name)]
     try:
         server = make_server(host, port, app, handler_class=_QuietHandler)
     except OSError as exc:

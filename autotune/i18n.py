@@ -88,6 +88,13 @@ TEXT: dict[str, tuple[str, str]] = {
                       "trials) vs worst {worst} ({worst_mean} over {worst_n} trials).",
                       "{param}（重要性 {importance}）：最优{kind} {best}（{best_n} 个试验的 {metric} 均值 {best_mean}），"
                       "最差 {worst}（{worst_n} 个试验，{worst_mean}）。"),
+    "time_parts_line": ("Time in {n} timed trial(s), {total} s: {parts}.", "{n} 个计时试验共 {total} 秒：{parts}。"),
+    "part_build": ("build", "构建模型"),
+    "part_train": ("train", "训练"),
+    "part_evaluate": ("evaluate", "验证集评估"),
+    "part_storage": ("storage", "数据库读写"),
+    "part_artifacts": ("artifacts", "笔记与检查点"),
+    "part_other": ("other", "其他"),
     "full_stop": (".", "。"),
     "sep": (", ", "，"),
     "data_link": ("data: `{file}`", "数据：`{file}`"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import time
 from typing import Any, Callable
 
 import optuna
@@ -15,6 +16,7 @@ from autotune.models import describe_structure
 from autotune.seeding import trial_seed
 from autotune.space import suggest
 from autotune.spec import PrunerSpec, StudySpec
+from autotune.timing import time_breakdown
 from autotune.train import EpochStats, FitResult, fit
 
 #: Called after every epoch with (trial number, epoch stats, reported value) — for progress display.
@@ -48,7 +50,8 @@ class Objective:
     def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
                  on_epoch: EpochHook | None = None, artifacts: Any = None, artifact_folder: Any = None,
                  retry: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
-        self.retry = retry  # wraps every storage call: the runner retries a lost connection with back-off
+        self._retry = retry  # wraps every storage call: the runner retries a lost connection with back-off
+        self._storage_s = 0.0  # seconds spent in storage calls during the current trial (time_s["storage"])
         self.spec = spec
         self.splits = splits
         self.device = device
@@ -57,7 +60,16 @@ class Objective:
         self.artifact_folder = artifact_folder  # where that store writes, for error messages
         self.artifact_failure: str | None = None  # set when a trial's artifacts could not be written (disk full)
 
+    def retry(self, call: Callable[[], Any]) -> Any:
+        """One storage call, retried by the runner's policy and timed."""
+        t0 = time.perf_counter()
+        try:
+            return self._retry(call)
+        finally:
+            self._storage_s += time.perf_counter() - t0
+
     def __call__(self, trial: optuna.Trial) -> float | list[float]:
+        started, self._storage_s = time.perf_counter(), 0.0
         spec, info = self.spec, self.splits.info
         config = suggest(trial, spec)
         seed = trial_seed(spec.seed, trial.number)
@@ -94,12 +106,16 @@ class Objective:
         violations = goals.violations(spec, {**measured, spec.metric: value})
         for key, violation in violations.items():
             self.retry(lambda: trial.set_constraint(key, violation))
+        storage_s, recording = self._storage_s, time.perf_counter()
         try:
             self._record(trial, result, config, seed, attrs, values,
                          feasible=all(v <= 0 for v in violations.values()))
         except OSError as exc:  # the trial's result stands; its artifacts are lost, and the run stops after it
             where = f"'{self.artifact_folder}'" if self.artifact_folder is not None else "the artifact folder"
             self.artifact_failure = f"cannot write trial {trial.number}'s artifacts to {where}: {exc.strerror or exc}"
+        self._set_attrs(trial, {"time_s": time_breakdown(result, storage=storage_s,
+                                                         artifacts=time.perf_counter() - recording,
+                                                         total=time.perf_counter() - started)})
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
         return values if spec.multi_objective else value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotune import analysis, i18n
+from autotune import analysis, i18n, timing
 from autotune.spec import StudySpec
 from autotune.tables import short
 
@@ -73,7 +73,8 @@ def summary_lines(s: dict[str, Any], lang: str) -> list[str]:
     wall = s["wall_seconds"] if s["wall_seconds"] is not None else "-"
     lines += [say("time_line", trial_seconds=s["trial_seconds"], wall_seconds=wall),
               say("pruning_line", trained=s["epochs_trained"], budget=s["epochs_without_pruning"], saved=saved)]
-    return lines
+    parts = timing.time_line(s["time_s"], lang) if s.get("time_s") else None
+    return lines + ([parts] if parts else [])
 
 
 def analysis_intro(basis: analysis.Basis, lang: str) -> str:

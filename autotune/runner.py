@@ -14,6 +14,8 @@ import contextlib
 import os
 import time
 from collections import Counter
+import dataclasses
+import datetime
 from dataclasses import dataclass, replace
 from typing import Any, Callable, TypeVar
 
@@ -54,6 +56,8 @@ class RunSummary:
     metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
     pareto: tuple[dict[str, Any], ...] = ()
     infeasible: int = 0  # complete trials that break a constraint
+    #: Seconds per part of a trial (objective.TIME_PARTS) summed over the trials finished during this command.
+    time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
@@ -302,6 +306,9 @@ def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
 
 def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int,
               seconds: float) -> RunSummary:
+    from autotune.timing import time_totals
+
+    since = datetime.datetime.now() - datetime.timedelta(seconds=seconds)  # Optuna stores local, naive times
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state.name for t in trials)
     multi = goals.is_multi(study)
@@ -327,4 +334,5 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
         pareto=tuple({"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)}
                      for t in front),
         infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
+        time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 
 import os
+import shlex
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -42,6 +43,20 @@ def redact(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url.split("@")[-1] if "@" in url else url
+
+
+def storage_option(storage: str) -> tuple[str, str]:
+    """The ``--storage`` part of a command to paste (``storage``: the URL as printed, password hidden),
+    and a note to print after the command.
+
+    The default database and the one ``$AUTOTUNE_STORAGE`` names need no option; a URL whose password
+    was hidden cannot be pasted as printed, so the command names a placeholder and says why."""
+    env = os.environ.get("AUTOTUNE_STORAGE")
+    if storage == (redact(env) if env else DEFAULT_STORAGE):
+        return "", ""
+    if "***" in storage:
+        return " --storage URL", f" (URL: {storage} with its password, which is not printed)"
+    return f" --storage {shlex.quote(storage)}", ""
 
 
 def sqlite_path(url: str) -> Path | None:

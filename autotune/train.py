@@ -49,6 +49,9 @@ class FitResult:
     diverged_epoch: int | None = None
     stopped_early: bool = False  # the on_epoch callback asked to stop (pruning)
     seconds: float = 0.0
+    #: Where ``seconds`` went: building the model and optimiser, training, evaluating on validation,
+    #: and in the ``on_epoch`` callback (reporting to the study, the pruning decision, progress display).
+    times: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("build", "train", "evaluate", "callback"), 0.0))
     model: nn.Module | None = None
 
     @property
@@ -181,21 +184,30 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
     scheduler = make_scheduler(optimizer, config, max_epochs)
     train, val = splits.train, splits.val
     result = FitResult(n_params=count_parameters(model), model=model)
+    times = result.times
+    times["build"] = time.perf_counter() - start
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
             model, optimizer, train, batch_size=config["batch_size"], generator=generator,
             classification=classification, augment=bool(config.get("augment")) and info.is_image, device=device)
+        t1 = time.perf_counter()
         val_loss, val_acc = (evaluate(model, val, classification=classification, device=device) if evaluate_val
                              else (math.nan, None))
-        stats = EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0)
+        t2 = time.perf_counter()
+        times["train"] += t1 - t0
+        times["evaluate"] += t2 - t1
+        stats = EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, t2 - t0)
         result.history.append(stats)
         if not (math.isfinite(train_loss) and (math.isfinite(val_loss) or not evaluate_val)):
             result.diverged, result.diverged_epoch = True, epoch
             break
         if scheduler is not None:
             scheduler.step()
-        if on_epoch is not None and on_epoch(stats):
+        t3 = time.perf_counter()
+        stop = on_epoch is not None and on_epoch(stats)
+        times["callback"] += time.perf_counter() - t3
+        if stop:
             result.stopped_early = True
             break
     result.seconds = time.perf_counter() - start

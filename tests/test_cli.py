@@ -229,7 +229,7 @@ def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
 def test_the_next_step_hint_can_be_pasted(monkeypatch):
     """A hidden password cannot be pasted back: the hint names a placeholder and says why; the URL that
     $AUTOTUNE_STORAGE names needs no option; a path with a space is quoted for the shell."""
-    from autotune.cli_output import next_storage
+    from autotune.storage import storage_option as next_storage
 
     monkeypatch.delenv("AUTOTUNE_STORAGE", raising=False)
     assert next_storage("sqlite:///autotune.db") == ("", "")

@@ -193,8 +193,9 @@ def test_the_note_names_a_server_storage_without_its_password():
     spec = parse_spec(tiny_digits_spec(pruner={"name": "none"}, space={"dropout": {"low": 0.0, "high": 0.5}}))
     note = study_note(spec, study_name="other-name", storage_url="postgresql+psycopg://tuner:s3cret@db:5432/studies")
     assert "s3cret" not in note
-    assert "- `autotune report --study other-name --storage postgresql+psycopg://tuner:***@db:5432/studies`: tables, " \
-           "figures and analysis" in note.splitlines()
+    assert "- `autotune report --study other-name --storage URL`: tables, figures and analysis" in note.splitlines()
+    assert ("- (URL: postgresql+psycopg://tuner:***@db:5432/studies with its password, which is not printed)"
+            in note.splitlines())
     assert "- Spec: tiny-digits (fingerprint " + spec.fingerprint() + ")" in note.splitlines()
     assert "- Pruner: none (every trial trains to the end)" in note.splitlines()
     assert "- dropout: 0 to 0.5" in note.splitlines()

@@ -9,6 +9,7 @@ import pytest
 
 from autotune.data import load_splits
 from autotune.objective import remark
+from autotune.timing import TIME_PARTS, time_line
 from autotune.runner import run_study
 from autotune.samplers import make_pruner
 from autotune.space import suggest
@@ -37,6 +38,24 @@ def test_trials_store_their_attributes_and_seed():
     seeds = [t.user_attrs["seed"] for t in study.trials]
     assert len(set(seeds)) == 4
     assert study.user_attrs["spec"]["name"] == "tiny-digits"
+    # where each trial's time went (#20): the parts add up to its total, and the run sums them
+    for t in study.trials:
+        parts = t.user_attrs["time_s"]
+        assert list(parts) == [*TIME_PARTS, "total"]
+        assert all(v >= 0 for v in parts.values()) and parts["train"] > 0 and parts["evaluate"] > 0
+        assert sum(parts[k] for k in TIME_PARTS) == pytest.approx(parts["total"], abs=0.01)
+        assert parts["total"] >= t.user_attrs["wall_time_s"] - 0.01  # fit() is inside the trial
+    assert summary.time_s["trials"] == 4
+    for k in (*TIME_PARTS, "total"):
+        assert summary.time_s[k] == pytest.approx(sum(t.user_attrs["time_s"][k] for t in study.trials), abs=0.06)
+
+
+def test_the_time_line_names_each_part_largest_first():
+    totals = {"trials": 3, "build": 0.1, "train": 8.0, "evaluate": 1.0, "storage": 0.5, "artifacts": 0.2,
+              "other": 0.2, "total": 10.0}
+    assert time_line(totals) == ("Time in 3 timed trial(s), 10.0 s: train 80% (8.0 s), evaluate 10% (1.0 s), "
+                                 "storage 5% (0.5 s), artifacts 2% (0.2 s), other 2% (0.2 s), build 1% (0.1 s).")
+    assert time_line({**dict.fromkeys(totals, 0), "trials": 0}) is None
 
 
 def test_stored_trial_reproduces_bit_identically():

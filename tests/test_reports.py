@@ -59,6 +59,10 @@ def test_summary_matches_the_database(reported):
     assert summary["states"] == states
     assert summary["epochs_trained"] == sum(t.user_attrs["epochs"] for t in study.trials)
     assert summary["epochs_without_pruning"] == 3 * len(study.trials)
+    assert summary["time_s"]["trials"] == len(study.trials)  # every trial records where its time went
+    assert summary["time_s"]["train"] == round(sum(t.user_attrs["time_s"]["train"] for t in study.trials), 1)
+    md = (folder / "rep" / "report.md").read_text()
+    assert f"- Time in {len(study.trials)} timed trial(s), {summary['time_s']['total']:.1f} s: train " in md
 
 
 def test_trial_table_rows_and_languages(reported):
