@@ -10,6 +10,8 @@
     out = autotune.export("mlp-digits", storage="sqlite:///digits.db", seeds=3)    # `autotune export`
     again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///digits.db")
     print(again.replay.mean("val_accuracy"), again.replay.std("val_accuracy"))
+    sure = autotune.confirm("mlp-digits", top=5, seeds=3, storage="sqlite:///digits.db")  # `autotune confirm`
+    print(sure.best_trial, sure.lines)
 
 ``study`` is a :class:`StudySpec`, a shipped spec's name, a YAML path, or the name of a study
 in the storage (its stored spec is used). Every user error is an :class:`autotune.AutotuneError`.
@@ -77,6 +79,27 @@ class ReplayResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.replay.summary(), "reproduction": self.reproduction}
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """A confirmation: ``record`` is what was stored in the study's ``confirmation`` user attribute
+    (ranking, best trial, indistinguishable trials, overstatement), ``markdown`` its table, ``lines``
+    the verdict, and how many runs were trained and how many read back from the replay store."""
+
+    record: dict[str, Any]
+    markdown: str
+    lines: list[str]
+    trained: int
+    reused: int
+
+    @property
+    def best_trial(self) -> int | None:
+        """The trial with the best mean over the seeds (None if every confirmed trial diverged)."""
+        return self.record["best_trial"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record, "lines": self.lines, "runs": {"trained": self.trained, "reused": self.reused}}
 
 
 @dataclass(frozen=True)
@@ -218,6 +241,26 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
                             label=label, store=ctx.store(), extra=extra, notes=notes)
     check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
     return ReplayResult(replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check)
+
+
+def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
+            study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
+            on_run: Callable[[int, SeedRun], None] | None = None) -> ConfirmResult:
+    """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
+    are reused), rank them by mean, test the others against the top one, and record the result in the
+    study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
+    after each run."""
+    from autotune import confirmation
+    from autotune.stored import open_context
+
+    confirmation.check_options(top, seeds)  # before anything is opened
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
+    splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"))
+    record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
+                                          store=ctx.store(), notes=notes, on_run=on_run)
+    return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
+                         trained=counts["trained"], reused=counts["reused"])
 
 
 def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,

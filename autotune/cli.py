@@ -18,9 +18,9 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.cli_options import (STORAGE_HELP, SubsetType, lang_option, out_option, replay_options,
+from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, replay_options,
                                   stored_study_options, worker_options)
-from autotune.cli_output import num, print_summary, print_table_result, table
+from autotune.cli_output import num, print_confirmation, print_summary, print_table_result, table
 from autotune.spec import PRUNERS
 
 class _Group(click.Group):
@@ -238,6 +238,40 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
                             train_subset=train_subset, out_dir=out_dir, lang=lang, storage=storage,
                             study_name=study_name, data_dir=data_dir, threads=threads)
     print_table_result(result, as_json)
+
+
+@cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH", help=STUDY_HELP)
+@click.option("--top", type=int, default=5, show_default=True, metavar="K",
+              help="Confirm the K best complete trials (by their single-seed value).")
+@click.option("--seeds", type=int, default=3, show_default=True, metavar="N",
+              help="Seeds per trial, the same for every trial (at least 2; a paired test needs 3).")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME", help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Torch CPU threads. [default: the best trial's, else torch's choice]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+              help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
+@click.option("--json", "as_json", is_flag=True, help="Print the confirmation as JSON.")
+def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: str | None, threads: int | None,
+            data_dir: str | None, as_json: bool) -> None:
+    """Re-train the top K trials over N seeds and rank them by mean: which best is real.
+
+    The search's best won on one seed. Every confirmed trial is trained with the same N fresh
+    seeds (runs already in '<study>:replays' are reused), ranked by mean with a 95% interval,
+    and the others are tested against the top one (paired t-test, Holm-corrected, from 3 seeds).
+    The result is recorded in the study's user attributes ('confirmation').
+    """
+    import autotune
+
+    _quiet_libraries()
+    result = autotune.confirm(study, top=top, seeds=seeds, storage=storage, study_name=study_name,
+                              data_dir=data_dir, threads=threads,
+                              on_run=None if as_json else lambda trial, run: click.echo(
+                                  f"  trial {trial}, seed {run.seed}: done" + (" (recorded earlier)" if run.reused
+                                                                               else f" ({run.seconds:.1f}s)"),
+                                  err=True))
+    print_confirmation(result, as_json)
 
 
 @cli.command()

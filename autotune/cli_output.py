@@ -64,6 +64,17 @@ def print_table_result(result: Any, as_json: bool) -> None:
     click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
 
 
+def print_confirmation(result: Any, as_json: bool) -> None:
+    """A confirmation: as JSON, or its table, its verdict lines and what it cost."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    click.echo(result.markdown)
+    for line in result.lines:
+        click.echo(line)
+    click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> None:
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
