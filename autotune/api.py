@@ -143,8 +143,9 @@ def load_study(study: Study, *, storage: str | None = None, study_name: str | No
 
 def best_config(study: Study, *, storage: str | None = None, study_name: str | None = None,
                 objective: str | None = None) -> dict[str, Any]:
-    """The best trial as ``autotune export`` records it: ``trial``, ``value``, ``params``, ``seed`` and
-    ``config`` (every parameter resolved, ready for :func:`replay_config`)."""
+    """The best trial as ``autotune export`` records it (the confirmed best where the study has a
+    confirmation): ``trial``, ``value``, ``params``, ``seed``, ``config`` (every parameter resolved, ready
+    for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
     from autotune.exports import best_record
     from autotune.stored import open_context
 
@@ -181,7 +182,10 @@ def export(study: Study, *, storage: str | None = None, study_name: str | None =
            seeds: int = 1, epochs: int | None = None, train_subset: int | str | None = None,
            data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ExportResult:
     """Export the best trial (or trial ``trial``): best.yaml/.json, trials.csv, a final model retrained on
-    ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``)."""
+    ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``).
+
+    The best trial is the confirmed best where :func:`confirm` has recorded a confirmation (and neither
+    ``trial`` nor ``objective`` is given), else the best single-seed value."""
     from autotune.devices import set_threads
     from autotune.exports import export_study
     from autotune.storage import redact, resolve_storage_url

@@ -260,7 +260,7 @@ def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: s
     The search's best won on one seed. Every confirmed trial is trained with the same N fresh
     seeds (runs already in '<study>:replays' are reused), ranked by mean with a 95% interval,
     and the others are tested against the top one (paired t-test, Holm-corrected, from 3 seeds).
-    The result is recorded in the study's user attributes ('confirmation').
+    The result is recorded in the study; `autotune export` then exports the confirmed best.
     """
     import autotune
 
@@ -310,7 +310,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
 @click.option("--trial", "trial_number", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Export trial N (e.g. a Pareto trial from the report) instead of the best.")
+              help="Export trial N (e.g. a Pareto trial from the report) instead of the (confirmed) best.")
 @click.option("--objective", default=None, metavar="K|METRIC",
               help="Multi-objective study: export the best trial by this objective. [default: the first]")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
@@ -327,6 +327,9 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
            objective: str | None, seeds: int, epochs: int | None, train_subset: int | str | None,
            as_json: bool) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
+
+    The best trial is the confirmed best once `autotune confirm` (or the spec's confirm: block)
+    has ranked the top trials over several seeds, else the best single-seed value.
 
     The final model is the best configuration retrained on train+validation (or train only)
     and evaluated exactly once on the held-out test split; its checkpoint (model.pt) carries
@@ -347,6 +350,15 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     values = ", ".join(f"{m} {v:.4g}" for m, v in best["values"].items())
     click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {result.out}/ "
                f"({', '.join(result.files)})")
+    confirmed = best["confirmed"]
+    if confirmed and confirmed["trial"] != confirmed["single_seed_best"]:
+        click.echo(f"The confirmed best, trial {confirmed['trial']} (mean {best['metric']} {confirmed['mean']:.4f} over "
+                   f"{confirmed['seeds']} seeds), is exported instead of the single-seed best, trial "
+                   f"{confirmed['single_seed_best']} ({confirmed['single_seed_value']:.4f} on one seed); "
+                   f"--trial {confirmed['single_seed_best']} exports that one.")
+    if confirmed and confirmed["complete_trials_since"]:
+        click.echo(f"Note: the study has {confirmed['complete_trials_since']} complete trial(s) more than when it was "
+                   "confirmed; `autotune confirm` again to include them.", err=True)
     final = result.final_model
     if final:
         metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None

@@ -72,7 +72,10 @@ def print_confirmation(result: Any, as_json: bool) -> None:
     click.echo(result.markdown)
     for line in result.lines:
         click.echo(line)
-    click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
+    click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the "
+               "study (`autotune export` now exports trial "
+               f"{result.best_trial})." if result.best_trial is not None else
+               f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> None:

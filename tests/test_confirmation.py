@@ -183,3 +183,43 @@ def test_a_multi_objective_study_is_refused(write_spec):
                                      "(val_accuracy, train_seconds); replay a Pareto trial over seeds with "
                                      "`autotune replay --trial N --seeds K` instead")
     assert "tiny-digits:replays" not in [s.study_name for s in optuna.get_all_study_summaries("sqlite:///autotune.db")]
+
+
+# --------------------------------------------------------------------------------------
+# Export follows the confirmation
+
+
+def test_export_takes_the_confirmed_best_and_says_when_it_is_not_the_single_seed_best(study_path):
+    _confirm("--top", "3", "--seeds", "2")
+    study = stored_study()
+    record = stored(study)
+    exported = json.loads(invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e1", "--json").stdout)
+    assert exported["best"]["trial"] == record["best_trial"]
+    assert exported["best"]["chosen_by"] == "confirmed best: best mean val_accuracy over 2 seeds among the top 3 trials"
+    # a confirmation whose best is another trial than the single-seed best (made here, so the test does not rest
+    # on which trial three real seeds happen to favour)
+    other = next(t.number for t in study.trials if t.number != study.best_trial.number)
+    study.set_user_attr("confirmation", dict(record, best_trial=other))
+    text = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e2").stdout.splitlines()
+    mean = next(r["mean"] for r in record["ranking"] if r["trial"] == other)
+    assert text[0].startswith(f"Trial {other} (confirmed best: best mean val_accuracy over 2 seeds among the top 3 "
+                              "trials): ")
+    assert text[1] == (f"The confirmed best, trial {other} (mean val_accuracy {mean:.4f} over 2 seeds), is exported "
+                       f"instead of the single-seed best, trial {study.best_trial.number} ({study.best_value:.4f} on "
+                       f"one seed); --trial {study.best_trial.number} exports that one.")
+    assert len(text) == 2
+    best_yaml = yaml.safe_load(open("e2/best.yaml").read())
+    assert best_yaml["trial"] == other and best_yaml["confirmed"]["single_seed_best"] == study.best_trial.number
+    chosen = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e3", "--trial",
+                    str(study.best_trial.number)).stdout.splitlines()
+    assert chosen[0].startswith(f"Trial {study.best_trial.number} (--trial {study.best_trial.number}): ")
+    assert len(chosen) == 1
+
+
+def test_export_notes_trials_added_after_the_confirmation(study_path):
+    _confirm("--top", "2", "--seeds", "2")
+    assert invoke("run", "--study", study_path, "--trials", "4", "-q").exit_code == 0
+    result = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == ("Note: the study has 1 complete trial(s) more than when it was confirmed; "
+                                     "`autotune confirm` again to include them.")
