@@ -30,6 +30,14 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         table(["trial", *summary.metrics],
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+    if summary.confirmation is not None:  # the spec's confirm: block ran after the search
+        from autotune import confirmation
+
+        click.echo(confirmation.table(summary.confirmation))
+        for line in confirmation.lines(summary.confirmation):
+            click.echo(line)
+    if summary.confirmation_note:
+        click.echo(f"Note: {summary.confirmation_note}.")
     if summary.finished:
         where, tail = next_storage(summary.storage)
         study = shlex.quote(summary.study_name)

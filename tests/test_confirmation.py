@@ -223,3 +223,39 @@ def test_export_notes_trials_added_after_the_confirmation(study_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == ("Note: the study has 1 complete trial(s) more than when it was confirmed; "
                                      "`autotune confirm` again to include them.")
+
+
+# --------------------------------------------------------------------------------------
+# The spec's confirm: block, run by `autotune run`
+
+
+def test_run_confirms_after_its_search_once_per_target(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
+    first = invoke("run", "--study", path, "--trials", "3", "-q")
+    assert first.exit_code == 0, first.output
+    record = stored(stored_study())
+    assert (record["top"], record["seeds"], len(record["ranking"])) == (2, 2, 2)
+    for line in lines(record):
+        assert line in first.stdout
+    assert len(_store_runs()) == 4
+    again = invoke("run", "--study", path, "--trials", "3", "-q")
+    assert "Note: study 'tiny-digits' was confirmed at 3 trials already; `autotune confirm` shows it again." \
+        in again.stdout
+    assert len(_store_runs()) == 4
+    more = json.loads(invoke("run", "--study", path, "--trials", "4", "-q", "--json").stdout)
+    recorded = {k: v for k, v in more["confirmation"].items() if k not in ("lines", "runs")}
+    assert recorded == stored(stored_study()) and recorded["complete_trials"] == 4
+    before, now = {r["trial"] for r in record["ranking"]}, {r["trial"] for r in recorded["ranking"]}
+    assert more["confirmation"]["runs"] == {"trained": 2 * len(now - before), "reused": 2 * len(now & before)}
+    assert more["confirmation_note"] is None
+
+
+def test_a_run_that_finds_the_confirmation_taken_only_says_so(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
+    assert invoke("run", "--study", path, "--trials", "1", "-q").exit_code == 0
+    stored_study().set_user_attr("confirmation_claimed_at", 2)  # as another `run` on this study would
+    result = invoke("run", "--study", path, "--trials", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert ("Note: another `autotune run` took the confirmation of study 'tiny-digits' at 2 trials; if it was "
+            "stopped, `autotune confirm` runs it.") in result.stdout
+    assert stored(stored_study())["complete_trials"] == 1  # the one made at 1 trial, untouched
