@@ -69,7 +69,7 @@ def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[opt
     notes = []
     if len(chosen) < top:
         which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
-        notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than --top {top}: "
+        notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than the {top} asked for: "
                      f"confirming those {len(chosen)}")
     return chosen, notes
 

@@ -136,6 +136,16 @@ def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_pa
     single = next(r for r in out["ranking"] if r["trial"] == study.best_trial.number)
     assert out["overstatement"]["by"] == study.best_value - single["mean"]
     assert out["lines"] == lines(out)
+    # every confirmation run is reproducible on its own, bit for bit, from its configuration and first seed
+    import autotune
+    from autotune.configs import config_from_params
+    from autotune.stored import stored_spec
+
+    spec = stored_spec(study)
+    top = out["ranking"][0]
+    again = autotune.replay_config(spec, config_from_params(spec, study.trials[top["trial"]].params), seeds=3,
+                                   first_seed=out["seed_list"][0])
+    assert again.values("val_accuracy") == top["values"]
 
 
 def test_a_second_confirmation_trains_nothing_and_more_seeds_train_only_the_new_ones(study_path):
@@ -151,7 +161,7 @@ def test_a_second_confirmation_trains_nothing_and_more_seeds_train_only_the_new_
 def test_fewer_complete_trials_than_top_confirms_those_and_says_so(study_path):
     result = invoke("confirm", "--study", "tiny-digits", "--top", "5", "--seeds", "2")
     assert result.exit_code == 0, result.output
-    assert "Note: study 'tiny-digits' has 3 complete trial(s), fewer than --top 5: confirming those 3." \
+    assert "Note: study 'tiny-digits' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3." \
         in result.stdout
     assert "over the same 2 seeds" in result.stdout
     assert "Over 2 seeds no paired test is run (it needs at least 3)" in result.stdout
