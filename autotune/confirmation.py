@@ -252,14 +252,14 @@ def table(record: dict[str, Any]) -> str:
     return tables.markdown(heads, body)
 
 
-def lines(record: dict[str, Any]) -> list[str]:
-    """What a confirmation shows, each sentence with the number of seeds behind it."""
-    if hasattr(record, "record"):  # a ConfirmResult
-        record = record.record
+def lines(record: Any) -> list[str]:
+    """What a confirmation shows, each sentence with the number of seeds behind it. ``record``: what
+    :func:`stored` returns (or an :class:`autotune.api.ConfirmResult`)."""
+    record = getattr(record, "record", record)
     n, metric, rows = record["seeds"], record["metric"], record["ranking"]
     by_trial = {r["trial"]: r for r in rows}
-    out = [f"Confirmed the top {len(rows)} of {record['complete_trials']} complete trials (by their single-seed "
-           f"{metric}) over the same {n} seeds, none of them a seed the search used."]
+    out = [(f"Confirmed the top {len(rows)} of {record['complete_trials']} complete trials (by their single-seed "
+            f"{metric}) over the same {n} seeds, none of them a seed the search used.")]
     out += [f"Note: {note}." for note in record.get("notes", [])]
     best = record["best_trial"]
     single = record["single_seed_best"]

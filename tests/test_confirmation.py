@@ -218,7 +218,7 @@ def test_export_takes_the_confirmed_best_and_says_when_it_is_not_the_single_seed
                        f"instead of the single-seed best, trial {study.best_trial.number} ({study.best_value:.4f} on "
                        f"one seed); --trial {study.best_trial.number} exports that one.")
     assert len(text) == 2
-    best_yaml = yaml.safe_load(open("e2/best.yaml").read())
+    best_yaml = yaml.safe_load(Path("e2/best.yaml").read_text())
     assert best_yaml["trial"] == other and best_yaml["confirmed"]["single_seed_best"] == study.best_trial.number
     chosen = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e3", "--trial",
                     str(study.best_trial.number)).stdout.splitlines()
