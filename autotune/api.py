@@ -10,6 +10,8 @@
     out = autotune.export("mlp-digits", storage="sqlite:///digits.db", seeds=3)    # `autotune export`
     again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///digits.db")
     print(again.replay.mean("val_accuracy"), again.replay.std("val_accuracy"))
+    sure = autotune.confirm("mlp-digits", top=5, seeds=3, storage="sqlite:///digits.db")  # `autotune confirm`
+    print(sure.best_trial, sure.lines)
 
 ``study`` is a :class:`StudySpec`, a shipped spec's name, a YAML path, or the name of a study
 in the storage (its stored spec is used). Every user error is an :class:`autotune.AutotuneError`.
@@ -80,6 +82,27 @@ class ReplayResult:
 
 
 @dataclass(frozen=True)
+class ConfirmResult:
+    """A confirmation: ``record`` is what was stored in the study's ``confirmation`` user attribute
+    (ranking, best trial, indistinguishable trials, overstatement), ``markdown`` its table, ``lines``
+    the verdict, and how many runs were trained and how many read back from the replay store."""
+
+    record: dict[str, Any]
+    markdown: str
+    lines: list[str]
+    trained: int
+    reused: int
+
+    @property
+    def best_trial(self) -> int | None:
+        """The trial with the best mean over the seeds (None if every confirmed trial diverged)."""
+        return self.record["best_trial"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record, "lines": self.lines, "runs": {"trained": self.trained, "reused": self.reused}}
+
+
+@dataclass(frozen=True)
 class AblationResult:
     """The ablation's rows (best, baseline, leave-one-out, path), its verdict lines and the files written."""
 
@@ -120,8 +143,9 @@ def load_study(study: Study, *, storage: str | None = None, study_name: str | No
 
 def best_config(study: Study, *, storage: str | None = None, study_name: str | None = None,
                 objective: str | None = None) -> dict[str, Any]:
-    """The best trial as ``autotune export`` records it: ``trial``, ``value``, ``params``, ``seed`` and
-    ``config`` (every parameter resolved, ready for :func:`replay_config`)."""
+    """The best trial as ``autotune export`` records it (the confirmed best where the study has a
+    confirmation): ``trial``, ``value``, ``params``, ``seed``, ``config`` (every parameter resolved, ready
+    for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
     from autotune.exports import best_record
     from autotune.stored import open_context
 
@@ -158,7 +182,10 @@ def export(study: Study, *, storage: str | None = None, study_name: str | None =
            seeds: int = 1, epochs: int | None = None, train_subset: int | str | None = None,
            data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ExportResult:
     """Export the best trial (or trial ``trial``): best.yaml/.json, trials.csv, a final model retrained on
-    ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``)."""
+    ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``).
+
+    The best trial is the confirmed best where :func:`confirm` has recorded a confirmation (and neither
+    ``trial`` nor ``objective`` is given), else the best single-seed value."""
     from autotune.devices import set_threads
     from autotune.exports import export_study
     from autotune.storage import redact, resolve_storage_url
@@ -218,6 +245,26 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
                             label=label, store=ctx.store(), extra=extra, notes=notes)
     check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
     return ReplayResult(replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check)
+
+
+def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
+            study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
+            on_run: Callable[[int, SeedRun], None] | None = None) -> ConfirmResult:
+    """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
+    are reused), rank them by mean, test the others against the top one, and record the result in the
+    study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
+    after each run."""
+    from autotune import confirmation
+    from autotune.stored import open_context
+
+    confirmation.check_options(top, seeds)  # before anything is opened
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
+    splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"))
+    record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
+                                          store=ctx.store(), notes=notes, on_run=on_run)
+    return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
+                         trained=counts["trained"], reused=counts["reused"])
 
 
 def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,

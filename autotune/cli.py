@@ -18,9 +18,9 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.cli_options import (STORAGE_HELP, SubsetType, lang_option, out_option, replay_options,
+from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, replay_options,
                                   stored_study_options, worker_options)
-from autotune.cli_output import num, print_summary, print_table_result, table
+from autotune.cli_output import num, print_confirmation, print_summary, print_table_result, table
 from autotune.spec import PRUNERS
 
 class _Group(click.Group):
@@ -241,6 +241,40 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
 
 
 @cli.command()
+@click.option("--study", "study", required=True, metavar="NAME|PATH", help=STUDY_HELP)
+@click.option("--top", type=int, default=5, show_default=True, metavar="K",
+              help="Confirm the K best complete trials (by their single-seed value).")
+@click.option("--seeds", type=int, default=3, show_default=True, metavar="N",
+              help="Seeds per trial, the same for every trial (at least 2; a paired test needs 3).")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME", help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Torch CPU threads. [default: the best trial's, else torch's choice]")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
+              help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
+@click.option("--json", "as_json", is_flag=True, help="Print the confirmation as JSON.")
+def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: str | None, threads: int | None,
+            data_dir: str | None, as_json: bool) -> None:
+    """Re-train the top K trials over N seeds and rank them by mean: which best is real.
+
+    The search's best won on one seed. Every confirmed trial is trained with the same N fresh
+    seeds (runs already in '<study>:replays' are reused), ranked by mean with a 95% interval,
+    and the others are tested against the top one (paired t-test, Holm-corrected, from 3 seeds).
+    The result is recorded in the study; `autotune export` then exports the confirmed best.
+    """
+    import autotune
+
+    _quiet_libraries()
+    result = autotune.confirm(study, top=top, seeds=seeds, storage=storage, study_name=study_name,
+                              data_dir=data_dir, threads=threads,
+                              on_run=None if as_json else lambda trial, run: click.echo(
+                                  f"  trial {trial}, seed {run.seed}: done" + (" (recorded earlier)" if run.reused
+                                                                               else f" ({run.seconds:.1f}s)"),
+                                  err=True))
+    print_confirmation(result, as_json)
+
+
+@cli.command()
 @stored_study_options("report")
 @lang_option("Trial-table headers in English or in the seed reports' Chinese.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
@@ -276,7 +310,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
 @click.option("--trial", "trial_number", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Export trial N (e.g. a Pareto trial from the report) instead of the best.")
+              help="Export trial N (e.g. a Pareto trial from the report) instead of the (confirmed) best.")
 @click.option("--objective", default=None, metavar="K|METRIC",
               help="Multi-objective study: export the best trial by this objective. [default: the first]")
 @click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
@@ -293,6 +327,9 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
            objective: str | None, seeds: int, epochs: int | None, train_subset: int | str | None,
            as_json: bool) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
+
+    The best trial is the confirmed best once `autotune confirm` (or the spec's confirm: block)
+    has ranked the top trials over several seeds, else the best single-seed value.
 
     The final model is the best configuration retrained on train+validation (or train only)
     and evaluated exactly once on the held-out test split; its checkpoint (model.pt) carries
@@ -313,6 +350,15 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     values = ", ".join(f"{m} {v:.4g}" for m, v in best["values"].items())
     click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {result.out}/ "
                f"({', '.join(result.files)})")
+    confirmed = best["confirmed"]
+    if confirmed and confirmed["trial"] != confirmed["single_seed_best"]:
+        click.echo(f"The confirmed best, trial {confirmed['trial']} (mean {best['metric']} {confirmed['mean']:.4f} over "
+                   f"{confirmed['seeds']} seeds), is exported instead of the single-seed best, trial "
+                   f"{confirmed['single_seed_best']} ({confirmed['single_seed_value']:.4f} on one seed); "
+                   f"--trial {confirmed['single_seed_best']} exports that one.")
+    if confirmed and confirmed["complete_trials_since"]:
+        click.echo(f"Note: the study has {confirmed['complete_trials_since']} complete trial(s) more than when it was "
+                   "confirmed; `autotune confirm` again to include them.", err=True)
     final = result.final_model
     if final:
         metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None

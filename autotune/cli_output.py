@@ -37,6 +37,14 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         table(["trial", *summary.metrics],
                [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+    if summary.confirmation is not None:  # the spec's confirm: block ran after the search
+        from autotune import confirmation
+
+        click.echo(confirmation.table(summary.confirmation))
+        for line in confirmation.lines(summary.confirmation):
+            click.echo(line)
+    if summary.confirmation_note:
+        click.echo(f"Note: {summary.confirmation_note}.")
     if summary.finished:
         where, tail = storage_option(summary.storage)
         study = shlex.quote(summary.study_name)
@@ -52,6 +60,20 @@ def print_table_result(result: Any, as_json: bool) -> None:
         return
     click.echo(result.markdown)
     click.echo(f"Written to {result.out}/ ({', '.join(result.files)})")
+
+
+def print_confirmation(result: Any, as_json: bool) -> None:
+    """A confirmation: as JSON, or its table, its verdict lines and what it cost."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    click.echo(result.markdown)
+    for line in result.lines:
+        click.echo(line)
+    click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the "
+               "study (`autotune export` now exports trial "
+               f"{result.best_trial})." if result.best_trial is not None else
+               f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> None:

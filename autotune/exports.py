@@ -30,15 +30,23 @@ RETRAIN_CHOICES = ("train+val", "train")
 
 def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = None,
                 objective: str | None = None) -> dict[str, Any]:
-    """What export writes about the chosen trial: the best (by ``objective`` where there are several)
-    or trial number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
+    """What export writes about the chosen trial: the confirmed best where the study has a confirmation
+    (see :func:`confirmed_choice`), else the best (by ``objective`` where there are several), or trial
+    number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
     from autotune import goals
     from autotune.configs import config_from_params
 
     if trial is not None and objective is not None:
         raise OptionError("give --trial N or --objective K, not both")
     index = goals.objective_index(spec, objective)
-    if trial is None:
+    confirmed = None
+    if trial is None and objective is None:
+        confirmed = confirmed_choice(study)
+    if confirmed is not None:
+        chosen = study.get_trials(deepcopy=False)[confirmed["trial"]]
+        chosen_by = (f"confirmed best: best mean {spec.metric} over {confirmed['seeds']} seeds among the top "
+                     f"{confirmed['confirmed']} trials")
+    elif trial is None:
         chosen = goals.best_trial(study, index)
         chosen_by = f"best {spec.metrics[index]}" + (" (feasible)" if spec.constraints else "")
     else:
@@ -60,12 +68,33 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         "feasible": goals.feasible(chosen),
         "constraints": dict(chosen.constraints),
         "on_pareto_front": chosen.number in front if spec.multi_objective else None,
+        "confirmed": confirmed,
         "seed": chosen.user_attrs.get("seed"),
         "params": dict(chosen.params),
         "config": config_from_params(spec, chosen.params),
         "user_attrs": {k: v for k, v in chosen.user_attrs.items() if not k.endswith("_artifact")},
         "spec": spec.to_dict(),
     }
+
+
+def confirmed_choice(study: optuna.Study) -> dict[str, Any] | None:
+    """The study's confirmed best (see :mod:`autotune.confirmation`) as export reports it, or None without a
+    confirmation: its trial and mean, the seeds and trials behind it, the single-seed best it replaces,
+    and how many complete trials the study gained since it was confirmed."""
+    from autotune import confirmation, goals
+
+    record = confirmation.stored(study)
+    if record is None or record.get("best_trial") is None or goals.is_multi(study):
+        return None
+    trials = study.get_trials(deepcopy=False)
+    number = record["best_trial"]
+    if not (0 <= number < len(trials)) or trials[number].state != optuna.trial.TrialState.COMPLETE:
+        return None  # not a confirmation of this study's trials: the single-seed best stands
+    row = next(r for r in record["ranking"] if r["trial"] == number)
+    single = record["single_seed_best"]
+    return {"trial": number, "mean": row["mean"], "seeds": record["seeds"], "confirmed": len(record["ranking"]),
+            "single_seed_best": single, "single_seed_value": trials[single].values[0],
+            "complete_trials_since": max(0, len(goals.complete(study)) - record["complete_trials"])}
 
 
 def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
@@ -247,5 +276,5 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")
     return {"out": str(out), "best": {k: record[k] for k in ("trial", "chosen_by", "metric", "value", "values",
-                                                             "feasible", "params")},
+                                                             "feasible", "params", "confirmed")},
             "final_model": final, "files": sorted(p.name for p in out.iterdir())}

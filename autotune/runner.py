@@ -56,8 +56,10 @@ class RunSummary:
     metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
     pareto: tuple[dict[str, Any], ...] = ()
     infeasible: int = 0  # complete trials that break a constraint
-    #: Seconds per part of a trial (objective.TIME_PARTS) summed over the trials finished during this command.
+    #: Seconds per part of a trial (timing.TIME_PARTS) summed over the trials finished during this command.
     time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
+    confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
+    confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
 
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
@@ -88,14 +90,15 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     _check_artifacts(url, artifact_dir)
     if workers > 1:
         del splits  # each worker loads its own copy
-        return _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
-                            data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
-
-    set_threads(threads)
-    study = _open_study(spec, url, name, create=True)
-    _retry(lambda: study.set_user_attr("target_trials", target), url)
-    return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress, timeout=timeout, artifact_dir=artifact_dir)
+        study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
+                                      data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
+    else:
+        set_threads(threads)
+        study = _open_study(spec, url, name, create=True)
+        _retry(lambda: study.set_user_attr("target_trials", target), url)
+        summary = _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
+                                      progress=progress, timeout=timeout, artifact_dir=artifact_dir)
+    return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress)
 
 
 def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
@@ -239,7 +242,8 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 
 
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
-                 data_dir: str | None, device: str, timeout: float | None, artifact_dir: str | None) -> RunSummary:
+                 data_dir: str | None, device: str, timeout: float | None,
+                 artifact_dir: str | None) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
@@ -250,8 +254,57 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     run_local_workers(spec, study, url=url, target=target, workers=workers,
                       per_worker=threads or max(1, (os.cpu_count() or 1) // workers), data_dir=data_dir,
                       device=device, timeout=timeout, artifact_dir=artifact_dir)
-    return replace(summarize(study, storage_url=url, target=target, finished_before=before,
-                             pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers)
+    return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
+                                    pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers)
+
+
+# --------------------------------------------------------------------------------------
+# The confirmation after a search
+
+#: The study user attribute that says which trial target a `run` has taken the confirmation of.
+CONFIRM_CLAIM = "confirmation_claimed_at"
+
+
+def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: str, threads: int | None,
+             data_dir: str | None, progress: Progress) -> RunSummary:
+    """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
+
+    The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
+    takes the confirmation of that target under the study's slot lock; a second ``run`` that gets
+    there (another host, or a rerun of a finished study) finds it taken and only says so. A run that
+    stops early (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
+    """
+    from autotune import confirmation
+
+    if spec.confirm is None or summary.finished < summary.target:
+        return summary
+    with recovery.slot_lock(url, study.study_name):
+        taken = _retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
+        if not taken:
+            _retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
+    if taken:
+        record = confirmation.stored(study)
+        if record is not None and record["complete_trials"] == len(goals.complete(study)):
+            note = (f"study '{study.study_name}' was confirmed at {summary.target} trials already; "
+                    "`autotune confirm` shows it again")
+        else:
+            note = (f"another `autotune run` took the confirmation of study '{study.study_name}' at "
+                    f"{summary.target} trials; if it was stopped, `autotune confirm` runs it")
+        return replace(summary, confirmation_note=note)
+    from autotune.api import confirm
+
+    progress.note(f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds "
+                  "(the spec's confirm: block)")
+    try:
+        result = confirm(spec, top=spec.confirm.top, seeds=spec.confirm.seeds, storage=url,
+                         study_name=study.study_name, data_dir=data_dir, threads=threads,
+                         on_run=lambda trial, run: progress.note(
+                             f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")))
+    except BaseException:
+        with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
+            study.set_user_attr(CONFIRM_CLAIM, None)
+        raise
+    return replace(summary, confirmation=result.to_dict())
 
 
 # --------------------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from autotune.errors import SpecError
 from autotune.params import (ACTIVATIONS, INITS, LR_SCHEDULES, MODELS, OPTIMIZERS, PARAMETERS, PRUNERS, SAMPLERS,
                              TRAINING_PARAMS, Checker, ParamInfo, cnn_depth_problem, show_value, type_name)
 from autotune.sources import SOURCE_KINDS, DataSource
-from autotune.spec_parts import (PRUNER_KEYS, SAMPLER_KEYS, TOP_KEYS, ConstraintSpec, FinalSpec, ObjectiveSpec,
-                                 ParamSpec, PrunerSpec, SamplerSpec, deepest, value_range)
+from autotune.spec_parts import (PRUNER_KEYS, SAMPLER_KEYS, TOP_KEYS, ConfirmSpec, ConstraintSpec, FinalSpec,
+                                 ObjectiveSpec, ParamSpec, PrunerSpec, SamplerSpec, deepest, value_range)
 
 __all__ = ["ACTIVATIONS", "INITS", "LR_SCHEDULES", "MODELS", "OPTIMIZERS", "PARAMETERS", "PRUNERS", "SAMPLERS",
-           "TOP_KEYS", "TRAINING_PARAMS", "ConstraintSpec", "FinalSpec", "ObjectiveSpec", "ParamInfo", "ParamSpec",
+           "TOP_KEYS", "TRAINING_PARAMS", "ConfirmSpec", "ConstraintSpec", "FinalSpec", "ObjectiveSpec", "ParamInfo", "ParamSpec",
            "PrunerSpec", "SamplerSpec", "StudySpec", "cnn_depth_problem", "deepest", "load_spec", "parse_spec",
            "shipped_specs", "value_range"]
 
@@ -59,6 +59,7 @@ class StudySpec:
     constraints: tuple[ConstraintSpec, ...] = ()
     user_params: tuple[ParamInfo, ...] = ()  # a custom model's own parameters, from 'space' and 'fixed'
     final: FinalSpec = FinalSpec()
+    confirm: ConfirmSpec | None = None  # None: `autotune run` does not confirm after its search
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -139,6 +140,7 @@ class StudySpec:
             "fixed": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fixed.items()},
             "space": {p.name: p.to_dict() for p in self.space},
             **({"final": final} if (final := self.final.to_dict()) else {}),
+            **({"confirm": self.confirm.to_dict()} if self.confirm is not None else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -150,10 +152,10 @@ class StudySpec:
         return replace(self, max_epochs=epochs, train_subset=subset)
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes what a trial means (not the name, text, trial count or
-        the exported model's budget)."""
+        """A hash of everything that changes what a trial means (not the name, text, trial count, the
+        exported model's budget or the confirmation after the search)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials", "final"):
+        for key in ("name", "description", "trials", "final", "confirm"):
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -279,5 +281,6 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         source=source,
         user_params=parts.user_params(space, fixed) if family == "custom" else (),
         final=parts.parse_final(ctx, data.get("final", {})),
+        confirm=parts.parse_confirm(ctx, data.get("confirm"), objectives=objectives),
     )
 

@@ -1,5 +1,5 @@
 """The parts of a study spec: one small dataclass and one parser per key (sampler, pruner,
-objectives, constraints, final, dataset, model, fixed, space).
+objectives, constraints, final, confirm, dataset, model, fixed, space).
 
 :func:`autotune.spec.parse_spec` calls these in turn; each raises a :class:`SpecError` that
 names the file, the key, the bad value and what is allowed.
@@ -21,7 +21,7 @@ from autotune.sources import SOURCE_KINDS, DataSource
 #: Every key a spec may have at its top level.
 TOP_KEYS = {
     "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
-    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final",
+    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final", "confirm",
 }
 REQUIRED_KEYS = ("dataset", "model", "space")
 PARAM_KEYS = {"low", "high", "log", "step", "choices"}
@@ -138,6 +138,18 @@ class FinalSpec:
         return {k: v for k, v in (("max_epochs", self.max_epochs), ("train_subset", self.train_subset)) if v is not None}
 
 
+@dataclass(frozen=True)
+class ConfirmSpec:
+    """``confirm: {top, seeds}``: after its search, ``autotune run`` re-trains the ``top`` best trials over
+    ``seeds`` shared seeds and ranks them by mean (as ``autotune confirm`` does)."""
+
+    top: int = 5
+    seeds: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"top": self.top, "seeds": self.seeds}
+
+
 def _named(ctx: Checker, raw: Any, key: str, keys: dict[str, set[str]], default: str) -> tuple[dict, Checker, str]:
     """A ``{name: ..., ...}`` block (sampler, pruner): its mapping, a checker for its keys, and its name,
     with only that name's keys allowed."""
@@ -248,6 +260,21 @@ def parse_final(ctx: Checker, raw: Any) -> FinalSpec:
     if subset is not None and not FinalSpec.valid_subset(subset):
         raise sub.error("train_subset", f"{FinalSpec.RULE}, got {show_value(subset)}")
     return FinalSpec(max_epochs=epochs, train_subset=subset)
+
+
+def parse_confirm(ctx: Checker, raw: Any, *, objectives: tuple[ObjectiveSpec, ...]) -> ConfirmSpec | None:
+    """``confirm: {top: 5, seeds: 3}`` (both optional); absent or null: no confirmation after the search."""
+    if raw is None:
+        return None
+    raw = ctx.mapping(raw, "confirm", {"top", "seeds"})
+    if len(objectives) > 1:
+        raise ctx.error("confirm", f"ranks trials by one objective, and this spec has {len(objectives)} "
+                        f"({', '.join(o.metric for o in objectives)}); remove 'confirm'")
+    sub = Checker(ctx.source, "confirm.")
+    seeds = raw.get("seeds", 3)
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds < 2:
+        raise sub.error("seeds", f"must be >= 2, got {seeds}: no spread can be measured with one seed")
+    return ConfirmSpec(top=sub.integer(raw, "top", 5, minimum=1), seeds=sub.integer(raw, "seeds", 3, minimum=2))
 
 
 def parse_dataset(ctx: Checker, raw: dict, base: Path) -> DataSource:

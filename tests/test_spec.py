@@ -86,6 +86,24 @@ def test_final_budget_is_kept_apart_from_the_fingerprint():
     assert half.for_final(train_subset="all").train_subset is None
 
 
+def test_confirm_block_is_kept_apart_from_the_fingerprint():
+    """``confirm:`` says what `autotune run` does after its search; it does not change what a trial means."""
+    from autotune.spec import ConfirmSpec
+
+    plain = parse_spec(tiny_digits_spec())
+    spec = parse_spec(tiny_digits_spec(confirm={"seeds": 4}))
+    assert plain.confirm is None and "confirm" not in plain.to_dict()
+    assert spec.confirm == ConfirmSpec(top=5, seeds=4) and spec.to_dict()["confirm"] == {"top": 5, "seeds": 4}
+    assert parse_spec(spec.to_dict()) == spec
+    assert spec.fingerprint() == plain.fingerprint()
+    assert parse_spec(tiny_digits_spec(confirm=None)).confirm is None
+
+
+def test_no_shipped_spec_confirms_after_its_search():
+    """Whether confirming by default pays for itself is not measured yet: the shipped specs leave it off."""
+    assert [name for name in shipped_specs() if load_spec(name).confirm is not None] == []
+
+
 def test_shipped_image_specs_train_the_final_model_fully():
     for name in ("cnn-mnist", "cnn-fashion-mnist", "mlp-fashion-mnist"):
         spec = load_spec(name)
@@ -130,6 +148,13 @@ BAD_SPECS = [
     ({"final": {"train_subset": 0}}, "final.train_subset: must be 'all' or a count >= 1, got 0"),
     ({"final": {"epochs": 5}}, "final.epochs: unknown key; allowed: max_epochs, train_subset"),
     ({"final": 12}, "final: must be a mapping, got 12"),
+    ({"confirm": {"seeds": 1}}, "confirm.seeds: must be >= 2, got 1: no spread can be measured with one seed"),
+    ({"confirm": {"top": 0}}, "confirm.top: must be >= 1, got 0"),
+    ({"confirm": {"top": "five"}}, "confirm.top: must be an integer, got 'five'"),
+    ({"confirm": {"runs": 3}}, "confirm.runs: unknown key; allowed: seeds, top"),
+    ({"confirm": True}, "confirm: must be a mapping, got True"),
+    ({"confirm": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
+     "confirm: ranks trials by one objective, and this spec has 2 (val_accuracy, params); remove 'confirm'"),
     ({"space": {}}, "space: must be a non-empty mapping"),
     ({"space": None}, "space: must be a non-empty mapping"),
     ({"space": {"lr": {"low": 0.1, "high": 0.01}}}, "space.lr: low must be <= high, got low=0.1 > high=0.01"),

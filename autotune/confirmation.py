@@ -1,0 +1,314 @@
+"""Confirmation: the search's top trials re-trained over fresh seeds and ranked by their mean.
+
+A search picks its best trial from one seed per trial, so the winner's value is partly luck.
+:func:`confirm` re-trains the top K complete trials (by their stored value) over N seeds that
+all of them share and that no trial of the search used, ranks them by their mean, tests every
+other trial against the top one with a paired t-test across the shared seeds (Holm-corrected
+for the K-1 comparisons), and records the result in the study's user attributes under
+``confirmation``. Runs go through :mod:`autotune.replays`, so a configuration already trained
+with a seed is read back from the replay store ``<study>:replays``, never trained twice.
+
+:func:`rank` holds the statistics (plain numbers in, plain numbers out); :func:`lines` and
+:func:`table` turn a recorded confirmation into the verdict text and its table.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any, Callable, Sequence
+
+import optuna
+
+from autotune import goals
+from autotune.ablation import MIN_SEEDS_FOR_P, paired_p_value
+from autotune.errors import OptionError
+from autotune.replays import ReplayStore, SeedRun, replay, seeds_for
+from autotune.seeding import derive_seed
+from autotune.spec import StudySpec
+
+#: Where a study keeps its latest confirmation (a JSON-ready dict, see :func:`confirm`).
+RECORD_KEY = "confirmation"
+#: A mean with a spread needs two values; one seed measures nothing that a search did not.
+MIN_SEEDS = 2
+#: The family-wise error rate of the Holm-corrected comparisons with the top trial.
+ALPHA = 0.05
+#: Confirmation seeds come from their own stream: three parts, where a trial's seed has two
+#: (:func:`autotune.seeding.trial_seed`) and the sampler's four, so none is a seed the search used.
+_SEED_STREAM = 0xC0F
+
+
+def check_options(top: Any, seeds: Any) -> None:
+    """``top`` >= 1 and ``seeds`` >= 2, both whole numbers (checked before anything is opened)."""
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise OptionError(f"--top must be an integer >= 1 (how many of the best trials to confirm), got {top!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < MIN_SEEDS:
+        raise OptionError(f"--seeds must be an integer >= {MIN_SEEDS}, got {seeds!r}: no spread can be measured "
+                          "with one seed")
+
+
+def confirm_seeds(study_seed: int, n: int) -> list[int]:
+    """The ``n`` seeds every confirmed trial is trained with; those of a smaller ``n`` are a prefix, so
+    confirming again with more seeds reuses every run already made."""
+    return seeds_for(derive_seed(study_seed, _SEED_STREAM, 0), n)
+
+
+def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[optuna.trial.FrozenTrial], list[str]]:
+    """The trials to confirm: the single-seed best first, then the next best complete (and feasible) trials
+    by stored value, at most ``top``; and a note when the study has fewer."""
+    if goals.is_multi(study):
+        names = ", ".join(study.metric_names or spec.metrics)
+        raise OptionError(f"confirm ranks trials by one objective, and study '{study.study_name}' has "
+                          f"{len(study.directions)} ({names}); replay a Pareto trial over seeds with "
+                          "`autotune replay --trial N --seeds K` instead")
+    best = goals.best_trial(study)  # TrialNotFoundError when no complete (feasible) trial exists
+    pool = [t for t in goals.complete(study) if goals.feasible(t)]
+    sign = 1.0 if spec.direction == "maximize" else -1.0
+    others = sorted((t for t in pool if t.number != best.number), key=lambda t: (-sign * t.values[0], t.number))
+    chosen = [best, *others][:top]
+    notes = []
+    if len(chosen) < top:
+        which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
+        notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than the {top} asked for: "
+                     f"confirming those {len(chosen)}")
+    return chosen, notes
+
+
+def rank(entries: Sequence[tuple[int, float, Sequence[float | None]]], *, direction: str,
+         alpha: float = ALPHA) -> dict[str, Any]:
+    """Rank trials by their mean over the shared seeds and test each against the top one.
+
+    ``entries``: (trial number, stored single-seed value, one value per shared seed, in seed order;
+    None where the run diverged). Returns ``ranking`` (best mean first; a trial with a missing
+    value has no mean and comes last), ``best_trial``, ``indistinguishable`` (the trials no test
+    tells apart from the top one), ``worse`` (measurably worse: Holm-adjusted paired p <= ``alpha``)
+    and ``diverged``. Each ranking row holds ``trial``, ``stored_value``, ``values``, ``mean``,
+    ``std``, ``ci95`` (mean ± t(0.975, n-1)·std/√n; None below two values), ``p_value`` (the
+    paired t-test against the top, None where none is run), ``p_holm`` and ``versus_top`` (``top``,
+    ``worse``, ``indistinguishable``, ``too few seeds``, ``same difference on every seed`` or
+    ``diverged``).
+    """
+    sign = 1.0 if direction == "maximize" else -1.0
+    rows = [_summary(trial, stored, list(values)) for trial, stored, values in entries]
+    rows.sort(key=lambda r: (r["mean"] is None, -sign * (r["mean"] or 0.0), r["trial"]))
+    if not rows:
+        return {"ranking": [], "best_trial": None, "indistinguishable": [], "worse": [], "diverged": []}
+    top = rows[0]
+    if top["mean"] is None:  # every trial diverged on some seed: there is no best mean
+        for r in rows:
+            r["versus_top"] = "diverged"
+        return {"ranking": rows, "best_trial": None, "indistinguishable": [], "worse": [],
+                "diverged": [r["trial"] for r in rows]}
+    top["versus_top"] = "top"
+    others = rows[1:]
+    for r in others:
+        if r["mean"] is None:
+            r["versus_top"] = "diverged"
+        elif len(r["values"]) < MIN_SEEDS_FOR_P:
+            r["versus_top"] = "too few seeds"
+        elif _same_difference(r["values"], top["values"]):
+            r["versus_top"] = "same difference on every seed"
+        else:
+            r["p_value"] = paired_p_value(r["values"], top["values"])
+    tested = [r for r in others if r["p_value"] is not None]
+    for r, adjusted in zip(tested, holm([r["p_value"] for r in tested], m=len(others))):
+        r["p_holm"] = adjusted
+        r["versus_top"] = "worse" if adjusted <= alpha else "indistinguishable"
+    return {
+        "ranking": rows,
+        "best_trial": top["trial"],
+        "indistinguishable": [r["trial"] for r in others if r["versus_top"] not in ("worse", "diverged")],
+        "worse": [r["trial"] for r in others if r["versus_top"] == "worse"],
+        "diverged": [r["trial"] for r in others if r["versus_top"] == "diverged"],
+    }
+
+
+def _same_difference(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether every seed shows the same difference, up to rounding: accuracies are counts over one
+    validation set, so equal counts can differ in the last bits, and a t-test would read that rounding
+    as a spread near zero (a p-value near 0 that no data support)."""
+    diffs = [x - y for x, y in zip(a, b)]
+    return max(diffs) - min(diffs) <= 1e-9 * max(1.0, max(abs(d) for d in diffs))
+
+
+def _summary(trial: int, stored: float, values: list[float | None]) -> dict[str, Any]:
+    row: dict[str, Any] = {"trial": trial, "stored_value": stored, "values": values, "mean": None, "std": None,
+                           "ci95": None, "p_value": None, "p_holm": None, "versus_top": None}
+    if not values or any(v is None or not math.isfinite(v) for v in values):
+        return row
+    row["mean"] = statistics.fmean(values)
+    if len(values) >= MIN_SEEDS:
+        row["std"] = statistics.stdev(values)
+        half = t_quantile(0.975, len(values) - 1) * row["std"] / math.sqrt(len(values))
+        row["ci95"] = [row["mean"] - half, row["mean"] + half]
+    return row
+
+
+def t_quantile(q: float, df: int) -> float:
+    """Student's t quantile (scipy's, which scikit-learn already brings)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df))
+
+
+def holm(p_values: Sequence[float], *, m: int | None = None) -> list[float]:
+    """Holm's step-down adjusted p-values, in the order given. ``m`` is the number of comparisons made
+    (default: as many as p-values); comparisons that ran no test count toward it, which only makes
+    the correction stricter."""
+    m = len(p_values) if m is None else m
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for step, i in enumerate(order):
+        running = max(running, min(1.0, (m - step) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], *, seeds: int,
+            top: int, splits: Any, store: ReplayStore | None, notes: Sequence[str] = (),
+            on_run: Callable[[int, SeedRun], None] | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """Train every trial of ``chosen`` (see :func:`candidates`) over the shared seeds, reusing ``store``'s
+    runs, rank them, record the result as the study's ``confirmation`` user attribute and return it,
+    with the count of runs trained and reused."""
+    from autotune.configs import config_from_params
+
+    shared = confirm_seeds(spec.seed, seeds)
+    counts = {"trained": 0, "reused": 0}
+    entries = []
+    for trial in chosen:
+        def seen(run: SeedRun, number: int = trial.number) -> None:
+            counts["reused" if run.reused else "trained"] += 1
+            if on_run is not None:
+                on_run(number, run)
+
+        result = replay(spec, config_from_params(spec, trial.params), seeds=shared, splits=splits,
+                        label=f"trial {trial.number}", store=store,
+                        extra={"source_trial": trial.number, "purpose": "confirmation"}, on_run=seen)
+        entries.append((trial.number, trial.values[0], [getattr(r, spec.metric) for r in result.runs]))
+    ranked = rank(entries, direction=spec.direction)
+    single = chosen[0].number  # the single-seed best (candidates puts it first)
+    row = next(r for r in ranked["ranking"] if r["trial"] == single)
+    overstatement = None
+    if row["mean"] is not None:
+        by = row["stored_value"] - row["mean"] if spec.direction == "maximize" else row["mean"] - row["stored_value"]
+        overstatement = {"trial": single, "stored_value": row["stored_value"], "mean": row["mean"], "by": by,
+                         "ci95": row["ci95"]}
+    record = {
+        "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds, "seed_list": shared,
+        "epochs": spec.max_epochs, "complete_trials": len(goals.complete(study)), "single_seed_best": single,
+        **ranked, "overstatement": overstatement, "alpha": ALPHA,
+        "test": (None if seeds < MIN_SEEDS_FOR_P else
+                 f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "
+                 f"Holm-corrected for {max(len(chosen) - 1, 0)} comparison(s)"),
+        "notes": list(notes),
+    }
+    study.set_user_attr(RECORD_KEY, record)
+    return record, counts
+
+
+def stored(study: optuna.Study) -> dict[str, Any] | None:
+    """The study's recorded confirmation (what :func:`confirm` wrote), or None if it has none."""
+    record = study.user_attrs.get(RECORD_KEY)
+    return record if isinstance(record, dict) and isinstance(record.get("ranking"), list) else None
+
+
+# --------------------------------------------------------------------------------------
+# Text
+
+
+def _value(record: dict[str, Any], value: float) -> str:
+    return f"{value * 100:.2f}%" if record["metric"] == "val_accuracy" else f"{value:.4g}"
+
+
+def _diff(record: dict[str, Any], value: float) -> str:
+    return f"{value * 100:.2f} pp" if record["metric"] == "val_accuracy" else f"{value:.4g}"
+
+
+def _ci(record: dict[str, Any], ci: list[float] | None) -> str:
+    return "-" if ci is None else f"[{_value(record, ci[0])}, {_value(record, ci[1])}]"
+
+
+def _trials(rows: list[dict[str, Any]], key: str | None = None) -> str:
+    def one(r: dict[str, Any]) -> str:
+        return str(r["trial"]) if key is None or r[key] is None else f"{r['trial']} (p={r[key]:.3g})"
+
+    return ", ".join(one(r) for r in rows)
+
+
+def table(record: dict[str, Any]) -> str:
+    """The ranking as a Markdown table: stored value, mean ± std, 95% interval, per-seed values, p-values."""
+    from autotune import tables
+
+    n, pct = record["seeds"], record["metric"] == "val_accuracy"
+    heads = ["rank", "trial", "search value (1 seed)", f"mean ± std ({n} seeds)", "95% interval",
+             "per seed", "paired p vs top (Holm)", "versus the top"]
+    body = []
+    for i, r in enumerate(record["ranking"], 1):
+        p = "-" if r["p_value"] is None else f"{r['p_value']:.3g} ({r['p_holm']:.3g})"
+        body.append([i, r["trial"], _value(record, r["stored_value"]), tables.mean_std(r["mean"], r["std"], percent=pct),
+                     _ci(record, r["ci95"]), ", ".join("-" if v is None else _value(record, v) for v in r["values"]),
+                     p, r["versus_top"]])
+    return tables.markdown(heads, body)
+
+
+def lines(record: Any) -> list[str]:
+    """What a confirmation shows, each sentence with the number of seeds behind it. ``record``: what
+    :func:`stored` returns (or an :class:`autotune.api.ConfirmResult`)."""
+    record = getattr(record, "record", record)
+    n, metric, rows = record["seeds"], record["metric"], record["ranking"]
+    by_trial = {r["trial"]: r for r in rows}
+    out = [(f"Confirmed the top {len(rows)} of {record['complete_trials']} complete trials (by their single-seed "
+            f"{metric}) over the same {n} seeds, none of them a seed the search used.")]
+    out += [f"Note: {note}." for note in record.get("notes", [])]
+    best = record["best_trial"]
+    single = record["single_seed_best"]
+    if best is None:
+        return out + [f"Every confirmed trial diverged on at least one of the {n} seeds: there is no best mean."]
+    top = by_trial[best]
+    spread = "" if top["std"] is None else f" ± {_value(record, top['std'])}"
+    where = f"mean {metric} {_value(record, top['mean'])}{spread}, 95% interval {_ci(record, top['ci95'])}"
+    if best == single:
+        out.append(f"Trial {best}, the single-seed best, keeps the best mean over {n} seeds ({where}).")
+    else:
+        rank_of_single = [r["trial"] for r in rows].index(single) + 1
+        s = by_trial[single]
+        seen = "diverged on a seed" if s["mean"] is None else f"mean {_value(record, s['mean'])}"
+        out.append(f"Trial {best} has the best mean over {n} seeds ({where}); the single-seed best, trial {single}, "
+                   f"ranks {rank_of_single} of {len(rows)} ({seen}).")
+    others = [r for r in rows if r["trial"] != best]
+    if not others:
+        out.append("One trial was confirmed: there is nothing to compare it with.")
+    elif n < MIN_SEEDS_FOR_P:
+        untested = [r for r in others if r["versus_top"] == "too few seeds"]
+        if untested:
+            out.append(f"Over {n} seeds no paired test is run (it needs at least {MIN_SEEDS_FOR_P}): trial(s) "
+                       f"{_trials(untested)} cannot be told apart from trial {best} (too few seeds to tell).")
+    else:
+        same = [r for r in others if r["versus_top"] == "indistinguishable"]
+        flat = [r for r in others if r["versus_top"] == "same difference on every seed"]
+        worse = [r for r in others if r["versus_top"] == "worse"]
+        test = f"paired t-test across the {n} shared seeds, Holm-corrected for {len(others)} comparison(s)"
+        if same:
+            out.append(f"Cannot be told apart from trial {best} over {n} seeds ({test}, adjusted p > "
+                       f"{record['alpha']:g}): trial(s) {_trials(same, 'p_holm')}.")
+        if flat:
+            out.append(f"Trial(s) {_trials(flat)} differ from trial {best} by the same amount on every one of the "
+                       f"{n} seeds: the differences have no spread, so no t-test applies and they are not "
+                       "counted as told apart.")
+        if worse:
+            out.append(f"Measurably worse than trial {best} over {n} seeds ({test}, adjusted p <= "
+                       f"{record['alpha']:g}): trial(s) {_trials(worse, 'p_holm')}.")
+    diverged = [r for r in others if r["versus_top"] == "diverged"]
+    if diverged:
+        out.append(f"Diverged on at least one of the {n} seeds (no mean): trial(s) {_trials(diverged)}.")
+    over = record.get("overstatement")
+    if over is not None:
+        inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]
+        verb = "overstated" if over["by"] > 0 else "understated" if over["by"] < 0 else "matched"
+        amount = "" if over["by"] == 0 else f" by {_diff(record, abs(over['by']))}"
+        out.append(f"The single-seed best, trial {over['trial']}, {verb} itself{amount}: its search value "
+                   f"{_value(record, over['stored_value'])} against its mean {_value(record, over['mean'])} over "
+                   f"{n} fresh seeds ({'inside' if inside else 'outside'} that mean's 95% interval "
+                   f"{_ci(record, over['ci95'])}).")
+    return out

@@ -1,0 +1,271 @@
+"""Confirmation (autotune/confirmation.py, `autotune confirm`): the statistics on fixed numbers, and on a
+real digits study against the runs read back from its replay store."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import statistics
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from autotune.confirmation import confirm_seeds, holm, lines, rank, stored
+from tests.conftest import invoke, stored_study, tiny_digits_spec
+
+
+def t975_df2() -> float:
+    """Student's t(0.975) with 2 degrees of freedom from its closed-form CDF, F(t) = 1/2 + t / (2 sqrt(2 + t^2))."""
+    return 0.95 * math.sqrt(2 / (1 - 0.95 ** 2))
+
+
+def paired_p_df2(diffs: list[float]) -> float:
+    """The two-sided paired t-test's p-value for three differences, by hand."""
+    t = statistics.fmean(diffs) / (statistics.stdev(diffs) / math.sqrt(3))
+    return 2 * (0.5 - abs(t) / (2 * math.sqrt(2 + t * t)))
+
+
+# --------------------------------------------------------------------------------------
+# The statistics on fixed numbers
+
+TOP = [0.90, 0.92, 0.94]
+NOISY = [0.899, 0.89, 0.96]  # differences from TOP change sign: no test tells it apart
+LOW = [0.80, 0.81, 0.84]  # about 10 pp below TOP on every seed
+SHIFTED = [v - 0.05 for v in TOP]  # exactly 5 pp below on every seed (up to rounding): no spread, no t-test
+DIVERGED = [0.95, None, 0.97]
+
+
+def test_rank_orders_by_mean_and_tests_each_against_the_top():
+    out = rank([(1, 0.97, NOISY), (2, 0.95, TOP), (3, 0.99, LOW), (4, 0.96, SHIFTED), (5, 0.98, DIVERGED)],
+               direction="maximize")
+    assert [r["trial"] for r in out["ranking"]] == [2, 1, 4, 3, 5]
+    assert out["best_trial"] == 2
+    assert (out["indistinguishable"], out["worse"], out["diverged"]) == ([1, 4], [3], [5])
+    by = {r["trial"]: r for r in out["ranking"]}
+    assert [by[t]["versus_top"] for t in (2, 1, 4, 3, 5)] == [
+        "top", "indistinguishable", "same difference on every seed", "worse", "diverged"]
+    low = by[3]
+    assert low["p_value"] == pytest.approx(paired_p_df2([a - b for a, b in zip(TOP, LOW)]), rel=1e-6)
+    assert low["p_holm"] == pytest.approx(4 * low["p_value"])  # the smallest of 4 comparisons: times 4
+    assert low["p_holm"] <= 0.05 < by[1]["p_holm"] == 1.0
+    assert by[4]["p_value"] is None and by[5]["mean"] is None and by[5]["ci95"] is None
+    top = by[2]
+    assert top["mean"] == statistics.fmean(TOP) and top["std"] == statistics.stdev(TOP)
+    half = t975_df2() * statistics.stdev(TOP) / math.sqrt(3)
+    assert top["ci95"] == pytest.approx([statistics.fmean(TOP) - half, statistics.fmean(TOP) + half], rel=1e-12)
+
+
+def test_rank_minimizes_a_loss_and_runs_no_test_below_three_seeds():
+    out = rank([(0, 0.30, [0.31, 0.35]), (1, 0.20, [0.40, 0.41]), (2, 0.25, [0.20, 0.22])], direction="minimize")
+    assert [r["trial"] for r in out["ranking"]] == [2, 0, 1]
+    assert [r["versus_top"] for r in out["ranking"]] == ["top", "too few seeds", "too few seeds"]
+    assert out["indistinguishable"] == [0, 1] and out["worse"] == []
+    assert all(r["p_value"] is None for r in out["ranking"])
+    half = math.tan(0.475 * math.pi) * statistics.stdev([0.20, 0.22]) / math.sqrt(2)  # t(0.975, 1): Cauchy's
+    assert out["ranking"][0]["ci95"] == pytest.approx([0.21 - half, 0.21 + half])
+
+
+def test_holm_steps_down_and_never_lowers_a_later_p_value():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.02, 0.5], m=4) == pytest.approx([0.08, 1.0])  # comparisons without a test still count
+
+
+def test_confirmation_seeds_are_shared_grow_as_a_prefix_and_are_no_trial_seed():
+    from autotune.seeding import trial_seed
+
+    assert confirm_seeds(7, 5)[:3] == confirm_seeds(7, 3)
+    assert len(set(confirm_seeds(7, 5))) == 5
+    assert not set(confirm_seeds(7, 5)) & {trial_seed(7, n) for n in range(1000)}
+
+
+# --------------------------------------------------------------------------------------
+# A real study: conftest's study_path (3 complete digits trials, 3 epochs each), made once for the module
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("finished")
+    spec = folder / "spec.yaml"
+    spec.write_text(yaml.safe_dump(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}),
+                                   sort_keys=False))
+    result = invoke("run", "--study", str(spec), "--trials", "3", "-q", "--storage", f"sqlite:///{folder / 'autotune.db'}",
+                    "--artifact-dir", str(folder / "artifacts"))
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def study_path(finished, tmp_path) -> str:
+    """This test's own copy of the finished study in ./autotune.db, and its spec file."""
+    shutil.copy(finished / "autotune.db", tmp_path / "autotune.db")
+    shutil.copy(finished / "spec.yaml", tmp_path / "spec.yaml")
+    return str(tmp_path / "spec.yaml")
+
+
+def _confirm(*args: str) -> dict:
+    result = invoke("confirm", "--study", "tiny-digits", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _store_runs() -> list[optuna.trial.FrozenTrial]:
+    return stored_study("tiny-digits:replays").trials
+
+
+def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_path):
+    out = _confirm("--top", "3", "--seeds", "3")
+    study = stored_study()
+    assert stored(study) == {k: v for k, v in out.items() if k not in ("lines", "runs")}
+    assert out["seed_list"] == confirm_seeds(7, 3) and out["runs"] == {"trained": 9, "reused": 0}
+    runs = {(t.user_attrs["source_trial"], t.user_attrs["run"]["seed"]): t.user_attrs["run"] for t in _store_runs()}
+    assert len(runs) == 9 and {t.user_attrs["purpose"] for t in _store_runs()} == {"confirmation"}
+    assert sorted(r["trial"] for r in out["ranking"]) == [0, 1, 2]
+    for row in out["ranking"]:
+        values = [runs[(row["trial"], seed)]["val_accuracy"] for seed in out["seed_list"]]
+        assert row["values"] == values
+        assert row["mean"] == statistics.fmean(values) and row["std"] == statistics.stdev(values)
+        half = t975_df2() * statistics.stdev(values) / math.sqrt(3)
+        assert row["ci95"] == pytest.approx([row["mean"] - half, row["mean"] + half], rel=1e-12)
+        assert row["stored_value"] == study.trials[row["trial"]].value
+    means = [r["mean"] for r in out["ranking"]]
+    assert means == sorted(means, reverse=True) and out["best_trial"] == out["ranking"][0]["trial"]
+    assert out["single_seed_best"] == study.best_trial.number
+    single = next(r for r in out["ranking"] if r["trial"] == study.best_trial.number)
+    assert out["overstatement"]["by"] == study.best_value - single["mean"]
+    assert out["lines"] == lines(out)
+    # every confirmation run is reproducible on its own, bit for bit, from its configuration and first seed
+    import autotune
+    from autotune.configs import config_from_params
+    from autotune.stored import stored_spec
+
+    spec = stored_spec(study)
+    top = out["ranking"][0]
+    again = autotune.replay_config(spec, config_from_params(spec, study.trials[top["trial"]].params), seeds=3,
+                                   first_seed=out["seed_list"][0])
+    assert again.values("val_accuracy") == top["values"]
+
+
+def test_a_second_confirmation_trains_nothing_and_more_seeds_train_only_the_new_ones(study_path):
+    first = _confirm("--top", "2", "--seeds", "2")
+    assert first["runs"] == {"trained": 4, "reused": 0} and len(_store_runs()) == 4
+    again = _confirm("--top", "2", "--seeds", "2")
+    assert again["runs"] == {"trained": 0, "reused": 4} and len(_store_runs()) == 4
+    assert again["ranking"] == first["ranking"]
+    more = _confirm("--top", "3", "--seeds", "3")  # one new seed for the first two, all three for the third
+    assert more["runs"] == {"trained": 5, "reused": 4} and len(_store_runs()) == 9
+
+
+def test_fewer_complete_trials_than_top_confirms_those_and_says_so(study_path):
+    result = invoke("confirm", "--study", "tiny-digits", "--top", "5", "--seeds", "2")
+    assert result.exit_code == 0, result.output
+    assert "Note: study 'tiny-digits' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3." \
+        in result.stdout
+    assert "over the same 2 seeds" in result.stdout
+    assert "Over 2 seeds no paired test is run (it needs at least 3)" in result.stdout
+    assert "(too few seeds to tell)" in result.stdout and "p=" not in result.stdout
+    assert len(stored(stored_study())["ranking"]) == 3
+
+
+def test_the_text_states_its_support(study_path):
+    result = invoke("confirm", "--study", "tiny-digits", "--top", "3", "--seeds", "3")
+    assert result.exit_code == 0, result.output
+    record = stored(stored_study())
+    for line in lines(record):
+        assert line in result.stdout
+    text = result.stdout
+    assert "| rank | trial | search value (1 seed) | mean ± std (3 seeds) | 95% interval |" in text
+    assert "over 3 seeds" in text and "over 3 fresh seeds" in text
+    assert "9 run(s) trained, 0 read back from the replay store" in text
+    single = record["single_seed_best"]
+    assert f"The single-seed best, trial {single}, " in text
+
+
+def test_a_multi_objective_study_is_refused(write_spec):
+    path = write_spec(tiny_digits_spec(objectives=["val_accuracy", {"metric": "train_seconds", "direction": "minimize"}],
+                                       pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    result = invoke("confirm", "--study", "tiny-digits")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: confirm ranks trials by one objective, and study 'tiny-digits' has 2 "
+                                     "(val_accuracy, train_seconds); replay a Pareto trial over seeds with "
+                                     "`autotune replay --trial N --seeds K` instead")
+    assert "tiny-digits:replays" not in [s.study_name for s in optuna.get_all_study_summaries("sqlite:///autotune.db")]
+
+
+# --------------------------------------------------------------------------------------
+# Export follows the confirmation
+
+
+def test_export_takes_the_confirmed_best_and_says_when_it_is_not_the_single_seed_best(study_path):
+    _confirm("--top", "3", "--seeds", "2")
+    study = stored_study()
+    record = stored(study)
+    exported = json.loads(invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e1", "--json").stdout)
+    assert exported["best"]["trial"] == record["best_trial"]
+    assert exported["best"]["chosen_by"] == "confirmed best: best mean val_accuracy over 2 seeds among the top 3 trials"
+    # a confirmation whose best is another trial than the single-seed best (made here, so the test does not rest
+    # on which trial three real seeds happen to favour)
+    other = next(t.number for t in study.trials if t.number != study.best_trial.number)
+    study.set_user_attr("confirmation", dict(record, best_trial=other))
+    text = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e2").stdout.splitlines()
+    mean = next(r["mean"] for r in record["ranking"] if r["trial"] == other)
+    assert text[0].startswith(f"Trial {other} (confirmed best: best mean val_accuracy over 2 seeds among the top 3 "
+                              "trials): ")
+    assert text[1] == (f"The confirmed best, trial {other} (mean val_accuracy {mean:.4f} over 2 seeds), is exported "
+                       f"instead of the single-seed best, trial {study.best_trial.number} ({study.best_value:.4f} on "
+                       f"one seed); --trial {study.best_trial.number} exports that one.")
+    assert len(text) == 2
+    best_yaml = yaml.safe_load(Path("e2/best.yaml").read_text())
+    assert best_yaml["trial"] == other and best_yaml["confirmed"]["single_seed_best"] == study.best_trial.number
+    chosen = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e3", "--trial",
+                    str(study.best_trial.number)).stdout.splitlines()
+    assert chosen[0].startswith(f"Trial {study.best_trial.number} (--trial {study.best_trial.number}): ")
+    assert len(chosen) == 1
+
+
+def test_export_notes_trials_added_after_the_confirmation(study_path):
+    _confirm("--top", "2", "--seeds", "2")
+    assert invoke("run", "--study", study_path, "--trials", "4", "-q").exit_code == 0
+    result = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == ("Note: the study has 1 complete trial(s) more than when it was confirmed; "
+                                     "`autotune confirm` again to include them.")
+
+
+# --------------------------------------------------------------------------------------
+# The spec's confirm: block, run by `autotune run`
+
+
+def test_run_confirms_after_its_search_once_per_target(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
+    first = invoke("run", "--study", path, "--trials", "3", "-q")
+    assert first.exit_code == 0, first.output
+    record = stored(stored_study())
+    assert (record["top"], record["seeds"], len(record["ranking"])) == (2, 2, 2)
+    for line in lines(record):
+        assert line in first.stdout
+    assert len(_store_runs()) == 4
+    again = invoke("run", "--study", path, "--trials", "3", "-q")
+    assert "Note: study 'tiny-digits' was confirmed at 3 trials already; `autotune confirm` shows it again." \
+        in again.stdout
+    assert len(_store_runs()) == 4
+    more = json.loads(invoke("run", "--study", path, "--trials", "4", "-q", "--json").stdout)
+    recorded = {k: v for k, v in more["confirmation"].items() if k not in ("lines", "runs")}
+    assert recorded == stored(stored_study()) and recorded["complete_trials"] == 4
+    before, now = {r["trial"] for r in record["ranking"]}, {r["trial"] for r in recorded["ranking"]}
+    assert more["confirmation"]["runs"] == {"trained": 2 * len(now - before), "reused": 2 * len(now & before)}
+    assert more["confirmation_note"] is None
+
+
+def test_a_run_that_finds_the_confirmation_taken_only_says_so(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
+    assert invoke("run", "--study", path, "--trials", "1", "-q").exit_code == 0
+    stored_study().set_user_attr("confirmation_claimed_at", 2)  # as another `run` on this study would
+    result = invoke("run", "--study", path, "--trials", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert ("Note: another `autotune run` took the confirmation of study 'tiny-digits' at 2 trials; if it was "
+            "stopped, `autotune confirm` runs it.") in result.stdout
+    assert stored(stored_study())["complete_trials"] == 1  # the one made at 1 trial, untouched
