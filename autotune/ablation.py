@@ -125,9 +125,11 @@ class ProgressLines:
 
 
 def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en") -> dict[str, Any]:
-    """Write the ablation table (Markdown, CSV, JSON) and a bar chart; return the verdict lines."""
+    """Write the ablation table (Markdown, CSV, JSON) and a bar chart of every row (leave-one-out and the
+    path apart, by colour); return the verdict lines."""
     from pathlib import Path
 
+    from autotune import figure_text as ft
     from autotune import plots, tables
 
     out = Path(out_dir)
@@ -170,11 +172,15 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
                                      "deltas": {m: objective_delta(rows, r, m) for m in spec.metrics},
                                      **r.replay.summary()} for r in rows], "verdict": verdict},
         indent=1, default=str), encoding="utf-8")
-    loo = [r for r in rows if r.kind in ("best", "baseline", "leave-one-out")]
-    plots.bar_chart([{"best": "best", "baseline": "baseline"}.get(r.kind, f"- {r.component}") for r in loo],
-                    [r.replay.mean(metric) or math.nan for r in loo], [r.replay.std(metric) or 0.0 for r in loo],
-                    title=f"{spec.name}: leave-one-out ablation ({len(rows[0].replay.runs)} seeds)",
-                    ylabel=metric, path=out / "ablation.png", reference=rows[0].replay.mean(metric))
+    group = {"best": "reference_rows", "baseline": "reference_rows", "leave-one-out": "leave_one_out",
+             "path": "ablation_path"}
+    label = {"best": tables.header("best", lang), "baseline": tables.header("baseline", lang)}
+    plots.save(plots.bar_chart(
+        [label.get(r.kind, f"{'-' if r.kind == 'leave-one-out' else '+'} {r.component}") for r in rows],
+        [r.replay.mean(metric) or math.nan for r in rows], [r.replay.std(metric) or 0.0 for r in rows],
+        groups=[ft.word(group[r.kind], lang) for r in rows], metric=metric, lang=lang,
+        title=ft.word("ablation_title", lang, name=spec.name, seeds=len(rows[0].replay.runs)),
+        reference=rows[0].replay.mean(metric)), out / "ablation.png", dpi=120)
     return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir())}
 
 

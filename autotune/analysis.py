@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import optuna
+from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from autotune import goals, i18n, timing
@@ -146,19 +147,31 @@ def evidence(study: optuna.Study, spec: StudySpec) -> tuple[list[tuple[optuna.tr
     """The (trial, value) pairs a per-parameter comparison may use, and what they are (:class:`Basis`).
 
     Pruned trials are evidence too (a configuration that never learns is pruned early): where there are
-    any, every finished trial is compared at the latest epoch all of them reached, from its reported
-    validation values; otherwise complete trials are compared by their final values.
+    any, every finished trial is compared at the latest epoch all of them reached (:func:`common_epoch`),
+    from its reported validation values; otherwise complete trials are compared by their final values.
     """
     done = complete(study)
-    pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
-    finished = [t for t in done + pruned if t.intermediate_values]
-    if spec.multi_objective or not pruned or not finished:
+    epoch = common_epoch(study, spec)
+    if epoch is None:
         return [(t, t.values[0]) for t in done], Basis(spec.metric, len(done))
-    epoch = min(max(t.intermediate_values) for t in finished)
-    pairs = [(t, t.intermediate_values[epoch]) for t in finished
-             if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
+    pairs = _at_epoch(done + study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)), epoch)
     n_pruned = sum(t.state == TrialState.PRUNED for t, _ in pairs)
     return pairs, Basis(spec.metric, len(pairs), epoch, n_pruned)
+
+
+def common_epoch(study: optuna.Study, spec: StudySpec) -> int | None:
+    """The latest epoch every finished trial reported, where some trials were pruned (None where none were,
+    or in a multi-objective study): the epoch at which :func:`evidence` compares trials."""
+    pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+    finished = [t for t in complete(study) + pruned if t.intermediate_values]
+    if spec.multi_objective or not pruned or not finished:
+        return None
+    return min(max(t.intermediate_values) for t in finished)
+
+
+def _at_epoch(trials: list[optuna.trial.FrozenTrial], epoch: int) -> list[tuple[optuna.trial.FrozenTrial, float]]:
+    return [(t, t.intermediate_values[epoch]) for t in trials
+            if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
 
 
 def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
@@ -218,13 +231,44 @@ def confounded(study: optuna.Study, spec: StudySpec) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if splits[a] == splits[b]]
 
 
-def slice_points(study: optuna.Study) -> dict[str, list[tuple[Any, float, int]]]:
-    """Per parameter: (value, metric, trial number) for every complete trial that has it."""
-    points: dict[str, list[tuple[Any, float, int]]] = defaultdict(list)
-    for t in complete(study):
-        for param, value in t.params.items():
-            points[param].append((value, t.values[0], t.number))
-    return dict(sorted(points.items()))
+def slice_points(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
+    """What a slice plot may show: ``{"epoch": k or None, "params": {param: [(value, metric, trial number,
+    pruned), ...]}, "log": {numeric param: on a log scale}}``; complete trials with their final value, pruned
+    ones (where :func:`evidence` counts them) with their value at epoch ``k``, the :func:`common_epoch`."""
+    epoch = common_epoch(study, spec)
+    pruned = [] if epoch is None else _at_epoch(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)), epoch)
+    points: dict[str, list[tuple[Any, float, int, bool]]] = defaultdict(list)
+    for t, value, is_pruned in [(t, t.values[0], False) for t in complete(study)] + [(t, v, True) for t, v in pruned]:
+        for param, x in t.params.items():
+            points[param].append((x, value, t.number, is_pruned))
+    return {"epoch": epoch, "params": dict(sorted(points.items())), "log": numeric_params(study)}
+
+
+def numeric_params(study: optuna.Study) -> dict[str, bool]:
+    """The parameters every finished trial sampled from a float or int range: name -> whether on a log scale."""
+    numeric: dict[str, bool] = {}
+    other: set[str] = set()
+    for t in finished(study):
+        for name, dist in t.distributions.items():
+            if isinstance(dist, (FloatDistribution, IntDistribution)):
+                numeric[name] = dist.log
+            else:
+                other.add(name)
+    return {k: v for k, v in numeric.items() if k not in other}
+
+
+def contour_params(study: optuna.Study, ranked: list[str]) -> list[str]:
+    """The two highest-ranked numeric parameters (a contour interpolates between values, which a categorical
+    axis does not have), or [] where there are fewer than two."""
+    numeric = numeric_params(study)
+    picked = [p for p in ranked if p in numeric][:2]
+    return picked if len(picked) == 2 else []
+
+
+def contour_points(study: optuna.Study, params: list[str]) -> list[tuple[float, float, float, int]]:
+    """(x, y, metric, trial number) for every complete trial that has both ``params``."""
+    x, y = params
+    return [(t.params[x], t.params[y], t.values[0], t.number) for t in complete(study) if x in t.params and y in t.params]
 
 
 def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A self-contained report folder: index.html (offline), report.md, PNG figures, and their data.
 
-Numbers come from :mod:`autotune.analysis`, figures from :mod:`autotune.plots`, sentences in the
+Numbers come from :mod:`autotune.analysis`, figures from :mod:`autotune.report_figures`, sentences in the
 report's language from :mod:`autotune.report_text`; this module writes the files. The page is
 rendered from ``templates/report.html.j2`` by Jinja2 with autoescaping, so no value can reach the
 HTML unescaped by omission.
@@ -15,7 +15,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, i18n, plots
+from autotune import analysis, i18n, report_figures
 from autotune import report_text as text
 from autotune.spec import StudySpec
 
@@ -68,42 +68,10 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                 {t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
                  for t in study.trials})
 
-    figures: list[tuple[str, str, str]] = []  # (file, title, data file)
+    figures: list[tuple[str, str, str]] = []  # (file, caption, data file)
     if n_complete:
-        ranked = [p for p in imp.get("fanova", {}) if p != "error"]
-        # several objectives: Optuna's single-value plots show the first (primary) one
-        primary = {"target": lambda t: t.values[0], "target_name": spec.metric} if spec.multi_objective else {}
-        if spec.multi_objective and plots.optuna_figure("pareto_front", study, out / "pareto_front.png",
-                                                        target_names=list(spec.metrics)):
-            figures.append(("pareto_front.png", "Pareto front (infeasible trials greyed)", "data/pareto.csv"))
-        for kind, title, kwargs in (
-                ("optimization_history", "Optimisation history (complete trials; pruned ones are in the learning "
-                 "curves)", primary),
-                ("intermediate_values", "Learning curves (pruned trials included)", {}),
-                ("parallel_coordinate", "Parallel coordinates (the six most important parameters by fANOVA)",
-                 {**primary, **({"params": ranked[:6]} if len(ranked) >= 2 else {})})):
-            if kind == "intermediate_values" and spec.multi_objective:
-                continue  # nothing is reported per epoch in a multi-objective study
-            if plots.optuna_figure(kind, study, out / f"{kind}.png", metric=spec.metric, **kwargs):
-                figures.append((f"{kind}.png", title, "data/trials.csv" if kind != "intermediate_values"
-                                else "data/learning_curves.json"))
-        points = analysis.slice_points(study)
-        _write_json(data / "slice.json", points)
-        if plots.slice_grid(points, out / "slice.png", ylabel=spec.metric):
-            figures.insert(2, ("slice.png", "Slice plot per parameter (complete trials)", "data/slice.json"))
-        top = [p for p in imp.get("fanova", {}) if p != "error"][:2]
-        if len(top) == 2 and plots.optuna_figure("contour", study, out / "contour.png", params=top, **primary):
-            figures.append(("contour.png", f"Contour of the top two parameters ({top[0]}, {top[1]})", "data/trials.csv"))
-        labels = {"default": "PED-ANOVA (Optuna's default)", "fanova": f"fANOVA (seeds {analysis.IMPORTANCE_SEEDS})"}
-        for metric, table in by_objective.items():
-            name = f"importance_{metric}.png" if spec.multi_objective else "importance.png"
-            if plots.importance_bars(table, out / name, labels=labels):
-                figures.append((name, "Hyperparameter importance" + (f" for {metric}" if spec.multi_objective else ""),
-                                "data/importance.json"))
-        if plots.heatmap([str(d) for d in dw["depths"]], [str(w) for w in dw["widths"]], dw["best"],
-                         title=f"Best {spec.metric} by depth × width", xlabel=f"widest layer ({dw['per_layer']})",
-                         ylabel="n_layers", path=out / "depth_width.png", percent=spec.metric == "val_accuracy"):
-            figures.append(("depth_width.png", "Depth × width: best value per cell", "data/depth_width.json"))
+        figures = report_figures.draw(study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang,
+                                      notes=notes)
 
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
                "basis": basis, "confounded": tied,

@@ -111,3 +111,22 @@ def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_
                                "configuration by +1.22 pp over the same 3 seeds")
     for line in _verdict(rows, "zh") + _verdict(rows[:3], "zh"):  # every sentence translated: no English words left
         assert not set(re.findall(r"[A-Za-z_]{3,}", line)) - {"augment", "val_accuracy", "seeds"}, line
+
+
+def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, monkeypatch):
+    from autotune import plots
+    from autotune.ablation import ablation_outputs
+
+    drawn = []
+    monkeypatch.setattr(plots, "save", lambda fig, path, **_: drawn.append(fig) or path)
+    best = _row("best", "best", [0.97, 0.975, 0.965])
+    rows = [best, _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
+            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best), _row("path", "lr", [0.8, 0.81, 0.79], best)]
+    ablation_outputs(parse_spec(tiny_digits_spec()), rows, tmp_path, lang="en")
+    (ax,) = [a for a in drawn[0].axes]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["best", "baseline", "- lr", "+ lr"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "best and baseline", "leave-one-out: best without the component",
+        "ablation path: baseline plus components, in order", "best configuration"]
+    assert ax.get_ylabel() == "val_accuracy (%) (axis does not start at 0)"  # zoomed on 50-98 %, and says so
+    assert 0 < ax.get_ylim()[0] < 0.5

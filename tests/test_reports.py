@@ -161,3 +161,23 @@ def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_pa
     assert (tmp_path / "t.csv").read_text().splitlines() == ["number,param_units_l0,param_units_l1", "0,64,",
                                                              "1,32,16"]
 
+
+def test_contour_caption_names_the_numeric_parameters_it_draws(reported):
+    folder, result, _, _ = reported
+    md = (folder / "rep" / "report.md").read_text()
+    numeric = {"lr", "n_layers"}  # units and activation are choices: a contour would interpolate across them
+    assert "contour.png" in result["figures"]
+    caption = next(line for line in md.splitlines() if "contour.png" in line)
+    assert "the two most important numeric parameters by fANOVA" in caption
+    assert all(name in caption for name in numeric)
+
+
+def test_slice_data_holds_the_pruned_trials_at_the_common_epoch(reported):
+    folder, _, study, _ = reported
+    points = json.loads((folder / "rep" / "data" / "slice.json").read_text())
+    pruned = {t.number for t in study.trials if t.state.name == "PRUNED"}
+    assert pruned and points["epoch"] is not None
+    lr = {number: (value, is_pruned) for _, value, number, is_pruned in points["params"]["lr"]}
+    assert {n for n, (_, is_pruned) in lr.items() if is_pruned} == pruned
+    for n in pruned:
+        assert lr[n][0] == study.trials[n].intermediate_values[points["epoch"]]

@@ -1,0 +1,71 @@
+"""The figures of a report folder: which are drawn, from what, under which caption (and the data files
+behind them). Drawing is :mod:`autotune.plots` and :mod:`autotune.optuna_plots`; numbers are
+:mod:`autotune.analysis`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from autotune import analysis, optuna_plots, plots
+from autotune import figure_text as ft
+from autotune.spec import StudySpec
+
+
+def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[str, Any], depth_width: dict[str, Any],
+         lang: str = "en", notes: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """Draw every figure the study supports into ``out``; return (file, caption, data file) per figure,
+    in reading order. ``notes`` receives a line for a figure left out on purpose."""
+    figures: list[tuple[str, str, str]] = []
+    imp = by_objective[spec.metric]
+    ranked = [p for p in imp.get("fanova", {}) if p != "error"]
+    # several objectives: Optuna's single-value plots show the first (primary) one
+    primary = {"target": lambda t: t.values[0], "target_name": spec.metric} if spec.multi_objective else {}
+    metric = {"metric": spec.metric, "lang": lang}
+
+    def add(fig, file: str, caption: str, data: str) -> None:
+        if plots.save(fig, out / file):
+            figures.append((file, caption, data))
+
+    if spec.multi_objective:
+        add(optuna_plots.optuna_figure("pareto_front", study, target_names=list(spec.metrics)), "pareto_front.png",
+            "Pareto front (infeasible trials greyed)", "data/pareto.csv")
+    add(optuna_plots.optuna_figure("optimization_history", study, **metric, **primary), "optimization_history.png",
+        "Optimisation history (complete trials; pruned ones are in the learning curves)", "data/trials.csv")
+    if not spec.multi_objective:  # nothing is reported per epoch in a multi-objective study
+        add(optuna_plots.optuna_figure("intermediate_values", study, **metric), "intermediate_values.png",
+            "Learning curves (pruned trials dashed)", "data/learning_curves.json")
+    points = analysis.slice_points(study, spec)
+    (out / "data" / "slice.json").write_text(json.dumps(points, indent=1, default=str), encoding="utf-8")
+    add(plots.slice_grid(points, **metric), "slice.png",
+        "Slice plot per parameter (complete trials" + (f"; pruned trials at epoch {points['epoch']})"
+                                                       if points["epoch"] is not None else ")"), "data/slice.json")
+    add(optuna_plots.optuna_figure("parallel_coordinate", study, **metric, **primary,
+                                   **({"params": ranked[:6]} if len(ranked) >= 2 else {})),
+        "parallel_coordinate.png", "Parallel coordinates (complete trials; the six most important parameters by "
+        "fANOVA)", "data/trials.csv")
+    pair = analysis.contour_params(study, ranked)
+    if pair:
+        log = analysis.numeric_params(study)
+        add(plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
+            "contour.png", f"Contour of {spec.metric} over the two most important numeric parameters by fANOVA "
+            f"({pair[0]}, {pair[1]}; complete trials)", "data/trials.csv")
+    elif len(ranked) >= 2 and notes is not None:
+        notes.append(ft.word("no_contour", lang))
+    seeds = ", ".join(map(str, analysis.IMPORTANCE_SEEDS))
+    labels = {"default": ft.word("importance_default", lang), "fanova": ft.word("importance_fanova", lang, seeds=seeds)}
+    for name, table in by_objective.items():
+        file = f"importance_{name}.png" if spec.multi_objective else "importance.png"
+        add(plots.importance_bars(table, labels=labels, lang=lang), file,
+            "Hyperparameter importance" + (f" for {name}" if spec.multi_objective else ""), "data/importance.json")
+    dw = depth_width
+    add(plots.heatmap([str(d) for d in dw["depths"]], [str(w) for w in dw["widths"]], dw["best"],
+                      title=ft.word("depth_title", lang, metric=ft.metric_name(spec.metric, lang)), ylabel="n_layers",
+                      xlabel=ft.word("widest_layer", lang, per_layer=dw["per_layer"]), **metric),
+        "depth_width.png", "Depth × width: best value of the complete trials per cell (grey: none)",
+        "data/depth_width.json")
+    return figures
+
