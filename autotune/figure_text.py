@@ -37,6 +37,8 @@ WORDS = {
     "importance_default": ("PED-ANOVA (Optuna's default)\none deterministic run: no error bar",
                            "PED-ANOVA（Optuna 默认）\n确定性，仅一次：无误差棒"),
     "importance_fanova": ("fANOVA\nmean ± std over evaluator seeds {seeds}", "fANOVA\n评估器随机种子 {seeds} 的均值 ± 标准差"),
+    "importance_fanova_one": ("fANOVA, evaluator seed {seed}\n(the PNG and the table: mean ± std over seeds {seeds})",
+                              "fANOVA，评估器随机种子 {seed}\n（PNG 与表格：随机种子 {seeds} 的均值 ± 标准差）"),
     "contour_title_optuna": ("{metric} over {x} × {y}: {n} complete trials (dots); colours away from the dots are "
                              "Optuna's interpolation, a guess", "{metric}在 {x} × {y} 上的分布：{n} 个已完成试验（圆点）；"
                              "远离圆点处的颜色是 Optuna 的插值，仅为推测"),

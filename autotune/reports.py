@@ -69,20 +69,39 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                  for t in study.trials})
 
     figures: list[tuple[str, str, str]] = []  # (file, caption, data file)
+    interactive: dict[str, str] = {}  # PNG file -> its interactive version (an HTML fragment)
     if n_complete:
         figures = report_figures.draw(study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang,
                                       notes=notes)
+        interactive = _interactive(study, spec, imp, lang)
 
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
                "basis": basis, "confounded": tied,
-               "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front}
+               "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front,
+               "interactive": interactive, "plotly_js": _plotly_js() if interactive else None}
     page = _page(context)
     if "md" in formats:
         (out / "report.md").write_text(_markdown(page), encoding="utf-8")
     if "html" in formats:
         (out / "index.html").write_text(_html(page), encoding="utf-8")
-    return {"out": str(out), "notes": notes, "figures": [f for f, _, _ in figures],
+    return {"out": str(out), "notes": notes, "figures": [f for f, _, _ in figures], "interactive": interactive,
             "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())}
+
+
+
+def _interactive(study: optuna.Study, spec: StudySpec, imp: dict[str, Any], lang: str) -> dict[str, str]:
+    """PNG file name -> an interactive (plotly) version of that figure, as an HTML fragment."""
+    from autotune import interactive
+
+    return interactive.figures(study, spec, ranked_params=[p for p in imp.get("fanova", {}) if p != "error"],
+                               lang=lang)
+
+
+def _plotly_js() -> str:
+    """plotly.js, embedded once in the page so that its interactive figures work offline."""
+    from autotune import interactive
+
+    return interactive.plotly_js()
 
 
 # --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import optuna
@@ -45,7 +46,13 @@ def test_report_folder_contents(reported):
                    "depth_width.png", "parallel_coordinate.png"):
         assert figure in result["figures"] and (folder / "rep" / figure).stat().st_size > 1000
     html = (folder / "rep" / "index.html").read_text()
-    assert "http://" not in html and "https://" not in html  # opens offline: no CDN
+    # opens offline: no CDN, nothing fetched. The page embeds plotly.js (whose source names URLs it would
+    # fetch only for maps) and the figures' scripts inline; outside those, no URL at all
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert all("src" not in attributes for attributes, _ in scripts)
+    assert any("Plotly" in body for _, body in scripts) and "plotly-graph-div" in html
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)
+    assert "http://" not in markup and "https://" not in markup
 
 
 def test_summary_matches_the_database(reported):
@@ -181,3 +188,38 @@ def test_slice_data_holds_the_pruned_trials_at_the_common_epoch(reported):
     assert {n for n, (_, is_pruned) in lr.items() if is_pruned} == pruned
     for n in pruned:
         assert lr[n][0] == study.trials[n].intermediate_values[points["epoch"]]
+
+
+def test_interactive_figures_are_offline_fragments_beside_each_png(reported, tmp_path):
+    from autotune import interactive
+    from autotune.reports import build_report
+    from autotune.spec import parse_spec
+
+    _, _, study, _ = reported
+    spec = parse_spec(study.user_attrs["spec"])
+    result = build_report(study, spec, out_dir=tmp_path / "rep", storage="test", formats=("md",))
+    fragments = result["interactive"]
+    assert set(fragments) == {"optimization_history.png", "intermediate_values.png", "slice.png",
+                              "parallel_coordinate.png", "contour.png", "importance.png"}
+    assert set(fragments) <= set(result["figures"])
+    for name, fragment in fragments.items():
+        assert fragment.lstrip().startswith("<div") and fragment.rstrip().endswith("</div>"), name
+        assert "<script src" not in fragment and "http://" not in fragment and "https://" not in fragment, name
+        assert "lr" in fragment, name
+    for param in ("lr = ", "n_layers = ", "activation = "):  # hovering a trial shows its parameters
+        assert param in fragments["slice.png"] and param in fragments["optimization_history.png"]
+    assert "pruned (value at epoch" in fragments["slice.png"]
+    assert "val_accuracy (%)" in fragments["contour.png"]
+    zh = interactive.figures(study, spec, ranked_params=["lr", "n_layers"], lang="zh")
+    assert json.dumps("试验编号")[1:-1] in zh["optimization_history.png"]  # plotly writes \u escapes
+    js = interactive.plotly_js()
+    assert len(js) > 1_000_000 and "Plotly" in js
+
+
+def test_the_command_line_starts_without_plotly():
+    import subprocess
+    import sys
+
+    code = "import sys, autotune.cli, autotune.reports, autotune.interactive; print('plotly' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
