@@ -50,6 +50,21 @@ WORDS = {
     "leave_one_out": ("leave-one-out: best without the component", "逐一去除：最优配置去掉该组件"),
     "ablation_path": ("ablation path: baseline plus components, in order", "消融路径：基准依次加入组件"),
     "reference_rows": ("best and baseline", "最优与基准"),
+    # captions of the report's figures
+    "cap_pareto": ("Pareto front (infeasible trials greyed)", "帕累托前沿（不可行试验为灰色）"),
+    "cap_history": ("Optimisation history (complete trials; pruned ones are in the learning curves)",
+                    "优化历史（已完成试验；已剪枝试验见学习曲线）"),
+    "cap_curves": ("Learning curves (pruned trials dashed)", "学习曲线（已剪枝试验为虚线）"),
+    "cap_slice": ("Slice plot per parameter (complete trials)", "各参数的切片图（已完成试验）"),
+    "cap_slice_pruned": ("Slice plot per parameter (complete trials; pruned trials at epoch {epoch})",
+                         "各参数的切片图（已完成试验；已剪枝试验取第 {epoch} 轮的值）"),
+    "cap_parallel": ("Parallel coordinates (complete trials; the six most important parameters by fANOVA)",
+                     "平行坐标图（已完成试验；按 fANOVA 最重要的六个参数）"),
+    "cap_contour": ("Contour of {metric} over the two most important numeric parameters by fANOVA ({x}, {y}; "
+                    "complete trials)", "{metric}在按 fANOVA 最重要的两个数值参数上的等高线图（{x}、{y}；已完成试验）"),
+    "cap_importance": ("Hyperparameter importance{suffix}", "超参数重要性{suffix}"),
+    "cap_depth": ("Depth × width: best value of the complete trials per cell (grey: none)",
+                  "深度 × 宽度：每格中已完成试验的最佳值（灰色：无）"),
     "ablation_title": ("{name}: ablation over {seeds} seeds (mean ± std)", "{name}：消融实验（{seeds} 个随机种子，均值 ± 标准差）"),
 }
 

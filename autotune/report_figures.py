@@ -32,27 +32,25 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
 
     if spec.multi_objective:
         add(optuna_plots.optuna_figure("pareto_front", study, target_names=list(spec.metrics)), "pareto_front.png",
-            "Pareto front (infeasible trials greyed)", "data/pareto.csv")
+            ft.word("cap_pareto", lang), "data/pareto.csv")
     add(optuna_plots.optuna_figure("optimization_history", study, **metric, **primary), "optimization_history.png",
-        "Optimisation history (complete trials; pruned ones are in the learning curves)", "data/trials.csv")
+        ft.word("cap_history", lang), "data/trials.csv")
     if not spec.multi_objective:  # nothing is reported per epoch in a multi-objective study
         add(optuna_plots.optuna_figure("intermediate_values", study, **metric), "intermediate_values.png",
-            "Learning curves (pruned trials dashed)", "data/learning_curves.json")
+            ft.word("cap_curves", lang), "data/learning_curves.json")
     points = analysis.slice_points(study, spec)
     (out / "data" / "slice.json").write_text(json.dumps(points, indent=1, default=str), encoding="utf-8")
     add(plots.slice_grid(points, **metric), "slice.png",
-        "Slice plot per parameter (complete trials" + (f"; pruned trials at epoch {points['epoch']})"
-                                                       if points["epoch"] is not None else ")"), "data/slice.json")
+        ft.word("cap_slice", lang) if points["epoch"] is None else ft.word("cap_slice_pruned", lang, epoch=points["epoch"]),
+        "data/slice.json")
     add(optuna_plots.optuna_figure("parallel_coordinate", study, **metric, **primary,
                                    **({"params": ranked[:6]} if len(ranked) >= 2 else {})),
-        "parallel_coordinate.png", "Parallel coordinates (complete trials; the six most important parameters by "
-        "fANOVA)", "data/trials.csv")
+        "parallel_coordinate.png", ft.word("cap_parallel", lang), "data/trials.csv")
     pair = analysis.contour_params(study, ranked)
     if pair:
         log = analysis.numeric_params(study)
         add(plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
-            "contour.png", f"Contour of {spec.metric} over the two most important numeric parameters by fANOVA "
-            f"({pair[0]}, {pair[1]}; complete trials)", "data/trials.csv")
+            "contour.png", ft.word("cap_contour", lang, metric=spec.metric, x=pair[0], y=pair[1]), "data/trials.csv")
     elif len(ranked) >= 2 and notes is not None:
         notes.append(ft.word("no_contour", lang))
     seeds = ", ".join(map(str, analysis.IMPORTANCE_SEEDS))
@@ -60,12 +58,13 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
     for name, table in by_objective.items():
         file = f"importance_{name}.png" if spec.multi_objective else "importance.png"
         add(plots.importance_bars(table, labels=labels, lang=lang), file,
-            "Hyperparameter importance" + (f" for {name}" if spec.multi_objective else ""), "data/importance.json")
+            ft.word("cap_importance", lang, suffix=(f" for {name}" if lang == "en" else f"（{name}）")
+                    if spec.multi_objective else ""), "data/importance.json")
     dw = depth_width
     add(plots.heatmap([str(d) for d in dw["depths"]], [str(w) for w in dw["widths"]], dw["best"],
                       title=ft.word("depth_title", lang, metric=ft.metric_name(spec.metric, lang)), ylabel="n_layers",
                       xlabel=ft.word("widest_layer", lang, per_layer=dw["per_layer"]), **metric),
-        "depth_width.png", "Depth × width: best value of the complete trials per cell (grey: none)",
+        "depth_width.png", ft.word("cap_depth", lang),
         "data/depth_width.json")
     return figures
 

@@ -69,7 +69,9 @@ def test_summary_matches_the_database(reported):
     assert summary["time_s"]["trials"] == len(study.trials)  # every trial records where its time went
     assert summary["time_s"]["train"] == round(sum(t.user_attrs["time_s"]["train"] for t in study.trials), 1)
     md = (folder / "rep" / "report.md").read_text()
-    assert f"- Time in {len(study.trials)} timed trial(s), {summary['time_s']['total']:.1f} s: train " in md
+    (line,) = [x for x in md.splitlines() if x.startswith("- Time in ")]  # parts largest first: order varies
+    assert line.startswith(f"- Time in {len(study.trials)} timed trial(s), {summary['time_s']['total']:.1f} s: ")
+    assert all(f"{part} " in line for part in ("build", "train", "evaluate", "storage", "artifacts", "other"))
 
 
 def test_trial_table_rows_and_languages(reported):
@@ -223,3 +225,28 @@ def test_the_command_line_starts_without_plotly():
     code = "import sys, autotune.cli, autotune.reports, autotune.interactive; print('plotly' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_chinese_report_is_chinese_throughout(reported):
+    """Titles, summary, states, remarks, analysis and best practice: no English sentence left (#18)."""
+    from autotune import i18n
+
+    folder, _, study, spec = reported
+    result = invoke("report", "--study", str(spec), "--out", str(folder / "zh"), "--lang", "zh",
+                    "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    assert result.exit_code == 0, result.output
+    for page in ((folder / "zh" / "report.md").read_text(), (folder / "zh" / "index.html").read_text()):
+        for heading in ("实验报告：", "试验记录", "超参数重要性", "图表", "分析", "最佳实践（基于本次试验）",
+                        "各状态的试验数：", "每一行比较的是"):
+            assert heading in page
+        for english in ("Report:", "Trials by state", "Each line compares", "Best practice", "Best parameters",
+                        "Time spent", "Pruning:", "Hyperparameter importance", "## Trials", "complete trials",
+                        "Optimisation history", "Learning curves", "Slice plot", "Parallel coordinates", "Contour of",
+                        "Depth × width", "Time in"):
+            assert english not in page, english
+        for t in study.trials:
+            assert i18n.remark(t.user_attrs["remark"], "zh") in page
+            assert t.user_attrs["remark"] not in page
+    html = (folder / "zh" / "index.html").read_text()
+    assert '<html lang="zh">' in html and '"Noto Sans CJK SC"' in html
+    assert "<td>完成</td>" in html or "<td>已剪枝</td>" in html
