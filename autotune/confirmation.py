@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import optuna
 
-from autotune import goals
+from autotune import goals, i18n
 from autotune.ablation import MIN_SEEDS_FOR_P, paired_p_value
 from autotune.errors import OptionError
 from autotune.replays import ReplayStore, SeedRun, replay, seeds_for
@@ -229,86 +229,98 @@ def _ci(record: dict[str, Any], ci: list[float] | None) -> str:
     return "-" if ci is None else f"[{_value(record, ci[0])}, {_value(record, ci[1])}]"
 
 
-def _trials(rows: list[dict[str, Any]], key: str | None = None) -> str:
+def interval(record: dict[str, Any], row: dict[str, Any]) -> str:
+    """A ranking row's 95% interval as printed (``[95.40%, 97.40%]``, or ``-`` without one)."""
+    return _ci(record, row["ci95"])
+
+
+def _trials(rows: list[dict[str, Any]], key: str | None = None, lang: str = "en") -> str:
     def one(r: dict[str, Any]) -> str:
         return str(r["trial"]) if key is None or r[key] is None else f"{r['trial']} (p={r[key]:.3g})"
 
-    return ", ".join(one(r) for r in rows)
+    return i18n.say(lang, "sep").join(one(r) for r in rows)
 
 
-def table(record: dict[str, Any]) -> str:
-    """The ranking as a Markdown table: stored value, mean ± std, 95% interval, per-seed values, p-values."""
+def table_parts(record: dict[str, Any], lang: str = "en") -> tuple[list[str], list[list[Any]]]:
+    """The ranking's table heads and rows: stored value, mean ± std, 95% interval, per-seed values, p-values."""
     from autotune import tables
 
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
     n, pct = record["seeds"], record["metric"] == "val_accuracy"
-    heads = ["rank", "trial", "search value (1 seed)", f"mean ± std ({n} seeds)", "95% interval",
-             "per seed", "paired p vs top (Holm)", "versus the top"]
+    heads = [say("cf_h_rank"), say("cf_h_trial"), say("cf_h_search"), say("cf_h_mean", n=n), say("cf_h_ci"),
+             say("cf_h_seeds"), say("cf_h_p"), say("cf_h_versus")]
     body = []
     for i, r in enumerate(record["ranking"], 1):
         p = "-" if r["p_value"] is None else f"{r['p_value']:.3g} ({r['p_holm']:.3g})"
         body.append([i, r["trial"], _value(record, r["stored_value"]), tables.mean_std(r["mean"], r["std"], percent=pct),
                      _ci(record, r["ci95"]), ", ".join("-" if v is None else _value(record, v) for v in r["values"]),
-                     p, r["versus_top"]])
-    return tables.markdown(heads, body)
+                     p, say("cf_v_" + r["versus_top"].replace(" ", "_")) if r["versus_top"] else "-"])
+    return heads, body
 
 
-def lines(record: Any) -> list[str]:
+def table(record: dict[str, Any], lang: str = "en") -> str:
+    """The ranking as a Markdown table (:func:`table_parts`)."""
+    from autotune import tables
+
+    return tables.markdown(*table_parts(record, lang))
+
+
+def lines(record: Any, lang: str = "en") -> list[str]:
     """What a confirmation shows, each sentence with the number of seeds behind it. ``record``: what
     :func:`stored` returns (or an :class:`autotune.api.ConfirmResult`)."""
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
     record = getattr(record, "record", record)
     n, metric, rows = record["seeds"], record["metric"], record["ranking"]
     by_trial = {r["trial"]: r for r in rows}
-    out = [(f"Confirmed the top {len(rows)} of {record['complete_trials']} complete trials (by their single-seed "
-            f"{metric}) over the same {n} seeds, none of them a seed the search used.")]
-    out += [f"Note: {note}." for note in record.get("notes", [])]
+    out = [say("cf_intro", k=len(rows), complete=record["complete_trials"], metric=metric, n=n)]
+    out += [say("cf_note", note=note) for note in record.get("notes", [])]
     best = record["best_trial"]
     single = record["single_seed_best"]
     if best is None:
-        return out + [f"Every confirmed trial diverged on at least one of the {n} seeds: there is no best mean."]
+        return out + [say("cf_all_diverged", n=n)]
     top = by_trial[best]
     spread = "" if top["std"] is None else f" ± {_value(record, top['std'])}"
-    where = f"mean {metric} {_value(record, top['mean'])}{spread}, 95% interval {_ci(record, top['ci95'])}"
+    where = say("cf_where", metric=metric, mean=_value(record, top["mean"]), spread=spread, ci=_ci(record, top["ci95"]))
     if best == single:
-        out.append(f"Trial {best}, the single-seed best, keeps the best mean over {n} seeds ({where}).")
+        out.append(say("cf_keeps", best=best, n=n, where=where))
     else:
         rank_of_single = [r["trial"] for r in rows].index(single) + 1
         s = by_trial[single]
-        seen = "diverged on a seed" if s["mean"] is None else f"mean {_value(record, s['mean'])}"
-        out.append(f"Trial {best} has the best mean over {n} seeds ({where}); the single-seed best, trial {single}, "
-                   f"ranks {rank_of_single} of {len(rows)} ({seen}).")
+        seen = say("cf_diverged_seed") if s["mean"] is None else say("cf_mean", mean=_value(record, s["mean"]))
+        out.append(say("cf_new_best", best=best, n=n, where=where, single=single, rank=rank_of_single, k=len(rows),
+                       seen=seen))
     others = [r for r in rows if r["trial"] != best]
     if not others:
-        out.append("One trial was confirmed: there is nothing to compare it with.")
+        out.append(say("cf_one"))
     elif n < MIN_SEEDS_FOR_P:
         untested = [r for r in others if r["versus_top"] == "too few seeds"]
         if untested:
-            out.append(f"Over {n} seeds no paired test is run (it needs at least {MIN_SEEDS_FOR_P}): trial(s) "
-                       f"{_trials(untested)} cannot be told apart from trial {best} (too few seeds to tell).")
+            out.append(say("cf_no_test", n=n, min=MIN_SEEDS_FOR_P, trials=_trials(untested, lang=lang), best=best))
     else:
         same = [r for r in others if r["versus_top"] == "indistinguishable"]
         flat = [r for r in others if r["versus_top"] == "same difference on every seed"]
         worse = [r for r in others if r["versus_top"] == "worse"]
-        test = f"paired t-test across the {n} shared seeds, Holm-corrected for {len(others)} comparison(s)"
+        test = say("cf_test", n=n, m=len(others))
         if same:
-            out.append(f"Cannot be told apart from trial {best} over {n} seeds ({test}, adjusted p > "
-                       f"{record['alpha']:g}): trial(s) {_trials(same, 'p_holm')}.")
+            out.append(say("cf_same", best=best, n=n, test=test, alpha=f"{record['alpha']:g}",
+                           trials=_trials(same, "p_holm", lang)))
         if flat:
-            out.append(f"Trial(s) {_trials(flat)} differ from trial {best} by the same amount on every one of the "
-                       f"{n} seeds: the differences have no spread, so no t-test applies and they are not "
-                       "counted as told apart.")
+            out.append(say("cf_flat", trials=_trials(flat, lang=lang), best=best, n=n))
         if worse:
-            out.append(f"Measurably worse than trial {best} over {n} seeds ({test}, adjusted p <= "
-                       f"{record['alpha']:g}): trial(s) {_trials(worse, 'p_holm')}.")
+            out.append(say("cf_worse", best=best, n=n, test=test, alpha=f"{record['alpha']:g}",
+                           trials=_trials(worse, "p_holm", lang)))
     diverged = [r for r in others if r["versus_top"] == "diverged"]
     if diverged:
-        out.append(f"Diverged on at least one of the {n} seeds (no mean): trial(s) {_trials(diverged)}.")
+        out.append(say("cf_diverged", n=n, trials=_trials(diverged, lang=lang)))
+    if others and all(r["versus_top"] in ("indistinguishable", "too few seeds", "same difference on every seed")
+                      for r in others):
+        out.append(say("cf_budget", k=len(rows), n=n, epochs=record.get("epochs", "?")))
     over = record.get("overstatement")
     if over is not None:
         inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]
-        verb = "overstated" if over["by"] > 0 else "understated" if over["by"] < 0 else "matched"
-        amount = "" if over["by"] == 0 else f" by {_diff(record, abs(over['by']))}"
-        out.append(f"The single-seed best, trial {over['trial']}, {verb} itself{amount}: its search value "
-                   f"{_value(record, over['stored_value'])} against its mean {_value(record, over['mean'])} over "
-                   f"{n} fresh seeds ({'inside' if inside else 'outside'} that mean's 95% interval "
-                   f"{_ci(record, over['ci95'])}).")
+        verb = say("cf_over") if over["by"] > 0 else say("cf_under") if over["by"] < 0 else say("cf_matched")
+        amount = "" if over["by"] == 0 else say("cf_by", by=_diff(record, abs(over["by"])))
+        out.append(say("cf_overstatement", trial=over["trial"], verb=verb, amount=amount,
+                       stored=_value(record, over["stored_value"]), mean=_value(record, over["mean"]), n=n,
+                       inside=say("cf_inside" if inside else "cf_outside"), ci=_ci(record, over["ci95"])))
     return out

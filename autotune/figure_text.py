@@ -50,6 +50,13 @@ WORDS = {
     "leave_one_out": ("leave-one-out: best without the component", "逐一去除：最优配置去掉该组件"),
     "ablation_path": ("ablation path: baseline plus components, in order", "消融路径：基准依次加入组件"),
     "reference_rows": ("best and baseline", "最优与基准"),
+    "confirm_title": ("Confirmed trials over {n} seeds, best mean first", "多随机种子复核的试验（{n} 个种子，均值最佳者在前）"),
+    "confirm_mean": ("mean and 95% interval", "均值与 95% 置信区间"),
+    "confirm_worse": ("measurably worse than the top", "明显比第一名差"),
+    "confirm_seed": ("one seed's value", "单个种子的值"),
+    "confirm_search": ("value in the search (one seed)", "搜索时的值（一个种子）"),
+    "cap_confirmation": ("Confirmation: the top trials over {n} seeds (mean, 95% interval, each seed)",
+                         "复核：排名靠前的试验在 {n} 个种子上的表现（均值、95% 置信区间、各种子）"),
     # captions of the report's figures
     "cap_pareto": ("Pareto front (infeasible trials greyed)", "帕累托前沿（不可行试验为灰色）"),
     "cap_history": ("Optimisation history (complete trials; pruned ones are in the learning curves)",

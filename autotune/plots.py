@@ -307,3 +307,35 @@ def contour(points: Sequence[tuple[float, float, float, int]], *, params: Sequen
                          n=len(points)), fontsize=10, wrap=True)
     _percent_colorbar(fig.colorbar(dots, ax=ax), metric, lang)
     return fig
+
+
+def confirmation_chart(record: dict, *, lang: str = "en"):
+    """A confirmation (:mod:`autotune.confirmation`): per confirmed trial, best mean first, its mean with
+    the 95% interval, each seed's value as a dot, and the search's single-seed value as a red cross."""
+    from matplotlib.lines import Line2D
+
+    rows = [r for r in record["ranking"] if r["mean"] is not None]
+    if not rows:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(rows) + 4.5), 4.4))
+    xs = list(range(len(rows)))
+    for x, r in zip(xs, rows):
+        low, high = r["ci95"] if r["ci95"] else (r["mean"], r["mean"])
+        ax.errorbar([x], [r["mean"]], yerr=[[r["mean"] - low], [high - r["mean"]]], marker="o", capsize=5,
+                    color=BLUE if r["versus_top"] != "worse" else GREY, markersize=7)
+        ax.scatter([x + 0.12] * len(r["values"]), r["values"], color="black", s=10, zorder=3)
+        ax.scatter([x - 0.12], [r["stored_value"]], marker="x", color=RED, s=36, zorder=3)
+    ax.set_xticks(xs, [f"{ft.word('trial', lang)} {r['trial']}" for r in rows], rotation=20, ha="right")
+    values = [v for r in rows for v in (*r["values"], r["stored_value"], *(r["ci95"] or ())) if v is not None]
+    value_axis(ax, record["metric"], lang, low=min(values), high=max(values))
+    ax.set_title(ft.word("confirm_title", lang, n=record["seeds"]))
+    ax.grid(alpha=0.3, axis="y")
+    handles = [Line2D([], [], marker="o", color=BLUE, label=ft.word("confirm_mean", lang)),
+               *([Line2D([], [], marker="o", color=GREY, label=ft.word("confirm_worse", lang))]
+                 if any(r["versus_top"] == "worse" for r in rows) else []),
+               Line2D([], [], marker=".", linestyle="", color="black", label=ft.word("confirm_seed", lang)),
+               Line2D([], [], marker="x", linestyle="", color=RED, label=ft.word("confirm_search", lang))]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
+    return fig
+

@@ -122,3 +122,17 @@ def importance_tables(spec: StudySpec, importance: dict[str, dict[str, Any]],
                     "missing": [f"{n}: " + i18n.say(lang, "not_computed", error=v["error"])
                                 for n, v in table.items() if "error" in v]})
     return out
+
+
+def confirmed_line(record: dict[str, Any], lang: str) -> str | None:
+    """The summary's line for a recorded confirmation: the best mean over seeds, with its spread."""
+    from autotune import confirmation, tables
+
+    top = next((r for r in record["ranking"] if r["trial"] == record["best_trial"]), None)
+    if top is None:
+        return None
+    pct = record["metric"] == "val_accuracy"
+    return i18n.say(lang, "confirmed_line", n=record["seeds"], trial=top["trial"], metric=record["metric"],
+                    mean=tables.mean_std(top["mean"], top["std"], percent=pct), ci=confirmation.interval(record, top),
+                    k=len(record["ranking"]))
+

@@ -15,7 +15,8 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, i18n, report_figures
+from autotune import analysis, confirmation, i18n, plots, report_figures
+from autotune import figure_text as ft
 from autotune import report_text as text
 from autotune.spec import StudySpec
 
@@ -54,6 +55,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     tied = analysis.confounded(study, spec)
     dw = analysis.depth_width(study, spec)
     practice = analysis.best_practice(spec, eff, imp, lang=lang)
+    confirmed = None if spec.multi_objective else confirmation.stored(study)
 
     _write_json(data / "summary.json", summ)
     _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)
@@ -63,6 +65,8 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                                          | {f"param_{k}": v for k, v in p["params"].items()} for p in front])
     _write_json(data / "effects.json", eff)
     _write_json(data / "depth_width.json", dw)
+    if confirmed:
+        _write_json(data / "confirmation.json", confirmed)
     _write_csv(data / "trials.csv", rows)
     _write_json(data / "learning_curves.json",
                 {t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
@@ -74,9 +78,12 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         figures = report_figures.draw(study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang,
                                       notes=notes)
         interactive = _interactive(study, spec, imp, lang)
+    if confirmed and plots.save(plots.confirmation_chart(confirmed, lang=lang), out / "confirmation.png"):
+        figures.insert(0, ("confirmation.png", ft.word("cap_confirmation", lang, n=confirmed["seeds"]),
+                           "data/confirmation.json"))
 
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
-               "basis": basis, "confounded": tied,
+               "basis": basis, "confounded": tied, "confirmation": confirmed,
                "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front,
                "interactive": interactive, "plotly_js": _plotly_js() if interactive else None}
     page = _page(context)
@@ -117,8 +124,12 @@ def _page(ctx: dict[str, Any]) -> dict[str, Any]:
         pareto = {"heading": say("h_pareto"), "intro": say("pareto_intro"), "heads": heads, "body": body,
                   "empty": say("pareto_empty")}
     interactive = ctx.get("interactive") or {}
+    confirmed = ctx.get("confirmation")
+    heads, body = confirmation.table_parts(confirmed, lang) if confirmed else ([], [])
     return {
-        "lang": lang, "title": say("title", study=s["study"]), "summary": text.summary_lines(s, lang),
+        "confirmation": {"heading": say("h_confirmation"), "heads": heads, "body": body,
+                         "lines": confirmation.lines(confirmed, lang)} if confirmed else None,
+        "lang": lang, "title": say("title", study=s["study"]), "summary": _summary(s, confirmed, lang),
         "notes": ctx["notes"], "pareto": pareto,
         "trials": {"heading": say("h_trials"), "heads": text.headers(lang, spec),
                    "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]]},
@@ -134,11 +145,25 @@ def _page(ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _summary(s: dict[str, Any], confirmed: dict[str, Any] | None, lang: str) -> list[str]:
+    """The summary lines; a confirmation's best mean goes right after the single-seed best parameters."""
+    lines = text.summary_lines(s, lang)
+    extra = text.confirmed_line(confirmed, lang) if confirmed else None
+    if extra:
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith(i18n.say(lang, "best_params_line",
+                                                                                        params=""))), len(lines))
+        lines.insert(at, extra)
+    return lines
+
+
 def _markdown(page: dict[str, Any]) -> str:
     from autotune import tables
 
     parts = [f"# {page['title']}\n", *(f"- {line}" for line in page["summary"]), ""]
     parts += [f"> {n}" for n in page["notes"]]
+    if page["confirmation"]:
+        c = page["confirmation"]
+        parts += [f"\n## {c['heading']}\n", tables.markdown(c["heads"], c["body"]), *(f"- {line}" for line in c["lines"])]
     if page["pareto"]:
         p = page["pareto"]
         parts += [f"\n## {p['heading']}\n", p["intro"] + "\n",

@@ -269,3 +269,38 @@ def test_a_run_that_finds_the_confirmation_taken_only_says_so(write_spec):
     assert ("Note: another `autotune run` took the confirmation of study 'tiny-digits' at 2 trials; if it was "
             "stopped, `autotune confirm` runs it.") in result.stdout
     assert stored(stored_study())["complete_trials"] == 1  # the one made at 1 trial, untouched
+
+
+def test_the_report_shows_the_confirmation_as_a_table_a_figure_and_its_lines(study_path):
+    """#19: the report puts the best mean over seeds beside the single-seed best, in English and Chinese."""
+    from autotune import i18n
+
+    _confirm("--top", "3", "--seeds", "3")
+    record = stored(stored_study())
+    for lang, heading in (("en", "## Confirmation over seeds"), ("zh", "## 多随机种子复核")):
+        result = invoke("report", "--study", "tiny-digits", "--lang", lang, "--out", f"rep-{lang}", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["figures"][0] == "confirmation.png"
+        md = Path(f"rep-{lang}/report.md").read_text()
+        assert heading in md
+        for line in lines(record, lang):
+            assert f"- {line}" in md
+        top = record["ranking"][0]
+        summary_line = next(x for x in md.splitlines() if x.startswith(("- Best over 3 seeds", "- 3 个种子上的最佳")))
+        assert f"{top['trial']}" in summary_line and f"{top['mean'] * 100:.2f}%" in summary_line
+        assert json.loads(Path(f"rep-{lang}/data/confirmation.json").read_text()) == record
+        assert Path(f"rep-{lang}/confirmation.png").stat().st_size > 1000
+        page = Path(f"rep-{lang}/index.html").read_text()
+        assert i18n.say(lang, "h_confirmation") in page and i18n.say(lang, "cf_h_mean", n=3) in page
+
+
+def test_configurations_no_test_tells_apart_are_called_so_at_this_budget():
+    record = {"seeds": 3, "metric": "val_accuracy", "complete_trials": 9, "single_seed_best": 4,
+              "alpha": 0.05, "epochs": 10, "overstatement": None,
+              **rank([(4, 0.97, [0.95, 0.96, 0.955]), (2, 0.96, [0.951, 0.958, 0.957])], direction="maximize")}
+    assert record["ranking"][1]["versus_top"] == "indistinguishable"
+    assert "These 2 configurations cannot be told apart at this budget (3 seeds each, 10 epochs)." in lines(record)
+    assert "在当前预算下（每个 3 个种子，10 轮）这 2 个配置无法区分。" in lines(record, "zh")
+    worse = {**record, **rank([(4, 0.97, [0.95, 0.96, 0.955]), (2, 0.9, [0.80, 0.82, 0.805])], direction="maximize")}
+    assert worse["ranking"][1]["versus_top"] == "worse"
+    assert not any("cannot be told apart at this budget" in line for line in lines(worse))
