@@ -109,7 +109,8 @@ def set_rule(study: optuna.Study, rule: StopSpec | None) -> None:
     """Record the rule of this run for every worker of the study; a stop recorded under another rule
     (or none) no longer holds and is cleared."""
     wanted = None if rule is None else rule.to_dict()
-    study.set_user_attr(RULE_KEY, wanted)
+    if study.user_attrs.get(RULE_KEY) != wanted:  # a study never run with a rule gets no attribute
+        study.set_user_attr(RULE_KEY, wanted)
     record = stored(study)
     if record is not None and record["rule"] != wanted:
         study.set_user_attr(RECORD_KEY, None)

@@ -37,5 +37,6 @@ def test_a_rerun_tops_the_study_up_to_the_new_target(tmp_path):
     assert (second.finished_before, second.finished, second.target) == (2, 3, 3)
     study = optuna.load_study(study_name="tiny-digits", storage=url)
     assert [t.number for t in study.trials] == [0, 1, 2] and study.user_attrs["target_trials"] == 3
+    assert not {"stop_rule", "stopped"} & set(study.user_attrs)  # no stopping rule: nothing about one is stored
     seeds = [t.user_attrs["seed"] for t in study.trials]
     assert len(set(seeds)) == 3  # every trial has its own seed, the rerun's included
