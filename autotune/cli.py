@@ -21,7 +21,7 @@ from autotune.interrupts import stop_on_signals
 from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, replay_options,
                                   stored_study_options, worker_options)
 from autotune.cli_output import num, print_confirmation, print_summary, print_table_result, table
-from autotune.spec import PRUNERS
+from autotune.spec import PRUNERS, STOP_RULES
 
 class _Group(click.Group):
     """A click group that reports every user error as a single ``Error: …`` line."""
@@ -71,6 +71,12 @@ def cli() -> None:
               help="Finished trials the study should hold in total; a rerun tops it up. [default: the spec's 'trials']")
 @click.option("--pruner", type=click.Choice(list(PRUNERS)), default=None,
               help="Override the spec's pruner.")
+@click.option("--stop", type=click.Choice(list(STOP_RULES)), default=None,
+              help="End the search before N trials: 'noise' stops once P finished trials in a row beat the best "
+                   "by no more than its seed-to-seed spread. [default: the spec's 'stop' block, else none]")
+@click.option("--stop-patience", type=click.IntRange(min=1), default=None, metavar="P",
+              help="Finished trials in a row the stopping rule waits for. [default: the spec's stop.patience, "
+                   "else 20]")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
 @click.option("--dashboard", "with_dashboard", is_flag=True,
@@ -79,9 +85,9 @@ def cli() -> None:
               help="Port for --dashboard.")
 @worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
+        stop: str | None, stop_patience: int | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
-    """Search a study's space until it holds N finished trials.
+    """Search a study's space until it holds N finished trials (or the stopping rule fires).
 
     Trials are complete or pruned ones, counted over every worker; running the same command
     again after an interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
@@ -97,7 +103,8 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir) if with_dashboard else contextlib.nullcontext():
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
-                            artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
+                            artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json),
+                            stop=stop, stop_patience=stop_patience)
     print_summary(summary, spec.metric, as_json)
 
 

@@ -25,6 +25,10 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
         click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+    if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.stopping)
+        from autotune import stopping
+
+        click.echo(stopping.line(summary.stopped, finished=summary.finished, target=summary.target))
     if summary.infeasible:
         click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
     if summary.time_s:

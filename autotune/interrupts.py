@@ -81,3 +81,20 @@ def deferred() -> Iterator[None]:
         _deferring -= 1
     if not _deferring:
         check()
+
+
+@contextlib.contextmanager
+def allowed() -> Iterator[None]:
+    """Let Ctrl-C/SIGTERM through at once inside a :func:`deferred` block, for long work that leaves
+    nothing half-written when cut (training the runs that measure the noise floor under the study's
+    slot lock, see :mod:`autotune.stopping`); a stop requested before it is raised on entry."""
+    global _deferring
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held, _deferring = _deferring, 0
+    try:
+        check()
+        yield
+    finally:
+        _deferring = held

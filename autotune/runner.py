@@ -22,13 +22,13 @@ from typing import Any, Callable, TypeVar
 import optuna
 from optuna.trial import TrialState
 
-from autotune import goals, interrupts, recovery
+from autotune import goals, interrupts, recovery, stopping
 from autotune.devices import resolve_device, set_threads
 from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
                              storage_failure)
 from autotune.progress import Progress
 from autotune.samplers import make_pruner, make_sampler
-from autotune.spec import PRUNERS, PrunerSpec, StudySpec
+from autotune.spec import PRUNERS, PrunerSpec, StopSpec, StudySpec
 from autotune.storage import (check_url, count_finished, create_or_load_study, open_storage, redact,
                               resolve_storage_url)
 
@@ -60,18 +60,22 @@ class RunSummary:
     time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
     confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
     confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
+    stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
 
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
               data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
-              workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None) -> RunSummary:
+              workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None,
+              stop: str | None = None, stop_patience: int | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
-    ``cores // workers`` threads. Raises :class:`~autotune.errors.Interrupted` on Ctrl-C or
-    SIGTERM after marking the running trial(s) failed.
+    ``cores // workers`` threads. ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
+    earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
+    patience. Raises :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
+    running trial(s) failed.
     """
     target = spec.trials if n_trials is None else n_trials
     if target < 1:
@@ -80,6 +84,7 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
         raise OptionError(f"--workers must be >= 1, got {workers}")
     _check_threads(threads)
     spec = _with_pruner(spec, pruner)
+    rule = stopping.resolve(spec, stop, stop_patience)
     url = resolve_storage_url(storage)
     check_url(url)
     device = resolve_device(device)
@@ -91,13 +96,16 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     if workers > 1:
         del splits  # each worker loads its own copy
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
-                                      data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir)
+                                      data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
+                                      rule=rule)
     else:
         set_threads(threads)
         study = _open_study(spec, url, name, create=True)
         _retry(lambda: study.set_user_attr("target_trials", target), url)
+        _retry(lambda: stopping.set_rule(study, rule), url)
         summary = _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                                      progress=progress, timeout=timeout, artifact_dir=artifact_dir)
+                                      progress=progress, timeout=timeout, artifact_dir=artifact_dir,
+                                      data_dir=data_dir)
     return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress)
 
 
@@ -105,7 +113,8 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
                threads: int | None = None, data_dir: str | None = None, device: str = "auto",
                progress: Progress | None = None, timeout: float | None = None,
                artifact_dir: str | None = None) -> RunSummary:
-    """Join an existing study as one more worker until its trial target is met (``autotune worker``)."""
+    """Join an existing study as one more worker until its trial target is met (``autotune worker``),
+    or until the stopping rule its last ``run`` set fires."""
     _check_threads(threads)
     url = resolve_storage_url(storage)
     check_url(url)
@@ -120,7 +129,7 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
     return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress, timeout=timeout, artifact_dir=artifact_dir)
+                               progress=progress, timeout=timeout, artifact_dir=artifact_dir, data_dir=data_dir)
 
 
 # --------------------------------------------------------------------------------------
@@ -128,7 +137,8 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
 
 
 def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, target: int, splits: Any, device: str,
-                        progress: Progress, timeout: float | None, artifact_dir: str | None) -> RunSummary:
+                        progress: Progress, timeout: float | None, artifact_dir: str | None,
+                        data_dir: str | None) -> RunSummary:
     from sqlalchemy.exc import DBAPIError
 
     from autotune.artifacts import artifact_dir as default_artifact_dir, open_store
@@ -146,12 +156,16 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
 
         objective = Objective(spec, splits, device=device, on_epoch=on_epoch, artifacts=store,
                               artifact_folder=folder, retry=lambda fn: _retry(fn, url))
+        rule = _retry(lambda: stopping.rule_of(study), url)  # what the last `run` set, for every worker alike
+        stop = None if rule is None else stopping.NoiseFloor(
+            spec, rule, storage=open_storage(url), note=progress.note,
+            load_splits=lambda: splits if device == "cpu" else _load_data(spec, data_dir, "cpu"))
         progress.note(splits.describe())
         progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
                        metric=spec.metric, metrics=spec.metrics)
         try:
             work(study, objective, target=target, url=url, on_trial=progress.trial_finished,
-                 deadline=None if timeout is None else time.monotonic() + timeout)
+                 deadline=None if timeout is None else time.monotonic() + timeout, stop=stop)
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
             progress.stop()
             raise _storage_failed(url, exc) from None
@@ -167,8 +181,9 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
 
 def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, target: int, url: str | None,
          on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
-         deadline: float | None = None) -> None:
-    """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes)."""
+         deadline: float | None = None, stop: Callable[[optuna.Study, int], bool] | None = None) -> None:
+    """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes, or
+    ``stop(study, target)``, asked under the slot lock before each claim, says the search is over)."""
     lock = recovery.slot_lock(url, study.study_name)
     while deadline is None or time.monotonic() < deadline:
         interrupts.check()
@@ -180,6 +195,8 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
                 # a claim between the two saw the slot free, started a new trial, and the re-queued one then
                 # ran as trial N+1 (the SIGKILL storm on PostgreSQL showed it, 1 run in 30).
                 _retry(lambda: recovery.fail_stale_trials(study), url)
+                if stop is not None and _retry(lambda: stop(study, target), url):
+                    return  # under the lock: the worker that records the stop is the only one to judge it
                 trial, done = _retry(lambda: recovery.claim(study, target), url)
             if done:
                 return
@@ -243,12 +260,13 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
                  data_dir: str | None, device: str, timeout: float | None,
-                 artifact_dir: str | None) -> tuple[optuna.Study, RunSummary]:
+                 artifact_dir: str | None, rule: StopSpec | None) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
     study = _open_study(spec, url, name, create=True)
     study.set_user_attr("target_trials", target)
+    stopping.set_rule(study, rule)  # the workers read it from the study
     before, pruned_before = _finished_and_pruned(study)
     start = time.perf_counter()
     run_local_workers(spec, study, url=url, target=target, workers=workers,
@@ -271,12 +289,13 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
 
     The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
     takes the confirmation of that target under the study's slot lock; a second ``run`` that gets
-    there (another host, or a rerun of a finished study) finds it taken and only says so. A run that
-    stops early (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
+    there (another host, or a rerun of a finished study) finds it taken and only says so. A search
+    stopped at the noise floor (``summary.stopped``) is finished too; a run that stops early
+    (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
     """
     from autotune import confirmation
 
-    if spec.confirm is None or summary.finished < summary.target:
+    if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
         return summary
     with recovery.slot_lock(url, study.study_name):
         taken = _retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
@@ -284,12 +303,14 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
             _retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
     if taken:
         record = confirmation.stored(study)
+        at = (f"{summary.target} trials" if summary.stopped is None else
+              f"its noise-floor stop (target {summary.target} trials)")
         if record is not None and record["complete_trials"] == len(goals.complete(study)):
-            note = (f"study '{study.study_name}' was confirmed at {summary.target} trials already; "
+            note = (f"study '{study.study_name}' was confirmed at {at} already; "
                     "`autotune confirm` shows it again")
         else:
             note = (f"another `autotune run` took the confirmation of study '{study.study_name}' at "
-                    f"{summary.target} trials; if it was stopped, `autotune confirm` runs it")
+                    f"{at}; if it was stopped, `autotune confirm` runs it")
         return replace(summary, confirmation_note=note)
     from autotune.api import confirm
 
@@ -388,4 +409,5 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
                      for t in front),
         infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
         time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
+        stopped=stopping.stored(study),
     )

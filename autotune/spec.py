@@ -26,12 +26,13 @@ from autotune.errors import SpecError
 from autotune.params import (ACTIVATIONS, INITS, LR_SCHEDULES, MODELS, OPTIMIZERS, PARAMETERS, PRUNERS, SAMPLERS,
                              TRAINING_PARAMS, Checker, ParamInfo, cnn_depth_problem, show_value, type_name)
 from autotune.sources import SOURCE_KINDS, DataSource
-from autotune.spec_parts import (PRUNER_KEYS, SAMPLER_KEYS, TOP_KEYS, ConfirmSpec, ConstraintSpec, FinalSpec,
-                                 ObjectiveSpec, ParamSpec, PrunerSpec, SamplerSpec, deepest, value_range)
+from autotune.spec_parts import (PRUNER_KEYS, SAMPLER_KEYS, STOP_RULES, TOP_KEYS, ConfirmSpec, ConstraintSpec,
+                                 FinalSpec, ObjectiveSpec, ParamSpec, PrunerSpec, SamplerSpec, StopSpec, deepest,
+                                 value_range)
 
 __all__ = ["ACTIVATIONS", "INITS", "LR_SCHEDULES", "MODELS", "OPTIMIZERS", "PARAMETERS", "PRUNERS", "SAMPLERS",
            "TOP_KEYS", "TRAINING_PARAMS", "ConfirmSpec", "ConstraintSpec", "FinalSpec", "ObjectiveSpec", "ParamInfo", "ParamSpec",
-           "PrunerSpec", "SamplerSpec", "StudySpec", "cnn_depth_problem", "deepest", "load_spec", "parse_spec",
+           "PrunerSpec", "SamplerSpec", "STOP_RULES", "StopSpec", "StudySpec", "cnn_depth_problem", "deepest", "load_spec", "parse_spec",
            "shipped_specs", "value_range"]
 
 
@@ -60,6 +61,7 @@ class StudySpec:
     user_params: tuple[ParamInfo, ...] = ()  # a custom model's own parameters, from 'space' and 'fixed'
     final: FinalSpec = FinalSpec()
     confirm: ConfirmSpec | None = None  # None: `autotune run` does not confirm after its search
+    stop: StopSpec | None = None  # None: `autotune run` searches until its trial target (unless --stop)
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -141,6 +143,7 @@ class StudySpec:
             "space": {p.name: p.to_dict() for p in self.space},
             **({"final": final} if (final := self.final.to_dict()) else {}),
             **({"confirm": self.confirm.to_dict()} if self.confirm is not None else {}),
+            **({"stop": self.stop.to_dict()} if self.stop is not None else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -153,9 +156,9 @@ class StudySpec:
 
     def fingerprint(self) -> str:
         """A hash of everything that changes what a trial means (not the name, text, trial count, the
-        exported model's budget or the confirmation after the search)."""
+        exported model's budget, the confirmation after the search or when the search stops)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials", "final", "confirm"):
+        for key in ("name", "description", "trials", "final", "confirm", "stop"):
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -282,5 +285,6 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         user_params=parts.user_params(space, fixed) if family == "custom" else (),
         final=parts.parse_final(ctx, data.get("final", {})),
         confirm=parts.parse_confirm(ctx, data.get("confirm"), objectives=objectives),
+        stop=parts.parse_stop(ctx, data.get("stop"), objectives=objectives),
     )
 

@@ -1,5 +1,5 @@
 """The parts of a study spec: one small dataclass and one parser per key (sampler, pruner,
-objectives, constraints, final, confirm, dataset, model, fixed, space).
+objectives, constraints, final, confirm, stop, dataset, model, fixed, space).
 
 :func:`autotune.spec.parse_spec` calls these in turn; each raises a :class:`SpecError` that
 names the file, the key, the bad value and what is allowed.
@@ -22,6 +22,7 @@ from autotune.sources import SOURCE_KINDS, DataSource
 TOP_KEYS = {
     "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
     "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final", "confirm",
+    "stop",
 }
 REQUIRED_KEYS = ("dataset", "model", "space")
 PARAM_KEYS = {"low", "high", "log", "step", "choices"}
@@ -150,6 +151,30 @@ class ConfirmSpec:
         return {"top": self.top, "seeds": self.seeds}
 
 
+#: The stopping rules a spec's ``stop:`` block and ``run --stop`` take.
+STOP_RULES = ("noise",)
+
+
+@dataclass(frozen=True)
+class StopSpec:
+    """``stop: {rule: noise, patience: P, seeds: N}``: ``autotune run`` ends its search once P finished
+    trials in a row have not beaten the best by more than the seed-to-seed spread measured on the best
+    trial over N extra seeds (see :mod:`autotune.stopping`).
+
+    The defaults: a patience of 20, twice TPE's usual 10 random start-up trials, so the rule never
+    judges the random start alone, and a fifth of the 100-trial shipped MLP specs (a 20- or 30-trial
+    spec needs a smaller one to save anything); 3 seeds, ``confirm``'s default, so a later
+    ``autotune confirm`` reuses those runs, and the fewest that give the spread two degrees of freedom.
+    """
+
+    rule: str = "noise"
+    patience: int = 20
+    seeds: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "patience": self.patience, "seeds": self.seeds}
+
+
 def _named(ctx: Checker, raw: Any, key: str, keys: dict[str, set[str]], default: str) -> tuple[dict, Checker, str]:
     """A ``{name: ..., ...}`` block (sampler, pruner): its mapping, a checker for its keys, and its name,
     with only that name's keys allowed."""
@@ -275,6 +300,23 @@ def parse_confirm(ctx: Checker, raw: Any, *, objectives: tuple[ObjectiveSpec, ..
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds < 2:
         raise sub.error("seeds", f"must be >= 2, got {seeds}: no spread can be measured with one seed")
     return ConfirmSpec(top=sub.integer(raw, "top", 5, minimum=1), seeds=sub.integer(raw, "seeds", 3, minimum=2))
+
+
+def parse_stop(ctx: Checker, raw: Any, *, objectives: tuple[ObjectiveSpec, ...]) -> StopSpec | None:
+    """``stop: {rule: noise, patience: 20, seeds: 3}`` (every key optional); absent or null: no early stop."""
+    if raw is None:
+        return None
+    raw = ctx.mapping(raw, "stop", {"rule", "patience", "seeds"})
+    if len(objectives) > 1:
+        raise ctx.error("stop", f"the noise rule compares trials by one objective, and this spec has "
+                        f"{len(objectives)} ({', '.join(o.metric for o in objectives)}); remove 'stop'")
+    sub = Checker(ctx.source, "stop.")
+    seeds = raw.get("seeds", StopSpec.seeds)
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds < 2:
+        raise sub.error("seeds", f"must be >= 2, got {seeds}: no spread can be measured with one seed")
+    return StopSpec(rule=sub.choice(raw, "rule", STOP_RULES, "noise"),
+                    patience=sub.integer(raw, "patience", StopSpec.patience, minimum=1),
+                    seeds=sub.integer(raw, "seeds", StopSpec.seeds, minimum=2))
 
 
 def parse_dataset(ctx: Checker, raw: dict, base: Path) -> DataSource:

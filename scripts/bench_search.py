@@ -16,7 +16,15 @@ Printed: best validation accuracy at that budget (mean ± std over repetitions),
 each arm needed to first reach the hand grid's best accuracy, as a ratio to random search and
 as a fraction of the hand grid's compute. Writes a plot of best accuracy vs epochs trained.
 
+Opt-in arms: any search arm with "+stop" (e.g. "tpe+sha+stop") also ends at the noise floor
+(autotune.stopping, `--stop-patience`, 3 seeds); the epochs that measure the spread count as
+spent, and the summary says in how many repetitions it stopped and how much of the budget it
+used. `--test-accuracy` trains each arm's best configuration once more (the trial's budget,
+the repetition's seed) and tests it on the held-out test split: the final accuracy with and
+without the stop.
+
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_search.py [--quick] [--json] [--out DIR]
+    ... --arms random,tpe+sha,tpe+sha+stop --reps 5 --test-accuracy     # the noise-floor stop against the full budget
 """
 
 from __future__ import annotations
@@ -34,12 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import optuna  # noqa: E402
 
-from autotune.data import load_splits  # noqa: E402
+from autotune.configs import config_from_params  # noqa: E402
+from autotune.data import load_splits, load_test  # noqa: E402
 from autotune.objective import Objective  # noqa: E402
 from autotune.configs import config_from_mapping  # noqa: E402
 from autotune.seeding import derive_seed  # noqa: E402
-from autotune.spec import PrunerSpec, SamplerSpec, load_spec  # noqa: E402
-from autotune.train import fit  # noqa: E402
+from autotune.spec import PrunerSpec, SamplerSpec, StopSpec, load_spec  # noqa: E402
+from autotune.stopping import NoiseFloor  # noqa: E402
+from autotune.train import evaluate, fit  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HAND_GRID = REPO.parent / "shared" / "seeds" / "hand-grid-000.csv"
@@ -74,24 +84,48 @@ def run_hand_grid(spec, splits, configs, *, epochs: int, seed: int) -> list[tupl
     return points
 
 
-def run_search(arm: str, spec, splits, *, budget: int, seed: int) -> list[tuple[int, float]]:
-    """(cumulative epochs, validation accuracy) per finished trial until the budget is spent."""
+def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int = StopSpec.patience,
+               out: dict | None = None) -> list[tuple[int, float]]:
+    """(cumulative epochs, validation accuracy) per finished trial until the budget is spent, or, for an
+    arm ending in "+stop", until the noise-floor rule fires (its spread runs' epochs count as spent).
+    ``out`` receives where the arm ended and its best trial's parameters."""
     from autotune.samplers import make_pruner, make_sampler
 
-    sampler_name, _, pruner_name = arm.partition("+")
+    sampler_name, _, pruner_name = arm.removesuffix("+stop").partition("+")
     pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")
     arm_spec = replace(spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10),
                        pruner=PrunerSpec(name=pruner))  # min_resource 1, reduction_factor 3
     study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0),
                                 pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs))
     objective = Objective(arm_spec, splits)
-    points, used = [], 0
-    while used < budget:
+    stop = (NoiseFloor(arm_spec, StopSpec(patience=patience), storage=None, load_splits=lambda: splits)
+            if arm.endswith("+stop") else None)
+    points, trained, stopped = [], 0, False
+
+    def spent() -> int:
+        return trained + (stop.trained_epochs if stop else 0)
+
+    while spent() < budget:
+        if stop is not None and stop(study, sys.maxsize):  # judged before each trial, as `run` does
+            stopped = True
+            break
+        if spent() >= budget:  # measuring the spread took the rest of the budget
+            break
         study.optimize(objective, n_trials=1)
         trial = study.trials[-1]
-        used += int(trial.user_attrs.get("epochs", 0))
-        points.append((used, trial.user_attrs.get("val_accuracy") or 0.0))
+        trained += int(trial.user_attrs.get("epochs", 0))
+        points.append((spent(), trial.user_attrs.get("val_accuracy") or 0.0))
+    if out is not None:
+        spread = stop.trained_epochs if stop else 0
+        out.update(stopped=stopped, epochs=trained + spread, spread_epochs=spread, trials=len(points),
+                   best_params=study.best_trial.params)
     return points
+
+
+def test_accuracy(spec, splits, params: dict, *, seed: int) -> float:
+    """The test accuracy of ``params`` trained once more for the trial's budget (seed ``seed``)."""
+    result = fit(config_from_params(spec, params), splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed)
+    return evaluate(result.model, load_test(splits), classification=True)[1]
 
 
 def best_within(points: list[tuple[int, float]], budget: int) -> float:
@@ -169,13 +203,18 @@ def main() -> None:
                         help="Seed of the first repetition; repetition k uses first-seed + k (default 1000).")
     parser.add_argument("--arms", default=",".join(SEARCH_ARMS),
                         help=f"Comma-separated search arms to run besides the hand grid "
-                             f"(default: all of {', '.join(SEARCH_ARMS)}).")
+                             f"(default: all of {', '.join(SEARCH_ARMS)}; add '+stop' to one to end it at the "
+                             "noise floor, e.g. tpe+sha+stop).")
+    parser.add_argument("--stop-patience", type=int, default=StopSpec.patience,
+                        help=f"The noise-floor rule's patience for the '+stop' arms (default {StopSpec.patience}).")
+    parser.add_argument("--test-accuracy", action="store_true",
+                        help="Also train each arm's best configuration once more and test it on the test split.")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="bench-search", help="Folder for the plot and the JSON results.")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
-    unknown = [a for a in arms if a not in SEARCH_ARMS]
+    unknown = [a for a in arms if a.removesuffix("+stop") not in SEARCH_ARMS]
     if unknown:
         parser.error(f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS)} ('random' is the baseline, "
                      "always needed)")
@@ -194,7 +233,10 @@ def main() -> None:
     if args.quick:
         configs = configs[:5]
     budget = len(configs) * epochs
+    if args.stop_patience < 1:
+        parser.error(f"--stop-patience must be >= 1, got {args.stop_patience}")
     runs: dict[str, list] = {"hand grid": [], **{arm: [] for arm in arms}}
+    ends: dict[str, list] = {arm: [] for arm in arms}  # where each search arm ended, per repetition
     targets, start = [], time.perf_counter()
     for rep in range(reps):
         seed = args.first_seed + rep
@@ -204,7 +246,12 @@ def main() -> None:
         runs["hand grid"].append(hand)
         targets.append(max(acc for _, acc in hand))
         for arm in arms:
-            runs[arm].append(run_search(arm, spec, splits, budget=budget, seed=seed))
+            end: dict = {}
+            runs[arm].append(run_search(arm, spec, splits, budget=budget, seed=seed, patience=args.stop_patience,
+                                        out=end))
+            if args.test_accuracy:
+                end["test_accuracy"] = test_accuracy(spec, splits, end["best_params"], seed=seed)
+            ends[arm].append(end)
         print(f"repetition {rep + 1}/{reps} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr)
     rows = summarize(runs, targets, budget)
     out = Path(args.out)
@@ -212,7 +259,8 @@ def main() -> None:
     plot(runs, budget, targets, out / "bench_search.png")
     result = {"reps": reps, "first_seed": args.first_seed, "epochs_per_trial": epochs, "train_subset": subset,
               "hand_grid_rows": len(configs), "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
-              "rows": rows, "runs": {k: v for k, v in runs.items()}}
+              "rows": rows, "runs": {k: v for k, v in runs.items()}, "stop_patience": args.stop_patience,
+              "ends": ends}
     (out / "bench_search.json").write_text(json.dumps(result, indent=1))
     if args.json:
         print(json.dumps(result, indent=1))
@@ -228,6 +276,17 @@ def main() -> None:
         frac = "-" if r["fraction_of_hand_compute"] is None else f"{r['fraction_of_hand_compute']:.2f}"
         print(f"{r['arm']:<14} {r['best_mean']:.4f} ± {r['best_std']:.4f} {statistics.fmean(r['trials']):>7.1f} "
               f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}")
+    for arm, reps_ends in ends.items():
+        used = statistics.fmean(e["epochs"] for e in reps_ends)
+        line = f"{arm:<14} epochs used {used:.1f} of {budget}"
+        if arm.endswith("+stop"):
+            line += (f", stopped at the noise floor in {sum(e['stopped'] for e in reps_ends)}/{reps} repetitions "
+                     f"(patience {args.stop_patience}; spread runs {statistics.fmean(e['spread_epochs'] for e in reps_ends):.1f} epochs)")
+        if args.test_accuracy:
+            tests = [e["test_accuracy"] for e in reps_ends]
+            line += f", test accuracy of its best {statistics.fmean(tests):.4f}" + (
+                f" ± {statistics.stdev(tests):.4f}" if len(tests) > 1 else "")
+        print(line)
     print(f"plot: {out / 'bench_search.png'}")
 
 

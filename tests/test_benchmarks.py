@@ -47,6 +47,21 @@ def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
     assert (tmp_path / "bench_search.png").stat().st_size > 10_000
 
 
+def test_search_benchmark_noise_floor_arm_counts_its_spread_runs_as_spent(mnist_available, tmp_path):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
+                          "--arms", "random,tpe+sha+stop", "--stop-patience", "1", "--test-accuracy",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    (end,) = results["ends"]["tpe+sha+stop"]
+    # first judged after 2 one-epoch trials; measuring the spread (3 seeds of 1 epoch) spends the rest of the
+    # 5-epoch budget, so no third trial starts, whether or not the rule fired
+    assert (end["trials"], end["spread_epochs"], end["epochs"], results["stop_patience"]) == (2, 3, 5, 1)
+    assert [used for used, _ in results["runs"]["tpe+sha+stop"][0]] == [1, 2]
+    assert all(0.0 <= e["test_accuracy"] <= 1.0 for ends in results["ends"].values() for e in ends)
+    assert results["ends"]["random"][0]["spread_epochs"] == 0
+
+
 def test_search_benchmark_arithmetic():
     import importlib.util
 

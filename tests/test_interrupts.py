@@ -73,6 +73,29 @@ def test_a_deferred_signal_arrives_when_the_step_is_over():
     assert reached_end_of_step
 
 
+def test_allowed_lets_a_signal_through_at_once_inside_a_deferred_step_and_defers_again_after():
+    """Training the noise floor's runs under the slot lock (autotune.stopping) must stop at Ctrl-C, not after."""
+    steps = []
+    with interrupts.stop_on_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts.deferred():
+                with interrupts.allowed():
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    for _ in range(10_000):
+                        pass
+                    steps.append("after the signal, inside allowed")
+    with interrupts.stop_on_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts.deferred():
+                with interrupts.allowed():
+                    pass
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(10_000):
+                    pass
+                steps.append("deferred again after allowed")
+    assert steps == ["deferred again after allowed"]
+
+
 INTERRUPTED_CLI = '''
 import sys
 

@@ -14,7 +14,13 @@ from tests.conftest import tiny_digits_spec
 @pytest.mark.parametrize("kwargs, message", [({"n_trials": 0}, "--trials must be >= 1, got 0"),
                                              ({"workers": 0}, "--workers must be >= 1, got 0"),
                                              ({"threads": 0}, "--threads must be >= 1, got 0"),
-                                             ({"pruner": "sometimes"}, "unknown pruner 'sometimes'; allowed: median")])
+                                             ({"pruner": "sometimes"}, "unknown pruner 'sometimes'; allowed: median"),
+                                             ({"stop": "plateau"},
+                                              "--stop 'plateau' is not a stopping rule; allowed: noise"),
+                                             ({"stop": "noise", "stop_patience": 0},
+                                              "--stop-patience must be an integer >= 1, got 0"),
+                                             ({"stop_patience": 5}, "--stop-patience 5 needs a stopping rule: add "
+                                              "--stop noise, or a stop: block to spec 'tiny-digits'")])
 def test_bad_arguments_are_refused_before_the_database_exists(tmp_path, kwargs, message):
     url = f"sqlite:///{tmp_path / 'never.db'}"
     with pytest.raises(OptionError, match=message):
@@ -31,5 +37,6 @@ def test_a_rerun_tops_the_study_up_to_the_new_target(tmp_path):
     assert (second.finished_before, second.finished, second.target) == (2, 3, 3)
     study = optuna.load_study(study_name="tiny-digits", storage=url)
     assert [t.number for t in study.trials] == [0, 1, 2] and study.user_attrs["target_trials"] == 3
+    assert not {"stop_rule", "stopped"} & set(study.user_attrs)  # no stopping rule: nothing about one is stored
     seeds = [t.user_attrs["seed"] for t in study.trials]
     assert len(set(seeds)) == 3  # every trial has its own seed, the rerun's included

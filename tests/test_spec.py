@@ -99,6 +99,21 @@ def test_confirm_block_is_kept_apart_from_the_fingerprint():
     assert parse_spec(tiny_digits_spec(confirm=None)).confirm is None
 
 
+def test_stop_block_has_documented_defaults_and_is_kept_apart_from_the_fingerprint():
+    """``stop:`` says when `autotune run` ends its search; it does not change what a trial means."""
+    from autotune.spec import StopSpec
+
+    plain = parse_spec(tiny_digits_spec())
+    spec = parse_spec(tiny_digits_spec(stop={}))
+    assert plain.stop is None and "stop" not in plain.to_dict()
+    assert spec.stop == StopSpec(rule="noise", patience=20, seeds=3)
+    assert spec.to_dict()["stop"] == {"rule": "noise", "patience": 20, "seeds": 3}
+    assert parse_spec(spec.to_dict()) == spec
+    assert spec.fingerprint() == plain.fingerprint()
+    assert parse_spec(tiny_digits_spec(stop={"patience": 5, "seeds": 2})).stop == StopSpec("noise", 5, 2)
+    assert parse_spec(tiny_digits_spec(stop=None)).stop is None
+
+
 def test_no_shipped_spec_confirms_after_its_search():
     """Whether confirming by default pays for itself is not measured yet: the shipped specs leave it off."""
     assert [name for name in shipped_specs() if load_spec(name).confirm is not None] == []
@@ -153,6 +168,14 @@ BAD_SPECS = [
     ({"confirm": {"top": "five"}}, "confirm.top: must be an integer, got 'five'"),
     ({"confirm": {"runs": 3}}, "confirm.runs: unknown key; allowed: seeds, top"),
     ({"confirm": True}, "confirm: must be a mapping, got True"),
+    ({"stop": {"seeds": 1}}, "stop.seeds: must be >= 2, got 1: no spread can be measured with one seed"),
+    ({"stop": {"patience": 0}}, "stop.patience: must be >= 1, got 0"),
+    ({"stop": {"rule": "plateau"}}, "stop.rule: must be one of noise; got 'plateau'"),
+    ({"stop": {"after": 3}}, "stop.after: unknown key; allowed: patience, rule, seeds"),
+    ({"stop": "noise"}, "stop: must be a mapping, got 'noise'"),
+    ({"stop": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
+     "stop: the noise rule compares trials by one objective, and this spec has 2 (val_accuracy, params); "
+     "remove 'stop'"),
     ({"confirm": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
      "confirm: ranks trials by one objective, and this spec has 2 (val_accuracy, params); remove 'confirm'"),
     ({"space": {}}, "space: must be a non-empty mapping"),
