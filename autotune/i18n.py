@@ -187,6 +187,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "confirmed_line": ("Best over {n} seeds (confirmation): trial {trial}, mean {metric} {mean} (95% interval {ci}); "
                        "{k} trials confirmed, see below",
                        "{n} 个种子上的最佳（复核）：试验 {trial}，{metric} 均值 {mean}（95% 置信区间 {ci}）；共复核 {k} 个试验，见下文"),
+    "stopped_line": ("Stopped at the noise floor: {patience} finished trials in a row (trials {first} to {last}) within "
+                     "one seed-std ({spread}, measured over {seeds} seeds of trial {incumbent}) of the best before them "
+                     "({before}, trial {before_trial}); {left} trial(s) of the target of {target} not run.",
+                     "在噪声水平处停止：连续 {patience} 个已结束试验（试验 {first} 到 {last}）都没有比之前的最佳（{before}，"
+                     "试验 {before_trial}）高出一个种子标准差以上（{spread}，在试验 {incumbent} 的 {seeds} 个种子上测得）；"
+                     "目标 {target} 个试验中有 {left} 个未运行。"),
     "h_confirmation": ("Confirmation over seeds", "多随机种子复核"),
     "yes": ("yes", "是"),
     "no": ("no", "否"),

@@ -15,7 +15,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, confirmation, i18n, plots, report_figures
+from autotune import analysis, confirmation, i18n, plots, report_figures, stopping
 from autotune import figure_text as ft
 from autotune import report_text as text
 from autotune.spec import StudySpec
@@ -56,6 +56,10 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     dw = analysis.depth_width(study, spec)
     practice = analysis.best_practice(spec, eff, imp, lang=lang)
     confirmed = None if spec.multi_objective else confirmation.stored(study)
+    stop = stopping.stored(study)
+    if stop:  # the search ended at the noise floor, not at its target: the first thing a reader must know
+        target = study.user_attrs.get("target_trials", stop["target"])
+        notes.insert(0, stopping.line(stop, finished=len(analysis.finished(study)), target=target, lang=lang))
 
     _write_json(data / "summary.json", summ)
     _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)

@@ -136,15 +136,16 @@ def _diff(record: dict[str, Any], value: float) -> str:
     return f"{value * 100:.2f} pp" if record["metric"] == "val_accuracy" else f"{value:.4g}"
 
 
-def line(record: dict[str, Any], *, finished: int, target: int) -> str:
+def line(record: dict[str, Any], *, finished: int, target: int, lang: str = "en") -> str:
     """Why the search stopped, every number with what backs it. ``finished``: the study's finished
     trials now (trials that were running when the rule fired finish after it)."""
+    from autotune import i18n
+
     rule, window, before = record["rule"], record["window"], record["best_before"]
-    left = max(target - finished, 0)
-    return (f"Stopped at the noise floor: {rule['patience']} finished trials in a row (trials {window[0]} to "
-            f"{window[-1]}) within one seed-std ({_diff(record, record['spread'])}, measured over {rule['seeds']} "
-            f"seeds of trial {record['incumbent']}) of the best before them ({_value(record, before['value'])}, trial "
-            f"{before['trial']}); {left} trial(s) of the target of {target} not run.")
+    return i18n.say(lang, "stopped_line", patience=rule["patience"], first=window[0], last=window[-1],
+                    spread=_diff(record, record["spread"]), seeds=rule["seeds"], incumbent=record["incumbent"],
+                    before=_value(record, before["value"]), before_trial=before["trial"],
+                    left=max(target - finished, 0), target=target)
 
 
 # --------------------------------------------------------------------------------------

@@ -128,6 +128,17 @@ def test_the_rule_fires_at_the_first_trial_where_p_in_a_row_do_not_beat_the_best
     assert (f"Stopped at the noise floor: 3 finished trials in a row (trials 2 to 4) within one seed-std "
             f"({spread * 100:.2f} pp, measured over 3 seeds of trial 1) of the best before them (100.00%, trial 1); "
             "7 trial(s) of the target of 12 not run.") in result.stdout.splitlines()
+    # the report says it first, in either language
+    from autotune.stopping import line
+
+    for lang in ("en", "zh"):
+        out = invoke("report", "--study", "tiny-digits", "--lang", lang, "--out", f"rep-{lang}", "--format", "md")
+        assert out.exit_code == 0, out.output
+        md = Path(f"rep-{lang}/report.md").read_text()
+        said = line(study.user_attrs["stopped"], finished=5, target=12, lang=lang)
+        assert md.split("\n> ", 1)[1].startswith(said)  # the first note
+    assert "7 trial(s) of the target of 12 not run" in Path("rep-en/report.md").read_text()
+    assert "目标 12 个试验中有 7 个未运行" in Path("rep-zh/report.md").read_text()
 
 
 def test_the_rule_does_not_fire_while_the_best_beats_the_best_before_by_more_than_the_spread(queued):
