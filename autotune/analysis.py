@@ -257,9 +257,15 @@ def numeric_params(study: optuna.Study) -> dict[str, bool]:
     return {k: v for k, v in numeric.items() if k not in other}
 
 
+#: A contour interpolates between its trials: with fewer, its colours are mostly guesses, so none is drawn.
+MIN_CONTOUR_TRIALS = 10
+
+
 def contour_params(study: optuna.Study, ranked: list[str]) -> list[str]:
     """The two highest-ranked numeric parameters (a contour interpolates between values, which a categorical
-    axis does not have), or [] where there are fewer than two."""
+    axis does not have), or [] where there are fewer than two, or fewer than MIN_CONTOUR_TRIALS complete trials."""
+    if len(complete(study)) < MIN_CONTOUR_TRIALS:
+        return []
     numeric = numeric_params(study)
     picked = [p for p in ranked if p in numeric][:2]
     return picked if len(picked) == 2 else []

@@ -45,6 +45,9 @@ WORDS = {
     "no_contour": ("No contour plot: fewer than two numeric parameters are ranked (a contour would interpolate "
                    "between the values of a categorical parameter, which have no order).",
                    "未绘制等高线图：排名中的数值参数少于两个（等高线会在无顺序的类别取值之间插值）。"),
+    "no_contour_few": ("No contour plot: {n} complete trials; a contour interpolates between its trials and needs at "
+                       "least {min} for its colours to be more than guesses.",
+                       "未绘制等高线图：只有 {n} 个已完成试验；等高线在试验之间插值，至少需要 {min} 个，颜色才不只是推测。"),
     "no_complete": ("no complete trial", "无已完成试验"),
     "best_configuration": ("best configuration", "最优配置"),
     "leave_one_out": ("leave-one-out: best without the component", "逐一去除：最优配置去掉该组件"),
@@ -57,6 +60,7 @@ WORDS = {
     "confirm_search": ("value in the search (one seed)", "搜索时的值（一个种子）"),
     "cap_confirmation": ("Confirmation: the top trials over {n} seeds (mean, 95% interval, each seed)",
                          "复核：排名靠前的试验在 {n} 个种子上的表现（均值、95% 置信区间、各种子）"),
+    "sweep_title": ("{name}: {metric} vs {param}", "{name}：{metric}随 {param} 的变化"),
     # captions of the report's figures
     "cap_pareto": ("Pareto front (infeasible trials greyed)", "帕累托前沿（不可行试验为灰色）"),
     "cap_history": ("Optimisation history (complete trials; pruned ones are in the learning curves)",

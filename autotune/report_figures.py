@@ -50,7 +50,10 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
     if pair:
         log = analysis.numeric_params(study)
         add(plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
-            "contour.png", ft.word("cap_contour", lang, metric=ft.metric_name(spec.metric, lang), x=pair[0], y=pair[1]), "data/trials.csv")
+            "contour.png", ft.word("cap_contour", lang, metric=ft.metric_name(spec.metric, lang), x=pair[0], y=pair[1]),
+            "data/trials.csv")
+    elif len(analysis.complete(study)) < analysis.MIN_CONTOUR_TRIALS and notes is not None:
+        notes.append(ft.word("no_contour_few", lang, n=len(analysis.complete(study)), min=analysis.MIN_CONTOUR_TRIALS))
     elif len(ranked) >= 2 and notes is not None:
         notes.append(ft.word("no_contour", lang))
     seeds = ", ".join(map(str, analysis.IMPORTANCE_SEEDS))

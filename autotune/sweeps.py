@@ -46,6 +46,7 @@ def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: A
                   lang: str = "en") -> dict[str, Any]:
     from pathlib import Path
 
+    from autotune import figure_text as ft
     from autotune import plots, tables
 
     out = Path(out_dir)
@@ -65,6 +66,6 @@ def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: A
                                                  indent=1, default=str), encoding="utf-8")
     plots.line_plot([r.label.split("=", 1)[1] for r in replays],
                     [r.mean(spec.metric) or math.nan for r in replays], [r.std(spec.metric) or 0.0 for r in replays],
-                    title=f"{spec.name}: {spec.metric} vs {param}", xlabel=param, ylabel=spec.metric,
-                    path=out / f"{stem}.png")
+                    title=ft.word("sweep_title", lang, name=spec.name, metric=ft.metric_name(spec.metric, lang),
+                                  param=param), xlabel=param, ylabel=spec.metric, path=out / f"{stem}.png", lang=lang)
     return {"markdown": md, "files": sorted(p.name for p in out.iterdir())}

@@ -97,6 +97,10 @@ def test_slice_plot_shows_pruned_trials_at_the_common_epoch():
 
 def test_contour_is_drawn_over_numeric_parameters_only():
     study = _study()
+    assert analysis.contour_params(study, ["init", "lr", "dropout"]) == []  # 4 complete trials: colours would be guesses
+    for i in range(analysis.MIN_CONTOUR_TRIALS - 4):
+        study.add_trial(create_trial(params={"lr": 0.004 * (i + 1), "dropout": 0.05 * i, "init": "xavier_uniform"},
+                                     distributions=SPACE, value=0.9 + i / 100, intermediate_values={1: 0.88, 2: 0.9}))
     assert analysis.contour_params(study, ["init", "lr", "dropout"]) == ["lr", "dropout"]
     assert analysis.contour_params(study, ["init", "lr"]) == []  # one numeric parameter: no contour
     points = analysis.contour_points(study, ["lr", "dropout"])

@@ -20,7 +20,8 @@ def invoke(*args: str):
 
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory):
-    """One real study (8 trials, some pruned) and its report, shared by the tests of this module."""
+    """One real study (16 trials, some pruned, at least 10 complete: enough for a contour) and its report,
+    shared by the tests of this module."""
     import yaml
 
     folder = tmp_path_factory.mktemp("report")
@@ -30,10 +31,13 @@ def reported(tmp_path_factory):
         space={"lr": {"low": 1e-4, "high": 0.1, "log": True}, "n_layers": {"low": 1, "high": 2},
                "units": [16, 64], "activation": ["relu", "tanh"]},
         pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0})))
-    assert invoke("run", "--study", str(spec), "--trials", "8", "-q", "--storage", storage).exit_code == 0
+    assert invoke("run", "--study", str(spec), "--trials", "16", "-q", "--storage", storage).exit_code == 0
     result = invoke("report", "--study", str(spec), "--out", str(folder / "rep"), "--json", "--storage", storage)
     assert result.exit_code == 0, result.output
     study = optuna.load_study(study_name="tiny-digits", storage=storage)
+    from autotune.analysis import MIN_CONTOUR_TRIALS
+
+    assert sum(t.state.name == "COMPLETE" for t in study.trials) >= MIN_CONTOUR_TRIALS  # the contour tests need it
     return folder, json.loads(result.stdout), study, spec
 
 
