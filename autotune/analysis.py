@@ -1,11 +1,12 @@
-"""Numbers behind a report: summary, the seed-format trial table, importances, effects. No drawing here."""
+"""Numbers behind a report: summary, the seed-format trial table, effects. No drawing here.
+
+Importances live in :mod:`autotune.importance`; ``analysis.importances`` still names them."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import statistics
-import warnings
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -14,9 +15,9 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from autotune import goals, i18n, timing
+from autotune.importance import IMPORTANCE_SEEDS, importances  # noqa: F401  (moved; older imports still work)
 from autotune.spec import StudySpec
 
-IMPORTANCE_SEEDS = (0, 1, 2)
 #: A parameter value (or range) is named best or worst only when at least this many trials back it.
 MIN_PER_GROUP = 3
 
@@ -92,37 +93,6 @@ def trial_rows(study: optuna.Study, spec: StudySpec | None = None) -> list[dict[
                      "value": goals.primary(t), **{m: goals.value_of(t, m) for m in extra},
                      "feasible": goals.feasible(t), "remark": a.get("remark", "")})
     return rows
-
-
-def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, *,
-                objective: int | None = None) -> dict[str, Any]:
-    """Optuna's default evaluator (PED-ANOVA in Optuna 5, deterministic) and fANOVA over several
-    evaluator seeds: mean and std per parameter, largest first; ``{"error": ...}`` when it cannot run.
-    ``objective``: which objective of a multi-objective study (its trials' ``values[objective]``)."""
-    target = None if objective is None else (lambda t, i=objective: t.values[i])
-    runs_by: dict[str, list[Any]] = {
-        "default": [lambda: optuna.importance.PedAnovaImportanceEvaluator()],
-        "fanova": [lambda s=s: optuna.importance.FanovaImportanceEvaluator(seed=s) for s in seeds],
-    }
-    out: dict[str, Any] = {}
-    for name, makers in runs_by.items():
-        runs: dict[str, list[float]] = defaultdict(list)
-        try:
-            for make in makers:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = optuna.importance.get_param_importances(study, evaluator=make(), target=target)
-                for param, value in result.items():
-                    runs[param].append(float(value))
-        except (ValueError, RuntimeError, ZeroDivisionError) as exc:
-            out[name] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
-            continue
-        if not runs:
-            out[name] = {"error": "not enough complete trials"}
-            continue
-        out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else None}
-                     for p, v in sorted(runs.items(), key=lambda kv: -statistics.fmean(kv[1]))}
-    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,6 +52,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_computed": ("not computed ({error})", "未计算（{error}）"),
     "imp_default": ("PED-ANOVA, one deterministic run", "PED-ANOVA，确定性算法，运行一次"),
     "imp_fanova": ("mean ± std over 3 evaluator seeds", "3 个评估器随机种子的均值 ± 标准差"),
+    "imp_not_resampled": ("{how}; no bootstrap: too slow", "{how}；太慢，未做 bootstrap"),
+    "imp_rank_head": ("{evaluator} rank (≈ ranks whose interval overlaps)", "{evaluator} 排名（≈ 后为区间重叠的名次）"),
+    "imp_interval_head": ("{evaluator} interval: 2.5–97.5 percentiles over {rounds} bootstrap resamples of the {n} "
+                          "complete trials", "{evaluator} 区间：对 {n} 个完成试验做 {rounds} 次 bootstrap 重抽样的 "
+                          "2.5–97.5 百分位"),
+    "imp_pair": ("ranks {a} and {b} ({x}, {y})", "第 {a} 与第 {b} 名（{x}、{y}）"),
+    "imp_overlap": ("{pairs} cannot be told apart: their bootstrap intervals overlap ({evaluator}, {rounds} resamples "
+                    "of {n} complete trials).",
+                    "{pairs}无法区分：其 bootstrap 区间相互重叠（{evaluator}，对 {n} 个完成试验重抽样 {rounds} 次）。"),
+    "imp_apart": ("No two neighbours in the {evaluator} ranking have overlapping bootstrap intervals ({rounds} "
+                  "resamples of {n} complete trials).",
+                  "{evaluator} 排名中相邻两名的 bootstrap 区间都不重叠（对 {n} 个完成试验重抽样 {rounds} 次）。"),
+    "imp_too_few": ("Too few trials for an interval: {n} complete trials, {min} needed for a bootstrap interval of "
+                    "the {evaluator} importance.", "试验太少，无法给出区间：只有 {n} 个完成试验，{evaluator} 重要性的 "
+                    "bootstrap 区间至少需要 {min} 个。"),
+    "imp_failed": ("No interval: {evaluator} could not be computed on every bootstrap resample of the {n} complete "
+                   "trials.", "无区间：{evaluator} 无法在 {n} 个完成试验的每一次 bootstrap 重抽样上计算。"),
     "h_figures": ("Figures", "图表"),
     "data": ("data", "数据"),
     "h_analysis": ("Analysis", "分析"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autotune import analysis, i18n, timing
+from autotune import analysis, i18n, importance, timing
 from autotune.spec import StudySpec
 from autotune.tables import short
 
@@ -105,23 +105,71 @@ def importance_cell(value: dict[str, Any]) -> str:
     return f"{value['mean']:.3f}" + ("" if value["std"] is None else f" ± {value['std']:.3f}")
 
 
-def importance_tables(spec: StudySpec, importance: dict[str, dict[str, Any]],
-                      lang: str) -> list[dict[str, Any]]:
-    """Per objective: heading, table heads and body (one row per parameter, one column per evaluator),
-    and the evaluators that could not run with their reasons."""
+def importance_tables(spec: StudySpec, by_objective: dict[str, dict[str, Any]], lang: str, *,
+                      n_complete: int) -> list[dict[str, Any]]:
+    """Per objective: heading, table heads and body (one row per parameter, one column per evaluator, and for
+    a bootstrapped one its rank before and its interval after it), the evaluators that could not run with
+    their reasons, and the lines under the table (which neighbours in the ranking cannot be told apart, or
+    why there is no interval)."""
     out = []
-    for metric, table in importance.items():
+    for metric, table in by_objective.items():
         suffix = i18n.say(lang, "for_metric", metric=metric) if spec.multi_objective else ""
         names = [n for n, v in table.items() if "error" not in v]
         params = list(dict.fromkeys(p for n in names for p in table[n]))
         how = {"default": i18n.say(lang, "imp_default"), "fanova": i18n.say(lang, "imp_fanova")}
-        out.append({"heading": i18n.say(lang, "h_importance", suffix=suffix),
-                    "heads": [i18n.say(lang, "parameter")] + [f"{n} ({how.get(n, 'mean ± std')})" for n in names],
-                    "body": [[p] + [importance_cell(table[n][p]) if p in table[n] else "-" for n in names]
-                             for p in params],
+        heads, rows, lines = [i18n.say(lang, "parameter")], {p: [p] for p in params}, []
+        for n in names:
+            boot_heads, cells, said = (_bootstrap_parts(table[n], n, lang, n_complete)
+                                       if any("interval" in v for v in table[n].values()) else ([], {}, []))
+            described = how.get(n, "mean ± std")
+            if n not in importance.BOOTSTRAPPED:
+                described = i18n.say(lang, "imp_not_resampled", how=described)
+            value_head = f"{n} ({described})"
+            heads += [boot_heads[0], value_head, boot_heads[1]] if boot_heads else [value_head]
+            for p, row in rows.items():
+                value = importance_cell(table[n][p]) if p in table[n] else "-"
+                rank, interval = cells.get(p, ("-", "-"))
+                row += [rank, value, interval] if boot_heads else [value]
+            lines += said
+        out.append({"heading": i18n.say(lang, "h_importance", suffix=suffix), "heads": heads,
+                    "body": list(rows.values()),
                     "missing": [f"{n}: " + i18n.say(lang, "not_computed", error=v["error"])
-                                for n, v in table.items() if "error" in v]})
+                                for n, v in table.items() if "error" in v],
+                    "lines": lines})
     return out
+
+
+def _bootstrap_parts(values: dict[str, Any], name: str, lang: str,
+                     n_complete: int) -> tuple[list[str], dict[str, tuple[str, str]], list[str]]:
+    """For one bootstrapped evaluator: the rank and interval heads, per parameter its rank cell ("3 (≈ 2, 4)":
+    cannot be told apart from ranks 2 and 4) and interval cell, and the sentence under the table. Without
+    intervals (too few trials, or a resample it could not evaluate): no columns, one sentence why."""
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    where = {"evaluator": EVALUATOR_NAMES.get(name, name), "n": n_complete}
+    if any(v.get("interval") is None for v in values.values()):
+        key = "imp_too_few" if n_complete < importance.MIN_TRIALS_FOR_INTERVAL else "imp_failed"
+        return [], {}, [say(key, min=importance.MIN_TRIALS_FOR_INTERVAL, **where)]
+    ranked = list(values)  # largest first
+    pairs = importance.overlapping([(p, values[p]["interval"]) for p in ranked])
+    near: dict[str, list[int]] = {p: [] for p in ranked}
+    for k, a, b in pairs:
+        near[a].append(k + 1)
+        near[b].append(k)
+    cells = {}
+    for rank, p in enumerate(ranked, start=1):
+        low, high = values[p]["interval"]
+        marker = f" (≈ {', '.join(map(str, sorted(near[p])))})" if near[p] else ""
+        cells[p] = (f"{rank}{marker}", f"[{low:.3f}, {high:.3f}]")
+    where["rounds"] = importance.BOOTSTRAP_ROUNDS
+    heads = [say("imp_rank_head", **where), say("imp_interval_head", **where)]
+    if pairs:
+        listed = say("sep").join(say("imp_pair", a=k, b=k + 1, x=a, y=b) for k, a, b in pairs)
+        return heads, cells, [say("imp_overlap", pairs=listed[:1].upper() + listed[1:], **where)]
+    return heads, cells, [say("imp_apart", **where)] if len(ranked) > 1 else []
+
+
+#: How the report names an evaluator of :func:`autotune.importance.importances` in its sentences.
+EVALUATOR_NAMES = {"default": "PED-ANOVA", "fanova": "fANOVA"}
 
 
 def confirmed_line(record: dict[str, Any], lang: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, confirmation, i18n, plots, report_figures, stopping
+from autotune import analysis, confirmation, i18n, importance, plots, report_figures, stopping
 from autotune import figure_text as ft
 from autotune import report_text as text
 from autotune.spec import StudySpec
@@ -39,7 +39,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         notes.append(i18n.say(lang, "no_complete"))
     too_few = {"default": {"error": i18n.say(lang, "needs_two")}, "fanova": {"error": i18n.say(lang, "needs_two")}}
     # one importance table per objective (a single-objective study has one, under its metric)
-    by_objective = {m: (analysis.importances(study, objective=i if spec.multi_objective else None)
+    by_objective = {m: (importance.importances(study, objective=i if spec.multi_objective else None)
                         if n_complete >= 2 else too_few) for i, m in enumerate(spec.metrics)}
     imp = by_objective[spec.metric]
     for metric, table in by_objective.items():
@@ -89,7 +89,8 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
                "basis": basis, "confounded": tied, "confirmation": confirmed,
                "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front,
-               "interactive": interactive, "plotly_js": _plotly_js() if interactive else None}
+               "interactive": interactive, "plotly_js": _plotly_js() if interactive else None,
+               "n_complete": n_complete}
     page = _page(context)
     if "md" in formats:
         (out / "report.md").write_text(_markdown(page), encoding="utf-8")
@@ -137,7 +138,7 @@ def _page(ctx: dict[str, Any]) -> dict[str, Any]:
         "notes": ctx["notes"], "pareto": pareto,
         "trials": {"heading": say("h_trials"), "heads": text.headers(lang, spec),
                    "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]]},
-        "importance": text.importance_tables(spec, ctx["importance"], lang),
+        "importance": text.importance_tables(spec, ctx["importance"], lang, n_complete=ctx["n_complete"]),
         "figures_heading": say("h_figures"), "data_word": say("data"),
         "figures": [{"file": f, "title": title, "data": data, "interactive": interactive.get(f)}
                     for f, title, data in ctx["figures"]],
@@ -176,6 +177,7 @@ def _markdown(page: dict[str, Any]) -> str:
     for imp in page["importance"]:
         parts += [f"## {imp['heading']}\n", *(f"> {line}" for line in imp["missing"])]
         parts += [tables.markdown(imp["heads"], imp["body"]) if imp["body"] else ""]
+        parts += [f"{line}\n" for line in imp["lines"]]
     parts += [f"\n## {page['figures_heading']}\n"]
     parts += [f"![{f['title']}]({f['file']}) ({i18n.say(page['lang'], 'data_link', file=f['data'])})\n"
               for f in page["figures"]]

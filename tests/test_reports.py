@@ -96,13 +96,18 @@ def test_trial_table_rows_and_languages(reported):
 
 
 def test_importance_side_by_side_with_spread(reported):
-    folder, _, _, _ = reported
+    folder, _, study, _ = reported
     imp = json.loads((folder / "rep" / "data" / "importance.json").read_text())
     assert set(imp) == {"default", "fanova"}
     for values in imp.values():
         assert "error" not in values
-        assert all(set(v) == {"mean", "std"} for v in values.values())
+    assert all(set(v) == {"mean", "std"} for v in imp["fanova"].values())
+    # PED-ANOVA is the one resampled; fewer than 10 complete trials: no interval, and the report says so
+    n = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+    assert n < 10 and all(v == {"mean": v["mean"], "std": None, "interval": None} for v in imp["default"].values())
     md = (folder / "rep" / "report.md").read_text()
+    assert (f"Too few trials for an interval: {n} complete trials, 10 needed for a bootstrap interval of the "
+            "PED-ANOVA importance.") in md
     assert "## Analysis" in md and "difference" in md
 
 
@@ -254,3 +259,84 @@ def test_a_chinese_report_is_chinese_throughout(reported):
     html = (folder / "zh" / "index.html").read_text()
     assert '<html lang="zh">' in html and '"Noto Sans CJK SC"' in html
     assert "<td>完成</td>" in html or "<td>已剪枝</td>" in html
+
+
+def _table(**intervals):
+    """A PED-ANOVA table in rank order with the given intervals, and fANOVA beside it (no intervals)."""
+    means = dict(zip(intervals, (0.5, 0.3, 0.15, 0.05)))
+    return {"val_accuracy": {
+        "default": {p: {"mean": means[p], "std": None, "interval": i} for p, i in intervals.items()},
+        "fanova": {p: {"mean": means[p], "std": 0.01} for p in intervals}}}
+
+
+def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_and_under_it():
+    from autotune.report_text import importance_tables
+    from autotune.spec import parse_spec
+
+    spec = parse_spec(tiny_digits_spec())
+    table = _table(lr=[0.4, 0.6], units=[0.2, 0.35], dropout=[0.1, 0.25], init=[0.0, 0.1])
+    (en,) = importance_tables(spec, table, "en", n_complete=20)
+    assert en["heads"] == ["parameter", "PED-ANOVA rank (≈ ranks whose interval overlaps)",
+                           "default (PED-ANOVA, one deterministic run)",
+                           "PED-ANOVA interval: 2.5–97.5 percentiles over 30 bootstrap resamples of the 20 complete "
+                           "trials", "fanova (mean ± std over 3 evaluator seeds; no bootstrap: too slow)"]
+    assert en["body"] == [["lr", "1", "0.500", "[0.400, 0.600]", "0.500 ± 0.010"],
+                          ["units", "2 (≈ 3)", "0.300", "[0.200, 0.350]", "0.300 ± 0.010"],
+                          ["dropout", "3 (≈ 2, 4)", "0.150", "[0.100, 0.250]", "0.150 ± 0.010"],
+                          ["init", "4 (≈ 3)", "0.050", "[0.000, 0.100]", "0.050 ± 0.010"]]
+    assert en["lines"] == ["Ranks 2 and 3 (units, dropout), ranks 3 and 4 (dropout, init) cannot be told apart: "
+                           "their bootstrap intervals overlap (PED-ANOVA, 30 resamples of 20 complete trials)."]
+    (zh,) = importance_tables(spec, table, "zh", n_complete=20)
+    assert zh["lines"] == ["第 2 与第 3 名（units、dropout），第 3 与第 4 名（dropout、init）无法区分：其 bootstrap 区间"
+                           "相互重叠（PED-ANOVA，对 20 个完成试验重抽样 30 次）。"]
+    apart = _table(lr=[0.4, 0.6], units=[0.2, 0.35])
+    (en,) = importance_tables(spec, apart, "en", n_complete=20)
+    assert [row[1] for row in en["body"]] == ["1", "2"]
+    assert en["lines"] == ["No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals "
+                           "(30 resamples of 20 complete trials)."]
+
+
+def test_too_few_trials_for_an_interval_prints_none():
+    from autotune.report_text import importance_tables
+    from autotune.spec import parse_spec
+
+    spec = parse_spec(tiny_digits_spec())
+    (en,) = importance_tables(spec, _table(lr=None, units=None), "en", n_complete=9)
+    assert en["heads"] == ["parameter", "default (PED-ANOVA, one deterministic run)",
+                           "fanova (mean ± std over 3 evaluator seeds; no bootstrap: too slow)"]
+    assert en["body"] == [["lr", "0.500", "0.500 ± 0.010"], ["units", "0.300", "0.300 ± 0.010"]]
+    assert en["lines"] == ["Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval "
+                           "of the PED-ANOVA importance."]
+    (zh,) = importance_tables(spec, _table(lr=None, units=None), "zh", n_complete=9)
+    assert zh["lines"] == ["试验太少，无法给出区间：只有 9 个完成试验，PED-ANOVA 重要性的 bootstrap 区间至少需要 10 个。"]
+
+
+def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path):
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    from autotune import importance
+    from autotune.reports import build_report
+    from autotune.spec import parse_spec
+
+    dists = {"lr": FloatDistribution(1e-3, 3e-2, log=True), "activation": CategoricalDistribution(["relu", "tanh"])}
+    study = optuna.create_study(direction="maximize")
+    for i in range(12):
+        lr, act = 1e-3 * 1.3 ** i, ("relu", "tanh")[i % 2]
+        study.add_trial(optuna.trial.create_trial(params={"lr": lr, "activation": act}, distributions=dists,
+                                                  value=0.5 + 10 * lr + 0.01 * (i % 2), intermediate_values={3: 0.5},
+                                                  user_attrs={"epochs": 3}))
+    spec = parse_spec(tiny_digits_spec())
+    build_report(study, spec, out_dir=tmp_path / "rep", storage="memory", formats=("md",))
+    imp = json.loads((tmp_path / "rep" / "data" / "importance.json").read_text())
+    again = importance.importances(study)
+    assert imp["default"] == json.loads(json.dumps(again["default"]))  # the file holds exactly the intervals
+    assert all(len(v["interval"]) == 2 for v in imp["default"].values())
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "| parameter | PED-ANOVA rank (≈ ranks whose interval overlaps) |" in md
+    assert "bootstrap resamples of the 12 complete trials |" in md
+    # lr alone moves the value: its interval lies above activation's, and the report says the two are told apart
+    assert imp["default"]["lr"]["interval"][0] > imp["default"]["activation"]["interval"][1]
+    assert ("No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals (30 resamples of 12 "
+            "complete trials).") in md
+    build_report(study, spec, out_dir=tmp_path / "zh", storage="memory", formats=("md",), lang="zh")
+    assert "对 12 个完成试验做 30 次 bootstrap 重抽样的 2.5–97.5 百分位" in (tmp_path / "zh" / "report.md").read_text()
