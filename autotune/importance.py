@@ -47,7 +47,8 @@ def _evaluators(seeds: tuple[int, ...]) -> dict[str, list[Callable[[], Any]]]:
 def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, *,
                 objective: int | None = None, rounds: int = BOOTSTRAP_ROUNDS) -> dict[str, Any]:
     """Optuna's default evaluator (PED-ANOVA in Optuna 5, deterministic) and fANOVA over several
-    evaluator seeds: mean and std per parameter, largest first; ``{"error": ...}`` when it cannot run.
+    evaluator seeds: mean and std per parameter, largest first (ties by name: Optuna's order of tied parameters
+    varies between processes); ``{"error": ...}`` when it cannot run.
     ``objective``: which objective of a multi-objective study (its trials' ``values[objective]``).
 
     Each parameter of a :data:`BOOTSTRAPPED` evaluator also has ``"interval"``: ``[low, high]`` from
@@ -68,7 +69,7 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
             out[name] = {"error": "not enough complete trials"}
             continue
         out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else None}
-                     for p, v in sorted(runs.items(), key=lambda kv: -statistics.fmean(kv[1]))}
+                     for p, v in sorted(runs.items(), key=lambda kv: (-statistics.fmean(kv[1]), kv[0]))}
         if name in BOOTSTRAPPED:
             intervals = bootstrap(study, makers[0], objective=objective, rounds=rounds)
             for param, entry in out[name].items():
