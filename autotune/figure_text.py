@@ -36,6 +36,11 @@ WORDS = {
     "log_scale": ("{name} (log scale)", "{name}（对数坐标）"),
     "importance_default": ("PED-ANOVA (Optuna's default)\none deterministic run: no error bar",
                            "PED-ANOVA（Optuna 默认）\n确定性，仅一次：无误差棒"),
+    "importance_default_boot": ("PED-ANOVA (Optuna's default)\nerror bar: 2.5–97.5 percentiles over {rounds} "
+                                "bootstrap resamples", "PED-ANOVA（Optuna 默认）\n误差棒：{rounds} 次 bootstrap 重抽样的 "
+                                "2.5–97.5 百分位"),
+    "importance_default_few": ("PED-ANOVA (Optuna's default)\none run; too few trials for an interval ({n} of {min})",
+                               "PED-ANOVA（Optuna 默认）\n仅一次；试验太少，无区间（{n} 个，需 {min} 个）"),
     "importance_fanova": ("fANOVA\nmean ± std over evaluator seeds {seeds}", "fANOVA\n评估器随机种子 {seeds} 的均值 ± 标准差"),
     "importance_fanova_one": ("fANOVA, evaluator seed {seed}\n(the PNG and the table: mean ± std over seeds {seeds})",
                               "fANOVA，评估器随机种子 {seed}\n（PNG 与表格：随机种子 {seeds} 的均值 ± 标准差）"),
@@ -90,6 +95,15 @@ def word(key: str, lang: str, **fields: object) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}.")
     return WORDS[key][LANGS.index(lang)].format(**fields)
+
+
+def importance_default_label(lang: str, *, interval: bool, n: int, min_trials: int, rounds: int) -> str:
+    """The title of PED-ANOVA's importance bars: what its error bar is, or why it has none."""
+    if interval:
+        return word("importance_default_boot", lang, rounds=rounds)
+    if n < min_trials:
+        return word("importance_default_few", lang, n=n, min=min_trials)
+    return word("importance_default", lang)
 
 
 def is_percent(metric: str) -> bool:

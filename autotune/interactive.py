@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import optuna
 
-from autotune import analysis
+from autotune import analysis, importance, report_figures
 from autotune import figure_text as ft
 from autotune.spec import StudySpec
 from autotune.tables import short
@@ -29,9 +29,12 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def figures(study: optuna.Study, spec: StudySpec, *, ranked_params: list[str], lang: str = "en") -> dict[str, str]:
+def figures(study: optuna.Study, spec: StudySpec, *, ranked_params: list[str], lang: str = "en",
+            importance_tables: dict[str, Any] | None = None) -> dict[str, str]:
     """PNG file name -> an HTML fragment (``<div>…</div>``, no plotly.js in it) of the same figure, for each
-    figure of the report that Optuna can draw; ``ranked_params``: the parameters by fANOVA importance."""
+    figure of the report that Optuna can draw; ``ranked_params``: the parameters by fANOVA importance;
+    ``importance_tables``: the report's tables by metric (:func:`autotune.importance.importances`), whose
+    bootstrap intervals become PED-ANOVA's error bars as in the PNG."""
     if not analysis.complete(study):
         return {}
     import optuna.visualization as vis
@@ -54,12 +57,13 @@ def figures(study: optuna.Study, spec: StudySpec, *, ranked_params: list[str], l
         makers["contour.png"] = (lambda: vis.plot_contour(study, params=pair, **primary),
                                  lambda fig: draw.contour(fig, pair))
     for i, metric in enumerate(spec.metrics):
+        table = (importance_tables or {}).get(metric, {})
         target = {"target": (lambda t, i=i: t.values[i]), "target_name": metric} if spec.multi_objective else {}
         makers[f"importance_{metric}.png" if spec.multi_objective else "importance.png"] = (
             lambda target=target: [vis.plot_param_importances(study, evaluator=evaluator, **target) for evaluator in (
                 optuna.importance.PedAnovaImportanceEvaluator(),
-                optuna.importance.FanovaImportanceEvaluator(seed=analysis.IMPORTANCE_SEEDS[0]))],
-            draw.importance)
+                optuna.importance.FanovaImportanceEvaluator(seed=importance.IMPORTANCE_SEEDS[0]))],
+            lambda figs, table=table: draw.importance(figs, table))
     out = {}
     for name, (plot, relabel) in makers.items():
         with warnings.catch_warnings():
@@ -236,18 +240,30 @@ class _Draw:
         fig.update_layout(title=ft.word("contour_title_optuna", self.lang, metric=self.name, x=x, y=y, n=len(points)))
         return fig
 
-    def importance(self, figs):
-        """Optuna's importance bars for PED-ANOVA and fANOVA (one evaluator seed), side by side as the PNG."""
+    def importance(self, figs, table: dict[str, Any]):
+        """Optuna's importance bars for PED-ANOVA and fANOVA (one evaluator seed), side by side as the PNG;
+        PED-ANOVA's bootstrap intervals from ``table`` (the report's) as black segments, as in the PNG."""
+        from plotly import graph_objects as go
         from plotly.subplots import make_subplots
 
-        seeds = ", ".join(map(str, analysis.IMPORTANCE_SEEDS))
-        titles = [ft.word("importance_default", self.lang),
-                  ft.word("importance_fanova_one", self.lang, seed=analysis.IMPORTANCE_SEEDS[0], seeds=seeds)]
+        seeds = ", ".join(map(str, importance.IMPORTANCE_SEEDS))
+        titles = [report_figures.default_label(table, len(analysis.complete(self.study)), self.lang),
+                  ft.word("importance_fanova_one", self.lang, seed=importance.IMPORTANCE_SEEDS[0], seeds=seeds)]
         fig = make_subplots(rows=1, cols=2, subplot_titles=[t.replace("\n", "<br>") for t in titles],
                             horizontal_spacing=0.18)
         for col, source in enumerate(figs, start=1):
             for trace in source.data:
                 fig.add_trace(trace.update(marker_color="#4c72b0"), row=1, col=col)
+        intervals = {p: v["interval"] for p, v in table.get("default", {}).items()
+                     if isinstance(v, dict) and v.get("interval")}
+        if intervals:
+            xs, ys = [], []
+            for p, (low, high) in intervals.items():
+                xs += [max(0.0, low), max(0.0, high), None]
+                ys += [p, p, None]
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", line={"color": "black", "width": 1.5},
+                                     marker={"symbol": "line-ns-open", "size": 8, "color": "black"},
+                                     hoverinfo="skip"), row=1, col=1)
         fig.update_xaxes(title_text=ft.word("importance", self.lang), rangemode="tozero")
         fig.update_layout(showlegend=False, margin={"t": 90},
                           height=max(480, 28 * max(len(f.data[0].y) for f in figs) + 200))

@@ -138,8 +138,10 @@ def line_plot(xs: Sequence[str], means: Sequence[float], stds: Sequence[float], 
 
 
 def importance_bars(importances: dict, *, labels: dict[str, str], lang: str = "en"):
-    """Side-by-side horizontal bars for each evaluator: the mean, and where there is a spread over evaluator
-    seeds an error bar of ± one std, clipped at 0 (an importance is never negative)."""
+    """Side-by-side horizontal bars for each evaluator: the value, and an error bar that is the parameter's
+    bootstrap interval where it has one, else ± one std over evaluator seeds where there is a spread; both
+    clipped at 0 (an importance is never negative). A bootstrap interval is drawn as it is: it need not be
+    centred on the value, nor even contain it."""
     usable = {k: v for k, v in importances.items() if "error" not in v and v}
     if not usable:
         return None
@@ -150,14 +152,26 @@ def importance_bars(importances: dict, *, labels: dict[str, str], lang: str = "e
         params = list(values)[::-1]
         means = [max(0.0, values[p]["mean"]) for p in params]
         ax.barh(params, means, color=BLUE)
-        spread = [(i, m, values[p]["std"]) for i, (p, m) in enumerate(zip(params, means)) if values[p]["std"]]
-        if spread:
-            ax.errorbar([m for _, m, _ in spread], [i for i, _, _ in spread], fmt="none", ecolor="black", capsize=3,
-                        xerr=[[min(s, m) for _, m, s in spread], [s for _, _, s in spread]])
+        bounds = [_error_bounds(values[p], m) for p, m in zip(params, means)]
+        drawn = [(i, *b) for i, b in enumerate(bounds) if b]
+        if drawn:
+            ax.errorbar([(low + high) / 2 for _, low, high in drawn], [i for i, _, _ in drawn], fmt="none",
+                        ecolor="black", capsize=3, xerr=[(high - low) / 2 for _, low, high in drawn])
         ax.set_xlim(left=0)
         ax.set_title(labels.get(name, name), fontsize=10)
         ax.set_xlabel(ft.word("importance", lang))
     return fig
+
+
+def _error_bounds(value: dict, mean: float) -> tuple[float, float] | None:
+    """(low, high) of one bar's error bar: its bootstrap interval, else mean ± std; None for neither."""
+    if value.get("interval"):
+        low, high = value["interval"]
+    elif value["std"]:
+        low, high = mean - value["std"], mean + value["std"]
+    else:
+        return None
+    return max(0.0, low), max(0.0, high)
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]], *, metric: str,

@@ -10,7 +10,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, optuna_plots, plots
+from autotune import analysis, importance, optuna_plots, plots
 from autotune import figure_text as ft
 from autotune.spec import StudySpec
 
@@ -56,10 +56,12 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
         notes.append(ft.word("no_contour_few", lang, n=len(analysis.complete(study)), min=analysis.MIN_CONTOUR_TRIALS))
     elif len(ranked) >= 2 and notes is not None:
         notes.append(ft.word("no_contour", lang))
-    seeds = ", ".join(map(str, analysis.IMPORTANCE_SEEDS))
-    labels = {"default": ft.word("importance_default", lang), "fanova": ft.word("importance_fanova", lang, seeds=seeds)}
+    seeds = ", ".join(map(str, importance.IMPORTANCE_SEEDS))
+    n_complete = len(analysis.complete(study))
     for name, table in by_objective.items():
         file = f"importance_{name}.png" if spec.multi_objective else "importance.png"
+        labels = {"default": default_label(table, n_complete, lang),
+                  "fanova": ft.word("importance_fanova", lang, seeds=seeds)}
         add(plots.importance_bars(table, labels=labels, lang=lang), file,
             ft.word("cap_importance", lang, suffix=(f" for {name}" if lang == "en" else f"（{name}）")
                     if spec.multi_objective else ""), "data/importance.json")
@@ -71,3 +73,11 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
         "data/depth_width.json")
     return figures
 
+
+
+def default_label(table: dict[str, Any], n_complete: int, lang: str) -> str:
+    """The title over PED-ANOVA's bars: its bootstrap interval as the error bar, or why there is none."""
+    values = table.get("default", {})
+    interval = "error" not in values and bool(values) and all(v.get("interval") for v in values.values())
+    return ft.importance_default_label(lang, interval=interval, n=n_complete,
+                                       min_trials=importance.MIN_TRIALS_FOR_INTERVAL, rounds=importance.BOOTSTRAP_ROUNDS)

@@ -81,7 +81,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     if n_complete:
         figures = report_figures.draw(study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang,
                                       notes=notes)
-        interactive = _interactive(study, spec, imp, lang)
+        interactive = _interactive(study, spec, imp, by_objective, lang)
     if confirmed and plots.save(plots.confirmation_chart(confirmed, lang=lang), out / "confirmation.png"):
         figures.insert(0, ("confirmation.png", ft.word("cap_confirmation", lang, n=confirmed["seeds"]),
                            "data/confirmation.json"))
@@ -101,12 +101,13 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
 
 
 
-def _interactive(study: optuna.Study, spec: StudySpec, imp: dict[str, Any], lang: str) -> dict[str, str]:
+def _interactive(study: optuna.Study, spec: StudySpec, imp: dict[str, Any], by_objective: dict[str, Any],
+                 lang: str) -> dict[str, str]:
     """PNG file name -> an interactive (plotly) version of that figure, as an HTML fragment."""
     from autotune import interactive
 
     return interactive.figures(study, spec, ranked_params=[p for p in imp.get("fanova", {}) if p != "error"],
-                               lang=lang)
+                               lang=lang, importance_tables=by_objective)
 
 
 def _plotly_js() -> str:

@@ -136,6 +136,21 @@ def test_importance_bars_never_go_below_zero_and_a_single_run_has_no_error_bar()
     assert single.get_xlim()[0] == 0 == seeds.get_xlim()[0]
 
 
+def test_importance_bars_draw_a_bootstrap_interval_as_it_is_clipped_at_zero():
+    fig = plots.importance_bars({
+        "default": {"lr": {"mean": 0.7, "std": None, "interval": [0.3, 0.65]},  # need not contain the value
+                    "init": {"mean": 0.2, "std": None, "interval": [-0.01, 0.4]},
+                    "units": {"mean": 0.1, "std": None, "interval": None}},  # no interval: no error bar
+        "fanova": {"lr": {"mean": 0.9, "std": 0.05}, "init": {"mean": 0.1, "std": 0.02}},
+    }, labels={})
+    boot, seeds = fig.axes
+    (bars,) = boot.collections
+    spans = sorted((min(x for x, _ in seg), max(x for x, _ in seg), seg[0][1]) for seg in bars.get_segments())
+    assert spans == [pytest.approx((0.0, 0.4, 1)), pytest.approx((0.3, 0.65, 2))]  # rows bottom-up: units, init, lr
+    (spread,) = seeds.collections
+    assert sorted(round(min(x for x, _ in seg), 6) for seg in spread.get_segments()) == [0.08, 0.85]
+
+
 def test_parallel_coordinates_use_viridis_name_the_metric_and_keep_labels_apart():
     fig = optuna_figure("parallel_coordinate", _study(), metric="val_accuracy")
     ax = fig.axes[0]

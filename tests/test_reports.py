@@ -326,7 +326,7 @@ def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path)
                                                   value=0.5 + 10 * lr + 0.01 * (i % 2), intermediate_values={3: 0.5},
                                                   user_attrs={"epochs": 3}))
     spec = parse_spec(tiny_digits_spec())
-    build_report(study, spec, out_dir=tmp_path / "rep", storage="memory", formats=("md",))
+    result = build_report(study, spec, out_dir=tmp_path / "rep", storage="memory", formats=("md",))
     imp = json.loads((tmp_path / "rep" / "data" / "importance.json").read_text())
     again = importance.importances(study)
     assert imp["default"] == json.loads(json.dumps(again["default"]))  # the file holds exactly the intervals
@@ -338,5 +338,10 @@ def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path)
     assert imp["default"]["lr"]["interval"][0] > imp["default"]["activation"]["interval"][1]
     assert ("No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals (30 resamples of 12 "
             "complete trials).") in md
+    # the interactive version draws the same intervals, under the PNG's title
+    fragment = result["interactive"]["importance.png"]
+    assert json.dumps("error bar: 2.5–97.5 percentiles over 30 bootstrap resamples")[1:-1] in fragment
+    for low, high in (v["interval"] for v in imp["default"].values()):
+        assert f"{low!r},{high!r},null" in fragment.replace(" ", "")
     build_report(study, spec, out_dir=tmp_path / "zh", storage="memory", formats=("md",), lang="zh")
     assert "对 12 个完成试验做 30 次 bootstrap 重抽样的 2.5–97.5 百分位" in (tmp_path / "zh" / "report.md").read_text()
