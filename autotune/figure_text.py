@@ -39,8 +39,8 @@ WORDS = {
     "importance_default_boot": ("PED-ANOVA (Optuna's default)\nerror bar: 2.5–97.5 percentiles over {rounds} "
                                 "bootstrap resamples", "PED-ANOVA（Optuna 默认）\n误差棒：{rounds} 次 bootstrap 重抽样的 "
                                 "2.5–97.5 百分位"),
-    "importance_default_few": ("PED-ANOVA (Optuna's default)\none run; too few trials for an interval ({n} of {min})",
-                               "PED-ANOVA（Optuna 默认）\n仅一次；试验太少，无区间（{n} 个，需 {min} 个）"),
+    "importance_default_few": ("PED-ANOVA (Optuna's default)\none run; too few trials for an interval ({n} complete, "
+                               "{min} needed)", "PED-ANOVA（Optuna 默认）\n仅一次；试验太少，无区间（{n} 个完成试验，需 {min} 个）"),
     "importance_fanova": ("fANOVA\nmean ± std over evaluator seeds {seeds}", "fANOVA\n评估器随机种子 {seeds} 的均值 ± 标准差"),
     "importance_fanova_one": ("fANOVA, evaluator seed {seed}\n(the PNG and the table: mean ± std over seeds {seeds})",
                               "fANOVA，评估器随机种子 {seed}\n（PNG 与表格：随机种子 {seeds} 的均值 ± 标准差）"),

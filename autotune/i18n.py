@@ -52,7 +52,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_computed": ("not computed ({error})", "未计算（{error}）"),
     "imp_default": ("PED-ANOVA, one deterministic run", "PED-ANOVA，确定性算法，运行一次"),
     "imp_fanova": ("mean ± std over 3 evaluator seeds", "3 个评估器随机种子的均值 ± 标准差"),
-    "imp_not_resampled": ("{how}; no bootstrap: too slow", "{how}；太慢，未做 bootstrap"),
+    "imp_not_resampled": ("{how}; no bootstrap: it would nearly double the report's time",
+                          "{how}；未做 bootstrap：会使报告耗时接近翻倍"),
     "imp_rank_head": ("{evaluator} rank (≈ ranks whose interval overlaps)", "{evaluator} 排名（≈ 后为区间重叠的名次）"),
     "imp_interval_head": ("{evaluator} interval: 2.5–97.5 percentiles over {rounds} bootstrap resamples of the {n} "
                           "complete trials", "{evaluator} 区间：对 {n} 个完成试验做 {rounds} 次 bootstrap 重抽样的 "
@@ -61,6 +62,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "imp_overlap": ("{pairs} cannot be told apart: their bootstrap intervals overlap ({evaluator}, {rounds} resamples "
                     "of {n} complete trials).",
                     "{pairs}无法区分：其 bootstrap 区间相互重叠（{evaluator}，对 {n} 个完成试验重抽样 {rounds} 次）。"),
+    "imp_overlap_all": ("No two neighbours in the {evaluator} ranking can be told apart: the bootstrap intervals of "
+                        "every pair of adjacent ranks overlap ({rounds} resamples of {n} complete trials).",
+                        "{evaluator} 排名中任何相邻两名都无法区分：每一对相邻名次的 bootstrap 区间都相互重叠（对 {n} 个"
+                        "完成试验重抽样 {rounds} 次）。"),
     "imp_apart": ("No two neighbours in the {evaluator} ranking have overlapping bootstrap intervals ({rounds} "
                   "resamples of {n} complete trials).",
                   "{evaluator} 排名中相邻两名的 bootstrap 区间都不重叠（对 {n} 个完成试验重抽样 {rounds} 次）。"),

@@ -162,6 +162,8 @@ def _bootstrap_parts(values: dict[str, Any], name: str, lang: str,
         cells[p] = (f"{rank}{marker}", f"[{low:.3f}, {high:.3f}]")
     where["rounds"] = importance.BOOTSTRAP_ROUNDS
     heads = [say("imp_rank_head", **where), say("imp_interval_head", **where)]
+    if len(ranked) > 2 and len(pairs) == len(ranked) - 1:
+        return heads, cells, [say("imp_overlap_all", **where)]
     if pairs:
         listed = say("sep").join(say("imp_pair", a=k, b=k + 1, x=a, y=b) for k, a, b in pairs)
         return heads, cells, [say("imp_overlap", pairs=listed[:1].upper() + listed[1:], **where)]

@@ -192,3 +192,17 @@ def test_chinese_labels_render_without_missing_glyphs():
     assert ax.get_xlabel() == "试验编号" and ax.get_ylabel() == "验证集准确率(%)（纵轴不从 0 开始）"
     assert "已剪枝（第 1 轮的值）" in _texts(slices.legends[0].get_texts())
     assert any("CJK" in family for family in matplotlib.rcParams["font.family"])
+
+
+def test_ped_anova_panel_title_says_what_its_error_bar_is_or_why_there_is_none():
+    from autotune import figure_text as ft
+
+    label = lambda lang, interval, n: ft.importance_default_label(lang, interval=interval, n=n, min_trials=10,  # noqa: E731
+                                                                  rounds=30)
+    assert label("en", True, 36) == ("PED-ANOVA (Optuna's default)\nerror bar: 2.5–97.5 percentiles over 30 bootstrap "
+                                     "resamples")
+    assert label("en", False, 8) == ("PED-ANOVA (Optuna's default)\none run; too few trials for an interval "
+                                     "(8 complete, 10 needed)")
+    assert label("zh", False, 8) == "PED-ANOVA（Optuna 默认）\n仅一次；试验太少，无区间（8 个完成试验，需 10 个）"
+    # enough trials but no interval (a resample could not be evaluated): the plain title, no error bar
+    assert label("en", False, 36) == "PED-ANOVA (Optuna's default)\none deterministic run: no error bar"

@@ -279,7 +279,7 @@ def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_a
     assert en["heads"] == ["parameter", "PED-ANOVA rank (≈ ranks whose interval overlaps)",
                            "default (PED-ANOVA, one deterministic run)",
                            "PED-ANOVA interval: 2.5–97.5 percentiles over 30 bootstrap resamples of the 20 complete "
-                           "trials", "fanova (mean ± std over 3 evaluator seeds; no bootstrap: too slow)"]
+                           "trials", "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)"]
     assert en["body"] == [["lr", "1", "0.500", "[0.400, 0.600]", "0.500 ± 0.010"],
                           ["units", "2 (≈ 3)", "0.300", "[0.200, 0.350]", "0.300 ± 0.010"],
                           ["dropout", "3 (≈ 2, 4)", "0.150", "[0.100, 0.250]", "0.150 ± 0.010"],
@@ -289,6 +289,11 @@ def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_a
     (zh,) = importance_tables(spec, table, "zh", n_complete=20)
     assert zh["lines"] == ["第 2 与第 3 名（units、dropout），第 3 与第 4 名（dropout、init）无法区分：其 bootstrap 区间"
                            "相互重叠（PED-ANOVA，对 20 个完成试验重抽样 30 次）。"]
+    tied = _table(lr=[0.3, 0.6], units=[0.2, 0.35], dropout=[0.1, 0.25])  # every neighbour overlaps: said once
+    (en,) = importance_tables(spec, tied, "en", n_complete=36)
+    assert [row[1] for row in en["body"]] == ["1 (≈ 2)", "2 (≈ 1, 3)", "3 (≈ 2)"]
+    assert en["lines"] == ["No two neighbours in the PED-ANOVA ranking can be told apart: the bootstrap intervals "
+                           "of every pair of adjacent ranks overlap (30 resamples of 36 complete trials)."]
     apart = _table(lr=[0.4, 0.6], units=[0.2, 0.35])
     (en,) = importance_tables(spec, apart, "en", n_complete=20)
     assert [row[1] for row in en["body"]] == ["1", "2"]
@@ -303,7 +308,7 @@ def test_too_few_trials_for_an_interval_prints_none():
     spec = parse_spec(tiny_digits_spec())
     (en,) = importance_tables(spec, _table(lr=None, units=None), "en", n_complete=9)
     assert en["heads"] == ["parameter", "default (PED-ANOVA, one deterministic run)",
-                           "fanova (mean ± std over 3 evaluator seeds; no bootstrap: too slow)"]
+                           "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)"]
     assert en["body"] == [["lr", "0.500", "0.500 ± 0.010"], ["units", "0.300", "0.300 ± 0.010"]]
     assert en["lines"] == ["Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval "
                            "of the PED-ANOVA importance."]
