@@ -96,18 +96,23 @@ def test_trial_table_rows_and_languages(reported):
 
 
 def test_importance_side_by_side_with_spread(reported):
+    from autotune import importance
+
     folder, _, study, _ = reported
     imp = json.loads((folder / "rep" / "data" / "importance.json").read_text())
     assert set(imp) == {"default", "fanova"}
     for values in imp.values():
         assert "error" not in values
     assert all(set(v) == {"mean", "std"} for v in imp["fanova"].values())
-    # PED-ANOVA is the one resampled; fewer than 10 complete trials: no interval, and the report says so
+    # PED-ANOVA is the one resampled: the file holds the intervals a fresh computation gives, the table prints them
     n = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
-    assert n < 10 and all(v == {"mean": v["mean"], "std": None, "interval": None} for v in imp["default"].values())
+    assert n >= 10 and imp["default"] == json.loads(json.dumps(importance.importances(study)["default"]))
     md = (folder / "rep" / "report.md").read_text()
-    assert (f"Too few trials for an interval: {n} complete trials, 10 needed for a bootstrap interval of the "
-            "PED-ANOVA importance.") in md
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in md.splitlines() if line.startswith("| ")}
+    for param, value in imp["default"].items():
+        low, high = value["interval"]
+        assert 0 <= low <= high and f" | {value['mean']:.3f} | [{low:.3f}, {high:.3f}] | " in rows[param]
+    assert f"bootstrap resamples of the {n} complete trials |" in md and f"30 resamples of {n} complete trials)." in md
     assert "## Analysis" in md and "difference" in md
 
 
@@ -316,20 +321,41 @@ def test_too_few_trials_for_an_interval_prints_none():
     assert zh["lines"] == ["试验太少，无法给出区间：只有 9 个完成试验，PED-ANOVA 重要性的 bootstrap 区间至少需要 10 个。"]
 
 
-def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path):
+def _lr_study(n: int) -> optuna.Study:
+    """``n`` complete trials whose value lr alone moves (activation adds 0.01 or nothing)."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution
-
-    from autotune import importance
-    from autotune.reports import build_report
-    from autotune.spec import parse_spec
 
     dists = {"lr": FloatDistribution(1e-3, 3e-2, log=True), "activation": CategoricalDistribution(["relu", "tanh"])}
     study = optuna.create_study(direction="maximize")
-    for i in range(12):
+    for i in range(n):
         lr, act = 1e-3 * 1.3 ** i, ("relu", "tanh")[i % 2]
         study.add_trial(optuna.trial.create_trial(params={"lr": lr, "activation": act}, distributions=dists,
                                                   value=0.5 + 10 * lr + 0.01 * (i % 2), intermediate_values={3: 0.5},
                                                   user_attrs={"epochs": 3}))
+    return study
+
+
+def test_a_report_of_too_few_complete_trials_prints_no_interval(tmp_path):
+    from autotune.reports import build_report
+    from autotune.spec import parse_spec
+
+    build_report(_lr_study(9), parse_spec(tiny_digits_spec()), out_dir=tmp_path / "rep", storage="memory",
+                 formats=("md",))
+    imp = json.loads((tmp_path / "rep" / "data" / "importance.json").read_text())
+    assert [v["interval"] for v in imp["default"].values()] == [None, None]
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "| parameter | default (PED-ANOVA, one deterministic run) | fanova (" in md and "[" not in md.split(
+        "## Hyperparameter importance")[1].split("## Figures")[0]
+    assert ("Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval of the PED-ANOVA "
+            "importance.") in md
+
+
+def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path):
+    from autotune import importance
+    from autotune.reports import build_report
+    from autotune.spec import parse_spec
+
+    study = _lr_study(12)
     spec = parse_spec(tiny_digits_spec())
     result = build_report(study, spec, out_dir=tmp_path / "rep", storage="memory", formats=("md",))
     imp = json.loads((tmp_path / "rep" / "data" / "importance.json").read_text())
