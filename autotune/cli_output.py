@@ -80,6 +80,18 @@ def print_confirmation(result: Any, as_json: bool) -> None:
                f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
 
 
+def print_import(result: Any, as_json: bool) -> None:
+    """An import: as JSON, or its lines and the command that searches on from it."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str, ensure_ascii=False))
+        return
+    for line in result.lines:
+        click.echo(line)
+    where, tail = storage_option(result.record["storage"])
+    click.echo(f"Next: autotune report --study {shlex.quote(result.record['study'])}{where}; `autotune run` on this "
+               f"study searches on from these trials (they count towards its --trials).{tail}")
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> None:
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
