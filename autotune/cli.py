@@ -77,6 +77,9 @@ def cli() -> None:
 @click.option("--stop-patience", type=click.IntRange(min=1), default=None, metavar="P",
               help="Finished trials in a row the stopping rule waits for. [default: the spec's stop.patience, "
                    "else 20]")
+@click.option("--warm-start", "warm_start", default=None, metavar="STUDY[@STORAGE]",
+              help="First seed the study with the finished trials of another study (e.g. one run from an earlier "
+                   "version of the spec) whose parameters fit this spec's space. [default: the run's own storage]")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
 @click.option("--dashboard", "with_dashboard", is_flag=True,
@@ -85,7 +88,7 @@ def cli() -> None:
               help="Port for --dashboard.")
 @worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        stop: str | None, stop_patience: int | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
+        stop: str | None, stop_patience: int | None, warm_start: str | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
 
@@ -104,7 +107,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json),
-                            stop=stop, stop_patience=stop_patience)
+                            stop=stop, stop_patience=stop_patience, warm_start=warm_start)
     print_summary(summary, spec.metric, as_json)
 
 

@@ -16,6 +16,11 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
+    if summary.warm_start is not None:  # trials copied from another study before this run searched
+        from autotune.warm_start import lines
+
+        for line in lines(summary.warm_start):
+            click.echo(line)
     new = summary.finished - summary.finished_before
     finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
     others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))

@@ -217,3 +217,13 @@ def test_import_into_a_stored_study_by_name(digits_study):
     result = invoke("import", "--study", "tiny-digits", "--table", "hand.csv")
     assert result.exit_code == 0, result.output
     assert [t.user_attrs.get("hand_row") for t in stored_study().trials] == [None, 1, 3, 4, 2]
+
+
+def test_a_changed_spec_is_refused_and_points_to_warm_start(digits_study, write_spec):
+    assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0
+    other = write_spec(tiny_digits_spec(max_epochs=4), name="other.yaml")
+    result = invoke("import", "--study", other, "--table", "hand.csv")
+    assert_one_error_line(result, "study 'tiny-digits' in this storage was made from a different spec",
+                          "use --study-name to start a new study, and `autotune run --warm-start tiny-digits` to seed "
+                          "it with this study's finished trials that fit your spec")
+    assert len(optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials) == 4
