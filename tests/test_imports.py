@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import optuna
 import pytest
@@ -227,3 +228,35 @@ def test_a_changed_spec_is_refused_and_points_to_warm_start(digits_study, write_
                           "use --study-name to start a new study, and `autotune run --warm-start tiny-digits` to seed "
                           "it with this study's finished trials that fit your spec")
     assert len(optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials) == 4
+
+
+def test_the_report_marks_hand_trials_and_sets_them_against_autotunes(digits_study):
+    assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0
+    assert invoke("run", "--study", digits_study, "--trials", "5", "-q").exit_code == 0
+    study = stored_study()
+    auto = max(study.trials[3:], key=lambda t: t.value)
+    epochs = sum(t.user_attrs["epochs"] for t in study.trials[3:])
+    english = autotune.report(digits_study, out_dir="en")
+    chinese = autotune.report(digits_study, out_dir="zh", lang="zh")
+    assert "data/hand_vs_auto.json" in english.files
+    md = Path("en", "report.md").read_text(encoding="utf-8")
+    rows = [line for line in md.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [r.split(" | ")[0] for r in rows] == ["| 0 (hand)", "| 1 (hand)", "| 2 (hand)", "| 3", "| 4"]
+    assert rows[2].split(" | ")[:3] == ["| 2 (hand)", "0.01", "20"]  # batch size 20 from the trial's config
+    section = md.split("## By hand vs automated\n\n")[1].split("\n\n")[0].splitlines()
+    assert section == [
+        "- By hand: best val_accuracy 91.50% (hand.csv row 1, trial 0) of 3 imported rows with a result; epochs: 3.",
+        f"- Automated: best val_accuracy {auto.value * 100:.2f}% (trial {auto.number}, 3 epochs) of 2 complete trials "
+        f"autotune trained; {epochs} epochs trained in all.",
+        f"- autotune's best is {abs(auto.value - 0.915) * 100:.2f} pp {'better' if auto.value > 0.915 else 'worse'} "
+        "than the hand table's best.",
+        "- The hand values were measured by the table's authors, on their own data split and budget; autotune's on "
+        "this study's validation split with at most 3 epochs per trial: an indication, not a controlled comparison.",
+    ]
+    assert f"- Pruning: {epochs} epochs trained of 6 a no-pruning run would have used (saved 0%)" in md
+    zh = Path("zh", "report.md").read_text(encoding="utf-8")
+    assert "| 0（手工） |" in zh and "## 手工调参与自动搜索" in zh
+    assert "- 手工：3 行导入的有结果记录中，最优 val_accuracy 为 91.50%（hand.csv 第 1 行，试验 0）；训练轮数：3。" in zh
+    assert chinese.files == english.files
+    html = Path("en", "index.html").read_text(encoding="utf-8")
+    assert "<h2>By hand vs automated</h2>" in html and "<td>0 (hand)</td>" in html
