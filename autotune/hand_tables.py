@@ -179,9 +179,11 @@ def columns(table: RawTable, spec: StudySpec, maps: Mapping[str, str]) -> tuple[
         field_, percent = (mapped, words.is_percent(header)) if mapped else words.field_of(header)
         where = f"{table.label}: column {index + 1} '{header}'"
         if field_ is None:
+            one = f"; or import only the table you mean with --table {table.label.rsplit('#', 1)[0]}#N" if (
+                "#" in table.label) else ""
             raise TableError(f"{where}: unknown column; recognised: {words.known()}; or name it with "
                              f"--map '{words.plain(header)}=PARAM' (a parameter of spec '{spec.name}', a figure such "
-                             "as val_accuracy, remark, or ignore)")
+                             f"as val_accuracy, remark, or ignore){one}")
         field_ = _for_model(field_, spec, where, header)
         out.append(Column(index, header, field_, percent))
     given: dict[str, str] = {}

@@ -95,6 +95,9 @@ def test_report_000s_markdown_table_is_the_same_grid(seed_file):
     path = seed_file("000")
     tables = hand_tables.read_tables(str(path))
     assert [t.label for t in tables] == [f"{path.name}#1", f"{path.name}#2"]
+    with pytest.raises(TableError, match=rf"{path.name}#2: column 1 '参数': unknown column; .* or import only the "
+                                         rf"table you mean with --table {path.name}#N$"):
+        [hand_tables.read(t, load_spec("mlp-mnist"), {}) for t in tables]  # the report's empty ablation table
     assert tables[0].header == ("编号", "学习率", "Batch Size", "网络结构", "初始化方法", "训练集Loss", "验证集准确率(%)",
                                 "备注")
     table = read_one(f"{path}#1")
