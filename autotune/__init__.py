@@ -9,6 +9,7 @@ The public API (each CLI command is a thin layer over one of these)::
     exported = autotune.export("mlp-digits", storage="sqlite:///autotune.db", seeds=3)
     again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///autotune.db")
     sure = autotune.confirm("mlp-digits", top=5, seeds=3, storage="sqlite:///autotune.db")
+    hand = autotune.import_table("mlp-mnist", "hand-grid.csv", storage="sqlite:///autotune.db")  # `autotune import`
 
 See docs/python-api.md.
 """
@@ -22,21 +23,22 @@ from typing import TYPE_CHECKING, Any
 
 from autotune.errors import (AutotuneError, CheckpointError, ConfigError, DashboardError, DataError, DeviceError,
                              Interrupted, ModelError, OptionError, SpecError, StorageError, StudyNotFoundError,
-                             TrialNotFoundError, WorkerError)
+                             TableError, TrialNotFoundError, WorkerError)
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily (below)
-    from autotune.api import (AblationResult, ConfirmResult, ExportResult, ReplayResult, ReportResult, SweepResult,
-                              ablate, best_config, confirm, export, list_studies, load_study, replay, replay_config,
-                              report, sweep)
+    from autotune.api import (AblationResult, ConfirmResult, ExportResult, ImportResult, ReplayResult, ReportResult,
+                              SweepResult, ablate, best_config, confirm, export, import_table, list_studies, load_study,
+                              replay, replay_config, report, sweep)
     from autotune.artifacts import load_checkpoint
     from autotune.runner import RunSummary, join_study, run_study
     from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
-    **{name: "autotune.api" for name in ("AblationResult", "ConfirmResult", "ExportResult", "ReplayResult",
-                                         "ReportResult", "SweepResult", "ablate", "best_config", "confirm", "export",
-                                         "list_studies", "load_study", "replay", "replay_config", "report", "sweep")},
+    **{name: "autotune.api" for name in ("AblationResult", "ConfirmResult", "ExportResult", "ImportResult",
+                                         "ReplayResult", "ReportResult", "SweepResult", "ablate", "best_config",
+                                         "confirm", "export", "import_table", "list_studies", "load_study", "replay",
+                                         "replay_config", "report", "sweep")},
     "load_checkpoint": "autotune.artifacts",
     "RunSummary": "autotune.runner",
     "join_study": "autotune.runner",
@@ -60,9 +62,10 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AblationResult", "AutotuneError", "CheckpointError", "ConfigError", "ConfirmResult", "DashboardError",
-    "DataError", "DeviceError", "ExportResult", "Interrupted", "ModelError", "OptionError", "ReplayResult",
+    "DataError", "DeviceError", "ExportResult", "ImportResult", "Interrupted", "ModelError", "OptionError", "ReplayResult",
     "ReportResult", "RunSummary", "SpecError", "StorageError", "StudyNotFoundError", "StudySpec", "SweepResult",
-    "TrialNotFoundError", "WorkerError", "__version__", "ablate", "best_config", "confirm", "export", "join_study",
+    "TableError", "TrialNotFoundError", "WorkerError", "__version__", "ablate", "best_config", "confirm", "export",
+    "import_table", "join_study",
     "list_studies", "load_checkpoint", "load_spec", "load_study", "parse_spec", "replay", "replay_config", "report",
     "run_study", "shipped_specs", "sweep",
 ]

@@ -31,13 +31,19 @@ def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return goals.complete(study)
 
 
+def by_hand(trial: optuna.trial.FrozenTrial) -> bool:
+    """A trial imported from a hand table with its recorded result (``autotune import``): autotune trained nothing."""
+    return trial.user_attrs.get("source") == "hand"
+
+
 def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     trials = study.get_trials(deepcopy=False)
     done = finished(study)
-    epochs = sum(int(t.user_attrs.get("epochs", 0)) for t in done)
-    budget = spec.max_epochs * len(done)
-    starts = [t.datetime_start for t in trials if t.datetime_start]
-    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    trained = [t for t in done if not by_hand(t)]  # a hand trial's epochs and times are not autotune's
+    epochs = sum(int(t.user_attrs.get("epochs", 0)) for t in trained)
+    budget = spec.max_epochs * len(trained)
+    starts = [t.datetime_start for t in trials if t.datetime_start and not by_hand(t)]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete and not by_hand(t)]
     best = None
     if not spec.multi_objective:
         try:
@@ -86,9 +92,14 @@ def trial_rows(study: optuna.Study, spec: StudySpec | None = None) -> list[dict[
     rows = []
     for t in study.get_trials(deepcopy=False):
         a = t.user_attrs
-        rows.append({"number": t.number, "state": t.state.name.lower(), "lr": t.params.get("lr"),
-                     "batch_size": t.params.get("batch_size"), "structure": a.get("structure"),
-                     "init": t.params.get("init"), "train_loss": a.get("train_loss"),
+        config = a.get("config") if isinstance(a.get("config"), dict) else {}  # a hand trial's values outside the space
+
+        def param(name: str) -> Any:  # a searched parameter; a hand trial's value outside the space from its config
+            return t.params.get(name, config.get(name) if spec is None or spec.param(name) else None)
+
+        rows.append({"number": t.number, "state": t.state.name.lower(), "source": a.get("source"),
+                     "lr": param("lr"), "batch_size": param("batch_size"), "structure": a.get("structure"),
+                     "init": param("init"), "train_loss": a.get("train_loss"),
                      "val_accuracy": a.get("val_accuracy"), "val_loss": a.get("val_loss"),
                      "value": goals.primary(t), **{m: goals.value_of(t, m) for m in extra},
                      "feasible": goals.feasible(t), "remark": a.get("remark", "")})

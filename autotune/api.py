@@ -130,6 +130,29 @@ class SweepResult:
         return {"markdown": self.markdown, "files": self.files}
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_table` did: ``record`` (per row: its trial, or why it was not queued; the parameters the
+    table, ``--base`` and the spec's defaults gave; the values outside the space; the best recorded result) and
+    ``lines``, the same in words."""
+
+    record: dict[str, Any]
+    lines: list[str]
+
+    @property
+    def added(self) -> int:
+        """COMPLETE trials added (rows with a recorded result)."""
+        return self.record["added"]
+
+    @property
+    def queued(self) -> int:
+        """Trials queued for ``autotune run``."""
+        return self.record["queued"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record, "lines": self.lines}
+
+
 # --------------------------------------------------------------------------------------
 # Reading a stored study
 
@@ -158,6 +181,42 @@ def list_studies(storage: str | None = None) -> list[StudyRow]:
     from autotune.storage import list_studies as rows, resolve_storage_url
 
     return rows(resolve_storage_url(storage))
+
+
+def import_table(study: Study, table: str, *, base: str | None = None,
+                 maps: dict[str, str] | Sequence[str] | None = None, rerun: bool = False, storage: str | None = None,
+                 study_name: str | None = None) -> ImportResult:
+    """Import a hand-filled tuning table (CSV, or Markdown pipe tables; ``FILE#N`` for the N-th) into a study
+    (``autotune import``; ``import`` itself is a Python keyword).
+
+    Each row with a result in the spec's metric becomes a COMPLETE trial carrying it; the others are queued for
+    ``autotune run``, and ``rerun=True`` queues every row. Parameters a table does not give come from ``base``
+    (a config file as ``replay --config`` takes) or the spec's defaults; ``maps`` (``{"COLUMN": "PARAM"}`` or
+    ``["COLUMN=PARAM"]``) names columns whose header is unknown or ambiguous. The study is created from the spec
+    if it is missing; rows imported before are not added again. Everything is read and checked first: a bad
+    table raises a :class:`~autotune.errors.TableError` and writes nothing. No data are loaded.
+    """
+    from autotune import imports, recovery
+    from autotune.samplers import make_pruner, make_sampler
+    from autotune.storage import check_url, create_or_load_study, open_storage, redact, resolve_storage_url
+    from autotune.stored import is_spec_reference, open_context
+
+    url = resolve_storage_url(storage)
+    check_url(url)
+    if isinstance(study, str) and not is_spec_reference(study):  # a stored study's name: its own spec
+        spec = open_context(study, storage=storage, study_name=study_name, need_study=True).spec
+        study_name = study_name or study
+    else:
+        spec = study if isinstance(study, StudySpec) else load_spec(study)
+    planned = imports.plan(spec, table, base=base, maps=imports.parse_maps(maps), rerun=rerun)
+    name = study_name or spec.name
+    target = create_or_load_study(open_storage(url), spec, study_name=name,
+                                  sampler=make_sampler(spec, n_existing=0),
+                                  pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
+    with recovery.slot_lock(url, name):  # a running search counts finished trials under the same lock
+        record = imports.write(planned, target)
+    record = {**record, "storage": redact(url)}
+    return ImportResult(record=record, lines=imports.lines(record))
 
 
 def report(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
@@ -227,7 +286,7 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
     spec, notes, source = ctx.spec, [], None
     if trial is not None:
         source, notes = replays.resolve_trial(ctx.study, str(trial))
-        base = configs.config_from_params(spec, source.params)
+        base = configs.config_of(spec, source)
         first_seed = source.user_attrs.get("seed", spec.seed)
     elif isinstance(config, dict):
         base, first_seed = configs.config_from_mapping(spec, config, source="config"), spec.seed
@@ -296,12 +355,12 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
     best_trial, _ = replays.resolve_trial(ctx.study, "best")
-    best = configs.config_from_params(spec, best_trial.params)
+    best = configs.config_of(spec, best_trial)
     if baseline == "defaults":
         base = configs.default_config(spec)
     elif baseline.startswith("trial:"):
         base_trial, _ = replays.resolve_trial(ctx.study, baseline.split(":", 1)[1])
-        base = configs.config_from_params(spec, base_trial.params)
+        base = configs.config_of(spec, base_trial)
     else:
         base = configs.load_config_file(baseline, spec)
     k = _seed_count(seeds)
@@ -336,7 +395,7 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
     source, _ = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
-    base = configs.config_from_params(spec, source.params)
+    base = configs.config_of(spec, source)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
     out = check_output_folder(out_dir or _default_out("sweep", ctx.study.study_name, lang))  # before any run is trained or stored

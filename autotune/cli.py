@@ -20,7 +20,7 @@ from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
 from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, replay_options,
                                   stored_study_options, worker_options)
-from autotune.cli_output import num, print_confirmation, print_summary, print_table_result, table
+from autotune.cli_output import num, print_confirmation, print_import, print_summary, print_table_result, table
 from autotune.spec import PRUNERS, STOP_RULES
 
 class _Group(click.Group):
@@ -77,6 +77,9 @@ def cli() -> None:
 @click.option("--stop-patience", type=click.IntRange(min=1), default=None, metavar="P",
               help="Finished trials in a row the stopping rule waits for. [default: the spec's stop.patience, "
                    "else 20]")
+@click.option("--warm-start", "warm_start", default=None, metavar="STUDY[@STORAGE]",
+              help="First seed the study with the finished trials of another study (e.g. one run from an earlier "
+                   "version of the spec) whose parameters fit this spec's space. [default: the run's own storage]")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Worker processes on this machine sharing the study (threads are divided among them).")
 @click.option("--dashboard", "with_dashboard", is_flag=True,
@@ -85,7 +88,7 @@ def cli() -> None:
               help="Port for --dashboard.")
 @worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        stop: str | None, stop_patience: int | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
+        stop: str | None, stop_patience: int | None, warm_start: str | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
 
@@ -104,7 +107,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json),
-                            stop=stop, stop_patience=stop_patience)
+                            stop=stop, stop_patience=stop_patience, warm_start=warm_start)
     print_summary(summary, spec.metric, as_json)
 
 
@@ -279,6 +282,41 @@ def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: s
                                                                                else f" ({run.seconds:.1f}s)"),
                                   err=True))
     print_confirmation(result, as_json)
+
+
+@cli.command("import")
+@click.option("--study", "study", required=True, metavar="NAME|PATH",
+              help="The spec (a shipped name or a YAML file) whose study takes the table, created if missing; or a "
+                   "stored study's name.")
+@click.option("--table", "table", required=True, metavar="FILE[#N]",
+              help="A CSV file, or a file of Markdown pipe tables: all of them, or the N-th with FILE#N.")
+@click.option("--base", default=None, metavar="FILE",
+              help="A configuration file (as `replay --config` takes) for the parameters the table does not give. "
+                   "[default: the spec's defaults]")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=PARAM",
+              help="What a column holds, where its header is unknown or ambiguous (repeatable), e.g. "
+                   "--map 隐藏层神经元=fc_units; PARAM may be a figure (val_accuracy), remark or ignore.")
+@click.option("--rerun", is_flag=True,
+              help="Queue every row to be trained by `autotune run` under the study's budget and seed, instead of "
+                   "storing the recorded results.")
+@click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
+@click.option("--study-name", default=None, metavar="NAME", help="Name of the study in the storage. [default: the spec's name]")
+@click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON.")
+def import_(study: str, table: str, base: str | None, maps: tuple[str, ...], rerun: bool, storage: str | None,
+            study_name: str | None, as_json: bool) -> None:
+    """Import a hand-filled tuning table (CSV or Markdown) into a study.
+
+    Each row with a result becomes a complete trial carrying it (user attribute source: hand); rows
+    without one are queued for `autotune run`. Headers in English or Chinese (学习率, 批处理大小,
+    网络结构, 验证集准确率 …), values as people write them (97.45%, [784,256,128,10], 正态).
+    Importing the same table again adds nothing. No data are loaded.
+    """
+    import autotune
+
+    _quiet_libraries()
+    result = autotune.import_table(study, table, base=base, maps=list(maps), rerun=rerun, storage=storage,
+                                   study_name=study_name)
+    print_import(result, as_json)
 
 
 @cli.command()

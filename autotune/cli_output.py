@@ -16,6 +16,11 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
+    if summary.warm_start is not None:  # trials copied from another study before this run searched
+        from autotune.warm_start import lines
+
+        for line in lines(summary.warm_start):
+            click.echo(line)
     new = summary.finished - summary.finished_before
     finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
     others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))
@@ -78,6 +83,18 @@ def print_confirmation(result: Any, as_json: bool) -> None:
                "study (`autotune export` now exports trial "
                f"{result.best_trial})." if result.best_trial is not None else
                f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
+
+
+def print_import(result: Any, as_json: bool) -> None:
+    """An import: as JSON, or its lines and the command that searches on from it."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str, ensure_ascii=False))
+        return
+    for line in result.lines:
+        click.echo(line)
+    where, tail = storage_option(result.record["storage"])
+    click.echo(f"Next: autotune report --study {shlex.quote(result.record['study'])}{where}; `autotune run` on this "
+               f"study searches on from these trials (they count towards its --trials).{tail}")
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> None:

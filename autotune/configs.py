@@ -3,19 +3,22 @@
 A *configuration* is what :func:`autotune.space.suggest` builds (every parameter resolved,
 per-layer widths as lists). This module makes one from a trial's parameters, from the spec's
 defaults or from a user's mapping or file, applies ``--set KEY=VALUE`` overrides with the same
-checks as a spec, and names the components in which two configurations differ.
+checks as a spec, names the components in which two configurations differ, and says which values
+of a configuration a spec's space holds (:func:`fit`: what an imported or copied trial may give Optuna).
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 
 from autotune.errors import ConfigError, SpecError
-from autotune.params import Checker, check_value
-from autotune.space import parameter_names, suggest
+from autotune.params import Checker, check_value, format_number
+from autotune.space import contains, layout, parameter_names, suggest
 from autotune.spec import StudySpec
 
 
@@ -24,6 +27,15 @@ def config_from_params(spec: StudySpec, params: dict[str, Any]) -> dict[str, Any
     with warnings.catch_warnings():  # FixedTrial warns about values outside the space; we flag those ourselves
         warnings.simplefilter("ignore")
         return suggest(optuna.trial.FixedTrial(params), spec)
+
+
+def config_of(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """The configuration ``trial`` trained with. A trial imported from a hand table records its whole
+    configuration (user attribute ``config``): values outside the space are not among its Optuna parameters."""
+    recorded = trial.user_attrs.get("config")
+    if isinstance(recorded, dict):
+        return config_from_mapping(spec, recorded, source=f"trial {trial.number}'s recorded configuration")
+    return config_from_params(spec, trial.params)
 
 
 def default_config(spec: StudySpec) -> dict[str, Any]:
@@ -43,6 +55,11 @@ def config_from_mapping(spec: StudySpec, data: Any, *, source: str) -> dict[str,
 
 def load_config_file(path: str, spec: StudySpec) -> dict[str, Any]:
     """A configuration from YAML/JSON: a mapping of parameter values, or {config: {...}} as export writes."""
+    return config_from_mapping(spec, read_config_mapping(path), source=path)
+
+
+def read_config_mapping(path: str) -> dict[str, Any]:
+    """The mapping of parameter values in a YAML/JSON config file, unchecked (:func:`load_config_file` checks it)."""
     import yaml
 
     try:
@@ -56,7 +73,7 @@ def load_config_file(path: str, spec: StudySpec) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of parameter to value, "
                             f"got {type(data).__name__}")
-    return config_from_mapping(spec, data, source=path)
+    return data
 
 
 def parse_set(items: Sequence[str]) -> dict[str, Any]:
@@ -172,3 +189,60 @@ def with_component(spec: StudySpec, config: dict[str, Any], source: dict[str, An
     for key in keys:
         out[key] = source[key]
     return out
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A value of a configuration that a spec's space does not hold, or that the spec trains otherwise."""
+
+    name: str  # a parameter, or a per-layer one (units_l2)
+    value: Any
+    allowed: str  # "choices 64, 128, 256, 512", "[0.0001, 0.3], log", "fixed at adam by the spec"
+
+    def __str__(self) -> str:
+        return f"{self.name}={show(self.value)} ({self.allowed})"
+
+
+@dataclass(frozen=True)
+class SpaceFit:
+    """How a configuration sits in a spec's space: the Optuna parameters (with the spec's distributions) of the
+    values the space holds, and every value it does not (:class:`Outside`)."""
+
+    params: dict[str, Any]
+    distributions: dict[str, BaseDistribution]
+    outside: tuple[Outside, ...]
+
+
+def fit(spec: StudySpec, config: dict[str, Any]) -> SpaceFit:
+    """Which values of ``config`` ``spec`` can hold as Optuna parameters of one trial.
+
+    A searched value outside its range or choices, and a value the spec does not search but fixes (or leaves
+    at autotune's default) at something else, are *outside*: a trial can carry them only outside Optuna's
+    parameters (Optuna validates a finished trial's parameters against their distributions, its storage
+    refuses other choices for a categorical parameter the study already has, and TPE reads every stored
+    value through the spec's distributions).
+    """
+    placed, trained = layout(spec, config)
+    params, dists, outside = {}, {}, []
+    for name, (value, dist) in placed.items():
+        if contains(dist, value):
+            params[name], dists[name] = value, dist
+        else:
+            outside.append(Outside(name, value, _describe(dist)))
+    searched = {p.name for p in spec.space}
+    for name, value in config.items():
+        if name in searched or trained.get(name) == value:
+            continue
+        held = trained.get(name)
+        how = "fixed at" if name in spec.fixed else "not searched; the spec trains with"
+        outside.append(Outside(name, value, f"{how} {show(held)}"))
+    return SpaceFit(params, dists, tuple(outside))
+
+
+def _describe(dist: BaseDistribution) -> str:
+    if isinstance(dist, CategoricalDistribution):
+        return "choices " + ", ".join(show(c) for c in dist.choices)
+    low, high = format_number(dist.low), format_number(dist.high)  # type: ignore[attr-defined]
+    extra = (", log" if dist.log else "") + (  # type: ignore[attr-defined]
+        f", step {format_number(dist.step)}" if dist.step not in (None, 1) else "")  # type: ignore[attr-defined]
+    return f"[{low}, {high}]{extra}"

@@ -171,7 +171,7 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
     """Train every trial of ``chosen`` (see :func:`candidates`) over the shared seeds, reusing ``store``'s
     runs, rank them, record the result as the study's ``confirmation`` user attribute and return it,
     with the count of runs trained and reused."""
-    from autotune.configs import config_from_params
+    from autotune.configs import config_of
 
     shared = confirm_seeds(spec.seed, seeds)
     counts = {"trained": 0, "reused": 0}
@@ -182,7 +182,7 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
             if on_run is not None:
                 on_run(number, run)
 
-        result = replay(spec, config_from_params(spec, trial.params), seeds=shared, splits=splits,
+        result = replay(spec, config_of(spec, trial), seeds=shared, splits=splits,
                         label=f"trial {trial.number}", store=store,
                         extra={"source_trial": trial.number, "purpose": "confirmation"}, on_run=seen)
         entries.append((trial.number, trial.values[0], [getattr(r, spec.metric) for r in result.runs]))

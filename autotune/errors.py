@@ -80,6 +80,11 @@ class ConfigError(AutotuneError):
     parameter, holds a value its parameter does not allow, or cannot be read."""
 
 
+class TableError(AutotuneError):
+    """A hand table (``autotune import --table``) cannot be read: a missing or empty file, a ragged row, an unknown
+    or ambiguous column, a value that cannot be read."""
+
+
 class TrialNotFoundError(AutotuneError):
     """A study has no such trial, or none that can serve (e.g. no complete trial yet)."""
 

@@ -34,7 +34,7 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     (see :func:`confirmed_choice`), else the best (by ``objective`` where there are several), or trial
     number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
     from autotune import goals
-    from autotune.configs import config_from_params
+    from autotune.configs import config_of
 
     if trial is not None and objective is not None:
         raise OptionError("give --trial N or --objective K, not both")
@@ -71,7 +71,7 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         "confirmed": confirmed,
         "seed": chosen.user_attrs.get("seed"),
         "params": dict(chosen.params),
-        "config": config_from_params(spec, chosen.params),
+        "config": config_of(spec, chosen),
         "user_attrs": {k: v for k, v in chosen.user_attrs.items() if not k.endswith("_artifact")},
         "spec": spec.to_dict(),
     }

@@ -218,6 +218,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "h_confirmation": ("Confirmation over seeds", "多随机种子复核"),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
+    # hand tables (autotune import): the trial table's marker and the "by hand vs automated" section
+    "hand_marker": (" (hand)", "（手工）"),
+    "h_hand": ("By hand vs automated", "手工调参与自动搜索"),
+    "hand_line": ("By hand: best {metric} {value} ({where}, trial {trial}) of {n} imported rows with a result; "
+                  "epochs: {epochs}.",
+                  "手工：{n} 行导入的有结果记录中，最优 {metric} 为 {value}（{where}，试验 {trial}）；训练轮数：{epochs}。"),
+    "hand_where": ("{table} row {row}", "{table} 第 {row} 行"),
+    "epochs_unrecorded": ("not recorded", "未记录"),
+    "auto_line": ("Automated: best {metric} {value} (trial {trial}, {epochs} epochs) of {n} complete trials autotune "
+                  "trained; {trained} epochs trained in all.",
+                  "自动搜索：autotune 训练完成的 {n} 个试验中，最优 {metric} 为 {value}（试验 {trial}，{epochs} 轮）；"
+                  "共训练 {trained} 轮。"),
+    "auto_none": ("Automated: no complete trial trained by autotune yet.", "自动搜索：还没有 autotune 训练完成的试验。"),
+    "hand_better": ("autotune's best is {diff} better than the hand table's best.",
+                    "autotune 的最优值比手工表格的最优值好 {diff}。"),
+    "hand_worse": ("autotune's best is {diff} worse than the hand table's best.",
+                   "autotune 的最优值比手工表格的最优值差 {diff}。"),
+    "hand_equal": ("autotune's best equals the hand table's best.", "autotune 的最优值与手工表格的最优值相同。"),
+    "hand_caveat": ("The hand values were measured by the table's authors, on their own data split and budget; "
+                    "autotune's on this study's validation split with at most {max_epochs} epochs per trial: an "
+                    "indication, not a controlled comparison.",
+                    "手工结果由表格作者在其自己的数据划分和训练预算下测得；autotune 的结果基于本研究的验证集，每个试验最多 "
+                    "{max_epochs} 轮：仅供参考，并非严格对照。"),
 }
 
 STATES = {"complete": "完成", "pruned": "已剪枝", "fail": "失败", "running": "运行中", "waiting": "等待中"}

@@ -40,7 +40,8 @@ def row_cells(row: dict[str, Any], spec: StudySpec, lang: str) -> list[str]:
     acc = row["val_accuracy"]
     extra = [num(row[m]) for m in extra_metrics(spec)] + ([i18n.say(lang, "yes" if row["feasible"] else "no")]
                                                            if spec.constraints else [])
-    return [str(row["number"]), num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
+    number = str(row["number"]) + (i18n.say(lang, "hand_marker") if row.get("source") == "hand" else "")
+    return [number, num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
             row["init"] or "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
             *extra, i18n.state(row["state"], lang), i18n.remark(row["remark"] or "", lang)]
 

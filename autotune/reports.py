@@ -15,7 +15,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, confirmation, i18n, importance, plots, report_figures, stopping
+from autotune import analysis, confirmation, hand_compare, i18n, importance, plots, report_figures, stopping
 from autotune import figure_text as ft
 from autotune import report_text as text
 from autotune.spec import StudySpec
@@ -57,6 +57,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     practice = analysis.best_practice(spec, eff, imp, lang=lang)
     confirmed = None if spec.multi_objective else confirmation.stored(study)
     stop = stopping.stored(study)
+    hand = hand_compare.numbers(study, spec)  # None unless hand-table trials were imported
     if stop:  # the search ended at the noise floor, not at its target: the first thing a reader must know
         target = study.user_attrs.get("target_trials", stop["target"])
         notes.insert(0, stopping.line(stop, finished=len(analysis.finished(study)), target=target, lang=lang))
@@ -71,6 +72,8 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     _write_json(data / "depth_width.json", dw)
     if confirmed:
         _write_json(data / "confirmation.json", confirmed)
+    if hand:
+        _write_json(data / "hand_vs_auto.json", hand)
     _write_csv(data / "trials.csv", rows)
     _write_json(data / "learning_curves.json",
                 {t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
@@ -90,7 +93,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
                "basis": basis, "confounded": tied, "confirmation": confirmed,
                "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front,
                "interactive": interactive, "plotly_js": _plotly_js() if interactive else None,
-               "n_complete": n_complete}
+               "n_complete": n_complete, "hand": hand}
     page = _page(context)
     if "md" in formats:
         (out / "report.md").write_text(_markdown(page), encoding="utf-8")
@@ -139,6 +142,7 @@ def _page(ctx: dict[str, Any]) -> dict[str, Any]:
         "notes": ctx["notes"], "pareto": pareto,
         "trials": {"heading": say("h_trials"), "heads": text.headers(lang, spec),
                    "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]]},
+        "hand": {"heading": say("h_hand"), "lines": hand_compare.lines(ctx["hand"], lang)} if ctx.get("hand") else None,
         "importance": text.importance_tables(spec, ctx["importance"], lang, n_complete=ctx["n_complete"]),
         "figures_heading": say("h_figures"), "data_word": say("data"),
         "figures": [{"file": f, "title": title, "data": data, "interactive": interactive.get(f)}
@@ -175,6 +179,8 @@ def _markdown(page: dict[str, Any]) -> str:
         parts += [f"\n## {p['heading']}\n", p["intro"] + "\n",
                   tables.markdown(p["heads"], p["body"]) if p["body"] else p["empty"] + "\n"]
     parts += [f"\n## {page['trials']['heading']}\n", tables.markdown(page["trials"]["heads"], page["trials"]["body"])]
+    if page["hand"]:
+        parts += [f"## {page['hand']['heading']}\n", *(f"- {line}" for line in page["hand"]["lines"]), ""]
     for imp in page["importance"]:
         parts += [f"## {imp['heading']}\n", *(f"> {line}" for line in imp["missing"])]
         parts += [tables.markdown(imp["heads"], imp["body"]) if imp["body"] else ""]

@@ -23,6 +23,7 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune import goals, interrupts, recovery, stopping
+from autotune import warm_start as warm_starts
 from autotune.devices import resolve_device, set_threads
 from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
                              storage_failure)
@@ -61,20 +62,23 @@ class RunSummary:
     confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
     confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
     stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
+    warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)
 
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
               data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
               workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None,
-              stop: str | None = None, stop_patience: int | None = None) -> RunSummary:
+              stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
     ``cores // workers`` threads. ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
-    patience. Raises :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
+    patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
+    parameters fit this spec's space (see :mod:`autotune.warm_start`). Raises
+    :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
     running trial(s) failed.
     """
     target = spec.trials if n_trials is None else n_trials
@@ -93,19 +97,21 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     # before touching the database: bad data, a broken model builder or a missing device leave no study
     splits = _load_data(spec, data_dir, device)
     _check_artifacts(url, artifact_dir)
+    warm = None if warm_start is None else warm_starts.plan(spec, warm_start, storage=storage, target=name)
     if workers > 1:
         del splits  # each worker loads its own copy
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
-                                      rule=rule)
+                                      rule=rule, warm=warm)
     else:
         set_threads(threads)
         study = _open_study(spec, url, name, create=True)
+        seeded = _seed(study, warm, url)
         _retry(lambda: study.set_user_attr("target_trials", target), url)
         _retry(lambda: stopping.set_rule(study, rule), url)
-        summary = _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                                      progress=progress, timeout=timeout, artifact_dir=artifact_dir,
-                                      data_dir=data_dir)
+        summary = replace(_work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
+                                              progress=progress, timeout=timeout, artifact_dir=artifact_dir,
+                                              data_dir=data_dir), warm_start=seeded)
     return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress)
 
 
@@ -260,11 +266,13 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
                  data_dir: str | None, device: str, timeout: float | None,
-                 artifact_dir: str | None, rule: StopSpec | None) -> tuple[optuna.Study, RunSummary]:
+                 artifact_dir: str | None, rule: StopSpec | None,
+                 warm: warm_starts.WarmPlan | None = None) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
     study = _open_study(spec, url, name, create=True)
+    seeded = _seed(study, warm, url)
     study.set_user_attr("target_trials", target)
     stopping.set_rule(study, rule)  # the workers read it from the study
     before, pruned_before = _finished_and_pruned(study)
@@ -273,7 +281,8 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
                       per_worker=threads or max(1, (os.cpu_count() or 1) // workers), data_dir=data_dir,
                       device=device, timeout=timeout, artifact_dir=artifact_dir)
     return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
-                                    pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers)
+                                    pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
+                          warm_start=seeded)
 
 
 # --------------------------------------------------------------------------------------
@@ -330,6 +339,14 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
 
 # --------------------------------------------------------------------------------------
 # Helpers
+
+
+def _seed(study: optuna.Study, warm: warm_starts.WarmPlan | None, url: str) -> dict[str, Any] | None:
+    """Copy the warm start's trials in under the slot lock (a worker already searching counts them there)."""
+    if warm is None:
+        return None
+    with recovery.slot_lock(url, study.study_name):
+        return _retry(lambda: warm_starts.seed(study, warm), url)
 
 
 def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:

@@ -5,6 +5,9 @@ every training parameter resolved (searched, fixed, or default), per-layer width
 Per-layer widths are conditional on depth: ``units_l0 … units_l{n_layers-1}`` (MLP) or
 ``channels_l0 …`` (CNN) exist only for the layers the trial has. A custom model's own
 parameters are sampled here too, by the names its spec gives them.
+
+:func:`layout` runs the same code without sampling: which Optuna parameters, with which
+distributions, a trial of a given configuration holds (what an imported or copied trial needs).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from autotune.spec import ParamSpec, StudySpec
 
@@ -55,3 +59,55 @@ def _suggest_one(trial: optuna.trial.BaseTrial, param: ParamSpec, name: str) -> 
     if param.kind == "int":
         return trial.suggest_int(name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log)
     return trial.suggest_float(name, float(param.low), float(param.high), step=param.step, log=param.log)
+
+
+def layout(spec: StudySpec, config: dict[str, Any]) -> tuple[dict[str, tuple[Any, BaseDistribution]], dict[str, Any]]:
+    """The Optuna parameters a trial of ``config`` holds under ``spec``: name -> (the configuration's value,
+    the distribution :func:`suggest` samples it from), and the configuration ``spec`` trains with those
+    values (its fixed values and defaults filled in). Values are returned as they are, inside the space or not."""
+    values = {k: v for k, v in config.items() if not isinstance(v, list)}
+    per_layer = spec.per_layer
+    if per_layer is not None:
+        values.update({f"{per_layer}_l{i}": v for i, v in enumerate(config[per_layer])})
+    recorder = _Recorder(values)
+    trained = suggest(recorder, spec)  # type: ignore[arg-type]  # answers the suggest_* calls suggest makes
+    return {name: (values.get(name), dist) for name, dist in recorder.distributions.items()}, trained
+
+
+def contains(distribution: BaseDistribution, value: Any) -> bool:
+    """Whether Optuna's ``distribution`` holds ``value`` (bools are not numbers, 1 is not 1.0 among choices)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return any(value == c and type(value) is type(c) for c in distribution.choices)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(distribution, IntDistribution) and not isinstance(value, int):
+        return False
+    if not distribution.low <= value <= distribution.high:  # type: ignore[attr-defined]
+        return False
+    step = distribution.step  # type: ignore[attr-defined]
+    if step is None:
+        return True
+    steps = (value - distribution.low) / step  # type: ignore[attr-defined]
+    return abs(steps - round(steps)) < 1e-9
+
+
+class _Recorder:
+    """Stands in for a trial: answers each ``suggest_*`` call with the configuration's own value and records
+    the distribution Optuna would have sampled it from (built as Optuna's own ``Trial.suggest_*`` builds it)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.distributions: dict[str, BaseDistribution] = {}
+
+    def suggest_categorical(self, name: str, choices: list[Any]) -> Any:
+        self.distributions[name] = CategoricalDistribution(choices)
+        return self.values.get(name)  # None: the configuration has no such layer
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> Any:
+        self.distributions[name] = IntDistribution(low, high, log=log, step=step)
+        return self.values.get(name)  # None: the configuration has no such layer
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> Any:
+        self.distributions[name] = FloatDistribution(low, high, log=log, step=step)
+        return self.values.get(name)  # None: the configuration has no such layer

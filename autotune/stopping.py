@@ -37,7 +37,7 @@ import optuna
 
 from autotune import goals, interrupts
 from autotune.confirmation import confirm_seeds
-from autotune.configs import config_from_params
+from autotune.configs import config_of
 from autotune.errors import OptionError
 from autotune.replays import ReplayStore, SeedRun, replay
 from autotune.spec import STOP_RULES, StopSpec, StudySpec
@@ -237,7 +237,7 @@ class NoiseFloor:
                     self.trained_epochs += run.epochs
 
             with interrupts.allowed():  # minutes of training under the slot lock: Ctrl-C must not wait
-                result = replay(self.spec, config_from_params(self.spec, trial.params), seeds=seeds,
+                result = replay(self.spec, config_of(self.spec, trial), seeds=seeds,
                                 splits=self._splits, label=f"trial {trial.number}", store=store,
                                 extra={"source_trial": trial.number, "purpose": PURPOSE}, on_run=ran)
             values = [getattr(r, self.spec.metric) for r in result.runs]

@@ -167,7 +167,9 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
     elif attrs["spec_fingerprint"] != spec.fingerprint():
         raise StorageError(
             f"study '{study_name}' in this storage was made from a different spec (fingerprint "
-            f"{attrs['spec_fingerprint']}, yours {spec.fingerprint()}); use --study-name to start a new study"
+            f"{attrs['spec_fingerprint']}, yours {spec.fingerprint()}); use --study-name to start a new study, "
+            f"and `autotune run --warm-start {study_name}` to seed it with this study's finished trials that fit "
+            "your spec"
         )
     stored = tuple(d.name.lower() for d in study.directions)
     if stored != spec.directions:

@@ -1,0 +1,95 @@
+"""run --warm-start: a new study seeded with an old study's finished trials that fit its space."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import autotune
+from tests.conftest import invoke, stored_study, tiny_digits_spec
+
+OLD = tiny_digits_spec(pruner={"name": "none"}, trials=6)
+
+
+@pytest.fixture(scope="module")
+def old_db(tmp_path_factory) -> Path:
+    """The finished study 'tiny-digits' (6 complete trials, no pruning), made once for the module."""
+    folder = tmp_path_factory.mktemp("old")
+    (folder / "old.yaml").write_text(yaml.safe_dump(OLD, sort_keys=False))
+    result = invoke("run", "--study", str(folder / "old.yaml"), "--storage", f"sqlite:///{folder / 'autotune.db'}",
+                    "--artifact-dir", str(folder / "artifacts"), "-q")
+    assert result.exit_code == 0, result.output
+    return folder / "autotune.db"
+
+
+@pytest.fixture
+def old(old_db, tmp_path):
+    shutil.copy(old_db, tmp_path / "autotune.db")
+    return stored_study()
+
+
+def new_spec(tmp_path, **changes) -> str:
+    data = {**OLD, **changes, "space": {**OLD["space"], **changes.get("space", {})}}
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return "new.yaml"
+
+
+def test_a_new_pruner_and_a_narrower_range_take_the_trials_that_fit(old, tmp_path):
+    spec = new_spec(tmp_path, pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+                    space={"lr": {"low": 5.0e-3, "high": 3.0e-2, "log": True}})
+    fits = [t for t in old.trials if t.params["lr"] >= 5.0e-3]
+    assert 0 < len(fits) < len(old.trials)  # the narrower range leaves some out
+    result = invoke("run", "--study", spec, "--study-name", "new", "--warm-start", "tiny-digits",
+                    "--trials", str(len(fits) + 1), "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [
+        f"Warm start from study 'tiny-digits' (sqlite:///autotune.db): {len(fits)} of its 6 trial(s) fit this spec, "
+        "copied.",
+        f"  {6 - len(fits)} not taken: lr outside the new space ([0.005, 0.03], log)"]
+    new = stored_study("new")
+    copies, searched = new.trials[:len(fits)], new.trials[len(fits):]
+    for copy, source in zip(copies, fits):
+        assert (copy.state, copy.values, copy.params) == (source.state, source.values, source.params)
+        assert copy.intermediate_values == source.intermediate_values
+        assert (copy.datetime_start, copy.datetime_complete) == (source.datetime_start, source.datetime_complete)
+        assert copy.user_attrs == {**source.user_attrs,
+                                   "warm_start": {"study": "tiny-digits", "storage": "sqlite:///autotune.db",
+                                                  "trial": source.number}}
+        assert copy.distributions["lr"].low == 5.0e-3  # the new space's distribution
+    assert len(searched) == 1 and "warm_start" not in searched[0].user_attrs
+    # the same command again copies nothing twice
+    again = invoke("run", "--study", spec, "--study-name", "new", "--warm-start", "tiny-digits",
+                   "--trials", str(len(fits) + 1), "--json")
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)
+    assert summary["warm_start"] == {"study": "tiny-digits", "storage": "sqlite:///autotune.db", "trials": 6,
+                                     "taken": len(fits), "added": 0, "copied_before": len(fits),
+                                     "not_taken": [{"reason": "lr outside the new space ([0.005, 0.03], log)",
+                                                    "trials": 6 - len(fits)}]}
+    assert len(stored_study("new").trials) == len(fits) + 1
+
+
+def test_a_shallower_space_with_a_new_parameter(old, tmp_path):
+    """n_layers narrowed to 1 leaves the two-layer trials out; dropout, now searched, takes each trial's 0.0."""
+    spec = autotune.load_spec(new_spec(tmp_path, space={"n_layers": {"low": 1, "high": 1},
+                                                        "dropout": {"low": 0.0, "high": 0.5}}))
+    fits = [t for t in old.trials if t.params["n_layers"] == 1]
+    assert 0 < len(fits) < len(old.trials)
+    summary = autotune.run_study(spec, n_trials=len(fits), study_name="new", warm_start="tiny-digits@sqlite:///autotune.db")
+    assert summary.warm_start["taken"] == len(fits) and summary.finished_before == len(fits)
+    assert summary.warm_start["not_taken"] == [{"reason": "n_layers outside the new space ([1, 1])",
+                                                "trials": 6 - len(fits)}]
+    for copy, source in zip(stored_study("new").trials, fits):
+        assert copy.params == {**source.params, "dropout": 0.0}
+
+
+def test_fixed_values_that_changed_are_a_reason(old, tmp_path):
+    spec = autotune.load_spec(new_spec(tmp_path, fixed={"optimizer": "sgd"}))
+    summary = autotune.run_study(spec, n_trials=1, study_name="new", warm_start="tiny-digits")
+    assert summary.warm_start["taken"] == 0
+    assert summary.warm_start["not_taken"] == [
+        {"reason": "optimizer 'adam', where the new spec has it fixed at sgd", "trials": 6}]
