@@ -59,11 +59,12 @@ def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, seeds: Sequence[int], splits: Any,
            epochs: int | None = None, store: ReplayStore | None = None, describe: Callable[[dict], str] = str,
-           on_row: Callable[[AblationRow], None] | None = None) -> list[AblationRow]:
-    """Leave-one-out (revert one component of the best to the baseline) and a greedy ablation path."""
+           on_row: Callable[[AblationRow], None] | None = None, precision: str = "fp32") -> list[AblationRow]:
+    """Leave-one-out (revert one component of the best to the baseline) and a greedy ablation path, every
+    run in ``precision`` (the best trial's)."""
     metric = spec.metric
     run = lambda cfg, label: replay(spec, cfg, seeds=seeds, epochs=epochs, splits=splits, label=label,  # noqa: E731
-                                    store=store, extra={"purpose": "ablation"})
+                                    store=store, extra={"purpose": "ablation"}, precision=precision)
     rows: list[AblationRow] = []
 
     def add(row: AblationRow) -> None:

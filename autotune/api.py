@@ -275,7 +275,7 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
     Without overrides, with the trial's own seed and budget, it says whether the stored metric was
     reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
     """
-    from autotune import configs, replays
+    from autotune import configs, precision, replays
     from autotune.errors import OptionError
     from autotune.stored import open_context
 
@@ -294,6 +294,9 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
         base, first_seed = configs.load_config_file(str(config), spec), spec.seed
     base, set_notes = configs.apply_overrides(spec, base, dict(overrides or {}))
     notes += set_notes
+    # a stored trial replays in the precision it recorded; a configuration in the spec's, resolved on the CPU
+    used = (precision.recorded(source.user_attrs) if source is not None else
+            precision.resolve(spec.precision, device="cpu", family=spec.model, config=base))
     k = _seed_count(seeds)
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
     extra = {"source_trial": source.number if source else None,
@@ -301,7 +304,7 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
              "config_file": config if isinstance(config, str) else None}
     label = f"trial {source.number}" if source else (config if isinstance(config, str) else "config")
     result = replays.replay(spec, base, seeds=replays.seeds_for(first_seed, k), epochs=epochs, splits=splits,
-                            label=label, store=ctx.store(), extra=extra, notes=notes)
+                            label=label, store=ctx.store(), extra=extra, notes=notes, precision=used)
     check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
     return ReplayResult(replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check)
 
@@ -331,14 +334,16 @@ def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_
     """Train ``config`` over ``seeds`` seeds on the CPU (``first_seed`` first, default the spec's seed),
     with no study and nothing recorded; returns a :class:`autotune.replays.Replay`."""
     from autotune.configs import config_from_mapping
+    from autotune.precision import resolve
     from autotune.prepare import prepare
     from autotune.replays import replay as run_replay, seeds_for
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
+    used = resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
     splits = prepare(spec, data_dir=data_dir, device="cpu")
     return run_replay(spec, config, seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
-                      epochs=epochs, splits=splits)
+                      epochs=epochs, splits=splits, precision=used)
 
 
 def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: int | None = None,
@@ -349,6 +354,7 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
     from autotune import ablation, configs, replays
     from autotune.models import describe_structure
+    from autotune.precision import recorded
     from autotune.params import TRAINING_PARAMS
     from autotune.stored import open_context
 
@@ -377,7 +383,8 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
             {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
 
     rows = ablation.ablate(spec, best, base, seeds=replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
-                           splits=splits, epochs=epochs, store=ctx.store(), describe=describe, on_row=on_row)
+                           splits=splits, epochs=epochs, store=ctx.store(), describe=describe, on_row=on_row,
+                           precision=recorded(best_trial.user_attrs))
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang)
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])
@@ -390,6 +397,7 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
     from autotune import configs, replays, sweeps
+    from autotune.precision import recorded
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
@@ -402,7 +410,7 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
     runs = sweeps.sweep(spec, base, param, list(values),
                         seeds=replays.seeds_for(source.user_attrs.get("seed", spec.seed), k), splits=splits,
-                        epochs=epochs, store=ctx.store())
+                        epochs=epochs, store=ctx.store(), precision=recorded(source.user_attrs))
     outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
 

@@ -88,7 +88,8 @@ def cli() -> None:
               help="Port for --dashboard.")
 @worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        stop: str | None, stop_patience: int | None, warm_start: str | None, threads: int | None, data_dir: str | None, device: str, workers: int, with_dashboard: bool,
+        stop: str | None, stop_patience: int | None, warm_start: str | None, threads: int | None,
+        data_dir: str | None, device: str, precision: str | None, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
 
@@ -107,7 +108,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json),
-                            stop=stop, stop_patience=stop_patience, warm_start=warm_start)
+                            stop=stop, stop_patience=stop_patience, warm_start=warm_start, precision=precision)
     print_summary(summary, spec.metric, as_json)
 
 
@@ -117,7 +118,8 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
                    "study, whose stored spec is then used.")
 @worker_options
 def worker(study: str, storage: str | None, study_name: str | None, threads: int | None, data_dir: str | None,
-           device: str, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
+           device: str, precision: str | None, timeout: float | None, artifact_dir: str | None, quiet: bool,
+           as_json: bool) -> None:
     """Join an existing study from this host and work until its trial target is met.
 
     The study must exist (`autotune run` creates it and sets the target); run this on as
@@ -136,7 +138,8 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
 
     with stop_on_signals():
         summary = join_study(spec, storage=storage, study_name=study_name, threads=threads, data_dir=data_dir,
-                             device=device, timeout=timeout, artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json))
+                             device=device, timeout=timeout, artifact_dir=artifact_dir, precision=precision,
+                             progress=make_progress(quiet=quiet or as_json))
     print_summary(summary, spec.metric, as_json)
 
 

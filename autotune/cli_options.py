@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from autotune.precision import PRECISIONS
 from autotune.spec import FinalSpec
 
 
@@ -28,6 +29,10 @@ def worker_options(func: Any) -> Any:
         click.option("--device", default="auto", show_default=True, envvar="AUTOTUNE_DEVICE", metavar="DEVICE",
                      help="auto, cpu, cuda, cuda:N or mps; auto takes a GPU when there is one "
                           "[env: AUTOTUNE_DEVICE]. Replays run on the CPU."),
+        click.option("--precision", type=click.Choice(list(PRECISIONS)), default=None,
+                     help="fp32; bf16 (autocast, fp32 weights; needs bf16 hardware); auto: bf16 where the device "
+                          "has it and the model is one it pays for. Each trial records its own. "
+                          "[default: the spec's 'precision', else fp32]"),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
                      help="Stop starting new trials after this many seconds."),
         click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",

@@ -23,6 +23,7 @@ import optuna
 from autotune import goals, i18n
 from autotune.ablation import MIN_SEEDS_FOR_P, paired_p_value
 from autotune.errors import OptionError
+from autotune.precision import recorded
 from autotune.replays import ReplayStore, SeedRun, replay, seeds_for
 from autotune.seeding import derive_seed
 from autotune.spec import StudySpec
@@ -183,7 +184,7 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
                 on_run(number, run)
 
         result = replay(spec, config_of(spec, trial), seeds=shared, splits=splits,
-                        label=f"trial {trial.number}", store=store,
+                        label=f"trial {trial.number}", store=store, precision=recorded(trial.user_attrs),
                         extra={"source_trial": trial.number, "purpose": "confirmation"}, on_run=seen)
         entries.append((trial.number, trial.values[0], [getattr(r, spec.metric) for r in result.runs]))
     ranked = rank(entries, direction=spec.direction)

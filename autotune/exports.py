@@ -23,6 +23,7 @@ from typing import Any
 import optuna
 
 from autotune.errors import OptionError, TrialNotFoundError
+from autotune.precision import recorded
 from autotune.spec import StudySpec
 
 RETRAIN_CHOICES = ("train+val", "train")
@@ -153,26 +154,27 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
         print(f"Note: dataset '{spec.dataset_name}' has no test split (dataset.test in the spec): the exported model "
               "is retrained but not tested", file=sys.stderr)
     first = record["seed"] if isinstance(record["seed"], int) else spec.seed
+    used = recorded(record["user_attrs"])  # the chosen trial's precision, for training and the test alike
     test = None
     classification = splits.info.task == "classification"
     runs = []
     for seed in seeds_for(first, seeds):
         start = time.perf_counter()
         result = fit(record["config"], splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
-                     evaluate_val=retrain_on == "train")
+                     precision=used, evaluate_val=retrain_on == "train")
         seconds = time.perf_counter() - start
         assert result.model is not None
         if test is None and tested:
             test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
-        test_loss, test_accuracy = (evaluate(result.model, test, classification=classification) if test is not None
-                                    else (None, None))
+        test_loss, test_accuracy = (evaluate(result.model, test, classification=classification, precision=used)
+                                    if test is not None else (None, None))
         runs.append({"seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss,
                      "test_accuracy": test_accuracy, "diverged": result.diverged})
         if len(runs) == 1:
             payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
                                          input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
                                          spec=spec.to_dict(), seed=seed)
-            payload.update(trained_on=retrain_on, normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
+            payload.update(trained_on=retrain_on, precision=used, normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
                            test={"loss": test_loss, "accuracy": test_accuracy,
                                  "examples": len(test) if test is not None else 0})
             if splits.info.classes:
@@ -188,7 +190,7 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
     return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
             "train_subset": "all" if spec.train_subset is None else spec.train_subset,
-            "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
+            "precision": used, "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
             "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test) if test is not None else 0,
             "diverged": runs[0]["diverged"], "seeds": runs, "test_accuracy_mean": acc_mean,
             "test_accuracy_std": acc_std, "test_loss_mean": loss_mean, "test_loss_std": loss_std}

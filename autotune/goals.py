@@ -26,11 +26,12 @@ ATTRS = {"val_accuracy": "val_accuracy", "val_loss": "val_loss", "train_seconds"
          "params": "n_params", "latency_ms": "latency_ms"}
 
 
-def measure(spec: StudySpec, result: FitResult, splits: Splits, device: Any = "cpu") -> dict[str, float | None]:
+def measure(spec: StudySpec, result: FitResult, splits: Splits, device: Any = "cpu",
+            precision: str = "fp32") -> dict[str, float | None]:
     """Every metric a trial's objectives and constraints need, from its finished training run.
 
     Inference latency is timed only when the spec uses it (a fixed batch of validation images
-    on the trial's device, see :func:`autotune.train.latency_ms`).
+    on the trial's device, in the trial's precision, see :func:`autotune.train.latency_ms`).
     """
     last = result.last
     assert last is not None
@@ -40,7 +41,7 @@ def measure(spec: StudySpec, result: FitResult, splits: Splits, device: Any = "c
         from autotune.train import LATENCY_BATCH, latency_ms
 
         assert result.model is not None
-        out["latency_ms"] = latency_ms(result.model, splits.val.x[:LATENCY_BATCH].to(device))
+        out["latency_ms"] = latency_ms(result.model, splits.val.x[:LATENCY_BATCH].to(device), precision=precision)
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import optuna
 
-from autotune import goals
+from autotune import goals, precision
 from autotune.data import Splits
 from autotune.models import describe_structure
 from autotune.seeding import trial_seed
@@ -76,9 +76,10 @@ class Objective:
         import torch
 
         structure = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=config)
-        # threads: bit-exact replays need the same count
+        used = precision.resolve(spec.precision, device=str(self.device), family=spec.model, config=config)
+        # threads and precision: bit-exact replays need the same
         self._set_attrs(trial, {"seed": seed, "worker": worker_id(), "threads": torch.get_num_threads(),
-                                "device": str(self.device), "structure": structure})
+                                "device": str(self.device), "precision": used, "structure": structure})
 
         def report(stats: EpochStats) -> bool:
             value = metric_value(spec, stats)
@@ -93,9 +94,9 @@ class Objective:
             return not spec.multi_objective and stats.epoch < spec.max_epochs and self.retry(trial.should_prune)
 
         result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
-                     device=self.device, on_epoch=report)
+                     device=self.device, precision=used, on_epoch=report)
         attrs = trial_attributes(result, classification=info.task == "classification", pruner=spec.pruner)
-        measured = goals.measure(spec, result, self.splits, self.device)
+        measured = goals.measure(spec, result, self.splits, self.device, precision=used)
         if measured.get("latency_ms") is not None:
             attrs["latency_ms"] = round(measured["latency_ms"], 6)
         self._set_attrs(trial, attrs)
@@ -141,6 +142,7 @@ class Objective:
         payload = artifacts.checkpoint_payload(result.model, family=self.spec.model, config=config,
                                                input_shape=info.shape, n_outputs=info.n_outputs,
                                                spec=self.spec.to_dict(), seed=seed)
+        payload["precision"] = precision.recorded(trial.user_attrs)
         checkpoint = self.retry(lambda: artifacts.upload_checkpoint(self.artifacts, trial, payload))
         self._set_attrs(trial, {"checkpoint_artifact": checkpoint})
 

@@ -38,6 +38,7 @@ class SeedRun:
     reused: bool = False
     n_params: int | None = None
     latency_ms: float | None = None  # measured only where the spec's objectives or constraints use it
+    precision: str = "fp32"  # what the run trained in (runs recorded before precisions existed: fp32)
 
 
 #: SeedRun fields under a name other than the metric's
@@ -107,18 +108,20 @@ class ReplayStore:
 
 def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epochs: int | None = None,
            splits: Any, label: str = "", store: ReplayStore | None = None, extra: dict[str, Any] | None = None,
-           notes: Sequence[str] = (), on_run: Callable[[SeedRun], None] | None = None) -> Replay:
-    """Train ``config`` once per seed (no pruning); reuse runs already recorded in ``store``."""
+           notes: Sequence[str] = (), on_run: Callable[[SeedRun], None] | None = None,
+           precision: str = "fp32") -> Replay:
+    """Train ``config`` once per seed (no pruning) in ``precision`` (``fp32`` or ``bf16``; a stored trial's
+    own, see :func:`autotune.precision.recorded`); reuse runs already recorded in ``store``."""
     from autotune.train import fit
 
     max_epochs = epochs or spec.max_epochs
     out = Replay(label=label, config=config, notes=list(notes))
     for seed in seeds:
-        key = run_key(spec, config, seed=seed, epochs=max_epochs)
+        key = run_key(spec, config, seed=seed, epochs=max_epochs, precision=precision)
         run = store.get(key) if store is not None else None
         if run is None:
             start = time.perf_counter()
-            result = fit(config, splits, family=spec.model, max_epochs=max_epochs, seed=seed)
+            result = fit(config, splits, family=spec.model, max_epochs=max_epochs, seed=seed, precision=precision)
             last = result.last
             assert last is not None
             seconds = round(time.perf_counter() - start, 3)
@@ -126,10 +129,11 @@ def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epo
             if spec.needs("latency_ms"):
                 from autotune.goals import measure
 
-                latency = measure(spec, result, splits)["latency_ms"]
+                latency = measure(spec, result, splits, precision=precision)["latency_ms"]
             run = SeedRun(seed=seed, train_loss=_finite(last.train_loss), train_accuracy=last.train_accuracy,
                           val_loss=_finite(last.val_loss), val_accuracy=last.val_accuracy, epochs=last.epoch,
-                          seconds=seconds, diverged=result.diverged, n_params=result.n_params, latency_ms=latency)
+                          seconds=seconds, diverged=result.diverged, n_params=result.n_params, latency_ms=latency,
+                          precision=precision)
             if store is not None:
                 store.put(key, run, config=config, extra=extra or {})
         out.runs.append(run)
@@ -138,9 +142,12 @@ def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epo
     return out
 
 
-def run_key(spec: StudySpec, config: dict[str, Any], *, seed: int, epochs: int) -> str:
-    blob = json.dumps({"spec": spec.fingerprint(), "config": config, "seed": seed, "epochs": epochs},
-                      sort_keys=True, default=str)
+def run_key(spec: StudySpec, config: dict[str, Any], *, seed: int, epochs: int, precision: str = "fp32") -> str:
+    """The replay store's key of one run; an fp32 run keeps the key it had before precisions existed."""
+    fields = {"spec": spec.fingerprint(), "config": config, "seed": seed, "epochs": epochs}
+    if precision != "fp32":
+        fields["precision"] = precision
+    blob = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -188,4 +195,4 @@ def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result
     if got == stored:
         return f"Reproduced exactly: {spec.metric} {got!r} equals the stored value of trial {trial.number}."
     return (f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
-            f"(different threads, device or library versions change floating-point results).")
+            f"(different threads, device, CPU or library versions change floating-point results).")

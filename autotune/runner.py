@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 from autotune import goals, interrupts, recovery, stopping
 from autotune import warm_start as warm_starts
 from autotune.devices import resolve_device, set_threads
+from autotune.precision import check_device as check_precision, check_name
 from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
                              storage_failure)
 from autotune.progress import Progress
@@ -69,7 +70,8 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
               data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
               workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None,
-              stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None) -> RunSummary:
+              stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None,
+              precision: str | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
@@ -77,7 +79,8 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     ``cores // workers`` threads. ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
     patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
-    parameters fit this spec's space (see :mod:`autotune.warm_start`). Raises
+    parameters fit this spec's space (see :mod:`autotune.warm_start`). ``precision`` (``fp32``, ``bf16``,
+    ``auto``) overrides the spec's; each trial records the one it used. Raises
     :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
     running trial(s) failed.
     """
@@ -87,11 +90,12 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     if workers < 1:
         raise OptionError(f"--workers must be >= 1, got {workers}")
     _check_threads(threads)
-    spec = _with_pruner(spec, pruner)
+    spec = _with_precision(_with_pruner(spec, pruner), precision)
     rule = stopping.resolve(spec, stop, stop_patience)
     url = resolve_storage_url(storage)
     check_url(url)
     device = resolve_device(device)
+    check_precision(spec.precision, device)
     name = study_name or spec.name
     progress = progress or Progress()
     # before touching the database: bad data, a broken model builder or a missing device leave no study
@@ -118,14 +122,16 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
 def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
                threads: int | None = None, data_dir: str | None = None, device: str = "auto",
                progress: Progress | None = None, timeout: float | None = None,
-               artifact_dir: str | None = None) -> RunSummary:
+               artifact_dir: str | None = None, precision: str | None = None) -> RunSummary:
     """Join an existing study as one more worker until its trial target is met (``autotune worker``),
-    or until the stopping rule its last ``run`` set fires."""
+    or until the stopping rule its last ``run`` set fires. ``precision`` overrides the spec's."""
     _check_threads(threads)
+    spec = _with_precision(spec, precision)
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name
     device = resolve_device(device)
+    check_precision(spec.precision, device)
     progress = progress or Progress()
     splits = _load_data(spec, data_dir, device)
     set_threads(threads)
@@ -358,6 +364,13 @@ def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
         raise OptionError(f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
                             f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none")
     return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
+
+
+def _with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
+    """The spec with ``--precision`` in place of its own (workers started by ``run`` read it from the spec)."""
+    if precision is None:
+        return spec
+    return replace(spec, precision=check_name(precision))
 
 
 def _check_threads(threads: int | None) -> None:

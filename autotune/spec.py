@@ -23,6 +23,7 @@ from autotune import spec_parts as parts
 from autotune._paths import STUDIES_DIR
 from autotune.data import DATASETS
 from autotune.errors import SpecError
+from autotune.precision import PRECISIONS
 from autotune.params import (ACTIVATIONS, INITS, LR_SCHEDULES, MODELS, OPTIMIZERS, PARAMETERS, PRUNERS, SAMPLERS,
                              TRAINING_PARAMS, Checker, ParamInfo, cnn_depth_problem, show_value, type_name)
 from autotune.sources import SOURCE_KINDS, DataSource
@@ -62,6 +63,7 @@ class StudySpec:
     final: FinalSpec = FinalSpec()
     confirm: ConfirmSpec | None = None  # None: `autotune run` does not confirm after its search
     stop: StopSpec | None = None  # None: `autotune run` searches until its trial target (unless --stop)
+    precision: str = "fp32"  # fp32, bf16 or auto: how trials compute (each records the one it used)
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -144,6 +146,7 @@ class StudySpec:
             **({"final": final} if (final := self.final.to_dict()) else {}),
             **({"confirm": self.confirm.to_dict()} if self.confirm is not None else {}),
             **({"stop": self.stop.to_dict()} if self.stop is not None else {}),
+            **({"precision": self.precision} if self.precision != "fp32" else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -156,9 +159,10 @@ class StudySpec:
 
     def fingerprint(self) -> str:
         """A hash of everything that changes what a trial means (not the name, text, trial count, the
-        exported model's budget, the confirmation after the search or when the search stops)."""
+        exported model's budget, the confirmation after the search or when the search stops, nor the
+        precision: like the device, it is how a trial computes, and each trial records its own)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials", "final", "confirm", "stop"):
+        for key in ("name", "description", "trials", "final", "confirm", "stop", "precision"):
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -286,5 +290,6 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         final=parts.parse_final(ctx, data.get("final", {})),
         confirm=parts.parse_confirm(ctx, data.get("confirm"), objectives=objectives),
         stop=parts.parse_stop(ctx, data.get("stop"), objectives=objectives),
+        precision=ctx.choice(data, "precision", PRECISIONS, "fp32"),
     )
 

@@ -22,7 +22,7 @@ from autotune.sources import SOURCE_KINDS, DataSource
 TOP_KEYS = {
     "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
     "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final", "confirm",
-    "stop",
+    "stop", "precision",
 }
 REQUIRED_KEYS = ("dataset", "model", "space")
 PARAM_KEYS = {"low", "high", "log", "step", "choices"}

@@ -39,6 +39,7 @@ from autotune import goals, interrupts
 from autotune.confirmation import confirm_seeds
 from autotune.configs import config_of
 from autotune.errors import OptionError
+from autotune.precision import recorded
 from autotune.replays import ReplayStore, SeedRun, replay
 from autotune.spec import STOP_RULES, StopSpec, StudySpec
 from autotune.storage import FINISHED_STATES
@@ -239,6 +240,7 @@ class NoiseFloor:
             with interrupts.allowed():  # minutes of training under the slot lock: Ctrl-C must not wait
                 result = replay(self.spec, config_of(self.spec, trial), seeds=seeds,
                                 splits=self._splits, label=f"trial {trial.number}", store=store,
+                                precision=recorded(trial.user_attrs),
                                 extra={"source_trial": trial.number, "purpose": PURPOSE}, on_run=ran)
             values = [getattr(r, self.spec.metric) for r in result.runs]
             self._measured[trial.number] = (_spread(values), seeds, values)

@@ -30,12 +30,14 @@ def settings(spec: StudySpec, base: dict[str, Any], param: str,
 
 def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any], *, seeds: Sequence[int],
           splits: Any, epochs: int | None = None, store: ReplayStore | None = None,
-          on_replay: Callable[[Replay], None] | None = None) -> list[Replay]:
-    """One factor at a time: ``param`` set to each value, everything else held at ``base``."""
+          on_replay: Callable[[Replay], None] | None = None, precision: str = "fp32") -> list[Replay]:
+    """One factor at a time: ``param`` set to each value, everything else held at ``base``; every run in
+    ``precision`` (the starting trial's)."""
     out = []
     for value, (cfg, notes, value_epochs) in zip(values, settings(spec, base, param, values)):
         rep = replay(spec, cfg, seeds=seeds, epochs=value_epochs or epochs, splits=splits,
-                     label=f"{param}={show(value)}", store=store, notes=notes, extra={"purpose": "sweep"})
+                     label=f"{param}={show(value)}", store=store, notes=notes, extra={"purpose": "sweep"},
+                     precision=precision)
         out.append(rep)
         if on_replay is not None:
             on_replay(rep)

@@ -22,6 +22,7 @@ from torch import nn
 
 from autotune.data import Split, Splits
 from autotune.models import build_model, count_parameters
+from autotune.precision import autocast, channels_last
 from autotune.seeding import seed_everything
 
 #: Batches between two checks for a non-finite loss: a diverged run stops within this many.
@@ -99,11 +100,12 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Split, *, batch_size: int,
                     generator: torch.Generator, classification: bool, augment: bool = False,
-                    device: torch.device | str | None = None) -> tuple[float, float | None]:
+                    device: torch.device | str | None = None, precision: str = "fp32") -> tuple[float, float | None]:
     """One pass over ``data`` in a seeded random order. Returns (mean loss, accuracy or None).
 
     Stops early and returns a non-finite loss as soon as a check finds the loss diverged.
-    ``device`` is the model's (default: the data's).
+    ``device`` is the model's (default: the data's). With ``precision="bf16"`` the forward pass and
+    the loss run under bf16 autocast; weights, gradients and optimiser state stay fp32.
     """
     model.train()
     n = len(data)
@@ -117,8 +119,9 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Sp
         xb, yb = data.x[idx].to(device, non_blocking=True), data.y[idx].to(device, non_blocking=True)
         if augment:
             xb = augment_batch(xb, generator)
-        out = model(xb)
-        loss = F.cross_entropy(out, yb) if classification else F.mse_loss(out, yb)
+        with autocast(device, precision):
+            out = model(xb)
+            loss = F.cross_entropy(out, yb) if classification else F.mse_loss(out, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -134,9 +137,10 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Sp
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Split, *, classification: bool,
-             device: torch.device | str | None = None) -> tuple[float, float | None]:
+             device: torch.device | str | None = None, precision: str = "fp32") -> tuple[float, float | None]:
     """Mean loss and accuracy (None for regression) over ``data``, in large batches on ``device``
-    (the model's; default: the data's)."""
+    (the model's; default: the data's). The forward pass runs in ``precision`` (bf16: autocast); the
+    losses are taken in fp32 from its outputs and summed in fp64."""
     model.eval()
     device = data.x.device if device is None else torch.device(device)
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -144,7 +148,9 @@ def evaluate(model: nn.Module, data: Split, *, classification: bool,
     for start in range(0, len(data), EVAL_BATCH_SIZE):
         xb = data.x[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
         yb = data.y[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
-        out = model(xb)
+        with autocast(device, precision):
+            out = model(xb)
+        out = out.float()
         if classification:
             loss_sum += F.cross_entropy(out, yb, reduction="sum")
             hits += (out.argmax(1) == yb).sum()
@@ -162,13 +168,14 @@ def _warm_up() -> None:
 
 
 def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int, seed: int,
-        device: str | torch.device = "cpu",
+        device: str | torch.device = "cpu", precision: str = "fp32",
         on_epoch: Callable[[EpochStats], bool] | None = None, evaluate_val: bool = True) -> FitResult:
     """Train a fresh model with ``config`` for up to ``max_epochs``, evaluating on validation each epoch.
 
     ``on_epoch`` is called after every epoch; returning True stops training (used for pruning).
     With ``evaluate_val=False`` (final retraining on train+validation) no split is evaluated and
-    the validation figures are NaN/None. On the CPU, the same config, data and seed give
+    the validation figures are NaN/None. ``precision`` is ``fp32`` or ``bf16`` (resolved already: see
+    :func:`autotune.precision.resolve`). On the CPU, the same config, data, seed and precision give
     bit-identical results.
     """
     _warm_up()  # once per process, before the clock starts
@@ -180,6 +187,8 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
     info = splits.info
     classification = info.task == "classification"
     model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
+    if channels_last(family, precision):
+        model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, max_epochs)
     train, val = splits.train, splits.val
@@ -190,9 +199,11 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
         t0 = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
             model, optimizer, train, batch_size=config["batch_size"], generator=generator,
-            classification=classification, augment=bool(config.get("augment")) and info.is_image, device=device)
+            classification=classification, augment=bool(config.get("augment")) and info.is_image, device=device,
+            precision=precision)
         t1 = time.perf_counter()
-        val_loss, val_acc = (evaluate(model, val, classification=classification, device=device) if evaluate_val
+        val_loss, val_acc = (evaluate(model, val, classification=classification, device=device, precision=precision)
+                             if evaluate_val
                              else (math.nan, None))
         t2 = time.perf_counter()
         times["train"] += t1 - t0
@@ -218,19 +229,21 @@ LATENCY_BATCH = 256
 
 
 @torch.no_grad()
-def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: int = 15) -> float:
+def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: int = 15,
+               precision: str = "fp32") -> float:
     """Inference time per sample in ms: the median over ``repeats`` forward passes of the batch ``x``
-    (in eval mode, on ``x``'s device), after ``warmup`` passes that are not timed."""
+    (in eval mode, on ``x``'s device, in ``precision``), after ``warmup`` passes that are not timed."""
     model.eval()
     sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
-    for _ in range(warmup):
-        model(x)
-    sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model(x)
+    with autocast(x.device, precision):
+        for _ in range(warmup):
+            model(x)
         sync()
-        times.append(time.perf_counter() - t0)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model(x)
+            sync()
+            times.append(time.perf_counter() - t0)
     return statistics.median(times) / len(x) * 1000.0
 

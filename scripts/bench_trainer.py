@@ -8,7 +8,14 @@ Also: samples/s as a fraction of the machine's `torch.mm` speed at the model's s
 roofline: forward + backward ~ 3 forward matmuls), and the per-trial fixed overhead (study
 load, model build, first batch) in ms.
 
+With --precision it measures instead fp32 against bf16 (autocast) per whole training step
+(`train_one_epoch`: forward, loss, backward, optimiser step) for the MLPs 784-256-128-10 and
+784-1024-1024-10 at batch 64 and 256 and the seed CNN at batch 100 (and bf16 with channels-last
+for the CNN): the arms interleaved, their order alternating, REPEATS paired ratios per row, the
+median and the range printed — the measurement behind precision 'auto' (BENCHMARKS.md).
+
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py [--quick] [--json]
+    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --precision [--repeats 7] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -124,12 +131,99 @@ def overhead_ms(data: Split) -> dict:
             "first_batch_ms": round(first * 1000, 1)}
 
 
+#: (label, family, config, batch sizes) of the precision comparison
+PRECISION_ROWS = [
+    ("mlp 256-128", "mlp", dict(BASE, units=[256, 128]), (64, 256)),
+    ("mlp 1024-1024", "mlp", dict(BASE, units=[1024, 1024]), (64, 256)),
+    ("cnn 32-64-fc1024", "cnn", MODELS["cnn"], (100,)),
+]
+
+
+def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
+    """Samples/s of one epoch of whole training steps over ``data`` in ``arm``: fp32, bf16 or bf16+cl
+    (bf16 with the model in channels-last memory format)."""
+    torch.manual_seed(0)
+    model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
+    if arm == "bf16+cl":
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, config)
+    start = time.perf_counter()
+    train_one_epoch(model, optimizer, data, batch_size=config["batch_size"], generator=torch.Generator().manual_seed(0),
+                    classification=True, precision="fp32" if arm == "fp32" else "bf16")
+    return len(data) / (time.perf_counter() - start)
+
+
+def precision_rows(splits, *, repeats: int, quick: bool) -> list[dict]:
+    """fp32 vs bf16 (and bf16+cl for the CNN), interleaved: in repeat i the arms run in turn, in
+    reversed order when i is odd; each row reports the median samples/s per arm and the median and
+    range of the paired per-repeat ratios."""
+    import statistics
+
+    rows = []
+    for label, family, model_config, batch_sizes in PRECISION_ROWS:
+        n = (512 if quick else 2000) if family == "cnn" else (2048 if quick else 20480)
+        data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
+        arms = ["fp32", "bf16", "bf16+cl"] if family == "cnn" else ["fp32", "bf16"]
+        for batch_size in batch_sizes:
+            config = dict(model_config, batch_size=batch_size)
+            warm = Split(data.x[:4 * batch_size], data.y[:4 * batch_size])
+            for arm in arms:  # one-off costs (kernel selection, first allocations) outside the timed runs
+                step_rate(family, config, warm, arm)
+            rates: dict[str, list[float]] = {arm: [] for arm in arms}
+            for i in range(repeats):
+                for arm in (arms if i % 2 == 0 else arms[::-1]):
+                    rates[arm].append(step_rate(family, config, data, arm))
+            row = {"model": label, "batch_size": batch_size, "samples": n, "repeats": repeats}
+            for arm in arms:
+                row[f"{arm}_per_s"] = round(statistics.median(rates[arm]), 1)
+
+            def ratios(num: str, den: str) -> list[float]:
+                return [a / b for a, b in zip(rates[num], rates[den])]
+
+            pairs = [("bf16", "fp32")] + ([("bf16+cl", "bf16"), ("bf16+cl", "fp32")] if "bf16+cl" in arms else [])
+            for num, den in pairs:
+                r = ratios(num, den)
+                row[f"{num}_vs_{den}"] = {"median": round(statistics.median(r), 3), "min": round(min(r), 3),
+                                          "max": round(max(r), 3)}
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sample counts: a smoke run")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--precision", action="store_true",
+                        help="fp32 vs bf16 per whole training step instead of ours vs the tutorial loop")
+    parser.add_argument("--repeats", type=int, default=None, metavar="R",
+                        help="paired repeats per row with --precision [default: 7; 2 with --quick]")
     args = parser.parse_args()
     splits = load_splits("mnist", validation_size=10000, seed=0)
+    if args.precision:
+        from autotune.precision import has_bf16
+
+        repeats = args.repeats or (2 if args.quick else 7)
+        load_before = os.getloadavg()[0]
+        results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "bf16_hardware": has_bf16("cpu"),
+                   "torch": torch.__version__, "load_average_before": round(load_before, 2),
+                   "rows": precision_rows(splits, repeats=repeats, quick=args.quick),
+                   "load_average_after": round(os.getloadavg()[0], 2)}
+        if args.json:
+            print(json.dumps(results, indent=2))
+            return
+        print(f"threads={results['threads']} cpus={results['cpus']} bf16 hardware={results['bf16_hardware']} "
+              f"load average {results['load_average_before']} -> {results['load_average_after']}")
+        print(f"{'model':<18}{'batch':>6}{'fp32/s':>10}{'bf16/s':>10}{'bf16/fp32 (median, range)':>30}"
+              f"{'bf16+cl/s':>11}{'cl/bf16 (median, range)':>28}")
+        for r in results["rows"]:
+            ratio = r["bf16_vs_fp32"]
+            line = (f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}{r['bf16_per_s']:>10}"
+                    f"{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})")
+            if "bf16+cl_per_s" in r:
+                cl = r["bf16+cl_vs_bf16"]
+                line += f"{r['bf16+cl_per_s']:>11}{cl['median']:>12}x ({cl['min']}-{cl['max']})"
+            print(line)
+        return
     samples = {"mlp": 2000 if args.quick else 20000, "cnn": 256 if args.quick else 2048}
     results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "rows": []}
     for family, batch_sizes in (("mlp", (32, 128)), ("cnn", (32, 128))):

@@ -70,7 +70,13 @@ CASES = [
      ["stop.patience: must be >= 1, got 0"]),
     ("spec-stop-unknown-rule", {"s.yaml": spec_text(stop={"rule": "plateau"})}, ["run", "--study", "s.yaml"],
      ["stop.rule: must be one of noise; got 'plateau'"]),
+    ("spec-precision", {"s.yaml": spec_text(precision="fp16")}, ["run", "--study", "s.yaml"],
+     ["precision: must be one of fp32, bf16, auto; got 'fp16'"]),
     # --- run / worker options
+    ("run-precision", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--precision", "fp16"],
+     ["'--precision'", "'fp16' is not one of 'fp32', 'bf16', 'auto'"]),
+    ("worker-precision", {"s.yaml": spec_text()}, ["worker", "--study", "s.yaml", "--precision", "half"],
+     ["'--precision'", "'half' is not one of 'fp32', 'bf16', 'auto'"]),
     ("run-device", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--device", "tpu"],
      ["--device 'tpu' is not a device"]),
     ("run-bad-scheme", {"s.yaml": spec_text()}, ["run", "--study", "s.yaml", "--storage", "ftp://host/db"],
@@ -227,6 +233,25 @@ def test_bad_input(stored, tmp_path, monkeypatch, files, args, fragments):
     assert_one_error_line(result, *fragments)
     assert file_digest(tmp_path / "autotune.db") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no output folder, no 'pwned', nothing new
+
+
+@pytest.mark.parametrize("how", ["spec", "option"])
+def test_bf16_on_a_cpu_without_it_is_one_line_and_writes_nothing(stored, tmp_path, monkeypatch, how):
+    from autotune import precision
+
+    monkeypatch.setattr(precision, "has_bf16", lambda device: False)
+    shutil.copy(stored / "autotune.db", tmp_path / "autotune.db")
+    monkeypatch.setenv("AUTOTUNE_ARTIFACT_DIR", str(tmp_path / "artifacts"))
+    new = tmp_path / "new.db"
+    (tmp_path / "s.yaml").write_text(spec_text(precision="bf16") if how == "spec" else spec_text())
+    before = file_digest(tmp_path / "autotune.db")
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    for storage in ("sqlite:///autotune.db", f"sqlite:///{new}"):  # a stored study, and one that does not exist
+        args = ["run", "--study", "s.yaml", "--storage", storage] + (["--precision", "bf16"] if how == "option" else [])
+        assert_one_error_line(invoke(*args), "precision 'bf16': this CPU has neither AVX-512 BF16 nor AMX; use "
+                                             "precision fp32, or auto")
+    assert file_digest(tmp_path / "autotune.db") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no new database, no artifacts
 
 
 @pytest.fixture(scope="module")

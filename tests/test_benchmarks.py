@@ -27,6 +27,21 @@ def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
     assert set(results["overhead"]) == {"study_load_ms", "model_build_ms", "first_batch_ms"}
 
 
+def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--precision", "--quick",
+                          "--repeats", "1", "--json"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert [(r["model"], r["batch_size"]) for r in results["rows"]] == [
+        ("mlp 256-128", 64), ("mlp 256-128", 256), ("mlp 1024-1024", 64), ("mlp 1024-1024", 256),
+        ("cnn 32-64-fc1024", 100)]
+    for r in results["rows"]:
+        assert r["repeats"] == 1 and r["fp32_per_s"] > 0 and r["bf16_per_s"] > 0
+        one = r["bf16_vs_fp32"]  # one repeat: the median is the ratio itself, and the range is that one value
+        assert one["median"] == one["min"] == one["max"] > 0
+    assert "bf16+cl_per_s" in results["rows"][-1] and "bf16+cl_per_s" not in results["rows"][0]
+
+
 def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)

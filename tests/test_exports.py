@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from autotune.cli import cli
 from autotune.data import Split, load_splits, load_test
 from autotune.models import build_model
+from autotune.precision import has_bf16
 from autotune.train import evaluate
 from tests.conftest import empty_study, tiny_digits_spec
 
@@ -143,3 +144,21 @@ def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
     assert (prov["final_model"]["epochs"], prov["final_model"]["train_subset"]) == (3, 100)
     text = invoke("export", "--study", path, "--out", "e2", "--epochs", "3").output
     assert f"Final model retrained on train+val ({n_train + n_val} examples, 3 epochs, " in text
+
+
+@pytest.mark.skipif(not has_bf16("cpu"), reason="this CPU has no bf16 hardware, so a bf16 study cannot run here")
+def test_a_bf16_trial_is_exported_in_bf16(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    result = invoke("export", "--study", path, "--out", "exp", "--json")
+    assert result.exit_code == 0, result.output
+    final = json.loads(result.stdout)["final_model"]
+    assert final["precision"] == "bf16"
+    ckpt = torch.load("exp/model.pt", weights_only=True)
+    assert ckpt["precision"] == "bf16"
+    assert {v.dtype for v in ckpt["state_dict"].values() if v.is_floating_point()} == {torch.float32}
+    model = build_model("mlp", input_shape=tuple(ckpt["model"]["input_shape"]), n_outputs=10,
+                        config=ckpt["model"]["config"])
+    model.load_state_dict(ckpt["state_dict"])
+    test = load_test(load_splits("digits", validation_size=0.2, seed=7))
+    assert evaluate(model, test, classification=True, precision="bf16")[1] == final["test_accuracy"]

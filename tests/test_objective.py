@@ -18,7 +18,7 @@ from autotune.train import EpochStats, FitResult, fit
 from tests.conftest import tiny_digits_spec
 
 ATTRS = {"seed", "worker", "structure", "status", "epochs", "train_loss", "train_accuracy", "val_loss",
-         "val_accuracy", "n_params", "wall_time_s", "remark"}
+         "val_accuracy", "n_params", "wall_time_s", "remark", "threads", "device", "precision"}
 
 
 def _load(name="tiny-digits", storage="sqlite:///autotune.db"):
@@ -37,6 +37,7 @@ def test_trials_store_their_attributes_and_seed():
         assert 0 < t.user_attrs["wall_time_s"] < 60
     seeds = [t.user_attrs["seed"] for t in study.trials]
     assert len(set(seeds)) == 4
+    assert {t.user_attrs["precision"] for t in study.trials} == {"fp32"}  # the default
     assert study.user_attrs["spec"]["name"] == "tiny-digits"
     # where each trial's time went (#20): the parts add up to its total, and the run sums them
     for t in study.trials:
@@ -48,6 +49,29 @@ def test_trials_store_their_attributes_and_seed():
     assert summary.time_s["trials"] == 4
     for k in (*TIME_PARTS, "total"):
         assert summary.time_s[k] == pytest.approx(sum(t.user_attrs["time_s"][k] for t in study.trials), abs=0.06)
+
+
+def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch):
+    """``auto`` looks at each trial's model: here (a rule set for the test) bf16 from 40 hidden units up."""
+    from autotune import precision
+
+    monkeypatch.setattr(precision, "has_bf16", lambda device: True)
+    monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 40)
+    used = []
+    real_fit = fit
+
+    def spy(*args, **kwargs):
+        used.append(kwargs["precision"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr("autotune.objective.fit", spy)
+    spec = parse_spec(tiny_digits_spec(sampler={"name": "random"}, pruner={"name": "none"}, max_epochs=1))
+    run_study(spec, n_trials=6, precision="auto")
+    trials = _load().trials
+    widest = [max(t.params[f"units_l{i}"] for i in range(t.params["n_layers"])) for t in trials]
+    expected = ["bf16" if w >= 40 else "fp32" for w in widest]
+    assert [t.user_attrs["precision"] for t in trials] == expected == used
+    assert set(expected) == {"bf16", "fp32"}  # both sides of the rule were seen
 
 
 def test_the_time_line_names_each_part_largest_first():

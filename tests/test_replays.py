@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
 import pytest
 from click.testing import CliRunner
 
+import autotune
 from autotune.cli import cli
+from autotune.precision import has_bf16
+from autotune.replays import run_key
+from autotune.spec import load_spec
 from tests.conftest import file_digest, invoke, stored_study as _study, tiny_digits_spec
 
 
@@ -111,3 +117,32 @@ def test_train_subset_shrinks_the_budget_and_is_recorded_apart(study_path):
     assert not small["runs"][0]["reused"]  # a different budget is a different run
     assert small["runs"][0]["val_accuracy"] != full["runs"][0]["val_accuracy"]
     assert len(_study("tiny-digits:replays").trials) == 2
+
+
+@pytest.mark.skipif(not has_bf16("cpu"), reason="this CPU has no bf16 hardware, so a bf16 study cannot run here")
+def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    trials = _study().trials
+    assert [t.user_attrs["precision"] for t in trials] == ["bf16", "bf16"]
+    best = _study().best_trial
+    out = json.loads(invoke("replay", "--study", path, "--trial", str(best.number), "--json").stdout)
+    (run,) = out["runs"]
+    assert run["precision"] == "bf16" and not run["reused"]
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert run[key] == best.user_attrs[key], key  # every figure, not the metric alone
+    assert out["reproduction"] == (f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of "
+                                   f"trial {best.number}.")
+    # the same configuration and seed in fp32 gives other numbers: the recorded precision is what reproduces
+    fp32 = autotune.replay_config(replace(load_spec(path), precision="fp32"), out["config"],
+                                  first_seed=best.user_attrs["seed"])
+    assert fp32.runs[0].precision == "fp32" and fp32.runs[0].val_loss != best.user_attrs["val_loss"]
+
+
+def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
+    spec = load_spec(write_spec(tiny_digits_spec()))
+    config = {"lr": 0.01}
+    before = hashlib.sha256(json.dumps({"spec": spec.fingerprint(), "config": config, "seed": 1, "epochs": 3},
+                                       sort_keys=True).encode()).hexdigest()[:20]
+    assert run_key(spec, config, seed=1, epochs=3) == run_key(spec, config, seed=1, epochs=3, precision="fp32") == before
+    assert run_key(spec, config, seed=1, epochs=3, precision="bf16") != before

@@ -114,6 +114,23 @@ def test_stop_block_has_documented_defaults_and_is_kept_apart_from_the_fingerpri
     assert parse_spec(tiny_digits_spec(stop=None)).stop is None
 
 
+def test_precision_defaults_to_fp32_and_is_kept_apart_from_the_fingerprint():
+    """``precision:`` is how trials compute, like the device; each trial records the one it used."""
+    plain = parse_spec(tiny_digits_spec())
+    assert plain.precision == "fp32" and "precision" not in plain.to_dict()
+    for name in ("bf16", "auto"):
+        spec = parse_spec(tiny_digits_spec(precision=name))
+        assert spec.precision == name and spec.to_dict()["precision"] == name
+        assert parse_spec(spec.to_dict()) == spec
+        assert spec.fingerprint() == plain.fingerprint()
+    assert parse_spec(tiny_digits_spec(precision="fp32")) == plain
+
+
+def test_no_shipped_spec_trains_in_anything_but_fp32():
+    """bf16's accuracy on the shipped studies is not measured yet: they keep the default."""
+    assert {load_spec(name).precision for name in shipped_specs()} == {"fp32"}
+
+
 def test_no_shipped_spec_confirms_after_its_search():
     """Whether confirming by default pays for itself is not measured yet: the shipped specs leave it off."""
     assert [name for name in shipped_specs() if load_spec(name).confirm is not None] == []
@@ -173,6 +190,8 @@ BAD_SPECS = [
     ({"stop": {"rule": "plateau"}}, "stop.rule: must be one of noise; got 'plateau'"),
     ({"stop": {"after": 3}}, "stop.after: unknown key; allowed: patience, rule, seeds"),
     ({"stop": "noise"}, "stop: must be a mapping, got 'noise'"),
+    ({"precision": "fp16"}, "precision: must be one of fp32, bf16, auto; got 'fp16'"),
+    ({"precision": True}, "precision: must be one of fp32, bf16, auto; got True"),
     ({"stop": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
      "stop: the noise rule compares trials by one objective, and this spec has 2 (val_accuracy, params); "
      "remove 'stop'"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from autotune.data import load_splits
-from autotune.train import fit
+from autotune.models import build_model
+from autotune.train import evaluate, fit
 
 
 def _config(**kw):
@@ -41,6 +43,37 @@ def test_same_seed_gives_bit_identical_metrics(digits, extra):
     strip = lambda r: [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]  # noqa: E731
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
+
+
+@pytest.mark.parametrize("family, extra", [
+    ("mlp", {}),
+    ("mlp", {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"}),
+    ("cnn", {"channels": [8], "kernel_size": 3, "fc_units": 32}),
+])
+def test_bf16_is_bit_identical_run_to_run_and_differs_from_fp32(digits, family, extra):
+    config = _config(**extra)
+    a = fit(config, digits, family=family, max_epochs=2, seed=11, precision="bf16")
+    b = fit(config, digits, family=family, max_epochs=2, seed=11, precision="bf16")
+    c = fit(config, digits, family=family, max_epochs=2, seed=11)
+    strip = lambda r: [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]  # noqa: E731
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)  # the bf16 path was taken
+    assert abs(a.history[-1].val_accuracy - c.history[-1].val_accuracy) < 0.01  # and learns as fp32 does here
+    # weights (and so their gradients and the optimiser state) stay fp32
+    assert {p.dtype for p in a.model.parameters()} == {torch.float32}
+
+
+def test_fp32_is_the_default_precision(digits):
+    strip = lambda r: [(h.train_loss, h.val_loss) for h in r.history]  # noqa: E731
+    assert strip(fit(_config(), digits, family="mlp", max_epochs=1, seed=5)) == \
+        strip(fit(_config(), digits, family="mlp", max_epochs=1, seed=5, precision="fp32"))
+
+
+def test_evaluate_in_bf16_takes_the_loss_in_fp32(digits):
+    torch.manual_seed(0)
+    model = build_model("mlp", input_shape=digits.info.shape, n_outputs=10, config=_config())
+    fp32, bf16 = (evaluate(model, digits.val, classification=True, precision=p) for p in ("fp32", "bf16"))
+    assert fp32 != bf16 and abs(fp32[0] - bf16[0]) < 0.05 * fp32[0]  # near, not equal
 
 
 def test_cnn_trains_on_digits(digits):

@@ -1,0 +1,89 @@
+"""Precision: the names allowed, the rule behind ``auto``, the error for bf16 without bf16 hardware."""
+
+from __future__ import annotations
+
+import pytest
+
+from autotune import precision
+from autotune.errors import DeviceError, OptionError
+
+
+@pytest.fixture
+def bf16_here(monkeypatch):
+    """Pretend the device has (True) or lacks (False) bf16 hardware."""
+    def set_to(value: bool) -> None:
+        monkeypatch.setattr(precision, "has_bf16", lambda device: value)
+
+    return set_to
+
+
+def test_fp32_and_bf16_are_taken_as_asked(bf16_here):
+    bf16_here(True)
+    for family, config in (("mlp", {"units": [16]}), ("cnn", {"channels": [8]}), ("my.py:build", {})):
+        assert precision.resolve("fp32", device="cpu", family=family, config=config) == "fp32"
+        assert precision.resolve("bf16", device="cpu", family=family, config=config) == "bf16"
+
+
+def test_auto_follows_the_benchmarked_rule(bf16_here, monkeypatch):
+    bf16_here(True)
+    monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 1024)
+    monkeypatch.setattr(precision, "CNN_PAYS", True)
+    auto = lambda family, config: precision.resolve("auto", device="cpu", family=family, config=config)  # noqa: E731
+    assert auto("mlp", {"units": [256, 128]}) == "fp32"
+    assert auto("mlp", {"units": [1023, 1023]}) == "fp32"
+    assert auto("mlp", {"units": [64, 1024, 32]}) == "bf16"  # the widest hidden layer decides
+    assert auto("cnn", {"channels": [32, 64]}) == "bf16"
+    assert auto("pkg.models:build", {"units": [4096]}) == "fp32"  # a user's model is never measured
+    monkeypatch.setattr(precision, "MLP_MIN_WIDTH", None)
+    monkeypatch.setattr(precision, "CNN_PAYS", False)
+    assert auto("mlp", {"units": [8192]}) == "fp32" and auto("cnn", {"channels": [32, 64]}) == "fp32"
+
+
+def test_auto_is_fp32_on_a_device_without_bf16(bf16_here, monkeypatch):
+    bf16_here(False)
+    monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 16)
+    monkeypatch.setattr(precision, "CNN_PAYS", True)
+    assert precision.resolve("auto", device="cpu", family="mlp", config={"units": [4096]}) == "fp32"
+    assert precision.resolve("auto", device="cpu", family="cnn", config={"channels": [32]}) == "fp32"
+
+
+def test_bf16_without_bf16_hardware_is_an_error(bf16_here):
+    bf16_here(False)
+    with pytest.raises(DeviceError) as err:
+        precision.resolve("bf16", device="cpu", family="mlp", config={"units": [16]})
+    assert str(err.value) == ("precision 'bf16': this CPU has neither AVX-512 BF16 nor AMX; use precision fp32, or "
+                              "auto (bf16 only where it is supported and pays)")
+    precision.check_device("fp32", "cpu")
+    precision.check_device("auto", "cpu")
+
+
+def test_an_unknown_precision_names_the_allowed_ones():
+    with pytest.raises(OptionError) as err:
+        precision.check_name("fp16")
+    assert str(err.value) == "--precision 'fp16' is not a precision; allowed: fp32, bf16, auto"
+
+
+def test_a_trial_without_a_recorded_precision_trained_in_fp32():
+    assert precision.recorded({}) == "fp32"
+    assert precision.recorded({"precision": "bf16"}) == "bf16"
+    assert precision.recorded({"precision": "fp32"}) == "fp32"
+
+
+def test_autocast_only_for_bf16():
+    import torch
+
+    model = torch.nn.Linear(4, 2)
+    x = torch.randn(3, 4)
+    with precision.autocast("cpu", "fp32"):
+        assert model(x).dtype == torch.float32
+    with precision.autocast("cpu", "bf16"):
+        assert model(x).dtype == torch.bfloat16
+    assert model.weight.dtype == torch.float32
+
+
+def test_channels_last_only_for_the_cnn_in_bf16(monkeypatch):
+    monkeypatch.setattr(precision, "CNN_CHANNELS_LAST", True)
+    assert precision.channels_last("cnn", "bf16")
+    assert not precision.channels_last("cnn", "fp32") and not precision.channels_last("mlp", "bf16")
+    monkeypatch.setattr(precision, "CNN_CHANNELS_LAST", False)
+    assert not precision.channels_last("cnn", "bf16")
