@@ -112,6 +112,16 @@ def empty_study(spec_path: str, *, name: str = "tiny-digits", storage: str = "sq
                                 sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
 
 
+def finished_study(folder: Path, spec: dict, *args: str, spec_name: str = "spec.yaml") -> Path:
+    """Write ``spec`` into ``folder`` and run it to its end into ``folder/autotune.db`` (artifacts in
+    ``folder/artifacts``; ``args``: more `run` options); return the folder. For module-scoped fixtures."""
+    (folder / spec_name).write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = invoke("run", "--study", str(folder / spec_name), "--storage", f"sqlite:///{folder / 'autotune.db'}",
+                    "--artifact-dir", str(folder / "artifacts"), "-q", *args)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

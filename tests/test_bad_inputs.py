@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import assert_one_error_line, file_digest, invoke, tiny_digits_spec
+from tests.conftest import assert_one_error_line, file_digest, finished_study, invoke, tiny_digits_spec
 
 SPEC = tiny_digits_spec(trials=2)
 
@@ -20,12 +20,7 @@ SPEC = tiny_digits_spec(trials=2)
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory) -> Path:
     """A database holding the finished study 'tiny-digits' (2 trials), made once for the module."""
-    folder = tmp_path_factory.mktemp("stored")
-    (folder / "spec.yaml").write_text(yaml.safe_dump(SPEC, sort_keys=False))
-    result = invoke("run", "--study", str(folder / "spec.yaml"), "--storage", f"sqlite:///{folder / 'autotune.db'}",
-                    "--artifact-dir", str(folder / "artifacts"), "-q")
-    assert result.exit_code == 0, result.output
-    return folder
+    return finished_study(tmp_path_factory.mktemp("stored"), SPEC)
 
 
 def spec_text(**changes) -> str:

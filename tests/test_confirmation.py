@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from autotune.confirmation import confirm_seeds, holm, lines, rank, stored
-from tests.conftest import invoke, stored_study, tiny_digits_spec
+from tests.conftest import finished_study, invoke, stored_study, tiny_digits_spec
 
 
 def t975_df2() -> float:
@@ -87,14 +87,9 @@ def test_confirmation_seeds_are_shared_grow_as_a_prefix_and_are_no_trial_seed():
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("finished")
-    spec = folder / "spec.yaml"
-    spec.write_text(yaml.safe_dump(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}),
-                                   sort_keys=False))
-    result = invoke("run", "--study", str(spec), "--trials", "3", "-q", "--storage", f"sqlite:///{folder / 'autotune.db'}",
-                    "--artifact-dir", str(folder / "artifacts"))
-    assert result.exit_code == 0, result.output
-    return folder
+    return finished_study(tmp_path_factory.mktemp("finished"),
+                          tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}),
+                          "--trials", "3")
 
 
 @pytest.fixture

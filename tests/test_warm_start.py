@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import autotune
-from tests.conftest import invoke, stored_study, tiny_digits_spec
+from tests.conftest import finished_study, invoke, stored_study, tiny_digits_spec
 
 OLD = tiny_digits_spec(pruner={"name": "none"}, trials=6)
 
@@ -18,12 +18,7 @@ OLD = tiny_digits_spec(pruner={"name": "none"}, trials=6)
 @pytest.fixture(scope="module")
 def old_db(tmp_path_factory) -> Path:
     """The finished study 'tiny-digits' (6 complete trials, no pruning), made once for the module."""
-    folder = tmp_path_factory.mktemp("old")
-    (folder / "old.yaml").write_text(yaml.safe_dump(OLD, sort_keys=False))
-    result = invoke("run", "--study", str(folder / "old.yaml"), "--storage", f"sqlite:///{folder / 'autotune.db'}",
-                    "--artifact-dir", str(folder / "artifacts"), "-q")
-    assert result.exit_code == 0, result.output
-    return folder / "autotune.db"
+    return finished_study(tmp_path_factory.mktemp("old"), OLD, spec_name="old.yaml") / "autotune.db"
 
 
 @pytest.fixture
