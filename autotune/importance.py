@@ -56,7 +56,7 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
     Each parameter of a :data:`BOOTSTRAPPED` evaluator also has ``"interval"``: ``[low, high]`` from
     :func:`bootstrap` over ``rounds`` resamples, or None (fewer than :data:`MIN_TRIALS_FOR_INTERVAL`
     complete trials, or a resample it could not evaluate)."""
-    target = _target(objective)
+    target = _target(study, objective)
     out: dict[str, Any] = {}
     for name, makers in _evaluators(seeds).items():
         runs: dict[str, list[float]] = defaultdict(list)
@@ -96,7 +96,7 @@ def bootstrap(study: optuna.Study, make: Callable[[], Any], *, objective: int | 
         for drawn in resamples(len(trials), rounds=rounds, seed=seed):
             copy = optuna.create_study(directions=study.directions)
             copy.add_trials([trials[i] for i in drawn])
-            result = _evaluate(copy, make(), _target(objective))
+            result = _evaluate(copy, make(), _target(study, objective))
             for p in params:
                 values[p].append(result.get(p, 0.0))
     except _ERRORS:
@@ -128,8 +128,14 @@ def overlapping(ranked: list[tuple[str, list[float] | None]]) -> list[tuple[int,
     return pairs
 
 
-def _target(objective: int | None) -> Callable[[optuna.trial.FrozenTrial], float] | None:
-    return None if objective is None else (lambda t, i=objective: t.values[i])
+def _target(study: optuna.Study, objective: int | None) -> Callable[[optuna.trial.FrozenTrial], float] | None:
+    """What the evaluators rank by. Given a ``target``, PED-ANOVA takes lower as better, so a maximised
+    objective is negated (fANOVA decomposes variance, for which the sign does not matter)."""
+    if objective is None:
+        return None
+    if study.directions[objective] == optuna.study.StudyDirection.MAXIMIZE:
+        return lambda t, i=objective: -t.values[i]
+    return lambda t, i=objective: t.values[i]
 
 
 def _evaluate(study: optuna.Study, evaluator: Any, target: Any) -> dict[str, float]:

@@ -102,3 +102,23 @@ def test_neighbours_overlap_when_their_intervals_share_a_value():
               ("f", None), ("g", [0.0, 0.1])]
     # c and d touch at 0.3; e and f, f and g: f has no interval, so nothing is said of it
     assert importance.overlapping(ranked) == [(1, "a", "b"), (3, "c", "d")]
+
+
+def test_a_maximised_objective_of_a_multi_objective_study_is_ranked_for_high_values():
+    """Given a target, PED-ANOVA takes lower as better: a maximised objective must be negated. Here the top of
+    objective 0 is decided by b alone (b > 0.9), its bottom by a: ranking for low values would put a first."""
+    import numpy as np
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import create_trial
+
+    from autotune.importance import importances
+
+    rng = np.random.default_rng(0)
+    dists = {"a": FloatDistribution(0, 1), "b": FloatDistribution(0, 1)}
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for a, b in rng.random((80, 2)):
+        study.add_trial(create_trial(params={"a": float(a), "b": float(b)}, distributions=dists,
+                                     values=[2.0 * (b > 0.9) + 0.1 * a, float(a)]))
+    assert list(importances(study, objective=0)["default"])[0] == "b"
+    assert list(importances(study, objective=1)["default"])[0] == "a"  # minimised: as Optuna ranks it
