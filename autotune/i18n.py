@@ -36,6 +36,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_trials": ("The study has no trials yet.", "该研究还没有试验。"),
     "no_complete": ("The study has no complete trial: no best value, importance or analysis.",
                     "该研究没有完成的试验：无最优值、重要性或分析。"),
+    "importance_left_out": ("Importance ({what}) leaves out {params}: some complete trials have no value for them in "
+                            "the search space (a conditional parameter, or a hand-table value outside the space).",
+                            "重要性（{what}）未包括 {params}：并非每个完成的试验都有它在搜索空间内的取值（条件参数，或手工表格中"
+                            "超出搜索空间的值）。"),
     "importance_missing": ("Importance ({what}) not computed: {error}.", "未计算重要性（{what}）：{error}。"),
     "needs_two": ("needs at least 2 complete trials", "至少需要 2 个完成的试验"),
     "multi_note": ("Multi-objective study: no trial was pruned (Optuna's pruners need one objective); the "

@@ -42,11 +42,15 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     by_objective = {m: (importance.importances(study, objective=i if spec.multi_objective else None)
                         if n_complete >= 2 else too_few) for i, m in enumerate(spec.metrics)}
     imp = by_objective[spec.metric]
+    searched = sorted({p for t in analysis.complete(study) for p in t.params})
     for metric, table in by_objective.items():
         for name, values in table.items():
+            what = f"{name}, {metric}" if spec.multi_objective else name
             if "error" in values:
-                what = f"{name}, {metric}" if spec.multi_objective else name
                 notes.append(i18n.say(lang, "importance_missing", what=what, error=values["error"]))
+            elif [p for p in searched if p not in values]:
+                notes.append(i18n.say(lang, "importance_left_out", what=what, params=i18n.say(lang, "sep").join(
+                    p for p in searched if p not in values)))
     front = analysis.pareto(study, spec)
     if spec.multi_objective:
         notes.append(i18n.say(lang, "multi_note", metric=spec.metric))

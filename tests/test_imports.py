@@ -71,6 +71,22 @@ def test_the_hand_grid_becomes_the_trials_its_table_says(no_data):
     assert [t.number for t in trials] == list(range(20))
 
 
+def test_the_report_says_which_parameters_an_importance_leaves_out(no_data):
+    """Hand trials whose batch size lies outside the space carry no batch_size parameter, and fANOVA ranks only
+    the parameters every trial has: the report names what it left out instead of dropping it silently."""
+    if not GRID.is_file():
+        pytest.skip("the seed hand grid is not beside this checkout")
+    assert invoke("import", "--study", "mlp-mnist", "--table", str(GRID)).exit_code == 0
+    result = invoke("report", "--study", "mlp-mnist", "--format", "md", "--out", "rep", "--json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    imp = json.loads(Path("rep/data/importance.json").read_text())
+    left = [p for p in ("batch_size", "units_l1", "units_l2") if p not in imp["fanova"]]
+    assert "batch_size" in left
+    assert (f"Importance (fanova) leaves out {', '.join(left)}: some complete trials have no value for them in the "
+            "search space (a conditional parameter, or a hand-table value outside the space).") in notes
+
+
 def test_importing_the_same_table_twice_adds_nothing(no_data):
     if not GRID.is_file():
         pytest.skip("the seed hand grid is not beside this checkout")
