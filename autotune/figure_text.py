@@ -3,7 +3,7 @@ are kept as they are, except the seed reports' Chinese names of the validation m
 
 from __future__ import annotations
 
-LANGS = ("en", "zh")
+from autotune.i18n import pick
 
 WORDS = {
     "trial": ("trial", "试验编号"),
@@ -92,9 +92,7 @@ PERCENT_METRICS = ("val_accuracy", "train_accuracy", "test_accuracy")
 
 def word(key: str, lang: str, **fields: object) -> str:
     """The text ``key`` in ``lang`` ("en" or "zh"), its ``{fields}`` filled in."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}.")
-    return WORDS[key][LANGS.index(lang)].format(**fields)
+    return pick(WORDS, key, lang, **fields)
 
 
 def importance_default_label(lang: str, *, interval: bool, n: int, min_trials: int, rounds: int) -> str:

@@ -250,9 +250,17 @@ TEXT: dict[str, tuple[str, str]] = {
 STATES = {"complete": "完成", "pruned": "已剪枝", "fail": "失败", "running": "运行中", "waiting": "等待中"}
 
 
+def pick(table: dict[str, tuple[str, str]], key: str, lang: str, /, **values: object) -> str:
+    """``table[key]`` (an (English, Chinese) pair) in ``lang``, its ``{values}`` filled in: the one lookup
+    behind the report's sentences, the figures' words and the tables' headers."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}.")
+    return table[key][LANGS.index(lang)].format(**values) if values else table[key][LANGS.index(lang)]
+
+
 def say(lang: str, key: str, **values: object) -> str:
     """The sentence ``key`` in ``lang`` with ``values`` filled in."""
-    return TEXT[key][LANGS.index(lang)].format(**values)
+    return pick(TEXT, key, lang, **values)
 
 
 def state(name: str, lang: str) -> str:

@@ -27,10 +27,10 @@ def extra_metrics(spec: StudySpec) -> list[str]:
 
 
 def headers(lang: str, spec: StudySpec) -> list[str]:
-    i = i18n.LANGS.index(lang)
-    extra = extra_metrics(spec) + ([COLUMNS["feasible"][i]] if spec.constraints else [])
-    return [COLUMNS[k][i] for k in ("number", "lr", "batch_size", "structure", "init", "train_loss",
-                                    "val_accuracy")] + extra + [COLUMNS[k][i] for k in ("state", "remark")]
+    column = lambda key: i18n.pick(COLUMNS, key, lang)  # noqa: E731
+    extra = extra_metrics(spec) + ([column("feasible")] if spec.constraints else [])
+    return [column(k) for k in ("number", "lr", "batch_size", "structure", "init", "train_loss",
+                                "val_accuracy")] + extra + [column(k) for k in ("state", "remark")]
 
 
 def row_cells(row: dict[str, Any], spec: StudySpec, lang: str) -> list[str]:

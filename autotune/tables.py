@@ -6,6 +6,9 @@ import csv
 import io
 from typing import Any, Sequence
 
+from autotune import i18n
+
+
 def short(value: Any) -> str:
     """A value for a table cell or a one-line summary: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -32,11 +35,10 @@ HEADERS = {
     "baseline": ("baseline", "基准"),
     "value": ("Value", "取值"),
 }
-LANGS = ("en", "zh")
 
 
 def header(key: str, lang: str) -> str:
-    return HEADERS[key][LANGS.index(lang)]
+    return i18n.pick(HEADERS, key, lang)
 
 
 def mean_std(mean: float | None, std: float | None, *, percent: bool = False) -> str:
