@@ -38,6 +38,9 @@ class PlannedRow:
     value: float | None  # the recorded result in the spec's metric (None: not recorded)
     action: str  # "complete" | "queued" | "not queued"
     key: str
+    #: A queued row's parameters that neither the row nor --base gives and whose default lies outside the
+    #: space: the sampler picks them (the row is enqueued without them) rather than the row being refused.
+    sampled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,21 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
             config = _configuration(spec, base_config, row)
             fit = configs.fit(spec, config)
             value = None if rerun else row.figures.get(spec.metric)
-            action = "complete" if value is not None else "queued" if not fit.outside else "not queued"
+            stated = _given(spec, row) | set(from_base)
+            sampled = tuple(o.name for o in fit.outside if o.name not in stated and o.name in fit_names(spec))
+            blocking = [o for o in fit.outside if o.name not in sampled]
+            action = "complete" if value is not None else "queued" if not blocking else "not queued"
             digest = _digest(row, seen)
             rows.append(PlannedRow(row, config, fit, value, action,
-                                   ("record:" if action == "complete" else "queue:") + digest))
+                                   ("record:" if action == "complete" else "queue:") + digest,
+                                   sampled if action == "queued" else ()))
     return Plan(spec, tables, tuple(rows), base, base_config, from_base, rerun)
+
+
+def fit_names(spec: StudySpec) -> set[str]:
+    """The parameters the sampler can choose for a queued trial: the searched ones (a per-layer list's
+    entries are its depth's and widths' parameters)."""
+    return {p.name for p in spec.space} | ({spec.per_layer} if spec.per_layer else set())
 
 
 def _base(spec: StudySpec, base: str | None) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -187,8 +200,9 @@ def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already:
         action = "already imported" if p.key in already else p.action
         rows.append({"table": p.row.table, "row": p.row.label, "line": p.row.line, "action": action,
                      "trial": numbers.get(p.key) if p.action != "not queued" else None, "value": p.value,
-                     "outside": [str(o) for o in p.fit.outside],
-                     "reason": str(p.fit.outside[0]) if p.action == "not queued" else None})
+                     "outside": [str(o) for o in p.fit.outside if o.name not in p.sampled],
+                     "sampled": list(p.sampled),
+                     "reason": str(_blocking(p)[0]) if p.action == "not queued" else None})
     given = {h.label: [n for n in spec.parameters if any(n in _given(spec, r) for r in h.rows)] for h in plan.tables}
     everywhere = set.intersection(*(set(v) for v in given.values()))
     filled = [n for n in spec.parameters if n not in everywhere]
@@ -210,6 +224,7 @@ def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already:
         "from_defaults": {n: base[n] for n in filled if n not in plan.from_base},
         "outside_space": _outside(complete, several),
         "not_queued_because": _reasons([p for p in plan.rows if p.action == "not queued"], several),
+        "sampled": _sampled([p for p in plan.rows if p.sampled], several, base),
         "schedules": _schedules(plan.rows, several),
         "best": best,
     }
@@ -237,10 +252,23 @@ def _outside(rows: list[PlannedRow], several: bool) -> list[dict[str, Any]]:
              "rows": [r for _, r in hits]} for (name, allowed), hits in by.items()]
 
 
+def _blocking(p: PlannedRow) -> list[configs.Outside]:
+    """The values that keep ``p`` out of the queue: outside the space and stated by the row or --base."""
+    return [o for o in p.fit.outside if o.name not in p.sampled]
+
+
+def _sampled(rows: list[PlannedRow], several: bool, base: dict[str, Any]) -> list[dict[str, Any]]:
+    by: dict[str, list[str]] = defaultdict(list)
+    for p in rows:
+        for name in p.sampled:
+            by[name].append(_ref(p.row, several))
+    return [{"param": name, "default": base.get(name), "rows": refs} for name, refs in by.items()]
+
+
 def _reasons(rows: list[PlannedRow], several: bool) -> list[dict[str, Any]]:
     by: dict[tuple[str, str], list[tuple[Any, str]]] = defaultdict(list)
     for p in rows:
-        first = p.fit.outside[0]  # the first value outside the space, in the spec's parameter order
+        first = _blocking(p)[0]  # the first stated value outside the space, in the spec's parameter order
         by[(first.name, first.allowed)].append((first.value, _ref(p.row, several)))
     return [{"param": name, "allowed": allowed, "values": _distinct([v for v, _ in hits]),
              "rows": [r for _, r in hits]} for (name, allowed), hits in by.items()]
@@ -315,6 +343,9 @@ def lines(rec: dict[str, Any]) -> list[str]:
         out.append(f"lr_schedule=step stands for the schedule written '{s['as_written']}' (start；step；factor) in "
                    f"{span('rows', s['rows'])}; autotune's step schedule multiplies the learning rate by 0.1 at each "
                    "third of the epochs, so a replay or a rerun of these rows trains that schedule, not the table's.")
+    for s in rec.get("sampled", []):
+        out.append(f"{s['param']}: no table value and the default ({configs.show(s['default'])}) is outside the space; "
+                   f"the sampler picks it for the {len(s['rows'])} queued row(s) ({span('rows', s['rows'])}).")
     if rec["not_queued_because"]:
         out.append(f"Not queued ({rec['not_queued']} row(s); a queued trial can take only values the space holds):")
         out += [f"  {r['param']} {_values(r['values'])} ({r['allowed']}): {len(r['rows'])} row(s), "

@@ -16,15 +16,20 @@ Printed: best validation accuracy at that budget (mean ± std over repetitions),
 each arm needed to first reach the hand grid's best accuracy, as a ratio to random search and
 as a fraction of the hand grid's compute. Writes a plot of best accuracy vs epochs trained.
 
-Opt-in arms: any search arm with "+stop" (e.g. "tpe+sha+stop") also ends at the noise floor
+Opt-in arms: "tpe+sha+warm" is TPE with successive halving warm-started from the hand grid the way a
+user does it, `autotune import --table hand-grid-000.csv --rerun` (autotune.imports: every row the
+space can hold is enqueued, to be trained under the study's budget and pruner; the rows outside the
+space are not); any search arm with "+stop" (e.g. "tpe+sha+stop") also ends at the noise floor
 (autotune.stopping, `--stop-patience`, 3 seeds); the epochs that measure the spread count as
 spent, and the summary says in how many repetitions it stopped and how much of the budget it
 used. `--test-accuracy` trains each arm's best configuration once more (the trial's budget,
 the repetition's seed) and tests it on the held-out test split: the final accuracy with and
-without the stop.
+without the stop. `--budget E` gives the search arms E epochs instead of the hand grid's compute
+(the hand grid still trains its rows once; "best at the hand grid's compute" is then reported too).
 
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_search.py [--quick] [--json] [--out DIR]
-    ... --arms random,tpe+sha,tpe+sha+stop --reps 5 --test-accuracy     # the noise-floor stop against the full budget
+    ... --arms tpe+sha,tpe+sha+stop --budget 336 --reps 5 --test-accuracy   # the noise-floor stop vs the full budget
+    ... --arms random,tpe+sha,tpe+sha+warm --reps 5                          # warm-started from the hand grid
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ from autotune.train import evaluate, fit  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 HAND_GRID = REPO.parent / "shared" / "seeds" / "hand-grid-000.csv"
 SEARCH_ARMS = ("random", "tpe+median", "tpe+hyperband", "tpe+sha", "tpe")
+#: Opt-in suffixes of a search arm: "+warm" (only with tpe+sha; that is the shipped default it warm-starts)
+#: and "+stop" (any search arm), in that order.
+WARM_ARMS = ("tpe+sha+warm",)
 DEFAULT_MARK = {"tpe+sha": " (shipped MLP specs)"}
 
 
@@ -91,12 +99,16 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int 
     ``out`` receives where the arm ended and its best trial's parameters."""
     from autotune.samplers import make_pruner, make_sampler
 
-    sampler_name, _, pruner_name = arm.removesuffix("+stop").partition("+")
+    sampler_name, _, pruner_name = arm.removesuffix("+stop").removesuffix("+warm").partition("+")
     pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")
     arm_spec = replace(spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10),
                        pruner=PrunerSpec(name=pruner))  # min_resource 1, reduction_factor 3
     study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0),
                                 pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs))
+    if "+warm" in arm:  # `autotune import --table hand-grid-000.csv --rerun`, on this in-memory study
+        from autotune import imports
+
+        imports.write(imports.plan(arm_spec, str(HAND_GRID), rerun=True), study)
     objective = Objective(arm_spec, splits)
     stop = (NoiseFloor(arm_spec, StopSpec(patience=patience), storage=None, load_splits=lambda: splits)
             if arm.endswith("+stop") else None)
@@ -147,22 +159,30 @@ def curve(points: list[tuple[int, float]], budget: int) -> list[float]:
     return out
 
 
-def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[float], budget: int) -> list[dict]:
+def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[float], budget: int,
+              hand_compute: int | None = None) -> list[dict]:
+    """One row per arm. ``budget``: the search arms' epochs; ``hand_compute``: the hand grid's (default: the
+    budget), the denominator of "fraction of hand compute" and, when smaller, a second best-so-far column."""
+    hand_compute = hand_compute or budget
     rows = []
     for arm, reps in runs.items():
         best = [best_within(p, budget) for p in reps]
         reach = [epochs_to_reach(p, t) for p, t in zip(reps, targets)]
-        rows.append({"arm": arm, "best_mean": statistics.fmean(best),
-                     "best_std": statistics.stdev(best) if len(best) > 1 else 0.0, "best": best,
-                     "epochs_to_target": reach, "trials": [len(p) for p in reps]})
-    random = next(r for r in rows if r["arm"] == "random")
+        row = {"arm": arm, "best_mean": statistics.fmean(best),
+               "best_std": statistics.stdev(best) if len(best) > 1 else 0.0, "best": best,
+               "epochs_to_target": reach, "trials": [len(p) for p in reps]}
+        if hand_compute < budget:
+            at_hand = [best_within(p, hand_compute) for p in reps]
+            row.update(best_at_hand_compute=at_hand, best_at_hand_compute_mean=statistics.fmean(at_hand))
+        rows.append(row)
+    random = next((r for r in rows if r["arm"] == "random"), None)
     for r in rows:
         reached = [e for e in r["epochs_to_target"] if e is not None]
         r["reached"] = f"{len(reached)}/{len(targets)}"
         r["epochs_to_target_mean"] = statistics.fmean(reached) if reached else None
-        pairs = [(e, b) for e, b in zip(r["epochs_to_target"], random["epochs_to_target"]) if e and b]
+        pairs = [(e, b) for e, b in zip(r["epochs_to_target"], random["epochs_to_target"]) if e and b] if random else []
         r["ratio_to_random"] = round(statistics.fmean(e / b for e, b in pairs), 3) if pairs else None
-        r["fraction_of_hand_compute"] = (round(r["epochs_to_target_mean"] / budget, 3)
+        r["fraction_of_hand_compute"] = (round(r["epochs_to_target_mean"] / hand_compute, 3)
                                          if r["epochs_to_target_mean"] is not None else None)
     return rows
 
@@ -204,7 +224,9 @@ def main() -> None:
     parser.add_argument("--arms", default=",".join(SEARCH_ARMS),
                         help=f"Comma-separated search arms to run besides the hand grid "
                              f"(default: all of {', '.join(SEARCH_ARMS)}; add '+stop' to one to end it at the "
-                             "noise floor, e.g. tpe+sha+stop).")
+                             "noise floor, e.g. tpe+sha+stop; tpe+sha+warm starts from the hand grid's rows).")
+    parser.add_argument("--budget", type=int, default=None, metavar="EPOCHS",
+                        help="Epochs each search arm may train (default: the hand grid's compute, rows x epochs).")
     parser.add_argument("--stop-patience", type=int, default=StopSpec.patience,
                         help=f"The noise-floor rule's patience for the '+stop' arms (default {StopSpec.patience}).")
     parser.add_argument("--test-accuracy", action="store_true",
@@ -214,12 +236,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
     args = parser.parse_args()
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
-    unknown = [a for a in arms if a.removesuffix("+stop") not in SEARCH_ARMS]
+    unknown = [a for a in arms if a.removesuffix("+stop") not in SEARCH_ARMS + WARM_ARMS]
     if unknown:
-        parser.error(f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS)} ('random' is the baseline, "
-                     "always needed)")
-    if "random" not in arms:
-        parser.error("--arms must include 'random' (the baseline of the ratios)")
+        parser.error(f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS + WARM_ARMS)}, each optionally "
+                     "with '+stop' ('random' is the baseline of the ratios: without it they are not printed)")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -232,7 +252,10 @@ def main() -> None:
     configs = hand_grid_configs(base)
     if args.quick:
         configs = configs[:5]
-    budget = len(configs) * epochs
+    hand_compute = len(configs) * epochs
+    budget = args.budget or hand_compute
+    if budget < 1:
+        parser.error(f"--budget must be >= 1 epoch, got {budget}")
     if args.stop_patience < 1:
         parser.error(f"--stop-patience must be >= 1, got {args.stop_patience}")
     runs: dict[str, list] = {"hand grid": [], **{arm: [] for arm in arms}}
@@ -253,12 +276,12 @@ def main() -> None:
                 end["test_accuracy"] = test_accuracy(spec, splits, end["best_params"], seed=seed)
             ends[arm].append(end)
         print(f"repetition {rep + 1}/{reps} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr)
-    rows = summarize(runs, targets, budget)
+    rows = summarize(runs, targets, budget, hand_compute)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plot(runs, budget, targets, out / "bench_search.png")
     result = {"reps": reps, "first_seed": args.first_seed, "epochs_per_trial": epochs, "train_subset": subset,
-              "hand_grid_rows": len(configs), "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
+              "hand_grid_rows": len(configs), "hand_grid_epochs": hand_compute, "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
               "rows": rows, "runs": {k: v for k, v in runs.items()}, "stop_patience": args.stop_patience,
               "ends": ends}
     (out / "bench_search.json").write_text(json.dumps(result, indent=1))
@@ -266,7 +289,7 @@ def main() -> None:
         print(json.dumps(result, indent=1))
         return
     print(f"mlp-mnist, {subset} training images, {epochs} epochs per trial, budget {budget} epochs "
-          f"(the hand grid's {len(configs)} rows), {reps} repetitions, {result['seconds']} s")
+          f"(the hand grid's {len(configs)} rows: {hand_compute}), {reps} repetitions, {result['seconds']} s")
     print(f"target: the hand grid's best validation accuracy, mean {statistics.fmean(targets):.4f}")
     print(f"{'arm':<14} {'best at budget':>18} {'trials':>7} {'reached':>8} {'epochs to target':>17} "
           f"{'vs random':>10} {'of hand compute':>16}")
@@ -274,8 +297,10 @@ def main() -> None:
         reach = "-" if r["epochs_to_target_mean"] is None else f"{r['epochs_to_target_mean']:.1f}"
         ratio = "-" if r["ratio_to_random"] is None else f"{r['ratio_to_random']:.2f}x"
         frac = "-" if r["fraction_of_hand_compute"] is None else f"{r['fraction_of_hand_compute']:.2f}"
+        at_hand = (f"  (best at {hand_compute} epochs {r['best_at_hand_compute_mean']:.4f})"
+                   if "best_at_hand_compute_mean" in r else "")
         print(f"{r['arm']:<14} {r['best_mean']:.4f} ± {r['best_std']:.4f} {statistics.fmean(r['trials']):>7.1f} "
-              f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}")
+              f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}{at_hand}")
     for arm, reps_ends in ends.items():
         used = statistics.fmean(e["epochs"] for e in reps_ends)
         line = f"{arm:<14} epochs used {used:.1f} of {budget}"

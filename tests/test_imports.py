@@ -276,3 +276,23 @@ def test_the_report_marks_hand_trials_and_sets_them_against_autotunes(digits_stu
     assert chinese.files == english.files
     html = Path("en", "index.html").read_text(encoding="utf-8")
     assert "<h2>By hand vs automated</h2>" in html and "<td>0 (hand)</td>" in html
+
+
+def test_rerun_leaves_a_parameter_the_table_does_not_give_to_the_sampler_when_its_default_is_outside(no_data):
+    # mlp-mnist searches weight_decay on a log range, which cannot hold the default 0: a rerun row that does not
+    # state its weight decay is queued without it (TPE picks it) instead of being refused for it
+    if not GRID.is_file():
+        pytest.skip("the seed hand grid is not beside this checkout")
+    result = invoke("import", "--study", "mlp-mnist", "--table", str(GRID), "--rerun")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Study 'mlp-mnist': 28 row(s) read from hand-grid-000.csv: 0 complete trial(s) added; 3 queued "
+                        "for `autotune run` (trials 0-2); 25 not queued.")
+    assert ("weight_decay: no table value and the default (0) is outside the space; the sampler picks it for the 3 "
+            "queued row(s) (rows 22, 25, 28).") in lines
+    assert "  batch_size 20, 50, 100, 120, 16, 32 (choices 64, 128, 256, 512): 25 row(s), rows 1-21, 23-24, 26-27" in lines
+    waiting = stored_study("mlp-mnist").get_trials()
+    assert [t.user_attrs["hand_row"] for t in waiting] == [22, 25, 28]
+    for t in waiting:
+        fixed = t.system_attrs["fixed_params"]
+        assert "weight_decay" not in fixed and fixed["batch_size"] in (64, 128, 256, 512) and fixed["optimizer"] == "sgd"
