@@ -10,6 +10,7 @@ The public API (each CLI command is a thin layer over one of these)::
     again = autotune.replay("mlp-digits", trial="best", seeds=3, storage="sqlite:///autotune.db")
     sure = autotune.confirm("mlp-digits", top=5, seeds=3, storage="sqlite:///autotune.db")
     hand = autotune.import_table("mlp-mnist", "hand-grid.csv", storage="sqlite:///autotune.db")  # `autotune import`
+    job = autotune.submit_slurm(spec, workers=8, n_trials=200, storage="postgresql+psycopg://...")  # `autotune slurm`
 
 See docs/python-api.md.
 """
@@ -22,8 +23,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from autotune.errors import (AutotuneError, CheckpointError, ConfigError, DashboardError, DataError, DeviceError,
-                             Interrupted, ModelError, OptionError, SpecError, StorageError, StudyNotFoundError,
-                             TableError, TrialNotFoundError, WorkerError)
+                             Interrupted, ModelError, OptionError, SchedulerError, SpecError, StorageError,
+                             StudyNotFoundError, TableError, TrialNotFoundError, WorkerError)
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily (below)
     from autotune.api import (AblationResult, ConfirmResult, ExportResult, ImportResult, ReplayResult, ReportResult,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
                               replay, replay_config, report, sweep)
     from autotune.artifacts import load_checkpoint
     from autotune.runner import RunSummary, join_study, run_study
+    from autotune.slurm import SlurmJob, submit as submit_slurm
     from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
@@ -43,16 +45,20 @@ _LAZY = {
     "RunSummary": "autotune.runner",
     "join_study": "autotune.runner",
     "run_study": "autotune.runner",
+    "SlurmJob": "autotune.slurm",
+    "submit_slurm": "autotune.slurm",
     "StudySpec": "autotune.spec",
     "load_spec": "autotune.spec",
     "parse_spec": "autotune.spec",
     "shipped_specs": "autotune.spec",
 }
 
+_RENAMED = {"submit_slurm": "submit"}  # public name -> the module's own
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module(_LAZY[name]), _RENAMED.get(name, name))
     raise AttributeError(f"module 'autotune' has no attribute {name!r}")
 
 
@@ -63,9 +69,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "AblationResult", "AutotuneError", "CheckpointError", "ConfigError", "ConfirmResult", "DashboardError",
     "DataError", "DeviceError", "ExportResult", "ImportResult", "Interrupted", "ModelError", "OptionError", "ReplayResult",
-    "ReportResult", "RunSummary", "SpecError", "StorageError", "StudyNotFoundError", "StudySpec", "SweepResult",
+    "ReportResult", "RunSummary", "SchedulerError", "SlurmJob", "SpecError", "StorageError", "StudyNotFoundError", "StudySpec", "SweepResult",
     "TableError", "TrialNotFoundError", "WorkerError", "__version__", "ablate", "best_config", "confirm", "export",
     "import_table", "join_study",
     "list_studies", "load_checkpoint", "load_spec", "load_study", "parse_spec", "replay", "replay_config", "report",
-    "run_study", "shipped_specs", "sweep",
+    "run_study", "shipped_specs", "submit_slurm", "sweep",
 ]

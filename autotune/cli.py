@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import sys
-import warnings
 from typing import Any
 
 import click
@@ -18,8 +17,9 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, replay_options,
-                                  stored_study_options, worker_options)
+from autotune.cli_clusters import slurm
+from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, quiet_libraries,
+                                  replay_options, stored_study_options, worker_options)
 from autotune.cli_output import num, print_confirmation, print_import, print_summary, print_table_result, table
 from autotune.spec import PRUNERS, STOP_RULES
 
@@ -99,7 +99,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.spec import load_spec
 
     spec = load_spec(study)
-    _quiet_libraries()
+    quiet_libraries()
     from autotune.progress import make_progress
     from autotune.dashboard import beside as _dashboard_beside
     from autotune.runner import run_study
@@ -132,7 +132,7 @@ def worker(study: str, storage: str | None, study_name: str | None, threads: int
     else:  # a stored study's name: its own spec, the one its trials ran with
         spec = open_context(study, storage=storage, study_name=study_name, need_study=True).spec
         study_name = study_name or study
-    _quiet_libraries()
+    quiet_libraries()
     from autotune.progress import make_progress
     from autotune.runner import join_study
 
@@ -166,7 +166,7 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
 
     if (which is None) == (config_file is None):  # a usage error, exit code 2, before anything is opened
         raise click.UsageError("give exactly one of --trial N|best and --config FILE")
-    _quiet_libraries()
+    quiet_libraries()
     _check_seeds(seeds)
     result = autotune.replay(study, trial=which, config=config_file, overrides=parse_set(sets), seeds=seeds or 1,
                              epochs=epochs, train_subset=train_subset, storage=storage, study_name=study_name,
@@ -215,7 +215,7 @@ def ablate(study: str | None, storage: str | None, study_name: str | None, seeds
     import autotune
     from autotune.ablation import ProgressLines
 
-    _quiet_libraries()
+    quiet_libraries()
     _check_seeds(seeds)
     progress = ProgressLines()
     result = autotune.ablate(study, baseline=baseline, seeds=3 if seeds is None else seeds, epochs=epochs,
@@ -244,7 +244,7 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
     import autotune
     from autotune.configs import parse_set
 
-    _quiet_libraries()
+    quiet_libraries()
     _check_seeds(seeds)
     values = [parse_set([f"{param}={text}"])[param] for text in values_text.split(",")]
     result = autotune.sweep(study, param=param, values=values, start=from_, seeds=seeds or 1, epochs=epochs,
@@ -277,7 +277,7 @@ def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: s
     """
     import autotune
 
-    _quiet_libraries()
+    quiet_libraries()
     result = autotune.confirm(study, top=top, seeds=seeds, storage=storage, study_name=study_name,
                               data_dir=data_dir, threads=threads,
                               on_run=None if as_json else lambda trial, run: click.echo(
@@ -316,7 +316,7 @@ def import_(study: str, table: str, base: str | None, maps: tuple[str, ...], rer
     """
     import autotune
 
-    _quiet_libraries()
+    quiet_libraries()
     result = autotune.import_table(study, table, base=base, maps=list(maps), rerun=rerun, storage=storage,
                                    study_name=study_name)
     print_import(result, as_json)
@@ -337,7 +337,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
     """
     import autotune
 
-    _quiet_libraries()
+    quiet_libraries()
     result = autotune.report(study, storage=storage, study_name=study_name, out_dir=out_dir, lang=lang,
                              formats=("html", "md") if fmt == "both" else (fmt,))
     if as_json:
@@ -387,7 +387,7 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
     """
     import autotune
 
-    _quiet_libraries()
+    quiet_libraries()
     result = autotune.export(study, storage=storage, study_name=study_name, out_dir=out_dir,
                              retrain_on=None if no_retrain else retrain_on, trial=trial_number, objective=objective,
                              seeds=seeds, epochs=epochs, train_subset=train_subset, data_dir=data_dir, threads=threads)
@@ -456,7 +456,7 @@ def studies(storage: str | None, as_json: bool) -> None:
 
     specs = [load_spec(str(path)) for path in shipped_specs().values()]
     url = resolve_storage_url(storage)
-    _quiet_libraries()
+    quiet_libraries()
     try:
         rows = autotune.list_studies(url)
         missing = None
@@ -492,13 +492,7 @@ def studies(storage: str | None, as_json: bool) -> None:
                    + ", ".join(f"{r.name} ({r.n_trials} runs)" for r in stores))
 
 
-def _quiet_libraries() -> None:
-    import optuna
-
-    # Our own progress display reports trials; Optuna would print a traceback for every interrupted one.
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")
+cli.add_command(slurm)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
@@ -109,3 +110,12 @@ class SubsetType(click.ParamType):
         if not FinalSpec.valid_subset(number):
             self.fail(f"{FinalSpec.RULE}, got {value!r}", param, ctx)
         return number
+
+
+def quiet_libraries() -> None:
+    import optuna
+
+    # Our own progress display reports trials; Optuna would print a traceback for every interrupted one.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="optuna")

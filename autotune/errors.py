@@ -93,6 +93,10 @@ class WorkerError(AutotuneError):
     """A worker process started by ``run --workers K`` failed; its own error line is quoted."""
 
 
+class SchedulerError(AutotuneError):
+    """A cluster scheduler (Slurm's ``sbatch``, a Ray cluster) is missing, unreachable or refused the job."""
+
+
 class DashboardError(AutotuneError):
     """optuna-dashboard could not be started or did not answer."""
 

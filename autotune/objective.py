@@ -44,6 +44,17 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def placement() -> dict[str, str]:
+    """Where a scheduler placed this worker, for the trial's user attributes: ``slurm_job`` (``JOB_TASK`` in
+    a job array); empty when started by hand."""
+    env, out = os.environ, {}
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        out["slurm_job"] = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    elif env.get("SLURM_JOB_ID"):
+        out["slurm_job"] = env["SLURM_JOB_ID"]
+    return out
+
+
 class Objective:
     """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
 
@@ -79,7 +90,8 @@ class Objective:
         used = precision.resolve(spec.precision, device=str(self.device), family=spec.model, config=config)
         # threads and precision: bit-exact replays need the same
         self._set_attrs(trial, {"seed": seed, "worker": worker_id(), "threads": torch.get_num_threads(),
-                                "device": str(self.device), "precision": used, "structure": structure})
+                                "device": str(self.device), "precision": used, "structure": structure,
+                                **placement()})
 
         def report(stats: EpochStats) -> bool:
             value = metric_value(spec, stats)

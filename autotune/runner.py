@@ -277,10 +277,7 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
-    study = _open_study(spec, url, name, create=True)
-    seeded = _seed(study, warm, url)
-    study.set_user_attr("target_trials", target)
-    stopping.set_rule(study, rule)  # the workers read it from the study
+    study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
     before, pruned_before = _finished_and_pruned(study)
     start = time.perf_counter()
     run_local_workers(spec, study, url=url, target=target, workers=workers,
@@ -289,6 +286,55 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
                                     pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
                           warm_start=seeded)
+
+
+def _create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None,
+                   warm: warm_starts.WarmPlan | None) -> tuple[optuna.Study, dict[str, Any] | None]:
+    """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
+    study = _open_study(spec, url, name, create=True)
+    seeded = _seed(study, warm, url)
+    study.set_user_attr("target_trials", target)
+    stopping.set_rule(study, rule)
+    return study, seeded
+
+
+@dataclass(frozen=True)
+class SharedStudy:
+    """A study checked and ready for workers started elsewhere (a scheduler's job, a Ray cluster)."""
+
+    spec: StudySpec
+    url: str
+    name: str
+    target: int
+    finished: int  # finished trials it holds already
+
+
+def check_shared(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
+                 study_name: str | None = None, pruner: str | None = None, stop: str | None = None,
+                 stop_patience: int | None = None, precision: str | None = None, data_dir: str | None = None,
+                 hosts: str = "other hosts") -> tuple[StudySpec, str, str, int, StopSpec | None]:
+    """Everything :func:`create_shared` checks, touching no database: the options, the storage URL (not
+    SQLite: workers on ``hosts`` cannot share a local file) and the data. Returns (spec, url, name, target,
+    rule)."""
+    target = spec.trials if n_trials is None else n_trials
+    if target < 1:
+        raise OptionError(f"--trials must be >= 1, got {target}")
+    spec = _with_precision(_with_pruner(spec, pruner), precision)
+    rule = stopping.resolve(spec, stop, stop_patience)
+    url = resolve_storage_url(storage)
+    check_url(url)
+    if url.startswith("sqlite"):
+        raise OptionError(f"--storage {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
+                          "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
+                          "postgresql+psycopg://USER@HOST:5432/DB")
+    _load_data(spec, data_dir, "cpu")  # a missing or damaged dataset is found here, not in every worker
+    return spec, url, study_name or spec.name, target, rule
+
+
+def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None) -> SharedStudy:
+    """Create (or top up) the study that workers elsewhere will fill, after :func:`check_shared`."""
+    study, _ = _create_shared(spec, url, name, target=target, rule=rule, warm=None)
+    return SharedStudy(spec, url, name, target, count_finished(study))
 
 
 # --------------------------------------------------------------------------------------
