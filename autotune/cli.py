@@ -81,14 +81,18 @@ def cli() -> None:
               help="First seed the study with the finished trials of another study (e.g. one run from an earlier "
                    "version of the spec) whose parameters fit this spec's space. [default: the run's own storage]")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
-              help="Worker processes on this machine sharing the study (threads are divided among them).")
+              help="Worker processes on this machine sharing the study (threads are divided among them; on "
+                   "several GPUs each worker gets its own, round robin).")
+@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=None, metavar="M",
+              help="Pack M workers on each GPU (M trials share it) instead of dealing them round robin.")
 @click.option("--dashboard", "with_dashboard", is_flag=True,
               help="Start optuna-dashboard (127.0.0.1) on this storage beside the run, and stop it afterwards.")
 @click.option("--dashboard-port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port for --dashboard.")
 @worker_options
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
-        stop: str | None, stop_patience: int | None, warm_start: str | None, threads: int | None,
+        stop: str | None, stop_patience: int | None, warm_start: str | None, trials_per_gpu: int | None,
+        threads: int | None,
         data_dir: str | None, device: str, precision: str | None, workers: int, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
@@ -107,6 +111,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir) if with_dashboard else contextlib.nullcontext():
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
+                            trials_per_gpu=trials_per_gpu,
                             artifact_dir=artifact_dir, progress=make_progress(quiet=quiet or as_json),
                             stop=stop, stop_patience=stop_patience, warm_start=warm_start, precision=precision)
     print_summary(summary, spec.metric, as_json)

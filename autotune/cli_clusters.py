@@ -32,7 +32,8 @@ from autotune.spec import PRUNERS, STOP_RULES
 @click.option("--pruner", type=click.Choice(list(PRUNERS)), default=None, help="Override the spec's pruner.")
 @click.option("--stop", type=click.Choice(list(STOP_RULES)), default=None,
               help="The stopping rule the workers follow (see `autotune run --help`).")
-@click.option("--stop-patience", type=click.IntRange(min=1), default=None, metavar="P")
+@click.option("--stop-patience", type=click.IntRange(min=1), default=None, metavar="P",
+              help="Finished trials in a row the stopping rule waits for. [default: the spec's stop.patience, else 20]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the dataset files, as the nodes see it [env: AUTOTUNE_DATA_DIR].")
 @click.option("--artifact-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_ARTIFACT_DIR",

@@ -71,12 +71,13 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
               data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
               workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None,
               stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None,
-              precision: str | None = None) -> RunSummary:
+              precision: str | None = None, trials_per_gpu: int | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
-    ``cores // workers`` threads. ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
+    ``cores // workers`` threads; on CUDA (``device`` auto or cuda, not cuda:N) each worker gets its own
+    GPU, round robin, or ``trials_per_gpu`` workers per GPU (see :mod:`autotune.gpus`). ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
     patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
     parameters fit this spec's space (see :mod:`autotune.warm_start`). ``precision`` (``fp32``, ``bf16``,
@@ -94,8 +95,10 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     rule = stopping.resolve(spec, stop, stop_patience)
     url = resolve_storage_url(storage)
     check_url(url)
+    pinned = device is not None and device.strip().lower().startswith("cuda:")
     device = resolve_device(device)
     check_precision(spec.precision, device)
+    gpu_ids = _gpu_ids(device, workers, trials_per_gpu, pinned)
     name = study_name or spec.name
     progress = progress or Progress()
     # before touching the database: bad data, a broken model builder or a missing device leave no study
@@ -106,7 +109,7 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
         del splits  # each worker loads its own copy
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
-                                      rule=rule, warm=warm)
+                                      rule=rule, warm=warm, gpu_ids=gpu_ids)
     else:
         set_threads(threads)
         study = _open_study(spec, url, name, create=True)
@@ -273,7 +276,8 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
                  data_dir: str | None, device: str, timeout: float | None,
                  artifact_dir: str | None, rule: StopSpec | None,
-                 warm: warm_starts.WarmPlan | None = None) -> tuple[optuna.Study, RunSummary]:
+                 warm: warm_starts.WarmPlan | None = None,
+                 gpu_ids: list[str] | None = None) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
@@ -282,7 +286,7 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     start = time.perf_counter()
     run_local_workers(spec, study, url=url, target=target, workers=workers,
                       per_worker=threads or max(1, (os.cpu_count() or 1) // workers), data_dir=data_dir,
-                      device=device, timeout=timeout, artifact_dir=artifact_dir)
+                      device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids)
     return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
                                     pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
                           warm_start=seeded)
@@ -417,6 +421,22 @@ def _with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
     if precision is None:
         return spec
     return replace(spec, precision=check_name(precision))
+
+
+def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> list[str] | None:
+    """Each local worker's CUDA_VISIBLE_DEVICES, or None (the CPU, one worker, or a GPU the user pinned)."""
+    from autotune import gpus
+
+    if per_gpu is not None and not device.startswith("cuda"):
+        raise OptionError(f"--trials-per-gpu {per_gpu}: the device is {device}; it needs CUDA GPUs")
+    if per_gpu is not None and pinned:
+        raise OptionError(f"--trials-per-gpu {per_gpu} deals the workers over the GPUs; use --device cuda (or auto), "
+                          "not one GPU")
+    if workers < 2 or pinned or not device.startswith("cuda"):
+        return None
+    import torch
+
+    return gpus.assign(workers, gpus.visible(torch.cuda.device_count()), per_gpu)
 
 
 def _check_threads(threads: int | None) -> None:

@@ -128,6 +128,9 @@ def submit(spec: StudySpec | str, *, workers: int, n_trials: int | None = None, 
     from autotune.spec import load_spec
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
+    # the nodes get the folders this shell uses, written into the script
+    data_dir = data_dir or os.environ.get("AUTOTUNE_DATA_DIR") or None
+    artifact_dir = artifact_dir or os.environ.get("AUTOTUNE_ARTIFACT_DIR") or None
     check_options(workers=workers, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, time=time,
                   partition=partition)
     sbatch = shutil.which("sbatch")

@@ -20,8 +20,9 @@ from autotune.storage import count_finished
 
 def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target: int, workers: int,
                       per_worker: int, data_dir: str | None, device: str, timeout: float | None,
-                      artifact_dir: str | None) -> None:
+                      artifact_dir: str | None, gpu_ids: list[str] | None = None) -> None:
     """Start ``workers`` worker processes on the existing ``study`` (``per_worker`` threads each) and wait.
+    ``gpu_ids``: worker i sees only GPU ``gpu_ids[i]`` (``CUDA_VISIBLE_DEVICES``) and trains on ``cuda``.
 
     Ctrl-C/SIGTERM is passed on to every worker (each marks its running trial FAIL); a worker that
     failed is reported with its own error line.
@@ -40,10 +41,10 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
             cmd += ["--timeout", str(timeout)]
         if artifact_dir:
             cmd += ["--artifact-dir", str(artifact_dir)]
-        cmd += ["--device", device]
         env = dict(os.environ, AUTOTUNE_PROGRESS="lines", OMP_NUM_THREADS=str(per_worker))
-        procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-                 for _ in range(workers)]
+        procs = [subprocess.Popen(cmd + ["--device", "cuda" if gpu_ids else device], env=worker_env(env, gpu_ids, i),
+                                  stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                 for i in range(workers)]
         errors: list[list[str]] = [[] for _ in procs]
         pumps = [threading.Thread(target=_pump, args=(p, i, errors[i]), daemon=True) for i, p in enumerate(procs)]
         for t in pumps:
@@ -68,6 +69,11 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
         i, code = failed[0]
         last = next((line for line in reversed(errors[i]) if line.startswith("Error: ")), f"exit code {code}")
         raise WorkerError(f"worker {i + 1} of {workers} failed: {last.removeprefix('Error: ')}")
+
+
+def worker_env(env: dict[str, str], gpu_ids: list[str] | None, index: int) -> dict[str, str]:
+    """Worker ``index``'s environment: its own GPU when GPUs are dealt out."""
+    return env if not gpu_ids else dict(env, CUDA_VISIBLE_DEVICES=gpu_ids[index])
 
 
 def _pump(proc: subprocess.Popen, index: int, keep: list[str]) -> None:
