@@ -28,6 +28,9 @@ _BACKENDS = ("sqlite", "postgresql", "mysql")
 HEARTBEAT_INTERVAL = int(os.environ.get("AUTOTUNE_HEARTBEAT_INTERVAL", "10"))
 GRACE_PERIOD = int(os.environ.get("AUTOTUNE_GRACE_PERIOD", "60"))
 FINISHED_STATES = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+#: Connections a process keeps to a database server: the main thread's and the heartbeat's (the slot lock
+#: opens one more while it claims). Bounded, so that many workers fit the server's max_connections.
+POOL_SIZE = int(os.environ.get("AUTOTUNE_DB_POOL_SIZE", "2"))
 
 
 def resolve_storage_url(url: str | None) -> str:
@@ -121,14 +124,17 @@ def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBSt
 
     backend = url.split(":", 1)[0].split("+", 1)[0]
     connect_args: dict[str, Any] = {"timeout": 60} if backend == "sqlite" else {}
+    engine: dict[str, Any] = {"pool_pre_ping": True}
     if backend == "postgresql":
         connect_args["connect_timeout"] = 10
+    if backend != "sqlite":  # SQLAlchemy's default would allow 15 per process
+        engine.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; we rely on them knowingly
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(
                 url,
-                engine_kwargs={"connect_args": connect_args, "pool_pre_ping": True},
+                engine_kwargs={"connect_args": connect_args, **engine},
                 heartbeat_interval=HEARTBEAT_INTERVAL,
                 grace_period=GRACE_PERIOD,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),

@@ -105,10 +105,11 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int 
                        pruner=PrunerSpec(name=pruner))  # min_resource 1, reduction_factor 3
     study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0),
                                 pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs))
+    warm = 0
     if "+warm" in arm:  # `autotune import --table hand-grid-000.csv --rerun`, on this in-memory study
         from autotune import imports
 
-        imports.write(imports.plan(arm_spec, str(HAND_GRID), rerun=True), study)
+        warm = imports.write(imports.plan(arm_spec, str(HAND_GRID), rerun=True), study)["queued"]
     objective = Objective(arm_spec, splits)
     stop = (NoiseFloor(arm_spec, StopSpec(patience=patience), storage=None, load_splits=lambda: splits)
             if arm.endswith("+stop") else None)
@@ -130,7 +131,8 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int 
     if out is not None:
         spread = stop.trained_epochs if stop else 0
         out.update(stopped=stopped, epochs=trained + spread, spread_epochs=spread, trials=len(points),
-                   best_params=study.best_trial.params)
+                   best_params=study.best_trial.params, warm_rows=warm,
+                   hand_rows_run=sum("hand_row" in t.user_attrs for t in study.trials))
     return points
 
 

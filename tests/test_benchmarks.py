@@ -106,3 +106,36 @@ def test_accuracy_benchmark_quick_mode_is_well_formed():
     assert len(row["test_accuracies"]) == 2 and len(set(row["test_seeds"])) == 2
     assert row["test_accuracy_mean"] == pytest.approx(sum(row["test_accuracies"]) / 2)
     assert 0.5 < row["best_val_accuracy"] <= 1 and row["cpu_seconds"] > 0 and row["threads"] == [1]
+
+
+def test_scale_benchmark_counts_exactly_and_sees_the_workers_connections(postgres_server_url):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_scale.py"), "--storage", postgres_server_url,
+                          "--workers", "1,3", "--trials-per-worker", "4", "--work", "0.05", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert [(r["workers"], r["target"], r["finished"], r["exact"], r["failed"]) for r in results["rows"]] == [
+        (1, 4, 4, True, 0), (3, 12, 12, True, 0)]
+    one, three = results["rows"]
+    # one worker keeps its pooled connection(s) and opens one more to claim; three keep three times as many
+    assert 1 <= one["peak_connections"] <= 3 and 3 <= three["peak_connections"] <= 9
+    assert one["gap_p50_ms"] is not None and one["gap_p99_ms"] >= one["gap_p50_ms"] and one["trials_per_s"] > 0
+
+
+def test_search_benchmark_warm_arm_starts_from_the_hand_rows_that_fit_and_budget_can_exceed_the_grid(
+        mnist_available, tmp_path):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
+                          "--arms", "tpe+sha,tpe+sha+warm", "--budget", "7", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert (results["hand_grid_epochs"], results["budget_epochs"]) == (5, 7)
+    assert [r["arm"] for r in results["rows"]] == ["hand grid", "tpe+sha", "tpe+sha+warm"]
+    assert all(r["ratio_to_random"] is None for r in results["rows"])  # no random arm: no ratios
+    for row in results["rows"][1:]:
+        runs = results["runs"][row["arm"]][0]
+        assert runs[-1][0] >= 7 and row["best_at_hand_compute"] == [max(a for u, a in runs if u <= 5)]
+    (warm,) = results["ends"]["tpe+sha+warm"]
+    # --rerun of hand-grid-000.csv: rows 22, 25 and 28 fit mlp-mnist's space; all three ran (1 epoch each, first)
+    assert (warm["warm_rows"], warm["hand_rows_run"]) == (3, 3)
+    assert results["ends"]["tpe+sha"][0]["warm_rows"] == 0

@@ -79,3 +79,19 @@ def test_database_is_readable_by_stock_optuna_and_optuna_dashboard():
     assert len(detail["trials"]) == 3
     attrs = {a["key"] for a in detail["trials"][0]["user_attrs"]}
     assert {"seed", "remark", "val_accuracy"} <= attrs
+
+
+def test_a_server_storage_keeps_a_bounded_pool_of_connections(postgres_server_url):
+    # many workers on one server must fit its max_connections: each process keeps 2 (its main thread's and its
+    # heartbeat's), with 2 more allowed for a burst, instead of SQLAlchemy's 5 + 10
+    import sqlalchemy
+
+    from autotune.storage import POOL_SIZE, open_storage
+
+    storage = open_storage(postgres_server_url)
+    pool = storage.engine.pool
+    assert (POOL_SIZE, pool.size(), pool._max_overflow) == (2, 2, 2)
+    with storage.engine.connect() as a, storage.engine.connect() as b:
+        assert a.execute(sqlalchemy.text("SELECT 1")).scalar() == b.execute(sqlalchemy.text("SELECT 1")).scalar() == 1
+    assert pool.checkedin() == 2  # both kept open for the next use, no more
+    storage.engine.dispose()
