@@ -29,7 +29,11 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
                f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
-        click.echo(f"Best {metric} {summary.best_value:.4f} (trial {summary.best_trial}): {params}")
+        from autotune.analysis import format_metric
+        from autotune.figure_text import is_percent
+
+        click.echo(f"Best {metric} {format_metric(summary.best_value, is_percent(metric))} (trial "
+                   f"{summary.best_trial}, one seed): {params}")
     if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.stopping)
         from autotune import stopping
 
@@ -57,7 +61,9 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if summary.finished:
         where, tail = storage_option(summary.storage)
         study = shlex.quote(summary.study_name)
-        click.echo(f"Next: autotune report --study {study}{where} (tables, figures, analysis); "
+        confirm = (f"autotune confirm --study {study}{where} (the top 5 over 3 seeds: is the best real?); "
+                   if summary.confirmation is None and len(summary.metrics) == 1 else "")
+        click.echo(f"Next: autotune report --study {study}{where} (tables, figures, analysis); {confirm}"
                    f"autotune export --study {study}{where} (best configuration, final model); "
                    f"autotune dashboard{where} (live view).{tail}")
 

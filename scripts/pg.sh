@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop a throwaway local PostgreSQL server bound to 127.0.0.1, for users and tests.
 #
-#   bash scripts/pg.sh start [DIR] [PORT]   # prints the storage URL to use
+#   bash scripts/pg.sh start [DIR] [PORT] [MAX_CONNECTIONS]   # prints the storage URL to use
 #   bash scripts/pg.sh restart [DIR] [PORT]
 #   bash scripts/pg.sh stop  [DIR]
 #
@@ -11,6 +11,7 @@ set -euo pipefail
 cmd="${1:-}"
 dir="$(realpath -m "${2:-.pgdata}")"
 port="${3:-55432}"
+maxconn="${4:-100}"  # PostgreSQL's default; many workers need more (each keeps 2-3 connections)
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 if [ -z "$bin" ]; then
     echo "scripts/pg.sh: PostgreSQL server binaries not found (apt-get install -y postgresql)" >&2
@@ -28,7 +29,7 @@ start)
         as_pg "'$bin/initdb' -D '$dir' -U postgres --auth=trust" >/dev/null
     fi
     if ! as_pg "'$bin/pg_ctl' -D '$dir' status" >/dev/null 2>&1; then
-        as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -o \"-c listen_addresses=127.0.0.1 -p $port -k '$dir'\" -w start" >/dev/null
+        as_pg "'$bin/pg_ctl' -D '$dir' -l '$dir/server.log' -o \"-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c max_connections=$maxconn\" -w start" >/dev/null
     fi
     as_pg "'$bin/psql' -h 127.0.0.1 -p $port -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='autotune'\"" | grep -q 1 \
         || as_pg "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres autotune"

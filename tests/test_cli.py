@@ -220,7 +220,8 @@ def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
     first, hint = again.stdout.splitlines()[0], again.stdout.splitlines()[-1]
     assert first.startswith("Study 'tiny-digits' in sqlite:///autotune.db: 2 of 2 finished trials (2 complete); "
                             "not counted: 1 fail; 0 finished during this command (")
-    assert hint == ("Next: autotune report --study tiny-digits (tables, figures, analysis); autotune export --study "
+    assert hint == ("Next: autotune report --study tiny-digits (tables, figures, analysis); autotune confirm --study "
+                    "tiny-digits (the top 5 over 3 seeds: is the best real?); autotune export --study "
                     "tiny-digits (best configuration, final model); autotune dashboard (live view).")
     other = invoke("run", "--study", path, "--trials", "2", "-q", "--storage", f"sqlite:///{tmp_path / 'o.db'}")
     assert f"autotune report --study tiny-digits --storage sqlite:///{tmp_path / 'o.db'} (" in other.stdout
