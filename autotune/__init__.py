@@ -11,6 +11,8 @@ The public API (each CLI command is a thin layer over one of these)::
     sure = autotune.confirm("mlp-digits", top=5, seeds=3, storage="sqlite:///autotune.db")
     hand = autotune.import_table("mlp-mnist", "hand-grid.csv", storage="sqlite:///autotune.db")  # `autotune import`
     job = autotune.submit_slurm(spec, workers=8, n_trials=200, storage="postgresql+psycopg://...")  # `autotune slurm`
+    summary = autotune.run_on_ray(spec, workers=8, n_trials=200, address="auto",
+                                  storage="postgresql+psycopg://...")  # `autotune run --ray auto`
 
 See docs/python-api.md.
 """
@@ -32,6 +34,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
                               replay, replay_config, report, sweep)
     from autotune.artifacts import load_checkpoint
     from autotune.runner import RunSummary, join_study, run_study
+    from autotune.ray_workers import run as run_on_ray
     from autotune.slurm import SlurmJob, submit as submit_slurm
     from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
 
@@ -45,6 +48,7 @@ _LAZY = {
     "RunSummary": "autotune.runner",
     "join_study": "autotune.runner",
     "run_study": "autotune.runner",
+    "run_on_ray": "autotune.ray_workers",
     "SlurmJob": "autotune.slurm",
     "submit_slurm": "autotune.slurm",
     "StudySpec": "autotune.spec",
@@ -53,7 +57,7 @@ _LAZY = {
     "shipped_specs": "autotune.spec",
 }
 
-_RENAMED = {"submit_slurm": "submit"}  # public name -> the module's own
+_RENAMED = {"submit_slurm": "submit", "run_on_ray": "run"}  # public name -> the module's own
 
 
 def __getattr__(name: str) -> Any:
@@ -73,5 +77,5 @@ __all__ = [
     "TableError", "TrialNotFoundError", "WorkerError", "__version__", "ablate", "best_config", "confirm", "export",
     "import_table", "join_study",
     "list_studies", "load_checkpoint", "load_spec", "load_study", "parse_spec", "replay", "replay_config", "report",
-    "run_study", "shipped_specs", "submit_slurm", "sweep",
+    "run_on_ray", "run_study", "shipped_specs", "submit_slurm", "sweep",
 ]

@@ -17,7 +17,7 @@ import click
 from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
-from autotune.cli_clusters import slurm
+from autotune.cli_clusters import check_ray_options, ray_options, slurm
 from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, quiet_libraries,
                                   replay_options, stored_study_options, worker_options)
 from autotune.cli_output import num, print_confirmation, print_import, print_summary, print_table_result, table
@@ -85,6 +85,7 @@ def cli() -> None:
                    "several GPUs each worker gets its own, round robin).")
 @click.option("--trials-per-gpu", type=click.IntRange(min=1), default=None, metavar="M",
               help="Pack M workers on each GPU (M trials share it) instead of dealing them round robin.")
+@ray_options
 @click.option("--dashboard", "with_dashboard", is_flag=True,
               help="Start optuna-dashboard (127.0.0.1) on this storage beside the run, and stop it afterwards.")
 @click.option("--dashboard-port", type=click.IntRange(1, 65535), default=8080, show_default=True,
@@ -94,14 +95,18 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
         stop: str | None, stop_patience: int | None, warm_start: str | None, trials_per_gpu: int | None,
         threads: int | None,
         data_dir: str | None, device: str, precision: str | None, workers: int, with_dashboard: bool,
-        dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool) -> None:
+        dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool,
+        ray_address: str | None, cpus_per_worker: int | None, gpus_per_worker: float | None) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
 
     Trials are complete or pruned ones, counted over every worker; running the same command
     again after an interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
+    With --ray, the K workers are tasks on a Ray cluster.
     """
     from autotune.spec import load_spec
 
+    check_ray_options(ray_address=ray_address, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
+                      threads=threads, warm_start=warm_start, trials_per_gpu=trials_per_gpu)
     spec = load_spec(study)
     quiet_libraries()
     from autotune.progress import make_progress
@@ -109,6 +114,17 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.runner import run_study
 
     with stop_on_signals(), _dashboard_beside(storage, dashboard_port, artifact_dir) if with_dashboard else contextlib.nullcontext():
+        if ray_address is not None:
+            from autotune.ray_workers import run as run_on_ray
+
+            summary = run_on_ray(spec, address=ray_address, workers=workers, n_trials=trials, storage=storage,
+                                 study_name=study_name, cpus_per_worker=1 if cpus_per_worker is None else cpus_per_worker,
+                                 gpus_per_worker=gpus_per_worker or 0, pruner=pruner, stop=stop,
+                                 stop_patience=stop_patience, precision=precision, data_dir=data_dir,
+                                 artifact_dir=artifact_dir, timeout=timeout,
+                                 progress=make_progress(quiet=quiet or as_json), log=not (quiet or as_json))
+            print_summary(summary, spec.metric, as_json)
+            return
         summary = run_study(spec, n_trials=trials, storage=storage, study_name=study_name, pruner=pruner,
                             threads=threads, data_dir=data_dir, device=device, workers=workers, timeout=timeout,
                             trials_per_gpu=trials_per_gpu,

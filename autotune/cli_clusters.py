@@ -1,12 +1,14 @@
-"""The ``autotune`` commands that start workers through a cluster's scheduler (Slurm)."""
+"""The ``autotune`` commands and options that start workers through a cluster's scheduler (Slurm, Ray)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from autotune.cli_options import STORAGE_HELP, quiet_libraries
+from autotune.errors import OptionError
 from autotune.spec import PRUNERS, STOP_RULES
 
 
@@ -67,3 +69,39 @@ def slurm(study: str, trials: int | None, workers: int, storage: str | None, stu
         click.echo(json.dumps(job.to_dict(), indent=2))
     else:
         click.echo("\n".join(lines(job)))
+
+
+def ray_options(func: Any) -> Any:
+    """`run`'s options for running its workers on a Ray cluster (see autotune.ray_workers)."""
+    options = [
+        click.option("--ray", "ray_address", default=None, metavar="ADDRESS|auto",
+                     help="Run the workers as --workers K tasks on the Ray cluster at ADDRESS (the head's HOST:PORT, "
+                          "or auto: $RAY_ADDRESS, else the one `ray start` started here). The storage must be one "
+                          "every node reaches (PostgreSQL); needs pip install 'autotune[ray]'."),
+        click.option("--cpus-per-worker", type=int, default=None, metavar="C",
+                     help="With --ray: CPUs per task, its torch threads. [default: 1]"),
+        click.option("--gpus-per-worker", type=float, default=None, metavar="G",
+                     help="With --ray: GPUs per task; G > 0 trains on CUDA, and a fraction (0.5) lets several "
+                          "trials share one GPU. [default: 0]"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def check_ray_options(*, ray_address: str | None, cpus_per_worker: int | None, gpus_per_worker: float | None,
+                      threads: int | None, warm_start: str | None, trials_per_gpu: int | None) -> None:
+    """`run`'s options that do not go together with --ray (or without it)."""
+    if ray_address is None:
+        if cpus_per_worker is not None or gpus_per_worker is not None:
+            given = "--cpus-per-worker" if cpus_per_worker is not None else "--gpus-per-worker"
+            raise OptionError(f"{given} goes with --ray; on this machine use --threads and --device")
+        return
+    device_given = click.get_current_context().get_parameter_source("device") == click.core.ParameterSource.COMMANDLINE
+    clashes = [("--threads", threads is not None, "--cpus-per-worker"),
+               ("--device", device_given, "--gpus-per-worker (> 0: CUDA)"),
+               ("--trials-per-gpu", trials_per_gpu is not None, "a fraction: --gpus-per-worker 0.5"),
+               ("--warm-start", warm_start is not None, "a local `autotune run --warm-start` first")]
+    for option, given, instead in clashes:
+        if given:
+            raise OptionError(f"{option} does not go with --ray; use {instead}")

@@ -311,6 +311,7 @@ class SharedStudy:
     name: str
     target: int
     finished: int  # finished trials it holds already
+    pruned: int = 0  # pruned ones among them (for the run summary)
 
 
 def check_shared(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
@@ -338,7 +339,18 @@ def check_shared(spec: StudySpec, *, n_trials: int | None = None, storage: str |
 def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None) -> SharedStudy:
     """Create (or top up) the study that workers elsewhere will fill, after :func:`check_shared`."""
     study, _ = _create_shared(spec, url, name, target=target, rule=rule, warm=None)
-    return SharedStudy(spec, url, name, target, count_finished(study))
+    return SharedStudy(spec, url, name, target, *_finished_and_pruned(study))
+
+
+def finish_shared(shared: SharedStudy, *, seconds: float, workers: int, threads: int | None = None,
+                  data_dir: str | None = None, progress: Progress | None = None) -> RunSummary:
+    """The run summary of a study that workers elsewhere filled while this process waited ``seconds`` (a Ray
+    run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`_confirm`)."""
+    study = _open_study(shared.spec, shared.url, shared.name, create=False)
+    summary = replace(summarize(study, storage_url=shared.url, target=shared.target, finished_before=shared.finished,
+                                pruned_before=shared.pruned, seconds=seconds), workers=workers)
+    return _confirm(shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir,
+                    progress=progress or Progress())
 
 
 # --------------------------------------------------------------------------------------
