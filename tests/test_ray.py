@@ -257,3 +257,28 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
     assert len(retried) == 1 and retried[0].params == killed.params  # its parameters, run again
     assert out.startswith(f"Study 'tiny-digits' in {pg_url}: 4 of 4 finished trials (4 complete); not counted: "
                           "1 fail; 4 finished during this command ("), out
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_head, pg_url, write_spec, gate):
+    spec = write_spec(gated_spec(pruner={"name": "none"}))
+    gate.hold()
+    driver = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", spec, "--ray", ray_head.address,
+                               "--workers", "2", "--trials", "4", "--storage", pg_url, "-q"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(gate.blocked()) == 2, "both Ray workers' trials to be held mid-training", procs=[driver],
+                 every=0.1)
+        held = gate.blocked()
+        driver.send_signal(signal.SIGINT)
+        out, err = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130, err
+    assert err.strip().splitlines()[-1] == ("Error: interrupted: the Ray tasks of study 'tiny-digits' were cancelled "
+                                            "and their running trials marked FAIL; run the same command again to "
+                                            "continue")
+    trials = trials_of(pg_url)
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
+    assert {t.user_attrs["worker"] for t in trials} == {worker_name(pid) for pid in held}
