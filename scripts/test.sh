@@ -8,7 +8,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 log="$(mktemp)"
-if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]' >"$log" 2>&1; then
+# ray: tests/test_ray.py runs `run --ray` on a real local Ray head (a plain install stays without it)
+if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,ray]' >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" >&2 || true
     echo "scripts/test.sh: pip install failed" >&2
     exit 1

@@ -68,7 +68,9 @@ def ray_head(ray_installed, tmp_path_factory):
             [str(ray_cli) if ray_cli.exists() else "ray", "start", "--head", "--node-ip-address=127.0.0.1",
              f"--port={port}", "--num-cpus=2", "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
              f"--temp-dir={temp}", "--object-store-memory=100000000"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            # the tasks get each run's AUTOTUNE_* variables from the run itself (runtime_env), not from the head
+            env={k: v for k, v in os.environ.items() if not k.startswith("AUTOTUNE_")})
     try:
         assert start.wait(timeout=120) == 0, log.read_text()
         address = f"127.0.0.1:{port}"
