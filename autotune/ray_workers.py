@@ -120,6 +120,9 @@ def probe(address: str) -> list[dict[str, float]]:
                              "head's GCS address (as `ray start --head` prints it; port 6379 by default), not the "
                              "dashboard's") from None
     if proc.returncode != 0:
+        if address == "auto" and "Could not find any running Ray instance" in err:
+            raise SchedulerError("--ray auto: no Ray cluster found ($RAY_ADDRESS is not set, and `ray start` started "
+                                 "none on this machine); give the head's HOST:PORT")
         lines = [line.strip() for line in err.splitlines() if line.strip() and not line.startswith((" ", "\t"))]
         raise SchedulerError(f"--ray {address}: cannot connect to a Ray cluster: "
                              f"{lines[-1] if lines else f'exit code {proc.returncode}'}")

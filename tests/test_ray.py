@@ -103,6 +103,13 @@ def pg_url(postgres_server_url):
     admin.dispose()
 
 
+def test_ray_is_never_imported_by_autotune_or_run_help():
+    code = ("import sys, autotune; from click.testing import CliRunner; from autotune.cli import cli; "
+            "autotune.run_on_ray; assert CliRunner().invoke(cli, ['run', '--help']).exit_code == 0; "
+            "assert 'ray' not in sys.modules, 'ray imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 # --------------------------------------------------------------------------------------
 # Bad input: one Error line, nothing written, the storage never reached
 
@@ -167,6 +174,14 @@ def test_an_address_where_nothing_listens_fails_at_once(write_spec, gate, tmp_pa
     assert_one_error_line(result, f"--ray {address}: no Ray cluster answers there (Connection refused)")
     assert time.monotonic() - started < 10  # Ray's own ray.init would retry for minutes
     assert files(tmp_path) == before
+
+
+def test_auto_takes_ray_address_from_the_environment(write_spec, gate, tmp_path, ray_installed, monkeypatch):
+    address = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    result = invoke("run", "--study", write_spec(gated_spec()), "--ray", "auto", "--workers", "2",
+                    "--storage", UNREACHED_URL)
+    assert_one_error_line(result, f"--ray {address}: no Ray cluster answers there (Connection refused)")
 
 
 def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(write_spec, gate, tmp_path, ray_installed,
