@@ -141,17 +141,12 @@ def postgres_server_url():
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage_url(request, tmp_path):
-    """A fresh, empty study database: an SQLite file, or a new database on the test PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'study.db'}"
-        return
+def fresh_pg_database(server: str):
+    """A new, empty database on the PostgreSQL ``server`` (its URL), dropped afterwards (a generator)."""
     import uuid
 
     import sqlalchemy
 
-    server = request.getfixturevalue("postgres_server_url")
     name = "t_" + uuid.uuid4().hex[:12]
     admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
     with admin.connect() as con:
@@ -160,6 +155,21 @@ def storage_url(request, tmp_path):
     with admin.connect() as con:
         con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request, tmp_path):
+    """A fresh, empty study database: an SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'study.db'}"
+        return
+    yield from fresh_pg_database(request.getfixturevalue("postgres_server_url"))
+
+
+@pytest.fixture
+def pg_url(postgres_server_url):
+    """A new, empty database on the test PostgreSQL server (workers on a cluster cannot share SQLite)."""
+    yield from fresh_pg_database(postgres_server_url)
 
 
 def make_glyph_folder(out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0) -> Path:

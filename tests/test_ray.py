@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,22 +84,6 @@ def ray_head(ray_installed, tmp_path_factory):
         # Ray on the machine
         with contextlib.suppress(ProcessLookupError):
             os.killpg(start.pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def pg_url(postgres_server_url):
-    """A new, empty database on the test PostgreSQL server."""
-    import sqlalchemy
-
-    name = "ray_" + uuid.uuid4().hex[:12]
-    admin = sqlalchemy.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT",
-                                     poolclass=sqlalchemy.pool.NullPool)
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    yield postgres_server_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def test_ray_is_never_imported_by_autotune_or_run_help():
@@ -240,6 +223,21 @@ def test_two_ray_workers_end_with_exactly_n_trials_and_the_api_tops_the_study_up
     assert [t.state.name for t in trials_of(pg_url)] == ["COMPLETE"] * 8
 
 
+def held_run(spec: str, address: str, url: str, gate) -> subprocess.Popen:
+    """`run --ray ADDRESS --workers 2 --trials 4` in a process, returned once both workers' trials are held at
+    the gate mid-training."""
+    driver = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", spec, "--ray", address,
+                               "--workers", "2", "--trials", "4", "--storage", url, "-q"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(gate.blocked()) == 2, "both Ray workers' trials to be held mid-training", procs=[driver],
+                 every=0.1)
+    except BaseException:
+        driver.kill()
+        raise
+    return driver
+
+
 @pytest.mark.slow
 def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_head, pg_url, write_spec, gate,
                                                                            monkeypatch):
@@ -248,12 +246,8 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
     monkeypatch.setenv("AUTOTUNE_HEARTBEAT_INTERVAL", "1")
     spec = write_spec(gated_spec(pruner={"name": "none"}))
     gate.hold()  # each worker's first trial waits mid-training
-    driver = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", spec, "--ray", ray_head.address,
-                               "--workers", "2", "--trials", "4", "--storage", pg_url, "-q"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = held_run(spec, ray_head.address, pg_url, gate)
     try:
-        wait_for(lambda: len(gate.blocked()) == 2, "both Ray workers' trials to be held mid-training", procs=[driver],
-                 every=0.1)
         pid = min(gate.blocked())
         killed = running_trial_of(pg_url, pid)  # a Ray worker process runs it (its pid is in `worker`)
         assert killed.user_attrs["ray_node"] == ray_head.node_id
@@ -280,12 +274,8 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
 def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_head, pg_url, write_spec, gate):
     spec = write_spec(gated_spec(pruner={"name": "none"}))
     gate.hold()
-    driver = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", spec, "--ray", ray_head.address,
-                               "--workers", "2", "--trials", "4", "--storage", pg_url, "-q"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = held_run(spec, ray_head.address, pg_url, gate)
     try:
-        wait_for(lambda: len(gate.blocked()) == 2, "both Ray workers' trials to be held mid-training", procs=[driver],
-                 every=0.1)
         held = gate.blocked()
         driver.send_signal(signal.SIGINT)
         out, err = driver.communicate(timeout=300)

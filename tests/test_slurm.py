@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 
 import optuna
 import pytest
@@ -108,22 +107,6 @@ def slurm_cluster():
         if os.environ.get("AUTOTUNE_REQUIRE_SLURM"):
             pytest.fail("AUTOTUNE_REQUIRE_SLURM is set but no Slurm cluster answers `sinfo` (scripts/slurm.sh start)")
         pytest.skip("no Slurm cluster: bash scripts/slurm.sh start DIR, then export the SLURM_CONF it prints")
-
-
-@pytest.fixture
-def pg_url(postgres_server_url):
-    """A new, empty database on the test PostgreSQL server."""
-    import sqlalchemy
-
-    name = "slurm_" + uuid.uuid4().hex[:12]
-    admin = sqlalchemy.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT",
-                                     poolclass=sqlalchemy.pool.NullPool)
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    yield postgres_server_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def job_active(job: str) -> bool:
