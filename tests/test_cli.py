@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -69,6 +70,8 @@ def test_progress_lines_when_not_a_terminal(write_spec):
     assert result.exit_code == 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert lines[0].startswith("[1/2] trial 0 ") and lines[1].startswith("[2/2] trial 1 ")
+    # accuracies in percent, as the summary and the report give them
+    assert re.match(r"\[1/2\] trial 0 complete: val_accuracy=\d{1,3}\.\d\d% epochs=3 best=\d{1,3}\.\d\d% \(", lines[0]), lines[0]
     assert "best=" in lines[1]
 
 
