@@ -29,11 +29,10 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
                f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
-        from autotune.analysis import format_metric
-        from autotune.figure_text import is_percent
+        from autotune.figure_text import value_text
 
-        click.echo(f"Best {metric} {format_metric(summary.best_value, is_percent(metric))} (trial "
-                   f"{summary.best_trial}, one seed): {params}")
+        click.echo(f"Best {metric} {value_text(metric, summary.best_value)} (trial {summary.best_trial}, one seed): "
+                   f"{params}")
     if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.stopping)
         from autotune import stopping
 

@@ -108,6 +108,11 @@ def is_percent(metric: str) -> bool:
     return metric in PERCENT_METRICS
 
 
+def value_text(metric: str, value: float) -> str:
+    """A metric's value as every line autotune prints gives it: accuracies in percent (97.91%)."""
+    return f"{value * 100:.2f}%" if is_percent(metric) else f"{value:.4f}"
+
+
 def metric_name(metric: str, lang: str) -> str:
     """The metric as a title names it: its own name, or in Chinese the seed reports' name."""
     return METRIC_NAMES_ZH.get(metric, metric) if lang == "zh" else metric

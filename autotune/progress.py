@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 import optuna
 
 from autotune import goals
+from autotune.figure_text import value_text
 
 if TYPE_CHECKING:
     from autotune.train import EpochStats
@@ -48,23 +49,16 @@ class Progress:
             self.best = study.best_value
         except ValueError:
             self.best = None
-        self.best_text = "-" if self.best is None else show(self.metric, self.best)
+        self.best_text = "-" if self.best is None else value_text(self.metric, self.best)
 
     def _values(self, trial: optuna.trial.FrozenTrial) -> str:
         """``metric=value`` for each objective, and which constraints the trial broke."""
         if not trial.values:
             text = f"{self.metric}=-"
         else:
-            text = " ".join(f"{m}={show(m, v)}" for m, v in zip(self.metrics, trial.values))
+            text = " ".join(f"{m}={value_text(m, v)}" for m, v in zip(self.metrics, trial.values))
         broken = [k for k, v in trial.constraints.items() if v > 0]
         return text + (f" infeasible ({', '.join(broken)})" if broken else "")
-
-
-def show(metric: str, value: float) -> str:
-    """A metric's value as the report and the summary give it: accuracies in percent."""
-    from autotune.figure_text import is_percent
-
-    return f"{value * 100:.2f}%" if is_percent(metric) else f"{value:.4f}"
 
 
 class LineProgress(Progress):
@@ -113,7 +107,7 @@ class LiveProgress(Progress):
 
     def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
         self._bar.update(self._task, status=self._status(
-            f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} {self.metric}={show(self.metric, value)}"))
+            f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} {self.metric}={value_text(self.metric, value)}"))
 
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._update_best(study)

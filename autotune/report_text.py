@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from autotune import analysis, i18n, importance, timing
+from autotune.figure_text import value_text
 from autotune.spec import StudySpec
 from autotune.tables import short
 
@@ -55,7 +56,8 @@ def pareto_table(spec: StudySpec, front: list[dict[str, Any]], lang: str) -> tup
 
 def summary_lines(s: dict[str, Any], lang: str) -> list[str]:
     say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
-    best = "-" if s["best_value"] is None else say("best_value", value=f"{s['best_value']:.4f}", trial=s["best_trial"])
+    best = "-" if s["best_value"] is None else say("best_value", value=value_text(s["metric"], s["best_value"]),
+                                                  trial=s["best_trial"])
     saved = "-" if s["pruning_saved"] is None else f"{s['pruning_saved']:.0%}"
     multi = len(s["objectives"]) > 1
     listed = ", ".join(f"{o['metric']} ({say(o['direction'])})" for o in s["objectives"])

@@ -73,6 +73,9 @@ def test_summary_matches_the_database(reported):
     assert summary["time_s"]["trials"] == len(study.trials)  # every trial records where its time went
     assert summary["time_s"]["train"] == round(sum(t.user_attrs["time_s"]["train"] for t in study.trials), 1)
     md = (folder / "rep" / "report.md").read_text()
+    # the best in percent, as the trial table and every other accuracy on the page
+    assert (f"- Best val_accuracy in the search (one seed per trial): {study.best_value * 100:.2f}% (trial "
+            f"{study.best_trial.number})") in md.splitlines()
     (line,) = [x for x in md.splitlines() if x.startswith("- Time in ")]  # parts largest first: order varies
     assert line.startswith(f"- Time in {len(study.trials)} timed trial(s), {summary['time_s']['total']:.1f} s: ")
     assert all(f"{part} " in line for part in ("build", "train", "evaluate", "storage", "artifacts", "other"))
