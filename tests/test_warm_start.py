@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,22 @@ def test_fixed_values_that_changed_are_a_reason(old, tmp_path):
     assert summary.warm_start["taken"] == 0
     assert summary.warm_start["not_taken"] == [
         {"reason": "optimizer 'adam', where the new spec has it fixed at sgd", "trials": 6}]
+
+
+@pytest.mark.slow
+def test_a_warm_start_with_several_workers_copies_once_and_the_workers_fill_the_rest(old, tmp_path):
+    # the copies are made by `run` before its workers start; the workers search only the remaining slots
+    spec = new_spec(tmp_path, pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0})
+    result = invoke("run", "--study", spec, "--study-name", "new", "--warm-start", "tiny-digits", "--workers", "2",
+                    "--trials", "9", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == ("Warm start from study 'tiny-digits' (sqlite:///autotune.db): 6 of its "
+                                             "6 trial(s) fit this spec, copied.")
+    new = stored_study("new")
+    finished = [t for t in new.trials if t.state.name in ("COMPLETE", "PRUNED")]
+    copied = [t for t in new.trials if "warm_start" in t.user_attrs]
+    assert len(finished) == 9 and len(copied) == 6
+    assert sorted(t.user_attrs["warm_start"]["trial"] for t in copied) == list(range(6))
+    searched = [t for t in finished if "warm_start" not in t.user_attrs]
+    assert len(searched) == 3
+    assert all(not t.user_attrs["worker"].endswith(f":{os.getpid()}") for t in searched)  # run by the workers
