@@ -20,7 +20,7 @@ def test_live_bar_shows_trials_epochs_and_best():
     assert "tiny-digits" in text
     assert "2/2" in text
     assert "epoch 3/3" in text or "epoch 2/3" in text
-    assert f"best val_accuracy {summary.best_value:.4f}" in text
+    assert f"best val_accuracy {summary.best_value * 100:.2f}%" in text  # in percent, as the summary gives it
 
 
 def test_line_progress_one_line_per_trial():
