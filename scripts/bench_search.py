@@ -278,6 +278,13 @@ def main() -> None:
                 end["test_accuracy"] = test_accuracy(spec, splits, end["best_params"], seed=seed)
             ends[arm].append(end)
         print(f"repetition {rep + 1}/{reps} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr)
+        # each repetition kept as it ends: a run cut short leaves the repetitions it finished (with their seeds),
+        # and the rest can be run later with --first-seed and combined
+        partial = Path(args.out) / "bench_search.partial.json"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"first_seed": args.first_seed, "reps_done": rep + 1, "targets": targets,
+                                       "runs": runs, "ends": ends, "budget_epochs": budget,
+                                       "stop_patience": args.stop_patience}, indent=1))
     rows = summarize(runs, targets, budget, hand_compute)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
