@@ -63,10 +63,13 @@ def check_options(*, workers: int, cpus_per_worker: int, gpus_per_worker: int, t
                           "(several separated by ',')")
 
 
-def script(*, study: str, url: str, target: int, workers: int, cpus_per_worker: int = 1, gpus_per_worker: int = 0,
-           partition: str | None = None, time: str | None = None, log_dir: str, workdir: str,
-           data_dir: str | None = None, artifact_dir: str | None = None, python: str | None = None) -> str:
-    """The ``sbatch`` array script: ``workers`` tasks, each ``autotune worker`` on ``study`` in ``url``.
+def script(*, study: str, spec_file: str, url: str, target: int, workers: int, cpus_per_worker: int = 1,
+           gpus_per_worker: int = 0, partition: str | None = None, time: str | None = None, log_dir: str,
+           workdir: str, data_dir: str | None = None, artifact_dir: str | None = None,
+           python: str | None = None) -> str:
+    """The ``sbatch`` array script: ``workers`` tasks, each ``autotune worker`` on ``study`` in ``url``, with the
+    spec the study was created from (``spec_file``, written beside the script: a shipped spec's name would mean
+    the shipped file, which a --pruner given here changes).
 
     A URL with a password is not written into the file: the script takes it from ``$AUTOTUNE_STORAGE``
     (``sbatch`` passes the submitting shell's environment on), and says so."""
@@ -99,7 +102,7 @@ def script(*, study: str, url: str, target: int, workers: int, cpus_per_worker: 
     lines.append(f"export OMP_NUM_THREADS={cpus_per_worker}")
     if data_dir:
         lines.append(f"export AUTOTUNE_DATA_DIR={q(str(data_dir))}")
-    cmd = [q(python), "-m", "autotune.cli", "worker", "--study", q(study),
+    cmd = [q(python), "-m", "autotune.cli", "worker", "--study", q(spec_file), "--study-name", q(study),
            "--storage", '"$AUTOTUNE_STORAGE"' if secret else q(url), "--threads", str(cpus_per_worker),
            "--device", "cuda" if gpus_per_worker else "cpu"]
     if artifact_dir:
@@ -141,7 +144,8 @@ def submit(spec: StudySpec | str, *, workers: int, n_trials: int | None = None, 
                                                  pruner=pruner, stop=stop, stop_patience=stop_patience,
                                                  data_dir=data_dir, hosts="the cluster's nodes")
     path = Path(script_path) if script_path else default_script_path(name)
-    text = script(study=name, url=url, target=target, workers=workers, cpus_per_worker=cpus_per_worker,
+    spec_path = spec_file_for(path)
+    text = script(study=name, spec_file=str(spec_path.resolve()), url=url, target=target, workers=workers, cpus_per_worker=cpus_per_worker,
                   gpus_per_worker=gpus_per_worker, partition=partition, time=time,
                   log_dir=str(path.resolve().parent), workdir=os.getcwd(), data_dir=data_dir,
                   artifact_dir=artifact_dir)
@@ -149,10 +153,18 @@ def submit(spec: StudySpec | str, *, workers: int, n_trials: int | None = None, 
         return SlurmJob(text, None, None, name, redact(url), target, 0, workers)
     _check_writable(path)
     shared = create_shared(spec, url, name, target=target, rule=rule)
+    import yaml
+
+    spec_path.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
     job_id = _sbatch(sbatch, path)  # type: ignore[arg-type]
     return SlurmJob(text, str(path), job_id, name, redact(url), target, shared.finished, workers)
+
+
+def spec_file_for(script_path: Path) -> Path:
+    """The spec file written beside the script: ``job.sbatch`` -> ``job.spec.yaml``."""
+    return script_path.with_name(script_path.stem + ".spec.yaml")
 
 
 def _check_writable(path: Path) -> None:
@@ -180,7 +192,7 @@ def lines(job: SlurmJob) -> list[str]:
     option, note = storage_option(job.storage)
     return [f"Submitted Slurm job array {job.job_id}: {job.workers} worker(s) on study '{job.study}' "
             f"({job.storage}), {left} of {job.target} trials to go.",
-            f"Script: {job.path} (edit it and `sbatch` it again to add workers; logs beside it, "
+            f"Script: {job.path} (edit it and `sbatch` it again to add workers; the spec and the logs beside it, "
             f"autotune-{job.study}-{job.job_id}_N.out).",
             f"Watch: squeue -j {job.job_id}; autotune report --study {shlex.quote(job.study)}{option}{note}; stop: "
             f"scancel {job.job_id} (running trials are marked FAIL)."]

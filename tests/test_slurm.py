@@ -14,6 +14,7 @@ import sys
 
 import optuna
 import pytest
+import yaml
 
 from tests.conftest import assert_one_error_line, gated_spec, invoke, wait_for, worker_name
 
@@ -41,7 +42,8 @@ def test_dry_run_prints_the_array_script_and_writes_nothing(write_spec, gate, tm
     assert "s3cret" not in result.output  # a password is never written: the job takes it from the environment
     assert ': "${AUTOTUNE_STORAGE:?export AUTOTUNE_STORAGE=the study\'s storage URL before sbatch}"' in lines
     assert f"export AUTOTUNE_DATA_DIR={tmp_path / 'data'}" in lines and "export OMP_NUM_THREADS=4" in lines
-    assert lines[-1] == (f"exec {sys.executable} -m autotune.cli worker --study tiny-digits --storage "
+    assert lines[-1] == (f"exec {sys.executable} -m autotune.cli worker --study "
+                         f"{tmp_path / 'autotune-slurm-tiny-digits.spec.yaml'} --study-name tiny-digits --storage "
                          '"$AUTOTUNE_STORAGE" --threads 4 --device cuda')
     assert "12 finished trials" in lines[2]
     assert files(tmp_path) == before  # no script, no database
@@ -51,7 +53,7 @@ def test_a_url_without_a_password_is_written_into_the_script(write_spec, gate):
     url = "postgresql+psycopg://tuner@db.example:5432/studies"
     result = invoke("slurm", "--study", write_spec(gated_spec()), "--workers", "1", "--storage", url, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].endswith(f"--study tiny-digits --storage {url} --threads 1 --device cpu")
+    assert result.stdout.splitlines()[-1].endswith(f"--study-name tiny-digits --storage {url} --threads 1 --device cpu")
     assert "AUTOTUNE_STORAGE" not in result.stdout
 
 
@@ -127,19 +129,26 @@ def submitted(result) -> str:
 
 
 def test_an_array_of_two_workers_ends_with_exactly_n_trials(slurm_cluster, pg_url, write_spec, gate, tmp_path):
-    spec = write_spec(gated_spec(pruner={"name": "none"}))
-    result = invoke("slurm", "--study", spec, "--workers", "2", "--trials", "6", "--storage", pg_url)
+    # a study named like a shipped spec, whose --pruner changes its fingerprint: the workers must train with the
+    # study's own spec (the file written beside the script), neither spec.yaml nor the shipped mlp-digits
+    spec = write_spec(gated_spec(name="mlp-digits", pruner={"name": "none"}))
+    result = invoke("slurm", "--study", spec, "--workers", "2", "--trials", "6", "--storage", pg_url,
+                    "--pruner", "median")
     job = submitted(result)
     assert result.stdout.splitlines()[1:] == [
-        f"Script: autotune-slurm-tiny-digits.sbatch (edit it and `sbatch` it again to add workers; logs beside it, "
-        f"autotune-tiny-digits-{job}_N.out).",
-        f"Watch: squeue -j {job}; autotune report --study tiny-digits --storage {pg_url}; stop: scancel {job} "
+        f"Script: autotune-slurm-mlp-digits.sbatch (edit it and `sbatch` it again to add workers; the spec and the "
+        "logs beside it, "
+        f"autotune-mlp-digits-{job}_N.out).",
+        f"Watch: squeue -j {job}; autotune report --study mlp-digits --storage {pg_url}; stop: scancel {job} "
         "(running trials are marked FAIL)."]
     wait_for(lambda: not job_active(job), f"Slurm job {job} to end", timeout=600, every=0.2)
-    trials = optuna.load_study(study_name="tiny-digits", storage=pg_url).trials
-    assert [t.state.name for t in trials] == ["COMPLETE"] * 6, [open(p).read() for p in tmp_path.glob("*.out")]
+    trials = optuna.load_study(study_name="mlp-digits", storage=pg_url).trials
+    assert len(trials) == 6 and {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}, [
+        open(p).read() for p in tmp_path.glob("*.out")]
     assert {t.user_attrs["slurm_job"] for t in trials} <= {f"{job}_0", f"{job}_1"}
-    assert (tmp_path / "autotune-slurm-tiny-digits.sbatch").read_text().startswith("#!/bin/bash")
+    assert (tmp_path / "autotune-slurm-mlp-digits.sbatch").read_text().startswith("#!/bin/bash")
+    written = yaml.safe_load((tmp_path / "autotune-slurm-mlp-digits.spec.yaml").read_text())
+    assert written["name"] == "mlp-digits" and written["pruner"]["name"] == "median"
 
 
 def test_scancel_of_a_task_mid_trial_leaves_the_study_exact(slurm_cluster, pg_url, write_spec, gate, tmp_path):
