@@ -52,14 +52,10 @@ def slurm(study: str, trials: int | None, workers: int, storage: str | None, stu
     script you can read, edit and resubmit, and submits it. The tasks stop when the study holds N
     finished trials; a task that Slurm ends (time limit, preemption, scancel) leaves the study exact.
     """
-    from autotune.slurm import check_options, lines, submit
-    from autotune.spec import load_spec
+    from autotune.slurm import lines, submit
 
-    check_options(workers=workers, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
-                  time=time_limit, partition=partition)
-    spec = load_spec(study)
     quiet_libraries()
-    job = submit(spec, workers=workers, n_trials=trials, storage=storage, study_name=study_name,
+    job = submit(study, workers=workers, n_trials=trials, storage=storage, study_name=study_name,
                  cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, partition=partition,
                  time=time_limit, script_path=script_path, data_dir=data_dir, artifact_dir=artifact_dir,
                  pruner=pruner, stop=stop, stop_patience=stop_patience, dry_run=dry_run)

@@ -81,6 +81,7 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
         raise OptionError(f"spec '{spec.name}' has {len(spec.objectives)} objectives ({', '.join(spec.metrics)}); "
                           "a hand table records one result, so its rows cannot be complete trials: use --rerun")
     base_config, from_base = _base(spec, base)
+    searched = fit_names(spec)
     rows = []
     for hand in tables:
         seen: Counter[str] = Counter()
@@ -89,7 +90,7 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
             fit = configs.fit(spec, config)
             value = None if rerun else row.figures.get(spec.metric)
             stated = _given(spec, row) | set(from_base)
-            sampled = tuple(o.name for o in fit.outside if o.name not in stated and o.name in fit_names(spec))
+            sampled = tuple(o.name for o in fit.outside if o.name not in stated and o.name in searched)
             blocking = [o for o in fit.outside if o.name not in sampled]
             action = "complete" if value is not None else "queued" if not blocking else "not queued"
             digest = _digest(row, seen)

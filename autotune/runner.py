@@ -85,16 +85,11 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
     running trial(s) failed.
     """
-    target = spec.trials if n_trials is None else n_trials
-    if target < 1:
-        raise OptionError(f"--trials must be >= 1, got {target}")
     if workers < 1:
         raise OptionError(f"--workers must be >= 1, got {workers}")
     _check_threads(threads)
-    spec = _with_precision(_with_pruner(spec, pruner), precision)
-    rule = stopping.resolve(spec, stop, stop_patience)
-    url = resolve_storage_url(storage)
-    check_url(url)
+    spec, target, rule, url = _settle(spec, n_trials=n_trials, pruner=pruner, precision=precision, stop=stop,
+                                      stop_patience=stop_patience, storage=storage)
     pinned = device is not None and device.strip().lower().startswith("cuda:")
     device = resolve_device(device)
     check_precision(spec.precision, device)
@@ -112,10 +107,7 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
                                       rule=rule, warm=warm, gpu_ids=gpu_ids)
     else:
         set_threads(threads)
-        study = _open_study(spec, url, name, create=True)
-        seeded = _seed(study, warm, url)
-        _retry(lambda: study.set_user_attr("target_trials", target), url)
-        _retry(lambda: stopping.set_rule(study, rule), url)
+        study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
         summary = replace(_work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
                                               progress=progress, timeout=timeout, artifact_dir=artifact_dir,
                                               data_dir=data_dir), warm_start=seeded)
@@ -297,9 +289,23 @@ def _create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: S
     """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
     study = _open_study(spec, url, name, create=True)
     seeded = _seed(study, warm, url)
-    study.set_user_attr("target_trials", target)
-    stopping.set_rule(study, rule)
+    _retry(lambda: study.set_user_attr("target_trials", target), url)
+    _retry(lambda: stopping.set_rule(study, rule), url)
     return study, seeded
+
+
+def _settle(spec: StudySpec, *, n_trials: int | None, pruner: str | None, precision: str | None, stop: str | None,
+            stop_patience: int | None, storage: str | None) -> tuple[StudySpec, int, StopSpec | None, str]:
+    """What every way of running a study settles first: the spec with --pruner and --precision in place, the
+    trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
+    target = spec.trials if n_trials is None else n_trials
+    if target < 1:
+        raise OptionError(f"--trials must be >= 1, got {target}")
+    spec = _with_precision(_with_pruner(spec, pruner), precision)
+    rule = stopping.resolve(spec, stop, stop_patience)
+    url = resolve_storage_url(storage)
+    check_url(url)
+    return spec, target, rule, url
 
 
 @dataclass(frozen=True)
@@ -321,13 +327,8 @@ def check_shared(spec: StudySpec, *, n_trials: int | None = None, storage: str |
     """Everything :func:`create_shared` checks, touching no database: the options, the storage URL (not
     SQLite: workers on ``hosts`` cannot share a local file) and the data. Returns (spec, url, name, target,
     rule)."""
-    target = spec.trials if n_trials is None else n_trials
-    if target < 1:
-        raise OptionError(f"--trials must be >= 1, got {target}")
-    spec = _with_precision(_with_pruner(spec, pruner), precision)
-    rule = stopping.resolve(spec, stop, stop_patience)
-    url = resolve_storage_url(storage)
-    check_url(url)
+    spec, target, rule, url = _settle(spec, n_trials=n_trials, pruner=pruner, precision=precision, stop=stop,
+                                      stop_patience=stop_patience, storage=storage)
     if url.startswith("sqlite"):
         raise OptionError(f"--storage {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
                           "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "

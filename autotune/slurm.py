@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autotune.errors import OptionError, OutputError, SchedulerError
+from autotune.outputs import writable_problem
 from autotune.spec import StudySpec
 from autotune.storage import redact, storage_option
 
@@ -130,12 +131,12 @@ def submit(spec: StudySpec | str, *, workers: int, n_trials: int | None = None, 
     from autotune.runner import check_shared, create_shared
     from autotune.spec import load_spec
 
+    check_options(workers=workers, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, time=time,
+                  partition=partition)
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     # the nodes get the folders this shell uses, written into the script
     data_dir = data_dir or os.environ.get("AUTOTUNE_DATA_DIR") or None
     artifact_dir = artifact_dir or os.environ.get("AUTOTUNE_ARTIFACT_DIR") or None
-    check_options(workers=workers, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, time=time,
-                  partition=partition)
     sbatch = shutil.which("sbatch")
     if sbatch is None and not dry_run:
         raise SchedulerError("sbatch is not on PATH: run `autotune slurm` on a Slurm login node (or use --dry-run "
@@ -145,17 +146,15 @@ def submit(spec: StudySpec | str, *, workers: int, n_trials: int | None = None, 
                                                  data_dir=data_dir, hosts="the cluster's nodes")
     path = Path(script_path) if script_path else default_script_path(name)
     spec_path = spec_file_for(path)
-    text = script(study=name, spec_file=str(spec_path.resolve()), url=url, target=target, workers=workers, cpus_per_worker=cpus_per_worker,
-                  gpus_per_worker=gpus_per_worker, partition=partition, time=time,
+    text = script(study=name, spec_file=str(spec_path.resolve()), url=url, target=target, workers=workers,
+                  cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, partition=partition, time=time,
                   log_dir=str(path.resolve().parent), workdir=os.getcwd(), data_dir=data_dir,
                   artifact_dir=artifact_dir)
     if dry_run:
         return SlurmJob(text, None, None, name, redact(url), target, 0, workers)
     _check_writable(path)
     shared = create_shared(spec, url, name, target=target, rule=rule)
-    import yaml
-
-    spec_path.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    spec.write_yaml(spec_path)
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
     job_id = _sbatch(sbatch, path)  # type: ignore[arg-type]
@@ -171,7 +170,8 @@ def _check_writable(path: Path) -> None:
     folder = path.resolve().parent
     if path.is_dir():
         raise OutputError(f"--script {path}: is a folder; give a file name (e.g. {default_script_path('study')})")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
+    # Slurm does not create the logs' folder: it must exist (and take files, as output folders are checked)
+    if not folder.is_dir() or writable_problem(folder) is not None:
         raise OutputError(f"--script {path}: cannot write into {folder} (missing or not writable); the job's logs "
                           "go there too")
 

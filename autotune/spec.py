@@ -157,6 +157,11 @@ class StudySpec:
         subset = self.train_subset if subset is None else None if subset == "all" else subset
         return replace(self, max_epochs=epochs, train_subset=subset)
 
+    def write_yaml(self, path: str | Path) -> None:
+        """Write the spec as a YAML file that :func:`load_spec` reads back: what workers started elsewhere (local
+        worker processes, a Slurm job) train with."""
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+
     def fingerprint(self) -> str:
         """A hash of everything that changes what a trial means (not the name, text, trial count, the
         exported model's budget, the confirmation after the search or when the search stops, nor the

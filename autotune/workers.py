@@ -29,10 +29,8 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
     """
     name = study.study_name
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
-        import yaml
-
         spec_file = Path(tmp) / f"{spec.name}.yaml"
-        spec_file.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+        spec.write_yaml(spec_file)
         cmd = [sys.executable, "-m", "autotune.cli", "worker", "--study", str(spec_file), "--storage", url,
                "--study-name", name, "--threads", str(per_worker)]
         if data_dir:
