@@ -311,11 +311,12 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
 
 def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
             study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
-            on_run: Callable[[int, SeedRun], None] | None = None) -> ConfirmResult:
+            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1) -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
     are reused), rank them by mean, test the others against the top one, and record the result in the
     study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
-    after each run."""
+    after each run. ``workers > 1`` trains the missing runs in that many processes forked from this one,
+    where the trials ran with one thread each (results identical to one process's)."""
     from autotune import confirmation
     from autotune.stored import open_context
 
@@ -324,7 +325,7 @@ def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None =
     chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
     splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"))
     record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
-                                          store=ctx.store(), notes=notes, on_run=on_run)
+                                          store=ctx.store(), notes=notes, on_run=on_run, workers=workers)
     return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
                          trained=counts["trained"], reused=counts["reused"])
 

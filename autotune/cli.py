@@ -18,7 +18,7 @@ from autotune import __version__
 from autotune.errors import AutotuneError, Interrupted, storage_failure
 from autotune.interrupts import stop_on_signals
 from autotune.cli_clusters import check_ray_options, ray_options, slurm
-from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, SubsetType, lang_option, out_option, quiet_libraries,
+from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, WORKERS, SubsetType, lang_option, out_option, quiet_libraries,
                                   replay_options, stored_study_options, worker_options)
 from autotune.cli_output import num, print_confirmation, print_import, print_summary, print_table_result, table
 from autotune.spec import PRUNERS, STOP_RULES
@@ -80,9 +80,11 @@ def cli() -> None:
 @click.option("--warm-start", "warm_start", default=None, metavar="STUDY[@STORAGE]",
               help="First seed the study with the finished trials of another study (e.g. one run from an earlier "
                    "version of the spec) whose parameters fit this spec's space. [default: the run's own storage]")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
-              help="Worker processes on this machine sharing the study (threads are divided among them; on "
-                   "several GPUs each worker gets its own, round robin).")
+@click.option("--workers", type=WORKERS, default=1, show_default=True, envvar="AUTOTUNE_WORKERS", show_envvar=True,
+              metavar="K|auto",
+              help="Worker processes on this machine sharing the study. auto: one per CPU core (at most 8), one per "
+                   "GPU on CUDA; 1: this process alone (the study then repeats trial for trial). Threads are divided "
+                   "among them; on several GPUs each worker gets its own, round robin.")
 @click.option("--trials-per-gpu", type=click.IntRange(min=1), default=None, metavar="M",
               help="Pack M workers on each GPU (M trials share it) instead of dealing them round robin.")
 @ray_options
@@ -94,7 +96,7 @@ def cli() -> None:
 def run(study: str, trials: int | None, storage: str | None, study_name: str | None, pruner: str | None,
         stop: str | None, stop_patience: int | None, warm_start: str | None, trials_per_gpu: int | None,
         threads: int | None,
-        data_dir: str | None, device: str, precision: str | None, workers: int, with_dashboard: bool,
+        data_dir: str | None, device: str, precision: str | None, workers: int | str, with_dashboard: bool,
         dashboard_port: int, timeout: float | None, artifact_dir: str | None, quiet: bool, as_json: bool,
         ray_address: str | None, cpus_per_worker: int | None, gpus_per_worker: float | None) -> None:
     """Search a study's space until it holds N finished trials (or the stopping rule fires).
@@ -106,7 +108,7 @@ def run(study: str, trials: int | None, storage: str | None, study_name: str | N
     from autotune.spec import load_spec
 
     check_ray_options(ray_address=ray_address, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
-                      threads=threads, warm_start=warm_start, trials_per_gpu=trials_per_gpu)
+                      threads=threads, warm_start=warm_start, trials_per_gpu=trials_per_gpu, workers=workers)
     spec = load_spec(study)
     quiet_libraries()
     from autotune.progress import make_progress

@@ -86,7 +86,8 @@ def ray_options(func: Any) -> Any:
 
 
 def check_ray_options(*, ray_address: str | None, cpus_per_worker: int | None, gpus_per_worker: float | None,
-                      threads: int | None, warm_start: str | None, trials_per_gpu: int | None) -> None:
+                      threads: int | None, warm_start: str | None, trials_per_gpu: int | None,
+                      workers: int | str = 1) -> None:
     """`run`'s options that do not go together with --ray (or without it)."""
     if ray_address is None:
         if cpus_per_worker is not None or gpus_per_worker is not None:
@@ -101,3 +102,5 @@ def check_ray_options(*, ray_address: str | None, cpus_per_worker: int | None, g
     for option, given, instead in clashes:
         if given:
             raise OptionError(f"{option} does not go with --ray; use {instead}")
+    if workers == "auto":
+        raise OptionError("--ray needs --workers K, the number of Ray tasks ('auto' counts this machine's cores)")

@@ -112,6 +112,20 @@ class SubsetType(click.ParamType):
         return number
 
 
+class WorkersType(click.ParamType):
+    """``auto`` or a whole number of workers >= 1."""
+
+    name = "K|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or str(value).strip().lower() != "auto":
+            return click.IntRange(min=1).convert(value, param, ctx)
+        return "auto"
+
+
+WORKERS = WorkersType()
+
+
 def quiet_libraries() -> None:
     import optuna
 

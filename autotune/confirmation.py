@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import replace
+from functools import partial
 from typing import Any, Callable, Sequence
 
 import optuna
@@ -168,17 +170,21 @@ def holm(p_values: Sequence[float], *, m: int | None = None) -> list[float]:
 
 def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], *, seeds: int,
             top: int, splits: Any, store: ReplayStore | None, notes: Sequence[str] = (),
-            on_run: Callable[[int, SeedRun], None] | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1) -> tuple[dict[str, Any], dict[str, int]]:
     """Train every trial of ``chosen`` (see :func:`candidates`) over the shared seeds, reusing ``store``'s
     runs, rank them, record the result as the study's ``confirmation`` user attribute and return it,
-    with the count of runs trained and reused."""
+    with the count of runs trained and reused. ``workers > 1``: the runs missing from the store are
+    trained first in that many forked processes (see :func:`train_missing`)."""
     from autotune.configs import config_of
 
     shared = confirm_seeds(spec.seed, seeds)
+    fresh = train_missing(spec, chosen, shared, splits=splits, store=store, workers=workers)
     counts = {"trained": 0, "reused": 0}
     entries = []
     for trial in chosen:
         def seen(run: SeedRun, number: int = trial.number) -> None:
+            if (number, run.seed) in fresh:  # trained by this call, in a forked process
+                run = replace(run, reused=False)
             counts["reused" if run.reused else "trained"] += 1
             if on_run is not None:
                 on_run(number, run)
@@ -206,6 +212,41 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
     }
     study.set_user_attr(RECORD_KEY, record)
     return record, counts
+
+
+def train_missing(spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], shared: Sequence[int], *,
+                  splits: Any, store: ReplayStore | None, workers: int) -> set[tuple[int, int]]:
+    """Train the runs of ``chosen`` × ``shared`` that ``store`` lacks in ``workers`` processes forked from this
+    one, into the store, and return their (trial, seed) pairs. Only where a forked run is the run this
+    process would train: one torch thread here (the trials' own count, which replays use), the store there
+    to take the runs, and at least two runs to share; otherwise nothing is trained here and
+    :func:`confirm` trains the runs one after another."""
+    import torch
+
+    from autotune.configs import config_of
+    from autotune.devices import usable_cores
+    from autotune.replays import run_key
+    from autotune.workers import can_fork, fork_map
+
+    workers = min(workers, usable_cores())
+    if workers < 2 or store is None or torch.get_num_threads() != 1 or not can_fork("cpu", 1):
+        return set()
+    jobs = []
+    for trial in chosen:
+        config, precision = config_of(spec, trial), recorded(trial.user_attrs)
+        jobs += [(trial.number, config, seed, precision) for seed in shared
+                 if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision)) is None]
+    if len(jobs) < 2:
+        return set()
+    fork_map(partial(_train_one, spec, splits, store), jobs, workers, release=[store.study])
+    store.refresh()
+    return {(number, seed) for number, _, seed, _ in jobs}
+
+
+def _train_one(spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int, dict[str, Any], int, str]) -> None:
+    number, config, seed, precision = job
+    replay(spec, config, seeds=[seed], splits=splits, label=f"trial {number}", store=store, precision=precision,
+           extra={"source_trial": number, "purpose": "confirmation"})
 
 
 def stored(study: optuna.Study) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from autotune.errors import DeviceError
@@ -46,3 +47,11 @@ def set_threads(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(threads)
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity: a container's or a scheduler's limit), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)

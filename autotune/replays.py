@@ -89,6 +89,10 @@ class ReplayStore:
     def __init__(self, storage: Any, study_name: str) -> None:
         self.study = optuna.create_study(storage=storage, study_name=f"{study_name}{REPLAYS_SUFFIX}",
                                          direction="maximize", load_if_exists=True)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the recorded runs again (other processes may have added some)."""
         self._by_key = {t.user_attrs.get("key"): t for t in self.study.get_trials(deepcopy=False)}
 
     def get(self, key: str) -> SeedRun | None:

@@ -24,7 +24,7 @@ from optuna.trial import TrialState
 
 from autotune import goals, interrupts, recovery, stopping
 from autotune import warm_start as warm_starts
-from autotune.devices import resolve_device, set_threads
+from autotune.devices import resolve_device, set_threads, usable_cores
 from autotune.precision import check_device as check_precision, check_name
 from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
                              storage_failure)
@@ -69,14 +69,15 @@ class RunSummary:
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
               study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
               data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
-              workers: int = 1, timeout: float | None = None, artifact_dir: str | None = None,
+              workers: int | str = 1, timeout: float | None = None, artifact_dir: str | None = None,
               stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None,
               precision: str | None = None, trials_per_gpu: int | None = None) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
-    ``cores // workers`` threads; on CUDA (``device`` auto or cuda, not cuda:N) each worker gets its own
+    ``cores // workers`` threads (``workers="auto"``, ``autotune run``'s default: one per core on the CPU, see
+    :func:`autotune.workers.auto_count`; ``1``: this process alone, a study that repeats trial for trial); on CUDA (``device`` auto or cuda, not cuda:N) each worker gets its own
     GPU, round robin, or ``trials_per_gpu`` workers per GPU (see :mod:`autotune.gpus`). ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
     patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
@@ -85,13 +86,17 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
     running trial(s) failed.
     """
-    if workers < 1:
-        raise OptionError(f"--workers must be >= 1, got {workers}")
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise OptionError(f"--workers must be 'auto' or a whole number >= 1, got {workers!r}")
     _check_threads(threads)
     spec, target, rule, url = _settle(spec, n_trials=n_trials, pruner=pruner, precision=precision, stop=stop,
                                       stop_patience=stop_patience, storage=storage)
     pinned = device is not None and device.strip().lower().startswith("cuda:")
     device = resolve_device(device)
+    if workers == "auto":
+        from autotune.workers import auto_count
+
+        workers = auto_count(device, threads=threads, target=target, pinned=pinned)
     check_precision(spec.precision, device)
     gpu_ids = _gpu_ids(device, workers, trials_per_gpu, pinned)
     name = study_name or spec.name
@@ -100,11 +105,11 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     splits = _load_data(spec, data_dir, device)
     _check_artifacts(url, artifact_dir)
     warm = None if warm_start is None else warm_starts.plan(spec, warm_start, storage=storage, target=name)
-    if workers > 1:
-        del splits  # each worker loads its own copy
+    if workers > 1:  # forked workers share `splits`; fresh worker processes load their own
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
-                                      rule=rule, warm=warm, gpu_ids=gpu_ids)
+                                      rule=rule, warm=warm, gpu_ids=gpu_ids, splits=splits)
+        del splits
     else:
         set_threads(threads)
         study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
@@ -127,8 +132,16 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     name = study_name or spec.name
     device = resolve_device(device)
     check_precision(spec.precision, device)
-    progress = progress or Progress()
     splits = _load_data(spec, data_dir, device)
+    return join_loaded(spec, url=url, name=name, splits=splits, threads=threads, device=device,
+                       progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir, data_dir=data_dir)
+
+
+def join_loaded(spec: StudySpec, *, url: str, name: str, splits: Any, threads: int | None, device: str,
+                progress: Progress, timeout: float | None, artifact_dir: str | None,
+                data_dir: str | None) -> RunSummary:
+    """:func:`join_study` once the spec, storage and device are checked and the data loaded (a forked local
+    worker starts here, with its parent's data)."""
     set_threads(threads)
     _check_artifacts(url, artifact_dir)
     study = _open_study(spec, url, name, create=False, salt=os.getpid())
@@ -268,8 +281,8 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
                  data_dir: str | None, device: str, timeout: float | None,
                  artifact_dir: str | None, rule: StopSpec | None,
-                 warm: warm_starts.WarmPlan | None = None,
-                 gpu_ids: list[str] | None = None) -> tuple[optuna.Study, RunSummary]:
+                 warm: warm_starts.WarmPlan | None = None, gpu_ids: list[str] | None = None,
+                 splits: Any = None) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
     from autotune.workers import run_local_workers
 
@@ -277,8 +290,8 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     before, pruned_before = _finished_and_pruned(study)
     start = time.perf_counter()
     run_local_workers(spec, study, url=url, target=target, workers=workers,
-                      per_worker=threads or max(1, (os.cpu_count() or 1) // workers), data_dir=data_dir,
-                      device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids)
+                      per_worker=threads or max(1, usable_cores() // workers), data_dir=data_dir,
+                      device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids, splits=splits)
     return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
                                     pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
                           warm_start=seeded)
@@ -396,7 +409,7 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
                   "(the spec's confirm: block)")
     try:
         result = confirm(spec, top=spec.confirm.top, seeds=spec.confirm.seeds, storage=url,
-                         study_name=study.study_name, data_dir=data_dir, threads=threads,
+                         study_name=study.study_name, data_dir=data_dir, threads=threads, workers=summary.workers,
                          on_run=lambda trial, run: progress.note(
                              f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")))
     except BaseException:

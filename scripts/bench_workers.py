@@ -1,7 +1,8 @@
 """Benchmark: parallel workers and storage overhead.
 
-1. Trials per hour with 1 worker (all cores) vs 2 workers (cores split between them) on the
-   same study budget, measured back to back in one run; prints the ratio.
+1. Trials per hour with 1 worker (all cores) vs 2 workers (cores split between them), started as
+   fresh processes and forked, on the same study budget, interleaved in one run; prints the
+   ratios and each arm's start-up.
 2. Storage overhead per trial (ms) with a trivial objective, for Optuna's in-memory storage
    (the baseline), SQLite and PostgreSQL (when $AUTOTUNE_TEST_POSTGRES_URL is set), through
    plain ``study.optimize`` and through autotune's worker loop (slot lock + heartbeat).
@@ -13,8 +14,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,22 +32,51 @@ from autotune.spec import load_spec, parse_spec  # noqa: E402
 from autotune.storage import open_storage  # noqa: E402
 
 
-def bench_workers(n_trials: int, tmp: Path) -> dict:
-    """Same spec, same budget (no pruning, random sampler: equal work per arm), 1 vs 2 workers."""
+ARMS = {  # name: (workers, threads per worker or None for cores // workers, fork)
+    "1 worker": (1, "cores", True),
+    "2 workers, fresh processes": (2, None, False),
+    "2 workers, forked": (2, None, True),
+}
+
+
+def bench_workers(n_trials: int, tmp: Path, reps: int = 1) -> dict:
+    """Same spec, same budget (no pruning, random sampler: equal work per arm): one worker with every core's
+    thread, two workers started as fresh processes (each imports torch and loads the data), and two workers
+    forked after the data were loaded, interleaved ``reps`` times. Start-up: from the command's start to each
+    worker's first trial (the slowest worker's)."""
     data = load_spec("mlp-digits").to_dict()
     data.update(name="bench-workers", sampler={"name": "random"}, pruner={"name": "none"})
     spec = parse_spec(data)
     cores = os.cpu_count() or 1
-    out = {}
-    for workers in (1, 2):
-        url = f"sqlite:///{tmp / f'workers-{workers}.db'}"
-        start = time.perf_counter()
-        summary = run_study(spec, n_trials=n_trials, storage=url, workers=workers,
-                            threads=cores if workers == 1 else None)
-        seconds = time.perf_counter() - start
-        assert summary.finished == n_trials, summary
-        out[workers] = {"seconds": round(seconds, 2), "trials_per_hour": round(n_trials * 3600 / seconds, 1)}
-    out["ratio_2_vs_1"] = round(out[2]["trials_per_hour"] / out[1]["trials_per_hour"], 2)
+    runs: dict[str, list[dict]] = {arm: [] for arm in ARMS}
+    run_study(spec, n_trials=1, storage=f"sqlite:///{tmp / 'warm-up.db'}")  # first imports: not any arm's start-up
+    for rep in range(reps):
+        for arm, (workers, threads, fork) in ARMS.items():
+            url = f"sqlite:///{tmp / f'workers-{rep}-{len(runs[arm])}-{workers}-{int(fork)}.db'}"
+            os.environ["AUTOTUNE_FORK_WORKERS"] = "1" if fork else "0"
+            t0 = datetime.datetime.now()
+            start = time.perf_counter()
+            summary = run_study(spec, n_trials=n_trials, storage=url, workers=workers,
+                                threads=cores if threads == "cores" else threads)
+            seconds = time.perf_counter() - start
+            assert summary.finished == n_trials, summary
+            trials = optuna.load_study(study_name=spec.name, storage=url).trials
+            first: dict[str, datetime.datetime] = {}
+            for t in trials:
+                w = t.user_attrs["worker"]
+                first[w] = min(first.get(w, t.datetime_start), t.datetime_start)
+            runs[arm].append({"seconds": round(seconds, 2), "trials_per_hour": round(n_trials * 3600 / seconds, 1),
+                              "startup_s": round(max((d - t0).total_seconds() for d in first.values()), 2)})
+    os.environ.pop("AUTOTUNE_FORK_WORKERS", None)
+    out: dict = {}
+    for arm, rows in runs.items():
+        out[arm] = {"runs": rows, "seconds": round(statistics.median(r["seconds"] for r in rows), 2),
+                    "trials_per_hour": round(statistics.median(r["trials_per_hour"] for r in rows), 1),
+                    "startup_s": round(statistics.median(r["startup_s"] for r in rows), 2)}
+    base = out["1 worker"]
+    for arm in ARMS:
+        out[arm]["ratio_vs_1"] = round(out[arm]["trials_per_hour"] / base["trials_per_hour"], 2)
+        out[arm]["extra_startup_s"] = round(out[arm]["startup_s"] - base["startup_s"], 2)
     return out
 
 
@@ -83,19 +115,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny budgets: a smoke run")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--reps", type=int, default=1, help="interleaved repetitions of the worker arms (medians)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = {
             "machine": f"{os.cpu_count()} cores, torch threads default",
-            "workers": bench_workers(4 if args.quick else 60, Path(tmp)),
+            "workers": bench_workers(4 if args.quick else 60, Path(tmp), reps=args.reps),
             "storage_ms_per_trial": bench_storage(20 if args.quick else 200, Path(tmp)),
         }
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    w = results["workers"]
-    print(f"workers: 1 worker {w[1]['trials_per_hour']} trials/h ({w[1]['seconds']} s), "
-          f"2 workers {w[2]['trials_per_hour']} trials/h ({w[2]['seconds']} s): ratio {w['ratio_2_vs_1']}x")
+    print("workers (medians): trials/hour, wall time, ratio to one worker, start-up (to the slowest worker's "
+          "first trial) and its excess over one worker's:")
+    for arm, row in results["workers"].items():
+        print(f"  {arm:<28}{row['trials_per_hour']:>9} /h {row['seconds']:>8} s {row['ratio_vs_1']:>6}x "
+              f"start-up {row['startup_s']} s (+{row['extra_startup_s']} s)")
     print("storage overhead per trial (ms), trivial objective:")
     print(f"  {'storage':<12}{'optuna':>10}{'x mem':>8}{'autotune':>10}{'x mem':>8}")
     for name, row in results["storage_ms_per_trial"].items():

@@ -299,3 +299,32 @@ def test_configurations_no_test_tells_apart_are_called_so_at_this_budget():
     worse = {**record, **rank([(4, 0.97, [0.95, 0.96, 0.955]), (2, 0.9, [0.80, 0.82, 0.805])], direction="maximize")}
     assert worse["ranking"][1]["versus_top"] == "worse"
     assert not any("cannot be told apart at this budget" in line for line in lines(worse))
+
+
+@pytest.mark.slow
+def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tmp_path, monkeypatch):
+    # trials searched by two forked workers (one thread each): the confirmation's runs are trained in two forked
+    # processes too, and give exactly what one process training them one after another gives
+    import autotune
+    from autotune import workers
+    from autotune.spec import load_spec
+
+    forked: list[int] = []
+    real = workers.fork_map
+
+    def spy(fn, jobs, k, **kwargs):
+        forked.append(len(jobs))
+        return real(fn, jobs, k, **kwargs)
+    monkeypatch.setattr(workers, "fork_map", spy)
+    spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
+    summary = autotune.run_study(spec, n_trials=4, storage="sqlite:///a.db", workers=2, threads=1, device="cpu")
+    assert forked == [4] and summary.confirmation["runs"] == {"trained": 4, "reused": 0}
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    for db in ("a.db", "b.db"):  # both confirm again from scratch, with 3 seeds
+        storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+        optuna.delete_study(study_name="tiny-digits:replays", storage=storage)
+    two = autotune.confirm("tiny-digits", top=2, seeds=3, storage="sqlite:///a.db", workers=2)
+    one = autotune.confirm("tiny-digits", top=2, seeds=3, storage="sqlite:///b.db", workers=1)
+    assert forked == [4, 6]  # the one-process confirmation forked nothing
+    assert two.record["ranking"] == one.record["ranking"] and two.trained == one.trained == 6
+    assert two.record["ranking"][0]["values"] != two.record["ranking"][1]["values"]

@@ -106,6 +106,7 @@ def test_ray_is_never_imported_by_autotune_or_run_help():
     (["--workers", "2", "--threads", "2"], ["--threads does not go with --ray; use --cpus-per-worker"]),
     (["--workers", "2", "--device", "cuda"], ["--device does not go with --ray; use --gpus-per-worker"]),
     (["--workers", "2", "--trials-per-gpu", "2"], ["--trials-per-gpu does not go with --ray"]),
+    (["--workers", "auto"], ["--ray needs --workers K, the number of Ray tasks"]),
 ])
 def test_bad_options_are_one_error_line_and_nothing_is_written(write_spec, gate, tmp_path, args, fragments):
     spec = write_spec(gated_spec())

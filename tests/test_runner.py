@@ -12,7 +12,7 @@ from tests.conftest import tiny_digits_spec
 
 
 @pytest.mark.parametrize("kwargs, message", [({"n_trials": 0}, "--trials must be >= 1, got 0"),
-                                             ({"workers": 0}, "--workers must be >= 1, got 0"),
+                                             ({"workers": 0}, "--workers must be 'auto' or a whole number >= 1, got 0"),
                                              ({"threads": 0}, "--threads must be >= 1, got 0"),
                                              ({"pruner": "sometimes"}, "unknown pruner 'sometimes'; allowed: median"),
                                              ({"stop": "plateau"},

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
+from autotune.spec import parse_spec
 from tests.conftest import gated_spec, last_heartbeat, running_trial_of, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
@@ -144,9 +145,107 @@ def test_worker_benchmark_quick_mode_is_well_formed():
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     workers = results["workers"]
-    assert workers["1"]["seconds"] > 0 and workers["2"]["seconds"] > 0
-    assert workers["ratio_2_vs_1"] == round(workers["2"]["trials_per_hour"] / workers["1"]["trials_per_hour"], 2)
+    assert set(workers) == {"1 worker", "2 workers, fresh processes", "2 workers, forked"}
+    one = workers["1 worker"]
+    for row in workers.values():
+        assert row["seconds"] > 0 and row["startup_s"] > 0 and len(row["runs"]) == 1
+        assert row["ratio_vs_1"] == round(row["trials_per_hour"] / one["trials_per_hour"], 2)
+        assert row["extra_startup_s"] == round(row["startup_s"] - one["startup_s"], 2)
     storage = results["storage_ms_per_trial"]
     assert {"in-memory", "sqlite"} <= set(storage)
     for row in storage.values():
         assert row["optuna"] > 0 and row["autotune"] > 0
+
+
+def _count_loads(monkeypatch, log):
+    """Record the process of every data load of this process and of anything forked from it."""
+    real = runner._load_data
+
+    def counting(*args, **kwargs):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(runner, "_load_data", counting)
+
+
+def test_forked_workers_use_the_data_loaded_once(storage_url, monkeypatch, tmp_path):
+    # one thread per worker on the CPU: the workers are forked after this process loaded the data
+    log = tmp_path / "loads"
+    _count_loads(monkeypatch, log)
+    spec = parse_spec(tiny_digits_spec(max_epochs=2))
+    summary = runner.run_study(spec, n_trials=6, storage=storage_url, workers=2, threads=1, device="cpu")
+    assert summary.finished == 6 and summary.workers == 2
+    assert log.read_text().split() == [str(os.getpid())]  # loaded here, once; no worker loaded it again
+    trials = optuna.load_study(study_name="tiny-digits", storage=storage_url).trials
+    pids = {t.user_attrs["worker"].rsplit(":", 1)[1] for t in trials}
+    assert len(pids) == 2 and str(os.getpid()) not in pids  # two worker processes ran the trials
+    assert {t.user_attrs["threads"] for t in trials} == {1}
+    assert sorted(t.number for t in trials) == list(range(6))
+
+
+def test_workers_start_as_fresh_processes_when_fork_is_turned_off(storage_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOTUNE_FORK_WORKERS", "0")
+    spec = parse_spec(tiny_digits_spec(max_epochs=2))
+    summary = runner.run_study(spec, n_trials=4, storage=storage_url, workers=2, threads=1, device="cpu")
+    assert summary.finished == 4
+    trials = optuna.load_study(study_name="tiny-digits", storage=storage_url).trials
+    assert len({t.user_attrs["worker"] for t in trials}) == 2 and len(trials) == 4
+
+
+def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_url, tmp_path, gate):
+    # both forked workers are held mid-trial at the gate; SIGINT goes to the command only, which passes it on
+    path = write_spec(gated_spec(max_epochs=3, pruner={"name": "none"}))
+    gate.hold()
+    run = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", path, "--trials", "4",
+                            "--workers", "2", "--threads", "1", "--storage", storage_url, "-q"],
+                           env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        wait_for(lambda: len(gate.blocked()) == 2, "both workers' trials at the gate", procs=[run])
+        assert run.pid not in gate.blocked()  # the trials run in the two forked workers, not in the command
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=120)
+    finally:
+        gate.release()
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, err
+    errors = [line for line in err.splitlines() if line.startswith("Error: ")]
+    assert errors == ["Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials were "
+                      "marked FAIL; run the same command again to continue"], err
+    assert "Traceback" not in err
+    assert _states(storage_url) == Counter({"FAIL": 2})
+
+
+def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypatch):
+    from autotune import workers
+
+    monkeypatch.setattr("autotune.devices.usable_cores", lambda: 6)
+    assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == 6
+    assert workers.auto_count("cpu", threads=2, target=100, pinned=False) == 3  # --threads 2: cores // 2
+    assert workers.auto_count("cpu", threads=8, target=100, pinned=False) == 1
+    assert workers.auto_count("cpu", threads=None, target=4, pinned=False) == 4  # never more than the trials
+    monkeypatch.setattr("autotune.devices.usable_cores", lambda: 64)
+    assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == workers.AUTO_MAX_CPU_WORKERS == 8
+    assert workers.auto_count("mps", threads=None, target=100, pinned=False) == 1
+    assert workers.auto_count("cuda:0", threads=None, target=100, pinned=True) == 1  # --device cuda:N
+    import torch  # no GPU here: torch's count is replaced, the rule is what is tested
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,3")
+    assert workers.auto_count("cuda:0", threads=None, target=100, pinned=False) == 2
+
+
+def test_auto_starts_one_worker_per_core(write_spec, monkeypatch, tmp_path):
+    from autotune.devices import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("one usable core: auto is one worker, as before")
+    path = write_spec(tiny_digits_spec(max_epochs=1, pruner={"name": "none"}))
+    result = CliRunner().invoke(cli, ["run", "--study", path, "--trials", "4", "--device", "cpu", "--json",
+                                      "--workers", "auto"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert '"workers": %d' % min(4, 8, usable_cores()) in result.stdout
+    trials = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials
+    assert len(trials) == 4
+    assert {t.user_attrs["threads"] for t in trials} == {1}  # one thread each: forked workers, not this process
+    assert str(os.getpid()) not in {t.user_attrs["worker"].rsplit(":", 1)[1] for t in trials}
