@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -38,6 +39,10 @@ class Progress:
     def stop(self) -> None:
         pass
 
+    def worker_line(self, index: int, line: str) -> None:
+        """A line local worker ``index`` (0-based) printed: its trial lines (:class:`LineProgress`'s format),
+        its notes and its errors."""
+
     def _update_best(self, study: optuna.Study) -> None:
         # count from the study, not locally: other workers finish trials too
         self.done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
@@ -61,6 +66,10 @@ class Progress:
         return text + (f" infeasible ({', '.join(broken)})" if broken else "")
 
 
+#: A trial line as :class:`LineProgress` prints it: finished/target, trial number, state, best so far.
+_TRIAL_LINE = re.compile(r"^\[(\d+)/\d+\] trial (\d+) (\w+): .* best=(.+?) \(")
+
+
 class LineProgress(Progress):
     """One line per finished trial, for logs and pipes."""
 
@@ -77,6 +86,9 @@ class LineProgress(Progress):
         print(f"[{self.done}/{self.target}] trial {trial.number} {state}: {self._values(trial)} "
               f"epochs={epochs} best={self.best_text} ({trial.user_attrs.get('remark', '')})",
               file=self.stream, flush=True)
+
+    def worker_line(self, index: int, line: str) -> None:
+        print(f"w{index + 1} {line}", file=self.stream, flush=True)
 
 
 class LiveProgress(Progress):
@@ -98,6 +110,7 @@ class LiveProgress(Progress):
                                  console=self.console or Console(stderr=True))
         self._task = self._bar.add_task("trials", total=self.target, completed=self.done,
                                         study=self.study_name, status="starting…")
+        self._shown: set[str] = set()
         self._bar.start()
 
     def _status(self, now: str) -> str:
@@ -116,6 +129,18 @@ class LiveProgress(Progress):
 
     def stop(self) -> None:
         self._bar.stop()
+
+    def worker_line(self, index: int, line: str) -> None:
+        """A worker's trial line moves the bar; its other lines (the same note from every worker) show once."""
+        trial = _TRIAL_LINE.match(line)
+        if trial is None:
+            if line not in self._shown:
+                self._shown.add(line)
+                self._bar.console.print(line, markup=False, highlight=False)
+            return
+        done, number, state, best = trial.groups()
+        self.done, self.best_text = int(done), best
+        self._bar.update(self._task, completed=self.done, status=self._status(f"w{index + 1} trial {number} {state}"))
 
 
 def make_progress(*, quiet: bool) -> Progress:

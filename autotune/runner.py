@@ -108,7 +108,7 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     if workers > 1:  # forked workers share `splits`; fresh worker processes load their own
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
-                                      rule=rule, warm=warm, gpu_ids=gpu_ids, splits=splits)
+                                      rule=rule, warm=warm, gpu_ids=gpu_ids, splits=splits, progress=progress)
         del splits
     else:
         set_threads(threads)
@@ -282,16 +282,24 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
                  data_dir: str | None, device: str, timeout: float | None,
                  artifact_dir: str | None, rule: StopSpec | None,
                  warm: warm_starts.WarmPlan | None = None, gpu_ids: list[str] | None = None,
-                 splits: Any = None) -> tuple[optuna.Study, RunSummary]:
-    """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`)."""
+                 splits: Any = None, progress: Progress | None = None) -> tuple[optuna.Study, RunSummary]:
+    """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`);
+    ``progress`` shows their trial lines (a live bar on a terminal)."""
     from autotune.workers import run_local_workers
 
+    progress = progress or Progress()
     study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
     before, pruned_before = _finished_and_pruned(study)
     start = time.perf_counter()
-    run_local_workers(spec, study, url=url, target=target, workers=workers,
-                      per_worker=threads or max(1, usable_cores() // workers), data_dir=data_dir,
-                      device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids, splits=splits)
+    progress.start(study_name=name, done=before, target=target, max_epochs=spec.max_epochs, metric=spec.metric,
+                   metrics=spec.metrics)
+    try:
+        run_local_workers(spec, study, url=url, target=target, workers=workers,
+                          per_worker=threads or max(1, usable_cores() // workers), data_dir=data_dir,
+                          device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids, splits=splits,
+                          on_line=progress.worker_line)
+    finally:
+        progress.stop()
     return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
                                     pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
                           warm_start=seeded)

@@ -64,20 +64,22 @@ def can_fork(device: str, per_worker: int) -> bool:
 
 def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target: int, workers: int,
                       per_worker: int, data_dir: str | None, device: str, timeout: float | None,
-                      artifact_dir: str | None, gpu_ids: list[str] | None = None, splits: Any = None) -> None:
+                      artifact_dir: str | None, gpu_ids: list[str] | None = None, splits: Any = None,
+                      on_line: Callable[[int, str], None] | None = None) -> None:
     """Run ``workers`` worker processes on the existing ``study`` (``per_worker`` threads each) and wait.
     With ``splits`` (the data, loaded here) and :func:`can_fork`, the workers are forked and use them;
     otherwise each is a fresh process. ``gpu_ids``: worker i sees only GPU ``gpu_ids[i]``
     (``CUDA_VISIBLE_DEVICES``) and trains on ``cuda``.
 
     Ctrl-C/SIGTERM is passed on to every worker (each marks its running trial FAIL); a worker that
-    failed is reported with its own error line.
+    failed is reported with its own error line. ``on_line(i, line)`` gets worker i's lines (default: printed
+    to stderr, prefixed ``w<i+1>``).
     """
     if splits is not None and not gpu_ids and can_fork(device, per_worker):
         _release_connections(study)  # nothing open is inherited: each worker opens its own
         procs: list[Any] = [_Forked(_forked_worker, spec, study.study_name, url, splits, timeout, artifact_dir,
                                     data_dir) for _ in range(workers)]
-        _wait(procs, interrupted=(study, target))
+        _wait(procs, interrupted=(study, target), on_line=on_line)
         return
     name = study.study_name
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
@@ -95,14 +97,17 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
         procs = [subprocess.Popen(cmd + ["--device", "cuda" if gpu_ids else device], env=worker_env(env, gpu_ids, i),
                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
                  for i in range(workers)]
-        _wait(procs, interrupted=(study, target))
+        _wait(procs, interrupted=(study, target), on_line=on_line)
 
 
-def _wait(procs: list[Any], *, interrupted: tuple[optuna.Study, int] | None) -> None:
-    """Forward the workers' lines and wait for them all; pass Ctrl-C/SIGTERM on; report the first failure.
-    ``interrupted``: the (study, target) an interruption is reported for (else KeyboardInterrupt goes on)."""
+def _wait(procs: list[Any], *, interrupted: tuple[optuna.Study, int] | None,
+          on_line: Callable[[int, str], None] | None = None) -> None:
+    """Forward the workers' lines (to ``on_line``) and wait for them all; pass Ctrl-C/SIGTERM on; report the
+    first failure. ``interrupted``: the (study, target) an interruption is reported for (else
+    KeyboardInterrupt goes on)."""
     errors: list[list[str]] = [[] for _ in procs]
-    pumps = [threading.Thread(target=_pump, args=(p.stderr, i, errors[i]), daemon=True) for i, p in enumerate(procs)]
+    pumps = [threading.Thread(target=_pump, args=(p.stderr, i, errors[i], on_line or _print_line), daemon=True)
+             for i, p in enumerate(procs)]
     for t in pumps:
         t.start()
     try:
@@ -225,10 +230,14 @@ def worker_env(env: dict[str, str], gpu_ids: list[str] | None, index: int) -> di
     return env if not gpu_ids else dict(env, CUDA_VISIBLE_DEVICES=gpu_ids[index])
 
 
-def _pump(stream: IO[str] | None, index: int, keep: list[str]) -> None:
-    """Forward a worker's progress lines, prefixed with its number; keep its error lines."""
+def _pump(stream: IO[str] | None, index: int, keep: list[str], on_line: Callable[[int, str], None]) -> None:
+    """Pass a worker's lines on; keep them (its error line names what failed)."""
     assert stream is not None
     for line in stream:
         line = line.rstrip("\n")
         keep.append(line)
-        print(f"w{index + 1} {line}", file=sys.stderr, flush=True)
+        on_line(index, line)
+
+
+def _print_line(index: int, line: str) -> None:
+    print(f"w{index + 1} {line}", file=sys.stderr, flush=True)

@@ -39,3 +39,38 @@ def test_quiet_prints_nothing(capsys):
     run_study(parse_spec(tiny_digits_spec()), n_trials=1, progress=progress)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_live_bar_follows_forked_workers_and_shows_their_note_once():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160)
+    summary = run_study(parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu",
+                        progress=LiveProgress(console))
+    text = out.getvalue()
+    assert summary.workers == 2 and "4/4" in text
+    assert f"best val_accuracy {summary.best_value * 100:.2f}%" in text
+    assert text.count("data: digits (10 classes") == 1  # both workers print it; the bar shows it once
+
+
+def test_line_progress_prefixes_each_workers_lines():
+    out = io.StringIO()
+    run_study(parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu",
+              progress=LineProgress(out))
+    lines = out.getvalue().splitlines()
+    assert all(line.startswith(("w1 ", "w2 ")) for line in lines), lines
+    assert sum(" data: digits " in line for line in lines) == 2  # one note per worker
+    done = sorted(int(line.split("[", 1)[1].split("/", 1)[0]) for line in lines if "] trial " in line)
+    assert done == [1, 2, 3, 4]
+
+
+def test_quiet_prints_nothing_from_workers_either(capfd):
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna's own "study created" line, as the CLI does
+    try:
+        run_study(parse_spec(tiny_digits_spec()), n_trials=2, workers=2, threads=1, device="cpu", progress=Progress())
+    finally:
+        optuna.logging.set_verbosity(before)
+    captured = capfd.readouterr()  # the workers' lines, were they passed on, would reach this fd 2
+    assert captured.out == "" and captured.err == ""
