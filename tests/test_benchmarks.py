@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -139,3 +140,17 @@ def test_search_benchmark_warm_arm_starts_from_the_hand_rows_that_fit_and_budget
     # --rerun of hand-grid-000.csv: rows 22, 25 and 28 fit mlp-mnist's space; all three ran (1 epoch each, first)
     assert (warm["warm_rows"], warm["hand_rows_run"]) == (3, 3)
     assert results["ends"]["tpe+sha"][0]["warm_rows"] == 0
+
+
+def test_stop_bound_reads_the_best_at_each_fraction_of_the_budget(tmp_path):
+    # two repetitions of (epochs so far, value of the trial that ended there), budget 10 epochs
+    runs = [[[2, 0.5], [4, 0.8], [6, 0.7], [10, 0.9]], [[5, 0.6], [8, 0.95], [10, 0.9]]]
+    (tmp_path / "r.json").write_text(json.dumps({"runs": {"tpe+sha": runs}, "budget_epochs": 10}))
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "stop_bound.py"), str(tmp_path / "r.json"), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    rows = {r["fraction"]: r for r in json.loads(out.stdout)}
+    assert rows[0.4]["best"][0] == 0.8 and math.isnan(rows[0.4]["best"][1])  # no trial had ended by 4 epochs
+    assert rows[0.5]["best"] == [0.8, 0.6] and rows[0.5]["gap"] == pytest.approx([0.1, 0.35])
+    assert rows[0.8]["best"] == [0.8, 0.95] and rows[0.8]["gap"] == pytest.approx([0.1, 0.0])
+    assert rows[1.0]["gap"] == [0.0, 0.0] and rows[1.0]["saved"] == 0.0
