@@ -80,10 +80,10 @@ def cli() -> None:
 @click.option("--warm-start", "warm_start", default=None, metavar="STUDY[@STORAGE]",
               help="First seed the study with the finished trials of another study (e.g. one run from an earlier "
                    "version of the spec) whose parameters fit this spec's space. [default: the run's own storage]")
-@click.option("--workers", type=WORKERS, default="auto", show_default=True, envvar="AUTOTUNE_WORKERS", show_envvar=True,
+@click.option("--workers", type=WORKERS, default=1, show_default=True, envvar="AUTOTUNE_WORKERS", show_envvar=True,
               metavar="K|auto",
               help="Worker processes on this machine sharing the study. auto: one per CPU core (at most 8), one per "
-                   "GPU on CUDA; 1: this process alone (the study then repeats trial for trial). Threads are divided "
+                   "GPU on CUDA; 1: this process alone (a study that repeats trial for trial). Threads are divided "
                    "among them; on several GPUs each worker gets its own, round robin.")
 @click.option("--trials-per-gpu", type=click.IntRange(min=1), default=None, metavar="M",
               help="Pack M workers on each GPU (M trials share it) instead of dealing them round robin.")

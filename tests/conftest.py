@@ -27,9 +27,8 @@ def isolated(tmp_path, monkeypatch, session_cache):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(session_cache))
     monkeypatch.delenv("AUTOTUNE_STORAGE", raising=False)
-    # `run` starts one worker per core by default; the tests pin one (trials then run in the command's own
-    # process, in a fixed order, as the gate and the output checks expect) unless they test workers, which
-    # pass --workers K or clear this (tests/test_workers.py)
+    # one worker (trials run in the command's own process, in a fixed order, as the gate and the output checks
+    # expect) whatever the machine's environment says; the tests of workers pass --workers K or set this
     monkeypatch.setenv("AUTOTUNE_WORKERS", "1")
     if SHARED_DATA.is_dir():
         monkeypatch.setenv("AUTOTUNE_DATA_DIR", str(SHARED_DATA))

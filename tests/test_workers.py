@@ -235,12 +235,12 @@ def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypa
     assert workers.auto_count("cuda:0", threads=None, target=100, pinned=False) == 2
 
 
-def test_run_starts_one_worker_per_core_by_default(write_spec, monkeypatch, tmp_path):
+def test_workers_auto_starts_one_worker_per_core(write_spec, monkeypatch, tmp_path):
     from autotune.devices import usable_cores
 
     if usable_cores() < 2:
         pytest.skip("one usable core: auto is one worker, as before")
-    monkeypatch.delenv("AUTOTUNE_WORKERS")  # the suite pins one worker (tests/conftest.py); this is the default
+    monkeypatch.setenv("AUTOTUNE_WORKERS", "auto")  # as a user who sets it for every run
     path = write_spec(tiny_digits_spec(max_epochs=1, pruner={"name": "none"}))
     result = CliRunner().invoke(cli, ["run", "--study", path, "--trials", "4", "--device", "cpu", "--json"],
                                 catch_exceptions=False)
