@@ -59,8 +59,9 @@ def test_line_progress_prefixes_each_workers_lines():
     lines = out.getvalue().splitlines()
     assert all(line.startswith(("w1 ", "w2 ")) for line in lines), lines
     assert sum(" data: digits " in line for line in lines) == 2  # one note per worker
-    done = sorted(int(line.split("[", 1)[1].split("/", 1)[0]) for line in lines if "] trial " in line)
-    assert done == [1, 2, 3, 4]
+    done = [int(line.split("[", 1)[1].split("/", 1)[0]) for line in lines if "] trial " in line]
+    # one line per trial; two workers finishing together may both count the same finished total, the last sees 4
+    assert len(done) == 4 and max(done) == 4
 
 
 def test_quiet_prints_nothing_from_workers_either(capfd):
