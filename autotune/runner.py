@@ -76,7 +76,7 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
-    ``cores // workers`` threads (``workers="auto"``, ``autotune run``'s default: one per core on the CPU, see
+    ``cores // workers`` threads (``workers="auto"``: one per core on the CPU, see
     :func:`autotune.workers.auto_count`; ``1``: this process alone, a study that repeats trial for trial); on CUDA (``device`` auto or cuda, not cuda:N) each worker gets its own
     GPU, round robin, or ``trials_per_gpu`` workers per GPU (see :mod:`autotune.gpus`). ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
