@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from autotune.errors import DeviceError
 
@@ -55,3 +56,20 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it (``/proc/cpuinfo``), with its matrix/bf16 units, e.g.
+    ``"AMD EPYC (avx512_bf16)"``; ``platform.processor()`` where there is no ``/proc/cpuinfo``. Benchmarks record
+    it, because machines of one kind differ from session to session and their speeds are not comparable."""
+    import platform
+
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    units = [u for u in ("amx_bf16", "amx_tile", "avx512_bf16") if u in fields.get("flags", "").split()]
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    return f"{name} ({', '.join(units) or 'no bf16 units'})"
