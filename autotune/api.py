@@ -311,19 +311,20 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
 
 def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
             study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
-            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1) -> ConfirmResult:
+            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1, splits: Any = None) -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
     are reused), rank them by mean, test the others against the top one, and record the result in the
     study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
     after each run. ``workers > 1`` trains the missing runs in that many processes forked from this one,
-    where the trials ran with one thread each (results identical to one process's)."""
+    where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
+    already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again."""
     from autotune import confirmation
     from autotune.stored import open_context
 
     confirmation.check_options(top, seeds)  # before anything is opened
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
-    splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"))
+    splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"), splits=splits)
     record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
                                           store=ctx.store(), notes=notes, on_run=on_run, workers=workers)
     return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
@@ -430,10 +431,11 @@ def _seed_count(seeds: int) -> int:
 
 
 def _replay_data(spec: StudySpec, threads: int | None, data_dir: str | os.PathLike | None,
-                 source_threads: Any = None) -> Any:
-    """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact."""
+                 source_threads: Any = None, splits: Any = None) -> Any:
+    """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
+    (``splits``: loaded there already)."""
     from autotune.devices import set_threads
     from autotune.prepare import prepare
 
     set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
-    return prepare(spec, data_dir=data_dir, device="cpu")
+    return splits if splits is not None else prepare(spec, data_dir=data_dir, device="cpu")

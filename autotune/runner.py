@@ -109,14 +109,15 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
                                       rule=rule, warm=warm, gpu_ids=gpu_ids, splits=splits, progress=progress)
-        del splits
     else:
         set_threads(threads)
         study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
         summary = replace(_work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
                                               progress=progress, timeout=timeout, artifact_dir=artifact_dir,
                                               data_dir=data_dir), warm_start=seeded)
-    return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress)
+    # the confirmation replays on the CPU: data loaded there already are used again, not loaded a second time
+    return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress,
+                    splits=splits if device == "cpu" else None)
 
 
 def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
@@ -383,7 +384,7 @@ CONFIRM_CLAIM = "confirmation_claimed_at"
 
 
 def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: str, threads: int | None,
-             data_dir: str | None, progress: Progress) -> RunSummary:
+             data_dir: str | None, progress: Progress, splits: Any = None) -> RunSummary:
     """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
 
     The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
@@ -418,6 +419,7 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
     try:
         result = confirm(spec, top=spec.confirm.top, seeds=spec.confirm.seeds, storage=url,
                          study_name=study.study_name, data_dir=data_dir, threads=threads, workers=summary.workers,
+                         splits=splits,
                          on_run=lambda trial, run: progress.note(
                              f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")))
     except BaseException:

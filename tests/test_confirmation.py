@@ -328,3 +328,26 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     assert forked == [4, 6]  # the one-process confirmation forked nothing
     assert two.record["ranking"] == one.record["ranking"] and two.trained == one.trained == 6
     assert two.record["ranking"][0]["values"] != two.record["ranking"][1]["values"]
+
+
+def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path, monkeypatch):
+    # `run` loads the data once; its confirmation reuses them, and ranks exactly as a separate `confirm`
+    # that loads them itself
+    import autotune
+    from autotune import prepare as prepare_module
+    from autotune.spec import load_spec
+
+    loads: list[str] = []
+    real = prepare_module.prepare
+
+    def counting(spec, **kwargs):
+        loads.append(kwargs.get("device"))
+        return real(spec, **kwargs)
+    monkeypatch.setattr(prepare_module, "prepare", counting)
+    spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
+    summary = autotune.run_study(spec, n_trials=3, storage="sqlite:///a.db", device="cpu")
+    assert loads == ["cpu"] and summary.confirmation["runs"] == {"trained": 4, "reused": 0}
+    optuna.delete_study(study_name="tiny-digits:replays", storage=optuna.storages.RDBStorage("sqlite:///a.db"))
+    again = autotune.confirm("tiny-digits", top=2, seeds=2, storage="sqlite:///a.db")
+    assert loads == ["cpu", "cpu"] and again.trained == 4
+    assert again.record["ranking"] == summary.confirmation["ranking"]
