@@ -58,14 +58,14 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def cpu_model() -> str:
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU's model name as the kernel reports it (``/proc/cpuinfo``), with its matrix/bf16 units, e.g.
     ``"AMD EPYC (avx512_bf16)"``; ``platform.processor()`` where there is no ``/proc/cpuinfo``. Benchmarks record
     it, because machines of one kind differ from session to session and their speeds are not comparable."""
     import platform
 
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = Path(cpuinfo).read_text()
     except OSError:
         return platform.processor() or platform.machine()
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)

@@ -198,20 +198,23 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=None, metavar="R",
                         help="paired repeats per row with --precision [default: 7; 2 with --quick]")
     args = parser.parse_args()
+    from autotune.devices import cpu_model
+
     splits = load_splits("mnist", validation_size=10000, seed=0)
     if args.precision:
         from autotune.precision import has_bf16
 
         repeats = args.repeats or (2 if args.quick else 7)
         load_before = os.getloadavg()[0]
-        results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "bf16_hardware": has_bf16("cpu"),
+        results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(),
+                   "bf16_hardware": has_bf16("cpu"),
                    "torch": torch.__version__, "load_average_before": round(load_before, 2),
                    "rows": precision_rows(splits, repeats=repeats, quick=args.quick),
                    "load_average_after": round(os.getloadavg()[0], 2)}
         if args.json:
             print(json.dumps(results, indent=2))
             return
-        print(f"threads={results['threads']} cpus={results['cpus']} bf16 hardware={results['bf16_hardware']} "
+        print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} bf16 hardware={results['bf16_hardware']} "
               f"load average {results['load_average_before']} -> {results['load_average_after']}")
         print(f"{'model':<18}{'batch':>6}{'fp32/s':>10}{'bf16/s':>10}{'bf16/fp32 (median, range)':>30}"
               f"{'bf16+cl/s':>11}{'cl/bf16 (median, range)':>28}")
@@ -225,7 +228,7 @@ def main() -> None:
             print(line)
         return
     samples = {"mlp": 2000 if args.quick else 20000, "cnn": 256 if args.quick else 2048}
-    results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "rows": []}
+    results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(), "rows": []}
     for family, batch_sizes in (("mlp", (32, 128)), ("cnn", (32, 128))):
         n = samples[family]
         data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
@@ -242,7 +245,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"threads={results['threads']} cpus={results['cpus']}")
+    print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']}")
     print(f"{'model':<6}{'batch':>6}{'samples':>9}{'ours/s':>11}{'tutorial/s':>12}{'speedup':>9}{'roofline/s':>12}{'of roof':>9}")
     for r in results["rows"]:
         print(f"{r['model']:<6}{r['batch_size']:>6}{r['samples']:>9}{r['ours_per_s']:>11}{r['tutorial_per_s']:>12}"

@@ -117,9 +117,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--reps", type=int, default=1, help="interleaved repetitions of the worker arms (medians)")
     args = parser.parse_args()
+    from autotune.devices import cpu_model
+
     with tempfile.TemporaryDirectory() as tmp:
         results = {
-            "machine": f"{os.cpu_count()} cores, torch threads default",
+            "machine": f"{cpu_model()}, {os.cpu_count()} cores, torch threads default",
             "workers": bench_workers(4 if args.quick else 60, Path(tmp), reps=args.reps),
             "storage_ms_per_trial": bench_storage(20 if args.quick else 200, Path(tmp)),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autotune.devices import resolve_device
+from autotune.devices import cpu_model, resolve_device
 from autotune.errors import DeviceError
 from autotune.prepare import place, prepare
 from autotune.spec import parse_spec
@@ -47,3 +47,15 @@ def test_cuda_index_out_of_range_and_data_on_the_gpu():
 def test_on_the_cpu_the_data_stay_where_they_are():
     splits = prepare(parse_spec(tiny_digits_spec()), device="cpu")
     assert place(splits, "cpu") is splits and splits.train.x.device.type == "cpu"
+
+
+def test_cpu_model_names_the_cpu_and_its_bf16_units(tmp_path):
+    # benchmarks record it: machines of one kind differ between sessions (AMX on some, not on others)
+    info = tmp_path / "cpuinfo"
+    core = "processor\t: {n}\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx512f avx512_bf16 sse\n\n"
+    info.write_text(core.format(n=0) + core.format(n=1))
+    assert cpu_model(str(info)) == "AMD EPYC (avx512_bf16)"
+    info.write_text("model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: avx512_bf16 amx_bf16 amx_tile\n")
+    assert cpu_model(str(info)) == "Intel(R) Xeon(R) Platinum 8480+ (amx_bf16, amx_tile, avx512_bf16)"
+    info.write_text("model name\t: Old CPU\nflags\t\t: sse avx2\n")
+    assert cpu_model(str(info)) == "Old CPU (no bf16 units)"
