@@ -46,8 +46,8 @@ def worker_id() -> str:
 
 def placement() -> dict[str, str]:
     """Where a scheduler placed this worker, for the trial's user attributes: ``slurm_job`` (``JOB_TASK`` in
-    a job array), ``ray_node`` (the Ray node's id, which ``run --ray`` tasks set in $AUTOTUNE_RAY_NODE); empty
-    when started by hand."""
+    a job array), ``ray_node`` (the Ray node's id, which ``run --ray`` tasks set in $AUTOTUNE_RAY_NODE),
+    ``ray_run`` (which ``run --ray`` command started the task: $AUTOTUNE_RAY_RUN); empty when started by hand."""
     env, out = os.environ, {}
     if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
         out["slurm_job"] = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
@@ -55,6 +55,8 @@ def placement() -> dict[str, str]:
         out["slurm_job"] = env["SLURM_JOB_ID"]
     if env.get("AUTOTUNE_RAY_NODE"):
         out["ray_node"] = env["AUTOTUNE_RAY_NODE"]
+    if env.get("AUTOTUNE_RAY_RUN"):
+        out["ray_run"] = env["AUTOTUNE_RAY_RUN"]
     return out
 
 

@@ -8,7 +8,9 @@ in its Ray worker process with C torch threads (``num_cpus=C``); ``num_gpus=G`` 
 fraction lets several tasks share one GPU. So the study ends with exactly N finished trials. A task whose
 process dies (killed, out of memory, its node lost) is started again by Ray (``max_retries``); the trial it
 was running stops beating, and another worker fails it and re-queues its parameters after the grace
-period, so the count stays exact. Each trial records its Ray node (``ray_node``).
+period, so the count stays exact. Each trial records its Ray node (``ray_node``) and the command that
+started its task (``ray_run``): Ctrl-C cancels the tasks, waits for their running trials to be marked
+FAIL, and marks FAIL itself any they left RUNNING.
 
 ``import ray`` happens inside the functions here: autotune and ``--help`` never load it.
 """
@@ -25,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from autotune.errors import AutotuneError, Interrupted, OptionError, SchedulerError, WorkerError
@@ -39,8 +42,9 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = float(os.environ.get("AUTOTUNE_RAY_CONNECT_TIMEOUT", "30"))
 #: Times Ray starts a task again whose worker process died (it does not retry a task that raised).
 MAX_RETRIES = 3
-#: Seconds cancelled tasks get to mark their running trials FAIL after Ctrl-C.
-CANCEL_SECONDS = 60
+#: Seconds cancelled tasks get to mark their running trials FAIL after Ctrl-C; what they leave RUNNING then,
+#: the command marks FAIL itself.
+CANCEL_SECONDS = float(os.environ.get("AUTOTUNE_RAY_CANCEL_SECONDS", "60"))
 
 _ADDRESS_RE = re.compile(r"^(ray://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
@@ -142,7 +146,8 @@ def check_fits(nodes: list[dict[str, float]], *, address: str, cpus_per_worker: 
 def task_env() -> dict[str, str]:
     """What the tasks get of this process's environment: every AUTOTUNE_* variable (grace period, data and
     cache folders, ...), and progress as plain lines (Ray passes them on, each with its task's name)."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("AUTOTUNE_") and k != "AUTOTUNE_RAY_NODE"}
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith("AUTOTUNE_") and k not in ("AUTOTUNE_RAY_NODE", "AUTOTUNE_RAY_RUN")}
     env["AUTOTUNE_PROGRESS"] = "lines"
     return env
 
@@ -192,7 +197,9 @@ def _run_tasks(ray: Any, spec: StudySpec, *, address: str, url: str, name: str, 
                gpus_per_worker: float, data_dir: str | None, artifact_dir: str | None, timeout: float | None,
                log: bool) -> None:
     """Start the ``workers`` tasks and wait for them all; a WorkerError names the first that failed."""
-    ray.init(address=address, runtime_env={"env_vars": task_env()}, logging_level=logging.ERROR, log_to_driver=log)
+    run_id = uuid.uuid4().hex[:12]  # each trial of these tasks records it (ray_run): Ctrl-C finds theirs by it
+    ray.init(address=address, runtime_env={"env_vars": {**task_env(), "AUTOTUNE_RAY_RUN": run_id}},
+             logging_level=logging.ERROR, log_to_driver=log)
     try:
         task = ray.remote(worker_task).options(name="autotune-worker", num_cpus=cpus_per_worker,
                                                num_gpus=gpus_per_worker, max_retries=MAX_RETRIES,
@@ -203,9 +210,19 @@ def _run_tasks(ray: Any, spec: StudySpec, *, address: str, url: str, name: str, 
         try:
             failures = [_failure(ray, ref) for ref in refs]
         except KeyboardInterrupt:
+            deadline = time.monotonic() + CANCEL_SECONDS
             for ref in refs:
                 ray.cancel(ref)  # a KeyboardInterrupt in each task: it marks its running trial FAIL
             ray.wait(refs, num_returns=len(refs), timeout=CANCEL_SECONDS)
+            # Ray's wait may return before a cancelled task has written its FAIL, and ray.shutdown kills the job's
+            # worker processes: wait for what the database shows, and fail what a task left RUNNING (one that did
+            # not answer the cancel, or was killed first)
+            try:
+                fail_left_running(url, name, run_id, deadline=deadline)
+            except Exception as exc:  # noqa: BLE001 -- the interrupt goes on; the next run fails them as stale
+                raise Interrupted(f"interrupted: the Ray tasks of study '{name}' were cancelled, but their running "
+                                  f"trials could not be checked ({type(exc).__name__}: {exc}); the next run marks "
+                                  "them FAIL once their heartbeat is stale") from None
             raise Interrupted(f"interrupted: the Ray tasks of study '{name}' were cancelled and their running trials "
                               "marked FAIL; run the same command again to continue") from None
     finally:
@@ -217,6 +234,31 @@ def _run_tasks(ray: Any, spec: StudySpec, *, address: str, url: str, name: str, 
             reason = ("Ray could not import autotune in its worker: install autotune (this version) in the Python "
                       "that runs `ray start` on every node")
         raise WorkerError(f"Ray worker {i + 1} of {workers} failed: {reason}")
+
+
+def fail_left_running(url: str, name: str, run_id: str, *, deadline: float) -> list[int]:
+    """Wait until no trial of the tasks tagged ``run_id`` is RUNNING, until ``deadline`` (time.monotonic());
+    then mark those still RUNNING FAIL. Their numbers (empty when the tasks failed them all themselves)."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    from autotune.storage import open_storage
+
+    storage = open_storage(url)
+    study_id = storage.get_study_id_from_name(name)
+
+    def running() -> list[Any]:
+        return [t for t in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+                if t.user_attrs.get("ray_run") == run_id]
+
+    left = running()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = running()
+    for trial in left:
+        with contextlib.suppress(UpdateFinishedTrialError):  # its task wrote FAIL in between
+            storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+    return [t.number for t in left]
 
 
 def _failure(ray: Any, ref: Any) -> str | None:

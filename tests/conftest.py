@@ -208,7 +208,8 @@ GATE_MODEL = '''\
 $AUTOTUNE_TEST_GATE names the folder. A held process writes 'blocked-<pid>' (so the test knows
 that trial is mid-training), then polls every 10 ms (sleeping, so its heartbeat thread keeps
 beating) until 'hold' is removed, or until the test writes 'pass-<pid>', which lets this one
-trial through (the marker, then the pass, are removed on the way out).
+trial through (the marker, then the pass, are removed on the way out). With $AUTOTUNE_TEST_GATE_DEAF set,
+a held trial ignores KeyboardInterrupt (as a process stuck in native code would): Ctrl-C cannot reach it.
 """
 import math
 import os
@@ -227,10 +228,15 @@ def wait_at_gate():
     if not hold.exists():
         return
     marker.touch()
+    deaf = bool(os.environ.get("AUTOTUNE_TEST_GATE_DEAF"))
     while hold.exists():
-        if ticket.exists():
-            break
-        time.sleep(0.01)
+        try:
+            if ticket.exists():
+                break
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            if not deaf:
+                raise
     marker.unlink(missing_ok=True)
     ticket.unlink(missing_ok=True)
 

@@ -194,6 +194,23 @@ def test_a_worker_no_node_can_take_is_refused_before_the_study_is_created(ray_he
     assert files(tmp_path) == before
 
 
+def test_after_ctrl_c_the_command_fails_the_trials_its_tasks_left_running_and_no_others(tmp_path):
+    from autotune.ray_workers import fail_left_running
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=url)
+    for run_id in ("ours", "ours", "theirs", None):  # two trials of this command's tasks, one of another's, one by hand
+        trial = study.ask()
+        if run_id:
+            trial.set_user_attr("ray_run", run_id)
+    study.tell(1, 0.5)  # one of ours finished on its own
+    assert fail_left_running(url, "s", "ours", deadline=time.monotonic()) == [0]
+    assert [t.state.name for t in study.get_trials()] == ["FAIL", "COMPLETE", "RUNNING", "RUNNING"]
+    # nothing of ours left RUNNING: it returns at once, however far off the deadline
+    assert fail_left_running(url, "s", "ours", deadline=time.monotonic() + 3600) == []
+    assert [t.state.name for t in study.get_trials()] == ["FAIL", "COMPLETE", "RUNNING", "RUNNING"]
+
+
 # --------------------------------------------------------------------------------------
 # On a real local Ray cluster, against PostgreSQL
 
@@ -269,6 +286,31 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
     assert len(retried) == 1 and retried[0].params == killed.params  # its parameters, run again
     assert out.startswith(f"Study 'tiny-digits' in {pg_url}: 4 of 4 finished trials (4 complete); not counted: "
                           "1 fail; 4 finished during this command ("), out
+
+
+@pytest.mark.slow
+def test_ctrl_c_marks_fail_the_trials_of_tasks_that_do_not_answer_the_cancel(ray_head, pg_url, write_spec, gate,
+                                                                              monkeypatch):
+    # the held trials swallow the KeyboardInterrupt that Ray's cancel raises in them: only the command can fail them
+    monkeypatch.setenv("AUTOTUNE_TEST_GATE_DEAF", "1")
+    monkeypatch.setenv("AUTOTUNE_RAY_CANCEL_SECONDS", "2")
+    spec = write_spec(gated_spec(pruner={"name": "none"}))
+    gate.hold()
+    driver = held_run(spec, ray_head.address, pg_url, gate)
+    try:
+        held = gate.blocked()
+        driver.send_signal(signal.SIGINT)
+        out, err = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130, err
+    assert err.strip().splitlines()[-1].endswith("were cancelled and their running trials marked FAIL; run the "
+                                                 "same command again to continue"), err
+    trials = trials_of(pg_url)
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
+    assert {t.user_attrs["worker"] for t in trials} == {worker_name(pid) for pid in held}
+    assert len({t.user_attrs["ray_run"] for t in trials}) == 1  # both tasks were started by this command
 
 
 @pytest.mark.slow
