@@ -289,32 +289,12 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
 
 
 @pytest.mark.slow
-def test_ctrl_c_marks_fail_the_trials_of_tasks_that_do_not_answer_the_cancel(ray_head, pg_url, write_spec, gate,
-                                                                              monkeypatch):
-    # the held trials swallow the KeyboardInterrupt that Ray's cancel raises in them: only the command can fail them
-    monkeypatch.setenv("AUTOTUNE_TEST_GATE_DEAF", "1")
-    monkeypatch.setenv("AUTOTUNE_RAY_CANCEL_SECONDS", "2")
-    spec = write_spec(gated_spec(pruner={"name": "none"}))
-    gate.hold()
-    driver = held_run(spec, ray_head.address, pg_url, gate)
-    try:
-        held = gate.blocked()
-        driver.send_signal(signal.SIGINT)
-        out, err = driver.communicate(timeout=300)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-    assert driver.returncode == 130, err
-    assert err.strip().splitlines()[-1].endswith("were cancelled and their running trials marked FAIL; run the "
-                                                 "same command again to continue"), err
-    trials = trials_of(pg_url)
-    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
-    assert {t.user_attrs["worker"] for t in trials} == {worker_name(pid) for pid in held}
-    assert len({t.user_attrs["ray_run"] for t in trials}) == 1  # both tasks were started by this command
-
-
-@pytest.mark.slow
-def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_head, pg_url, write_spec, gate):
+@pytest.mark.parametrize("deaf", [False, True], ids=["tasks-answer", "tasks-ignore-the-cancel"])
+def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_head, pg_url, write_spec, gate,
+                                                                           monkeypatch, deaf):
+    if deaf:  # the held trials swallow the KeyboardInterrupt Ray's cancel raises: only the command can fail them
+        monkeypatch.setenv("AUTOTUNE_TEST_GATE_DEAF", "1")
+        monkeypatch.setenv("AUTOTUNE_RAY_CANCEL_SECONDS", "2")
     spec = write_spec(gated_spec(pruner={"name": "none"}))
     gate.hold()
     driver = held_run(spec, ray_head.address, pg_url, gate)
@@ -332,3 +312,4 @@ def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_h
     trials = trials_of(pg_url)
     assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
     assert {t.user_attrs["worker"] for t in trials} == {worker_name(pid) for pid in held}
+    assert len({t.user_attrs["ray_run"] for t in trials}) == 1  # both tasks were started by this command
