@@ -43,6 +43,17 @@ def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
     assert "bf16+cl_per_s" in results["rows"][-1] and "bf16+cl_per_s" not in results["rows"][0]
 
 
+def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_available):
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick", "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert (results["model"], results["batch_size"], results["images"], results["repeats"]) == (
+        "cnn 32-64-fc1024", 100, 1000, 1)
+    for arm in ("fp32", "bf16", "bf16+cl"):  # one repeat: median, min and max are that one epoch's seconds
+        assert results[arm]["median"] == results[arm]["min"] == results[arm]["max"] > 0
+
+
 def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
