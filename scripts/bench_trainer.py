@@ -21,6 +21,10 @@ median and the range printed — the measurement behind precision 'auto' (BENCHM
 With --epoch it times whole epochs of the seed CNN at batch 100 over the 50k training split (1,000
 images with --quick) in fp32, bf16 and bf16 with channels-last, arms interleaved as above: the
 issue's "a full epoch on 50k images in <= 15 s on 2 cores", measured rather than extrapolated.
+
+On a CPU without bf16 units (neither AVX-512 BF16 nor AMX) --precision and --epoch time fp32 only:
+torch would emulate bf16 there (an epoch of the seed CNN took 13x as long as in fp32 on an AVX2-only
+CPU), and autotune never trains in it there (`auto` falls back to fp32, `bf16` is refused).
 """
 
 from __future__ import annotations
@@ -158,10 +162,10 @@ def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
     return len(data) / (time.perf_counter() - start)
 
 
-def precision_rows(splits, *, repeats: int, quick: bool) -> list[dict]:
+def precision_rows(splits, *, repeats: int, quick: bool, bf16: bool = True) -> list[dict]:
     """fp32 vs bf16 (and bf16+cl for the CNN), interleaved: in repeat i the arms run in turn, in
     reversed order when i is odd; each row reports the median samples/s per arm and the median and
-    range of the paired per-repeat ratios."""
+    range of the paired per-repeat ratios. With ``bf16=False`` (no bf16 units) only fp32 is timed."""
     import statistics
 
     rows = []
@@ -169,6 +173,7 @@ def precision_rows(splits, *, repeats: int, quick: bool) -> list[dict]:
         n = (512 if quick else 2000) if family == "cnn" else (2048 if quick else 20480)
         data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
         arms = ["fp32", "bf16", "bf16+cl"] if family == "cnn" else ["fp32", "bf16"]
+        arms = arms if bf16 else ["fp32"]
         for batch_size in batch_sizes:
             config = dict(model_config, batch_size=batch_size)
             warm = Split(data.x[:4 * batch_size], data.y[:4 * batch_size])
@@ -185,7 +190,8 @@ def precision_rows(splits, *, repeats: int, quick: bool) -> list[dict]:
             def ratios(num: str, den: str) -> list[float]:
                 return [a / b for a, b in zip(rates[num], rates[den])]
 
-            pairs = [("bf16", "fp32")] + ([("bf16+cl", "bf16"), ("bf16+cl", "fp32")] if "bf16+cl" in arms else [])
+            pairs = ([("bf16", "fp32")] if "bf16" in arms else []) + (
+                [("bf16+cl", "bf16"), ("bf16+cl", "fp32")] if "bf16+cl" in arms else [])
             for num, den in pairs:
                 r = ratios(num, den)
                 row[f"{num}_vs_{den}"] = {"median": round(statistics.median(r), 3), "min": round(min(r), 3),
@@ -194,14 +200,15 @@ def precision_rows(splits, *, repeats: int, quick: bool) -> list[dict]:
     return rows
 
 
-def epoch_seconds(splits, *, repeats: int, quick: bool) -> dict:
-    """Seconds per epoch of the seed CNN at batch 100 over the training split, per arm: median and range."""
+def epoch_seconds(splits, *, repeats: int, quick: bool, bf16: bool = True) -> dict:
+    """Seconds per epoch of the seed CNN at batch 100 over the training split, per arm: median and range.
+    With ``bf16=False`` (no bf16 units) only fp32 is timed."""
     import statistics
 
     n = 1000 if quick else len(splits.train)
     data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
     config = dict(MODELS["cnn"], batch_size=100)
-    arms = ["fp32", "bf16", "bf16+cl"]
+    arms = ["fp32", "bf16", "bf16+cl"] if bf16 else ["fp32"]
     for arm in arms:  # one-off costs outside the timed runs
         step_rate("cnn", config, Split(data.x[:400], data.y[:400]), arm)
     seconds: dict[str, list[float]] = {arm: [] for arm in arms}
@@ -211,6 +218,38 @@ def epoch_seconds(splits, *, repeats: int, quick: bool) -> dict:
     return {"model": "cnn 32-64-fc1024", "batch_size": 100, "images": n, "repeats": repeats,
             **{arm: {"median": round(statistics.median(v), 2), "min": round(min(v), 2), "max": round(max(v), 2)}
                for arm, v in seconds.items()}}
+
+
+NO_BF16 = ("this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 "
+           "here ('auto' falls back to it, 'bf16' is refused)")
+
+
+def print_precision(results: dict) -> None:
+    """The --epoch or --precision results as text."""
+    print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} load average "
+          f"{results['load_average_before']} -> {results['load_average_after']}")
+    if not results["bf16_hardware"]:
+        print(NO_BF16)
+    if "rows" not in results:
+        print(f"seed CNN, batch 100, one epoch over {results['images']} images, {results['repeats']} repeats:")
+        for arm in ("fp32", "bf16", "bf16+cl"):
+            if arm in results:
+                r = results[arm]
+                print(f"  {arm:<8} {r['median']:>7} s  ({r['min']}-{r['max']})")
+        return
+    header = f"{'model':<18}{'batch':>6}{'fp32/s':>10}"
+    if results["bf16_hardware"]:
+        header += f"{'bf16/s':>10}{'bf16/fp32 (median, range)':>30}{'bf16+cl/s':>11}{'cl/bf16 (median, range)':>28}"
+    print(header)
+    for r in results["rows"]:
+        line = f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}"
+        if "bf16_per_s" in r:
+            ratio = r["bf16_vs_fp32"]
+            line += f"{r['bf16_per_s']:>10}{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})"
+        if "bf16+cl_per_s" in r:
+            cl = r["bf16+cl_vs_bf16"]
+            line += f"{r['bf16+cl_per_s']:>11}{cl['median']:>12}x ({cl['min']}-{cl['max']})"
+        print(line)
 
 
 def main() -> None:
@@ -228,46 +267,24 @@ def main() -> None:
     from autotune.devices import cpu_model
 
     splits = load_splits("mnist", validation_size=10000, seed=0)
-    if args.epoch:
-        results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(),
-                   "torch": torch.__version__, "load_average_before": round(os.getloadavg()[0], 2),
-                   **epoch_seconds(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick),
-                   "load_average_after": round(os.getloadavg()[0], 2)}
-        if args.json:
-            print(json.dumps(results, indent=2))
-            return
-        print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} load average "
-              f"{results['load_average_before']} -> {results['load_average_after']}")
-        print(f"seed CNN, batch 100, one epoch over {results['images']} images, {results['repeats']} repeats:")
-        for arm in ("fp32", "bf16", "bf16+cl"):
-            r = results[arm]
-            print(f"  {arm:<8} {r['median']:>7} s  ({r['min']}-{r['max']})")
-        return
-    if args.precision:
+    if args.epoch or args.precision:
         from autotune.precision import has_bf16
 
-        repeats = args.repeats or (2 if args.quick else 7)
-        load_before = os.getloadavg()[0]
+        bf16 = has_bf16("cpu")
         results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(),
-                   "bf16_hardware": has_bf16("cpu"),
-                   "torch": torch.__version__, "load_average_before": round(load_before, 2),
-                   "rows": precision_rows(splits, repeats=repeats, quick=args.quick),
-                   "load_average_after": round(os.getloadavg()[0], 2)}
+                   "bf16_hardware": bf16, "torch": torch.__version__,
+                   "load_average_before": round(os.getloadavg()[0], 2)}
+        if args.epoch:
+            results.update(epoch_seconds(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick,
+                                         bf16=bf16))
+        else:
+            results["rows"] = precision_rows(splits, repeats=args.repeats or (2 if args.quick else 7),
+                                             quick=args.quick, bf16=bf16)
+        results["load_average_after"] = round(os.getloadavg()[0], 2)
         if args.json:
             print(json.dumps(results, indent=2))
-            return
-        print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} bf16 hardware={results['bf16_hardware']} "
-              f"load average {results['load_average_before']} -> {results['load_average_after']}")
-        print(f"{'model':<18}{'batch':>6}{'fp32/s':>10}{'bf16/s':>10}{'bf16/fp32 (median, range)':>30}"
-              f"{'bf16+cl/s':>11}{'cl/bf16 (median, range)':>28}")
-        for r in results["rows"]:
-            ratio = r["bf16_vs_fp32"]
-            line = (f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}{r['bf16_per_s']:>10}"
-                    f"{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})")
-            if "bf16+cl_per_s" in r:
-                cl = r["bf16+cl_vs_bf16"]
-                line += f"{r['bf16+cl_per_s']:>11}{cl['median']:>12}x ({cl['min']}-{cl['max']})"
-            print(line)
+        else:
+            print_precision(results)
         return
     samples = {"mlp": 2000 if args.quick else 20000, "cnn": 256 if args.quick else 2048}
     results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(), "rows": []}

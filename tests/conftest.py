@@ -38,6 +38,20 @@ def isolated(tmp_path, monkeypatch, session_cache):
 
 
 @pytest.fixture
+def bf16_cpu(monkeypatch) -> bool:
+    """Lets a bf16 study run on this CPU; returns whether the CPU has bf16 units. Where it has none (an AVX2-only
+    CPU), the tool's hardware check is told it has: torch then emulates bf16 in software, more slowly but with the
+    same deterministic arithmetic from run to run, so a test of recording, replaying or exporting bf16 trials
+    checks the same code on any CPU; only a bf16 speed would mean nothing there, and no test measures one."""
+    from autotune import precision
+
+    real = precision.has_bf16("cpu")
+    if not real:
+        monkeypatch.setattr(precision, "has_bf16", lambda device: True)
+    return real
+
+
+@pytest.fixture
 def mnist_available() -> Path:
     if not (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip("the offline MNIST files (../shared/data) are not beside this checkout")

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from autotune.cli import cli
 from autotune.data import Split, load_splits, load_test
 from autotune.models import build_model
-from autotune.precision import has_bf16
 from autotune.train import evaluate
 from tests.conftest import empty_study, tiny_digits_spec
 
@@ -146,8 +145,7 @@ def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
     assert f"Final model retrained on train+val ({n_train + n_val} examples, 3 epochs, " in text
 
 
-@pytest.mark.skipif(not has_bf16("cpu"), reason="this CPU has no bf16 hardware, so a bf16 study cannot run here")
-def test_a_bf16_trial_is_exported_in_bf16(write_spec):
+def test_a_bf16_trial_is_exported_in_bf16(bf16_cpu, write_spec):
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
     assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
     result = invoke("export", "--study", path, "--out", "exp", "--json")

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 import autotune
 from autotune.cli import cli
-from autotune.precision import has_bf16
 from autotune.replays import run_key
 from autotune.spec import load_spec
 from tests.conftest import file_digest, invoke, stored_study as _study, tiny_digits_spec
@@ -119,8 +118,7 @@ def test_train_subset_shrinks_the_budget_and_is_recorded_apart(study_path):
     assert len(_study("tiny-digits:replays").trials) == 2
 
 
-@pytest.mark.skipif(not has_bf16("cpu"), reason="this CPU has no bf16 hardware, so a bf16 study cannot run here")
-def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(write_spec):
+def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(bf16_cpu, write_spec):
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
     assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
     trials = _study().trials
