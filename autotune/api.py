@@ -297,6 +297,8 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
     # a stored trial replays in the precision it recorded; a configuration in the spec's, resolved on the CPU
     used = (precision.recorded(source.user_attrs) if source is not None else
             precision.resolve(spec.precision, device="cpu", family=spec.model, config=base))
+    slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
+    notes += [slow] if slow else []
     k = _seed_count(seeds)
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
     extra = {"source_trial": source.number if source else None,

@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 
 from autotune.errors import OptionError, TrialNotFoundError
-from autotune.precision import recorded
+from autotune.precision import emulation_note, recorded
 from autotune.spec import StudySpec
 
 RETRAIN_CHOICES = ("train+val", "train")
@@ -155,6 +155,9 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
               "is retrained but not tested", file=sys.stderr)
     first = record["seed"] if isinstance(record["seed"], int) else spec.seed
     used = recorded(record["user_attrs"])  # the chosen trial's precision, for training and the test alike
+    slow = emulation_note(used, f"trial {record['trial']}")
+    if slow:
+        print(f"Note: {slow}", file=sys.stderr)
     test = None
     classification = splits.info.task == "classification"
     runs = []

@@ -95,6 +95,17 @@ def recorded(attrs: dict[str, Any]) -> str:
     return value if value in ("fp32", "bf16") else "fp32"
 
 
+def emulation_note(used: str, what: str, device: str = "cpu") -> str | None:
+    """What to tell a user who replays or exports, on ``device``, a trial (``what``) recorded in bf16 where the
+    device has no bf16 units: torch emulates it there, slowly, and the kernels are not those it ran with.
+    None when there is nothing to say."""
+    if used != "bf16" or has_bf16(device):
+        return None
+    return (f"{what} trained in bf16, and this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): torch emulates "
+            "bf16 in software here, many times slower than fp32 (13x for the seed CNN on an AVX2-only CPU), and its "
+            "numbers may differ from the recorded ones")
+
+
 def autocast(device: Any, precision: str) -> ContextManager[Any]:
     """The context that forward passes run in: nothing for fp32, bf16 autocast on ``device``'s type."""
     if precision == "fp32":

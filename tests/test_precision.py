@@ -87,3 +87,14 @@ def test_channels_last_only_for_the_cnn_in_bf16(monkeypatch):
     assert not precision.channels_last("cnn", "fp32") and not precision.channels_last("mlp", "bf16")
     monkeypatch.setattr(precision, "CNN_CHANNELS_LAST", False)
     assert not precision.channels_last("cnn", "bf16")
+
+
+def test_a_bf16_trial_on_a_cpu_without_bf16_units_gets_a_note(bf16_here):
+    bf16_here(False)
+    assert precision.emulation_note("bf16", "trial 3") == (
+        "trial 3 trained in bf16, and this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): torch emulates bf16 "
+        "in software here, many times slower than fp32 (13x for the seed CNN on an AVX2-only CPU), and its numbers "
+        "may differ from the recorded ones")
+    assert precision.emulation_note("fp32", "trial 3") is None
+    bf16_here(True)
+    assert precision.emulation_note("bf16", "trial 3") is None
