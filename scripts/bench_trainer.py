@@ -12,7 +12,9 @@ With --precision it measures instead fp32 against bf16 (autocast) per whole trai
 (`train_one_epoch`: forward, loss, backward, optimiser step) for the MLPs 784-256-128-10 and
 784-1024-1024-10 at batch 64 and 256 and the seed CNN at batch 100 (and bf16 with channels-last
 for the CNN): the arms interleaved, their order alternating, REPEATS paired ratios per row, the
-median and the range printed — the measurement behind precision 'auto' (BENCHMARKS.md).
+median and the range printed — the measurement behind precision 'auto' (BENCHMARKS.md) — and each
+precision's samples/s as a fraction of its own roofline (torch.mm in fp32, or in bf16, at the
+model's shapes).
 
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py [--quick] [--json]
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --precision [--repeats 7] [--quick] [--json]
@@ -88,8 +90,8 @@ def tutorial(family: str, config: dict, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def _mm_seconds(m: int, k: int, n: int, repeats: int = 5) -> float:
-    a, b = torch.randn(m, k), torch.randn(k, n)
+def _mm_seconds(m: int, k: int, n: int, repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
     torch.mm(a, b)
     start = time.perf_counter()
     for _ in range(repeats):
@@ -97,8 +99,8 @@ def _mm_seconds(m: int, k: int, n: int, repeats: int = 5) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def roofline(family: str, config: dict) -> float:
-    """Samples/s if training ran at torch.mm speed: 3 matmuls (forward + 2 backward) per layer."""
+def roofline(family: str, config: dict, dtype: torch.dtype = torch.float32) -> float:
+    """Samples/s if training ran at torch.mm speed in ``dtype``: 3 matmuls (forward + 2 backward) per layer."""
     b = config["batch_size"]
     if family == "mlp":
         sizes = [784, *config["units"], 10]
@@ -109,7 +111,7 @@ def roofline(family: str, config: dict) -> float:
             shapes.append((b * hw * hw, c_in * k * k, c_out))  # convolution as im2col matmul
             c_in, hw = c_out, hw // 2
         shapes += [(b, c_in * hw * hw, config["fc_units"]), (b, config["fc_units"], 10)]
-    seconds = sum(_mm_seconds(*s) for s in shapes) * 3
+    seconds = sum(_mm_seconds(*s, dtype=dtype) for s in shapes) * 3
     return b / seconds
 
 
@@ -186,6 +188,10 @@ def precision_rows(splits, *, repeats: int, quick: bool, bf16: bool = True) -> l
             row = {"model": label, "batch_size": batch_size, "samples": n, "repeats": repeats}
             for arm in arms:
                 row[f"{arm}_per_s"] = round(statistics.median(rates[arm]), 1)
+            for dtype, name in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
+                if name in arms:  # each precision against its own torch.mm speed, at this model's shapes
+                    row[f"{name}_roofline_per_s"] = round(roofline(family, config, dtype), 1)
+                    row[f"{name}_of_roofline"] = round(row[f"{name}_per_s"] / row[f"{name}_roofline_per_s"], 3)
 
             def ratios(num: str, den: str) -> list[float]:
                 return [a / b for a, b in zip(rates[num], rates[den])]
@@ -237,15 +243,17 @@ def print_precision(results: dict) -> None:
                 r = results[arm]
                 print(f"  {arm:<8} {r['median']:>7} s  ({r['min']}-{r['max']})")
         return
-    header = f"{'model':<18}{'batch':>6}{'fp32/s':>10}"
+    header = f"{'model':<18}{'batch':>6}{'fp32/s':>10}{'of roof':>8}"
     if results["bf16_hardware"]:
-        header += f"{'bf16/s':>10}{'bf16/fp32 (median, range)':>30}{'bf16+cl/s':>11}{'cl/bf16 (median, range)':>28}"
+        header += (f"{'bf16/s':>10}{'of roof':>8}{'bf16/fp32 (median, range)':>30}{'bf16+cl/s':>11}"
+                   f"{'cl/bf16 (median, range)':>28}")
     print(header)
     for r in results["rows"]:
-        line = f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}"
+        line = f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}{r['fp32_of_roofline']:>8}"
         if "bf16_per_s" in r:
             ratio = r["bf16_vs_fp32"]
-            line += f"{r['bf16_per_s']:>10}{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})"
+            line += (f"{r['bf16_per_s']:>10}{r['bf16_of_roofline']:>8}"
+                     f"{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})")
         if "bf16+cl_per_s" in r:
             cl = r["bf16+cl_vs_bf16"]
             line += f"{r['bf16+cl_per_s']:>11}{cl['median']:>12}x ({cl['min']}-{cl['max']})"

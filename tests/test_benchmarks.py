@@ -40,6 +40,9 @@ def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
     assert results["bf16_hardware"] == has_bf16("cpu")
     for r in results["rows"]:
         assert r["repeats"] == 1 and r["fp32_per_s"] > 0
+        for arm in ("fp32", "bf16") if has_bf16("cpu") else ("fp32",):  # each against its own torch.mm speed
+            assert r[f"{arm}_roofline_per_s"] > 0
+            assert r[f"{arm}_of_roofline"] == round(r[f"{arm}_per_s"] / r[f"{arm}_roofline_per_s"], 3)
         if not has_bf16("cpu"):  # torch would emulate bf16 here, and autotune never trains in it: fp32 alone
             assert not any(key.startswith("bf16") for key in r), r
             continue
