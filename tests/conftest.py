@@ -38,7 +38,18 @@ def isolated(tmp_path, monkeypatch, session_cache):
 
 
 @pytest.fixture
-def bf16_cpu(monkeypatch) -> bool:
+def bf16_here(monkeypatch):
+    """Tells the tool's hardware check that the device has (True) or lacks (False) bf16 units."""
+    from autotune import precision
+
+    def set_to(value: bool) -> None:
+        monkeypatch.setattr(precision, "has_bf16", lambda device: value)
+
+    return set_to
+
+
+@pytest.fixture
+def bf16_cpu(bf16_here) -> bool:
     """Lets a bf16 study run on this CPU; returns whether the CPU has bf16 units. Where it has none (an AVX2-only
     CPU), the tool's hardware check is told it has: torch then emulates bf16 in software, more slowly but with the
     same deterministic arithmetic from run to run, so a test of recording, replaying or exporting bf16 trials
@@ -47,7 +58,7 @@ def bf16_cpu(monkeypatch) -> bool:
 
     real = precision.has_bf16("cpu")
     if not real:
-        monkeypatch.setattr(precision, "has_bf16", lambda device: True)
+        bf16_here(True)
     return real
 
 

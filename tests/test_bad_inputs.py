@@ -244,10 +244,8 @@ def test_bad_input(stored, tmp_path, monkeypatch, files, args, fragments):
 
 
 @pytest.mark.parametrize("how", ["spec", "option"])
-def test_bf16_on_a_cpu_without_it_is_one_line_and_writes_nothing(stored, tmp_path, monkeypatch, how):
-    from autotune import precision
-
-    monkeypatch.setattr(precision, "has_bf16", lambda device: False)
+def test_bf16_on_a_cpu_without_it_is_one_line_and_writes_nothing(stored, tmp_path, monkeypatch, bf16_here, how):
+    bf16_here(False)
     shutil.copy(stored / "autotune.db", tmp_path / "autotune.db")
     monkeypatch.setenv("AUTOTUNE_ARTIFACT_DIR", str(tmp_path / "artifacts"))
     new = tmp_path / "new.db"

@@ -51,11 +51,11 @@ def test_trials_store_their_attributes_and_seed():
         assert summary.time_s[k] == pytest.approx(sum(t.user_attrs["time_s"][k] for t in study.trials), abs=0.06)
 
 
-def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch):
+def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch, bf16_here):
     """``auto`` looks at each trial's model: here (a rule set for the test) bf16 from 40 hidden units up."""
     from autotune import precision
 
-    monkeypatch.setattr(precision, "has_bf16", lambda device: True)
+    bf16_here(True)
     monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 40)
     used = []
     real_fit = fit

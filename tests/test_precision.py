@@ -8,15 +8,6 @@ from autotune import precision
 from autotune.errors import DeviceError, OptionError
 
 
-@pytest.fixture
-def bf16_here(monkeypatch):
-    """Pretend the device has (True) or lacks (False) bf16 hardware."""
-    def set_to(value: bool) -> None:
-        monkeypatch.setattr(precision, "has_bf16", lambda device: value)
-
-    return set_to
-
-
 def test_fp32_and_bf16_are_taken_as_asked(bf16_here):
     bf16_here(True)
     for family, config in (("mlp", {"units": [16]}), ("cnn", {"channels": [8]}), ("my.py:build", {})):

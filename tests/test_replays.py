@@ -137,13 +137,13 @@ def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(bf16_cpu, wr
     assert fp32.runs[0].precision == "fp32" and fp32.runs[0].val_loss != best.user_attrs["val_loss"]
 
 
-def test_replaying_a_bf16_trial_on_a_cpu_without_bf16_units_says_it_is_emulated(monkeypatch, write_spec):
+def test_replaying_a_bf16_trial_on_a_cpu_without_bf16_units_says_it_is_emulated(bf16_here, write_spec):
     from autotune import precision
 
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
-    monkeypatch.setattr(precision, "has_bf16", lambda device: True)  # the study ran where bf16 is in hardware ...
+    bf16_here(True)  # the study ran where bf16 is in hardware ...
     assert invoke("run", "--study", path, "--trials", "1", "-q").exit_code == 0
-    monkeypatch.setattr(precision, "has_bf16", lambda device: False)  # ... and is replayed where it is not
+    bf16_here(False)  # ... and is replayed where it is not
     result = invoke("replay", "--study", path, "--trial", "0", "--seeds", "2")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == f"Note: {precision.emulation_note('bf16', 'trial 0')}"
