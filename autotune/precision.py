@@ -17,6 +17,8 @@ from autotune.errors import DeviceError
 
 PRECISIONS = ("fp32", "bf16", "auto")
 CHOICES = ", ".join(PRECISIONS)
+#: How a CPU without bf16 in hardware is described to users.
+NO_BF16_UNITS = "this CPU has no bf16 units (neither AVX-512 BF16 nor AMX)"
 
 # The rule for ``auto``, applied to the measurements of 2026-12-02 (BENCHMARKS.md, "Mixed precision"). A loaded
 # machine's run kept everything fp32; three quiet runs (an AVX-512 BF16 CPU without AMX) then passed, in each
@@ -101,9 +103,8 @@ def emulation_note(used: str, what: str, device: str = "cpu") -> str | None:
     None when there is nothing to say."""
     if used != "bf16" or has_bf16(device):
         return None
-    return (f"{what} trained in bf16, and this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): torch emulates "
-            "bf16 in software here, many times slower than fp32 (13x for the seed CNN on an AVX2-only CPU), and its "
-            "numbers may differ from the recorded ones")
+    return (f"{what} trained in bf16, and {NO_BF16_UNITS}: torch emulates bf16 in software here, many times slower "
+            "than fp32 (13x for the seed CNN on an AVX2-only CPU), and its numbers may differ from the recorded ones")
 
 
 def autocast(device: Any, precision: str) -> ContextManager[Any]:

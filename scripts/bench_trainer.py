@@ -47,6 +47,7 @@ import torch.nn.functional as F  # noqa: E402
 from autotune._paths import cache_dir  # noqa: E402
 from autotune.data import Split, load_splits  # noqa: E402
 from autotune.models import build_model  # noqa: E402
+from autotune.precision import NO_BF16_UNITS  # noqa: E402
 from autotune.train import make_optimizer, train_one_epoch  # noqa: E402
 
 BASE = dict(lr=0.01, n_layers=2, activation="relu", init="default", optimizer="sgd_momentum", weight_decay=0.0,
@@ -226,8 +227,7 @@ def epoch_seconds(splits, *, repeats: int, quick: bool, bf16: bool = True) -> di
                for arm, v in seconds.items()}}
 
 
-NO_BF16 = ("this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 "
-           "here ('auto' falls back to it, 'bf16' is refused)")
+NO_BF16 = f"{NO_BF16_UNITS}: bf16 not timed; autotune trains fp32 here ('auto' falls back to it, 'bf16' is refused)"
 
 
 def print_precision(results: dict) -> None:
