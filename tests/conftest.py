@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -169,8 +171,9 @@ def postgres_server_url():
     return url
 
 
+@contextlib.contextmanager
 def fresh_pg_database(server: str):
-    """A new, empty database on the PostgreSQL ``server`` (its URL), dropped afterwards (a generator)."""
+    """A new, empty database on the PostgreSQL ``server`` (its URL) for the ``with`` block; dropped afterwards."""
     import uuid
 
     import sqlalchemy
@@ -179,10 +182,12 @@ def fresh_pg_database(server: str):
     admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
     with admin.connect() as con:
         con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as con:
+            con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -191,13 +196,15 @@ def storage_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'study.db'}"
         return
-    yield from fresh_pg_database(request.getfixturevalue("postgres_server_url"))
+    with fresh_pg_database(request.getfixturevalue("postgres_server_url")) as url:
+        yield url
 
 
 @pytest.fixture
 def pg_url(postgres_server_url):
     """A new, empty database on the test PostgreSQL server (workers on a cluster cannot share SQLite)."""
-    yield from fresh_pg_database(postgres_server_url)
+    with fresh_pg_database(postgres_server_url) as url:
+        yield url
 
 
 def make_glyph_folder(out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0) -> Path:
@@ -224,6 +231,30 @@ def stored_study(name: str = "tiny-digits", storage: str = "sqlite:///autotune.d
     return optuna.load_study(study_name=name, storage=storage)
 
 
+def trials_of(url: str, name: str = "tiny-digits") -> list:
+    """Every trial of study ``name`` in the database at ``url``, as Optuna reads it now."""
+    import optuna
+
+    return optuna.load_study(study_name=name, storage=url).trials
+
+
+def states(url: str, name: str = "tiny-digits") -> Counter:
+    """How many trials of study ``name`` are in each state (``Counter`` of state names)."""
+    return Counter(t.state.name for t in trials_of(url, name))
+
+
+def files(folder: Path) -> set[str]:
+    """What a command may have written: the folder's files, less Python's byte-code caches."""
+    return {p.name for p in Path(folder).iterdir() if p.name != "__pycache__"}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 # --------------------------------------------------------------------------------------
 # A gate: trials that wait, mid-training, until the test lets them go (kills and signals on cue)
 
@@ -239,6 +270,7 @@ a held trial ignores KeyboardInterrupt (as a process stuck in native code would)
 import math
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 from torch import nn

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import assert_one_error_line, file_digest, finished_study, invoke, tiny_digits_spec
+from tests.conftest import (assert_one_error_line, file_digest, finished_study, fresh_pg_database, invoke,
+                            tiny_digits_spec)
 
 SPEC = tiny_digits_spec(trials=2)
 
@@ -263,25 +264,13 @@ def test_bf16_on_a_cpu_without_it_is_one_line_and_writes_nothing(stored, tmp_pat
 @pytest.fixture(scope="module")
 def stored_pg(postgres_server_url, tmp_path_factory):
     """A fresh PostgreSQL database holding the finished study 'tiny-digits', made once for the module."""
-    import uuid
-
-    import sqlalchemy
-
-    name = "bad_" + uuid.uuid4().hex[:10]
-    admin = sqlalchemy.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT",
-                                     poolclass=sqlalchemy.pool.NullPool)
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
-    folder = tmp_path_factory.mktemp("stored-pg")
-    (folder / "spec.yaml").write_text(yaml.safe_dump(SPEC, sort_keys=False))
-    result = invoke("run", "--study", str(folder / "spec.yaml"), "--storage", url, "--artifact-dir",
-                    str(folder / "artifacts"), "-q")
-    assert result.exit_code == 0, result.output
-    yield url
-    with admin.connect() as con:
-        con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with fresh_pg_database(postgres_server_url) as url:
+        folder = tmp_path_factory.mktemp("stored-pg")
+        (folder / "spec.yaml").write_text(yaml.safe_dump(SPEC, sort_keys=False))
+        result = invoke("run", "--study", str(folder / "spec.yaml"), "--storage", url, "--artifact-dir",
+                        str(folder / "artifacts"), "-q")
+        assert result.exit_code == 0, result.output
+        yield url
 
 
 def _rows(url: str) -> dict[str, list]:

@@ -27,16 +27,10 @@ from autotune.replays import ReplayStore
 from autotune.runner import run_study
 from autotune.spec import parse_spec
 from autotune.train import evaluate
-from tests.conftest import empty_study, invoke, tiny_digits_spec
+from tests.conftest import empty_study, free_port, invoke, tiny_digits_spec
 
 pytestmark = pytest.mark.slow
 STORAGE = "sqlite:///autotune.db"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str) -> bytes:

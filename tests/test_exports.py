@@ -17,11 +17,8 @@ from autotune.cli import cli
 from autotune.data import Split, load_splits, load_test
 from autotune.models import build_model
 from autotune.train import evaluate
-from tests.conftest import empty_study, tiny_digits_spec
+from tests.conftest import empty_study, invoke, tiny_digits_spec
 
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

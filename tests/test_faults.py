@@ -24,22 +24,15 @@ import optuna
 import pytest
 import yaml
 
-from tests.conftest import (REPO, assert_one_error_line, file_digest, gated_spec, invoke, last_heartbeat,
-                            running_trial_of, tiny_digits_spec, wait_for)
+from tests.conftest import REPO, assert_one_error_line, file_digest, free_port, gated_spec, invoke, last_heartbeat
+from tests.conftest import running_trial_of, states, tiny_digits_spec, wait_for
+from tests.conftest import trials_of as _trials
 
 BASE = [sys.executable, "-m", "autotune.cli"]
 
 
 def _env(**extra: str) -> dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS="1", AUTOTUNE_PROGRESS="lines", **extra)
-
-
-def _trials(url: str, name: str = "tiny-digits") -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=name, storage=url).trials
-
-
-def _states(url: str, name: str = "tiny-digits") -> Counter:
-    return Counter(t.state.name for t in _trials(url, name))
 
 
 def _one_error_line(stderr: str, *fragments: str) -> str:
@@ -64,9 +57,9 @@ def _assert_intact(url: str, before: dict[int, tuple]) -> None:
 
 def _assert_clean_end(url: str, target: int) -> None:
     trials = _trials(url)
-    states = Counter(t.state.name for t in trials)
-    assert states["COMPLETE"] + states["PRUNED"] == target, states
-    assert states["RUNNING"] == 0 and states["WAITING"] == 0, states
+    counts = Counter(t.state.name for t in trials)
+    assert counts["COMPLETE"] + counts["PRUNED"] == target, counts
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
     for t in trials:
         if t.state.name == "COMPLETE":  # a stored value is the one the trial measured, not a torn write
             assert t.value == t.user_attrs["val_accuracy"] == t.intermediate_values[t.user_attrs["epochs"]]
@@ -197,11 +190,7 @@ def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tm
 @pytest.fixture
 def own_postgres(tmp_path, postgres_server_url):
     """A private PostgreSQL server (scripts/pg.sh) this test may restart; needs the server binaries."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     folder = Path("/tmp") / f"autotune-pg-{uuid.uuid4().hex[:8]}"
     pg = ["bash", str(REPO / "scripts" / "pg.sh")]
     started = subprocess.run(pg + ["start", str(folder), str(port)], capture_output=True, text=True, timeout=120)
@@ -225,8 +214,8 @@ def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres):
     deadline = time.time() + 180
     while time.time() < deadline and run.poll() is None:
         with contextlib.suppress(Exception):
-            states = _states(url)
-            if states["COMPLETE"] >= 2 and states["RUNNING"] >= 1:
+            counts = states(url)
+            if counts["COMPLETE"] >= 2 and counts["RUNNING"] >= 1:
                 break
         time.sleep(0.3)
     before = _snapshot(url)
@@ -296,7 +285,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_finished_trial(
         _one_error_line(full.stderr, f"storage '{url}' failed",
                         "database or disk is full" if disk else "disk I/O error", "finished trials are stored")
         _assert_intact(url, before)
-        assert _states(url)["RUNNING"] == 0
+        assert states(url)["RUNNING"] == 0
         if disk is not None:
             (disk / "filler").unlink()
         again = subprocess.run(cmd + ["--trials", "6"], env=_env(), capture_output=True, text=True, timeout=300)

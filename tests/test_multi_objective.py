@@ -7,10 +7,8 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from autotune.cli import cli
-from tests.conftest import assert_one_error_line, file_digest, tiny_digits_spec
+from tests.conftest import assert_one_error_line, file_digest, invoke, tiny_digits_spec
 
 PARAMS_BOUND = 2500  # digits MLPs: 64 inputs, 16..64 units per layer, so some trials break it
 
@@ -22,9 +20,6 @@ def mo_spec(**overrides) -> dict:
     spec.update(overrides)
     return spec
 
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -21,21 +21,11 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import assert_one_error_line, gated_spec, invoke, running_trial_of, wait_for, worker_name
+from tests.conftest import (assert_one_error_line, files, free_port, gated_spec, invoke, running_trial_of, wait_for,
+                            worker_name)
 
 #: A storage that is never reached: every check below fails before the study would be created in it.
 UNREACHED_URL = "postgresql+psycopg://tuner@db.invalid:5432/studies"
-
-
-def files(folder) -> set[str]:
-    """What a command may have written: the folder's files, less Python's byte-code caches."""
-    return {p.name for p in folder.iterdir() if p.name != "__pycache__"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import empty_study, tiny_digits_spec
+from tests.conftest import empty_study, invoke, tiny_digits_spec
 
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

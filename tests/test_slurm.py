@@ -16,14 +16,9 @@ import optuna
 import pytest
 import yaml
 
-from tests.conftest import assert_one_error_line, gated_spec, invoke, wait_for, worker_name
+from tests.conftest import assert_one_error_line, files, gated_spec, invoke, wait_for, worker_name
 
 SECRET_URL = "postgresql+psycopg://tuner:s3cret@db.invalid:5432/studies"
-
-
-def files(folder) -> set[str]:
-    """What a command may have written: the folder's files, less Python's byte-code caches."""
-    return {p.name for p in folder.iterdir() if p.name != "__pycache__"}
 
 
 def test_dry_run_prints_the_array_script_and_writes_nothing(write_spec, gate, tmp_path):

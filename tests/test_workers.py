@@ -18,13 +18,9 @@ from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
 from autotune.spec import parse_spec
-from tests.conftest import gated_spec, last_heartbeat, running_trial_of, tiny_digits_spec, wait_for
+from tests.conftest import gated_spec, last_heartbeat, running_trial_of, states, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _states(url: str, name: str = "tiny-digits") -> Counter:
-    return Counter(t.state.name for t in optuna.load_study(study_name=name, storage=url).trials)
 
 
 @pytest.mark.parametrize("k", [2, 4])
@@ -34,9 +30,9 @@ def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
                                       "--storage", storage_url, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
-    states = Counter(t.state.name for t in study.trials)
-    assert states["COMPLETE"] + states["PRUNED"] == 8
-    assert states["RUNNING"] == 0 and states["WAITING"] == 0
+    counts = Counter(t.state.name for t in study.trials)
+    assert counts["COMPLETE"] + counts["PRUNED"] == 8
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0
     assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
     workers = {t.user_attrs["worker"] for t in study.trials}
     assert len(workers) >= 2, workers
@@ -57,7 +53,7 @@ def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storag
     try:
         gate.wait_blocked(victim.pid, procs=[victim])
         killed = running_trial_of(storage_url, victim.pid)
-        assert _states(storage_url)["RUNNING"] == 1
+        assert states(storage_url)["RUNNING"] == 1
         first = last_heartbeat(storage_url, killed._trial_id)  # beaten when it was claimed
         wait_for(lambda: last_heartbeat(storage_url, killed._trial_id) > first, "a heartbeat mid-trial",
                  procs=[victim], every=0.1)  # it beats at least once more while held mid-trial
@@ -67,16 +63,16 @@ def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storag
         if victim.poll() is None:
             victim.kill()
             victim.wait()
-    assert _states(storage_url)["RUNNING"] == 1  # SIGKILL leaves it RUNNING; the heartbeat must clean up
+    assert states(storage_url)["RUNNING"] == 1  # SIGKILL leaves it RUNNING; the heartbeat must clean up
 
     gate.release()
     rescuer = subprocess.run(base + ["worker", "--study", path, "--storage", storage_url, "-q"], env=env,
                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert rescuer.returncode == 0, rescuer.stderr
     study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
-    states = Counter(t.state.name for t in study.trials)
-    assert states["COMPLETE"] + states["PRUNED"] == 3
-    assert states["RUNNING"] == 0 and states["WAITING"] == 0
+    counts = Counter(t.state.name for t in study.trials)
+    assert counts["COMPLETE"] + counts["PRUNED"] == 3
+    assert counts["RUNNING"] == 0 and counts["WAITING"] == 0
     assert study.trials[killed.number].state == optuna.trial.TrialState.FAIL
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retried) == 1 and retried[0].params == killed.params  # same parameters, run again
@@ -107,7 +103,7 @@ def test_worker_joins_until_the_stored_target(write_spec, storage_url):
     assert invoke(cli, ["run", "--study", path, "--trials", "2", "--storage", storage_url, "-q"]).exit_code == 0
     idle = invoke(cli, ["worker", "--study", path, "--storage", storage_url, "--json"])
     assert idle.exit_code == 0 and '"finished": 2' in idle.stdout  # target met: nothing to do
-    assert sum(_states(storage_url).values()) == 2
+    assert sum(states(storage_url).values()) == 2
 
 
 def test_lost_connection_is_retried_then_reported(monkeypatch):
@@ -213,7 +209,7 @@ def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_
     assert errors == ["Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials were "
                       "marked FAIL; run the same command again to continue"], err
     assert "Traceback" not in err
-    assert _states(storage_url) == Counter({"FAIL": 2})
+    assert states(storage_url) == Counter({"FAIL": 2})
 
 
 def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypatch):
