@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.skips import pytest_runtest_makereport, pytest_terminal_summary  # noqa: F401 (hooks: the skip policy)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 

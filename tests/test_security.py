@@ -105,10 +105,9 @@ def test_user_text_in_parameter_values_and_descriptions_is_escaped_in_reports(tm
 PASSWORD = "hunter2-Sekret"
 
 
-def test_a_password_in_the_storage_url_never_reaches_output_reports_or_exports(tmp_path, storage_url, monkeypatch):
-    if not storage_url.startswith("postgresql"):
-        pytest.skip("SQLite URLs carry no password")
-    url = storage_url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://postgres:{PASSWORD}@")
+def test_a_password_in_the_storage_url_never_reaches_output_reports_or_exports(tmp_path, pg_url, monkeypatch):
+    """PostgreSQL only: an SQLite URL carries no password."""
+    url = pg_url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://postgres:{PASSWORD}@")
     assert PASSWORD in url  # the test server trusts local connections, so any password is accepted
     monkeypatch.setenv("AUTOTUNE_PROGRESS", "lines")
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(trials=2), sort_keys=False))
