@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import optuna
 
 from autotune.ablation import AblationRow
+from autotune.errors import Interrupted
 from autotune.outputs import check_output_folder
 from autotune.replays import Replay, SeedRun
 from autotune.spec import StudySpec, load_spec
@@ -228,11 +230,18 @@ def report(study: Study, *, storage: str | None = None, study_name: str | None =
     from autotune.storage import redact, resolve_storage_url
     from autotune.stored import open_context
 
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    out = check_output_folder(out_dir or _default_out("report", ctx.study.study_name, lang))
-    with stop_on_signals():
-        result = build_report(ctx.study, ctx.spec, out_dir=out,
-                              storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
+    out = None
+    try:
+        with stop_on_signals():
+            ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+            out = check_output_folder(out_dir or _default_out("report", ctx.study.study_name, lang))
+            result = build_report(ctx.study, ctx.spec, out_dir=out,
+                                  storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
+    except KeyboardInterrupt:  # a report only reads the study: say what the stop left behind
+        phase = ("while reading the study: nothing was written" if out is None or not Path(out).exists()
+                 else f"while writing the report: the report in '{out}' is incomplete")
+        raise Interrupted(f"interrupted {phase}; the study database was not changed; run the same command again "
+                          "to write the whole report") from None
     return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -28,6 +29,10 @@ class _Group(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        # SQLAlchemy logs a cursor it could not close after a Ctrl-C cut a query short ("Error closing cursor" and
+        # a traceback); with no handler of ours, Python's last-resort handler would print that on stderr beside
+        # our one Error line. The interrupt itself is reported; the log record adds nothing for a user.
+        logging.getLogger("sqlalchemy").addHandler(logging.NullHandler())
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:

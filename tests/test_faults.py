@@ -166,21 +166,61 @@ def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_pa
     _assert_clean_end(url, 2)
 
 
+#: Phases of `report` and where each is held (tests/holds.py): the signal lands inside that phase.
+REPORT_PHASES = {
+    "reading the study": "autotune.stored:open_context>sqlalchemy.engine.default:DefaultDialect.do_execute",
+    "a database query of the report": "autotune.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute",
+    "drawing the figures": "autotune.report_figures:draw",
+    "writing the page": "autotune.reports:_html",
+}
+
+
+@pytest.fixture(scope="module")
+def reportable(tmp_path_factory) -> Path:
+    """A finished 12-trial study, copied by each test that signals a report of it."""
+    folder = tmp_path_factory.mktemp("reportable")
+    (folder / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+    result = invoke("run", "--study", str(folder / "s.yaml"), "--trials", "12", "--storage",
+                    f"sqlite:///{folder / 'autotune.db'}", "-q")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
 @pytest.mark.slow
-def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tmp_path):
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
+@pytest.mark.parametrize("phase", sorted(REPORT_PHASES))
+def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tmp_path, reportable, gate, phase):
+    for name in ("s.yaml", "autotune.db"):
+        shutil.copy(reportable / name, tmp_path / name)
     url = f"sqlite:///{tmp_path / 'autotune.db'}"
-    assert invoke("run", "--study", str(tmp_path / "s.yaml"), "--trials", "12", "--storage", url, "-q").exit_code == 0
     before = file_digest(tmp_path / "autotune.db")
-    cmd = BASE + ["report", "--study", "s.yaml", "--storage", url, "--out", "rep"]
-    code, err = _signal_when(cmd, tmp_path, tmp_path / "rep", signal.SIGINT)  # once the report writes
-    if code == 0:
-        pytest.skip("the report finished before the signal arrived")
-    _assert_stopped_cleanly(code, err)
+    args = ["report", "--study", "s.yaml", "--storage", url, "--out", "rep"]
+    gate.hold()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.holds", REPORT_PHASES[phase], "--"] + args,
+                            env=_env(PYTHONPATH=str(REPO)), cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: proc.pid in gate.blocked(), f"the report to reach {phase}", procs=[proc])
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        gate.release()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    written = ("nothing was written" if phase == "reading the study"
+               else "the report in 'rep' is incomplete")
+    verb = "reading the study" if phase == "reading the study" else "writing the report"
+    assert err.splitlines() == [f"Error: interrupted while {verb}: {written}; the study database was not changed; "
+                                "run the same command again to write the whole report"], err
+    assert out == ""
+    assert (tmp_path / "rep").exists() == (phase != "reading the study")
+    assert not (tmp_path / "rep" / "index.html").exists()
     assert file_digest(tmp_path / "autotune.db") == before
-    again = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(BASE + args, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "rep" / "index.html").is_file()
+    assert file_digest(tmp_path / "autotune.db") == before
 
 
 # --------------------------------------------------------------------------------------
@@ -202,34 +242,48 @@ def own_postgres(tmp_path, postgres_server_url):
 
 
 @pytest.mark.slow
-def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres):
+def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres, gate):
+    """Two workers, each with a trial held mid-training at the gate (RUNNING in the database, heartbeats going)
+    and one finished trial each; the server restarts under them. The same run then finishes the study: the held
+    trials complete, nothing is lost, duplicated or left RUNNING, and the run says nothing but its own output."""
     url, restart = own_postgres
     target = 8
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=8, pruner={"name": "none"}),
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(gated_spec(max_epochs=3, pruner={"name": "none"}),
                                                     sort_keys=False))
     env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="20", AUTOTUNE_DB_RETRY_SECONDS="60")
+    gate.hold()
     run = subprocess.Popen(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--workers", "2",
-                                   "--threads", "1", "--storage", url], env=env, cwd=tmp_path,
+                                   "--threads", "1", "--storage", url, "-q"], env=env, cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 180
-    while time.time() < deadline and run.poll() is None:
-        with contextlib.suppress(Exception):
-            counts = states(url)
-            if counts["COMPLETE"] >= 2 and counts["RUNNING"] >= 1:
-                break
-        time.sleep(0.3)
-    before = _snapshot(url)
-    restart()  # every connection is cut; the server is back within a few seconds
-    out, err = run.communicate(timeout=600)
-    if run.returncode != 0:  # a bounded retry that gave up must say so clearly; a rerun completes the study
-        _one_error_line(err, "storage")
-        rerun = subprocess.run(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--storage", url],
-                               env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-        assert rerun.returncode == 0, rerun.stderr
+    try:
+        workers = wait_for(lambda: len(gate.blocked()) == 2 and gate.blocked(), "both workers held mid-trial",
+                           procs=[run])
+        for pid in sorted(workers):  # one trial each finishes; each worker's next trial is held again
+            finishing = running_trial_of(url, pid)
+            gate.let_through(pid)
+            wait_for(lambda: _trials(url)[finishing.number].state.name == "COMPLETE", f"trial {finishing.number}",
+                     procs=[run], every=0.1)
+            wait_for(lambda: pid in gate.blocked(), f"worker {pid}'s next trial to be held", procs=[run])
+        held = {running_trial_of(url, pid).number for pid in workers}  # the database shows them RUNNING now
+        assert states(url) == Counter({"COMPLETE": 2, "RUNNING": 2}), states(url)
+        assert all(last_heartbeat(url, t._trial_id) is not None for t in _trials(url) if t.number in held)
+        before = _snapshot(url)
+        restart()  # every connection is cut while both trials train; the server is back when this returns
+        assert gate.blocked() == workers  # the restart hit the held trials, mid-training
+        gate.release()
+        out, err = run.communicate(timeout=600)
+    finally:
+        gate.release()
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0, err
+    assert err == "", err
     _assert_clean_end(url, target)
     _assert_intact(url, before)
-    numbers = [t.number for t in _trials(url)]
-    assert numbers == list(range(len(numbers)))  # no duplicated or lost trial numbers
+    trials = _trials(url)
+    assert [t.number for t in trials] == list(range(target))  # no failed, duplicated or lost trial
+    assert all(trials[n].state.name == "COMPLETE" for n in held)  # the trials cut off by the restart finished
 
 
 # --------------------------------------------------------------------------------------
