@@ -27,6 +27,16 @@ from autotune.spec import PRUNERS, STOP_RULES
 class _Group(click.Group):
     """A click group that reports every user error as a single ``Error: …`` line."""
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # A Ctrl-C that no command turned into its own message (it came before the command's work began, or
+            # between its steps). Click would print an empty line and "Aborted"; say what holds instead.
+            command = " ".join(["autotune", *filter(None, [ctx.invoked_subcommand])])
+            raise Interrupted(f"interrupted: {command} stopped; what it finished is stored; run the same command "
+                              "again to continue") from None
+
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         # SQLAlchemy logs a cursor it could not close after a Ctrl-C cut a query short ("Error closing cursor" and

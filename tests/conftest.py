@@ -96,6 +96,16 @@ def assert_one_error_line(result, *fragments: str, code: int | None = None) -> N
         assert fragment in lines[0], lines[0]
 
 
+def one_error_line(stderr: str, *fragments: str) -> str:
+    """The promise for a real process that fails: its whole stderr is one ``Error: …`` line naming the fragments
+    (no progress, log or traceback lines beside it; run such commands with ``-q``). Returns the line."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
 def tiny_digits_spec(**overrides) -> dict:
     """A digits spec small enough for a test: 3 epochs, a small space, pruning after 1 trial."""
     spec = {

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, assert_one_error_line, file_digest, free_port, gated_spec, invoke, last_heartbeat
-from tests.conftest import running_trial_of, states, tiny_digits_spec, wait_for
+from tests.conftest import one_error_line, running_trial_of, states, tiny_digits_spec, wait_for
 from tests.conftest import trials_of as _trials
 
 BASE = [sys.executable, "-m", "autotune.cli"]
@@ -33,14 +33,6 @@ BASE = [sys.executable, "-m", "autotune.cli"]
 
 def _env(**extra: str) -> dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS="1", AUTOTUNE_PROGRESS="lines", **extra)
-
-
-def _one_error_line(stderr: str, *fragments: str) -> str:
-    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and "Traceback" not in stderr, stderr
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-    return errors[0]
 
 
 def _snapshot(url: str) -> dict[int, tuple]:
@@ -150,7 +142,7 @@ def _signal_when(cmd: list[str], cwd: Path, appears: Path, sig: int) -> tuple[in
 
 def _assert_stopped_cleanly(code: int, err: str) -> None:
     assert code == 130, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("Error: ")
+    one_error_line(err, "interrupted")
 
 
 @pytest.mark.slow
@@ -158,7 +150,7 @@ def _assert_stopped_cleanly(code: int, err: str) -> None:
 def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_path, sig):
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(), sort_keys=False))
     url = f"sqlite:///{tmp_path / 'autotune.db'}"
-    cmd = BASE + ["run", "--study", "s.yaml", "--trials", "2", "--storage", url]
+    cmd = BASE + ["run", "--study", "s.yaml", "--trials", "2", "--storage", url, "-q"]
     # the moment the database file appears, the study is being created
     _assert_stopped_cleanly(*_signal_when(cmd, tmp_path, tmp_path / "autotune.db", sig))
     rerun = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -169,7 +161,8 @@ def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_pa
 #: Phases of `report` and where each is held (tests/holds.py): the signal lands inside that phase.
 REPORT_PHASES = {
     "reading the study": "autotune.stored:open_context>sqlalchemy.engine.default:DefaultDialect.do_execute",
-    "a database query of the report": "autotune.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute",
+    "a database query of the report":
+        "autotune.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute",
     "drawing the figures": "autotune.report_figures:draw",
     "writing the page": "autotune.reports:_html",
 }
@@ -324,7 +317,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_finished_trial(
     with small_filesystem(tmp_path / "disk", 600) as disk:
         folder = disk or tmp_path
         url = f"sqlite:///{folder / 'autotune.db'}"
-        cmd = BASE + ["run", "--study", str(tmp_path / "s.yaml"), "--storage", url]
+        cmd = BASE + ["run", "--study", str(tmp_path / "s.yaml"), "--storage", url, "-q"]
         first = subprocess.run(cmd + ["--trials", "3"], env=_env(), capture_output=True, text=True, timeout=300)
         assert first.returncode == 0, first.stderr
         before = _snapshot(url)
@@ -336,7 +329,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_finished_trial(
         full = subprocess.run(cmd + ["--trials", "30"], env=_env(), capture_output=True, text=True, timeout=300,
                               preexec_fn=limit)
         assert full.returncode == 1
-        _one_error_line(full.stderr, f"storage '{url}' failed",
+        one_error_line(full.stderr, f"storage '{url}' failed",
                         "database or disk is full" if disk else "disk I/O error", "finished trials are stored")
         _assert_intact(url, before)
         assert states(url)["RUNNING"] == 0
@@ -358,10 +351,10 @@ def test_a_full_artifact_folder_keeps_the_trial_and_names_the_folder(tmp_path):
         art = disk / "artifacts"
         art.mkdir()
         _fill(disk)
-        cmd = BASE + ["run", "--study", "s.yaml", "--storage", url, "--artifact-dir", str(art), "--trials", "3"]
+        cmd = BASE + ["run", "--study", "s.yaml", "--storage", url, "--artifact-dir", str(art), "--trials", "3", "-q"]
         full = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert full.returncode == 1
-        _one_error_line(full.stderr, f"cannot write trial 0's artifacts to '{art}': No space left on device; "
+        one_error_line(full.stderr, f"cannot write trial 0's artifacts to '{art}': No space left on device; "
                                      "the trial itself finished and is stored")
         assert [t.state.name for t in _trials(url)] == ["COMPLETE"]
         (disk / "filler").unlink()
@@ -379,7 +372,7 @@ def test_a_read_only_database_is_read_but_never_written(tmp_path):
         folder = disk or tmp_path / "ro"
         url = f"sqlite:///{folder / 'autotune.db'}"
         cmd = BASE + ["run", "--study", str(tmp_path / "s.yaml"), "--storage", url, "--artifact-dir",
-                      str(tmp_path / "art")]
+                      str(tmp_path / "art"), "-q"]
         assert subprocess.run(cmd + ["--trials", "2"], env=_env(), capture_output=True, timeout=300).returncode == 0
         before = file_digest(folder / "autotune.db")
         if disk is not None:
@@ -390,7 +383,7 @@ def test_a_read_only_database_is_read_but_never_written(tmp_path):
         try:
             more = subprocess.run(cmd + ["--trials", "4"], env=_env(), capture_output=True, text=True, timeout=300)
             assert more.returncode == 1
-            _one_error_line(more.stderr, f"storage '{url}' failed", "readonly database")
+            one_error_line(more.stderr, f"storage '{url}' failed", "readonly database")
             listing = subprocess.run(BASE + ["studies", "--storage", url], env=_env(), capture_output=True, text=True,
                                      timeout=120)
             assert listing.returncode == 0 and "tiny-digits" in listing.stdout, listing.stderr
