@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import optuna
@@ -11,8 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import empty_study, invoke, tiny_digits_spec
-
+from tests.conftest import empty_study, invoke, tiny_digits_spec, trials_of
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,186 @@ def test_trial_table_rows_and_languages(reported):
     text = (folder / "rep-zh" / "report.md").read_text()
     assert "| 编号 | 学习率 | Batch Size | 网络结构 | 初始化方法 | 训练集Loss | 验证集准确率(%) |" in text
     assert not (folder / "rep-zh" / "index.html").exists()
+
+
+# --------------------------------------------------------------------------------------
+# The trial table and data/trials.csv, cell by cell against the trials as Optuna reads them from the database
+
+#: The trial table's columns, in the seed reports' words (docs/commands.md, "autotune report").
+TRIAL_HEADS = {"en": ["No.", "Learning rate", "Batch size", "Structure", "Initialisation", "Train loss",
+                      "Validation accuracy (%)", "State", "Remarks"],
+               "zh": ["编号", "学习率", "Batch Size", "网络结构", "初始化方法", "训练集Loss", "验证集准确率(%)", "状态",
+                      "备注"]}
+ZH_STATES = {"COMPLETE": "完成", "PRUNED": "已剪枝", "FAIL": "失败"}
+_N = r"(?P<{}>[-+0-9.e%]+|nan|inf)"
+#: A stored (English) remark of a classification trial under the median pruner, and its Chinese form.
+ZH_REMARKS = [
+    (r"diverged: non-finite loss in epoch (?P<e>\d+)", "发散：第 {e} 轮出现非有限的 Loss"),
+    (r"pruned after epoch (?P<e>\d+): below the median of earlier trials at that epoch",
+     "第 {e} 轮后被剪枝：低于之前的试验在同一轮的中位数"),
+    ("did not converge: validation accuracy " + _N.format("v"), "不收敛：验证集准确率 {v}"),
+    ("overfitting: train {} vs validation {}, validation loss {} \\(best {}\\)".format(*map(_N.format, "tvlb")),
+     "过拟合：训练集准确率 {t}，验证集准确率 {v}，验证集Loss {l}（最低 {b}）"),
+    ("overfitting: validation loss rose to {} from its best {} \\(train {} vs validation {}\\)".format(
+        *map(_N.format, "lbtv")), "过拟合：验证集Loss 从最低的 {b} 升至 {l}（训练集准确率 {t}，验证集准确率 {v}）"),
+    ("unstable: validation loss rose to {} \\(best {}\\) while training accuracy stayed at {}".format(
+        *map(_N.format, "lbt")), "不稳定：验证集Loss 升至 {l}（最低 {b}），训练集准确率保持在 {t}"),
+    ("slow convergence: still \\+{} pp in the last epoch, more epochs may help".format(_N.format("g")),
+     "收敛慢：最后一轮验证集准确率仍提高 {g} 个百分点，增加轮数可能有帮助"),
+    ("converged: validation accuracy " + _N.format("v"), "已收敛：验证集准确率 {v}"),
+]
+
+
+def _zh_remark(text: str) -> str:
+    """The Chinese remark the report promises for a stored English one (a remark of another kind fails)."""
+    for pattern, chinese in ZH_REMARKS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return chinese.format(**match.groupdict())
+    raise AssertionError(f"no Chinese form known to this test for the remark {text!r}")
+
+
+def _structure(t: optuna.trial.FrozenTrial) -> str:
+    """[inputs, units of each hidden layer, classes] from the searched depth and widths (8×8 digits: 64 inputs,
+    10 classes)."""
+    widths = [t.params[f"units_l{i}"] for i in range(t.params["n_layers"])]
+    return "[" + ",".join(map(str, [64, *widths, 10])) + "]"
+
+
+def _expected_row(t: optuna.trial.FrozenTrial, lang: str) -> list[str]:
+    """One row of the trial table, re-derived from the stored trial: the learning rate to 3 significant digits,
+    the train loss to 4, the validation accuracy in percent with 2 decimals (a complete trial's value, a pruned
+    one's last reported value), "-" for what the trial lacks, the structure from its depth and widths."""
+    a = t.user_attrs
+    structure = _structure(t)
+    assert a["structure"] == structure
+    accuracy = t.value if t.state.name == "COMPLETE" else t.intermediate_values[max(t.intermediate_values)]
+    assert accuracy == a["val_accuracy"]
+    return [str(t.number), format(t.params["lr"], ".3g"), str(t.params.get("batch_size", "-")), structure,
+            str(t.params.get("init", "-")), "-" if a["train_loss"] is None else format(a["train_loss"], ".4g"),
+            format(accuracy, ".2%").removesuffix("%"),
+            t.state.name.lower() if lang == "en" else ZH_STATES[t.state.name],
+            a["remark"] if lang == "en" else _zh_remark(a["remark"])]
+
+
+class _Tables(HTMLParser):
+    """Every <table> of a page: the <h2> above it, its class, its header cells and its body rows (cell text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self._h2: str | None = None
+        self._in_h2 = False
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self._in_h2, self._h2 = True, ""
+        elif tag == "table":
+            self.tables.append({"h2": self._h2, "class": dict(attrs).get("class"), "heads": [], "rows": []})
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            table = self.tables[-1]
+            if table["heads"]:
+                table["rows"].append(self._row)
+            else:
+                table["heads"] = self._row
+            self._row = None
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self._h2 += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _html_table(page: str, heading: str) -> dict:
+    """The one table under the <h2> ``heading``."""
+    parser = _Tables()
+    parser.feed(page)
+    parser.close()
+    (table,) = [t for t in parser.tables if t["h2"] == heading]
+    return table
+
+
+def _md_table(page: str, heading: str) -> tuple[list[str], list[list[str]]]:
+    """The head and body cells of the one Markdown table in section ``## heading`` (``\\|`` unescaped)."""
+    section = page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    head, rule, *body = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+                         for line in lines]
+    assert rule == ["---"] * len(head)
+    return head, body
+
+
+@pytest.fixture(scope="module")
+def reported_zh(reported):
+    """The ``reported`` study's report with ``--lang zh``, both pages."""
+    folder, _, _, spec = reported
+    result = invoke("report", "--study", str(spec), "--out", str(folder / "table-zh"), "--lang", "zh",
+                    "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    assert result.exit_code == 0, result.output
+    return folder / "table-zh"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_trial_table_cells_match_the_database(reported, reported_zh, lang):
+    """Both pages hold one trial table: every trial once, in trial-number order, each cell the stored value
+    in the report's format, states and remarks in the report's language."""
+    folder = reported[0]
+    out = folder / "rep" if lang == "en" else reported_zh
+    trials = trials_of(f"sqlite:///{folder / 'autotune.db'}")
+    assert [t.number for t in trials] == list(range(16))
+    assert {t.state.name for t in trials} == {"COMPLETE", "PRUNED"}  # both kinds of row are checked
+    expected = [_expected_row(t, lang) for t in trials]
+    heading = {"en": "Trials", "zh": "试验记录"}[lang]
+    table = _html_table((out / "index.html").read_text(encoding="utf-8"), heading)
+    assert table["class"] == "sortable" and table["heads"] == TRIAL_HEADS[lang]
+    assert [row[0] for row in table["rows"]] == [row[0] for row in expected]  # all 16 trials, once each, in order
+    for want, got in zip(expected, table["rows"], strict=True):
+        assert got == want, f"index.html, trial {want[0]}"
+    head, body = _md_table((out / "report.md").read_text(encoding="utf-8"), heading)
+    assert head == TRIAL_HEADS[lang]
+    assert [row[0] for row in body] == [row[0] for row in expected]
+    for want, got in zip(expected, body, strict=True):
+        assert got == want, f"report.md, trial {want[0]}"
+
+
+#: data/trials.csv's columns, in this order: the trial table's fields at full precision, and more.
+CSV_COLUMNS = ["number", "state", "source", "lr", "batch_size", "structure", "init", "train_loss", "val_accuracy",
+               "val_loss", "value", "feasible", "remark"]
+
+
+def test_trials_csv_matches_the_database(reported):
+    """data/trials.csv: one row per trial in trial-number order, every number exactly as stored (Python's
+    shortest round-trip form, nothing rounded), an empty cell for what the trial lacks."""
+    folder, _, _, _ = reported
+    trials = trials_of(f"sqlite:///{folder / 'autotune.db'}")
+
+    def cell(value) -> str:
+        return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+    with open(folder / "rep" / "data" / "trials.csv", newline="", encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header == CSV_COLUMNS
+    assert [row[0] for row in rows] == [str(t.number) for t in trials]  # every trial once, by number
+    for t, row in zip(trials, rows, strict=True):
+        a = t.user_attrs
+        assert row == [str(t.number), t.state.name.lower(), "", cell(t.params["lr"]), "", _structure(t), "",
+                       cell(a["train_loss"]), cell(a["val_accuracy"]), cell(a["val_loss"]), cell(t.values[0]),
+                       "True", a["remark"]], f"trials.csv, trial {t.number}"
+        assert float(row[CSV_COLUMNS.index("val_accuracy")]) == t.values[0]
 
 
 def test_importance_side_by_side_with_spread(reported):
