@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from autotune.precision import has_bf16
 from tests.conftest import REPO
+from tests.test_precision import cpu_flags_say_bf16
 
 pytestmark = pytest.mark.slow
 
@@ -37,19 +37,20 @@ def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
     assert [(r["model"], r["batch_size"]) for r in results["rows"]] == [
         ("mlp 256-128", 64), ("mlp 256-128", 256), ("mlp 1024-1024", 64), ("mlp 1024-1024", 256),
         ("cnn 32-64-fc1024", 100)]
-    assert results["bf16_hardware"] == has_bf16("cpu")
+    bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
+    assert results["bf16_hardware"] is bf16
     for r in results["rows"]:
         assert r["repeats"] == 1 and r["fp32_per_s"] > 0
-        for arm in ("fp32", "bf16") if has_bf16("cpu") else ("fp32",):  # each against its own torch.mm speed
+        for arm in ("fp32", "bf16") if bf16 else ("fp32",):  # each against its own torch.mm speed
             assert r[f"{arm}_roofline_per_s"] > 0
             assert r[f"{arm}_of_roofline"] == round(r[f"{arm}_per_s"] / r[f"{arm}_roofline_per_s"], 3)
-        if not has_bf16("cpu"):  # torch would emulate bf16 here, and autotune never trains in it: fp32 alone
+        if not bf16:  # torch would emulate bf16 here, and autotune never trains in it: fp32 alone
             assert not any(key.startswith("bf16") for key in r), r
             continue
         assert r["bf16_per_s"] > 0
         one = r["bf16_vs_fp32"]  # one repeat: the median is the ratio itself, and the range is that one value
         assert one["median"] == one["min"] == one["max"] > 0
-    if has_bf16("cpu"):
+    if bf16:
         assert "bf16+cl_per_s" in results["rows"][-1] and "bf16+cl_per_s" not in results["rows"][0]
 
 
@@ -60,8 +61,9 @@ def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_availabl
     results = json.loads(out.stdout)
     assert (results["model"], results["batch_size"], results["images"], results["repeats"]) == (
         "cnn 32-64-fc1024", 100, 1000, 1)
-    assert results["bf16_hardware"] == has_bf16("cpu")
-    arms = ("fp32", "bf16", "bf16+cl") if has_bf16("cpu") else ("fp32",)  # no bf16 units: fp32 alone
+    bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
+    assert results["bf16_hardware"] is bf16
+    arms = ("fp32", "bf16", "bf16+cl") if bf16 else ("fp32",)  # no bf16 units: fp32 alone
     assert [arm for arm in ("fp32", "bf16", "bf16+cl") if arm in results] == list(arms)
     for arm in arms:  # one repeat: median, min and max are that one epoch's seconds
         assert results[arm]["median"] == results[arm]["min"] == results[arm]["max"] > 0
@@ -71,11 +73,12 @@ def test_bench_trainer_says_when_the_cpu_has_no_bf16_units(mnist_available):
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
+    bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
     said = ("this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 here "
             "('auto' falls back to it, 'bf16' is refused)")
-    assert (said in out.stdout.splitlines()) == (not has_bf16("cpu"))
+    assert (said in out.stdout.splitlines()) == (not bf16)
     assert [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")] == (
-        ["fp32", "bf16", "bf16+cl"] if has_bf16("cpu") else ["fp32"])
+        ["fp32", "bf16", "bf16+cl"] if bf16 else ["fp32"])
 
 
 def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):

@@ -119,11 +119,43 @@ def test_pruner_none_prunes_nothing():
     assert not _load().get_trials(states=(optuna.trial.TrialState.PRUNED,))
 
 
-def test_hyperband_pruner_runs():
-    spec = parse_spec(tiny_digits_spec())
-    summary = run_study(spec, n_trials=5, pruner="hyperband")
-    assert summary.finished == 5
-    assert all(t.user_attrs["epochs"] <= 3 for t in _load().trials)
+def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
+    """Hyperband built with the spec's settings prunes poor trials, only at its rungs, with its own remark."""
+    import autotune.runner
+
+    built = []
+
+    def spy(pruner, *, max_epochs):
+        built.append(make_pruner(pruner, max_epochs=max_epochs))
+        return built[-1]
+
+    monkeypatch.setattr(autotune.runner, "make_pruner", spy)
+    spec = parse_spec(tiny_digits_spec(
+        max_epochs=6,
+        fixed={"optimizer": "sgd"},
+        space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}, "init": ["default", "zeros"]},
+        sampler={"name": "random"},
+        pruner={"name": "hyperband", "min_resource": 2, "reduction_factor": 2},
+    ))
+    summary = run_study(spec, n_trials=12, pruner="hyperband")  # the spec's own pruner: its settings are kept
+    # the pruner the run used holds the spec's settings (Optuna's private attributes, read on purpose: Optuna's
+    # defaults are min_resource 1, max_resource "auto", reduction_factor 3, so a dropped setting shows here)
+    (pruner,) = built
+    assert type(pruner) is optuna.pruners.HyperbandPruner
+    assert (pruner._min_resource, pruner._max_resource, pruner._reduction_factor) == (2, 6, 2)
+    study = _load()
+    pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
+    assert summary.finished == 12 and pruned and summary.pruned_this_run == len(pruned)
+    assert pruner._n_brackets == 2  # floor(log2(6 / 2)) + 1, set when it first pruned
+    # rungs at min_resource * reduction_factor**k = 2 and 4 epochs (8 is past max_epochs): never at 1, 3 or 5,
+    # and a trial that trained all 6 epochs is complete
+    assert {t.user_attrs["epochs"] for t in pruned} == {2, 4}  # this seed's run stops trials at both rungs
+    for t in pruned:
+        assert t.user_attrs["status"] == "pruned" and len(t.intermediate_values) == t.user_attrs["epochs"]
+        assert t.user_attrs["remark"] == (f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of its "
+                                          "Hyperband bracket at this rung")
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert complete and all(t.user_attrs["epochs"] == 6 and t.value == t.intermediate_values[6] for t in complete)
 
 
 def test_successive_halving_pruner_stops_trials_at_its_rungs():

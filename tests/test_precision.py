@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 import pytest
 
 from autotune import precision
 from autotune.errors import DeviceError, OptionError
+
+#: The /proc/cpuinfo flags of the bf16 units ``has_bf16`` looks for: AVX-512 BF16, or AMX (its tiles, its bf16).
+BF16_FLAGS = {"avx512_bf16", "amx_tile", "amx_bf16"}
+
+
+def cpu_flags_say_bf16() -> bool:
+    """Whether this CPU has bf16 units, read from the kernel's /proc/cpuinfo flags, not from torch: the expected
+    value for ``has_bf16("cpu")``, here and in tests/test_benchmarks.py. Only x86 CPUs count (``has_bf16``'s
+    docstring); on an x86 CPU the flags lines must be there, so a misread file fails instead of saying False."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i686", "i386"):
+        return False
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo to read the CPU's flags from")
+    flags = [set(line.split(":", 1)[1].split()) for line in cpuinfo.read_text().splitlines()
+             if line.split(":", 1)[0].strip() == "flags"]
+    assert flags, "no 'flags' line in /proc/cpuinfo on an x86 CPU"
+    return all(core & BF16_FLAGS for core in flags)
+
+
+def test_has_bf16_agrees_with_the_cpu_flags():
+    """The hardware check (torch's CPUID reading) says what the kernel's CPU flags say, on this machine."""
+    expected = cpu_flags_say_bf16()
+    precision.has_bf16.cache_clear()
+    assert precision.has_bf16("cpu") is expected, f"/proc/cpuinfo's flags say bf16 units: {expected}"
 
 
 def test_fp32_and_bf16_are_taken_as_asked(bf16_here):
