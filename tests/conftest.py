@@ -394,6 +394,23 @@ class Gate:
         (self.folder / f"blocked-{pid}").unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def started(cmd: list[str], gate: Gate | None = None, **popen):
+    """A real process of ``cmd`` (``subprocess.Popen`` with text pipes and ``popen``) for the ``with`` block; at its
+    end, whatever failed, the gate is released and a process still running is killed: none is left behind."""
+    import subprocess
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    try:
+        yield proc
+    finally:
+        if gate is not None:
+            gate.release()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.fixture
 def gate(tmp_path, monkeypatch) -> Gate:
     """``gate_model.py`` and ``gate.npz`` (see :func:`gated_spec`) in the test's folder, a gate folder named

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, assert_one_error_line, file_digest, free_port, gated_spec, invoke, last_heartbeat
-from tests.conftest import one_error_line, running_trial_of, states, tiny_digits_spec, wait_for
+from tests.conftest import one_error_line, running_trial_of, started, states, tiny_digits_spec, wait_for
 from tests.conftest import trials_of as _trials
 
 BASE = [sys.executable, "-m", "autotune.cli"]
@@ -188,18 +188,11 @@ def test_a_signal_during_a_report_stops_cleanly_and_leaves_the_database_alone(tm
     before = file_digest(tmp_path / "autotune.db")
     args = ["report", "--study", "s.yaml", "--storage", url, "--out", "rep"]
     gate.hold()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.holds", REPORT_PHASES[phase], "--"] + args,
-                            env=_env(PYTHONPATH=str(REPO)), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
+    with started([sys.executable, "-m", "tests.holds", REPORT_PHASES[phase], "--"] + args, gate,
+                 env=_env(PYTHONPATH=str(REPO)), cwd=tmp_path) as proc:
         wait_for(lambda: proc.pid in gate.blocked(), f"the report to reach {phase}", procs=[proc])
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
-    finally:
-        gate.release()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 130, err
     written = ("nothing was written" if phase == "reading the study"
                else "the report in 'rep' is incomplete")
@@ -245,10 +238,8 @@ def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres, gate):
                                                     sort_keys=False))
     env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="20", AUTOTUNE_DB_RETRY_SECONDS="60")
     gate.hold()
-    run = subprocess.Popen(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--workers", "2",
-                                   "--threads", "1", "--storage", url, "-q"], env=env, cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with started(BASE + ["run", "--study", "s.yaml", "--trials", str(target), "--workers", "2", "--threads", "1",
+                         "--storage", url, "-q"], gate, env=env, cwd=tmp_path) as run:
         workers = wait_for(lambda: len(gate.blocked()) == 2 and gate.blocked(), "both workers held mid-trial",
                            procs=[run])
         for pid in sorted(workers):  # one trial each finishes; each worker's next trial is held again
@@ -265,11 +256,6 @@ def test_workers_ride_out_a_postgresql_restart(tmp_path, own_postgres, gate):
         assert gate.blocked() == workers  # the restart hit the held trials, mid-training
         gate.release()
         out, err = run.communicate(timeout=600)
-    finally:
-        gate.release()
-        if run.poll() is None:
-            run.kill()
-            run.wait()
     assert run.returncode == 0, err
     assert err == "", err
     _assert_clean_end(url, target)

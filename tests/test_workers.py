@@ -18,7 +18,8 @@ from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
 from autotune.spec import parse_spec
-from tests.conftest import gated_spec, last_heartbeat, running_trial_of, states, tiny_digits_spec, wait_for
+from tests.conftest import (gated_spec, last_heartbeat, running_trial_of, started, states, tiny_digits_spec,
+                            wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -192,22 +193,15 @@ def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_
     # both forked workers are held mid-trial at the gate; SIGINT goes to the command only, which passes it on
     path = write_spec(gated_spec(max_epochs=3, pruner={"name": "none"}))
     gate.hold()
-    run = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", path, "--trials", "4",
-                            "--workers", "2", "--threads", "1", "--storage", storage_url, "-q"],
-                           env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    try:
+    with started([sys.executable, "-m", "autotune.cli", "run", "--study", path, "--trials", "4", "--workers", "2",
+                  "--threads", "1", "--storage", storage_url, "-q"], gate, env=dict(os.environ), cwd=tmp_path) as run:
         wait_for(lambda: len(gate.blocked()) == 2, "both workers' trials at the gate", procs=[run])
         assert run.pid not in gate.blocked()  # the trials run in the two forked workers, not in the command
         run.send_signal(signal.SIGINT)
         _, err = run.communicate(timeout=120)
-    finally:
-        gate.release()
-        if run.poll() is None:
-            run.kill()
     assert run.returncode == 130, err
-    errors = [line for line in err.splitlines() if line.startswith("Error: ")]
-    assert errors == ["Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials were "
-                      "marked FAIL; run the same command again to continue"], err
+    assert err.splitlines() == ["Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials "
+                                "were marked FAIL; run the same command again to continue"], err
     assert "Traceback" not in err
     assert states(storage_url) == Counter({"FAIL": 2})
 
