@@ -16,6 +16,7 @@ from optuna.trial import TrialState
 
 from autotune import goals, i18n, timing
 from autotune.importance import IMPORTANCE_SEEDS, importances  # noqa: F401  (moved; older imports still work)
+from autotune.errors import TrialNotFoundError
 from autotune.spec import StudySpec
 
 #: A parameter value (or range) is named best or worst only when at least this many trials back it.
@@ -31,10 +32,7 @@ def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return goals.complete(study)
 
 
-def by_hand(trial: optuna.trial.FrozenTrial) -> bool:
-    """A trial imported from a hand table with its recorded result (``autotune import``): autotune trained nothing."""
-    return trial.user_attrs.get("source") == "hand"
-
+by_hand = goals.by_hand  # a trial imported from a hand table with its recorded result
 
 def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     trials = study.get_trials(deepcopy=False)
@@ -45,10 +43,10 @@ def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     starts = [t.datetime_start for t in trials if t.datetime_start and not by_hand(t)]
     ends = [t.datetime_complete for t in trials if t.datetime_complete and not by_hand(t)]
     best = None
-    if not spec.multi_objective:
+    if not spec.multi_objective:  # the one best every command means (autotune's trials, confirmation's rule)
         try:
-            best = study.best_trial
-        except ValueError:
+            best = goals.the_best(study).trial
+        except TrialNotFoundError:
             best = None
     done_complete = [t for t in trials if t.state == TrialState.COMPLETE]
     infeasible = [t.number for t in done_complete if not goals.feasible(t)]

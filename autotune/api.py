@@ -94,6 +94,9 @@ class ConfirmResult:
     lines: list[str]
     trained: int
     reused: int
+    #: The trial every command now calls the best (:func:`autotune.goals.the_best`): the confirmation's top where
+    #: it measured the single-seed best worse, else the single-seed best (a tie keeps it).
+    chosen: int | None = None
 
     @property
     def best_trial(self) -> int | None:
@@ -101,7 +104,8 @@ class ConfirmResult:
         return self.record["best_trial"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.record, "lines": self.lines, "runs": {"trained": self.trained, "reused": self.reused}}
+        return {**self.record, "chosen_best": self.chosen, "lines": self.lines,
+                "runs": {"trained": self.trained, "reused": self.reused}}
 
 
 @dataclass(frozen=True)
@@ -329,7 +333,7 @@ def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None =
     after each run. ``workers > 1`` trains the missing runs in that many processes forked from this one,
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again."""
-    from autotune import confirmation
+    from autotune import confirmation, goals
     from autotune.stored import open_context
 
     confirmation.check_options(top, seeds)  # before anything is opened
@@ -339,7 +343,7 @@ def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None =
     record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
                                           store=ctx.store(), notes=notes, on_run=on_run, workers=workers)
     return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
-                         trained=counts["trained"], reused=counts["reused"])
+                         trained=counts["trained"], reused=counts["reused"], chosen=goals.the_best(ctx.study).number)
 
 
 def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,

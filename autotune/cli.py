@@ -442,8 +442,13 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
                    f"{confirmed['seeds']} seeds), is exported instead of the single-seed best, trial "
                    f"{confirmed['single_seed_best']} ({confirmed['single_seed_value']:.4f} on one seed); "
                    f"--trial {confirmed['single_seed_best']} exports that one.")
-    if confirmed and confirmed["complete_trials_since"]:
-        click.echo(f"Note: the study has {confirmed['complete_trials_since']} complete trial(s) more than when it was "
+    if confirmed and confirmed["tie_with"] is not None:
+        click.echo(f"Trial {confirmed['tie_with']} had the best mean {best['metric']} over {confirmed['seeds']} seeds, "
+                   f"but the confirmation measured no difference from the single-seed best, trial "
+                   f"{confirmed['single_seed_best']}: a tie, so the single-seed best is exported; --trial "
+                   f"{confirmed['tie_with']} exports the other.")
+    if best["since_confirmation"]:
+        click.echo(f"Note: the study has {best['since_confirmation']} complete trial(s) more than when it was "
                    "confirmed; `autotune confirm` again to include them.", err=True)
     final = result.final_model
     if final:

@@ -27,12 +27,18 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
                f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
                f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
+    if summary.hand_rows:  # imported rows fill part of the target: say so, and how to train N trials here
+        own = summary.finished - summary.hand_rows
+        click.echo(f"{summary.hand_rows} of the {summary.finished} finished trials are imported hand rows; they count "
+                   f"towards the {summary.target}, so autotune has trained {own} here; to train N trials of its own, "
+                   f"pass --trials {summary.hand_rows}+N (e.g. --trials {summary.hand_rows + summary.target}).")
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
         from autotune.figure_text import value_text
 
-        click.echo(f"Best {metric} {value_text(metric, summary.best_value)} (trial {summary.best_trial}, one seed): "
-                   f"{params}")
+        whose = ", autotune's trials only" if summary.hand_rows else ""
+        click.echo(f"Best {metric} {value_text(metric, summary.best_value)} (trial {summary.best_trial}, one seed"
+                   f"{whose}): {params}")
     if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.stopping)
         from autotune import stopping
 
@@ -86,7 +92,7 @@ def print_confirmation(result: Any, as_json: bool) -> None:
         click.echo(line)
     click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the "
                "study (`autotune export` now exports trial "
-               f"{result.best_trial})." if result.best_trial is not None else
+               f"{result.chosen})." if result.best_trial is not None else
                f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
 
 

@@ -31,7 +31,7 @@ from autotune.seeding import derive_seed
 from autotune.spec import StudySpec
 
 #: Where a study keeps its latest confirmation (a JSON-ready dict, see :func:`confirm`).
-RECORD_KEY = "confirmation"
+RECORD_KEY = goals.CONFIRMATION_KEY
 #: A mean with a spread needs two values; one seed measures nothing that a search did not.
 MIN_SEEDS = 2
 #: The family-wise error rate of the Holm-corrected comparisons with the top trial.
@@ -58,23 +58,36 @@ def confirm_seeds(study_seed: int, n: int) -> list[int]:
 
 def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[optuna.trial.FrozenTrial], list[str]]:
     """The trials to confirm: the single-seed best first, then the next best complete (and feasible) trials
-    by stored value, at most ``top``; and a note when the study has fewer."""
+    by stored value, at most ``top``; and a note when the study has fewer. Only autotune's own trials: a hand
+    row's value comes from the student's training budget, so ranking it against fresh seeds at the spec's
+    budget would compare two protocols (``autotune replay --trial N`` reproduces one at the spec's budget)."""
     if goals.is_multi(study):
         names = ", ".join(study.metric_names or spec.metrics)
         raise OptionError(f"confirm ranks trials by one objective, and study '{study.study_name}' has "
                           f"{len(study.directions)} ({names}); replay a Pareto trial over seeds with "
                           "`autotune replay --trial N --seeds K` instead")
     best = goals.best_trial(study)  # TrialNotFoundError when no complete (feasible) trial exists
-    pool = [t for t in goals.complete(study) if goals.feasible(t)]
+    pool = [t for t in goals.complete(study) if goals.feasible(t) and not goals.by_hand(t)]
     sign = 1.0 if spec.direction == "maximize" else -1.0
     others = sorted((t for t in pool if t.number != best.number), key=lambda t: (-sign * t.values[0], t.number))
     chosen = [best, *others][:top]
     notes = []
+    hand = [t.number for t in goals.complete(study) if goals.by_hand(t)]
+    if hand:
+        notes.append(f"{len(hand)} hand row(s) (trials {_numbers(hand)}) are not confirmed: their values come from "
+                     "their own training budget, not the spec's; `autotune replay --trial N` shows one reproduced "
+                     "at the spec's budget")
     if len(chosen) < top:
         which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
+        which += " of autotune's own" if any(goals.by_hand(t) for t in goals.complete(study)) else ""
         notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than the {top} asked for: "
                      f"confirming those {len(chosen)}")
     return chosen, notes
+
+
+def _numbers(numbers: Sequence[int], most: int = 8) -> str:
+    shown = ", ".join(map(str, numbers[:most]))
+    return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
 
 
 def rank(entries: Sequence[tuple[int, float, Sequence[float | None]]], *, direction: str,
@@ -329,8 +342,11 @@ def lines(record: Any, lang: str = "en") -> list[str]:
         rank_of_single = [r["trial"] for r in rows].index(single) + 1
         s = by_trial[single]
         seen = say("cf_diverged_seed") if s["mean"] is None else say("cf_mean", mean=_value(record, s["mean"]))
-        out.append(say("cf_new_best", best=best, n=n, where=where, single=single, rank=rank_of_single, k=len(rows),
-                       seen=seen))
+        if s["mean"] == top["mean"]:  # equal means: the order between them is only the trial numbers'
+            out.append(say("cf_same_mean", best=best, single=single, n=n, where=where))
+        else:
+            out.append(say("cf_new_best", best=best, n=n, where=where, single=single, rank=rank_of_single,
+                           k=len(rows), seen=seen))
     others = [r for r in rows if r["trial"] != best]
     if not others:
         out.append(say("cf_one"))
@@ -357,6 +373,9 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     if others and all(r["versus_top"] in ("indistinguishable", "too few seeds", "same difference on every seed")
                       for r in others):
         out.append(say("cf_budget", k=len(rows), n=n, epochs=record.get("epochs", "?")))
+    if best != single:  # which trial the commands now call the best (goals.the_best's rule)
+        out.append(say("cf_choice_new" if goals.measured_worse(record, single) else "cf_choice_tie", best=best,
+                       single=single, n=n))
     over = record.get("overstatement")
     if over is not None:
         inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]

@@ -41,12 +41,10 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         raise OptionError("give --trial N or --objective K, not both")
     index = goals.objective_index(spec, objective)
     confirmed = None
-    if trial is None and objective is None:
-        confirmed = confirmed_choice(study)
-    if confirmed is not None:
-        chosen = study.get_trials(deepcopy=False)[confirmed["trial"]]
-        chosen_by = (f"confirmed best: best mean {spec.metric} over {confirmed['seeds']} seeds among the top "
-                     f"{confirmed['confirmed']} trials")
+    if trial is None and objective is None and not spec.multi_objective:
+        best = goals.the_best(study)
+        chosen, chosen_by = best.trial, choice_words(best, spec)
+        confirmed = confirmed_choice(best)
     elif trial is None:
         chosen = goals.best_trial(study, index)
         chosen_by = f"best {spec.metrics[index]}" + (" (feasible)" if spec.constraints else "")
@@ -57,7 +55,8 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         chosen = trials[trial]
         if chosen.state != optuna.trial.TrialState.COMPLETE:
             raise TrialNotFoundError(f"trial {trial} is {chosen.state.name.lower()}; export needs a complete trial")
-        chosen_by = f"--trial {trial}"
+        chosen_by = f"--trial {trial}" + (" (a hand row: its value is the hand table's, from its own budget)"
+                                          if goals.by_hand(chosen) else "")
     front = {t.number for t in goals.pareto_front(study)} if spec.multi_objective else set()
     return {
         "study": study.study_name,
@@ -70,6 +69,9 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         "constraints": dict(chosen.constraints),
         "on_pareto_front": chosen.number in front if spec.multi_objective else None,
         "confirmed": confirmed,
+        # complete trials the study gained after its confirmation (0 without one, or for --trial/--objective)
+        "since_confirmation": best.since_confirmation if trial is None and objective is None
+        and not spec.multi_objective else 0,
         "seed": chosen.user_attrs.get("seed"),
         "params": dict(chosen.params),
         "config": config_of(spec, chosen),
@@ -78,24 +80,34 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     }
 
 
-def confirmed_choice(study: optuna.Study) -> dict[str, Any] | None:
-    """The study's confirmed best (see :mod:`autotune.confirmation`) as export reports it, or None without a
-    confirmation: its trial and mean, the seeds and trials behind it, the single-seed best it replaces,
-    and how many complete trials the study gained since it was confirmed."""
-    from autotune import confirmation, goals
+def choice_words(best: Any, spec: StudySpec) -> str:
+    """Why ``best`` (a :class:`autotune.goals.Best`) is the best, as export's ``chosen_by`` says it."""
+    feasible = " (feasible)" if spec.constraints else ""
+    if best.basis == "search":
+        return f"best {spec.metric}{feasible} of autotune's trials, one seed each"
+    record = best.confirmation
+    n, k = record["seeds"], len(record["ranking"])
+    if best.basis == "tie":
+        return (f"best {spec.metric}{feasible} of autotune's trials; the confirmation over {n} seeds found no "
+                f"measurable difference from trial {best.tied_with}, so it is kept")
+    if best.trial.number == best.search_best.number:
+        return f"confirmed best: best mean {spec.metric} over {n} seeds among the top {k} trials"
+    return (f"confirmed best: the single-seed best, trial {best.search_best.number}, measured worse over {n} seeds "
+            f"among the top {k} trials")
 
-    record = confirmation.stored(study)
-    if record is None or record.get("best_trial") is None or goals.is_multi(study):
+
+def confirmed_choice(best: Any) -> dict[str, Any] | None:
+    """What export records of the confirmation behind ``best`` (a :class:`autotune.goals.Best`), or None without
+    one: the chosen trial and its mean, the seeds and trials behind it, the single-seed best, whether the two tie,
+    and how many complete trials the study gained since it was confirmed."""
+    record = best.confirmation
+    if record is None or best.basis == "search":
         return None
-    trials = study.get_trials(deepcopy=False)
-    number = record["best_trial"]
-    if not (0 <= number < len(trials)) or trials[number].state != optuna.trial.TrialState.COMPLETE:
-        return None  # not a confirmation of this study's trials: the single-seed best stands
-    row = next(r for r in record["ranking"] if r["trial"] == number)
-    single = record["single_seed_best"]
-    return {"trial": number, "mean": row["mean"], "seeds": record["seeds"], "confirmed": len(record["ranking"]),
-            "single_seed_best": single, "single_seed_value": trials[single].values[0],
-            "complete_trials_since": max(0, len(goals.complete(study)) - record["complete_trials"])}
+    rows = {r["trial"]: r for r in record["ranking"]}
+    return {"trial": best.trial.number, "mean": rows[best.trial.number]["mean"], "seeds": record["seeds"],
+            "confirmed": len(record["ranking"]), "single_seed_best": best.search_best.number,
+            "single_seed_value": best.search_best.values[0], "tie_with": best.tied_with,
+            "complete_trials_since": best.since_confirmation}
 
 
 def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
@@ -281,5 +293,6 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")
     return {"out": str(out), "best": {k: record[k] for k in ("trial", "chosen_by", "metric", "value", "values",
-                                                             "feasible", "params", "confirmed")},
+                                                             "feasible", "params", "confirmed",
+                                                             "since_confirmation")},
             "final_model": final, "files": sorted(p.name for p in out.iterdir())}

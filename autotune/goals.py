@@ -9,6 +9,7 @@ progress shows and what the report's per-parameter analysis uses.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 import optuna
@@ -85,24 +86,97 @@ def pareto_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(study.best_trials, key=lambda t: t.number)
 
 
-def best_trial(study: optuna.Study, objective: int = 0) -> optuna.trial.FrozenTrial:
-    """The best feasible complete trial by objective ``objective`` (Optuna's own for one objective)."""
-    def missing(trials: list[optuna.trial.FrozenTrial]) -> TrialNotFoundError:
-        constrained = any(t.constraints for t in trials)
-        return TrialNotFoundError(f"study '{study.study_name}' has no complete trial yet"
-                             + (" that meets its constraints" if constrained else ""))
+def by_hand(trial: optuna.trial.FrozenTrial) -> bool:
+    """A trial imported from a hand table with its recorded result (``autotune import``): autotune trained nothing,
+    and its value comes from the student's own training (their epochs, their schedule), not the spec's budget."""
+    return trial.user_attrs.get("source") == "hand"
 
-    if not is_multi(study):
-        try:
-            return study.best_trial
-        except ValueError:
-            raise missing(complete(study)) from None
+
+def best_trial(study: optuna.Study, objective: int = 0, *, hand_rows: bool = False) -> optuna.trial.FrozenTrial:
+    """The search's best: the feasible complete trial autotune trained with the best value of objective
+    ``objective`` (the lowest trial number among equal values). Hand rows are left out unless ``hand_rows``:
+    their values were measured under another protocol, so no best is chosen by comparing them."""
     trials = complete(study)
-    candidates = [t for t in trials if feasible(t)]
-    if not candidates:
-        raise missing(trials)
+    pool = [t for t in trials if feasible(t) and (hand_rows or not by_hand(t))]
+    if not pool:
+        constrained = any(t.constraints for t in trials)
+        hand = sum(1 for t in trials if by_hand(t))
+        raise TrialNotFoundError(
+            f"study '{study.study_name}' has no complete trial yet" + (" that meets its constraints" if constrained else "")
+            + ("" if hand_rows or not hand else
+               f" of autotune's own: its {hand} complete trial(s) are imported hand rows, measured with their own "
+               "training budget; run `autotune run` to search"))
     sign = 1.0 if study.directions[objective] == optuna.study.StudyDirection.MAXIMIZE else -1.0
-    return max(candidates, key=lambda t: (sign * t.values[objective], -t.number))
+    return max(pool, key=lambda t: (sign * t.values[objective], -t.number))
+
+
+#: Where a study keeps its latest confirmation (written by :func:`autotune.confirmation.confirm`).
+CONFIRMATION_KEY = "confirmation"
+#: How a confirmation row compares with the confirmation's top trial when it measured a difference.
+MEASURED_WORSE = ("worse", "diverged")
+
+
+@dataclass(frozen=True)
+class Best:
+    """The one best trial every command means (see :func:`the_best`), and why it is the one."""
+
+    trial: optuna.trial.FrozenTrial
+    #: "search": the search's best, no confirmation speaks of it; "confirmed": the confirmation's top, which is the
+    #: search's best or measured it worse; "tie": the confirmation's top is another trial but measured no
+    #: difference, so the search's best is kept.
+    basis: str
+    search_best: optuna.trial.FrozenTrial
+    confirmation: dict[str, Any] | None = None
+    #: The confirmation's top when it differs from the chosen trial (basis "tie"), else None.
+    tied_with: int | None = None
+    #: Complete trials the study gained after its confirmation (0 without one).
+    since_confirmation: int = 0
+
+    @property
+    def number(self) -> int:
+        return self.trial.number
+
+
+def measured_worse(record: dict[str, Any], number: int) -> bool:
+    """Whether confirmation ``record`` measured trial ``number`` worse than its top trial: a Holm-adjusted paired
+    p <= alpha, a diverged seed, or the same non-zero difference on every seed. Anything else is a tie."""
+    rows = {r["trial"]: r for r in record["ranking"]}
+    row, top = rows[number], rows[record["best_trial"]]
+    return row["versus_top"] in MEASURED_WORSE or (
+        row["versus_top"] == "same difference on every seed" and row["mean"] != top["mean"])
+
+
+def the_best(study: optuna.Study) -> Best:
+    """The best trial, one rule for every command (export, replay and ablate's ``best``, sweep, report, run):
+
+    1. The search's best (:func:`best_trial`): autotune's own complete, feasible trials by stored value; hand rows
+       are evidence of another protocol and never chosen.
+    2. A stored confirmation that ranks the search's best keeps it when it is the top; it replaces it by its top
+       only where it measured the search's best worse (Holm-adjusted paired p <= alpha, a diverged seed, or the
+       same non-zero difference on every seed). Otherwise the two tie and the search's best is kept: a mean a
+       few seeds cannot tell apart is no reason to switch.
+    3. A multi-objective study has no single best here: its first objective's best is returned, basis "search".
+    """
+    search = best_trial(study)
+    if is_multi(study):
+        return Best(search, "search", search)
+    record = study.user_attrs.get(CONFIRMATION_KEY)
+    if not isinstance(record, dict) or not isinstance(record.get("ranking"), list):
+        return Best(search, "search", search)
+    since = max(0, len(complete(study)) - int(record.get("complete_trials", 0)))
+    rows = {r["trial"]: r for r in record["ranking"]}
+    top = record.get("best_trial")
+    trials = study.get_trials(deepcopy=False)
+    if search.number not in rows or top is None or not 0 <= top < len(trials):
+        return Best(search, "search", search, record, since_confirmation=since)
+    if top == search.number:
+        return Best(search, "confirmed", search, record, since_confirmation=since)
+    challenger = trials[top]
+    usable = challenger.state == TrialState.COMPLETE and not by_hand(challenger) and feasible(challenger)
+    if usable and measured_worse(record, search.number):
+        return Best(challenger, "confirmed", search, record, since_confirmation=since)
+    return Best(search, "tie" if usable else "search", search, record, tied_with=top if usable else None,
+                since_confirmation=since)
 
 
 def objective_index(spec: StudySpec, which: str | None) -> int:

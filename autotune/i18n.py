@@ -183,6 +183,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "cf_new_best": ("Trial {best} has the best mean over {n} seeds ({where}); the single-seed best, trial {single}, "
                     "ranks {rank} of {k} ({seen}).",
                     "试验 {best} 在 {n} 个种子上均值最佳（{where}）；单种子最优的试验 {single} 排第 {rank}/{k}（{seen}）。"),
+    "cf_same_mean": ("Trials {best} and {single} (the single-seed best) have the same mean over {n} seeds ({where}).",
+                     "试验 {best} 与单种子最优的试验 {single} 在 {n} 个种子上均值相同（{where}）。"),
+    "cf_choice_tie": ("Trial {best} and the single-seed best, trial {single}, are not measurably different over {n} "
+                      "seeds: a tie, so trial {single} stays the best (export, replay --trial best, ablate and sweep "
+                      "use it); the best changes only where a confirmation measures the single-seed best worse.",
+                      "试验 {best} 与单种子最优的试验 {single} 在 {n} 个种子上没有可测的差别：视为持平，试验 {single} "
+                      "仍是最佳（export、replay --trial best、ablate 和 sweep 都用它）；只有复核测出单种子最优更差时才会更换。"),
+    "cf_choice_new": ("The single-seed best, trial {single}, is measurably worse than trial {best} over {n} seeds: "
+                      "trial {best} is now the best (export, replay --trial best, ablate and sweep use it).",
+                      "单种子最优的试验 {single} 在 {n} 个种子上明显比试验 {best} 差：试验 {best} 现在是最佳"
+                      "（export、replay --trial best、ablate 和 sweep 都用它）。"),
     "cf_one": ("One trial was confirmed: there is nothing to compare it with.", "只复核了一个试验：没有可比较的对象。"),
     "cf_no_test": ("Over {n} seeds no paired test is run (it needs at least {min}): trial(s) {trials} cannot be told "
                    "apart from trial {best} (too few seeds to tell).",

@@ -167,12 +167,12 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
     from autotune import goals
 
     if which == "best":
-        best = goals.best_trial(study, 0)
         if goals.is_multi(study):
             first = (study.metric_names or ["the first objective"])[0]
-            return best, [f"'best' in a multi-objective study is the best feasible trial by {first}; "
-                          "pick any Pareto trial with --trial N"]
-        return best, []
+            return goals.best_trial(study, 0), [f"'best' in a multi-objective study is the best feasible trial by "
+                                                f"{first}; pick any Pareto trial with --trial N"]
+        best = goals.the_best(study)  # the one best every command means
+        return best.trial, [best_note(best)]
     try:
         number = int(which)
     except ValueError:
@@ -182,10 +182,31 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
         raise TrialNotFoundError(f"study '{study.study_name}' has no trial {number}; trials are 0..{len(trials) - 1}")
     trial = trials[number]
     notes = []
+    if goals.by_hand(trial):
+        accuracy = trial.user_attrs.get("val_accuracy")
+        figure = f" (validation accuracy {accuracy * 100:.2f}%)" if isinstance(accuracy, (int, float)) else ""
+        notes.append(f"trial {number} is a hand row: its result{figure} is the hand table's, by hand with their own "
+                     "training budget; this replay is autotune's reproduction at the spec's budget, a different "
+                     "protocol")
     if trial.state != optuna.trial.TrialState.COMPLETE:
         notes.append(f"trial {number} is {trial.state.name.lower()}: replaying the parameters it had, "
                      f"trained for the full budget")
     return trial, notes
+
+
+def best_note(best: Any) -> str:
+    """Which trial 'best' is and why (a :class:`autotune.goals.Best`), in one phrase."""
+    number = best.trial.number
+    if best.basis == "search":
+        return f"'best' is trial {number}, the search's best of autotune's trials (one seed each)"
+    n = best.confirmation["seeds"]
+    if best.basis == "tie":
+        return (f"'best' is trial {number}, the search's best: the confirmation over {n} seeds measured no difference "
+                f"from trial {best.tied_with} (a tie keeps the search's best)")
+    if number == best.search_best.number:
+        return f"'best' is trial {number}, the search's best, kept by the confirmation over {n} seeds"
+    return (f"'best' is trial {number}, the confirmed best: the confirmation over {n} seeds measured the search's "
+            f"best, trial {best.search_best.number}, worse")
 
 
 def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result: Replay, *, overridden: bool, epochs: int | None) -> str | None:

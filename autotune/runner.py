@@ -27,6 +27,7 @@ from autotune import warm_start as warm_starts
 from autotune.devices import resolve_device, set_threads, usable_cores
 from autotune.precision import check_device as check_precision, check_name
 from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
+                             TrialNotFoundError,
                              storage_failure)
 from autotune.progress import Progress
 from autotune.samplers import make_pruner, make_sampler
@@ -64,6 +65,7 @@ class RunSummary:
     confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
     stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
     warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)
+    hand_rows: int = 0  # finished trials imported from a hand table: they count towards the target, trained nothing
 
 
 def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
@@ -519,9 +521,9 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
     states = Counter(t.state.name for t in trials)
     multi = goals.is_multi(study)
     best = None
-    if not multi:
-        with contextlib.suppress(ValueError):
-            best = study.best_trial
+    if not multi:  # autotune's own best: hand rows were measured with their own budget
+        with contextlib.suppress(TrialNotFoundError):
+            best = goals.best_trial(study)
     names = tuple(study.metric_names or [f"objective {i}" for i in range(len(study.directions))])
     front = goals.pareto_front(study) if multi else []
     return RunSummary(
@@ -542,4 +544,5 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
         infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
         time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
         stopped=stopping.stored(study),
+        hand_rows=sum(1 for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and goals.by_hand(t)),
     )

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import autotune
-from autotune.errors import OptionError
+from autotune.errors import OptionError, TrialNotFoundError
 from autotune.seeding import trial_seed
 from tests.conftest import assert_one_error_line, invoke, stored_study, tiny_digits_spec
 from tests.test_hand_tables import GRID, GRID_ROWS, SEEDS, approx_rows
@@ -214,8 +214,11 @@ def test_a_hand_trial_outside_the_space_replays_with_its_own_values(digits_study
     again = autotune.replay(digits_study, trial=2, epochs=1)  # row 4: batch_size 20, not an Optuna parameter
     assert again.replay.config["batch_size"] == 20 and again.replay.config["units"] == [32]
     assert again.reproduction is None  # no seed was recorded by hand: nothing to compare exactly
-    best = autotune.best_config(digits_study)
-    assert (best["trial"], best["config"]["lr"], best["config"]["batch_size"]) == (0, 0.01, 64)
+    # hand rows are evidence of their own budget, never "the best": with nothing trained by autotune there is none
+    with pytest.raises(TrialNotFoundError, match=r"^study 'tiny-digits' has no complete trial yet of autotune's own: "
+                                                 r"its 3 complete trial\(s\) are imported hand rows, measured with "
+                                                 r"their own training budget; run `autotune run` to search$"):
+        autotune.best_config(digits_study)
 
 
 def test_a_multi_objective_study_takes_rows_only_with_rerun(write_spec, tmp_path):
@@ -296,3 +299,32 @@ def test_rerun_leaves_a_parameter_the_table_does_not_give_to_the_sampler_when_it
     for t in waiting:
         fixed = t.system_attrs["fixed_params"]
         assert "weight_decay" not in fixed and fixed["batch_size"] in (64, 128, 256, 512) and fixed["optimizer"] == "sgd"
+
+
+def test_hand_rows_are_kept_apart_as_evidence_in_run_confirm_export_and_replay(digits_study):
+    """The new user's walk-through (#31, 1 and 4): hand rows were ranked against autotune's trials, called
+    "overstated", exported as the best and silently used up --trials. Their values come from the student's own
+    budget: they are marked, counted, and never compared with autotune's runs."""
+    assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0  # hand rows: trials 0-2
+    run = invoke("run", "--study", digits_study, "--trials", "6")
+    assert run.exit_code == 0, run.output
+    out = run.stdout.splitlines()
+    assert ("3 of the 6 finished trials are imported hand rows; they count towards the 6, so autotune has trained 3 "
+            "here; to train N trials of its own, pass --trials 3+N (e.g. --trials 9).") in out
+    study = stored_study()
+    own = [t for t in study.trials if t.user_attrs.get("source") != "hand" and t.state.name == "COMPLETE"]
+    best = max(own, key=lambda t: (t.value, -t.number))
+    assert f"Best val_accuracy {best.value:.2%} (trial {best.number}, one seed, autotune's trials only): " in \
+        "\n".join(out)
+    confirmed = json.loads(invoke("confirm", "--study", "tiny-digits", "--top", "3", "--seeds", "2", "--json").stdout)
+    assert {r["trial"] for r in confirmed["ranking"]} <= {t.number for t in own}
+    assert confirmed["single_seed_best"] == best.number and confirmed["overstatement"]["trial"] == best.number
+    assert confirmed["notes"][0] == ("3 hand row(s) (trials 0, 1, 2) are not confirmed: their values come from their "
+                                     "own training budget, not the spec's; `autotune replay --trial N` shows one "
+                                     "reproduced at the spec's budget")
+    exported = json.loads(invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e", "--json").stdout)
+    assert exported["best"]["trial"] == confirmed["chosen_best"] and exported["best"]["trial"] not in (0, 1, 2)
+    replay = json.loads(invoke("replay", "--study", "tiny-digits", "--trial", "0", "--epochs", "1", "--json").stdout)
+    assert replay["notes"][0] == ("trial 0 is a hand row: its result (validation accuracy 91.50%) is the hand "
+                                  "table's, by hand with their own training budget; this replay is autotune's "
+                                  "reproduction at the spec's budget, a different protocol")
