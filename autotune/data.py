@@ -360,8 +360,17 @@ def _write_manifest(raw: Path, manifest: dict[str, str]) -> None:
 
 
 def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
-    """Copy the original .gz files from ``source`` into the cache, verifying each MD5."""
+    """Copy the original .gz files from ``source`` into the cache, verifying each MD5. A ``source`` the user named
+    must hold every file: one that does not (empty, or the wrong level) is an error, not a silent fall-back on the
+    cache or a download."""
     raw = root / cls.__name__ / "raw"
+    if source is not None:
+        for name, _ in cls.resources:
+            if not any(c.is_file() for c in (source / cls.__name__ / "raw" / name, source / "raw" / name,
+                                             source / name)):
+                raise DataError(f"data folder '{source}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no {name}: "
+                                f"looked in {cls.__name__}/raw/, raw/ and the folder itself; name the folder that "
+                                f"holds {cls.__name__}/raw/")
     for name, md5 in cls.resources:
         target = raw / name
         if target.is_file() and _md5(target) == md5:

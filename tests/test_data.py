@@ -10,6 +10,7 @@ import torch
 
 from autotune.data import DATASETS, load_splits, load_test
 from autotune.errors import DataError
+from tests.conftest import assert_one_error_line, invoke
 
 
 def test_digits_split_sizes_and_seed():
@@ -89,12 +90,35 @@ def test_tampered_source_file_is_refused(tmp_path, monkeypatch, mnist_available)
 def test_no_local_copy_and_no_download_says_what_is_missing(tmp_path, monkeypatch):
     # This machine has no internet, so torchvision's download fails for real: no mock.
     monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(tmp_path / "cache"))
-    (tmp_path / "empty").mkdir()
+    monkeypatch.delenv("AUTOTUNE_DATA_DIR")
     with pytest.raises(DataError) as info:
-        load_splits("fashion-mnist", validation_size=0.1, seed=0, data_dir=tmp_path / "empty")
+        load_splits("fashion-mnist", validation_size=0.1, seed=0)
     message = str(info.value)
-    assert "fashion-mnist data not found" in message
-    assert "FashionMNIST/raw/" in message and "AUTOTUNE_DATA_DIR" in message
+    assert message.startswith("fashion-mnist data not found: AUTOTUNE_DATA_DIR is not set and the download failed (")
+    assert message.endswith("; set AUTOTUNE_DATA_DIR or --data-dir to a folder holding FashionMNIST/raw/"
+                            "{train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+                            "t10k-labels-idx1-ubyte.gz}")
+
+
+@pytest.mark.parametrize("where", ["empty", "MNIST/raw/deeper"])
+def test_a_data_folder_without_the_dataset_is_an_error_even_with_a_filled_cache(tmp_path, mnist_available, where):
+    """#31: --data-dir at an empty folder, or one level too deep, trained from the cache without a word."""
+    load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)  # the session's cache holds MNIST
+    (tmp_path / where).mkdir(parents=True)
+    with pytest.raises(DataError) as info:
+        load_splits("mnist", validation_size=0.1, seed=0, data_dir=tmp_path / where)
+    assert str(info.value) == (f"data folder '{tmp_path / where}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no "
+                               "train-images-idx3-ubyte.gz: looked in MNIST/raw/, raw/ and the folder itself; name "
+                               "the folder that holds MNIST/raw/")
+
+
+def test_a_data_folder_without_the_dataset_is_one_error_line_and_nothing_is_written(tmp_path, mnist_available):
+    (tmp_path / "empty").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = invoke("run", "--study", "mlp-mnist", "--trials", "1", "--data-dir", str(tmp_path / "empty"))
+    assert_one_error_line(result, f"data folder '{tmp_path / 'empty'}' (from --data-dir or AUTOTUNE_DATA_DIR) holds "
+                                  "no train-images-idx3-ubyte.gz", code=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def _private_mnist_cache(tmp_path, monkeypatch, source) -> Path:
