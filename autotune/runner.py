@@ -424,9 +424,15 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
                          splits=splits,
                          on_run=lambda trial, run: progress.note(
                              f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")))
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
             study.set_user_attr(CONFIRM_CLAIM, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(
+                f"interrupted during the confirmation: the search's {summary.finished} trials are stored, and each "
+                "confirmation run that finished is kept in the replay store; run the same command again (or "
+                f"`autotune confirm --study {study.study_name} --top {spec.confirm.top} --seeds "
+                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again") from None
         raise
     return replace(summary, confirmation=result.to_dict())
 

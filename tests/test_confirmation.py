@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import signal
 import statistics
+import sys
 from pathlib import Path
 
 import optuna
@@ -15,7 +18,7 @@ import yaml
 
 from autotune.confirmation import confirm_seeds, holm, lines, rank, stored
 from autotune.goals import the_best
-from tests.conftest import finished_study, invoke, stored_study, tiny_digits_spec
+from tests.conftest import REPO, finished_study, invoke, started, stored_study, tiny_digits_spec, wait_for
 
 
 def t975_df2() -> float:
@@ -395,3 +398,28 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
     again = autotune.confirm("tiny-digits", top=2, seeds=2, storage="sqlite:///a.db")
     assert loads == ["cpu", "cpu"] and again.trained == 4
     assert again.record["ranking"] == summary.confirmation["ranking"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_how_to_finish(write_spec, tmp_path,
+                                                                                            gate):
+    """#31: Ctrl-C in the spec's confirmation printed only "Error: aborted". The run is held in the confirmation's
+    first run (tests/holds.py), so the signal lands in that phase whatever the machine's speed."""
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
+    gate.hold()
+    with started([sys.executable, "-m", "tests.holds", "autotune.confirmation:confirm>autotune.confirmation:replay",
+                  "--", "run", "--study", path, "--trials", "3", "-q"], gate,
+                 env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=tmp_path) as proc:
+        wait_for(lambda: proc.pid in gate.blocked(), "the confirmation's first run", procs=[proc])
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.splitlines() == [
+        "Error: interrupted during the confirmation: the search's 3 trials are stored, and each confirmation run that "
+        "finished is kept in the replay store; run the same command again (or `autotune confirm --study tiny-digits "
+        "--top 2 --seeds 2`) to finish it: finished runs are read back, not trained again"]
+    study = stored_study()
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3 and stored(study) is None
+    again = invoke("run", "--study", path, "--trials", "3", "-q")  # the claim was given back: this one confirms
+    assert again.exit_code == 0, again.output
+    assert stored(stored_study())["seeds"] == 2
