@@ -21,8 +21,10 @@ from autotune.interrupts import stop_on_signals
 from autotune.cli_clusters import check_ray_options, ray_options, slurm
 from autotune.cli_options import (STORAGE_HELP, STUDY_HELP, WORKERS, SubsetType, lang_option, out_option, quiet_libraries,
                                   replay_options, stored_study_options, worker_options)
-from autotune.cli_output import num, print_confirmation, print_import, print_summary, print_table_result, table
+from autotune.cli_output import num, pct, print_confirmation, print_import, print_summary, print_table_result, table
 from autotune.spec import PRUNERS, STOP_RULES
+from autotune.figure_text import value_text
+from autotune.tables import mean_std
 
 class _Group(click.Group):
     """A click group that reports every user error as a single ``Error: …`` line."""
@@ -214,13 +216,14 @@ def replay(study: str | None, storage: str | None, study_name: str | None, seeds
         return
     for note in result.notes:
         click.echo(f"Note: {note}")
-    table(["seed", "epochs", "train loss", "train acc", "val loss", "val acc", "seconds", ""],
-           [[r.seed, r.epochs, num(r.train_loss), num(r.train_accuracy), num(r.val_loss), num(r.val_accuracy),
+    table(["seed", "epochs", "train loss", "train acc (%)", "val loss", "val acc (%)", "seconds", ""],
+           [[r.seed, r.epochs, num(r.train_loss), pct(r.train_accuracy), num(r.val_loss), pct(r.val_accuracy),
              f"{r.seconds:.1f}", "(recorded earlier)" if r.reused else ""] for r in result.runs])
     rep = result.replay
     if len(result.runs) > 1:  # one seed has no spread to show
-        click.echo("mean ± std: " + ", ".join(f"{key} {num(rep.mean(key))} ± {num(rep.std(key))}"
-                                              for key in METRIC_KEYS if rep.mean(key) is not None))
+        click.echo("mean ± std: " + ", ".join(
+            f"{key} {mean_std(rep.mean(key), rep.std(key), percent=key.endswith('accuracy'))}"
+            for key in METRIC_KEYS if rep.mean(key) is not None))
     costs = [m for m in (*result.spec.metrics[1:], *(c.metric for c in result.spec.constraints))
              if m not in METRIC_KEYS]
     if costs:  # the further objectives and constrained metrics of this study, measured on these runs
@@ -433,14 +436,15 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
     best = result.best
-    values = ", ".join(f"{m} {v:.4g}" for m, v in best["values"].items())
+    values = ", ".join(f"{m} {value_text(m, v)}" for m, v in best["values"].items())
     click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {result.out}/ "
                f"({', '.join(result.files)})")
     confirmed = best["confirmed"]
     if confirmed and confirmed["trial"] != confirmed["single_seed_best"]:
-        click.echo(f"The confirmed best, trial {confirmed['trial']} (mean {best['metric']} {confirmed['mean']:.4f} over "
-                   f"{confirmed['seeds']} seeds), is exported instead of the single-seed best, trial "
-                   f"{confirmed['single_seed_best']} ({confirmed['single_seed_value']:.4f} on one seed); "
+        click.echo(f"The confirmed best, trial {confirmed['trial']} (mean {best['metric']} "
+                   f"{value_text(best['metric'], confirmed['mean'])} over {confirmed['seeds']} seeds), is exported "
+                   f"instead of the single-seed best, trial {confirmed['single_seed_best']} "
+                   f"({value_text(best['metric'], confirmed['single_seed_value'])} on one seed); "
                    f"--trial {confirmed['single_seed_best']} exports that one.")
     if confirmed and confirmed["tie_with"] is not None:
         click.echo(f"Trial {confirmed['tie_with']} had the best mean {best['metric']} over {confirmed['seeds']} seeds, "
@@ -452,7 +456,8 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
                    "confirmed; `autotune confirm` again to include them.", err=True)
     final = result.final_model
     if final:
-        metric = (f"test accuracy {final['test_accuracy']:.4f}" if final["test_accuracy"] is not None
+        metric = (f"test accuracy {value_text('val_accuracy', final['test_accuracy'])}"
+                  if final["test_accuracy"] is not None
                   else f"test loss {final['test_loss']:.4g}" if final["test_loss"] is not None
                   else "not tested (the dataset has no test split)")
         click.echo(f"Final model retrained on {final['trained_on']} ({final['train_examples']} examples, "
@@ -461,7 +466,9 @@ def export(study: str, storage: str | None, study_name: str | None, out_dir: str
         if len(final["seeds"]) > 1:
             key = "test_accuracy" if final["test_accuracy"] is not None else "test_loss"
             click.echo(f"Over {len(final['seeds'])} seeds ({', '.join(str(r['seed']) for r in final['seeds'])}): "
-                       f"{key.replace('_', ' ')} {final[key + '_mean']:.4f} ± {final[key + '_std']:.4f}.")
+                       f"{key.replace('_', ' ')} "
+                       f"{mean_std(final[key + '_mean'], final[key + '_std'], percent=key == 'test_accuracy')}"
+                       + (" (percentage points)" if key == "test_accuracy" else "") + ".")
 
 
 @cli.command()
@@ -528,7 +535,7 @@ def studies(storage: str | None, as_json: bool) -> None:
     else:
         table(["study", "trials", "states", "direction", "best", "best trial"],
                [[r.name, r.n_trials, " ".join(f"{k.lower()}={v}" for k, v in r.states.items()), r.direction,
-                 "-" if r.best_value is None else f"{r.best_value:.4f}",
+                 "-" if r.best_value is None else value_text(r.metric or "", r.best_value),
                  "-" if r.best_trial is None else r.best_trial] for r in rows])
     if stores:  # runs of replay, ablate and sweep: not searches, so not beside the studies
         click.echo("  Replay stores (runs of replay, ablate and sweep): "

@@ -117,3 +117,8 @@ def table(headers: list[str], rows: list[list[Any]]) -> None:
 
 def num(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+def pct(value: Any) -> str:
+    """A fraction (an accuracy) in percent, as every text output prints accuracies (97.91)."""
+    return "-" if value is None else f"{value * 100:.2f}"

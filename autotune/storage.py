@@ -19,7 +19,8 @@ from typing import Any
 
 import optuna
 
-from autotune.errors import StorageError, StudyNotFoundError
+from autotune import goals
+from autotune.errors import StorageError, StudyNotFoundError, TrialNotFoundError
 from autotune.spec import StudySpec
 
 DEFAULT_STORAGE = "sqlite:///autotune.db"
@@ -202,6 +203,7 @@ class StudyRow:
     best_value: float | None
     best_trial: int | None
     spec: str | None
+    metric: str | None = None  # the (first) objective's metric, as the study recorded it
 
     @property
     def n_trials(self) -> int:
@@ -220,7 +222,10 @@ def list_studies(url: str) -> list[StudyRow]:
     for summary in optuna.get_all_study_summaries(storage=storage, include_best_trial=True):
         trials = storage.get_all_trials(storage.get_study_id_from_name(summary.study_name), deepcopy=False)
         states = Counter(t.state.name for t in trials)
-        best = summary.best_trial if len(summary.directions) == 1 else None
+        best = None
+        if len(summary.directions) == 1 and not summary.study_name.endswith(REPLAYS_SUFFIX):
+            with contextlib.suppress(TrialNotFoundError):  # the one best every command means (goals.the_best)
+                best = goals.the_best(optuna.load_study(study_name=summary.study_name, storage=storage)).trial
         spec = summary.user_attrs.get("spec", {})
         rows.append(StudyRow(
             name=summary.study_name,
@@ -229,5 +234,6 @@ def list_studies(url: str) -> list[StudyRow]:
             best_value=best.value if best is not None else None,
             best_trial=best.number if best is not None else None,
             spec=spec.get("name") if isinstance(spec, dict) else None,
+            metric=spec.get("metric") if isinstance(spec, dict) else None,
         ))
     return rows

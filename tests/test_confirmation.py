@@ -225,8 +225,8 @@ def test_export_takes_the_confirmed_best_only_where_the_single_seed_best_was_mea
     mean = next(r["mean"] for r in record["ranking"] if r["trial"] == other)
     assert text[0].startswith(f"Trial {other} (confirmed best: the single-seed best, trial {single}, measured worse "
                               "over 2 seeds among the top 3 trials): ")
-    assert text[1] == (f"The confirmed best, trial {other} (mean val_accuracy {mean:.4f} over 2 seeds), is exported "
-                       f"instead of the single-seed best, trial {single} ({study.best_value:.4f} on "
+    assert text[1] == (f"The confirmed best, trial {other} (mean val_accuracy {mean:.2%} over 2 seeds), is exported "
+                       f"instead of the single-seed best, trial {single} ({study.best_value:.2%} on "
                        f"one seed); --trial {single} exports that one.")
     assert len(text) == 2
     best_yaml = yaml.safe_load(Path("e2/best.yaml").read_text())

@@ -110,7 +110,8 @@ def test_seeds_retrain_k_times_and_report_test_mean_and_std(exported):
     assert torch.load("exp3/model.pt", weights_only=True)["test"]["accuracy"] == accs[0]
     text = invoke("export", "--study", path, "--out", "exp3b", "--seeds", "3").output
     assert f"Over 3 seeds ({', '.join(str(r['seed']) for r in runs)}): test accuracy " \
-           f"{final['test_accuracy_mean']:.4f} ± {final['test_accuracy_std']:.4f}." in text
+           f"{final['test_accuracy_mean'] * 100:.2f}% ± {final['test_accuracy_std'] * 100:.2f} (percentage points)." \
+           in text
 
 
 def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):

@@ -27,6 +27,13 @@ def test_replay_reproduces_the_stored_trial_exactly(study_path):
         in result.stdout
     record = _study("tiny-digits:replays").trials[0]
     assert record.user_attrs["source_trial"] == best.number and record.user_attrs["overrides"] == []
+    out = result.stdout.splitlines()
+    assert out[0] == f"Note: 'best' is trial {best.number}, the search's best of autotune's trials (one seed each)"
+    head, row = out[1].split(), out[2].split()  # accuracies in percent, as every text output prints them (#31)
+    assert head == ["seed", "epochs", "train", "loss", "train", "acc", "(%)", "val", "loss", "val", "acc", "(%)",
+                    "seconds"]
+    assert row[5] == f"{best.user_attrs['val_accuracy'] * 100:.2f}" and row[3] == \
+        f"{best.user_attrs['train_accuracy'] * 100:.2f}"
 
 
 def test_overrides_change_the_result_and_are_recorded(study_path):
