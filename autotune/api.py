@@ -191,7 +191,7 @@ def list_studies(storage: str | None = None) -> list[StudyRow]:
 
 def import_table(study: Study, table: str, *, base: str | None = None,
                  maps: dict[str, str] | Sequence[str] | None = None, rerun: bool = False, storage: str | None = None,
-                 study_name: str | None = None) -> ImportResult:
+                 study_name: str | None = None, keep_duplicates: bool = False) -> ImportResult:
     """Import a hand-filled tuning table (CSV, or Markdown pipe tables; ``FILE#N`` for the N-th) into a study
     (``autotune import``; ``import`` itself is a Python keyword).
 
@@ -199,7 +199,9 @@ def import_table(study: Study, table: str, *, base: str | None = None,
     ``autotune run``, and ``rerun=True`` queues every row. Parameters a table does not give come from ``base``
     (a config file as ``replay --config`` takes) or the spec's defaults; ``maps`` (``{"COLUMN": "PARAM"}`` or
     ``["COLUMN=PARAM"]``) names columns whose header is unknown or ambiguous. The study is created from the spec
-    if it is missing; rows imported before are not added again. Everything is read and checked first: a bad
+    if it is missing; rows imported before are not added again, nor rows with the same configuration and result
+    as a trial imported before from any file or format (``keep_duplicates=True`` adds those). Everything is read
+    and checked first: a bad
     table raises a :class:`~autotune.errors.TableError` and writes nothing. No data are loaded.
     """
     from autotune import imports, recovery
@@ -220,7 +222,7 @@ def import_table(study: Study, table: str, *, base: str | None = None,
                                   sampler=make_sampler(spec, n_existing=0),
                                   pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
     with recovery.slot_lock(url, name):  # a running search counts finished trials under the same lock
-        record = imports.write(planned, target)
+        record = imports.write(planned, target, keep_duplicates=keep_duplicates)
     record = {**record, "storage": redact(url)}
     return ImportResult(record=record, lines=imports.lines(record))
 

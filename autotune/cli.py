@@ -343,23 +343,26 @@ def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: s
 @click.option("--rerun", is_flag=True,
               help="Queue every row to be trained by `autotune run` under the study's budget and seed, instead of "
                    "storing the recorded results.")
+@click.option("--keep-duplicates", is_flag=True,
+              help="Add rows with the same configuration and result as trials imported before (from any file or "
+                   "format); by default they are left out with a warning, so no experiment counts twice.")
 @click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
 @click.option("--study-name", default=None, metavar="NAME", help="Name of the study in the storage. [default: the spec's name]")
 @click.option("--json", "as_json", is_flag=True, help="Print what was imported as JSON.")
-def import_(study: str, table: str, base: str | None, maps: tuple[str, ...], rerun: bool, storage: str | None,
-            study_name: str | None, as_json: bool) -> None:
+def import_(study: str, table: str, base: str | None, maps: tuple[str, ...], rerun: bool, keep_duplicates: bool,
+            storage: str | None, study_name: str | None, as_json: bool) -> None:
     """Import a hand-filled tuning table (CSV or Markdown) into a study.
 
     Each row with a result becomes a complete trial carrying it (user attribute source: hand); rows
     without one are queued for `autotune run`. Headers in English or Chinese (学习率, 批处理大小,
     网络结构, 验证集准确率 …), values as people write them (97.45%, [784,256,128,10], 正态).
-    Importing the same table again adds nothing. No data are loaded.
+    Importing the same table again, in any file or format, adds nothing. No data are loaded.
     """
     import autotune
 
     quiet_libraries()
     result = autotune.import_table(study, table, base=base, maps=list(maps), rerun=rerun, storage=storage,
-                                   study_name=study_name)
+                                   study_name=study_name, keep_duplicates=keep_duplicates)
     print_import(result, as_json)
 
 

@@ -140,25 +140,65 @@ def _digest(row: HandRow, seen: Counter[str]) -> str:
 # Writing
 
 
-def write(plan: Plan, study: optuna.Study) -> dict[str, Any]:
-    """Add the planned trials that are not in ``study`` yet; returns the import's record (see :func:`record`)."""
-    present = {t.user_attrs.get("hand_key") for t in study.get_trials(deepcopy=False)}
-    fresh = [p for p in plan.rows if p.action != "not queued" and p.key not in present]
+def content(config: dict[str, Any], value: float | None) -> str:
+    """What makes two imported rows the same experiment, whatever file or format they came from: the whole
+    configuration and the recorded result (None for a queued row)."""
+    return hashlib.sha256(json.dumps([config, value], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _stored_content(trial: optuna.trial.FrozenTrial) -> str | None:
+    """An imported trial's :func:`content` (recomputed for trials imported before it was recorded)."""
+    attrs = trial.user_attrs
+    if attrs.get("hand_content"):
+        return attrs["hand_content"]
+    if attrs.get("source") == RECORDED and isinstance(attrs.get("config"), dict) and trial.values:
+        return content(attrs["config"], trial.values[0])
+    return None
+
+
+def write(plan: Plan, study: optuna.Study, *, keep_duplicates: bool = False) -> dict[str, Any]:
+    """Add the planned trials that are not in ``study`` yet; returns the import's record (see :func:`record`).
+
+    A row is in the study already when a trial carries its ``hand_key`` (the same file's same row), or, unless
+    ``keep_duplicates``, when an imported trial holds the same configuration and result (:func:`content`: the
+    same table in another file or format). A table that repeats one experiment keeps each repetition: only as
+    many rows match as the study holds trials of that content."""
+    trials = study.get_trials(deepcopy=False)
+    present = {t.user_attrs.get("hand_key") for t in trials}
+    stored = Counter(c for c in map(_stored_content, trials) if c is not None)
+    same: dict[str, str] = {}  # a row's key -> its content, where an earlier import holds that content
+    fresh = []
+    for p in plan.rows:
+        if p.action == "not queued" or p.key in present:
+            continue
+        key = content(p.config, p.value)
+        if not keep_duplicates and stored[key] > 0:
+            stored[key] -= 1
+            same[p.key] = key
+            continue
+        fresh.append(p)
     complete = [_complete_trial(plan.spec, p) for p in fresh if p.action == "complete"]
     if complete:
         study.add_trials(complete)
     for p in fresh:
         if p.action == "queued":
             study.enqueue_trial(p.fit.params, user_attrs=_queued_attrs(p))
-    numbers = {t.user_attrs.get("hand_key"): t.number for t in study.get_trials(deepcopy=False)}
+    trials = study.get_trials(deepcopy=False)
+    numbers = {t.user_attrs.get("hand_key"): t.number for t in trials}
+    holders: dict[str, list[int]] = defaultdict(list)  # content -> the imported trials that hold it
+    for t in trials:
+        if _stored_content(t) is not None:
+            holders[_stored_content(t)].append(t.number)
     done = {p.key for p in fresh}
-    return record(plan, study, numbers=numbers, already={p.key for p in plan.rows if p.key in present} - done)
+    return record(plan, study, numbers=numbers, already={p.key for p in plan.rows if p.key in present} - done,
+                  duplicates={k: holders[c] for k, c in same.items()})
 
 
 def _common_attrs(p: PlannedRow) -> dict[str, Any]:
     row = p.row
     attrs: dict[str, Any] = {"hand_table": row.table, "hand_row": int(row.label) if row.label.isdigit() else row.label,
-                             "hand_line": row.line, "hand_key": p.key, "hand_cells": row.cells}
+                             "hand_line": row.line, "hand_key": p.key, "hand_cells": row.cells,
+                             "hand_content": content(p.config, p.value)}
     if row.schedule_as_written is not None:
         attrs["lr_schedule_as_written"] = row.schedule_as_written
     return attrs
@@ -194,13 +234,17 @@ def _structure(spec: StudySpec, config: dict[str, Any]) -> str | None:
 # What the import did, as data
 
 
-def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already: set[str]) -> dict[str, Any]:
+def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already: set[str],
+           duplicates: dict[str, list[int]] | None = None) -> dict[str, Any]:
     spec, several = plan.spec, len(plan.tables) > 1
+    duplicates = duplicates or {}
     rows = []
     for p in plan.rows:
-        action = "already imported" if p.key in already else p.action
+        action = ("already imported" if p.key in already else "same as imported" if p.key in duplicates
+                  else p.action)
         rows.append({"table": p.row.table, "row": p.row.label, "line": p.row.line, "action": action,
                      "trial": numbers.get(p.key) if p.action != "not queued" else None, "value": p.value,
+                     "same_as": duplicates.get(p.key, []),
                      "outside": [str(o) for o in p.fit.outside if o.name not in p.sampled],
                      "sampled": list(p.sampled),
                      "reason": str(_blocking(p)[0]) if p.action == "not queued" else None})
@@ -219,6 +263,7 @@ def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already:
         "queued": sum(r["action"] == "queued" for r in rows),
         "not_queued": sum(r["action"] == "not queued" for r in rows),
         "already_imported": sum(r["action"] == "already imported" for r in rows),
+        "same_as_imported": sum(r["action"] == "same as imported" for r in rows),
         "from_table": given,
         "base": plan.base,
         "from_base": {n: base[n] for n in filled if n in plan.from_base},
@@ -320,6 +365,8 @@ def lines(rec: dict[str, Any]) -> list[str]:
         counts.append(f"{rec['not_queued']} not queued")
     if rec["already_imported"]:
         counts.append(f"{rec['already_imported']} already in the study (imported before; not added again)")
+    if rec.get("same_as_imported"):
+        counts.append(f"{rec['same_as_imported']} the same as trials imported before (not added again)")
     out = [f"Study '{rec['study']}': {read} row(s) read from {', '.join(t['table'] for t in tables)}"
            + (f" ({empty} empty row(s) skipped)" if empty else "") + ": " + "; ".join(counts) + "."]
     given = rec["from_table"]
@@ -351,6 +398,12 @@ def lines(rec: dict[str, Any]) -> list[str]:
         out.append(f"Not queued ({rec['not_queued']} row(s); a queued trial can take only values the space holds):")
         out += [f"  {r['param']} {_values(r['values'])} ({r['allowed']}): {len(r['rows'])} row(s), "
                 f"{span('rows', r['rows'])}" for r in rec["not_queued_because"]]
+    same = [r for r in rec["rows"] if r["action"] == "same as imported"]
+    if same:
+        holders = sorted({n for r in same for n in r["same_as"]})
+        out.append(f"Warning: {len(same)} row(s) ({span('rows', [r['row'] for r in same])}) hold the same "
+                   f"configuration and result as {span('trials', holders)}, imported before (from any file or "
+                   "format): not added, so no experiment counts twice; --keep-duplicates adds them anyway.")
     best = rec["best"]
     if best is not None:
         where = f"{best['table']} row {best['row']}" if len(tables) > 1 else f"row {best['row']}"

@@ -328,3 +328,46 @@ def test_hand_rows_are_kept_apart_as_evidence_in_run_confirm_export_and_replay(d
     assert replay["notes"][0] == ("trial 0 is a hand row: its result (validation accuracy 91.50%) is the hand "
                                   "table's, by hand with their own training budget; this replay is autotune's "
                                   "reproduction at the spec's budget, a different protocol")
+
+
+DIGITS_MARKDOWN = """Table 1: the same experiments, typed again as a Markdown table
+
+| 编号 | 学习率 | 批处理大小 | 网络结构 | 激活函数 | 验证集准确率 | 训练轮数 | 备注 |
+|---|---|---|---|---|---|---|---|
+| 1 | 0.01 | 64 | [64,32,10] | relu | 91.50% | 3 | ok |
+| 2 | 0.02 | 128 | [64,48,16,10] | tanh | | | not run yet |
+| 3 | 0.5 | 64 | [64,32,10] | ReLU | 80% | | lr too high |
+| 4 | 0.01 | 20 | [64,32,10] | relu | 85.0% | | |
+"""
+
+
+def test_the_same_table_in_another_format_is_found_by_content_and_not_counted_twice(digits_study, tmp_path):
+    """#31, 7: importing the Markdown copy of an imported CSV added every row again (only a byte-identical
+    re-import was recognised)."""
+    assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0
+    (tmp_path / "hand.md").write_text(DIGITS_MARKDOWN, encoding="utf-8")
+    again = invoke("import", "--study", digits_study, "--table", "hand.md")
+    assert again.exit_code == 0, again.output
+    out = again.stdout.splitlines()
+    assert out[0] == ("Study 'tiny-digits': 4 row(s) read from hand.md#1: 0 complete trial(s) added; 0 queued for "
+                      "`autotune run`; 4 the same as trials imported before (not added again).")
+    assert ("Warning: 4 row(s) (rows 1-4) hold the same configuration and result as trials 0-3, imported before "
+            "(from any file or format): not added, so no experiment counts twice; --keep-duplicates adds them "
+            "anyway.") in out
+    assert len(stored_study().trials) == 4
+    kept = json.loads(invoke("import", "--study", digits_study, "--table", "hand.md", "--keep-duplicates",
+                             "--json").stdout)
+    assert (kept["added"], kept["queued"], kept["same_as_imported"]) == (3, 1, 0)
+    assert len(stored_study().trials) == 8
+
+
+def test_a_repeated_experiment_within_one_table_is_kept(digits_study, tmp_path):
+    """Two identical rows in one table are two runs of one experiment: a study that holds one of them takes the
+    other; the rest of the table, imported before as Markdown, is not added again."""
+    (tmp_path / "hand.md").write_text(DIGITS_MARKDOWN, encoding="utf-8")
+    assert invoke("import", "--study", digits_study, "--table", "hand.md").exit_code == 0
+    twice = DIGITS_TABLE + "5,0.01,64,\"[64,32,10]\",ReLU,91.5,3,ok\n"  # row 5 repeats row 1
+    (tmp_path / "twice.csv").write_text(twice, encoding="utf-8")
+    result = json.loads(invoke("import", "--study", digits_study, "--table", "twice.csv", "--json").stdout)
+    assert (result["added"], result["queued"], result["same_as_imported"]) == (1, 0, 4)
+    assert [r["action"] for r in result["rows"]] == ["same as imported"] * 4 + ["complete"]
