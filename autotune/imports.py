@@ -41,6 +41,8 @@ class PlannedRow:
     #: A queued row's parameters that neither the row nor --base gives and whose default lies outside the
     #: space: the sampler picks them (the row is enqueued without them) rather than the row being refused.
     sampled: tuple[str, ...] = ()
+    #: The parameters the row (or --base) gives; the others are the spec's defaults (warm start's rule too).
+    stated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
             digest = _digest(row, seen)
             rows.append(PlannedRow(row, config, fit, value, action,
                                    ("record:" if action == "complete" else "queue:") + digest,
-                                   sampled if action == "queued" else ()))
+                                   sampled if action == "queued" else (), tuple(sorted(stated))))
     return Plan(spec, tables, tuple(rows), base, base_config, from_base, rerun)
 
 
@@ -206,7 +208,7 @@ def _common_attrs(p: PlannedRow) -> dict[str, Any]:
 
 def _complete_trial(spec: StudySpec, p: PlannedRow) -> optuna.trial.FrozenTrial:
     attrs = {"source": RECORDED, **_common_attrs(p), "remark": p.row.remark, **p.row.figures,
-             "config": p.config, "outside_space": [str(o) for o in p.fit.outside]}
+             "config": p.config, "outside_space": [str(o) for o in p.fit.outside], "hand_stated": list(p.stated)}
     structure = _structure(spec, p.config)
     if structure:
         attrs["structure"] = structure

@@ -107,6 +107,8 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     splits = _load_data(spec, data_dir, device)
     _check_artifacts(url, artifact_dir)
     warm = None if warm_start is None else warm_starts.plan(spec, warm_start, storage=storage, target=name)
+    for line in warm_starts.plan_lines(warm) if warm is not None else []:  # decided before training: said first
+        progress.note(line)
     if workers > 1:  # forked workers share `splits`; fresh worker processes load their own
         study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
                                       data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,

@@ -18,7 +18,7 @@ from typing import Any
 
 import optuna
 
-from autotune.configs import Outside, config_of, fit
+from autotune.configs import Outside, config_of, fit, show
 from autotune.errors import ConfigError, OptionError, SpecError, StudyNotFoundError
 from autotune.spec import StudySpec
 from autotune.storage import FINISHED_STATES, open_storage, redact, resolve_storage_url
@@ -37,6 +37,8 @@ class WarmPlan:
     trials: int  # in the old study, any state
     take: tuple[optuna.trial.FrozenTrial, ...]  # copies ready to add, each naming its source trial
     not_taken: tuple[tuple[str, int], ...]  # (reason, how many trials), most frequent first
+    #: (value outside the new space that the trials did not state, how many trials): copied without it
+    unstated: tuple[tuple[str, int], ...] = ()
 
 
 def parse_ref(ref: str, storage: str | None) -> tuple[str, str]:
@@ -66,22 +68,48 @@ def plan(spec: StudySpec, ref: str, *, storage: str | None, target: str) -> Warm
         raise SpecError(f"--warm-start: study '{name}' has no stored spec (it was not created by autotune)")
     _check_meaning(old_spec, spec, name)
     mark = {"study": name, "storage": redact(url)}
-    take, reasons = [], Counter()
+    take, reasons, unstated = [], Counter(), Counter()
     trials = old.get_trials(deepcopy=False)
     for t in trials:
         if t.state not in FINISHED_STATES:
             reasons[f"{t.state.name.lower()} (not finished)"] += 1
             continue
         try:
-            where = fit(spec, config_of(old_spec, t))
+            config = config_of(old_spec, t)
+            where = fit(spec, config)
         except (ConfigError, ValueError):  # a trial whose parameters do not make a configuration of the old spec
             reasons["its parameters are not a configuration of its own spec"] += 1
             continue
-        if where.outside:
-            reasons[_reason(where.outside[0])] += 1
+        stated = stated_names(old_spec, t)
+        blocking = [o for o in where.outside if _base_name(spec, o.name) in stated]
+        if blocking:
+            reasons[_reason(blocking[0])] += 1
             continue
-        take.append(_copy(t, where.params, where.distributions, {**mark, "trial": t.number}))
-    return WarmPlan(name, redact(url), len(trials), tuple(take), tuple(reasons.most_common()))
+        for o in where.outside:  # autotune's defaults, never the trial's own choice: the same rule as import's
+            unstated[f"{o.name} {show(o.value)} ({o.allowed})"] += 1
+        take.append(_copy(t, where.params, where.distributions, {**mark, "trial": t.number},
+                          config=config, outside=[str(o) for o in where.outside]))
+    return WarmPlan(name, redact(url), len(trials), tuple(take), tuple(reasons.most_common()),
+                    tuple(unstated.most_common()))
+
+
+def stated_names(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> set[str]:
+    """The parameters a finished trial states itself: those its sampler chose, those its spec fixes, and for a
+    trial imported from a hand table those the table (or ``--base``) gave. Everything else came from autotune's
+    defaults, and a default outside a new space never keeps a trial out (as in ``autotune import``)."""
+    if isinstance(trial.user_attrs.get("hand_stated"), list):
+        names = set(trial.user_attrs["hand_stated"])
+    else:
+        names = {_base_name(spec, name) for name in trial.params}
+    return names | set(spec.fixed)
+
+
+def _base_name(spec: StudySpec, name: str) -> str:
+    """``units_l1`` -> ``units`` (a per-layer width is its list's); ``n_layers`` is the list's depth."""
+    per_layer = spec.per_layer
+    if per_layer and (name.startswith(f"{per_layer}_l") or name == "n_layers"):
+        return per_layer
+    return name
 
 
 def seed(study: optuna.Study, warm: WarmPlan) -> dict[str, Any]:
@@ -96,7 +124,8 @@ def seed(study: optuna.Study, warm: WarmPlan) -> dict[str, Any]:
         study.add_trials(fresh)
     return {"study": warm.study, "storage": warm.storage, "trials": warm.trials, "taken": len(warm.take),
             "added": len(fresh), "copied_before": len(warm.take) - len(fresh),
-            "not_taken": [{"reason": reason, "trials": n} for reason, n in warm.not_taken]}
+            "not_taken": [{"reason": reason, "trials": n} for reason, n in warm.not_taken],
+            "unstated": [{"value": value, "trials": n} for value, n in warm.unstated]}
 
 
 def lines(record: dict[str, Any]) -> list[str]:
@@ -105,7 +134,18 @@ def lines(record: dict[str, Any]) -> list[str]:
     head = (f"Warm start from study '{record['study']}' ({record['storage']}): {taken} of its {record['trials']} "
             f"trial(s) fit this spec" + (f"; {record['added']} copied now, {before} copied before" if before else
                                          ", copied") + ".")
-    return [head] + [f"  {r['trials']} not taken: {r['reason']}" for r in record["not_taken"]]
+    return [head] + [f"  {r['trials']} taken without {r['value']}: a default the trial did not state, outside "
+                     "this spec's space; kept in its 'config' attribute, not given to the sampler"
+                     for r in record.get("unstated", [])] \
+        + [f"  {r['trials']} not taken: {r['reason']}" for r in record["not_taken"]]
+
+
+def plan_lines(warm: WarmPlan) -> list[str]:
+    """What a warm start will copy, said before any training (:func:`lines` says it again in the summary)."""
+    return lines({"study": warm.study, "storage": warm.storage, "trials": warm.trials, "taken": len(warm.take),
+                  "added": len(warm.take), "copied_before": 0,
+                  "not_taken": [{"reason": r, "trials": n} for r, n in warm.not_taken],
+                  "unstated": [{"value": v, "trials": n} for v, n in warm.unstated]})
 
 
 def _check_meaning(old: StudySpec, new: StudySpec, name: str) -> None:
@@ -124,12 +164,13 @@ def _reason(first: Outside) -> str:
 
 
 def _copy(t: optuna.trial.FrozenTrial, params: dict[str, Any], distributions: dict[str, Any],
-          mark: dict[str, Any]) -> optuna.trial.FrozenTrial:
+          mark: dict[str, Any], *, config: dict[str, Any], outside: list[str]) -> optuna.trial.FrozenTrial:
     """``t`` with the new spec's distributions, its own times, values, curve and attributes, and where it came
     from; Optuna's other system attributes (a pruner's rungs) belong to the old study's pruner and stay behind."""
     system = {CONSTRAINTS_KEY: t.system_attrs[CONSTRAINTS_KEY]} if CONSTRAINTS_KEY in t.system_attrs else {}
     return optuna.trial.FrozenTrial(
         number=t.number, state=t.state, value=None, values=t.values, datetime_start=t.datetime_start,
         datetime_complete=t.datetime_complete, params=params, distributions=distributions,
-        user_attrs={**t.user_attrs, "warm_start": mark}, system_attrs=system,
+        user_attrs={**t.user_attrs, "warm_start": mark,
+                    **({"config": config, "outside_space": outside} if outside else {})}, system_attrs=system,
         intermediate_values=dict(t.intermediate_values), trial_id=0)  # the storage numbers it

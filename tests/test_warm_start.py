@@ -65,7 +65,7 @@ def test_a_new_pruner_and_a_narrower_range_take_the_trials_that_fit(old, tmp_pat
     assert summary["warm_start"] == {"study": "tiny-digits", "storage": "sqlite:///autotune.db", "trials": 6,
                                      "taken": len(fits), "added": 0, "copied_before": len(fits),
                                      "not_taken": [{"reason": "lr outside the new space ([0.005, 0.03], log)",
-                                                    "trials": 6 - len(fits)}]}
+                                                    "trials": 6 - len(fits)}], "unstated": []}
     assert len(stored_study("new").trials) == len(fits) + 1
 
 
@@ -108,3 +108,41 @@ def test_a_warm_start_with_several_workers_copies_once_and_the_workers_fill_the_
     searched = [t for t in finished if "warm_start" not in t.user_attrs]
     assert len(searched) == 3
     assert all(not t.user_attrs["worker"].endswith(f":{os.getpid()}") for t in searched)  # run by the workers
+
+
+HAND = """编号,学习率,网络结构,验证集准确率(%)
+1,0.01,"[64,32,10]",91.5
+2,0.02,"[64,48,16,10]",88.0
+"""
+
+
+def test_hand_rows_are_taken_without_a_default_they_never_stated_as_import_does(tmp_path, monkeypatch):
+    """#31, 6: a warm start dropped every hand row ("weight_decay outside the new space"): the table gives no
+    weight decay, and autotune's own default 0 lies outside the new log range. A default the trial did not state
+    never keeps it out (import's rule); a value it did state still does. The plan is said before any training."""
+    monkeypatch.setenv("AUTOTUNE_PROGRESS", "lines")
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(OLD, sort_keys=False))
+    (tmp_path / "hand.csv").write_text(HAND, encoding="utf-8")
+    assert invoke("import", "--study", "old.yaml", "--table", "hand.csv").exit_code == 0
+    assert invoke("run", "--study", "old.yaml", "--trials", "4", "-q").exit_code == 0  # 2 hand rows, 2 searched
+    spec = new_spec(tmp_path, space={"weight_decay": {"low": 1.0e-5, "high": 1.0e-2, "log": True},
+                                     "lr": {"low": 1.0e-3, "high": 1.5e-2, "log": True}})
+    result = invoke("run", "--study", spec, "--study-name", "new", "--warm-start", "tiny-digits", "--trials", "5")
+    assert result.exit_code == 0, result.output
+    old = stored_study()
+    stated_out = [t for t in old.trials if t.params["lr"] > 1.5e-2]  # the lr they stated is outside the new range
+    taken = [t for t in old.trials if t not in stated_out]
+    assert [t.user_attrs.get("source") for t in taken] .count("hand") == 1  # hand row 1 (lr 0.01) fits
+    said = [f"Warm start from study 'tiny-digits' (sqlite:///autotune.db): {len(taken)} of its 4 trial(s) fit this "
+            "spec, copied.",
+            f"  {len(taken)} taken without weight_decay 0 ([1e-05, 0.01], log): a default the trial did not state, "
+            "outside this spec's space; kept in its 'config' attribute, not given to the sampler",
+            f"  {len(stated_out)} not taken: lr outside the new space ([0.001, 0.015], log)"]
+    err = result.stderr.splitlines()
+    assert err[:3] == said  # first, before any trial trains
+    assert not any(line.startswith("[") for line in err[:3])
+    assert result.stdout.splitlines()[:3] == said  # and again in the summary
+    new = stored_study("new")
+    copies = new.trials[:len(taken)]
+    assert [c.user_attrs["warm_start"]["trial"] for c in copies] == [t.number for t in taken]
+    assert all("weight_decay" not in c.params and c.user_attrs["config"]["weight_decay"] == 0 for c in copies)
