@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from autotune.configs import components, with_component
+from autotune.configs import components, show, with_component
 from autotune.replays import Replay, ReplayStore, replay
 from autotune.spec import StudySpec
 
@@ -26,6 +26,9 @@ class AblationRow:
     delta: float | None = None  # metric minus the best configuration's, in the metric's units
     share: float | None = None  # share of the total gain (baseline → best)
     p_value: float | None = None
+    #: What this row changes, from and to (``0.008469 → 0.01``): a leave-one-out row reverts the component from the
+    #: best's value to the baseline's, a path row takes it from the baseline's to the best's; "" for best/baseline.
+    change: str = ""
 
 
 def _improvement(spec: StudySpec, a: float, b: float) -> float:
@@ -59,9 +62,12 @@ def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
 
 def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, seeds: Sequence[int], splits: Any,
            epochs: int | None = None, store: ReplayStore | None = None, describe: Callable[[dict], str] = str,
-           on_row: Callable[[AblationRow], None] | None = None, precision: str = "fp32") -> list[AblationRow]:
+           on_row: Callable[[AblationRow], None] | None = None, precision: str = "fp32",
+           value: Callable[[str, dict], str] | None = None) -> list[AblationRow]:
     """Leave-one-out (revert one component of the best to the baseline) and a greedy ablation path, every
-    run in ``precision`` (the best trial's)."""
+    run in ``precision`` (the best trial's). ``value(component, config)`` shows a component's value in a row's
+    change (default: the config's value of that name)."""
+    value = value or (lambda comp, cfg: show(cfg[comp]))
     metric = spec.metric
     run = lambda cfg, label: replay(spec, cfg, seeds=seeds, epochs=epochs, splits=splits, label=label,  # noqa: E731
                                     store=store, extra={"purpose": "ablation"}, precision=precision)
@@ -77,21 +83,23 @@ def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, s
     best_m, base_m = best_run.mean(metric), base_run.mean(metric)
     total_gain = _improvement(spec, best_m, base_m) if best_m is not None and base_m is not None else None
 
-    def finish(kind: str, comp: str, cfg: dict[str, Any], rep: Replay, gain_from_base: bool) -> AblationRow:
+    def finish(kind: str, comp: str, cfg: dict[str, Any], rep: Replay, gain_from_base: bool,
+               moved: str = "") -> AblationRow:
         m = rep.mean(metric)
         delta = None if m is None or best_m is None else m - best_m
         share = None
         if total_gain and m is not None:
             share = (_improvement(spec, m, base_m) if gain_from_base else _improvement(spec, best_m, m)) / total_gain
         p = paired_p_value(rep.values(metric), best_run.values(metric))
-        return AblationRow(kind, comp, describe(cfg), rep, delta, share, p)
+        return AblationRow(kind, comp, describe(cfg), rep, delta, share, p, moved)
 
     add(AblationRow("best", "best", describe(best), best_run, 0.0, 1.0 if total_gain else None, None))
     add(finish("baseline", "baseline", baseline, base_run, gain_from_base=True))
     diff = components(spec, best, baseline)
     for comp in diff:
         cfg = with_component(spec, best, baseline, comp)
-        add(finish("leave-one-out", comp, cfg, run(cfg, f"best without {comp}"), gain_from_base=False))
+        add(finish("leave-one-out", comp, cfg, run(cfg, f"best without {comp}"), gain_from_base=False,
+                   moved=f"{value(comp, best)} → {value(comp, baseline)}"))
     current, remaining = dict(baseline), list(diff)
     while remaining:
         tried = []
@@ -99,7 +107,8 @@ def ablate(spec: StudySpec, best: dict[str, Any], baseline: dict[str, Any], *, s
             cfg = with_component(spec, current, best, comp)
             tried.append((comp, cfg, run(cfg, f"path + {comp}")))
         comp, cfg, rep = max(tried, key=lambda t: _score(spec, t[2].mean(metric)))
-        add(finish("path", comp, cfg, rep, gain_from_base=True))
+        add(finish("path", comp, cfg, rep, gain_from_base=True,
+                   moved=f"{value(comp, baseline)} → {value(comp, best)}"))
         current, remaining = cfg, [c for c in remaining if c != comp]
     return rows
 
@@ -125,9 +134,11 @@ class ProgressLines:
         return f"  {name}: done ({seeds})"
 
 
-def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en") -> dict[str, Any]:
+def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en",
+                     caption: str = "") -> dict[str, Any]:
     """Write the ablation table (Markdown, CSV, JSON) and a bar chart of every row (leave-one-out and the
-    path apart, by colour); return the verdict lines."""
+    path apart, by colour); return the verdict lines. ``caption``: what the table is of (study, trial, budget,
+    seeds), the Markdown's first line."""
     from pathlib import Path
 
     from autotune import figure_text as ft
@@ -148,9 +159,11 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
             change = "-"
         else:
             change = f"{r.delta * 100:+.2f} pp" if pct else f"{r.delta:+.4g}"
-        share = "-" if r.share is None or r.kind in ("best", "baseline") else f"{r.share:.0%}"
+        # a share that rounds to nothing is 0%, never "-0%"
+        share = "-" if r.share is None or r.kind in ("best", "baseline") else f"{round(r.share, 2) + 0.0:.0%}"
+        moved = f" ({r.change})" if r.change else ""
         label = {"best": tables.header("best", lang), "baseline": tables.header("baseline", lang),
-                 "leave-one-out": f"- {r.component}", "path": f"+ {r.component}"}[r.kind]
+                 "leave-one-out": f"- {r.component}{moved}", "path": f"+ {r.component}{moved}"}[r.kind]
         body.append([label, r.configuration, tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
                      tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
                      tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
@@ -163,12 +176,13 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
             m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
             cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
     verdict = ablation_verdict(spec, rows, lang=lang)
-    md = (tables.markdown(heads, body) + "\n" + tables.header("ablation_key", lang) + "\n\n" + "\n".join(verdict)
-          + "\n")
+    md = ((caption + "\n\n" if caption else "") + tables.markdown(heads, body) + "\n"
+          + tables.header("ablation_key", lang) + "\n\n" + "\n".join(verdict) + "\n")
     (out / "ablation.md").write_text(md, encoding="utf-8")
     (out / "ablation.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
     (out / "ablation.json").write_text(json.dumps(
-        {"metric": metric, "rows": [{"kind": r.kind, "component": r.component, "configuration": r.configuration,
+        {"metric": metric, "caption": caption,
+         "rows": [{"kind": r.kind, "component": r.component, "change": r.change, "configuration": r.configuration,
                                      "delta": r.delta, "share": r.share, "p_value": r.p_value,
                                      "deltas": {m: objective_delta(rows, r, m) for m in spec.metrics},
                                      **r.replay.summary()} for r in rows], "verdict": verdict},
@@ -237,6 +251,11 @@ def ablation_verdict(spec: StudySpec, rows: list[AblationRow], *, lang: str = "e
     if beyond:
         top = max(beyond, key=lambda r: _score(spec, r.replay.mean(metric)))
         lines.append(say("abl_beyond", component=top.component, change=change(top.delta), n=n, p=p_text(top)))
+    above = [r for r in rows if r.kind == "path" and r.delta is not None and r not in beyond
+             and _score(spec, r.replay.mean(metric)) > _score(spec, best_mean)]
+    if above:  # higher, but not measurably: a tie, said as one
+        top = max(above, key=lambda r: _score(spec, r.replay.mean(metric)))
+        lines.append(say("abl_above_tie", component=top.component, change=change(top.delta), n=n, p=p_text(top)))
     for objective in spec.objectives[1:]:
         deltas = [(r, objective_delta(rows, r, objective.metric)) for r in loo]
         deltas = [(r, d) for r, d in deltas if d is not None]

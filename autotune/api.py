@@ -371,7 +371,9 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
            threads: int | None = None, on_row: Callable[[AblationRow], None] | None = None) -> AblationResult:
     """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
-    from autotune import ablation, configs, replays
+    from functools import partial
+
+    from autotune import ablation, configs, goals, i18n, replays
     from autotune.models import describe_structure
     from autotune.precision import recorded
     from autotune.params import TRAINING_PARAMS
@@ -393,18 +395,32 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
     info = splits.info
 
-    def describe(cfg: dict) -> str:
-        # the structure text names a custom model's own parameters already: add only the trainer's
-        diff = [c for c in configs.components(spec, cfg, base)
-                if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
-        text = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
-        return text + ("" if not diff else " " + configs.describe_change(
-            {c: base[c] for c in diff}, {c: cfg[c] for c in diff}))
+    # every row names the value of every ablated component (the baseline's optimiser and lr too), so a row reads
+    # alone; the structure text names a custom model's own parameters already: add only the trainer's
+    ablated = [c for c in configs.components(spec, best, base)
+               if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
 
-    rows = ablation.ablate(spec, best, base, seeds=replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k),
-                           splits=splits, epochs=epochs, store=ctx.store(), describe=describe, on_row=on_row,
-                           precision=recorded(best_trial.user_attrs))
-    outputs = ablation.ablation_outputs(spec, rows, out, lang=lang)
+    def structure(cfg: dict) -> str:
+        return describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
+
+    def describe(cfg: dict) -> str:
+        return structure(cfg) + ("" if not ablated else " " + ", ".join(f"{c}={configs.show(cfg[c])}"
+                                                                        for c in ablated))
+
+    seed_list = replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k)
+    rows = ablation.ablate(spec, best, base, seeds=seed_list, splits=splits, epochs=epochs, store=ctx.store(),
+                           describe=describe, on_row=on_row, precision=recorded(best_trial.user_attrs),
+                           value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]))
+    say = partial(i18n.say, lang)
+    chosen = goals.the_best(ctx.study)
+    caption = say("abl_caption", study=ctx.study.study_name, trial=best_trial.number,
+                  basis=say(f"abl_basis_{chosen.basis}"),
+                  baseline=say("abl_base_defaults") if baseline == "defaults" else
+                  say("abl_base_trial", n=baseline.split(":", 1)[1]) if baseline.startswith("trial:") else baseline,
+                  k=k, seeds=", ".join(map(str, seed_list)), epochs=epochs or spec.max_epochs,
+                  trial_epochs=best_trial.user_attrs.get("epochs", spec.max_epochs),
+                  subset=say("abl_subset", n=spec.train_subset) if spec.train_subset else "")
+    outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])
 

@@ -145,6 +145,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "abl_null": ("No measurable difference (within one seed standard deviation of the best{or_p}): {components}.",
                  "无可测量差异（在最优配置的一个种子标准差以内{or_p}）：{components}。"),
     "abl_or_p": (", or paired p > 0.05", "，或配对检验 p > 0.05"),
+    "abl_above_tie": ("A configuration on the ablation path (+ {component}) scores {change} above the best trial's "
+                      "configuration over the same {n} seeds{p}, within the noise (not measurable by the rule above): "
+                      "a tie, too few seeds to tell.",
+                      "消融路径上的一个配置（+ {component}）在相同的 {n} 个随机种子上比最优试验的配置高 {change}{p}，"
+                      "但在噪声范围内（按上述规则不可测）：视为持平，种子太少，无法判断。"),
+    "abl_caption": ("Ablation of study '{study}', trial {trial} ({basis}), against the baseline ({baseline}): {k} "
+                    "seed(s) per row ({seeds}), {epochs} epoch(s) per run (the trial trained {trial_epochs}){subset}.",
+                    "消融实验：研究 '{study}' 的试验 {trial}（{basis}），基准为{baseline}：每行 {k} 个随机种子（{seeds}），"
+                    "每次训练 {epochs} 轮（该试验训练了 {trial_epochs} 轮）{subset}。"),
+    "abl_subset": (", {n} training examples", "，{n} 个训练样本"),
+    "abl_basis_search": ("the search's best", "搜索得到的最优"),
+    "abl_basis_confirmed": ("the confirmed best", "复核后的最优"),
+    "abl_basis_tie": ("the search's best; its confirmation found a tie", "搜索得到的最优；复核结果为持平"),
+    "abl_base_defaults": ("the spec's defaults", "规格的默认值"),
+    "abl_base_trial": ("trial {n}", "试验 {n}"),
     "abl_beyond": ("A configuration on the ablation path (+ {component}) beats the best trial's configuration by "
                    "{change} over the same {n} seeds{p}: the search's best is not the best configuration known; "
                    "replay it with more seeds before you rely on it.",

@@ -38,6 +38,26 @@ def test_ablation_rows_match_replays(study_path):
     zh = invoke("ablate", "--study", study_path, "--seeds", "2", "--epochs", "2", "--lang", "zh", "--out", "abl-zh")
     assert "| 参数 | 实验配置 | 训练集Loss | 训练集准确率 | 验证集Loss | 验证集准确率 | 性能变化 |" in zh.stdout
     assert "基准" in zh.stdout
+    # #31, 8: the table says what it is of, and every row what it changes, from and to
+    trial = _study().best_trial
+    seeds = ", ".join(str(r["seed"]) for r in rows[0]["runs"])
+    assert md.splitlines()[0] == (f"Ablation of study 'tiny-digits', trial {trial.number} (the search's best), "
+                                  f"against the baseline (the spec's defaults): 2 seed(s) per row ({seeds}), 2 "
+                                  f"epoch(s) per run (the trial trained {trial.user_attrs['epochs']}).")
+    assert zh.stdout.splitlines()[0] == (f"消融实验：研究 'tiny-digits' 的试验 {trial.number}（搜索得到的最优），基准为"
+                                         f"规格的默认值：每行 2 个随机种子（{seeds}），每次训练 2 轮（该试验训练了 "
+                                         f"{trial.user_attrs['epochs']} 轮）。")
+    table = {line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1] for line in md.splitlines()
+             if line.startswith("| ") and not line.startswith("| Parameter")}
+    shown = {c: configs.show(best[c]) for c in diff if c != "structure"}
+    for r in rows:
+        if r["kind"] == "leave-one-out" and r["component"] != "structure":
+            c = r["component"]
+            assert r["change"] == f"{shown[c]} → {configs.show(baseline[c])}"
+            assert f"- {c} ({r['change']})" in table
+    base_cells = table["baseline"].split(" ", 1)[1]  # the baseline row names every ablated value, not just a shape
+    assert base_cells == ", ".join(f"{c}={configs.show(baseline[c])}" for c in diff if c != "structure")
+    assert "-0%" not in md
 
 
 def _row(kind, component, values, best=None):
@@ -130,3 +150,32 @@ def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, m
         "ablation path: baseline plus components, in order", "best configuration"]
     assert ax.get_ylabel() == "val_accuracy (%) (axis does not start at 0)"  # zoomed on 50-98 %, and says so
     assert 0 < ax.get_ylim()[0] < 0.5
+
+
+def test_a_path_row_above_the_best_within_the_noise_is_called_a_tie():
+    """#31, 8: '+ init' reached 97.79% against the best's 97.21% (paired p=0.464) with no comment."""
+    best = _row("best", "best", [0.9721, 0.9650, 0.9792])
+    rows = [best, _row("baseline", "baseline", [0.50, 0.51, 0.52], best),
+            _row("leave-one-out", "init", [0.60, 0.61, 0.62], best),
+            _row("path", "init", [0.9779, 0.9602, 0.9956], best)]  # higher mean, noisy: p > 0.05
+    rows = rows[:2] + [rows[3], rows[2]]
+    assert rows[2].p_value > 0.05 and rows[2].delta > 0
+    lines = _verdict(rows)
+    assert lines[-1] == (f"A configuration on the ablation path (+ init) scores +{rows[2].delta * 100:.2f} pp above "
+                         f"the best trial's configuration over the same 3 seeds, paired p={rows[2].p_value:.3g}, "
+                         "within the noise (not measurable by the rule above): a tie, too few seeds to tell.")
+    assert not any(line.startswith("A configuration on the ablation path (+ init) beats") for line in lines)
+
+
+def test_a_share_that_rounds_to_nothing_is_0_percent_never_minus_0(tmp_path):
+    from dataclasses import replace
+
+    from autotune.ablation import ablation_outputs
+
+    best = _row("best", "best", [0.97, 0.975, 0.965])
+    base = _row("baseline", "baseline", [0.5, 0.51, 0.52], best)
+    loo = replace(_row("leave-one-out", "lr", [0.9702, 0.9748, 0.9651], best), share=-0.001, change="0.01 → 0.1")
+    md = ablation_outputs(parse_spec(tiny_digits_spec()), [best, base, loo], tmp_path, caption="C")["markdown"]
+    row = next(line for line in md.splitlines() if line.startswith("| - lr"))
+    assert row.startswith("| - lr (0.01 → 0.1) | lr | ") and " | 0% | " in row and "-0%" not in md
+    assert md.startswith("C\n\n| ")
