@@ -431,22 +431,30 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
           threads: int | None = None) -> SweepResult:
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
-    from autotune import configs, replays, sweeps
+    from functools import partial
+
+    from autotune import configs, goals, i18n, replays, sweeps
     from autotune.precision import recorded
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
-    source, _ = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
+    source, notes = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
     base = configs.config_of(spec, source)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
     out = check_output_folder(out_dir or _default_out("sweep", ctx.study.study_name, lang))  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
-    runs = sweeps.sweep(spec, base, param, list(values),
-                        seeds=replays.seeds_for(source.user_attrs.get("seed", spec.seed), k), splits=splits,
+    seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), k)
+    runs = sweeps.sweep(spec, base, param, list(values), seeds=seed_list, splits=splits,
                         epochs=epochs, store=ctx.store(), precision=recorded(source.user_attrs))
-    outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang)
+    say = partial(i18n.say, lang)
+    basis = say(f"abl_basis_{goals.the_best(ctx.study).basis}") if start == "best" else say("sweep_chosen")
+    caption = say("sweep_caption", study=ctx.study.study_name, param=param, trial=source.number, basis=basis,
+                  k=k, seeds=", ".join(map(str, seed_list)), epochs=epochs or spec.max_epochs,
+                  trial_epochs=source.user_attrs.get("epochs", spec.max_epochs),
+                  subset=say("abl_subset", n=spec.train_subset) if spec.train_subset else "")
+    outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
 
 

@@ -154,6 +154,12 @@ TEXT: dict[str, tuple[str, str]] = {
                     "seed(s) per row ({seeds}), {epochs} epoch(s) per run (the trial trained {trial_epochs}){subset}.",
                     "消融实验：研究 '{study}' 的试验 {trial}（{basis}），基准为{baseline}：每行 {k} 个随机种子（{seeds}），"
                     "每次训练 {epochs} 轮（该试验训练了 {trial_epochs} 轮）{subset}。"),
+    "sweep_caption": ("Sweep of {param} in study '{study}', every other value held at trial {trial}'s ({basis}): "
+                      "{k} seed(s) per value ({seeds}), {epochs} epoch(s) per run (the trial trained "
+                      "{trial_epochs}){subset}.",
+                      "单因素实验：研究 '{study}' 中改变 {param}，其余取值固定为试验 {trial} 的取值（{basis}）：每个取值 "
+                      "{k} 个随机种子（{seeds}），每次训练 {epochs} 轮（该试验训练了 {trial_epochs} 轮）{subset}。"),
+    "sweep_chosen": ("the trial named by --start", "--start 指定的试验"),
     "abl_subset": (", {n} training examples", "，{n} 个训练样本"),
     "abl_basis_search": ("the search's best", "搜索得到的最优"),
     "abl_basis_confirmed": ("the confirmed best", "复核后的最优"),

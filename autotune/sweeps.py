@@ -45,7 +45,9 @@ def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[An
 
 
 def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: Any, *,
-                  lang: str = "en") -> dict[str, Any]:
+                  lang: str = "en", caption: str = "") -> dict[str, Any]:
+    """Write the sweep's table (Markdown, CSV, JSON) and its line plot. ``caption``: what the table is of (study,
+    trial it started from, seeds, epochs), the Markdown's first line."""
     from pathlib import Path
 
     from autotune import figure_text as ft
@@ -60,11 +62,12 @@ def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: A
              tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
              tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
              f"{rep.mean('seconds'):.1f}"] for rep in replays]
-    md = tables.markdown(heads, body)
+    md = (caption + "\n\n" if caption else "") + tables.markdown(heads, body)
     stem = f"sweep-{param}"
     (out / f"{stem}.md").write_text(md, encoding="utf-8")
     (out / f"{stem}.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
-    (out / f"{stem}.json").write_text(json.dumps({"param": param, "rows": [r.summary() for r in replays]},
+    (out / f"{stem}.json").write_text(json.dumps({"param": param, "caption": caption,
+                                                  "rows": [r.summary() for r in replays]},
                                                  indent=1, default=str), encoding="utf-8")
     plots.line_plot([r.label.split("=", 1)[1] for r in replays],
                     [r.mean(spec.metric) or math.nan for r in replays], [r.std(spec.metric) or 0.0 for r in replays],

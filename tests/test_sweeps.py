@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import optuna
+
 from tests.conftest import assert_one_error_line, file_digest, invoke
 
 
@@ -20,6 +22,14 @@ def test_sweep_has_one_row_per_value(study_path):
     assert epochs.exit_code == 0
     rows = json.loads(Path("sw2/sweep-epochs.json").read_text())["rows"]
     assert [r["runs"][0]["epochs"] for r in rows] == [1, 2]
+    # #31: the table says which trial it started from, the seeds and the budget
+    best = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").best_trial
+    seed = data["rows"][0]["runs"][0]["seed"]
+    caption = (f"Sweep of batch_size in study 'tiny-digits', every other value held at trial {best.number}'s (the "
+               f"search's best): 1 seed(s) per value ({seed}), 2 epoch(s) per run (the trial trained "
+               f"{best.user_attrs['epochs']}).")
+    assert data["caption"] == caption
+    assert Path("sw/sweep-batch_size.md").read_text().splitlines()[0] == caption
 
 
 def test_a_bad_value_late_in_the_list_stops_the_sweep_before_anything_trains(study_path):
