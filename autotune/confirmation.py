@@ -215,8 +215,8 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
         overstatement = {"trial": single, "stored_value": row["stored_value"], "mean": row["mean"], "by": by,
                          "ci95": row["ci95"]}
     record = {
-        "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds, "seed_list": shared,
-        "epochs": spec.max_epochs, "complete_trials": len(goals.complete(study)), "single_seed_best": single,
+        "study": study.study_name, "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds,
+        "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset, "complete_trials": len(goals.complete(study)), "single_seed_best": single,
         **ranked, "overstatement": overstatement, "alpha": ALPHA,
         "test": (None if seeds < MIN_SEEDS_FOR_P else
                  f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "
@@ -327,7 +327,12 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     record = getattr(record, "record", record)
     n, metric, rows = record["seeds"], record["metric"], record["ranking"]
     by_trial = {r["trial"]: r for r in rows}
-    out = [say("cf_intro", k=len(rows), complete=record["complete_trials"], metric=metric, n=n)]
+    study = say("cf_study", study=record["study"]) if record.get("study") else ""
+    seeds = f" ({', '.join(map(str, record['seed_list']))})" if record.get("seed_list") else ""
+    subset = say("abl_subset", n=record["train_subset"]) if record.get("train_subset") else ""
+    budget = say("cf_run_budget", epochs=record["epochs"], subset=subset) if record.get("epochs") else ""
+    out = [say("cf_intro", k=len(rows), complete=record["complete_trials"], metric=metric, n=n, study=study,
+               seeds=seeds, budget=budget)]
     out += [say("cf_note", note=note) for note in record.get("notes", [])]
     best = record["best_trial"]
     single = record["single_seed_best"]

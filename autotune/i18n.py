@@ -189,10 +189,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "cf_v_too_few_seeds": ("too few seeds", "种子太少"),
     "cf_v_same_difference_on_every_seed": ("same difference on every seed", "每个种子上差值相同"),
     "cf_v_diverged": ("diverged", "发散"),
-    "cf_intro": ("Confirmed the top {k} of {complete} complete trials (by their single-seed {metric}) over the same "
-                 "{n} seeds, none of them a seed the search used.",
-                 "在相同的 {n} 个随机种子（都不是搜索用过的种子）上复核了 {complete} 个完成试验中（按单种子 {metric}）"
-                 "排名前 {k} 的试验。"),
+    "cf_intro": ("Confirmed the top {k} of {complete} complete trials{study} (by their single-seed {metric}) over the "
+                 "same {n} seeds{seeds}, none of them a seed the search used{budget}.",
+                 "在相同的 {n} 个随机种子{seeds}（都不是搜索用过的种子）上复核了{study} {complete} 个完成试验中（按单种子 "
+                 "{metric}）排名前 {k} 的试验{budget}。"),
+    "cf_study": (" of study '{study}'", "研究 '{study}' 的"),
+    "cf_run_budget": (", {epochs} epochs per run as in the search{subset}", "，每次训练 {epochs} 轮，与搜索相同{subset}"),
     "cf_note": ("Note: {note}.", "注：{note}。"),
     "cf_all_diverged": ("Every confirmed trial diverged on at least one of the {n} seeds: there is no best mean.",
                         "每个复核的试验都至少在 {n} 个种子中的一个上发散：没有最佳均值。"),

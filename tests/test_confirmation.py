@@ -119,6 +119,10 @@ def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_pa
     study = stored_study()
     assert stored(study) == {k: v for k, v in out.items() if k not in ("lines", "runs", "chosen_best")}
     assert out["chosen_best"] == the_best(study).number
+    record = stored(study)  # #31: the verdict names the study, the seeds and the budget
+    assert lines(record)[0] == (f"Confirmed the top 3 of 3 complete trials of study 'tiny-digits' (by their single-seed "
+                                f"val_accuracy) over the same 3 seeds ({', '.join(map(str, record['seed_list']))}), "
+                                "none of them a seed the search used, 3 epochs per run as in the search.")
     assert out["seed_list"] == confirm_seeds(7, 3) and out["runs"] == {"trained": 9, "reused": 0}
     runs = {(t.user_attrs["source_trial"], t.user_attrs["run"]["seed"]): t.user_attrs["run"] for t in _store_runs()}
     assert len(runs) == 9 and {t.user_attrs["purpose"] for t in _store_runs()} == {"confirmation"}
