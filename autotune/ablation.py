@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from autotune import i18n
 from autotune.configs import components, show, with_component
 from autotune.replays import Replay, ReplayStore, replay
 from autotune.spec import StudySpec
@@ -158,7 +159,7 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
         elif r.delta is None:
             change = "-"
         else:
-            change = f"{r.delta * 100:+.2f} pp" if pct else f"{r.delta:+.4g}"
+            change = f"{r.delta * 100:+.2f} {i18n.points(lang)}" if pct else f"{r.delta:+.4g}"
         # a share that rounds to nothing is 0%, never "-0%"
         share = "-" if r.share is None or r.kind in ("best", "baseline") else f"{round(r.share, 2) + 0.0:.0%}"
         moved = f" ({r.change})" if r.change else ""
@@ -221,7 +222,7 @@ def ablation_verdict(spec: StudySpec, rows: list[AblationRow], *, lang: str = "e
     if n < 2:
         return [say("abl_one_seed", min=MIN_SEEDS_FOR_P)]
     pct, metric = spec.metric == "val_accuracy", spec.metric
-    change = (lambda d: f"{d * 100:+.2f} pp") if pct else (lambda d: f"{d:+.4g}")
+    change = (lambda d: f"{d * 100:+.2f} {i18n.points(lang)}") if pct else (lambda d: f"{d:+.4g}")
     p_text = lambda r: "" if r.p_value is None else say("abl_p", p=f"{r.p_value:.3g}")  # noqa: E731
     lines = []
     if n < MIN_SEEDS_FOR_P:

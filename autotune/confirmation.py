@@ -276,8 +276,8 @@ def _value(record: dict[str, Any], value: float) -> str:
     return f"{value * 100:.2f}%" if record["metric"] == "val_accuracy" else f"{value:.4g}"
 
 
-def _diff(record: dict[str, Any], value: float) -> str:
-    return f"{value * 100:.2f} pp" if record["metric"] == "val_accuracy" else f"{value:.4g}"
+def _diff(record: dict[str, Any], value: float, lang: str = "en") -> str:
+    return f"{value * 100:.2f} {i18n.points(lang)}" if record["metric"] == "val_accuracy" else f"{value:.4g}"
 
 
 def _ci(record: dict[str, Any], ci: list[float] | None) -> str:
@@ -385,7 +385,7 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     if over is not None:
         inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]
         verb = say("cf_over") if over["by"] > 0 else say("cf_under") if over["by"] < 0 else say("cf_matched")
-        amount = "" if over["by"] == 0 else say("cf_by", by=_diff(record, abs(over["by"])))
+        amount = "" if over["by"] == 0 else say("cf_by", by=_diff(record, abs(over["by"]), lang))
         out.append(say("cf_overstatement", trial=over["trial"], verb=verb, amount=amount,
                        stored=_value(record, over["stored_value"]), mean=_value(record, over["mean"]), n=n,
                        inside=say("cf_inside" if inside else "cf_outside"), ci=_ci(record, over["ci95"])))

@@ -297,6 +297,27 @@ def say(lang: str, key: str, **values: object) -> str:
     return pick(TEXT, key, lang, **values)
 
 
+#: Initialisations as the seed reports write them (their 初始化方法 column), for Chinese pages.
+INITS_ZH = {"default": "默认", "zeros": "零", "normal": "正态", "uniform": "均匀", "xavier_uniform": "Xavier均匀",
+            "xavier_normal": "Xavier高斯", "kaiming_uniform": "He均匀", "kaiming_normal": "He正态",
+            "orthogonal": "正交", "sparse": "稀疏"}
+
+
+def init_name(name: str, lang: str) -> str:
+    """An initialisation as a page in ``lang`` names it (``normal`` is 正态 on a Chinese page)."""
+    return name if lang == "en" else INITS_ZH.get(name, name)
+
+
+def points(lang: str) -> str:
+    """The unit of a difference between two accuracies: percentage points."""
+    return "pp" if lang == "en" else "个百分点"
+
+
+def evaluator(name: str, lang: str) -> str:
+    """An importance evaluator's column name: Optuna's default (PED-ANOVA) or fanova."""
+    return {"default": ("default", "默认"), "fanova": ("fanova", "fANOVA")}.get(name, (name, name))[lang == "zh"]
+
+
 def state(name: str, lang: str) -> str:
     """A trial state (``complete``, ``PRUNED``, …) as the report prints it."""
     return name.lower() if lang == "en" else STATES.get(name.lower(), name.lower())

@@ -43,7 +43,7 @@ def row_cells(row: dict[str, Any], spec: StudySpec, lang: str) -> list[str]:
                                                            if spec.constraints else [])
     number = str(row["number"]) + (i18n.say(lang, "hand_marker") if row.get("source") == "hand" else "")
     return [number, num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
-            row["init"] or "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
+            i18n.init_name(row["init"], lang) if row["init"] else "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
             *extra, i18n.state(row["state"], lang), i18n.remark(row["remark"] or "", lang)]
 
 
@@ -95,7 +95,7 @@ def effect_lines(spec: StudySpec, effects: list[dict[str, Any]], confounded: lis
             lines.append(i18n.say(lang, "too_few", param=e["param"], kind=kind, counts=counts,
                                   min=analysis.MIN_PER_GROUP))
             continue
-        diff = f"{e['difference'] * 100:+.2f} pp" if pct else f"{e['difference']:+.4g}"
+        diff = f"{e['difference'] * 100:+.2f} {i18n.points(lang)}" if pct else f"{e['difference']:+.4g}"
         lines.append(i18n.say(lang, "effect", param=e["param"], kind=kind, best=e["best"],
                               best_mean=analysis.format_metric(e["best_mean"], pct), best_n=e["best_n"],
                               worst=e["worst"], worst_mean=analysis.format_metric(e["worst_mean"], pct),
@@ -127,7 +127,8 @@ def importance_tables(spec: StudySpec, by_objective: dict[str, dict[str, Any]], 
             described = how.get(n, "mean ± std")
             if n not in importance.BOOTSTRAPPED:
                 described = i18n.say(lang, "imp_not_resampled", how=described)
-            value_head = f"{n} ({described})"
+            value_head = f"{i18n.evaluator(n, lang)} ({described})" if lang == "en" else \
+                f"{i18n.evaluator(n, lang)}（{described}）"
             heads += [boot_heads[0], value_head, boot_heads[1]] if boot_heads else [value_head]
             for p, row in rows.items():
                 value = importance_cell(table[n][p]) if p in table[n] else "-"

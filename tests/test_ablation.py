@@ -96,8 +96,9 @@ def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
                         "p > 0.05): optimizer.")
     assert len(lines) == 3
     zh = _verdict(rows, "zh")  # the same verdict, in the seed reports' language, line for line
-    assert zh[0].startswith("最关键的组件：lr（去掉后 val_accuracy 变化 -7.03 pp，3 个随机种子，配对检验 p=")
-    assert zh[1].startswith("去掉后同样明显变差的还有：dropout (-2.00 pp，配对检验 p=")
+    assert zh[0].startswith("最关键的组件：lr（去掉后 val_accuracy 变化 -7.03 个百分点，3 个随机种子，配对检验 p=")
+    assert zh[1].startswith("去掉后同样明显变差的还有：dropout (-2.00 个百分点，配对检验 p=")
+    assert not any(" pp" in line for line in zh)  # #31, 9: the Chinese page says 个百分点
     assert zh[2] == "无可测量差异（在最优配置的一个种子标准差以内，或配对检验 p > 0.05）：optimizer。"
 
 

@@ -70,3 +70,24 @@ def test_a_remark_in_english_or_unknown_is_kept_as_stored():
 def test_states():
     assert [i18n.state(s, "zh") for s in ("COMPLETE", "pruned", "FAIL", "RUNNING")] == ["完成", "已剪枝", "失败", "运行中"]
     assert i18n.state("PRUNED", "en") == "pruned"
+
+
+def test_the_chinese_report_page_is_chinese_through(write_spec, tmp_path):
+    """#31, 9: the zh page kept English init names (normal), "pp" and an English importance header."""
+    import optuna
+
+    from tests.conftest import invoke, tiny_digits_spec
+
+    spec = tiny_digits_spec(pruner={"name": "none"}, space={"lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
+                                                            "init": ["normal", "xavier_uniform"]})
+    path = write_spec(spec)
+    assert invoke("run", "--study", path, "--trials", "6", "-q").exit_code == 0
+    assert invoke("report", "--study", path, "--lang", "zh", "--out", "zh").exit_code == 0
+    md = (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
+    trials = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials
+    section = md.split("\n## 试验记录\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")][1:]
+    assert [r[4] for r in rows] == [{"normal": "正态", "xavier_uniform": "Xavier均匀"}[t.params["init"]]
+                                    for t in trials]
+    assert " pp" not in md and "个百分点" in md
+    assert "| 参数 | 默认（PED-ANOVA" in md and "default (" not in md
