@@ -34,6 +34,33 @@ def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 by_hand = goals.by_hand  # a trial imported from a hand table with its recorded result
 
+#: "Best practice" is said only over at least this many complete trials whose two importances (PED-ANOVA and
+#: fANOVA) put the same parameter first; otherwise the section is "leads to test" (a rule written before use).
+PRACTICE_MIN_TRIALS = 30
+
+
+def practice_supported(imp: dict[str, Any], n_complete: int) -> bool:
+    """Whether the report may call its ranking "best practice" (:data:`PRACTICE_MIN_TRIALS`)."""
+    first = [next((p for p in imp.get(name, {}) if p != "error"), None) for name in ("default", "fanova")]
+    return n_complete >= PRACTICE_MIN_TRIALS and first[0] is not None and first[0] == first[1]
+
+
+def own_trials(study: optuna.Study) -> optuna.Study:
+    """``study`` itself, or where it holds imported hand rows an in-memory copy without them (same name,
+    directions, metric names and user attributes): importance and analysis rest on autotune's own trials, one
+    protocol, and the hand rows are compared apart (:mod:`autotune.hand_compare`)."""
+    trials = study.get_trials(deepcopy=False)
+    if not any(by_hand(t) for t in trials):
+        return study
+    own = optuna.create_study(study_name=study.study_name, directions=study.directions)
+    if study.metric_names:
+        own.set_metric_names(study.metric_names)
+    for key, value in study.user_attrs.items():
+        own.set_user_attr(key, value)
+    own.add_trials([t for t in trials if not by_hand(t)])
+    return own
+
+
 def summary(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
     trials = study.get_trials(deepcopy=False)
     done = finished(study)

@@ -82,6 +82,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "data": ("data", "数据"),
     "h_analysis": ("Analysis", "分析"),
     "h_practice": ("Best practice (from these trials)", "最佳实践（基于本次试验）"),
+    "h_leads": ("Leads to test (from {n} complete trials: \"best practice\" needs at least {min} whose two "
+                "importances agree on the first place)",
+                "值得验证的线索（基于 {n} 个完成试验：称为“最佳实践”至少需要 {min} 个，且两种重要性排名第一的参数相同）"),
+    "trial_set": ("Importance and analysis use autotune's own {n} complete trials; the {hand} imported hand rows, "
+                  "measured with their own training budget, are compared apart (hand table vs autotune).",
+                  "重要性与分析只用 autotune 自己的 {n} 个完成试验；导入的 {hand} 行手工结果使用各自的训练预算，"
+                  "单独比较（手工表格与 autotune 对比）。"),
     "not_enough": ("Not enough trials.", "试验不足。"),
     "analysis_intro": (
         "Each line compares {basis}; a value or range is named best or worst only when at least {min} trials back "

@@ -30,10 +30,15 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     data.mkdir(exist_ok=True)
     summ = analysis.summary(study, spec)
     summ["storage"] = storage
-    rows = analysis.trial_rows(study, spec)
+    rows = analysis.trial_rows(study, spec)  # every trial, hand rows marked
     notes: list[str] = []
+    hand_rows = [t for t in analysis.complete(study) if analysis.by_hand(t)]
+    table_study = study
+    study = analysis.own_trials(study)  # importance and analysis: autotune's own trials, one declared set
     n_complete = len(analysis.complete(study))
-    if not study.trials:
+    if hand_rows:
+        notes.append(i18n.say(lang, "trial_set", n=n_complete, hand=len(hand_rows)))
+    if not table_study.trials:
         notes.append(i18n.say(lang, "no_trials"))
     elif n_complete == 0:
         notes.append(i18n.say(lang, "no_complete"))
@@ -61,10 +66,10 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     practice = analysis.best_practice(spec, eff, imp, lang=lang)
     confirmed = None if spec.multi_objective else confirmation.stored(study)
     stop = stopping.stored(study)
-    hand = hand_compare.numbers(study, spec)  # None unless hand-table trials were imported
+    hand = hand_compare.numbers(table_study, spec)  # None unless hand-table trials were imported
     if stop:  # the search ended at the noise floor, not at its target: the first thing a reader must know
         target = study.user_attrs.get("target_trials", stop["target"])
-        notes.insert(0, stopping.line(stop, finished=len(analysis.finished(study)), target=target, lang=lang))
+        notes.insert(0, stopping.line(stop, finished=len(analysis.finished(table_study)), target=target, lang=lang))
 
     _write_json(data / "summary.json", summ)
     _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)
@@ -81,7 +86,7 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     _write_csv(data / "trials.csv", rows)
     _write_json(data / "learning_curves.json",
                 {t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
-                 for t in study.trials})
+                 for t in table_study.trials})
 
     figures: list[tuple[str, str, str]] = []  # (file, caption, data file)
     interactive: dict[str, str] = {}  # PNG file -> its interactive version (an HTML fragment)
@@ -154,7 +159,10 @@ def _page(ctx: dict[str, Any]) -> dict[str, Any]:
         "analysis": {"heading": say("h_analysis"), "intro": text.analysis_intro(ctx["basis"], lang),
                      "lines": text.effect_lines(spec, ctx["effects"], ctx["confounded"], lang),
                      "empty": say("not_enough")},
-        "practice": {"heading": say("h_practice"), "lines": ctx["practice"]},
+        "practice": {"heading": say("h_practice") if analysis.practice_supported(ctx["importance"].get(
+                         ctx["spec"].metric, {}), ctx["n_complete"])
+                     else say("h_leads", n=ctx["n_complete"], min=analysis.PRACTICE_MIN_TRIALS),
+                     "lines": ctx["practice"]},
         "plotly_js": ctx.get("plotly_js") if interactive else None,
     }
 

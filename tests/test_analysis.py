@@ -107,3 +107,15 @@ def test_summary_counts_states_epochs_and_what_pruning_saved():
     assert s["states"] == {"COMPLETE": 1, "FAIL": 1, "PRUNED": 1} and s["n_trials"] == 3
     assert (s["best_trial"], s["best_value"], s["best_params"]) == (0, 0.9, {"optimizer": "adam"})
     assert (s["epochs_trained"], s["epochs_without_pruning"], s["pruning_saved"]) == (4, 6, round(1 - 4 / 6, 3))
+
+
+def test_best_practice_needs_30_complete_trials_and_two_importances_agreeing_on_the_first_place():
+    """#31, 5: "Best practice" led with dropout at PED-ANOVA 0.53 over 11 trials while fANOVA ranked it 12th."""
+    from autotune.analysis import PRACTICE_MIN_TRIALS, practice_supported
+
+    agree = {"default": {"lr": {}, "dropout": {}}, "fanova": {"lr": {}, "dropout": {}}}
+    differ = {"default": {"dropout": {}, "lr": {}}, "fanova": {"lr": {}, "dropout": {}}}
+    assert PRACTICE_MIN_TRIALS == 30
+    assert practice_supported(agree, 30) and not practice_supported(agree, 29)
+    assert not practice_supported(differ, 100)
+    assert not practice_supported({"default": {"lr": {}}, "fanova": {"error": "needs two"}}, 100)
