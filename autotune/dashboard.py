@@ -104,6 +104,9 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
               f"- `autotune replay {study} --trial best`: the best configuration again, over several seeds",
               f"- `autotune ablate {study}`: what each part of the best configuration is worth",
               *([f"- {why.strip()}"] if why else []),
+              "", "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values "
+              "come from that table's own training budget, so autotune's commands never take it as the best "
+              "(the dashboard's own \"best trial\" box compares every trial and may show one).",
               "", "Full spec (the study's `spec` attribute):", "",
               "```yaml", yaml.safe_dump(spec_dict, sort_keys=False).rstrip("\n"), "```", ""]
     return "\n".join(lines)

@@ -177,6 +177,10 @@ def test_a_new_study_carries_its_spec_in_words_as_its_note(write_spec):
         "- `autotune replay --study tiny-digits --trial best`: the best configuration again, over several seeds",
         "- `autotune ablate --study tiny-digits`: what each part of the best configuration is worth",
         "",
+        "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values come from "
+        "that table's own training budget, so autotune's commands never take it as the best (the dashboard's own "
+        "\"best trial\" box compares every trial and may show one).",
+        "",
     ]
     assert yaml_part.startswith("```yaml\n") and yaml_part.endswith("\n```\n")
     assert yaml.safe_load(yaml_part.removeprefix("```yaml\n").removesuffix("```\n")) == study.user_attrs["spec"]
