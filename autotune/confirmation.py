@@ -216,7 +216,9 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
                          "ci95": row["ci95"]}
     record = {
         "study": study.study_name, "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds,
-        "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset, "complete_trials": len(goals.complete(study)), "single_seed_best": single,
+        "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset,
+        "own_trials": sum(1 for t in goals.complete(study) if not goals.by_hand(t)),  # autotune's; no hand rows
+        "complete_trials": len(goals.complete(study)), "single_seed_best": single,
         **ranked, "overstatement": overstatement, "alpha": ALPHA,
         "test": (None if seeds < MIN_SEEDS_FOR_P else
                  f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "
@@ -331,7 +333,8 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     seeds = f" ({', '.join(map(str, record['seed_list']))})" if record.get("seed_list") else ""
     subset = say("abl_subset", n=record["train_subset"]) if record.get("train_subset") else ""
     budget = say("cf_run_budget", epochs=record["epochs"], subset=subset) if record.get("epochs") else ""
-    out = [say("cf_intro", k=len(rows), complete=record["complete_trials"], metric=metric, n=n, study=study,
+    out = [say("cf_intro", k=len(rows), complete=record.get("own_trials", record["complete_trials"]), metric=metric,
+               n=n, study=study,
                seeds=seeds, budget=budget)]
     out += [say("cf_note", note=note) for note in record.get("notes", [])]
     best = record["best_trial"]

@@ -210,7 +210,21 @@ def best_note(best: Any) -> str:
 
 
 def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result: Replay, *, overridden: bool, epochs: int | None) -> str | None:
-    """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair)."""
+    """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair); for a hand
+    row, its value and the reproduction side by side, each under its own protocol."""
+    from autotune import goals
+
+    if trial is not None and goals.by_hand(trial) and trial.values and not overridden:
+        got = result.mean(spec.metric)
+        if got is None:
+            return None
+        pct = spec.metric == "val_accuracy"
+        show = (lambda v: f"{v * 100:.2f}%") if pct else (lambda v: f"{v:.4g}")
+        n = len(result.runs)
+        return (f"{spec.metric} by hand (their budget): {show(trial.values[0])}; reproduced here "
+                f"({result.runs[0].epochs} epoch(s){f', {spec.train_subset} training examples' if spec.train_subset else ''}, "
+                f"{n} seed{'s' if n > 1 else ''}): {show(got)}. Measured under two protocols (the table's budget and "
+                "the spec's), so they are not compared as one configuration's seeds.")
     if trial is None or overridden or trial.state != optuna.trial.TrialState.COMPLETE:
         return None
     if epochs not in (None, trial.user_attrs.get("epochs")) or result.runs[0].seed != trial.user_attrs.get("seed"):

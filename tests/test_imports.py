@@ -216,7 +216,11 @@ def test_a_hand_trial_outside_the_space_replays_with_its_own_values(digits_study
     assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0
     again = autotune.replay(digits_study, trial=2, epochs=1)  # row 4: batch_size 20, not an Optuna parameter
     assert again.replay.config["batch_size"] == 20 and again.replay.config["units"] == [32]
-    assert again.reproduction is None  # no seed was recorded by hand: nothing to compare exactly
+    # no seed was recorded by hand, so nothing is compared exactly: the two values stand side by side, each named
+    assert again.reproduction == (f"val_accuracy by hand (their budget): 85.00%; reproduced here (1 epoch(s), 1 seed): "
+                                  f"{again.replay.mean('val_accuracy') * 100:.2f}%. Measured under two protocols (the "
+                                  "table's budget and the spec's), so they are not compared as one configuration's "
+                                  "seeds.")
     # hand rows are evidence of their own budget, never "the best": with nothing trained by autotune there is none
     with pytest.raises(TrialNotFoundError, match=r"^study 'tiny-digits' has no complete trial yet of autotune's own: "
                                                  r"its 3 complete trial\(s\) are imported hand rows, measured with "
@@ -331,6 +335,10 @@ def test_hand_rows_are_kept_apart_as_evidence_in_run_confirm_export_and_replay(d
     assert replay["notes"][0] == ("trial 0 is a hand row: its result (validation accuracy 91.50%) is the hand "
                                   "table's, by hand with their own training budget; this replay is autotune's "
                                   "reproduction at the spec's budget, a different protocol")
+    assert replay["reproduction"] == (f"val_accuracy by hand (their budget): 91.50%; reproduced here (1 epoch(s), 1 "
+                                      f"seed): {replay['val_accuracy']['mean'] * 100:.2f}%. Measured under two "
+                                      "protocols (the table's budget and the spec's), so they are not compared as one "
+                                      "configuration's seeds.")
 
 
 DIGITS_MARKDOWN = """Table 1: the same experiments, typed again as a Markdown table
