@@ -72,11 +72,6 @@ def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[opt
     others = sorted((t for t in pool if t.number != best.number), key=lambda t: (-sign * t.values[0], t.number))
     chosen = [best, *others][:top]
     notes = []
-    hand = [t.number for t in goals.complete(study) if goals.by_hand(t)]
-    if hand:
-        notes.append(f"{len(hand)} hand row(s) (trials {_numbers(hand)}) are not confirmed: their values come from "
-                     "their own training budget, not the spec's; `autotune replay --trial N` shows one reproduced "
-                     "at the spec's budget")
     if len(chosen) < top:
         which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
         which += " of autotune's own" if any(goals.by_hand(t) for t in goals.complete(study)) else ""
@@ -218,6 +213,7 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
         "study": study.study_name, "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds,
         "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset,
         "own_trials": sum(1 for t in goals.complete(study) if not goals.by_hand(t)),  # autotune's; no hand rows
+        "hand_rows": [t.number for t in goals.complete(study) if goals.by_hand(t)],  # never confirmed (lines says)
         "complete_trials": len(goals.complete(study)), "single_seed_best": single,
         **ranked, "overstatement": overstatement, "alpha": ALPHA,
         "test": (None if seeds < MIN_SEEDS_FOR_P else
@@ -337,6 +333,9 @@ def lines(record: Any, lang: str = "en") -> list[str]:
                n=n, study=study,
                seeds=seeds, budget=budget)]
     out += [say("cf_note", note=note) for note in record.get("notes", [])]
+    hand = record.get("hand_rows") or []
+    if hand:
+        out.append(say("cf_hand", n=len(hand), trials=_numbers(hand)))
     best = record["best_trial"]
     single = record["single_seed_best"]
     if best is None:

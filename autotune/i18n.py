@@ -203,6 +203,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "cf_study": (" of study '{study}'", "研究 '{study}' 的"),
     "cf_run_budget": (", {epochs} epochs per run as in the search{subset}", "，每次训练 {epochs} 轮，与搜索相同{subset}"),
     "cf_note": ("Note: {note}.", "注：{note}。"),
+    "cf_hand": ("Note: {n} hand row(s) (trials {trials}) are not confirmed: their values come from their own training "
+                "budget, not the spec's; `autotune replay --trial N` shows one reproduced at the spec's budget.",
+                "注：{n} 行手工结果（试验 {trials}）不参与复核：它们的值来自各自的训练预算，而非本规格的预算；"
+                "`autotune replay --trial N` 可在本规格的预算下复现其中一行。"),
     "cf_all_diverged": ("Every confirmed trial diverged on at least one of the {n} seeds: there is no best mean.",
                         "每个复核的试验都至少在 {n} 个种子中的一个上发散：没有最佳均值。"),
     "cf_where": ("mean {metric} {mean}{spread}, 95% interval {ci}", "{metric} 均值 {mean}{spread}，95% 置信区间 {ci}"),

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import autotune
+from autotune.confirmation import lines
 from autotune.errors import OptionError, TrialNotFoundError
 from autotune.seeding import trial_seed
 from tests.conftest import assert_one_error_line, invoke, stored_study, tiny_digits_spec
@@ -326,9 +327,10 @@ def test_hand_rows_are_kept_apart_as_evidence_in_run_confirm_export_and_replay(d
     confirmed = json.loads(invoke("confirm", "--study", "tiny-digits", "--top", "3", "--seeds", "2", "--json").stdout)
     assert {r["trial"] for r in confirmed["ranking"]} <= {t.number for t in own}
     assert confirmed["single_seed_best"] == best.number and confirmed["overstatement"]["trial"] == best.number
-    assert confirmed["notes"][0] == ("3 hand row(s) (trials 0, 1, 2) are not confirmed: their values come from their "
-                                     "own training budget, not the spec's; `autotune replay --trial N` shows one "
-                                     "reproduced at the spec's budget")
+    assert confirmed["hand_rows"] == [0, 1, 2] and confirmed["lines"][1] == (
+        "Note: 3 hand row(s) (trials 0, 1, 2) are not confirmed: their values come from their own training budget, not "
+        "the spec's; `autotune replay --trial N` shows one reproduced at the spec's budget.")
+    assert lines(confirmed, "zh")[1].startswith("注：3 行手工结果（试验 0, 1, 2）不参与复核")
     exported = json.loads(invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e", "--json").stdout)
     assert exported["best"]["trial"] == confirmed["chosen_best"] and exported["best"]["trial"] not in (0, 1, 2)
     replay = json.loads(invoke("replay", "--study", "tiny-digits", "--trial", "0", "--epochs", "1", "--json").stdout)
