@@ -93,14 +93,16 @@ def test_stored_trial_reproduces_bit_identically():
         assert result.history[-1].train_loss == t.user_attrs["train_loss"]
 
 
+def _poor_lr_spec(max_epochs: int, pruner: dict):
+    """Random SGD trials over a wide lr range with zero init among the choices: many are poor, so a pruner acts."""
+    return parse_spec(tiny_digits_spec(max_epochs=max_epochs, fixed={"optimizer": "sgd"},
+                                       space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True},
+                                              "init": ["default", "zeros"]},
+                                       sampler={"name": "random"}, pruner=pruner))
+
+
 def test_median_pruning_stops_poor_trials():
-    spec = parse_spec(tiny_digits_spec(
-        max_epochs=4,
-        fixed={"optimizer": "sgd"},
-        space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}, "init": ["default", "zeros"]},
-        sampler={"name": "random"},
-        pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
-    ))
+    spec = _poor_lr_spec(4, {"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0})
     summary = run_study(spec, n_trials=10)
     study = _load()
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
@@ -130,13 +132,7 @@ def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
         return built[-1]
 
     monkeypatch.setattr(autotune.runner, "make_pruner", spy)
-    spec = parse_spec(tiny_digits_spec(
-        max_epochs=6,
-        fixed={"optimizer": "sgd"},
-        space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}, "init": ["default", "zeros"]},
-        sampler={"name": "random"},
-        pruner={"name": "hyperband", "min_resource": 2, "reduction_factor": 2},
-    ))
+    spec = _poor_lr_spec(6, {"name": "hyperband", "min_resource": 2, "reduction_factor": 2})
     summary = run_study(spec, n_trials=12, pruner="hyperband")  # the spec's own pruner: its settings are kept
     # the pruner the run used holds the spec's settings (Optuna's private attributes, read on purpose: Optuna's
     # defaults are min_resource 1, max_resource "auto", reduction_factor 3, so a dropped setting shows here)
