@@ -381,7 +381,8 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
-    best_trial, _ = replays.resolve_trial(ctx.study, "best")
+    chosen = goals.the_best(ctx.study)  # what 'best' means everywhere, and why (the caption says it)
+    best_trial = chosen.trial
     best = configs.config_of(spec, best_trial)
     if baseline == "defaults":
         base = configs.default_config(spec)
@@ -412,14 +413,11 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
                            describe=describe, on_row=on_row, precision=recorded(best_trial.user_attrs),
                            value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]))
     say = partial(i18n.say, lang)
-    chosen = goals.the_best(ctx.study)
     caption = say("abl_caption", study=ctx.study.study_name, trial=best_trial.number,
                   basis=say(f"abl_basis_{chosen.basis}"),
                   baseline=say("abl_base_defaults") if baseline == "defaults" else
                   say("abl_base_trial", n=baseline.split(":", 1)[1]) if baseline.startswith("trial:") else baseline,
-                  k=k, seeds=", ".join(map(str, seed_list)), epochs=epochs or spec.max_epochs,
-                  trial_epochs=best_trial.user_attrs.get("epochs", spec.max_epochs),
-                  subset=say("abl_subset", n=spec.train_subset) if spec.train_subset else "")
+                  **_budget_words(say, spec, best_trial, seed_list, epochs))
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])
@@ -439,7 +437,8 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
-    source, notes = replays.resolve_trial(ctx.study, "best" if start == "best" else start.removeprefix("trial:"))
+    chosen = goals.the_best(ctx.study) if start == "best" else None
+    source = chosen.trial if chosen else replays.resolve_trial(ctx.study, start.removeprefix("trial:"))[0]
     base = configs.config_of(spec, source)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
@@ -449,13 +448,20 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     runs = sweeps.sweep(spec, base, param, list(values), seeds=seed_list, splits=splits,
                         epochs=epochs, store=ctx.store(), precision=recorded(source.user_attrs))
     say = partial(i18n.say, lang)
-    basis = say(f"abl_basis_{goals.the_best(ctx.study).basis}") if start == "best" else say("sweep_chosen")
+    basis = say(f"abl_basis_{chosen.basis}") if chosen else say("sweep_chosen")
     caption = say("sweep_caption", study=ctx.study.study_name, param=param, trial=source.number, basis=basis,
-                  k=k, seeds=", ".join(map(str, seed_list)), epochs=epochs or spec.max_epochs,
-                  trial_epochs=source.user_attrs.get("epochs", spec.max_epochs),
-                  subset=say("abl_subset", n=spec.train_subset) if spec.train_subset else "")
+                  **_budget_words(say, spec, source, seed_list, epochs))
     outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
+
+
+def _budget_words(say: Callable[..., str], spec: StudySpec, trial: optuna.trial.FrozenTrial, seeds: Sequence[int],
+                  epochs: int | None) -> dict[str, Any]:
+    """What an ablation's or a sweep's caption says of its runs: the seeds, the epochs per run against the trial's
+    own, and the training subset."""
+    return {"k": len(seeds), "seeds": ", ".join(map(str, seeds)), "epochs": epochs or spec.max_epochs,
+            "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
+            "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else ""}
 
 
 def _default_out(kind: str, study_name: str, lang: str) -> str:

@@ -67,14 +67,15 @@ def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[opt
                           f"{len(study.directions)} ({names}); replay a Pareto trial over seeds with "
                           "`autotune replay --trial N --seeds K` instead")
     best = goals.best_trial(study)  # TrialNotFoundError when no complete (feasible) trial exists
-    pool = [t for t in goals.complete(study) if goals.feasible(t) and not goals.by_hand(t)]
+    done = goals.complete(study)
+    pool = [t for t in done if goals.feasible(t) and not goals.by_hand(t)]
     sign = 1.0 if spec.direction == "maximize" else -1.0
     others = sorted((t for t in pool if t.number != best.number), key=lambda t: (-sign * t.values[0], t.number))
     chosen = [best, *others][:top]
     notes = []
     if len(chosen) < top:
         which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
-        which += " of autotune's own" if any(goals.by_hand(t) for t in goals.complete(study)) else ""
+        which += " of autotune's own" if any(goals.by_hand(t) for t in done) else ""
         notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than the {top} asked for: "
                      f"confirming those {len(chosen)}")
     return chosen, notes
@@ -209,12 +210,13 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
         by = row["stored_value"] - row["mean"] if spec.direction == "maximize" else row["mean"] - row["stored_value"]
         overstatement = {"trial": single, "stored_value": row["stored_value"], "mean": row["mean"], "by": by,
                          "ci95": row["ci95"]}
+    done = goals.complete(study)
     record = {
         "study": study.study_name, "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds,
         "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset,
-        "own_trials": sum(1 for t in goals.complete(study) if not goals.by_hand(t)),  # autotune's; no hand rows
-        "hand_rows": [t.number for t in goals.complete(study) if goals.by_hand(t)],  # never confirmed (lines says)
-        "complete_trials": len(goals.complete(study)), "single_seed_best": single,
+        "own_trials": sum(1 for t in done if not goals.by_hand(t)),  # autotune's; no hand rows
+        "hand_rows": [t.number for t in done if goals.by_hand(t)],  # never confirmed (lines says)
+        "complete_trials": len(done), "single_seed_best": single,
         **ranked, "overstatement": overstatement, "alpha": ALPHA,
         "test": (None if seeds < MIN_SEEDS_FOR_P else
                  f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "

@@ -40,11 +40,11 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     if trial is not None and objective is not None:
         raise OptionError("give --trial N or --objective K, not both")
     index = goals.objective_index(spec, objective)
-    confirmed = None
+    confirmed, since = None, 0  # since: complete trials gained after the confirmation (the one best's only)
     if trial is None and objective is None and not spec.multi_objective:
         best = goals.the_best(study)
         chosen, chosen_by = best.trial, choice_words(best, spec)
-        confirmed = confirmed_choice(best)
+        confirmed, since = confirmed_choice(best), best.since_confirmation
     elif trial is None:
         chosen = goals.best_trial(study, index)
         chosen_by = f"best {spec.metrics[index]}" + (" (feasible)" if spec.constraints else "")
@@ -69,9 +69,7 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
         "constraints": dict(chosen.constraints),
         "on_pareto_front": chosen.number in front if spec.multi_objective else None,
         "confirmed": confirmed,
-        # complete trials the study gained after its confirmation (0 without one, or for --trial/--objective)
-        "since_confirmation": best.since_confirmation if trial is None and objective is None
-        and not spec.multi_objective else 0,
+        "since_confirmation": since,
         "seed": chosen.user_attrs.get("seed"),
         "params": dict(chosen.params),
         "config": config_of(spec, chosen),

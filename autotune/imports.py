@@ -167,7 +167,12 @@ def write(plan: Plan, study: optuna.Study, *, keep_duplicates: bool = False) -> 
     many rows match as the study holds trials of that content."""
     trials = study.get_trials(deepcopy=False)
     present = {t.user_attrs.get("hand_key") for t in trials}
-    stored = Counter(c for c in map(_stored_content, trials) if c is not None)
+    holders: dict[str, list[int]] = defaultdict(list)  # content -> the trials imported before that hold it
+    for t in trials:
+        kept = _stored_content(t)
+        if kept is not None:
+            holders[kept].append(t.number)
+    stored = Counter({c: len(numbers) for c, numbers in holders.items()})
     same: dict[str, str] = {}  # a row's key -> its content, where an earlier import holds that content
     fresh = []
     for p in plan.rows:
@@ -185,12 +190,7 @@ def write(plan: Plan, study: optuna.Study, *, keep_duplicates: bool = False) -> 
     for p in fresh:
         if p.action == "queued":
             study.enqueue_trial(p.fit.params, user_attrs=_queued_attrs(p))
-    trials = study.get_trials(deepcopy=False)
-    numbers = {t.user_attrs.get("hand_key"): t.number for t in trials}
-    holders: dict[str, list[int]] = defaultdict(list)  # content -> the imported trials that hold it
-    for t in trials:
-        if _stored_content(t) is not None:
-            holders[_stored_content(t)].append(t.number)
+    numbers = {t.user_attrs.get("hand_key"): t.number for t in study.get_trials(deepcopy=False)}
     done = {p.key for p in fresh}
     return record(plan, study, numbers=numbers, already={p.key for p in plan.rows if p.key in present} - done,
                   duplicates={k: holders[c] for k, c in same.items()})

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import optuna
 
 from autotune.errors import OptionError, TrialNotFoundError
+from autotune.figure_text import value_text
 from autotune.seeding import derive_seed
 from autotune.spec import StudySpec
 from autotune.storage import REPLAYS_SUFFIX
@@ -184,7 +185,8 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
     notes = []
     if goals.by_hand(trial):
         accuracy = trial.user_attrs.get("val_accuracy")
-        figure = f" (validation accuracy {accuracy * 100:.2f}%)" if isinstance(accuracy, (int, float)) else ""
+        figure = (f" (validation accuracy {value_text('val_accuracy', accuracy)})"
+                  if isinstance(accuracy, (int, float)) else "")
         notes.append(f"trial {number} is a hand row: its result{figure} is the hand table's, by hand with their own "
                      "training budget; this replay is autotune's reproduction at the spec's budget, a different "
                      "protocol")
@@ -218,12 +220,10 @@ def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result
         got = result.mean(spec.metric)
         if got is None:
             return None
-        pct = spec.metric == "val_accuracy"
-        show = (lambda v: f"{v * 100:.2f}%") if pct else (lambda v: f"{v:.4g}")
         n = len(result.runs)
-        return (f"{spec.metric} by hand (their budget): {show(trial.values[0])}; reproduced here "
+        return (f"{spec.metric} by hand (their budget): {value_text(spec.metric, trial.values[0])}; reproduced here "
                 f"({result.runs[0].epochs} epoch(s){f', {spec.train_subset} training examples' if spec.train_subset else ''}, "
-                f"{n} seed{'s' if n > 1 else ''}): {show(got)}. Measured under two protocols (the table's budget and "
+                f"{n} seed{'s' if n > 1 else ''}): {value_text(spec.metric, got)}. Measured under two protocols (the table's budget and "
                 "the spec's), so they are not compared as one configuration's seeds.")
     if trial is None or overridden or trial.state != optuna.trial.TrialState.COMPLETE:
         return None

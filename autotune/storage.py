@@ -219,7 +219,7 @@ def list_studies(url: str) -> list[StudyRow]:
     """Every study in the storage at ``url`` with trial counts by state and its best value."""
     storage = open_storage(url, must_exist=True)
     rows = []
-    for summary in optuna.get_all_study_summaries(storage=storage, include_best_trial=True):
+    for summary in optuna.get_all_study_summaries(storage=storage, include_best_trial=False):
         trials = storage.get_all_trials(storage.get_study_id_from_name(summary.study_name), deepcopy=False)
         states = Counter(t.state.name for t in trials)
         best = None
