@@ -43,7 +43,8 @@ def row_cells(row: dict[str, Any], spec: StudySpec, lang: str) -> list[str]:
                                                            if spec.constraints else [])
     number = str(row["number"]) + (i18n.say(lang, "hand_marker") if row.get("source") == "hand" else "")
     return [number, num(row["lr"], 3), num(row["batch_size"]), row["structure"] or "-",
-            i18n.init_name(row["init"], lang) if row["init"] else "-", num(row["train_loss"]), "-" if acc is None else f"{acc * 100:.2f}",
+            i18n.init_name(row["init"], lang) if row["init"] else "-", num(row["train_loss"]),
+            "-" if acc is None else f"{acc * 100:.2f}",
             *extra, i18n.state(row["state"], lang), i18n.remark(row["remark"] or "", lang)]
 
 
