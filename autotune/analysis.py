@@ -48,7 +48,9 @@ def practice_supported(imp: dict[str, Any], n_complete: int) -> bool:
 def own_trials(study: optuna.Study) -> optuna.Study:
     """``study`` itself, or where it holds imported hand rows an in-memory copy without them (same name,
     directions, metric names and user attributes): importance and analysis rest on autotune's own trials, one
-    protocol, and the hand rows are compared apart (:mod:`autotune.hand_compare`)."""
+    protocol, and the hand rows are compared apart (:mod:`autotune.hand_compare`). Each hand row's place holds a
+    bare FAIL trial, which no importance, analysis or figure counts, so every other trial keeps its own number
+    (the figures name trials by number)."""
     trials = study.get_trials(deepcopy=False)
     if not any(by_hand(t) for t in trials):
         return study
@@ -57,7 +59,7 @@ def own_trials(study: optuna.Study) -> optuna.Study:
         own.set_metric_names(study.metric_names)
     for key, value in study.user_attrs.items():
         own.set_user_attr(key, value)
-    own.add_trials([t for t in trials if not by_hand(t)])
+    own.add_trials([optuna.trial.create_trial(state=TrialState.FAIL) if by_hand(t) else t for t in trials])
     return own
 
 

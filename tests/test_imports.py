@@ -384,3 +384,18 @@ def test_a_repeated_experiment_within_one_table_is_kept(digits_study, tmp_path):
     result = json.loads(invoke("import", "--study", digits_study, "--table", "twice.csv", "--json").stdout)
     assert (result["added"], result["queued"], result["same_as_imported"]) == (1, 0, 4)
     assert [r["action"] for r in result["rows"]] == ["same as imported"] * 4 + ["complete"]
+
+
+def test_the_reports_own_trials_keep_their_numbers(digits_study):
+    """The report's figures and hover texts name trials by number: the set that leaves the hand rows out must keep
+    autotune's trials at their own numbers (a plain copy renumbered trials 3-6 as 0-3)."""
+    from autotune.analysis import complete, own_trials
+
+    assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0  # trials 0-2, 3 queued
+    assert invoke("run", "--study", digits_study, "--trials", "6", "-q").exit_code == 0
+    study = stored_study()
+    own = own_trials(study)
+    mine = [t for t in complete(study) if t.user_attrs.get("source") != "hand"]
+    assert [t.number for t in complete(own)] == [t.number for t in mine] == [3, 4, 5]
+    assert [(t.values, t.params) for t in complete(own)] == [(t.values, t.params) for t in mine]
+    assert [t.state.name for t in own.trials[:3]] == ["FAIL"] * 3 and own.trials[0].params == {}
