@@ -303,7 +303,7 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
 @click.option("--storage", default=None, metavar="URL", help=STORAGE_HELP)
 @click.option("--study-name", default=None, metavar="NAME", help="Name of the study in the storage. [default: the spec's name]")
 @click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Torch CPU threads. [default: the best trial's, else torch's choice]")
+              help="Torch CPU threads. [default: the best trial's, else 1]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmation as JSON.")
@@ -398,7 +398,7 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
               help="Data the final model is retrained on before its one evaluation on the test split.")
 @click.option("--no-retrain", is_flag=True, help="Skip the final model (no test-set evaluation).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Torch CPU threads. [default: torch's choice]")
+              help="Torch CPU threads. [default: 1]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
 @click.option("--trial", "trial_number", type=click.IntRange(min=0), default=None, metavar="N",

@@ -42,12 +42,19 @@ def resolve_device(name: str | None) -> str:
     return f"cuda:{index}"
 
 
-def set_threads(threads: int | None) -> None:
-    """Give torch ``threads`` CPU threads; None keeps torch's choice (all physical cores, or $OMP_NUM_THREADS)."""
-    if threads is not None:
-        import torch
+#: Torch threads per process unless ``--threads`` says otherwise. One: beside another program that uses a core, a
+#: process with a thread per core waits at every parallel region for the thread that shares its core, and ran
+#: 2.5x slower than with one thread; quiet, one thread costs little on these small models (BENCHMARKS.md, "Threads
+#: on a busy machine"). The thread count also changes floating-point results, so a fixed default gives the same
+#: trials on every machine, whatever its core count or load. More cores go to more workers (``--workers auto``).
+DEFAULT_THREADS = 1
 
-        torch.set_num_threads(threads)
+
+def set_threads(threads: int | None) -> None:
+    """Give torch ``threads`` CPU threads; None gives :data:`DEFAULT_THREADS` (one)."""
+    import torch
+
+    torch.set_num_threads(DEFAULT_THREADS if threads is None else threads)
 
 
 def usable_cores() -> int:

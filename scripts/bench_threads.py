@@ -36,9 +36,14 @@ COMMANDS = {  # name: the arguments after `autotune`
 BUSY = [sys.executable, "-c", "while True: pass"]
 
 
+ARMS: list[str] = ["cores", "one", "default"]
+
+
 def arms() -> dict[str, list[str]]:
     cores = usable_cores()
-    return {f"--threads {cores}": ["--threads", str(cores)], "--threads 1": ["--threads", "1"], "default": []}
+    every = {"cores": (f"--threads {cores}", ["--threads", str(cores)]), "one": ("--threads 1", ["--threads", "1"]),
+             "default": ("default", [])}
+    return dict(every[arm] for arm in ARMS)
 
 
 def timed(args: list[str], folder: Path) -> float:
@@ -74,7 +79,9 @@ def main() -> None:
     parser.add_argument("--commands", default="demo,mnist10", help="comma-separated: " + ", ".join(COMMANDS))
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--conditions", default="quiet,busy")
+    parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated: cores, one, default")
     opts = parser.parse_args()
+    ARMS[:] = opts.arms.split(",")
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
           f"{usable_cores()} usable cores, load average at start {os.getloadavg()[0]:.2f}")
     results = {}

@@ -59,3 +59,28 @@ def test_cpu_model_names_the_cpu_and_its_bf16_units(tmp_path):
     assert cpu_model(str(info)) == "Intel(R) Xeon(R) Platinum 8480+ (amx_bf16, amx_tile, avx512_bf16)"
     info.write_text("model name\t: Old CPU\nflags\t\t: sse avx2\n")
     assert cpu_model(str(info)) == "Old CPU (no bf16 units)"
+
+
+def test_one_thread_unless_told_and_a_stored_two_thread_trial_replays_in_its_own(write_spec):
+    import optuna
+
+    from tests.conftest import invoke
+
+    before = torch.get_num_threads()
+    try:
+        path = write_spec(tiny_digits_spec())
+        assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+        study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+        assert [t.user_attrs["threads"] for t in study.trials] == [1, 1]  # the default (devices.DEFAULT_THREADS)
+        # a study stored with two threads (torch's choice on 2 cores, the default before) replays with two, exactly
+        assert invoke("run", "--study", path, "--study-name", "two", "--trials", "1", "--threads", "2",
+                      "-q").exit_code == 0
+        two = optuna.load_study(study_name="two", storage="sqlite:///autotune.db").trials[0]
+        assert two.user_attrs["threads"] == 2
+        torch.set_num_threads(1)
+        result = invoke("replay", "--study", "two", "--trial", "0")
+        assert result.exit_code == 0, result.output
+        assert f"Reproduced exactly: val_accuracy {two.value!r} equals the stored value of trial 0." in result.stdout
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
