@@ -142,8 +142,8 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
     seeds), the Markdown's first line."""
     from pathlib import Path
 
+    from autotune import documents, plots, tables
     from autotune import figure_text as ft
-    from autotune import plots, tables
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -180,6 +180,10 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
     md = ((caption + "\n\n" if caption else "") + tables.markdown(heads, body) + "\n"
           + tables.header("ablation_key", lang) + "\n\n" + "\n".join(verdict) + "\n")
     (out / "ablation.md").write_text(md, encoding="utf-8")
+    table = {"caption": caption or i18n.say(lang, "h_ablation"), "heads": heads, "body": body,
+             "key": tables.header("ablation_key", lang), "verdict": verdict}
+    documents.table_document(out / "ablation.docx", title=i18n.say(lang, "h_ablation"), heads=heads, body=body,
+                             caption=table["caption"], lines=[table["key"], *verdict], lang=lang, wide=True)
     (out / "ablation.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
     (out / "ablation.json").write_text(json.dumps(
         {"metric": metric, "caption": caption,
@@ -197,7 +201,23 @@ def ablation_outputs(spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, 
         groups=[ft.word(group[r.kind], lang) for r in rows], metric=metric, lang=lang,
         title=ft.word("ablation_title", lang, name=spec.name, seeds=len(rows[0].replay.runs)),
         reference=rows[0].replay.mean(metric)), out / "ablation.png", dpi=120)
-    return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir())}
+    return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir()), "table": table}
+
+
+#: The study's user attribute that keeps its latest ablation table, one per language (``ablation:en``,
+#: ``ablation:zh``): the cells as written, so that a report in that language includes exactly that table
+RECORD_PREFIX = "ablation:"
+
+
+def record(study: Any, table: dict[str, Any], lang: str) -> None:
+    """Keep ``table`` (caption, heads, body, key, verdict) in ``study`` for its reports in ``lang``."""
+    study.set_user_attr(RECORD_PREFIX + lang, table)
+
+
+def stored(study: Any) -> dict[str, dict[str, Any]]:
+    """The ablation tables kept in ``study``, by language."""
+    return {key[len(RECORD_PREFIX):]: value for key, value in study.user_attrs.items()
+            if key.startswith(RECORD_PREFIX) and isinstance(value, dict)}
 
 
 def measurable(spec: StudySpec, rows: list[AblationRow], row: AblationRow) -> bool:

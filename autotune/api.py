@@ -45,9 +45,11 @@ class ReportResult:
     files: list[str]
     figures: list[str]
     notes: list[str]
+    document: str | None = None  # report.docx's path, where ``formats`` has "docx"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "notes": self.notes, "figures": self.figures, "files": self.files}
+        return {"out": self.out, "notes": self.notes, "figures": self.figures, "files": self.files,
+                "document": self.document}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class ConfirmResult:
     #: The trial every command now calls the best (:func:`autotune.goals.the_best`): the confirmation's top where
     #: it measured the single-seed best worse, else the single-seed best (a tie keeps it).
     chosen: int | None = None
+    #: The Word document of the table alone (``docx``), or None
+    document: str | None = None
 
     @property
     def best_trial(self) -> int | None:
@@ -105,7 +109,7 @@ class ConfirmResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.record, "chosen_best": self.chosen, "lines": self.lines,
-                "runs": {"trained": self.trained, "reused": self.reused}}
+                "runs": {"trained": self.trained, "reused": self.reused}, "document": self.document}
 
 
 @dataclass(frozen=True)
@@ -227,15 +231,36 @@ def import_table(study: Study, table: str, *, base: str | None = None,
     return ImportResult(record=record, lines=imports.lines(record))
 
 
+def _check_lang(lang: Any) -> None:
+    from autotune.errors import OptionError
+    from autotune.i18n import LANGS
+
+    if lang not in LANGS:
+        raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
+
+
+#: What ``report``'s ``formats`` may hold
+REPORT_FORMATS = ("html", "md", "docx")
+
+
 def report(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
            lang: str = "en", formats: Sequence[str] = ("html", "md")) -> ReportResult:
     """Write a report folder (``report-<study>`` by default): summary, trial table, importance, figures,
-    analysis (``autotune report``)."""
+    analysis (``autotune report``). ``formats``: any of ``html`` (index.html), ``md`` (report.md) and ``docx``
+    (report.docx, a Word document to hand in; its path is ``ReportResult.document``)."""
     from autotune.interrupts import stop_on_signals
     from autotune.reports import build_report
     from autotune.storage import redact, resolve_storage_url
     from autotune.stored import open_context
 
+    from autotune.errors import OptionError
+
+    formats = tuple(formats) if not isinstance(formats, str) else (formats,)
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown or not formats:
+        given = f"{unknown[0]!r} is not a report format" if unknown else "is empty"
+        raise OptionError(f"formats {given}; allowed: {', '.join(REPORT_FORMATS)}; nothing was written")
+    _check_lang(lang)
     out = None
     try:
         with stop_on_signals():
@@ -248,7 +273,8 @@ def report(study: Study, *, storage: str | None = None, study_name: str | None =
                  else f"while writing the report: the report in '{out}' is incomplete")
         raise Interrupted(f"interrupted {phase}; the study database was not changed; run the same command again "
                           "to write the whole report") from None
-    return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"])
+    return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"],
+                        document=result["document"])
 
 
 def export(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
@@ -328,24 +354,39 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
 
 def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
             study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
-            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1, splits: Any = None) -> ConfirmResult:
+            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1, splits: Any = None,
+            docx: str | os.PathLike | None = None, lang: str = "en") -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
     are reused), rank them by mean, test the others against the top one, and record the result in the
     study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
     after each run. ``workers > 1`` trains the missing runs in that many processes forked from this one,
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
-    already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again."""
+    already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
+    write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
     from autotune import confirmation, goals
+    from autotune.outputs import check_output_file
     from autotune.stored import open_context
 
     confirmation.check_options(top, seeds)  # before anything is opened
+    _check_lang(lang)
+    if docx is not None:
+        check_output_file(docx, option="docx", suffix=".docx")
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
     splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"), splits=splits)
     record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
                                           store=ctx.store(), notes=notes, on_run=on_run, workers=workers)
-    return ConfirmResult(record=record, markdown=confirmation.table(record), lines=confirmation.lines(record),
-                         trained=counts["trained"], reused=counts["reused"], chosen=goals.the_best(ctx.study).number)
+    document = None
+    if docx is not None:
+        from autotune import documents, i18n
+
+        heads, body = confirmation.table_parts(record, lang)
+        document = documents.table_document(docx, title=i18n.say(lang, "h_confirmation"), heads=heads, body=body,
+                                 caption=i18n.say(lang, "h_confirmation"), lines=confirmation.lines(record, lang),
+                                 lang=lang, wide=True)
+    return ConfirmResult(record=record, markdown=confirmation.table(record, lang), lines=confirmation.lines(record, lang),
+                         trained=counts["trained"], reused=counts["reused"], chosen=goals.the_best(ctx.study).number,
+                         document=document)
 
 
 def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,
@@ -419,6 +460,7 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
                   say("abl_base_trial", n=baseline.split(":", 1)[1]) if baseline.startswith("trial:") else baseline,
                   **_budget_words(say, spec, best_trial, seed_list, epochs))
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
+    ablation.record(ctx.study, outputs["table"], lang)  # `autotune report --format docx` includes it
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])
 

@@ -306,9 +306,12 @@ def sweep(study: str | None, storage: str | None, study_name: str | None, seeds:
               help="Torch CPU threads. [default: the best trial's, else 1]")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar="AUTOTUNE_DATA_DIR",
               help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].")
+@click.option("--docx", "docx", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also write the confirmation table alone as a Word document (FILE.docx), to paste from.")
+@lang_option("The --docx table's language: English or the seed reports' Chinese.")
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmation as JSON.")
 def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: str | None, threads: int | None,
-            data_dir: str | None, as_json: bool) -> None:
+            data_dir: str | None, docx: str | None, lang: str, as_json: bool) -> None:
     """Re-train the top K trials over N seeds and rank them by mean: which best is real.
 
     The search's best won on one seed. Every confirmed trial is trained with the same N fresh
@@ -320,7 +323,7 @@ def confirm(study: str, top: int, seeds: int, storage: str | None, study_name: s
 
     quiet_libraries()
     result = autotune.confirm(study, top=top, seeds=seeds, storage=storage, study_name=study_name,
-                              data_dir=data_dir, threads=threads,
+                              data_dir=data_dir, threads=threads, docx=docx, lang=lang,
                               on_run=None if as_json else lambda trial, run: click.echo(
                                   f"  trial {trial}, seed {run.seed}: done" + (" (recorded earlier)" if run.reused
                                                                                else f" ({run.seconds:.1f}s)"),
@@ -366,11 +369,17 @@ def import_(study: str, table: str, base: str | None, maps: tuple[str, ...], rer
     print_import(result, as_json)
 
 
+#: ``autotune report --format``'s choices and the files each writes
+REPORT_CHOICES = {"html": ("html",), "md": ("md",), "both": ("html", "md"), "docx": ("docx",),
+                  "all": ("html", "md", "docx")}
+
+
 @cli.command()
 @stored_study_options("report")
 @lang_option("Trial-table headers in English or in the seed reports' Chinese.")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "both"]), default="both", show_default=True,
-              help="Write index.html, report.md, or both (figures and data always).")
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_CHOICES)), default="both", show_default=True,
+              help="Write index.html, report.md, both, report.docx (a Word document to hand in), or all three "
+                   "(figures and data always).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def report(study: str, storage: str | None, study_name: str | None, out_dir: str | None, lang: str, fmt: str,
            as_json: bool) -> None:
@@ -383,13 +392,14 @@ def report(study: str, storage: str | None, study_name: str | None, out_dir: str
 
     quiet_libraries()
     result = autotune.report(study, storage=storage, study_name=study_name, out_dir=out_dir, lang=lang,
-                             formats=("html", "md") if fmt == "both" else (fmt,))
+                             formats=REPORT_CHOICES[fmt])
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
-    click.echo(f"Report written to {result.out}/ ({len(result.files)} files, {len(result.figures)} figures)")
+    click.echo(f"Report written to {result.out}/ ({len(result.files)} files, {len(result.figures)} figures)"
+               + (f"; the Word document is {result.document}" if result.document else ""))
 
 
 @cli.command()

@@ -94,6 +94,8 @@ def print_confirmation(result: Any, as_json: bool) -> None:
                "study (`autotune export` now exports trial "
                f"{result.chosen})." if result.best_trial is not None else
                f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
+    if result.document:
+        click.echo(f"The table alone, as a Word document: {result.document}")
 
 
 def print_import(result: Any, as_json: bool) -> None:

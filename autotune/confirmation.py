@@ -15,6 +15,7 @@ with a seed is read back from the replay store ``<study>:replays``, never traine
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import replace
 from functools import partial
@@ -73,11 +74,10 @@ def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[opt
     others = sorted((t for t in pool if t.number != best.number), key=lambda t: (-sign * t.values[0], t.number))
     chosen = [best, *others][:top]
     notes = []
-    if len(chosen) < top:
-        which = "complete trial(s) that meet its constraints" if spec.constraints else "complete trial(s)"
-        which += " of autotune's own" if any(goals.by_hand(t) for t in done) else ""
-        notes.append(f"study '{study.study_name}' has {len(chosen)} {which}, fewer than the {top} asked for: "
-                     f"confirming those {len(chosen)}")
+    if len(chosen) < top:  # stored in English; lines() says it in the reader's language (_note)
+        which = i18n.say("en", "cf_fewer_constraints" if spec.constraints else "cf_fewer_complete")
+        which += i18n.say("en", "cf_fewer_own") if any(goals.by_hand(t) for t in done) else ""
+        notes.append(i18n.say("en", "cf_fewer", study=study.study_name, n=len(chosen), top=top, which=which))
     return chosen, notes
 
 
@@ -272,6 +272,21 @@ def stored(study: optuna.Study) -> dict[str, Any] | None:
 # Text
 
 
+_FEWER = re.compile(r"study '(?P<study>.+)' has (?P<n>\d+) complete trial\(s\)(?P<constraints> that meet its "
+                    r"constraints)?(?P<own> of autotune's own)?, fewer than the (?P<top>\d+) asked for: confirming "
+                    r"those \d+")
+
+
+def _note(note: str, lang: str) -> str:
+    """A stored note (English, as :func:`candidates` wrote it) in ``lang``; one it does not know stays as it is."""
+    match = _FEWER.fullmatch(note)
+    if lang == "en" or match is None:
+        return note
+    which = i18n.say(lang, "cf_fewer_constraints" if match["constraints"] else "cf_fewer_complete")
+    return i18n.say(lang, "cf_fewer", study=match["study"], n=match["n"], top=match["top"],
+                    which=which + (i18n.say(lang, "cf_fewer_own") if match["own"] else ""))
+
+
 def _value(record: dict[str, Any], value: float) -> str:
     return f"{value * 100:.2f}%" if record["metric"] == "val_accuracy" else f"{value:.4g}"
 
@@ -334,7 +349,7 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     out = [say("cf_intro", k=len(rows), complete=record.get("own_trials", record["complete_trials"]), metric=metric,
                n=n, study=study,
                seeds=seeds, budget=budget)]
-    out += [say("cf_note", note=note) for note in record.get("notes", [])]
+    out += [say("cf_note", note=_note(note, lang)) for note in record.get("notes", [])]
     hand = record.get("hand_rows") or []
     if hand:
         out.append(say("cf_hand", n=len(hand), trials=_numbers(hand)))

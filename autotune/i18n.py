@@ -203,6 +203,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "cf_study": (" of study '{study}'", "研究 '{study}' 的"),
     "cf_run_budget": (", {epochs} epochs per run as in the search{subset}", "，每次训练 {epochs} 轮，与搜索相同{subset}"),
     "cf_note": ("Note: {note}.", "注：{note}。"),
+    "cf_fewer": ("study '{study}' has {n} {which}, fewer than the {top} asked for: confirming those {n}",
+                 "研究 '{study}' 只有 {n} 个{which}，少于要求的 {top} 个：复核这 {n} 个"),
+    "cf_fewer_complete": ("complete trial(s)", "完成的试验"),
+    "cf_fewer_constraints": ("complete trial(s) that meet its constraints", "满足约束的完成试验"),
+    "cf_fewer_own": (" of autotune's own", "（autotune 自己训练的）"),
     "cf_hand": ("Note: {n} hand row(s) (trials {trials}) are not confirmed: their values come from their own training "
                 "budget, not the spec's; `autotune replay --trial N` shows one reproduced at the spec's budget.",
                 "注：{n} 行手工结果（试验 {trials}）不参与复核：它们的值来自各自的训练预算，而非本规格的预算；"
@@ -290,6 +295,43 @@ TEXT: dict[str, tuple[str, str]] = {
                     "indication, not a controlled comparison.",
                     "手工结果由表格作者在其自己的数据划分和训练预算下测得；autotune 的结果基于本研究的验证集，每个试验最多 "
                     "{max_epochs} 轮：仅供参考，并非严格对照。"),
+    # the Word document (autotune report --format docx) and the tables written alone
+    "doc_table_label": ("Table {n}", "表 {n}"),
+    "doc_figure_label": ("Figure {n}", "图 {n}"),
+    "doc_caption_sep": (". ", "  "),
+    "h_setup": ("Set-up", "实验设置"),
+    "h_summary": ("Results in brief", "结果概要"),
+    "h_ablation": ("Ablation", "消融实验"),
+    "setup_caption": ("The study's set-up, from its spec", "本研究的实验设置（来自研究配置）"),
+    "setup_item": ("item", "项目"),
+    "setup_value": ("setting", "设置"),
+    "setup_study": ("Study", "研究"),
+    "setup_study_value": ("{study} (spec {spec}: {description})", "{study}（配置 {spec}：{description}）"),
+    "setup_data": ("Data", "数据"),
+    "setup_split": ("{dataset}: {validation} of the training set held out for validation (split with seed {seed}){subset}; "
+                    "the test split is not used by the search",
+                    "{dataset}：从训练集中划出 {validation} 作为验证集（划分种子 {seed}）{subset}；搜索不使用测试集"),
+    "setup_examples": ("{n} examples", "{n} 个样本"),
+    "setup_subset": ("; trials train on the first {n} training examples", "；试验只用前 {n} 个训练样本训练"),
+    "setup_model": ("Model", "模型"),
+    "setup_goal": ("Goal", "目标"),
+    "setup_space": ("Search space", "搜索空间"),
+    "setup_fixed": ("Fixed", "固定参数"),
+    "setup_budget": ("Budget", "预算"),
+    "setup_budget_value": ("{trials} trials, at most {epochs} epochs each; sampler {sampler}; pruner {pruner}; "
+                           "precision {precision}",
+                           "{trials} 个试验，每个最多 {epochs} 轮；采样器 {sampler}；剪枝器 {pruner}；精度 {precision}"),
+    "setup_seeds": ("Seeds", "随机种子"),
+    "setup_seeds_value": ("study seed {seed}: the data split and the sampler derive from it, and each trial's training "
+                          "seed, recorded with the trial, so that every trial replays exactly",
+                          "研究种子 {seed}：数据划分、采样器和每个试验的训练种子都由它派生；每个试验记录自己的种子，可精确复现"),
+    "log_scale": ("log", "对数"),
+    "trials_caption": ("Every trial in the seed reports' table form ({n} trials)", "全部试验，按手工调参表的格式（{n} 个试验）"),
+    "trials_caption_top": ("The {top} best of {n} trials by {metric}, in trial order; every trial is in data/trials.csv",
+                           "{n} 个试验中 {metric} 最好的 {top} 个（按试验编号排列）；全部试验见 data/trials.csv"),
+    "ablation_other_lang": ("An ablation of this study is stored in another language ({langs}); run `autotune ablate "
+                            "--lang {lang}` to include it here.",
+                            "本研究已有其他语言（{langs}）的消融实验；运行 `autotune ablate --lang {lang}` 可将其加入本报告。"),
 }
 
 STATES = {"complete": "完成", "pruned": "已剪枝", "fail": "失败", "running": "运行中", "waiting": "等待中"}

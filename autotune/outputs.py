@@ -36,3 +36,21 @@ def check_output_folder(path: str | os.PathLike, *, option: str = "--out") -> Pa
     if problem is not None:
         raise OutputError(f"cannot write to {option} folder '{path}': {problem}; nothing was written")
     return Path(path)
+
+
+def check_output_file(path: str | os.PathLike, *, option: str, suffix: str) -> Path:
+    """``path`` as a Path if a file with ``suffix`` can be written there (its folder exists and is writable, and it
+    is not a folder), else an :class:`OutputError` naming it."""
+    path = Path(path).expanduser()
+    problem = None
+    if path.suffix.lower() != suffix:
+        problem = f"its name must end in {suffix}"
+    elif path.is_dir():
+        problem = "it is a folder"
+    elif not path.parent.absolute().is_dir():
+        problem = f"its folder '{path.parent}' does not exist"
+    elif not os.access(path.parent.absolute(), os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "it cannot be written (permission denied)"
+    if problem is not None:
+        raise OutputError(f"cannot write {option} '{path}': {problem}; nothing was written")
+    return path

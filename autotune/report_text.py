@@ -191,3 +191,34 @@ def confirmed_line(record: dict[str, Any], lang: str) -> str | None:
                     mean=tables.mean_std(top["mean"], top["std"], percent=pct), ci=confirmation.interval(record, top),
                     k=len(record["ranking"]))
 
+
+
+def setup_rows(spec: StudySpec, study: str, target: int, lang: str) -> list[list[str]]:
+    """The study's set-up as (item, setting) rows, from its spec: data and split, model, goal, search space,
+    budget and seeds (the Word report's first table)."""
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    v = spec.validation_size
+    validation = f"{v:.0%}" if isinstance(v, float) and v < 1 else say("setup_examples", n=int(v))
+    subset = say("setup_subset", n=spec.train_subset) if spec.train_subset else ""
+
+    def span(p: Any) -> str:
+        if p.kind == "categorical":
+            return ", ".join(map(str, p.choices))
+        extra = [say("log_scale")] if p.log else []
+        extra += [f"step {short(p.step)}"] if p.step else []
+        return f"{short(p.low)}–{short(p.high)}" + (f" ({', '.join(extra)})" if extra else "")
+
+    rows = [[say("setup_study"), say("setup_study_value", study=study, spec=spec.name,
+                                     description=spec.description or "-")],
+            [say("setup_data"), say("setup_split", dataset=spec.dataset_name, validation=validation, seed=spec.seed,
+                                    subset=subset)],
+            [say("setup_model"), spec.model],
+            [say("setup_goal"), "; ".join(say("goal_one", metric=o.metric, direction=say(o.direction))
+                                          for o in spec.objectives)],
+            [say("setup_space"), "\n".join(f"{p.name}: {span(p)}" for p in spec.space)]]
+    if spec.fixed:
+        rows.append([say("setup_fixed"), "; ".join(f"{k}={short(val)}" for k, val in spec.fixed.items())])
+    rows += [[say("setup_budget"), say("setup_budget_value", trials=target, epochs=spec.max_epochs,
+                                       sampler=spec.sampler.name, pruner=spec.pruner.name, precision=spec.precision)],
+             [say("setup_seeds"), say("setup_seeds_value", seed=spec.seed)]]
+    return rows

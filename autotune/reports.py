@@ -1,4 +1,4 @@
-"""A self-contained report folder: index.html (offline), report.md, PNG figures, and their data.
+"""A self-contained report folder: index.html (offline), report.md, report.docx, PNG figures, and their data.
 
 Numbers come from :mod:`autotune.analysis`, figures from :mod:`autotune.report_figures`, sentences in the
 report's language from :mod:`autotune.report_text`; this module writes the files. The page is
@@ -15,7 +15,7 @@ from typing import Any
 
 import optuna
 
-from autotune import analysis, confirmation, hand_compare, i18n, importance, plots, report_figures, stopping
+from autotune import ablation, analysis, confirmation, hand_compare, i18n, importance, plots, report_figures, stopping
 from autotune import figure_text as ft
 from autotune import report_text as text
 from autotune.spec import StudySpec
@@ -108,8 +108,13 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         (out / "report.md").write_text(_markdown(page), encoding="utf-8")
     if "html" in formats:
         (out / "index.html").write_text(_html(page), encoding="utf-8")
+    document = None
+    if "docx" in formats:
+        target = int(table_study.user_attrs.get("target_trials", spec.trials))
+        document = _docx(page, out / "report.docx", setup=text.setup_rows(spec, summ["study"], target, lang),
+                         rows=rows, spec=spec, ablations=ablation.stored(table_study))
     return {"out": str(out), "notes": notes, "figures": [f for f, _, _ in figures], "interactive": interactive,
-            "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())}
+            "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "document": document}
 
 
 
@@ -213,6 +218,82 @@ def _html(page: dict[str, Any]) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("autotune", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return env.get_template("report.html.j2").render(**page)
+
+
+#: The most trials the Word document's trial table lists; a larger study lists its best, and says so
+DOCX_MAX_TRIALS = 100
+
+
+def _docx(page: dict[str, Any], path: Path, *, setup: list[list[str]], rows: list[dict[str, Any]], spec: StudySpec,
+          ablations: dict[str, dict[str, Any]]) -> str:
+    """The report as a Word document in the seed reports' order: set-up, results in brief, the trial table, the
+    confirmation, the ablation, importance, figures with numbered captions, analysis. Its cells are the page's."""
+    from autotune.documents import Document
+
+    lang = page["lang"]
+    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    doc = Document(lang)
+    doc.title(page["title"])
+    doc.heading(say("h_setup"))
+    doc.table([say("setup_item"), say("setup_value")], setup, caption=say("setup_caption"))
+    doc.heading(say("h_summary"))
+    doc.bullets(page["summary"])
+    for note in page["notes"]:
+        doc.paragraph(note, italic=True)
+    trials = page["trials"]
+    body, caption = trials["body"], say("trials_caption", n=len(rows))
+    if len(rows) > DOCX_MAX_TRIALS:  # the best by the study's goal (a trial without a value last), in trial order
+        sign = -1 if spec.direction == "maximize" else 1
+        ranked = sorted(range(len(rows)), key=lambda i: (rows[i]["value"] is None, sign * (rows[i]["value"] or 0)))
+        keep = sorted(ranked[:DOCX_MAX_TRIALS])
+        body = [body[i] for i in keep]
+        caption = say("trials_caption_top", top=DOCX_MAX_TRIALS, n=len(rows), metric=spec.metric)
+    doc.heading(trials["heading"], landscape=doc.needs_landscape(trials["heads"], body))
+    doc.table(trials["heads"], body, caption=caption, wide=True)
+    if page["confirmation"]:
+        c = page["confirmation"]
+        doc.heading(c["heading"], landscape=doc.needs_landscape(c["heads"], c["body"]))
+        doc.table(c["heads"], c["body"], caption=c["heading"], wide=True)
+        doc.bullets(c["lines"])
+    if page["pareto"]:
+        p = page["pareto"]
+        doc.heading(p["heading"], landscape=doc.needs_landscape(p["heads"], p["body"]))
+        doc.paragraph(p["intro"])
+        if p["body"]:
+            doc.table(p["heads"], p["body"], caption=p["heading"], wide=True)
+        else:
+            doc.paragraph(p["empty"])
+    if lang in ablations:
+        a = ablations[lang]
+        doc.heading(say("h_ablation"), landscape=doc.needs_landscape(a["heads"], a["body"]))
+        doc.table(a["heads"], a["body"], caption=a["caption"], wide=True)
+        doc.paragraph(a["key"])
+        doc.bullets(a["verdict"])
+    elif ablations:
+        doc.heading(say("h_ablation"))
+        doc.paragraph(say("ablation_other_lang", langs=", ".join(sorted(ablations)), lang=lang))
+    if page["hand"]:
+        doc.heading(page["hand"]["heading"])
+        doc.bullets(page["hand"]["lines"])
+    for imp in page["importance"]:
+        doc.heading(imp["heading"])
+        for line in imp["missing"]:
+            doc.paragraph(line, italic=True)
+        if imp["body"]:
+            doc.table(imp["heads"], imp["body"], caption=imp["heading"])
+        for line in imp["lines"]:
+            doc.paragraph(line)
+    if page["figures"]:
+        doc.heading(page["figures_heading"])
+        for figure in page["figures"]:
+            doc.figure(path.parent / figure["file"], figure["title"])
+    a = page["analysis"]
+    doc.heading(a["heading"])
+    doc.paragraph(a["intro"])
+    doc.bullets(a["lines"] or [a["empty"]])
+    doc.heading(page["practice"]["heading"])
+    doc.bullets(page["practice"]["lines"] or ["-"])
+    return doc.save(path)
 
 
 def _write_json(path: Path, data: Any) -> None:

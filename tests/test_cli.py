@@ -269,8 +269,8 @@ def test_ablate_and_sweep_say_what_ran_and_where_they_wrote(study_path):
         f"  best without {c}: done (2 seeds)" for c in loo] + [
         f"  ablation path, baseline + {' + '.join(path[:i + 1])}: done (2 seeds"
         + (", all reused from earlier runs)" if i >= len(path) - 2 else ")") for i in range(len(path))]
-    assert ablate.stdout.splitlines()[-1] == ("Written to abl/ (ablation.csv, ablation.json, ablation.md, "
-                                              "ablation.png)")
+    assert ablate.stdout.splitlines()[-1] == ("Written to abl/ (ablation.csv, ablation.docx, ablation.json, "
+                                              "ablation.md, ablation.png)")
     sweep = invoke("sweep", "--study", study_path, "--param", "lr", "--values", "0.01", "--epochs", "1")
     assert sweep.stdout.splitlines()[-1] == ("Written to sweep-tiny-digits/ (sweep-lr.csv, sweep-lr.json, "
                                              "sweep-lr.md, sweep-lr.png)")

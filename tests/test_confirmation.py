@@ -117,8 +117,8 @@ def _store_runs() -> list[optuna.trial.FrozenTrial]:
 def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_path):
     out = _confirm("--top", "3", "--seeds", "3")
     study = stored_study()
-    assert stored(study) == {k: v for k, v in out.items() if k not in ("lines", "runs", "chosen_best")}
-    assert out["chosen_best"] == the_best(study).number
+    assert stored(study) == {k: v for k, v in out.items() if k not in ("lines", "runs", "chosen_best", "document")}
+    assert out["chosen_best"] == the_best(study).number and out["document"] is None  # no --docx
     record = stored(study)  # #31: the verdict names the study, the seeds and the budget
     assert lines(record)[0] == (f"Confirmed the top 3 of 3 complete trials of study 'tiny-digits' (by their single-seed "
                                 f"val_accuracy) over the same 3 seeds ({', '.join(map(str, record['seed_list']))}), "
@@ -299,7 +299,8 @@ def test_run_confirms_after_its_search_once_per_target(write_spec):
         in again.stdout
     assert len(_store_runs()) == 4
     more = json.loads(invoke("run", "--study", path, "--trials", "4", "-q", "--json").stdout)
-    recorded = {k: v for k, v in more["confirmation"].items() if k not in ("lines", "runs", "chosen_best")}
+    recorded = {k: v for k, v in more["confirmation"].items()
+                if k not in ("lines", "runs", "chosen_best", "document")}
     assert recorded == stored(stored_study()) and recorded["complete_trials"] == 4
     before, now = {r["trial"] for r in record["ranking"]}, {r["trial"] for r in recorded["ranking"]}
     assert more["confirmation"]["runs"] == {"trained": 2 * len(now - before), "reused": 2 * len(now & before)}
@@ -427,3 +428,16 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
     again = invoke("run", "--study", path, "--trials", "3", "-q")  # the claim was given back: this one confirms
     assert again.exit_code == 0, again.output
     assert stored(stored_study())["seeds"] == 2
+
+
+@pytest.mark.parametrize("note, zh", [
+    ("study 'mlp-mnist' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3",
+     "研究 'mlp-mnist' 只有 3 个完成的试验，少于要求的 5 个：复核这 3 个"),
+    ("study 'x' has 2 complete trial(s) that meet its constraints of autotune's own, fewer than the 5 asked for: "
+     "confirming those 2", "研究 'x' 只有 2 个满足约束的完成试验（autotune 自己训练的），少于要求的 5 个：复核这 2 个"),
+    ("a note of another kind", "a note of another kind"),
+])
+def test_a_stored_note_reads_in_chinese(note, zh):
+    from autotune.confirmation import _note
+
+    assert _note(note, "en") == note and _note(note, "zh") == zh
