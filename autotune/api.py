@@ -460,6 +460,10 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
                   say("abl_base_trial", n=baseline.split(":", 1)[1]) if baseline.startswith("trial:") else baseline,
                   **_budget_words(say, spec, best_trial, seed_list, epochs))
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
+    budget = _budget_words(say, spec, best_trial, seed_list, epochs)
+    if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
+        outputs["table"]["note"] = say("abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"],
+                                       subset=budget["subset"])
     ablation.record(ctx.study, outputs["table"], lang)  # `autotune report --format docx` includes it
     return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
                           files=outputs["files"])

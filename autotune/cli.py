@@ -376,7 +376,7 @@ REPORT_CHOICES = {"html": ("html",), "md": ("md",), "both": ("html", "md"), "doc
 
 @cli.command()
 @stored_study_options("report")
-@lang_option("Trial-table headers in English or in the seed reports' Chinese.")
+@lang_option("The report's language: English, or Chinese throughout (headings, tables, figures, analysis).")
 @click.option("--format", "fmt", type=click.Choice(list(REPORT_CHOICES)), default="both", show_default=True,
               help="Write index.html, report.md, both, report.docx (a Word document to hand in), or all three "
                    "(figures and data always).")

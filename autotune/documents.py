@@ -1,11 +1,11 @@
 """Word documents (``.docx``): the report a student hands in, and one table alone (ablation, confirmation).
 
-Written with python-docx. Its API has no East Asian font, no language tag and no repeated table header row, so
-:func:`_fonts`, :func:`_language` and :func:`_repeat_header` set those three by XML; everything else goes through the
-library. Every run gets its fonts, Latin and East Asian, so a Chinese document shows its characters in Word and
-LibreOffice whatever their default font is: SimSun (宋体) for text and SimHei (黑体) for headings, the fonts of
-Chinese lab reports, with the East Asian language set to zh-CN so that a machine without them substitutes a
-Chinese font.
+Written with python-docx. Its API has no East Asian font, no language tag, no repeated header row and no row kept on
+one page, so :func:`_fonts`, :func:`_language`, :func:`_repeat_header` and :func:`_keep_together` set those by XML;
+everything else goes through the library. Every run gets its fonts, Latin and East Asian, so a Chinese document shows
+its characters in Word and LibreOffice whatever their default font is: SimSun (宋体) for text and SimHei (黑体) for
+headings, the fonts of Chinese lab reports, with the East Asian language set to zh-CN so that a machine without them
+substitutes a Chinese font.
 """
 
 from __future__ import annotations
@@ -142,6 +142,8 @@ class Document:
                         run.bold = r == 0 or None
                     self._runs(paragraph)
         _repeat_header(table.rows[0])
+        for row in table.rows:
+            _keep_together(row)
         return table
 
     def figure(self, path: str | Path, caption: str) -> None:
@@ -231,7 +233,7 @@ def table_document(path: str | Path, *, title: str, heads: Sequence[str], body: 
     return doc.save(path)
 
 
-# python-docx has no API for these three: East Asian fonts, the language tag and the repeated header row.
+# python-docx has no API for these: East Asian fonts, the language tag, a repeated header row, a row kept whole.
 
 def _fonts(rpr: Any, latin: str, east_asian: str) -> None:
     """Latin and East Asian fonts on a run's or a style's properties (``w:rFonts``); theme fonts, which would
@@ -255,6 +257,13 @@ def _language(rpr: Any, east_asian: str) -> None:
         lang = OxmlElement("w:lang")
         rpr.append(lang)
     lang.set(qn("w:eastAsia"), east_asian)
+
+
+def _keep_together(row: Any) -> None:
+    """A row is never split across two pages (``w:cantSplit``)."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def _repeat_header(row: Any) -> None:

@@ -171,7 +171,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "abl_basis_search": ("the search's best", "搜索得到的最优"),
     "abl_basis_confirmed": ("the confirmed best", "复核后的最优"),
     "abl_basis_tie": ("the search's best; its confirmation found a tie", "搜索得到的最优；复核结果为持平"),
-    "abl_base_defaults": ("the spec's defaults", "规格的默认值"),
+    "abl_base_defaults": ("the spec's defaults", "配置中的默认值"),
     "abl_base_trial": ("trial {n}", "试验 {n}"),
     "abl_beyond": ("A configuration on the ablation path (+ {component}) beats the best trial's configuration by "
                    "{change} over the same {n} seeds{p}: the search's best is not the best configuration known; "
@@ -310,7 +310,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "setup_data": ("Data", "数据"),
     "setup_split": ("{dataset}: {validation} of the training set held out for validation (split with seed {seed}){subset}; "
                     "the test split is not used by the search",
-                    "{dataset}：从训练集中划出 {validation} 作为验证集（划分种子 {seed}）{subset}；搜索不使用测试集"),
+                    "{dataset}：从训练集中划出 {validation}作为验证集（划分种子 {seed}）{subset}；搜索不使用测试集"),
+    "abl_reduced": ("Every row of this ablation trained {epochs} epoch(s){subset}, a smaller budget than the search's "
+                    "{trial_epochs}: its rows compare with each other, not with the trial table or the confirmation, "
+                    "and what it finds holds at that budget.",
+                    "本消融实验的每一行只训练了 {epochs} 轮{subset}，少于搜索时的 {trial_epochs} 轮：各行只能相互比较，"
+                    "不能与试验记录或多随机种子复核的数值比较，其结论只在这一预算下成立。"),
     "setup_examples": ("{n} examples", "{n} 个样本"),
     "setup_subset": ("; trials train on the first {n} training examples", "；试验只用前 {n} 个训练样本训练"),
     "setup_model": ("Model", "模型"),

@@ -266,6 +266,8 @@ def _docx(page: dict[str, Any], path: Path, *, setup: list[list[str]], rows: lis
     if lang in ablations:
         a = ablations[lang]
         doc.heading(say("h_ablation"), landscape=doc.needs_landscape(a["heads"], a["body"]))
+        if a.get("note"):  # a reduced budget: said before the rows are read
+            doc.paragraph(a["note"], italic=True)
         doc.table(a["heads"], a["body"], caption=a["caption"], wide=True)
         doc.paragraph(a["key"])
         doc.bullets(a["verdict"])

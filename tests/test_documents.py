@@ -231,3 +231,20 @@ def test_libreoffice_converts_the_document_to_pdf(studied, lang, tmp_path):
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     if lang == "zh":  # the Chinese characters were drawn with a CJK font, not as empty boxes
         assert "CJK" in fonts and "表 1" in text.replace("表1", "表 1")
+
+
+def test_an_ablation_on_a_smaller_budget_says_so_beside_its_table(studied, tmp_path):
+    import shutil as sh
+
+    folder, _, spec = studied
+    sh.copy(folder / "autotune.db", tmp_path / "copy.db")
+    storage = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert invoke("ablate", "--study", str(spec), "--storage", storage, "--seeds", "2", "--epochs", "1",
+                  "--out", "abl").exit_code == 0
+    assert invoke("report", "--study", str(spec), "--storage", storage, "--format", "docx", "--out", "rep").exit_code == 0
+    texts = [p.text for p in docx.Document("rep/report.docx").paragraphs]
+    note = ("Every row of this ablation trained 1 epoch(s), a smaller budget than the search's 3: its rows compare "
+            "with each other, not with the trial table or the confirmation, and what it finds holds at that budget.")
+    assert texts[texts.index(note) + 1].startswith("Table 4. Ablation of study 'tiny-digits'")
+    full = [p.text for p in docx.Document(str(folder / "rep-en-docx" / "report.docx")).paragraphs]
+    assert not any(t.startswith("Every row of this ablation") for t in full)  # the fixture's ran at full budget
