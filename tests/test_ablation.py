@@ -45,7 +45,7 @@ def test_ablation_rows_match_replays(study_path):
                                   f"against the baseline (the spec's defaults): 2 seed(s) per row ({seeds}), 2 "
                                   f"epoch(s) per run (the trial trained {trial.user_attrs['epochs']}).")
     assert zh.stdout.splitlines()[0] == (f"消融实验：研究 'tiny-digits' 的试验 {trial.number}（搜索得到的最优），基准为"
-                                         f"规格的默认值：每行 2 个随机种子（{seeds}），每次训练 2 轮（该试验训练了 "
+                                         f"配置中的默认值：每行 2 个随机种子（{seeds}），每次训练 2 轮（该试验训练了 "
                                          f"{trial.user_attrs['epochs']} 轮）。")
     table = {line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1] for line in md.splitlines()
              if line.startswith("| ") and not line.startswith("| Parameter")}
