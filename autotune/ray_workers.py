@@ -242,6 +242,7 @@ def fail_left_running(url: str, name: str, run_id: str, *, deadline: float) -> l
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
+    from autotune.optuna_private import trial_id
     from autotune.storage import open_storage
 
     storage = open_storage(url)
@@ -257,7 +258,7 @@ def fail_left_running(url: str, name: str, run_id: str, *, deadline: float) -> l
         left = running()
     for trial in left:
         with contextlib.suppress(UpdateFinishedTrialError):  # its task wrote FAIL in between
-            storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+            storage.set_trial_state_values(trial_id(trial), state=TrialState.FAIL)
     return [t.number for t in left]
 
 

@@ -6,8 +6,8 @@ own stale check, plus :func:`fail_trials_without_heartbeat` for a trial killed b
 beat). Before a worker starts a trial it claims a slot under :func:`slot_lock` (a lock file
 beside an SQLite database, an advisory lock on PostgreSQL), so the study ends with exactly N
 finished trials; dead workers' trials are failed and re-queued under the same lock, so a
-re-queued trial always fills the slot its failed trial freed. Everything here that touches ``study._storage``, trial ids or Optuna's RDB
-models stays here.
+re-queued trial always fills the slot its failed trial freed. What Optuna does not publish (a study's storage, trial
+ids, its RDB models) comes from :mod:`autotune.optuna_private`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import optuna
 from optuna.trial import TrialState
 
+from autotune import optuna_private as private
 from autotune.storage import open_storage, sqlite_path
 
 
@@ -44,20 +45,17 @@ def fail_trials_without_heartbeat(study: optuna.Study) -> list[int]:
     import copy
     import datetime
 
-    from optuna.storages._rdb import models
-    from optuna.storages._rdb.storage import _create_scoped_session
-
-    storage = study._storage
-    rdb = getattr(storage, "_backend", storage)
+    storage = private.storage_of(study)
+    rdb = private.rdb_of(storage)
     interval = getattr(rdb, "heartbeat_interval", None)
     if not interval or not hasattr(rdb, "scoped_session"):
         return []
     grace = datetime.timedelta(seconds=(getattr(rdb, "grace_period", None) or 2 * interval) + interval)
     now = datetime.datetime.now()  # Optuna stamps datetime_start with the client's local time
-    with _create_scoped_session(rdb.scoped_session) as session:
-        running = (session.query(models.TrialModel)
-                   .filter(models.TrialModel.study_id == study._study_id,
-                           models.TrialModel.state == TrialState.RUNNING).all())
+    model = private.trial_model()
+    with private.session(rdb) as session:
+        running = (session.query(model)
+                   .filter(model.study_id == private.study_id(study), model.state == TrialState.RUNNING).all())
         orphans = [t.trial_id for t in running if not t.heartbeats and t.datetime_start is not None
                    and now - t.datetime_start > grace]
     failed = []
@@ -82,15 +80,15 @@ def fail_quietly(study: optuna.Study, trial: optuna.Trial, url: str | None) -> N
     between tries and finally writes through a fresh connection; if even that fails, it says so
     (the trial's heartbeat then lets the next run fail it as stale).
     """
-    storage = study._storage
+    storage = private.storage_of(study)
     error: Exception | None = None
     for attempt in range(3):
         try:
             if attempt == 2 and url is not None:  # last try: a storage of our own, no shared session
                 storage = open_storage(url)
-            if storage.get_trial(trial._trial_id).state.is_finished():
+            if storage.get_trial(private.trial_id(trial)).state.is_finished():
                 return
-            storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+            storage.set_trial_state_values(private.trial_id(trial), state=TrialState.FAIL)
             return
         except Exception as exc:  # noqa: BLE001 -- reported below; the interrupt itself must go on
             error = exc
@@ -113,14 +111,14 @@ def claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]:
             warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
             trial = study.ask()  # takes a re-queued (WAITING) trial first
         if heartbeat_interval(study):  # beat at once: a trial with no beat yet could never go stale
-            study._storage.record_heartbeat(trial._trial_id)
+            private.storage_of(study).record_heartbeat(private.trial_id(trial))
         return trial, False
     return None, False
 
 
 @contextlib.contextmanager
 def heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
-    storage = study._storage
+    storage = private.storage_of(study)
     interval = heartbeat_interval(study)
     if not interval:
         yield
@@ -130,7 +128,7 @@ def heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
     def beat() -> None:
         while not stop.wait(interval):
             with contextlib.suppress(Exception):  # a missed beat is retried at the next interval
-                storage.record_heartbeat(trial._trial_id)
+                storage.record_heartbeat(private.trial_id(trial))
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{trial.number}", daemon=True)
     thread.start()
@@ -142,7 +140,7 @@ def heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
 
 
 def heartbeat_interval(study: optuna.Study) -> int | None:
-    getter = getattr(study._storage, "get_heartbeat_interval", None)  # RDB storage only
+    getter = getattr(private.storage_of(study), "get_heartbeat_interval", None)  # RDB storage only
     return getter() if getter is not None else None
 
 

@@ -219,8 +219,9 @@ def _release_connections(study: Any) -> None:
     """Close this process's pooled database connections of ``study`` (a study or a storage) before a fork
     (reopened when next needed), so no child inherits a live SQLite handle or PostgreSQL socket that the parent
     also uses."""
-    storage: Any = getattr(study, "_storage", study)
-    engine = getattr(getattr(storage, "_backend", storage), "engine", None)
+    from autotune.optuna_private import engine_of
+
+    engine = engine_of(study)
     if engine is not None:
         engine.dispose()
 
