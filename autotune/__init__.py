@@ -24,26 +24,78 @@ __version__ = "0.1.0"
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from autotune.errors import (AutotuneError, CheckpointError, ConfigError, DashboardError, DataError, DeviceError,
-                             Interrupted, ModelError, OptionError, SchedulerError, SpecError, StorageError,
-                             StudyNotFoundError, TableError, TrialNotFoundError, WorkerError)
+from autotune.errors import (
+    AutotuneError,
+    CheckpointError,
+    ConfigError,
+    DashboardError,
+    DataError,
+    DeviceError,
+    Interrupted,
+    ModelError,
+    OptionError,
+    SchedulerError,
+    SpecError,
+    StorageError,
+    StudyNotFoundError,
+    TableError,
+    TrialNotFoundError,
+    WorkerError,
+)
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily (below)
-    from autotune.api import (AblationResult, ConfirmResult, ExportResult, ImportResult, ReplayResult, ReportResult,
-                              SweepResult, ablate, best_config, confirm, export, import_table, list_studies, load_study,
-                              replay, replay_config, report, sweep)
+    from autotune.api import (
+        AblationResult,
+        ConfirmResult,
+        ExportResult,
+        ImportResult,
+        ReplayResult,
+        ReportResult,
+        SweepResult,
+        ablate,
+        best_config,
+        confirm,
+        export,
+        import_table,
+        list_studies,
+        load_study,
+        replay,
+        replay_config,
+        report,
+        sweep,
+    )
     from autotune.artifacts import load_checkpoint
-    from autotune.runner import RunSummary, join_study, run_study
     from autotune.ray_workers import run as run_on_ray
-    from autotune.slurm import SlurmJob, submit as submit_slurm
+    from autotune.runner import RunSummary, join_study, run_study
+    from autotune.slurm import SlurmJob
+    from autotune.slurm import submit as submit_slurm
     from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
-    **{name: "autotune.api" for name in ("AblationResult", "ConfirmResult", "ExportResult", "ImportResult",
-                                         "ReplayResult", "ReportResult", "SweepResult", "ablate", "best_config",
-                                         "confirm", "export", "import_table", "list_studies", "load_study", "replay",
-                                         "replay_config", "report", "sweep")},
+    **{
+        name: "autotune.api"
+        for name in (
+            "AblationResult",
+            "ConfirmResult",
+            "ExportResult",
+            "ImportResult",
+            "ReplayResult",
+            "ReportResult",
+            "SweepResult",
+            "ablate",
+            "best_config",
+            "confirm",
+            "export",
+            "import_table",
+            "list_studies",
+            "load_study",
+            "replay",
+            "replay_config",
+            "report",
+            "sweep",
+        )
+    },
     "load_checkpoint": "autotune.artifacts",
     "RunSummary": "autotune.runner",
     "join_study": "autotune.runner",
@@ -71,11 +123,50 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "AblationResult", "AutotuneError", "CheckpointError", "ConfigError", "ConfirmResult", "DashboardError",
-    "DataError", "DeviceError", "ExportResult", "ImportResult", "Interrupted", "ModelError", "OptionError", "ReplayResult",
-    "ReportResult", "RunSummary", "SchedulerError", "SlurmJob", "SpecError", "StorageError", "StudyNotFoundError", "StudySpec", "SweepResult",
-    "TableError", "TrialNotFoundError", "WorkerError", "__version__", "ablate", "best_config", "confirm", "export",
-    "import_table", "join_study",
-    "list_studies", "load_checkpoint", "load_spec", "load_study", "parse_spec", "replay", "replay_config", "report",
-    "run_on_ray", "run_study", "shipped_specs", "submit_slurm", "sweep",
+    "AblationResult",
+    "AutotuneError",
+    "CheckpointError",
+    "ConfigError",
+    "ConfirmResult",
+    "DashboardError",
+    "DataError",
+    "DeviceError",
+    "ExportResult",
+    "ImportResult",
+    "Interrupted",
+    "ModelError",
+    "OptionError",
+    "ReplayResult",
+    "ReportResult",
+    "RunSummary",
+    "SchedulerError",
+    "SlurmJob",
+    "SpecError",
+    "StorageError",
+    "StudyNotFoundError",
+    "StudySpec",
+    "SweepResult",
+    "TableError",
+    "TrialNotFoundError",
+    "WorkerError",
+    "__version__",
+    "ablate",
+    "best_config",
+    "confirm",
+    "export",
+    "import_table",
+    "join_study",
+    "list_studies",
+    "load_checkpoint",
+    "load_spec",
+    "load_study",
+    "parse_spec",
+    "replay",
+    "replay_config",
+    "report",
+    "run_on_ray",
+    "run_study",
+    "shipped_specs",
+    "submit_slurm",
+    "sweep",
 ]

@@ -15,8 +15,8 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from autotune import goals, i18n, timing
-from autotune.importance import IMPORTANCE_SEEDS, importances  # noqa: F401  (moved; older imports still work)
 from autotune.errors import TrialNotFoundError
+from autotune.importance import IMPORTANCE_SEEDS, importances  # noqa: F401  (moved; older imports still work)
 from autotune.spec import StudySpec
 
 #: A parameter value (or range) is named best or worst only when at least this many trials back it.
@@ -109,8 +109,10 @@ def pareto(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
     """The non-dominated feasible trials (Optuna's ``study.best_trials``) with their values and parameters."""
     if not spec.multi_objective:
         return []
-    return [{"number": t.number, **dict(zip(spec.metrics, t.values)), "params": dict(t.params)}
-            for t in goals.pareto_front(study)]
+    return [
+        {"number": t.number, **dict(zip(spec.metrics, t.values)), "params": dict(t.params)}
+        for t in goals.pareto_front(study)
+    ]
 
 
 def trial_rows(study: optuna.Study, spec: StudySpec | None = None) -> list[dict[str, Any]]:
@@ -124,12 +126,24 @@ def trial_rows(study: optuna.Study, spec: StudySpec | None = None) -> list[dict[
         def param(name: str) -> Any:  # a searched parameter; a hand trial's value outside the space from its config
             return t.params.get(name, config.get(name) if spec is None or spec.param(name) else None)
 
-        rows.append({"number": t.number, "state": t.state.name.lower(), "source": a.get("source"),
-                     "lr": param("lr"), "batch_size": param("batch_size"), "structure": a.get("structure"),
-                     "init": param("init"), "train_loss": a.get("train_loss"),
-                     "val_accuracy": a.get("val_accuracy"), "val_loss": a.get("val_loss"),
-                     "value": goals.primary(t), **{m: goals.value_of(t, m) for m in extra},
-                     "feasible": goals.feasible(t), "remark": a.get("remark", "")})
+        rows.append(
+            {
+                "number": t.number,
+                "state": t.state.name.lower(),
+                "source": a.get("source"),
+                "lr": param("lr"),
+                "batch_size": param("batch_size"),
+                "structure": a.get("structure"),
+                "init": param("init"),
+                "train_loss": a.get("train_loss"),
+                "val_accuracy": a.get("val_accuracy"),
+                "val_loss": a.get("val_loss"),
+                "value": goals.primary(t),
+                **{m: goals.value_of(t, m) for m in extra},
+                "feasible": goals.feasible(t),
+                "remark": a.get("remark", ""),
+            }
+        )
     return rows
 
 
@@ -178,8 +192,11 @@ def common_epoch(study: optuna.Study, spec: StudySpec) -> int | None:
 
 
 def _at_epoch(trials: list[optuna.trial.FrozenTrial], epoch: int) -> list[tuple[optuna.trial.FrozenTrial, float]]:
-    return [(t, t.intermediate_values[epoch]) for t in trials
-            if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])]
+    return [
+        (t, t.intermediate_values[epoch])
+        for t in trials
+        if epoch in t.intermediate_values and math.isfinite(t.intermediate_values[epoch])
+    ]
 
 
 def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
@@ -210,17 +227,30 @@ def effects(study: optuna.Study, spec: StudySpec) -> list[dict[str, Any]]:
         stats = {k: (statistics.fmean(v), len(v)) for k, v in groups.items() if v}
         if len(stats) < 2:
             continue
-        entry: dict[str, Any] = {"param": param, "kind": "range" if numeric else "value",
-                                 "groups": {labels[k]: {"mean": m, "n": n} for k, (m, n) in stats.items()}}
+        entry: dict[str, Any] = {
+            "param": param,
+            "kind": "range" if numeric else "value",
+            "groups": {labels[k]: {"mean": m, "n": n} for k, (m, n) in stats.items()},
+        }
         backed = {k: s for k, s in stats.items() if s[1] >= MIN_PER_GROUP}
         if len(backed) < 2:
             out.append({**entry, "too_few": True, "difference": 0.0})
             continue
         best = max(backed, key=lambda k: sign * backed[k][0])
         worst = min(backed, key=lambda k: sign * backed[k][0])
-        out.append({**entry, "too_few": False, "best": labels[best], "best_mean": stats[best][0],
-                    "best_n": stats[best][1], "worst": labels[worst], "worst_mean": stats[worst][0],
-                    "worst_n": stats[worst][1], "difference": stats[best][0] - stats[worst][0]})
+        out.append(
+            {
+                **entry,
+                "too_few": False,
+                "best": labels[best],
+                "best_mean": stats[best][0],
+                "best_n": stats[best][1],
+                "worst": labels[worst],
+                "worst_mean": stats[worst][0],
+                "worst_n": stats[worst][1],
+                "difference": stats[best][0] - stats[worst][0],
+            }
+        )
     return sorted(out, key=lambda e: (e["too_few"], -abs(e["difference"])))
 
 
@@ -236,7 +266,7 @@ def confounded(study: optuna.Study, spec: StudySpec) -> list[tuple[str, str]]:
             continue
         splits[param] = frozenset(frozenset(t.number for t in having if t.params[param] == v) for v in values)
     names = list(splits)
-    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if splits[a] == splits[b]]
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if splits[a] == splits[b]]
 
 
 def slice_points(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
@@ -282,7 +312,9 @@ def contour_params(study: optuna.Study, ranked: list[str]) -> list[str]:
 def contour_points(study: optuna.Study, params: list[str]) -> list[tuple[float, float, float, int]]:
     """(x, y, metric, trial number) for every complete trial that has both ``params``."""
     x, y = params
-    return [(t.params[x], t.params[y], t.values[0], t.number) for t in complete(study) if x in t.params and y in t.params]
+    return [
+        (t.params[x], t.params[y], t.values[0], t.number) for t in complete(study) if x in t.params and y in t.params
+    ]
 
 
 def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
@@ -301,12 +333,17 @@ def depth_width(study: optuna.Study, spec: StudySpec) -> dict[str, Any]:
             cells[key] = t.values[0]
     depths = sorted({d for d, _ in cells})
     widths = sorted({w for _, w in cells})
-    return {"depths": depths, "widths": widths,
-            "best": [[cells.get((d, w)) for w in widths] for d in depths], "per_layer": per_layer}
+    return {
+        "depths": depths,
+        "widths": widths,
+        "best": [[cells.get((d, w)) for w in widths] for d in depths],
+        "per_layer": per_layer,
+    }
 
 
-def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any], *,
-                  lang: str = "en") -> list[str]:
+def best_practice(
+    spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str, Any], *, lang: str = "en"
+) -> list[str]:
     """A short summary that states only what the numbers show, and on what it rests."""
     ranking = [p for p in imp.get("default", {}) if p != "error"]
     by_param = {e["param"]: e for e in effects_ if not e["too_few"]}
@@ -316,14 +353,31 @@ def best_practice(spec: StudySpec, effects_: list[dict[str, Any]], imp: dict[str
         e = by_param.get(param)
         if e is None:
             continue
-        lines.append(i18n.say(lang, "practice_line", param=param, importance=f"{imp['default'][param]['mean']:.2f}",
-                              kind=i18n.say(lang, e["kind"]), best=e["best"], metric=spec.metric,
-                              best_mean=format_metric(e["best_mean"], pct), best_n=e["best_n"], worst=e["worst"],
-                              worst_mean=format_metric(e["worst_mean"], pct), worst_n=e["worst_n"]))
+        lines.append(
+            i18n.say(
+                lang,
+                "practice_line",
+                param=param,
+                importance=f"{imp['default'][param]['mean']:.2f}",
+                kind=i18n.say(lang, e["kind"]),
+                best=e["best"],
+                metric=spec.metric,
+                best_mean=format_metric(e["best_mean"], pct),
+                best_n=e["best_n"],
+                worst=e["worst"],
+                worst_mean=format_metric(e["worst_mean"], pct),
+                worst_n=e["worst_n"],
+            )
+        )
     fanova = [p for p in imp.get("fanova", {}) if p != "error"]
     if lines:
-        tail = (i18n.say(lang, "practice_differs", first=fanova[0]) if fanova and fanova[0] != ranking[0]
-                else i18n.say(lang, "practice_agrees") if fanova else i18n.say(lang, "full_stop"))
+        tail = (
+            i18n.say(lang, "practice_differs", first=fanova[0])
+            if fanova and fanova[0] != ranking[0]
+            else i18n.say(lang, "practice_agrees")
+            if fanova
+            else i18n.say(lang, "full_stop")
+        )
         lines.insert(0, i18n.say(lang, "practice_head", tail=tail))
     return lines
 

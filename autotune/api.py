@@ -20,9 +20,10 @@ in the storage (its stored spec is used). Every user error is an :class:`autotun
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import optuna
 
@@ -48,8 +49,13 @@ class ReportResult:
     document: str | None = None  # report.docx's path, where ``formats`` has "docx"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "notes": self.notes, "figures": self.figures, "files": self.files,
-                "document": self.document}
+        return {
+            "out": self.out,
+            "notes": self.notes,
+            "figures": self.figures,
+            "files": self.files,
+            "document": self.document,
+        }
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,13 @@ class ConfirmResult:
         return self.record["best_trial"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.record, "chosen_best": self.chosen, "lines": self.lines,
-                "runs": {"trained": self.trained, "reused": self.reused}, "document": self.document}
+        return {
+            **self.record,
+            "chosen_best": self.chosen,
+            "lines": self.lines,
+            "runs": {"trained": self.trained, "reused": self.reused},
+            "document": self.document,
+        }
 
 
 @dataclass(frozen=True)
@@ -174,8 +185,9 @@ def load_study(study: Study, *, storage: str | None = None, study_name: str | No
     return open_context(study, storage=storage, study_name=study_name, need_study=True).study  # type: ignore[return-value]
 
 
-def best_config(study: Study, *, storage: str | None = None, study_name: str | None = None,
-                objective: str | None = None) -> dict[str, Any]:
+def best_config(
+    study: Study, *, storage: str | None = None, study_name: str | None = None, objective: str | None = None
+) -> dict[str, Any]:
     """The best trial as ``autotune export`` records it (the confirmed best where the study has a
     confirmation): ``trial``, ``value``, ``params``, ``seed``, ``config`` (every parameter resolved, ready
     for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
@@ -188,14 +200,23 @@ def best_config(study: Study, *, storage: str | None = None, study_name: str | N
 
 def list_studies(storage: str | None = None) -> list[StudyRow]:
     """Every study in the storage, with its trials by state and its best value (``autotune studies``)."""
-    from autotune.storage import list_studies as rows, resolve_storage_url
+    from autotune.storage import list_studies as rows
+    from autotune.storage import resolve_storage_url
 
     return rows(resolve_storage_url(storage))
 
 
-def import_table(study: Study, table: str, *, base: str | None = None,
-                 maps: dict[str, str] | Sequence[str] | None = None, rerun: bool = False, storage: str | None = None,
-                 study_name: str | None = None, keep_duplicates: bool = False) -> ImportResult:
+def import_table(
+    study: Study,
+    table: str,
+    *,
+    base: str | None = None,
+    maps: dict[str, str] | Sequence[str] | None = None,
+    rerun: bool = False,
+    storage: str | None = None,
+    study_name: str | None = None,
+    keep_duplicates: bool = False,
+) -> ImportResult:
     """Import a hand-filled tuning table (CSV, or Markdown pipe tables; ``FILE#N`` for the N-th) into a study
     (``autotune import``; ``import`` itself is a Python keyword).
 
@@ -222,9 +243,13 @@ def import_table(study: Study, table: str, *, base: str | None = None,
         spec = study if isinstance(study, StudySpec) else load_spec(study)
     planned = imports.plan(spec, table, base=base, maps=imports.parse_maps(maps), rerun=rerun)
     name = study_name or spec.name
-    target = create_or_load_study(open_storage(url), spec, study_name=name,
-                                  sampler=make_sampler(spec, n_existing=0),
-                                  pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
+    target = create_or_load_study(
+        open_storage(url),
+        spec,
+        study_name=name,
+        sampler=make_sampler(spec, n_existing=0),
+        pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs),
+    )
     with recovery.slot_lock(url, name):  # a running search counts finished trials under the same lock
         record = imports.write(planned, target, keep_duplicates=keep_duplicates)
     record = {**record, "storage": redact(url)}
@@ -243,17 +268,23 @@ def _check_lang(lang: Any) -> None:
 REPORT_FORMATS = ("html", "md", "docx")
 
 
-def report(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
-           lang: str = "en", formats: Sequence[str] = ("html", "md")) -> ReportResult:
+def report(
+    study: Study,
+    *,
+    storage: str | None = None,
+    study_name: str | None = None,
+    out_dir: str | None = None,
+    lang: str = "en",
+    formats: Sequence[str] = ("html", "md"),
+) -> ReportResult:
     """Write a report folder (``report-<study>`` by default): summary, trial table, importance, figures,
     analysis (``autotune report``). ``formats``: any of ``html`` (index.html), ``md`` (report.md) and ``docx``
     (report.docx, a Word document to hand in; its path is ``ReportResult.document``)."""
+    from autotune.errors import OptionError
     from autotune.interrupts import stop_on_signals
     from autotune.reports import build_report
     from autotune.storage import redact, resolve_storage_url
     from autotune.stored import open_context
-
-    from autotune.errors import OptionError
 
     formats = tuple(formats) if not isinstance(formats, str) else (formats,)
     unknown = [f for f in formats if f not in REPORT_FORMATS]
@@ -266,21 +297,48 @@ def report(study: Study, *, storage: str | None = None, study_name: str | None =
         with stop_on_signals():
             ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
             out = check_output_folder(out_dir or _default_out("report", ctx.study.study_name, lang))
-            result = build_report(ctx.study, ctx.spec, out_dir=out,
-                                  storage=redact(resolve_storage_url(storage)), lang=lang, formats=tuple(formats))
+            result = build_report(
+                ctx.study,
+                ctx.spec,
+                out_dir=out,
+                storage=redact(resolve_storage_url(storage)),
+                lang=lang,
+                formats=tuple(formats),
+            )
     except KeyboardInterrupt:  # a report only reads the study: say what the stop left behind
-        phase = ("while reading the study: nothing was written" if out is None or not Path(out).exists()
-                 else f"while writing the report: the report in '{out}' is incomplete")
-        raise Interrupted(f"interrupted {phase}; the study database was not changed; run the same command again "
-                          "to write the whole report") from None
-    return ReportResult(out=result["out"], files=result["files"], figures=result["figures"], notes=result["notes"],
-                        document=result["document"])
+        phase = (
+            "while reading the study: nothing was written"
+            if out is None or not Path(out).exists()
+            else f"while writing the report: the report in '{out}' is incomplete"
+        )
+        raise Interrupted(
+            f"interrupted {phase}; the study database was not changed; run the same command again "
+            "to write the whole report"
+        ) from None
+    return ReportResult(
+        out=result["out"],
+        files=result["files"],
+        figures=result["figures"],
+        notes=result["notes"],
+        document=result["document"],
+    )
 
 
-def export(study: Study, *, storage: str | None = None, study_name: str | None = None, out_dir: str | None = None,
-           retrain_on: str | None = "train+val", trial: int | None = None, objective: str | None = None,
-           seeds: int = 1, epochs: int | None = None, train_subset: int | str | None = None,
-           data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ExportResult:
+def export(
+    study: Study,
+    *,
+    storage: str | None = None,
+    study_name: str | None = None,
+    out_dir: str | None = None,
+    retrain_on: str | None = "train+val",
+    trial: int | None = None,
+    objective: str | None = None,
+    seeds: int = 1,
+    epochs: int | None = None,
+    train_subset: int | str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+) -> ExportResult:
     """Export the best trial (or trial ``trial``): best.yaml/.json, trials.csv, a final model retrained on
     ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``).
 
@@ -294,22 +352,42 @@ def export(study: Study, *, storage: str | None = None, study_name: str | None =
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
     set_threads(threads)
-    summary = export_study(ctx.study, ctx.spec, out_dir=out,
-                           storage=redact(resolve_storage_url(storage)), retrain_on=retrain_on,
-                           data_dir=None if data_dir is None else str(data_dir), trial=trial, objective=objective,
-                           seeds=seeds, epochs=epochs, train_subset=train_subset)
-    return ExportResult(out=summary["out"], best=summary["best"], final_model=summary["final_model"],
-                        files=summary["files"])
+    summary = export_study(
+        ctx.study,
+        ctx.spec,
+        out_dir=out,
+        storage=redact(resolve_storage_url(storage)),
+        retrain_on=retrain_on,
+        data_dir=None if data_dir is None else str(data_dir),
+        trial=trial,
+        objective=objective,
+        seeds=seeds,
+        epochs=epochs,
+        train_subset=train_subset,
+    )
+    return ExportResult(
+        out=summary["out"], best=summary["best"], final_model=summary["final_model"], files=summary["files"]
+    )
 
 
 # --------------------------------------------------------------------------------------
 # Training configurations again: replay, ablate, sweep
 
 
-def replay(study: Study | None = None, *, trial: int | str | None = None, config: dict[str, Any] | str | None = None,
-           overrides: dict[str, Any] | None = None, seeds: int = 1, epochs: int | None = None,
-           train_subset: int | None = None, storage: str | None = None, study_name: str | None = None,
-           data_dir: str | os.PathLike | None = None, threads: int | None = None) -> ReplayResult:
+def replay(
+    study: Study | None = None,
+    *,
+    trial: int | str | None = None,
+    config: dict[str, Any] | str | None = None,
+    overrides: dict[str, Any] | None = None,
+    seeds: int = 1,
+    epochs: int | None = None,
+    train_subset: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+) -> ReplayResult:
     """Re-run a stored trial (``trial``: a number or ``"best"``) or a configuration (a mapping, or a YAML/JSON
     file as export writes it) over ``seeds`` seeds, with optional ``overrides`` (``autotune replay``).
 
@@ -322,8 +400,9 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
 
     if (trial is None) == (config is None):
         raise OptionError("give exactly one of --trial N|best and --config FILE")
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=trial is not None,
-                       train_subset=train_subset)
+    ctx = open_context(
+        study, storage=storage, study_name=study_name, need_study=trial is not None, train_subset=train_subset
+    )
     spec, notes, source = ctx.spec, [], None
     if trial is not None:
         source, notes = replays.resolve_trial(ctx.study, str(trial))
@@ -336,26 +415,54 @@ def replay(study: Study | None = None, *, trial: int | str | None = None, config
     base, set_notes = configs.apply_overrides(spec, base, dict(overrides or {}))
     notes += set_notes
     # a stored trial replays in the precision it recorded; a configuration in the spec's, resolved on the CPU
-    used = (precision.recorded(source.user_attrs) if source is not None else
-            precision.resolve(spec.precision, device="cpu", family=spec.model, config=base))
+    used = (
+        precision.recorded(source.user_attrs)
+        if source is not None
+        else precision.resolve(spec.precision, device="cpu", family=spec.model, config=base)
+    )
     slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
     notes += [slow] if slow else []
     k = _seed_count(seeds)
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
-    extra = {"source_trial": source.number if source else None,
-             "overrides": [f"{key}={value}" for key, value in (overrides or {}).items()],
-             "config_file": config if isinstance(config, str) else None}
+    extra = {
+        "source_trial": source.number if source else None,
+        "overrides": [f"{key}={value}" for key, value in (overrides or {}).items()],
+        "config_file": config if isinstance(config, str) else None,
+    }
     label = f"trial {source.number}" if source else (config if isinstance(config, str) else "config")
-    result = replays.replay(spec, base, seeds=replays.seeds_for(first_seed, k), epochs=epochs, splits=splits,
-                            label=label, store=ctx.store(), extra=extra, notes=notes, precision=used)
+    result = replays.replay(
+        spec,
+        base,
+        seeds=replays.seeds_for(first_seed, k),
+        epochs=epochs,
+        splits=splits,
+        label=label,
+        store=ctx.store(),
+        extra=extra,
+        notes=notes,
+        precision=used,
+    )
     check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
-    return ReplayResult(replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check)
+    return ReplayResult(
+        replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check
+    )
 
 
-def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None = None,
-            study_name: str | None = None, data_dir: str | os.PathLike | None = None, threads: int | None = None,
-            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1, splits: Any = None,
-            docx: str | os.PathLike | None = None, lang: str = "en") -> ConfirmResult:
+def confirm(
+    study: Study,
+    *,
+    top: int = 5,
+    seeds: int = 3,
+    storage: str | None = None,
+    study_name: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+    on_run: Callable[[int, SeedRun], None] | None = None,
+    workers: int = 1,
+    splits: Any = None,
+    docx: str | os.PathLike | None = None,
+    lang: str = "en",
+) -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
     are reused), rank them by mean, test the others against the top one, and record the result in the
     study's ``confirmation`` user attribute (``autotune confirm``). ``on_run(trial, run)`` is called
@@ -374,50 +481,98 @@ def confirm(study: Study, *, top: int = 5, seeds: int = 3, storage: str | None =
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
     splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"), splits=splits)
-    record, counts = confirmation.confirm(ctx.study, ctx.spec, chosen, seeds=seeds, top=top, splits=splits,
-                                          store=ctx.store(), notes=notes, on_run=on_run, workers=workers)
+    record, counts = confirmation.confirm(
+        ctx.study,
+        ctx.spec,
+        chosen,
+        seeds=seeds,
+        top=top,
+        splits=splits,
+        store=ctx.store(),
+        notes=notes,
+        on_run=on_run,
+        workers=workers,
+    )
     document = None
     if docx is not None:
         from autotune import documents, i18n
 
         heads, body = confirmation.table_parts(record, lang)
-        document = documents.table_document(docx, title=i18n.say(lang, "h_confirmation"), heads=heads, body=body,
-                                 caption=i18n.say(lang, "h_confirmation"), lines=confirmation.lines(record, lang),
-                                 lang=lang, wide=True)
-    return ConfirmResult(record=record, markdown=confirmation.table(record, lang), lines=confirmation.lines(record, lang),
-                         trained=counts["trained"], reused=counts["reused"], chosen=goals.the_best(ctx.study).number,
-                         document=document)
+        document = documents.table_document(
+            docx,
+            title=i18n.say(lang, "h_confirmation"),
+            heads=heads,
+            body=body,
+            caption=i18n.say(lang, "h_confirmation"),
+            lines=confirmation.lines(record, lang),
+            lang=lang,
+            wide=True,
+        )
+    return ConfirmResult(
+        record=record,
+        markdown=confirmation.table(record, lang),
+        lines=confirmation.lines(record, lang),
+        trained=counts["trained"],
+        reused=counts["reused"],
+        chosen=goals.the_best(ctx.study).number,
+        document=document,
+    )
 
 
-def replay_config(spec: Study, config: dict[str, Any], *, seeds: int = 1, first_seed: int | None = None,
-                  epochs: int | None = None, data_dir: str | os.PathLike | None = None) -> Replay:
+def replay_config(
+    spec: Study,
+    config: dict[str, Any],
+    *,
+    seeds: int = 1,
+    first_seed: int | None = None,
+    epochs: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> Replay:
     """Train ``config`` over ``seeds`` seeds on the CPU (``first_seed`` first, default the spec's seed),
     with no study and nothing recorded; returns a :class:`autotune.replays.Replay`."""
     from autotune.configs import config_from_mapping
     from autotune.precision import resolve
     from autotune.prepare import prepare
-    from autotune.replays import replay as run_replay, seeds_for
+    from autotune.replays import replay as run_replay
+    from autotune.replays import seeds_for
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
     used = resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
     splits = prepare(spec, data_dir=data_dir, device="cpu")
-    return run_replay(spec, config, seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
-                      epochs=epochs, splits=splits, precision=used)
+    return run_replay(
+        spec,
+        config,
+        seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
+        epochs=epochs,
+        splits=splits,
+        precision=used,
+    )
 
 
-def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: int | None = None,
-           train_subset: int | None = None, out_dir: str | None = None, lang: str = "en",
-           storage: str | None = None, study_name: str | None = None, data_dir: str | os.PathLike | None = None,
-           threads: int | None = None, on_row: Callable[[AblationRow], None] | None = None) -> AblationResult:
+def ablate(
+    study: Study,
+    *,
+    baseline: str = "defaults",
+    seeds: int = 3,
+    epochs: int | None = None,
+    train_subset: int | None = None,
+    out_dir: str | None = None,
+    lang: str = "en",
+    storage: str | None = None,
+    study_name: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+    on_row: Callable[[AblationRow], None] | None = None,
+) -> AblationResult:
     """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
     from functools import partial
 
     from autotune import ablation, configs, goals, i18n, replays
     from autotune.models import describe_structure
-    from autotune.precision import recorded
     from autotune.params import TRAINING_PARAMS
+    from autotune.precision import recorded
     from autotune.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
@@ -433,46 +588,81 @@ def ablate(study: Study, *, baseline: str = "defaults", seeds: int = 3, epochs: 
     else:
         base = configs.load_config_file(baseline, spec)
     k = _seed_count(seeds)
-    out = check_output_folder(out_dir or _default_out("ablation", ctx.study.study_name, lang))  # before any run is trained or stored
+    out = check_output_folder(
+        out_dir or _default_out("ablation", ctx.study.study_name, lang)
+    )  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
     info = splits.info
 
     # every row names the value of every ablated component (the baseline's optimiser and lr too), so a row reads
     # alone; the structure text names a custom model's own parameters already: add only the trainer's
-    ablated = [c for c in configs.components(spec, best, base)
-               if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)]
+    ablated = [
+        c
+        for c in configs.components(spec, best, base)
+        if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)
+    ]
 
     def structure(cfg: dict) -> str:
         return describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
 
     def describe(cfg: dict) -> str:
-        return structure(cfg) + ("" if not ablated else " " + ", ".join(f"{c}={configs.show(cfg[c])}"
-                                                                        for c in ablated))
+        return structure(cfg) + ("" if not ablated else " " + ", ".join(f"{c}={configs.show(cfg[c])}" for c in ablated))
 
     seed_list = replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k)
-    rows = ablation.ablate(spec, best, base, seeds=seed_list, splits=splits, epochs=epochs, store=ctx.store(),
-                           describe=describe, on_row=on_row, precision=recorded(best_trial.user_attrs),
-                           value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]))
+    rows = ablation.ablate(
+        spec,
+        best,
+        base,
+        seeds=seed_list,
+        splits=splits,
+        epochs=epochs,
+        store=ctx.store(),
+        describe=describe,
+        on_row=on_row,
+        precision=recorded(best_trial.user_attrs),
+        value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]),
+    )
     say = partial(i18n.say, lang)
-    caption = say("abl_caption", study=ctx.study.study_name, trial=best_trial.number,
-                  basis=say(f"abl_basis_{chosen.basis}"),
-                  baseline=say("abl_base_defaults") if baseline == "defaults" else
-                  say("abl_base_trial", n=baseline.split(":", 1)[1]) if baseline.startswith("trial:") else baseline,
-                  **_budget_words(say, spec, best_trial, seed_list, epochs))
+    caption = say(
+        "abl_caption",
+        study=ctx.study.study_name,
+        trial=best_trial.number,
+        basis=say(f"abl_basis_{chosen.basis}"),
+        baseline=say("abl_base_defaults")
+        if baseline == "defaults"
+        else say("abl_base_trial", n=baseline.split(":", 1)[1])
+        if baseline.startswith("trial:")
+        else baseline,
+        **_budget_words(say, spec, best_trial, seed_list, epochs),
+    )
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
     budget = _budget_words(say, spec, best_trial, seed_list, epochs)
     if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
-        outputs["table"]["note"] = say("abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"],
-                                       subset=budget["subset"])
+        outputs["table"]["note"] = say(
+            "abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"], subset=budget["subset"]
+        )
     ablation.record(ctx.study, outputs["table"], lang)  # `autotune report --format docx` includes it
-    return AblationResult(rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out),
-                          files=outputs["files"])
+    return AblationResult(
+        rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out), files=outputs["files"]
+    )
 
 
-def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best", seeds: int = 1,
-          epochs: int | None = None, train_subset: int | None = None, out_dir: str | None = None, lang: str = "en",
-          storage: str | None = None, study_name: str | None = None, data_dir: str | os.PathLike | None = None,
-          threads: int | None = None) -> SweepResult:
+def sweep(
+    study: Study,
+    *,
+    param: str,
+    values: Sequence[Any],
+    start: str = "best",
+    seeds: int = 1,
+    epochs: int | None = None,
+    train_subset: int | None = None,
+    out_dir: str | None = None,
+    lang: str = "en",
+    storage: str | None = None,
+    study_name: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    threads: int | None = None,
+) -> SweepResult:
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
     from functools import partial
@@ -488,26 +678,48 @@ def sweep(study: Study, *, param: str, values: Sequence[Any], start: str = "best
     base = configs.config_of(spec, source)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
     k = _seed_count(seeds)
-    out = check_output_folder(out_dir or _default_out("sweep", ctx.study.study_name, lang))  # before any run is trained or stored
+    out = check_output_folder(
+        out_dir or _default_out("sweep", ctx.study.study_name, lang)
+    )  # before any run is trained or stored
     splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
     seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), k)
-    runs = sweeps.sweep(spec, base, param, list(values), seeds=seed_list, splits=splits,
-                        epochs=epochs, store=ctx.store(), precision=recorded(source.user_attrs))
+    runs = sweeps.sweep(
+        spec,
+        base,
+        param,
+        list(values),
+        seeds=seed_list,
+        splits=splits,
+        epochs=epochs,
+        store=ctx.store(),
+        precision=recorded(source.user_attrs),
+    )
     say = partial(i18n.say, lang)
     basis = say(f"abl_basis_{chosen.basis}") if chosen else say("sweep_chosen")
-    caption = say("sweep_caption", study=ctx.study.study_name, param=param, trial=source.number, basis=basis,
-                  **_budget_words(say, spec, source, seed_list, epochs))
+    caption = say(
+        "sweep_caption",
+        study=ctx.study.study_name,
+        param=param,
+        trial=source.number,
+        basis=basis,
+        **_budget_words(say, spec, source, seed_list, epochs),
+    )
     outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
 
 
-def _budget_words(say: Callable[..., str], spec: StudySpec, trial: optuna.trial.FrozenTrial, seeds: Sequence[int],
-                  epochs: int | None) -> dict[str, Any]:
+def _budget_words(
+    say: Callable[..., str], spec: StudySpec, trial: optuna.trial.FrozenTrial, seeds: Sequence[int], epochs: int | None
+) -> dict[str, Any]:
     """What an ablation's or a sweep's caption says of its runs: the seeds, the epochs per run against the trial's
     own, and the training subset."""
-    return {"k": len(seeds), "seeds": ", ".join(map(str, seeds)), "epochs": epochs or spec.max_epochs,
-            "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
-            "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else ""}
+    return {
+        "k": len(seeds),
+        "seeds": ", ".join(map(str, seeds)),
+        "epochs": epochs or spec.max_epochs,
+        "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
+        "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else "",
+    }
 
 
 def _default_out(kind: str, study_name: str, lang: str) -> str:
@@ -523,8 +735,13 @@ def _seed_count(seeds: int) -> int:
     return seeds
 
 
-def _replay_data(spec: StudySpec, threads: int | None, data_dir: str | os.PathLike | None,
-                 source_threads: Any = None, splits: Any = None) -> Any:
+def _replay_data(
+    spec: StudySpec,
+    threads: int | None,
+    data_dir: str | os.PathLike | None,
+    source_threads: Any = None,
+    splits: Any = None,
+) -> Any:
     """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
     (``splits``: loaded there already)."""
     from autotune.devices import set_threads

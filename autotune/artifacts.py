@@ -59,8 +59,9 @@ def upload_json(store: Any, trial: optuna.Trial, name: str, data: Any) -> str:
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
         path = Path(tmp) / name
         path.write_text(json.dumps(data, indent=1))
-        return optuna.artifacts.upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
-                                                mimetype="application/json")
+        return optuna.artifacts.upload_artifact(
+            artifact_store=store, file_path=str(path), study_or_trial=trial, mimetype="application/json"
+        )
 
 
 def learning_curve(result: FitResult) -> dict[str, list]:
@@ -80,8 +81,16 @@ def learning_curve(result: FitResult) -> dict[str, list]:
     }
 
 
-def checkpoint_payload(model: nn.Module, *, family: str, config: dict[str, Any], input_shape: tuple[int, ...],
-                       n_outputs: int, spec: dict[str, Any], seed: int) -> dict[str, Any]:
+def checkpoint_payload(
+    model: nn.Module,
+    *,
+    family: str,
+    config: dict[str, Any],
+    input_shape: tuple[int, ...],
+    n_outputs: int,
+    spec: dict[str, Any],
+    seed: int,
+) -> dict[str, Any]:
     """A checkpoint that rebuilds without the code that made it and loads with ``weights_only=True``."""
     import platform
 
@@ -94,8 +103,12 @@ def checkpoint_payload(model: nn.Module, *, family: str, config: dict[str, Any],
         "model": {"family": family, "input_shape": list(input_shape), "n_outputs": n_outputs, "config": config},
         "spec": spec,
         "seed": seed,
-        "versions": {"autotune": __version__, "torch": str(torch.__version__), "optuna": optuna.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "autotune": __version__,
+            "torch": str(torch.__version__),
+            "optuna": optuna.__version__,
+            "python": platform.python_version(),
+        },
     }
 
 
@@ -123,23 +136,30 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0]
-        raise CheckpointError(f"checkpoint '{path}' carries more than tensors and plain data ({detail}); refused: "
-                              "autotune loads checkpoints with weights_only=True and never runs code from one") from None
+        raise CheckpointError(
+            f"checkpoint '{path}' carries more than tensors and plain data ({detail}); refused: "
+            "autotune loads checkpoints with weights_only=True and never runs code from one"
+        ) from None
     except (OSError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{damaged}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     info = payload.get("model") if isinstance(payload, dict) else None
-    if not (isinstance(info, dict) and {"family", "input_shape", "n_outputs", "config"} <= set(info)
-            and isinstance(payload.get("state_dict"), dict)):
+    if not (
+        isinstance(info, dict)
+        and {"family", "input_shape", "n_outputs", "config"} <= set(info)
+        and isinstance(payload.get("state_dict"), dict)
+    ):
         raise CheckpointError(f"'{path}' is a torch file but not an autotune checkpoint (no 'model' and 'state_dict')")
     try:
-        model = build_model(info["family"], input_shape=tuple(info["input_shape"]), n_outputs=info["n_outputs"],
-                            config=info["config"])
+        model = build_model(
+            info["family"], input_shape=tuple(info["input_shape"]), n_outputs=info["n_outputs"], config=info["config"]
+        )
         model.load_state_dict(payload["state_dict"])
     except AutotuneError:
         raise
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint '{path}' does not fit the model it describes: "
-                              f"{str(exc).splitlines()[0]}") from None
+        raise CheckpointError(
+            f"checkpoint '{path}' does not fit the model it describes: {str(exc).splitlines()[0]}"
+        ) from None
     return model.eval(), payload
 
 
@@ -149,5 +169,6 @@ def upload_checkpoint(store: Any, trial: optuna.Trial, payload: dict[str, Any]) 
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
         path = Path(tmp) / f"checkpoint-trial-{trial.number}.pt"
         torch.save(payload, path)
-        return optuna.artifacts.upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
-                                                mimetype="application/octet-stream")
+        return optuna.artifacts.upload_artifact(
+            artifact_store=store, file_path=str(path), study_or_trial=trial, mimetype="application/octet-stream"
+        )

@@ -24,21 +24,27 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     new = summary.finished - summary.finished_before
     finished = ", ".join(f"{summary.states[s]} {s.lower()}" for s in ("COMPLETE", "PRUNED") if s in summary.states)
     others = ", ".join(f"{n} {s.lower()}" for s, n in summary.states.items() if s not in ("COMPLETE", "PRUNED"))
-    click.echo(f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
-               f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
-               f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned.")
+    click.echo(
+        f"Study '{summary.study_name}' in {summary.storage}: {summary.finished} of {summary.target} "
+        f"finished trials ({finished or 'none yet'}){f'; not counted: {others}' if others else ''}; "
+        f"{new} finished during this command ({summary.seconds:.1f}s), {summary.pruned_this_run} of them pruned."
+    )
     if summary.hand_rows:  # imported rows fill part of the target: say so, and how to train N trials here
         own = summary.finished - summary.hand_rows
-        click.echo(f"{summary.hand_rows} of the {summary.finished} finished trials are imported hand rows; they count "
-                   f"towards the {summary.target}, so autotune has trained {own} here; to train N trials of its own, "
-                   f"pass --trials {summary.hand_rows}+N (e.g. --trials {summary.hand_rows + summary.target}).")
+        click.echo(
+            f"{summary.hand_rows} of the {summary.finished} finished trials are imported hand rows; they count "
+            f"towards the {summary.target}, so autotune has trained {own} here; to train N trials of its own, "
+            f"pass --trials {summary.hand_rows}+N (e.g. --trials {summary.hand_rows + summary.target})."
+        )
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
         from autotune.figure_text import value_text
 
         whose = ", autotune's trials only" if summary.hand_rows else ""
-        click.echo(f"Best {metric} {value_text(metric, summary.best_value)} (trial {summary.best_trial}, one seed"
-                   f"{whose}): {params}")
+        click.echo(
+            f"Best {metric} {value_text(metric, summary.best_value)} (trial {summary.best_trial}, one seed"
+            f"{whose}): {params}"
+        )
     if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.stopping)
         from autotune import stopping
 
@@ -53,8 +59,10 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
             click.echo(line)
     if len(summary.metrics) > 1:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
-        table(["trial", *summary.metrics],
-               [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto])
+        table(
+            ["trial", *summary.metrics],
+            [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto],
+        )
     if summary.confirmation is not None:  # the spec's confirm: block ran after the search
         from autotune import confirmation
 
@@ -66,11 +74,16 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
     if summary.finished:
         where, tail = storage_option(summary.storage)
         study = shlex.quote(summary.study_name)
-        confirm = (f"autotune confirm --study {study}{where} (the top 5 over 3 seeds: is the best real?); "
-                   if summary.confirmation is None and len(summary.metrics) == 1 else "")
-        click.echo(f"Next: autotune report --study {study}{where} (tables, figures, analysis); {confirm}"
-                   f"autotune export --study {study}{where} (best configuration, final model); "
-                   f"autotune dashboard{where} (live view).{tail}")
+        confirm = (
+            f"autotune confirm --study {study}{where} (the top 5 over 3 seeds: is the best real?); "
+            if summary.confirmation is None and len(summary.metrics) == 1
+            else ""
+        )
+        click.echo(
+            f"Next: autotune report --study {study}{where} (tables, figures, analysis); {confirm}"
+            f"autotune export --study {study}{where} (best configuration, final model); "
+            f"autotune dashboard{where} (live view).{tail}"
+        )
 
 
 def print_table_result(result: Any, as_json: bool) -> None:
@@ -90,10 +103,13 @@ def print_confirmation(result: Any, as_json: bool) -> None:
     click.echo(result.markdown)
     for line in result.lines:
         click.echo(line)
-    click.echo(f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the "
-               "study (`autotune export` now exports trial "
-               f"{result.chosen})." if result.best_trial is not None else
-               f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study.")
+    click.echo(
+        f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the "
+        "study (`autotune export` now exports trial "
+        f"{result.chosen})."
+        if result.best_trial is not None
+        else f"{result.trained} run(s) trained, {result.reused} read back from the replay store; recorded in the study."
+    )
     if result.document:
         click.echo(f"The table alone, as a Word document: {result.document}")
 
@@ -106,8 +122,10 @@ def print_import(result: Any, as_json: bool) -> None:
     for line in result.lines:
         click.echo(line)
     where, tail = storage_option(result.record["storage"])
-    click.echo(f"Next: autotune report --study {shlex.quote(result.record['study'])}{where}; `autotune run` on this "
-               f"study searches on from these trials (they count towards its --trials).{tail}")
+    click.echo(
+        f"Next: autotune report --study {shlex.quote(result.record['study'])}{where}; `autotune run` on this "
+        f"study searches on from these trials (they count towards its --trials).{tail}"
+    )
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> None:

@@ -10,8 +10,9 @@ of a configuration a spec's space holds (:func:`fit`: what an imported or copied
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution
@@ -71,8 +72,7 @@ def read_config_mapping(path: str) -> dict[str, Any]:
     if isinstance(data, dict) and isinstance(data.get("config"), dict):
         data = data["config"]
     if not isinstance(data, dict):
-        raise ConfigError(f"config file '{path}' must hold a mapping of parameter to value, "
-                            f"got {type(data).__name__}")
+        raise ConfigError(f"config file '{path}' must hold a mapping of parameter to value, got {type(data).__name__}")
     return data
 
 
@@ -97,8 +97,9 @@ def override_keys(spec: StudySpec, config: dict[str, Any]) -> list[str]:
     return parameter_names(spec) + ([f"{per_layer}_l{i}" for i in range(len(config[per_layer]))] if per_layer else [])
 
 
-def apply_overrides(spec: StudySpec, config: dict[str, Any], overrides: dict[str, Any], *,
-                    source: str = "--set") -> tuple[dict[str, Any], list[str]]:
+def apply_overrides(
+    spec: StudySpec, config: dict[str, Any], overrides: dict[str, Any], *, source: str = "--set"
+) -> tuple[dict[str, Any], list[str]]:
     """Apply typed overrides to a configuration. Returns (new configuration, notes).
 
     Values are checked against each parameter's type and bounds (errors name the allowed keys
@@ -244,5 +245,6 @@ def _describe(dist: BaseDistribution) -> str:
         return "choices " + ", ".join(show(c) for c in dist.choices)
     low, high = format_number(dist.low), format_number(dist.high)  # type: ignore[attr-defined]
     extra = (", log" if dist.log else "") + (  # type: ignore[attr-defined]
-        f", step {format_number(dist.step)}" if dist.step not in (None, 1) else "")  # type: ignore[attr-defined]
+        f", step {format_number(dist.step)}" if dist.step not in (None, 1) else ""
+    )  # type: ignore[attr-defined]
     return f"[{low}, {high}]{extra}"

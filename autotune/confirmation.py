@@ -14,12 +14,14 @@ with a seed is read back from the replay store ``<study>:replays``, never traine
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import optuna
 
@@ -47,8 +49,9 @@ def check_options(top: Any, seeds: Any) -> None:
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise OptionError(f"--top must be an integer >= 1 (how many of the best trials to confirm), got {top!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < MIN_SEEDS:
-        raise OptionError(f"--seeds must be an integer >= {MIN_SEEDS}, got {seeds!r}: no spread can be measured "
-                          "with one seed")
+        raise OptionError(
+            f"--seeds must be an integer >= {MIN_SEEDS}, got {seeds!r}: no spread can be measured with one seed"
+        )
 
 
 def confirm_seeds(study_seed: int, n: int) -> list[int]:
@@ -64,9 +67,11 @@ def candidates(study: optuna.Study, spec: StudySpec, top: int) -> tuple[list[opt
     budget would compare two protocols (``autotune replay --trial N`` reproduces one at the spec's budget)."""
     if goals.is_multi(study):
         names = ", ".join(study.metric_names or spec.metrics)
-        raise OptionError(f"confirm ranks trials by one objective, and study '{study.study_name}' has "
-                          f"{len(study.directions)} ({names}); replay a Pareto trial over seeds with "
-                          "`autotune replay --trial N --seeds K` instead")
+        raise OptionError(
+            f"confirm ranks trials by one objective, and study '{study.study_name}' has "
+            f"{len(study.directions)} ({names}); replay a Pareto trial over seeds with "
+            "`autotune replay --trial N --seeds K` instead"
+        )
     best = goals.best_trial(study)  # TrialNotFoundError when no complete (feasible) trial exists
     done = goals.complete(study)
     pool = [t for t in done if goals.feasible(t) and not goals.by_hand(t)]
@@ -86,8 +91,9 @@ def _numbers(numbers: Sequence[int], most: int = 8) -> str:
     return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
 
 
-def rank(entries: Sequence[tuple[int, float, Sequence[float | None]]], *, direction: str,
-         alpha: float = ALPHA) -> dict[str, Any]:
+def rank(
+    entries: Sequence[tuple[int, float, Sequence[float | None]]], *, direction: str, alpha: float = ALPHA
+) -> dict[str, Any]:
     """Rank trials by their mean over the shared seeds and test each against the top one.
 
     ``entries``: (trial number, stored single-seed value, one value per shared seed, in seed order;
@@ -109,8 +115,13 @@ def rank(entries: Sequence[tuple[int, float, Sequence[float | None]]], *, direct
     if top["mean"] is None:  # every trial diverged on some seed: there is no best mean
         for r in rows:
             r["versus_top"] = "diverged"
-        return {"ranking": rows, "best_trial": None, "indistinguishable": [], "worse": [],
-                "diverged": [r["trial"] for r in rows]}
+        return {
+            "ranking": rows,
+            "best_trial": None,
+            "indistinguishable": [],
+            "worse": [],
+            "diverged": [r["trial"] for r in rows],
+        }
     top["versus_top"] = "top"
     others = rows[1:]
     for r in others:
@@ -144,8 +155,17 @@ def _same_difference(a: Sequence[float], b: Sequence[float]) -> bool:
 
 
 def _summary(trial: int, stored: float, values: list[float | None]) -> dict[str, Any]:
-    row: dict[str, Any] = {"trial": trial, "stored_value": stored, "values": values, "mean": None, "std": None,
-                           "ci95": None, "p_value": None, "p_holm": None, "versus_top": None}
+    row: dict[str, Any] = {
+        "trial": trial,
+        "stored_value": stored,
+        "values": values,
+        "mean": None,
+        "std": None,
+        "ci95": None,
+        "p_value": None,
+        "p_holm": None,
+        "versus_top": None,
+    }
     if not values or any(v is None or not math.isfinite(v) for v in values):
         return row
     row["mean"] = statistics.fmean(values)
@@ -177,9 +197,19 @@ def holm(p_values: Sequence[float], *, m: int | None = None) -> list[float]:
     return adjusted
 
 
-def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], *, seeds: int,
-            top: int, splits: Any, store: ReplayStore | None, notes: Sequence[str] = (),
-            on_run: Callable[[int, SeedRun], None] | None = None, workers: int = 1) -> tuple[dict[str, Any], dict[str, int]]:
+def confirm(
+    study: optuna.Study,
+    spec: StudySpec,
+    chosen: Sequence[optuna.trial.FrozenTrial],
+    *,
+    seeds: int,
+    top: int,
+    splits: Any,
+    store: ReplayStore | None,
+    notes: Sequence[str] = (),
+    on_run: Callable[[int, SeedRun], None] | None = None,
+    workers: int = 1,
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Train every trial of ``chosen`` (see :func:`candidates`) over the shared seeds, reusing ``store``'s
     runs, rank them, record the result as the study's ``confirmation`` user attribute and return it,
     with the count of runs trained and reused. ``workers > 1``: the runs missing from the store are
@@ -191,6 +221,7 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
     counts = {"trained": 0, "reused": 0}
     entries = []
     for trial in chosen:
+
         def seen(run: SeedRun, number: int = trial.number) -> None:
             if (number, run.seed) in fresh:  # trained by this call, in a forked process
                 run = replace(run, reused=False)
@@ -198,9 +229,17 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
             if on_run is not None:
                 on_run(number, run)
 
-        result = replay(spec, config_of(spec, trial), seeds=shared, splits=splits,
-                        label=f"trial {trial.number}", store=store, precision=recorded(trial.user_attrs),
-                        extra={"source_trial": trial.number, "purpose": "confirmation"}, on_run=seen)
+        result = replay(
+            spec,
+            config_of(spec, trial),
+            seeds=shared,
+            splits=splits,
+            label=f"trial {trial.number}",
+            store=store,
+            precision=recorded(trial.user_attrs),
+            extra={"source_trial": trial.number, "purpose": "confirmation"},
+            on_run=seen,
+        )
         entries.append((trial.number, trial.values[0], [getattr(r, spec.metric) for r in result.runs]))
     ranked = rank(entries, direction=spec.direction)
     single = chosen[0].number  # the single-seed best (candidates puts it first)
@@ -208,27 +247,51 @@ def confirm(study: optuna.Study, spec: StudySpec, chosen: Sequence[optuna.trial.
     overstatement = None
     if row["mean"] is not None:
         by = row["stored_value"] - row["mean"] if spec.direction == "maximize" else row["mean"] - row["stored_value"]
-        overstatement = {"trial": single, "stored_value": row["stored_value"], "mean": row["mean"], "by": by,
-                         "ci95": row["ci95"]}
+        overstatement = {
+            "trial": single,
+            "stored_value": row["stored_value"],
+            "mean": row["mean"],
+            "by": by,
+            "ci95": row["ci95"],
+        }
     done = goals.complete(study)
     record = {
-        "study": study.study_name, "metric": spec.metric, "direction": spec.direction, "top": top, "seeds": seeds,
-        "seed_list": shared, "epochs": spec.max_epochs, "train_subset": spec.train_subset,
+        "study": study.study_name,
+        "metric": spec.metric,
+        "direction": spec.direction,
+        "top": top,
+        "seeds": seeds,
+        "seed_list": shared,
+        "epochs": spec.max_epochs,
+        "train_subset": spec.train_subset,
         "own_trials": sum(1 for t in done if not goals.by_hand(t)),  # autotune's; no hand rows
         "hand_rows": [t.number for t in done if goals.by_hand(t)],  # never confirmed (lines says)
-        "complete_trials": len(done), "single_seed_best": single,
-        **ranked, "overstatement": overstatement, "alpha": ALPHA,
-        "test": (None if seeds < MIN_SEEDS_FOR_P else
-                 f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "
-                 f"Holm-corrected for {max(len(chosen) - 1, 0)} comparison(s)"),
+        "complete_trials": len(done),
+        "single_seed_best": single,
+        **ranked,
+        "overstatement": overstatement,
+        "alpha": ALPHA,
+        "test": (
+            None
+            if seeds < MIN_SEEDS_FOR_P
+            else f"two-sided paired t-test across the {seeds} shared seeds against the top trial, "
+            f"Holm-corrected for {max(len(chosen) - 1, 0)} comparison(s)"
+        ),
         "notes": list(notes),
     }
     study.set_user_attr(RECORD_KEY, record)
     return record, counts
 
 
-def train_missing(spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], shared: Sequence[int], *,
-                  splits: Any, store: ReplayStore | None, workers: int) -> set[tuple[int, int]]:
+def train_missing(
+    spec: StudySpec,
+    chosen: Sequence[optuna.trial.FrozenTrial],
+    shared: Sequence[int],
+    *,
+    splits: Any,
+    store: ReplayStore | None,
+    workers: int,
+) -> set[tuple[int, int]]:
     """Train the runs of ``chosen`` × ``shared`` that ``store`` lacks in ``workers`` processes forked from this
     one, into the store, and return their (trial, seed) pairs. Only where a forked run is the run this
     process would train: one torch thread here (the trials' own count, which replays use), the store there
@@ -247,8 +310,11 @@ def train_missing(spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], s
     jobs = []
     for trial in chosen:
         config, precision = config_of(spec, trial), recorded(trial.user_attrs)
-        jobs += [(trial.number, config, seed, precision) for seed in shared
-                 if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision)) is None]
+        jobs += [
+            (trial.number, config, seed, precision)
+            for seed in shared
+            if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision)) is None
+        ]
     if len(jobs) < 2:
         return set()
     fork_map(partial(_train_one, spec, splits, store), jobs, workers, release=[store.study])
@@ -258,8 +324,16 @@ def train_missing(spec: StudySpec, chosen: Sequence[optuna.trial.FrozenTrial], s
 
 def _train_one(spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int, dict[str, Any], int, str]) -> None:
     number, config, seed, precision = job
-    replay(spec, config, seeds=[seed], splits=splits, label=f"trial {number}", store=store, precision=precision,
-           extra={"source_trial": number, "purpose": "confirmation"})
+    replay(
+        spec,
+        config,
+        seeds=[seed],
+        splits=splits,
+        label=f"trial {number}",
+        store=store,
+        precision=precision,
+        extra={"source_trial": number, "purpose": "confirmation"},
+    )
 
 
 def stored(study: optuna.Study) -> dict[str, Any] | None:
@@ -272,9 +346,11 @@ def stored(study: optuna.Study) -> dict[str, Any] | None:
 # Text
 
 
-_FEWER = re.compile(r"study '(?P<study>.+)' has (?P<n>\d+) complete trial\(s\)(?P<constraints> that meet its "
-                    r"constraints)?(?P<own> of autotune's own)?, fewer than the (?P<top>\d+) asked for: confirming "
-                    r"those \d+")
+_FEWER = re.compile(
+    r"study '(?P<study>.+)' has (?P<n>\d+) complete trial\(s\)(?P<constraints> that meet its "
+    r"constraints)?(?P<own> of autotune's own)?, fewer than the (?P<top>\d+) asked for: confirming "
+    r"those \d+"
+)
 
 
 def _note(note: str, lang: str) -> str:
@@ -283,8 +359,14 @@ def _note(note: str, lang: str) -> str:
     if lang == "en" or match is None:
         return note
     which = i18n.say(lang, "cf_fewer_constraints" if match["constraints"] else "cf_fewer_complete")
-    return i18n.say(lang, "cf_fewer", study=match["study"], n=match["n"], top=match["top"],
-                    which=which + (i18n.say(lang, "cf_fewer_own") if match["own"] else ""))
+    return i18n.say(
+        lang,
+        "cf_fewer",
+        study=match["study"],
+        n=match["n"],
+        top=match["top"],
+        which=which + (i18n.say(lang, "cf_fewer_own") if match["own"] else ""),
+    )
 
 
 def _value(record: dict[str, Any], value: float) -> str:
@@ -315,16 +397,33 @@ def table_parts(record: dict[str, Any], lang: str = "en") -> tuple[list[str], li
     """The ranking's table heads and rows: stored value, mean ± std, 95% interval, per-seed values, p-values."""
     from autotune import tables
 
-    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    say = functools.partial(i18n.say, lang)
     n, pct = record["seeds"], record["metric"] == "val_accuracy"
-    heads = [say("cf_h_rank"), say("cf_h_trial"), say("cf_h_search"), say("cf_h_mean", n=n), say("cf_h_ci"),
-             say("cf_h_seeds"), say("cf_h_p"), say("cf_h_versus")]
+    heads = [
+        say("cf_h_rank"),
+        say("cf_h_trial"),
+        say("cf_h_search"),
+        say("cf_h_mean", n=n),
+        say("cf_h_ci"),
+        say("cf_h_seeds"),
+        say("cf_h_p"),
+        say("cf_h_versus"),
+    ]
     body = []
     for i, r in enumerate(record["ranking"], 1):
         p = "-" if r["p_value"] is None else f"{r['p_value']:.3g} ({r['p_holm']:.3g})"
-        body.append([i, r["trial"], _value(record, r["stored_value"]), tables.mean_std(r["mean"], r["std"], percent=pct),
-                     _ci(record, r["ci95"]), ", ".join("-" if v is None else _value(record, v) for v in r["values"]),
-                     p, say("cf_v_" + r["versus_top"].replace(" ", "_")) if r["versus_top"] else "-"])
+        body.append(
+            [
+                i,
+                r["trial"],
+                _value(record, r["stored_value"]),
+                tables.mean_std(r["mean"], r["std"], percent=pct),
+                _ci(record, r["ci95"]),
+                ", ".join("-" if v is None else _value(record, v) for v in r["values"]),
+                p,
+                say("cf_v_" + r["versus_top"].replace(" ", "_")) if r["versus_top"] else "-",
+            ]
+        )
     return heads, body
 
 
@@ -338,7 +437,7 @@ def table(record: dict[str, Any], lang: str = "en") -> str:
 def lines(record: Any, lang: str = "en") -> list[str]:
     """What a confirmation shows, each sentence with the number of seeds behind it. ``record``: what
     :func:`stored` returns (or an :class:`autotune.api.ConfirmResult`)."""
-    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    say = functools.partial(i18n.say, lang)
     record = getattr(record, "record", record)
     n, metric, rows = record["seeds"], record["metric"], record["ranking"]
     by_trial = {r["trial"]: r for r in rows}
@@ -346,9 +445,18 @@ def lines(record: Any, lang: str = "en") -> list[str]:
     seeds = f" ({', '.join(map(str, record['seed_list']))})" if record.get("seed_list") else ""
     subset = say("abl_subset", n=record["train_subset"]) if record.get("train_subset") else ""
     budget = say("cf_run_budget", epochs=record["epochs"], subset=subset) if record.get("epochs") else ""
-    out = [say("cf_intro", k=len(rows), complete=record.get("own_trials", record["complete_trials"]), metric=metric,
-               n=n, study=study,
-               seeds=seeds, budget=budget)]
+    out = [
+        say(
+            "cf_intro",
+            k=len(rows),
+            complete=record.get("own_trials", record["complete_trials"]),
+            metric=metric,
+            n=n,
+            study=study,
+            seeds=seeds,
+            budget=budget,
+        )
+    ]
     out += [say("cf_note", note=_note(note, lang)) for note in record.get("notes", [])]
     hand = record.get("hand_rows") or []
     if hand:
@@ -369,8 +477,18 @@ def lines(record: Any, lang: str = "en") -> list[str]:
         if s["mean"] == top["mean"]:  # equal means: the order between them is only the trial numbers'
             out.append(say("cf_same_mean", best=best, single=single, n=n, where=where))
         else:
-            out.append(say("cf_new_best", best=best, n=n, where=where, single=single, rank=rank_of_single,
-                           k=len(rows), seen=seen))
+            out.append(
+                say(
+                    "cf_new_best",
+                    best=best,
+                    n=n,
+                    where=where,
+                    single=single,
+                    rank=rank_of_single,
+                    k=len(rows),
+                    seen=seen,
+                )
+            )
     others = [r for r in rows if r["trial"] != best]
     if not others:
         out.append(say("cf_one"))
@@ -384,28 +502,61 @@ def lines(record: Any, lang: str = "en") -> list[str]:
         worse = [r for r in others if r["versus_top"] == "worse"]
         test = say("cf_test", n=n, m=len(others))
         if same:
-            out.append(say("cf_same", best=best, n=n, test=test, alpha=f"{record['alpha']:g}",
-                           trials=_trials(same, "p_holm", lang)))
+            out.append(
+                say(
+                    "cf_same",
+                    best=best,
+                    n=n,
+                    test=test,
+                    alpha=f"{record['alpha']:g}",
+                    trials=_trials(same, "p_holm", lang),
+                )
+            )
         if flat:
             out.append(say("cf_flat", trials=_trials(flat, lang=lang), best=best, n=n))
         if worse:
-            out.append(say("cf_worse", best=best, n=n, test=test, alpha=f"{record['alpha']:g}",
-                           trials=_trials(worse, "p_holm", lang)))
+            out.append(
+                say(
+                    "cf_worse",
+                    best=best,
+                    n=n,
+                    test=test,
+                    alpha=f"{record['alpha']:g}",
+                    trials=_trials(worse, "p_holm", lang),
+                )
+            )
     diverged = [r for r in others if r["versus_top"] == "diverged"]
     if diverged:
         out.append(say("cf_diverged", n=n, trials=_trials(diverged, lang=lang)))
-    if others and all(r["versus_top"] in ("indistinguishable", "too few seeds", "same difference on every seed")
-                      for r in others):
+    if others and all(
+        r["versus_top"] in ("indistinguishable", "too few seeds", "same difference on every seed") for r in others
+    ):
         out.append(say("cf_budget", k=len(rows), n=n, epochs=record.get("epochs", "?")))
     if best != single:  # which trial the commands now call the best (goals.the_best's rule)
-        out.append(say("cf_choice_new" if goals.measured_worse(record, single) else "cf_choice_tie", best=best,
-                       single=single, n=n))
+        out.append(
+            say(
+                "cf_choice_new" if goals.measured_worse(record, single) else "cf_choice_tie",
+                best=best,
+                single=single,
+                n=n,
+            )
+        )
     over = record.get("overstatement")
     if over is not None:
         inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]
         verb = say("cf_over") if over["by"] > 0 else say("cf_under") if over["by"] < 0 else say("cf_matched")
         amount = "" if over["by"] == 0 else say("cf_by", by=_diff(record, abs(over["by"]), lang))
-        out.append(say("cf_overstatement", trial=over["trial"], verb=verb, amount=amount,
-                       stored=_value(record, over["stored_value"]), mean=_value(record, over["mean"]), n=n,
-                       inside=say("cf_inside" if inside else "cf_outside"), ci=_ci(record, over["ci95"])))
+        out.append(
+            say(
+                "cf_overstatement",
+                trial=over["trial"],
+                verb=verb,
+                amount=amount,
+                stored=_value(record, over["stored_value"]),
+                mean=_value(record, over["mean"]),
+                n=n,
+                inside=say("cf_inside" if inside else "cf_outside"),
+                ci=_ci(record, over["ci95"]),
+            )
+        )
     return out

@@ -18,8 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from autotune.errors import DashboardError
@@ -49,8 +50,10 @@ def is_loopback(host: str) -> bool:
 def exposure_warning(host: str, port: int) -> str | None:
     if is_loopback(host):
         return None
-    return (f"Warning: serving on {host}:{port}, not loopback. optuna-dashboard has no authentication: anyone "
-            f"who can reach this address can read, edit and delete your studies.")
+    return (
+        f"Warning: serving on {host}:{port}, not loopback. optuna-dashboard has no authentication: anyone "
+        f"who can reach this address can read, edit and delete your studies."
+    )
 
 
 def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_STORAGE) -> str:
@@ -68,8 +71,11 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
     spec_dict = spec.to_dict()
     size = spec.validation_size
     validation = f"{size:.0%} of the training data" if isinstance(size, float) else f"{size} training examples"
-    dataset = spec.dataset_name if isinstance(spec.dataset, str) else \
-        f"{spec.dataset_name} ({spec.dataset.kind.replace('_', ' ')} at `{spec.dataset.path}`)"
+    dataset = (
+        spec.dataset_name
+        if isinstance(spec.dataset, str)
+        else f"{spec.dataset_name} ({spec.dataset.kind.replace('_', ' ')} at `{spec.dataset.path}`)"
+    )
     lines = [f"## {study_name}", ""]
     if spec.description:
         lines += [spec.description, ""]
@@ -85,8 +91,10 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
         lines.append("- Constraints: " + ", ".join(str(c) for c in spec.constraints))
     pruner = settings(spec.pruner.name, spec_dict["pruner"])
     lines += [
-        (f"- Budget: {spec.trials} trials in the spec (`autotune run --trials N` sets another target), "
-         f"at most {spec.max_epochs} epochs each"),
+        (
+            f"- Budget: {spec.trials} trials in the spec (`autotune run --trials N` sets another target), "
+            f"at most {spec.max_epochs} epochs each"
+        ),
         f"- Sampler: {settings(spec.sampler.name, spec_dict['sampler'])}",
         f"- Pruner: {pruner}" + (" (every trial trains to the end)" if spec.pruner.name == "none" else ""),
     ]
@@ -94,21 +102,33 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
         lines.append("- Fixed: " + ", ".join(f"{k}={_show(v)}" for k, v in spec_dict["fixed"].items()))
     params = spec.parameters
     lines += ["", "Search space:", ""]
-    lines += [f"- {p.name}: {_describe_range(p)}" + (", per layer" if p.name in params and params[p.name].per_layer
-                                                      else "") for p in spec.space]
+    lines += [
+        f"- {p.name}: {_describe_range(p)}" + (", per layer" if p.name in params and params[p.name].per_layer else "")
+        for p in spec.space
+    ]
     where, why = storage_option(redact(storage_url))
     study = f"--study {shlex.quote(study_name)}{where}"
-    lines += ["", "Report and export:", "",
-              f"- `autotune report {study}`: tables, figures and analysis",
-              f"- `autotune export {study}`: the best configuration and a final model",
-              f"- `autotune replay {study} --trial best`: the best configuration again, over several seeds",
-              f"- `autotune ablate {study}`: what each part of the best configuration is worth",
-              *([f"- {why.strip()}"] if why else []),
-              "", "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values "
-              "come from that table's own training budget, so autotune's commands never take it as the best "
-              "(the dashboard's own \"best trial\" box compares every trial and may show one).",
-              "", "Full spec (the study's `spec` attribute):", "",
-              "```yaml", yaml.safe_dump(spec_dict, sort_keys=False).rstrip("\n"), "```", ""]
+    lines += [
+        "",
+        "Report and export:",
+        "",
+        f"- `autotune report {study}`: tables, figures and analysis",
+        f"- `autotune export {study}`: the best configuration and a final model",
+        f"- `autotune replay {study} --trial best`: the best configuration again, over several seeds",
+        f"- `autotune ablate {study}`: what each part of the best configuration is worth",
+        *([f"- {why.strip()}"] if why else []),
+        "",
+        "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values "
+        "come from that table's own training budget, so autotune's commands never take it as the best "
+        '(the dashboard\'s own "best trial" box compares every trial and may show one).',
+        "",
+        "Full spec (the study's `spec` attribute):",
+        "",
+        "```yaml",
+        yaml.safe_dump(spec_dict, sort_keys=False).rstrip("\n"),
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -127,8 +147,11 @@ def _describe_range(p: ParamSpec) -> str:
     if p.kind == "categorical":
         return "one of " + ", ".join(_show(c) for c in p.choices)
     text = f"{_show(p.low)} to {_show(p.high)}"
-    extras = (["integers"] if p.kind == "int" else []) + (["log scale"] if p.log else []) \
+    extras = (
+        (["integers"] if p.kind == "int" else [])
+        + (["log scale"] if p.log else [])
         + ([f"step {_show(p.step)}"] if p.step is not None else [])
+    )
     return text + (f" ({', '.join(extras)})" if extras else "")
 
 
@@ -163,8 +186,7 @@ def hide_replay_stores(app: Callable) -> Callable:
         data = b"".join(chunks)
         if answer["status"].startswith("200"):
             listing = json.loads(data)
-            listing["study_summaries"] = [s for s in listing["study_summaries"]
-                                          if not is_replay_store(s["study_name"])]
+            listing["study_summaries"] = [s for s in listing["study_summaries"] if not is_replay_store(s["study_name"])]
             data = json.dumps(listing).encode()
         headers = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
         start_response(answer["status"], [*headers, ("Content-Length", str(len(data)))], answer["exc_info"])
@@ -173,8 +195,9 @@ def hide_replay_stores(app: Callable) -> Callable:
     return filtered
 
 
-def make_dashboard_server(storage_url: str, *, host: str = "127.0.0.1", port: int = 8080,
-                          artifact_dir: Path | None = None) -> WSGIServer:
+def make_dashboard_server(
+    storage_url: str, *, host: str = "127.0.0.1", port: int = 8080, artifact_dir: Path | None = None
+) -> WSGIServer:
     """Open the storage (it must exist) and bind the dashboard's HTTP server; raises clear errors.
 
     The server's ``replay_stores`` attribute lists the replay stores hidden from the study list
@@ -187,8 +210,11 @@ def make_dashboard_server(storage_url: str, *, host: str = "127.0.0.1", port: in
     storage = open_storage(storage_url, must_exist=True)
     store = open_store(artifact_dir) if artifact_dir is not None else None
     app = hide_replay_stores(optuna_dashboard.wsgi(storage, artifact_store=store))
-    hidden = [(s.study_name, storage.get_study_id_from_name(s.study_name)) for s in storage.get_all_studies()
-              if is_replay_store(s.study_name)]
+    hidden = [
+        (s.study_name, storage.get_study_id_from_name(s.study_name))
+        for s in storage.get_all_studies()
+        if is_replay_store(s.study_name)
+    ]
     try:
         server = make_server(host, port, app, handler_class=_QuietHandler)
     except OSError as exc:
@@ -199,8 +225,9 @@ def make_dashboard_server(storage_url: str, *, host: str = "127.0.0.1", port: in
     return server
 
 
-def serve(storage_url: str, *, host: str, port: int, artifact_dir: Path | None,
-          echo: Callable[[str], None] = print) -> None:
+def serve(
+    storage_url: str, *, host: str, port: int, artifact_dir: Path | None, echo: Callable[[str], None] = print
+) -> None:
     """Serve until Ctrl-C or SIGTERM (raised as KeyboardInterrupt), then close the server."""
     server = make_dashboard_server(storage_url, host=host, port=port, artifact_dir=artifact_dir)
     warning = exposure_warning(host, port)
@@ -211,8 +238,10 @@ def serve(storage_url: str, *, host: str, port: int, artifact_dir: Path | None,
     echo(f"optuna-dashboard for {redact(storage_url)} at {base}/ (artifacts: {artifact_dir}); press Ctrl-C to stop")
     stores = server.replay_stores  # type: ignore[attr-defined]
     if stores:
-        echo(f"Replay stores hidden from the study list: {len(stores)} (runs of replay, ablate and sweep); each still "
-             "opens at its address: " + ", ".join(f"{name} at {base}/dashboard/studies/{sid}" for name, sid in stores))
+        echo(
+            f"Replay stores hidden from the study list: {len(stores)} (runs of replay, ablate and sweep); each still "
+            "opens at its address: " + ", ".join(f"{name} at {base}/dashboard/studies/{sid}" for name, sid in stores)
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -222,11 +251,22 @@ def serve(storage_url: str, *, host: str, port: int, artifact_dir: Path | None,
     echo("Dashboard stopped.")
 
 
-def start_background(storage_url: str, *, host: str, port: int, artifact_dir: Path | None,
-                     wait: float = 30.0) -> subprocess.Popen:
+def start_background(
+    storage_url: str, *, host: str, port: int, artifact_dir: Path | None, wait: float = 30.0
+) -> subprocess.Popen:
     """Start ``autotune dashboard`` as a child process and wait until it accepts connections."""
-    cmd = [sys.executable, "-m", "autotune.cli", "dashboard", "--storage", storage_url, "--host", host,
-           "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autotune.cli",
+        "dashboard",
+        "--storage",
+        storage_url,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     if artifact_dir is not None:
         cmd += ["--artifact-dir", str(artifact_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -234,7 +274,9 @@ def start_background(storage_url: str, *, host: str, port: int, artifact_dir: Pa
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
-            raise DashboardError(f"the dashboard did not start: {err[-1].removeprefix('Error: ') if err else proc.returncode}")
+            raise DashboardError(
+                f"the dashboard did not start: {err[-1].removeprefix('Error: ') if err else proc.returncode}"
+            )
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1" if host in ("0.0.0.0", "localhost") else host, port)) == 0:
                 return proc
@@ -244,8 +286,12 @@ def start_background(storage_url: str, *, host: str, port: int, artifact_dir: Pa
 
 
 @contextlib.contextmanager
-def beside(storage: str | None, port: int, artifact_dir: str | None,
-           echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> Iterator[None]:
+def beside(
+    storage: str | None,
+    port: int,
+    artifact_dir: str | None,
+    echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> Iterator[None]:
     """optuna-dashboard on 127.0.0.1:``port`` for the length of a run (``run --dashboard``), stopped afterwards."""
     from autotune.artifacts import artifact_dir as default_artifact_dir
     from autotune.storage import resolve_storage_url

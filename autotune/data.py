@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from autotune._paths import cache_dir
 from autotune.errors import DataError
-from autotune.sources import DataSource, read as read_source
+from autotune.sources import DataSource
+from autotune.sources import read as read_source
 
 if TYPE_CHECKING:  # torch is imported lazily: `autotune --help` must stay instant
     import torch
@@ -51,14 +52,21 @@ class DatasetInfo:
 
 
 DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo("mnist", "classification", (1, 28, 28), 10,
-                         "MNIST handwritten digits, 60k train / 10k test, 28x28", "MNIST"),
-    "fashion-mnist": DatasetInfo("fashion-mnist", "classification", (1, 28, 28), 10,
-                                 "Fashion-MNIST clothing images, 60k train / 10k test, 28x28", "FashionMNIST"),
-    "digits": DatasetInfo("digits", "classification", (1, 8, 8), 10,
-                          "scikit-learn 8x8 digits (embedded), 1437 train / 360 test"),
-    "sine": DatasetInfo("sine", "regression", (1,), 1,
-                        "sin(x) on [-pi, pi] (generated), 2000 train / 1000 test, MSE"),
+    "mnist": DatasetInfo(
+        "mnist", "classification", (1, 28, 28), 10, "MNIST handwritten digits, 60k train / 10k test, 28x28", "MNIST"
+    ),
+    "fashion-mnist": DatasetInfo(
+        "fashion-mnist",
+        "classification",
+        (1, 28, 28),
+        10,
+        "Fashion-MNIST clothing images, 60k train / 10k test, 28x28",
+        "FashionMNIST",
+    ),
+    "digits": DatasetInfo(
+        "digits", "classification", (1, 8, 8), 10, "scikit-learn 8x8 digits (embedded), 1437 train / 360 test"
+    ),
+    "sine": DatasetInfo("sine", "regression", (1,), 1, "sin(x) on [-pi, pi] (generated), 2000 train / 1000 test, MSE"),
 }
 
 
@@ -92,8 +100,10 @@ class Splits:
         """One line for the start of a run: what was loaded and the memory it takes."""
         shape = "x".join(str(d) for d in self.info.shape)
         kind = f"{self.info.n_outputs} classes" if self.info.task == "classification" else "regression"
-        return (f"data: {self.info.name} ({kind}, inputs {shape}): {len(self.train)} train / {len(self.val)} "
-                f"validation examples, {self.nbytes / 2**20:.1f} MB in memory on {self.train.x.device}")
+        return (
+            f"data: {self.info.name} ({kind}, inputs {shape}): {len(self.train)} train / {len(self.val)} "
+            f"validation examples, {self.nbytes / 2**20:.1f} MB in memory on {self.train.x.device}"
+        )
 
     def to(self, device: str | torch.device) -> Splits:
         """The same splits with their tensors on ``device``."""
@@ -105,8 +115,14 @@ class Splits:
         return Splits(self.info, move(self.train), move(self.val), self.mean, self.std, self.source)
 
 
-def load_splits(dataset: str | DataSource, *, validation_size: float, seed: int, train_subset: int | None = None,
-                data_dir: str | os.PathLike | None = None) -> Splits:
+def load_splits(
+    dataset: str | DataSource,
+    *,
+    validation_size: float,
+    seed: int,
+    train_subset: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> Splits:
     """Load ``dataset``'s training data, split it into train/validation with ``seed``.
 
     Args:
@@ -160,8 +176,10 @@ def _split_indices(n: int, validation_size: float, seed: int, name: str) -> tupl
 
     n_val = int(round(validation_size * n)) if isinstance(validation_size, float) else int(validation_size)
     if not 1 <= n_val < n:
-        raise DataError(f"validation_size {validation_size} gives {n_val} validation examples of the {n} in "
-                        f"'{name}'; validation and training need at least one each")
+        raise DataError(
+            f"validation_size {validation_size} gives {n_val} validation examples of the {n} in "
+            f"'{name}'; validation and training need at least one each"
+        )
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[n_val:], perm[:n_val]
 
@@ -194,8 +212,14 @@ def _user_splits(src: DataSource, *, validation_size: float, seed: int, train_su
         mean, std = 0.0, 1.0
     n_outputs = len(pool.classes) if classification else int(y.shape[1])
     kind = {"image_folder": "image folder", "npz": "arrays", "csv": "CSV file"}[src.kind]
-    info = DatasetInfo(src.name, src.task, tuple(int(d) for d in x.shape[1:]), n_outputs,
-                       f"{kind} {src.path}", classes=pool.classes if classification else ())
+    info = DatasetInfo(
+        src.name,
+        src.task,
+        tuple(int(d) for d in x.shape[1:]),
+        n_outputs,
+        f"{kind} {src.path}",
+        classes=pool.classes if classification else (),
+    )
     if src.validation is not None:
         _check_same_inputs(val_x, info, src.validation)
     train = Split(((train_x - mean) / std).contiguous(), train_y.contiguous())
@@ -335,8 +359,11 @@ def _drop_unverified_unpacked(cls: type, raw: Path) -> None:
         if manifest.get(unpacked.name) == _md5(unpacked):
             kept[unpacked.name] = manifest[unpacked.name]
             continue
-        print(f"autotune: {unpacked} does not match the archive it came from (truncated, altered or unknown); "
-              "unpacking it again", file=sys.stderr)
+        print(
+            f"autotune: {unpacked} does not match the archive it came from (truncated, altered or unknown); "
+            "unpacking it again",
+            file=sys.stderr,
+        )
         unpacked.unlink()
     if kept != manifest:
         _write_manifest(raw, kept)
@@ -345,8 +372,11 @@ def _drop_unverified_unpacked(cls: type, raw: Path) -> None:
 def _record_unpacked(cls: type, raw: Path) -> None:
     """Remember the digests of the files torchvision just unpacked from verified archives."""
     manifest = _unpacked_manifest(raw)
-    fresh = {n: _md5(raw / n) for n in (name[: -len(".gz")] for name, _ in cls.resources)
-             if n not in manifest and (raw / n).is_file()}
+    fresh = {
+        n: _md5(raw / n)
+        for n in (name[: -len(".gz")] for name, _ in cls.resources)
+        if n not in manifest and (raw / n).is_file()
+    }
     if fresh:
         _write_manifest(raw, {**manifest, **fresh})
 
@@ -366,11 +396,14 @@ def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
     raw = root / cls.__name__ / "raw"
     if source is not None:
         for name, _ in cls.resources:
-            if not any(c.is_file() for c in (source / cls.__name__ / "raw" / name, source / "raw" / name,
-                                             source / name)):
-                raise DataError(f"data folder '{source}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no {name}: "
-                                f"looked in {cls.__name__}/raw/, raw/ and the folder itself; name the folder that "
-                                f"holds {cls.__name__}/raw/")
+            if not any(
+                c.is_file() for c in (source / cls.__name__ / "raw" / name, source / "raw" / name, source / name)
+            ):
+                raise DataError(
+                    f"data folder '{source}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no {name}: "
+                    f"looked in {cls.__name__}/raw/, raw/ and the folder itself; name the folder that "
+                    f"holds {cls.__name__}/raw/"
+                )
     for name, md5 in cls.resources:
         target = raw / name
         if target.is_file() and _md5(target) == md5:

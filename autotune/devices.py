@@ -28,13 +28,16 @@ def resolve_device(name: str | None) -> str:
         return "cuda:0" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
     if name == "mps":
         if not mps_ok:
-            raise DeviceError("--device mps: Apple's MPS backend is not available on this machine; use --device cpu "
-                              "or auto")
+            raise DeviceError(
+                "--device mps: Apple's MPS backend is not available on this machine; use --device cpu or auto"
+            )
         return "mps"
     if not torch.cuda.is_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise DeviceError(f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}, {build}); "
-                          "use --device cpu or auto")
+        raise DeviceError(
+            f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}, {build}); "
+            "use --device cpu or auto"
+        )
     index = int(name.partition(":")[2] or 0)
     count = torch.cuda.device_count()
     if index >= count:

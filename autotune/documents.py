@@ -10,14 +10,17 @@ substitutes a Chinese font.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from autotune import i18n
 
 #: (Latin font, East Asian font) for body text and for headings, per language
-FONTS = {"en": {"body": ("Calibri", "Calibri"), "heading": ("Calibri", "Calibri")},
-         "zh": {"body": ("Times New Roman", "SimSun"), "heading": ("Times New Roman", "SimHei")}}
+FONTS = {
+    "en": {"body": ("Calibri", "Calibri"), "heading": ("Calibri", "Calibri")},
+    "zh": {"body": ("Times New Roman", "SimSun"), "heading": ("Times New Roman", "SimHei")},
+}
 #: Table font sizes (points): a wide table, e.g. the trial table, gets the smaller one
 TABLE_PT, WIDE_TABLE_PT = 9.0, 7.5
 
@@ -41,8 +44,10 @@ class Document:
         normal.font.size = Pt(10.5)  # 五号, the size of Chinese lab reports
         for name in ("Normal", "Title", "Heading 1", "Heading 2", "Caption", "List Bullet"):
             style = self.doc.styles[name]
-            _fonts(style.element.get_or_add_rPr(), *FONTS[lang]["body" if name in ("Normal", "Caption", "List Bullet")
-                                                               else "heading"])
+            _fonts(
+                style.element.get_or_add_rPr(),
+                *FONTS[lang]["body" if name in ("Normal", "Caption", "List Bullet") else "heading"],
+            )
         if lang == "zh":
             _language(normal.element.get_or_add_rPr(), "zh-CN")
 
@@ -111,8 +116,9 @@ class Document:
         short, long = sorted((current.page_width, current.page_height))
         section.page_width, section.page_height = (long, short) if landscape else (short, long)
 
-    def table(self, heads: Sequence[str], body: Sequence[Sequence[Any]], *, caption: str | None = None,
-              wide: bool = False) -> Any:
+    def table(
+        self, heads: Sequence[str], body: Sequence[Sequence[Any]], *, caption: str | None = None, wide: bool = False
+    ) -> Any:
         """A table with its header row repeated on every page it runs over, its columns as wide as their text
         needs (:func:`column_weights`); ``wide``: the smaller font (see :meth:`needs_landscape`)."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -206,7 +212,10 @@ def _layout(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> tupl
     configuration) share the rest by :func:`column_weights`, never below their longest word."""
     n = len(rows[0])
     weights = column_weights(rows)
-    cm = lambda chars: chars * CHAR_CM[size] + PAD_CM  # noqa: E731
+
+    def cm(chars: int) -> float:
+        return chars * CHAR_CM[size] + PAD_CM
+
     word = [cm(max(_unbreakable(row[c]) for row in rows)) for c in range(n)]
     full = [max([_width(line) for row in rows[1:] for line in row[c].splitlines()] or [0]) for c in range(n)]
     short = [full[c] <= SHORT for c in range(n)]
@@ -223,8 +232,17 @@ def _layout(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> tupl
     return [total_cm * w / sum(weights) for w in weights], 2
 
 
-def table_document(path: str | Path, *, title: str, heads: Sequence[str], body: Sequence[Sequence[Any]],
-                   caption: str, lines: Sequence[str] = (), lang: str = "en", wide: bool = False) -> str:
+def table_document(
+    path: str | Path,
+    *,
+    title: str,
+    heads: Sequence[str],
+    body: Sequence[Sequence[Any]],
+    caption: str,
+    lines: Sequence[str] = (),
+    lang: str = "en",
+    wide: bool = False,
+) -> str:
     """One table alone, with its caption and the lines that read it, as a document to paste from."""
     doc = Document(lang)
     doc.heading(title, level=1, landscape=wide and doc.needs_landscape(heads, body))
@@ -234,6 +252,7 @@ def table_document(path: str | Path, *, title: str, heads: Sequence[str], body: 
 
 
 # python-docx has no API for these: East Asian fonts, the language tag, a repeated header row, a row kept whole.
+
 
 def _fonts(rpr: Any, latin: str, east_asian: str) -> None:
     """Latin and East Asian fonts on a run's or a style's properties (``w:rFonts``); theme fonts, which would

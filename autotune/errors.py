@@ -48,20 +48,32 @@ def storage_failure(exc: BaseException) -> str | None:
         seen.add(id(node))
         chain.append(node)
         node = node.__cause__ or node.__context__
-    from_db = [e for e in chain if type(e).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
-               or type(e).__name__ == "StorageInternalError"]
+    from_db = [
+        e
+        for e in chain
+        if type(e).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
+        or type(e).__name__ == "StorageInternalError"
+    ]
     if not from_db:
         return None
     # the driver's own error (SQLAlchemy keeps it as .orig) says what happened: "database or disk is full"
-    drivers = [getattr(e, "orig", None) or e for e in from_db
-               if getattr(e, "orig", None) is not None or type(e).__module__.split(".")[0] in ("sqlite3", "psycopg")]
+    drivers = [
+        getattr(e, "orig", None) or e
+        for e in from_db
+        if getattr(e, "orig", None) is not None or type(e).__module__.split(".")[0] in ("sqlite3", "psycopg")
+    ]
     text = str(drivers[0] if drivers else from_db[-1]).strip()
     return text.splitlines()[0] if text else type(from_db[-1]).__name__
 
 
 #: Failures that retrying cannot mend (SQLite's messages): report them at once.
-PERMANENT_STORAGE_FAILURES = ("database or disk is full", "readonly database", "disk I/O error",
-                              "database disk image is malformed", "file is not a database")
+PERMANENT_STORAGE_FAILURES = (
+    "database or disk is full",
+    "readonly database",
+    "disk I/O error",
+    "database disk image is malformed",
+    "file is not a database",
+)
 
 
 class Interrupted(AutotuneError):

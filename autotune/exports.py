@@ -29,8 +29,9 @@ from autotune.spec import StudySpec
 RETRAIN_CHOICES = ("train+val", "train")
 
 
-def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = None,
-                objective: str | None = None) -> dict[str, Any]:
+def best_record(
+    study: optuna.Study, spec: StudySpec, *, trial: int | None = None, objective: str | None = None
+) -> dict[str, Any]:
     """What export writes about the chosen trial: the confirmed best where the study has a confirmation
     (see :func:`confirmed_choice`), else the best (by ``objective`` where there are several), or trial
     number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
@@ -51,12 +52,15 @@ def best_record(study: optuna.Study, spec: StudySpec, *, trial: int | None = Non
     else:
         trials = study.get_trials(deepcopy=False)
         if not 0 <= trial < len(trials):
-            raise TrialNotFoundError(f"study '{study.study_name}' has no trial {trial}; trials are 0..{len(trials) - 1}")
+            raise TrialNotFoundError(
+                f"study '{study.study_name}' has no trial {trial}; trials are 0..{len(trials) - 1}"
+            )
         chosen = trials[trial]
         if chosen.state != optuna.trial.TrialState.COMPLETE:
             raise TrialNotFoundError(f"trial {trial} is {chosen.state.name.lower()}; export needs a complete trial")
-        chosen_by = f"--trial {trial}" + (" (a hand row: its value is the hand table's, from its own budget)"
-                                          if goals.by_hand(chosen) else "")
+        chosen_by = f"--trial {trial}" + (
+            " (a hand row: its value is the hand table's, from its own budget)" if goals.by_hand(chosen) else ""
+        )
     front = {t.number for t in goals.pareto_front(study)} if spec.multi_objective else set()
     return {
         "study": study.study_name,
@@ -86,12 +90,16 @@ def choice_words(best: Any, spec: StudySpec) -> str:
     record = best.confirmation
     n, k = record["seeds"], len(record["ranking"])
     if best.basis == "tie":
-        return (f"best {spec.metric}{feasible} of autotune's trials; the confirmation over {n} seeds found no "
-                f"measurable difference from trial {best.tied_with}, so it is kept")
+        return (
+            f"best {spec.metric}{feasible} of autotune's trials; the confirmation over {n} seeds found no "
+            f"measurable difference from trial {best.tied_with}, so it is kept"
+        )
     if best.trial.number == best.search_best.number:
         return f"confirmed best: best mean {spec.metric} over {n} seeds among the top {k} trials"
-    return (f"confirmed best: the single-seed best, trial {best.search_best.number}, measured worse over {n} seeds "
-            f"among the top {k} trials")
+    return (
+        f"confirmed best: the single-seed best, trial {best.search_best.number}, measured worse over {n} seeds "
+        f"among the top {k} trials"
+    )
 
 
 def confirmed_choice(best: Any) -> dict[str, Any] | None:
@@ -102,10 +110,16 @@ def confirmed_choice(best: Any) -> dict[str, Any] | None:
     if record is None or best.basis == "search":
         return None
     rows = {r["trial"]: r for r in record["ranking"]}
-    return {"trial": best.trial.number, "mean": rows[best.trial.number]["mean"], "seeds": record["seeds"],
-            "confirmed": len(record["ranking"]), "single_seed_best": best.search_best.number,
-            "single_seed_value": best.search_best.values[0], "tie_with": best.tied_with,
-            "complete_trials_since": best.since_confirmation}
+    return {
+        "trial": best.trial.number,
+        "mean": rows[best.trial.number]["mean"],
+        "seeds": record["seeds"],
+        "confirmed": len(record["ranking"]),
+        "single_seed_best": best.search_best.number,
+        "single_seed_value": best.search_best.values[0],
+        "tie_with": best.tied_with,
+        "complete_trials_since": best.since_confirmation,
+    }
 
 
 def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
@@ -116,17 +130,29 @@ def trial_rows(study: optuna.Study) -> tuple[list[str], list[list[Any]]]:
     constraints = sorted({c for t in trials for c in t.constraints})
     names = study.metric_names or [f"objective_{i}" for i in range(len(study.directions))]
     value_cols = ["value"] if len(names) == 1 else [f"value_{m}" for m in names]
-    header = ["number", "state", *value_cols, "duration_s", "datetime_start", "datetime_complete"] + \
-        [f"param_{p}" for p in params] + [f"attr_{a}" for a in attrs] + [f"constraint_{c}" for c in constraints]
+    header = (
+        ["number", "state", *value_cols, "duration_s", "datetime_start", "datetime_complete"]
+        + [f"param_{p}" for p in params]
+        + [f"attr_{a}" for a in attrs]
+        + [f"constraint_{c}" for c in constraints]
+    )
     rows = []
     for t in trials:
         duration = t.duration.total_seconds() if t.duration is not None else None
         values = list(t.values) if t.values else [None] * len(value_cols)
-        rows.append([t.number, t.state.name, *values, None if duration is None else round(duration, 3),
-                     t.datetime_start, t.datetime_complete]
-                    + [t.params.get(p) for p in params]
-                    + [_cell(t.user_attrs.get(a)) for a in attrs]
-                    + [t.constraints.get(c) for c in constraints])
+        rows.append(
+            [
+                t.number,
+                t.state.name,
+                *values,
+                None if duration is None else round(duration, 3),
+                t.datetime_start,
+                t.datetime_complete,
+            ]
+            + [t.params.get(p) for p in params]
+            + [_cell(t.user_attrs.get(a)) for a in attrs]
+            + [t.constraints.get(c) for c in constraints]
+        )
     return header, rows
 
 
@@ -134,9 +160,17 @@ def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (dict, list)) else value
 
 
-def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str, data_dir: str | None,
-                     out: Path, seeds: int = 1, epochs: int | None = None,
-                     train_subset: int | str | None = None) -> dict[str, Any]:
+def retrain_and_test(
+    spec: StudySpec,
+    record: dict[str, Any],
+    *,
+    retrain_on: str,
+    data_dir: str | None,
+    out: Path,
+    seeds: int = 1,
+    epochs: int | None = None,
+    train_subset: int | str | None = None,
+) -> dict[str, Any]:
     """Retrain the chosen configuration, evaluate it once on the test split, save a checkpoint.
 
     With ``seeds`` > 1 it is retrained that many times (the trial's seed first, then seeds derived
@@ -161,8 +195,11 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
         splits = Splits(splits.info, merged, splits.val, splits.mean, splits.std, splits.source)
     tested = has_test(spec.dataset)
     if not tested:
-        print(f"Note: dataset '{spec.dataset_name}' has no test split (dataset.test in the spec): the exported model "
-              "is retrained but not tested", file=sys.stderr)
+        print(
+            f"Note: dataset '{spec.dataset_name}' has no test split (dataset.test in the spec): the exported model "
+            "is retrained but not tested",
+            file=sys.stderr,
+        )
     first = record["seed"] if isinstance(record["seed"], int) else spec.seed
     used = recorded(record["user_attrs"])  # the chosen trial's precision, for training and the test alike
     slow = emulation_note(used, f"trial {record['trial']}")
@@ -173,23 +210,49 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
     runs = []
     for seed in seeds_for(first, seeds):
         start = time.perf_counter()
-        result = fit(record["config"], splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
-                     precision=used, evaluate_val=retrain_on == "train")
+        result = fit(
+            record["config"],
+            splits,
+            family=spec.model,
+            max_epochs=spec.max_epochs,
+            seed=seed,
+            precision=used,
+            evaluate_val=retrain_on == "train",
+        )
         seconds = time.perf_counter() - start
         assert result.model is not None
         if test is None and tested:
             test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
-        test_loss, test_accuracy = (evaluate(result.model, test, classification=classification, precision=used)
-                                    if test is not None else (None, None))
-        runs.append({"seed": seed, "seconds": round(seconds, 2), "test_loss": test_loss,
-                     "test_accuracy": test_accuracy, "diverged": result.diverged})
+        test_loss, test_accuracy = (
+            evaluate(result.model, test, classification=classification, precision=used)
+            if test is not None
+            else (None, None)
+        )
+        runs.append(
+            {
+                "seed": seed,
+                "seconds": round(seconds, 2),
+                "test_loss": test_loss,
+                "test_accuracy": test_accuracy,
+                "diverged": result.diverged,
+            }
+        )
         if len(runs) == 1:
-            payload = checkpoint_payload(result.model, family=spec.model, config=record["config"],
-                                         input_shape=splits.info.shape, n_outputs=splits.info.n_outputs,
-                                         spec=spec.to_dict(), seed=seed)
-            payload.update(trained_on=retrain_on, precision=used, normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
-                           test={"loss": test_loss, "accuracy": test_accuracy,
-                                 "examples": len(test) if test is not None else 0})
+            payload = checkpoint_payload(
+                result.model,
+                family=spec.model,
+                config=record["config"],
+                input_shape=splits.info.shape,
+                n_outputs=splits.info.n_outputs,
+                spec=spec.to_dict(),
+                seed=seed,
+            )
+            payload.update(
+                trained_on=retrain_on,
+                precision=used,
+                normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
+                test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test) if test is not None else 0},
+            )
             if splits.info.classes:
                 payload["classes"] = list(splits.info.classes)
             torch.save(payload, out / "model.pt")
@@ -201,22 +264,43 @@ def retrain_and_test(spec: StudySpec, record: dict[str, Any], *, retrain_on: str
         return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None  # one seed: no spread
 
     (acc_mean, acc_std), (loss_mean, loss_std) = spread("test_accuracy"), spread("test_loss")
-    return {"trained_on": retrain_on, "train_examples": len(splits.train), "epochs": spec.max_epochs,
-            "train_subset": "all" if spec.train_subset is None else spec.train_subset,
-            "precision": used, "seed": runs[0]["seed"], "seconds": runs[0]["seconds"], "test_loss": runs[0]["test_loss"],
-            "test_accuracy": runs[0]["test_accuracy"], "test_examples": len(test) if test is not None else 0,
-            "diverged": runs[0]["diverged"], "seeds": runs, "test_accuracy_mean": acc_mean,
-            "test_accuracy_std": acc_std, "test_loss_mean": loss_mean, "test_loss_std": loss_std}
+    return {
+        "trained_on": retrain_on,
+        "train_examples": len(splits.train),
+        "epochs": spec.max_epochs,
+        "train_subset": "all" if spec.train_subset is None else spec.train_subset,
+        "precision": used,
+        "seed": runs[0]["seed"],
+        "seconds": runs[0]["seconds"],
+        "test_loss": runs[0]["test_loss"],
+        "test_accuracy": runs[0]["test_accuracy"],
+        "test_examples": len(test) if test is not None else 0,
+        "diverged": runs[0]["diverged"],
+        "seeds": runs,
+        "test_accuracy_mean": acc_mean,
+        "test_accuracy_std": acc_std,
+        "test_loss_mean": loss_mean,
+        "test_loss_std": loss_std,
+    }
 
 
-def provenance(spec: StudySpec, *, storage: str, record: dict[str, Any], final: dict[str, Any] | None,
-               data_dir: str | None) -> dict[str, Any]:
+def provenance(
+    spec: StudySpec, *, storage: str, record: dict[str, Any], final: dict[str, Any] | None, data_dir: str | None
+) -> dict[str, Any]:
     from autotune._paths import cache_dir
     from autotune.data import DATASETS
 
     packages = {}
-    for name in ("autotune", "torch", "torchvision", "optuna", "optuna-dashboard", "sqlalchemy", "numpy",
-                 "scikit-learn"):
+    for name in (
+        "autotune",
+        "torch",
+        "torchvision",
+        "optuna",
+        "optuna-dashboard",
+        "sqlalchemy",
+        "numpy",
+        "scikit-learn",
+    ):
         try:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -251,17 +335,32 @@ def _plain(value: Any) -> Any:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
-                 retrain_on: str | None = "train+val", data_dir: str | None = None, trial: int | None = None,
-                 objective: str | None = None, seeds: int = 1, epochs: int | None = None,
-                 train_subset: int | str | None = None) -> dict[str, Any]:
+def export_study(
+    study: optuna.Study,
+    spec: StudySpec,
+    *,
+    out_dir: str | Path,
+    storage: str,
+    retrain_on: str | None = "train+val",
+    data_dir: str | None = None,
+    trial: int | None = None,
+    objective: str | None = None,
+    seeds: int = 1,
+    epochs: int | None = None,
+    train_subset: int | str | None = None,
+) -> dict[str, Any]:
     """Write best.yaml/.json, trials.csv, model.pt (unless ``retrain_on`` is None) and provenance.json.
 
     The exported trial is the best one (by ``objective`` in a multi-objective study, default the
@@ -281,16 +380,40 @@ def export_study(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     with open(out / "trials.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        writer.writerows([["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row]
-                          for row in rows])
+        writer.writerows(
+            [["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row] for row in rows]
+        )
     final = None
     if retrain_on is not None:
-        final = retrain_and_test(spec, record, retrain_on=retrain_on, data_dir=data_dir, out=out, seeds=seeds,
-                                 epochs=epochs, train_subset=train_subset)
+        final = retrain_and_test(
+            spec,
+            record,
+            retrain_on=retrain_on,
+            data_dir=data_dir,
+            out=out,
+            seeds=seeds,
+            epochs=epochs,
+            train_subset=train_subset,
+        )
     prov = provenance(spec, storage=storage, record=record, final=final, data_dir=data_dir)
     prov["final_model"] = final
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, default=str), encoding="utf-8")
-    return {"out": str(out), "best": {k: record[k] for k in ("trial", "chosen_by", "metric", "value", "values",
-                                                             "feasible", "params", "confirmed",
-                                                             "since_confirmation")},
-            "final_model": final, "files": sorted(p.name for p in out.iterdir())}
+    return {
+        "out": str(out),
+        "best": {
+            k: record[k]
+            for k in (
+                "trial",
+                "chosen_by",
+                "metric",
+                "value",
+                "values",
+                "feasible",
+                "params",
+                "confirmed",
+                "since_confirmation",
+            )
+        },
+        "final_model": final,
+        "files": sorted(p.name for p in out.iterdir()),
+    }

@@ -9,8 +9,9 @@ progress shows and what the report's per-parameter analysis uses.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import TrialState
@@ -23,12 +24,18 @@ if TYPE_CHECKING:
     from autotune.train import FitResult
 
 #: Where each metric is kept in a trial's user attributes.
-ATTRS = {"val_accuracy": "val_accuracy", "val_loss": "val_loss", "train_seconds": "wall_time_s",
-         "params": "n_params", "latency_ms": "latency_ms"}
+ATTRS = {
+    "val_accuracy": "val_accuracy",
+    "val_loss": "val_loss",
+    "train_seconds": "wall_time_s",
+    "params": "n_params",
+    "latency_ms": "latency_ms",
+}
 
 
-def measure(spec: StudySpec, result: FitResult, splits: Splits, device: Any = "cpu",
-            precision: str = "fp32") -> dict[str, float | None]:
+def measure(
+    spec: StudySpec, result: FitResult, splits: Splits, device: Any = "cpu", precision: str = "fp32"
+) -> dict[str, float | None]:
     """Every metric a trial's objectives and constraints need, from its finished training run.
 
     Inference latency is timed only when the spec uses it (a fixed batch of validation images
@@ -36,8 +43,12 @@ def measure(spec: StudySpec, result: FitResult, splits: Splits, device: Any = "c
     """
     last = result.last
     assert last is not None
-    out: dict[str, float | None] = {"val_accuracy": last.val_accuracy, "val_loss": last.val_loss,
-                                    "train_seconds": round(result.seconds, 3), "params": result.n_params}
+    out: dict[str, float | None] = {
+        "val_accuracy": last.val_accuracy,
+        "val_loss": last.val_loss,
+        "train_seconds": round(result.seconds, 3),
+        "params": result.n_params,
+    }
     if spec.needs("latency_ms"):
         from autotune.train import LATENCY_BATCH, latency_ms
 
@@ -77,8 +88,11 @@ def feasible(trial: optuna.trial.FrozenTrial) -> bool:
 
 def complete(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """Complete trials whose every objective value is finite."""
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.values and all(math.isfinite(v) for v in t.values)]
+    return [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.values and all(math.isfinite(v) for v in t.values)
+    ]
 
 
 def pareto_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -102,10 +116,15 @@ def best_trial(study: optuna.Study, objective: int = 0, *, hand_rows: bool = Fal
         constrained = any(t.constraints for t in trials)
         hand = sum(1 for t in trials if by_hand(t))
         raise TrialNotFoundError(
-            f"study '{study.study_name}' has no complete trial yet" + (" that meets its constraints" if constrained else "")
-            + ("" if hand_rows or not hand else
-               f" of autotune's own: its {hand} complete trial(s) are imported hand rows, measured with their own "
-               "training budget; run `autotune run` to search"))
+            f"study '{study.study_name}' has no complete trial yet"
+            + (" that meets its constraints" if constrained else "")
+            + (
+                ""
+                if hand_rows or not hand
+                else f" of autotune's own: its {hand} complete trial(s) are imported hand rows, measured with "
+                "their own training budget; run `autotune run` to search"
+            )
+        )
     sign = 1.0 if study.directions[objective] == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return max(pool, key=lambda t: (sign * t.values[objective], -t.number))
 
@@ -143,7 +162,8 @@ def measured_worse(record: dict[str, Any], number: int) -> bool:
     rows = {r["trial"]: r for r in record["ranking"]}
     row, top = rows[number], rows[record["best_trial"]]
     return row["versus_top"] in MEASURED_WORSE or (
-        row["versus_top"] == "same difference on every seed" and row["mean"] != top["mean"])
+        row["versus_top"] == "same difference on every seed" and row["mean"] != top["mean"]
+    )
 
 
 def the_best(study: optuna.Study) -> Best:
@@ -175,8 +195,14 @@ def the_best(study: optuna.Study) -> Best:
     usable = challenger.state == TrialState.COMPLETE and not by_hand(challenger) and feasible(challenger)
     if usable and measured_worse(record, search.number):
         return Best(challenger, "confirmed", search, record, since_confirmation=since)
-    return Best(search, "tie" if usable else "search", search, record, tied_with=top if usable else None,
-                since_confirmation=since)
+    return Best(
+        search,
+        "tie" if usable else "search",
+        search,
+        record,
+        tied_with=top if usable else None,
+        since_confirmation=since,
+    )
 
 
 def objective_index(spec: StudySpec, which: str | None) -> int:
@@ -187,8 +213,10 @@ def objective_index(spec: StudySpec, which: str | None) -> int:
         return spec.metrics.index(which)
     if which.isdigit() and int(which) < len(spec.metrics):
         return int(which)
-    raise OptionError(f"--objective '{which}' is not an objective of this study; allowed: "
-                        + ", ".join(f"{i} or {m}" for i, m in enumerate(spec.metrics)))
+    raise OptionError(
+        f"--objective '{which}' is not an objective of this study; allowed: "
+        + ", ".join(f"{i} or {m}" for i, m in enumerate(spec.metrics))
+    )
 
 
 def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[str]) -> bool:

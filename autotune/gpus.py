@@ -33,6 +33,8 @@ def assign(workers: int, gpus: list[str], per_gpu: int | None = None) -> list[st
     if not gpus:
         raise OptionError("--trials-per-gpu: no CUDA GPU is visible here; leave it out, or run on a GPU machine")
     if workers > len(gpus) * per_gpu:
-        raise OptionError(f"--workers {workers} with --trials-per-gpu {per_gpu} needs {-(-workers // per_gpu)} GPU(s); "
-                          f"{len(gpus)} visible ({','.join(gpus)}): lower --workers or raise --trials-per-gpu")
+        raise OptionError(
+            f"--workers {workers} with --trials-per-gpu {per_gpu} needs {-(-workers // per_gpu)} GPU(s); "
+            f"{len(gpus)} visible ({','.join(gpus)}): lower --workers or raise --trials-per-gpu"
+        )
     return [gpus[i // per_gpu] for i in range(workers)]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from autotune import hand_words as words
 from autotune.errors import OptionError, TableError
@@ -98,8 +99,10 @@ def read_tables(path: str) -> list[RawTable]:
         return [_csv_table(text, name, delimiter="\t" if file.lower().endswith(".tsv") else ",")]
     tables = _markdown_tables(text, name)
     if not tables:
-        raise TableError(f"no Markdown table in '{file}' (a | header | line, a |---| line under it, then | rows |); "
-                         "a CSV file must end in .csv")
+        raise TableError(
+            f"no Markdown table in '{file}' (a | header | line, a |---| line under it, then | rows |); "
+            "a CSV file must end in .csv"
+        )
     if number is None:
         return tables
     if not 1 <= number <= len(tables):
@@ -129,8 +132,12 @@ def _markdown_tables(text: str, name: str) -> list[RawTable]:
     tables: list[RawTable] = []
     i = 0
     while i < len(lines):
-        if not (_is_row(lines[i]) and i + 1 < len(lines) and _is_row(lines[i + 1])
-                and all(_DELIMITER.match(c) for c in _cells(lines[i + 1]))):
+        if not (
+            _is_row(lines[i])
+            and i + 1 < len(lines)
+            and _is_row(lines[i + 1])
+            and all(_DELIMITER.match(c) for c in _cells(lines[i + 1]))
+        ):
             i += 1
             continue
         header, start, rows = _cells(lines[i]), i + 2, []
@@ -158,8 +165,10 @@ def _checked(table: RawTable) -> RawTable:
     blank = [i + 1 for i, h in enumerate(table.header) if not words.plain(h)]
     for row in table.rows:
         if len(row.cells) != width:
-            raise TableError(f"{table.label} row {row.position} (line {row.line}) has {len(row.cells)} cells, the "
-                             f"header has {width}; every row needs one cell per column (leave a cell empty, or '-')")
+            raise TableError(
+                f"{table.label} row {row.position} (line {row.line}) has {len(row.cells)} cells, the "
+                f"header has {width}; every row needs one cell per column (leave a cell empty, or '-')"
+            )
     if blank and any(row.cells[i - 1] for row in table.rows for i in blank):
         raise TableError(f"{table.label}: column {blank[0]} has no header; name it")
     return table
@@ -179,19 +188,26 @@ def columns(table: RawTable, spec: StudySpec, maps: Mapping[str, str]) -> tuple[
         field_, percent = (mapped, words.is_percent(header)) if mapped else words.field_of(header)
         where = f"{table.label}: column {index + 1} '{header}'"
         if field_ is None:
-            one = f"; or import only the table you mean with --table {table.label.rsplit('#', 1)[0]}#N" if (
-                "#" in table.label) else ""
-            raise TableError(f"{where}: unknown column; recognised: {words.known()}; or name it with "
-                             f"--map '{words.plain(header)}=PARAM' (a parameter of spec '{spec.name}', a figure such "
-                             f"as val_accuracy, remark, or ignore){one}")
+            one = (
+                f"; or import only the table you mean with --table {table.label.rsplit('#', 1)[0]}#N"
+                if ("#" in table.label)
+                else ""
+            )
+            raise TableError(
+                f"{where}: unknown column; recognised: {words.known()}; or name it with "
+                f"--map '{words.plain(header)}=PARAM' (a parameter of spec '{spec.name}', a figure such "
+                f"as val_accuracy, remark, or ignore){one}"
+            )
         field_ = _for_model(field_, spec, where, header)
         out.append(Column(index, header, field_, percent))
     given: dict[str, str] = {}
     for column in out:
         for key in _covers(column.field, spec):
             if key in given:
-                raise TableError(f"{table.label}: columns '{given[key]}' and '{column.header}' both give {key}; "
-                                 f"--map one of them to ignore")
+                raise TableError(
+                    f"{table.label}: columns '{given[key]}' and '{column.header}' both give {key}; "
+                    f"--map one of them to ignore"
+                )
             given[key] = column.header
     return tuple(c for c in out if c.field != "ignore")
 
@@ -201,8 +217,10 @@ def check_maps(maps: Mapping[str, str], spec: StudySpec, tables: list[RawTable])
     allowed = words.map_targets(spec)
     for column, target in maps.items():
         if target not in allowed and not words.is_layer_key(target, spec):
-            raise OptionError(f"--map '{column}={target}': '{target}' is not something a column can hold for spec "
-                              f"'{spec.name}'; allowed: {', '.join(allowed)}")
+            raise OptionError(
+                f"--map '{column}={target}': '{target}' is not something a column can hold for spec "
+                f"'{spec.name}'; allowed: {', '.join(allowed)}"
+            )
         if not any(_mapped(h, {column: target}) for t in tables for h in t.header):
             heads = "; ".join(f"{t.label}: " + ", ".join(h for h in t.header if h) for t in tables)
             raise OptionError(f"--map '{column}={target}': no table has a column '{column}' ({heads})")
@@ -219,16 +237,22 @@ def _for_model(field_: str, spec: StudySpec, where: str, header: str) -> str:
     if field_ == "hidden_units":
         if spec.family == "mlp":
             return "units"
-        raise TableError(f"{where}: 'hidden units' is ambiguous for model '{spec.model}': give --map "
-                         f"'{words.plain(header)}=fc_units' (the fully-connected layer) or another parameter")
+        raise TableError(
+            f"{where}: 'hidden units' is ambiguous for model '{spec.model}': give --map "
+            f"'{words.plain(header)}=fc_units' (the fully-connected layer) or another parameter"
+        )
     if field_ == "structure" and spec.family != "mlp":
-        raise TableError(f"{where}: a structure like [784,256,10] sets an MLP's layers; spec '{spec.name}' trains "
-                         f"model '{spec.model}' (--map the column to one of its parameters, or to ignore)")
+        raise TableError(
+            f"{where}: a structure like [784,256,10] sets an MLP's layers; spec '{spec.name}' trains "
+            f"model '{spec.model}' (--map the column to one of its parameters, or to ignore)"
+        )
     if field_ in words.FIELDS_NOT_PARAMS or field_ in spec.parameters or words.is_layer_key(field_, spec):
         return field_
-    raise TableError(f"{where}: gives {field_}, which model '{spec.model}' does not have; "
-                     f"--map '{words.plain(header)}=PARAM' to one of its parameters ({', '.join(spec.parameters)}), "
-                     "or to ignore")
+    raise TableError(
+        f"{where}: gives {field_}, which model '{spec.model}' does not have; "
+        f"--map '{words.plain(header)}=PARAM' to one of its parameters ({', '.join(spec.parameters)}), "
+        "or to ignore"
+    )
 
 
 def _covers(field_: str, spec: StudySpec) -> tuple[str, ...]:
@@ -250,20 +274,29 @@ def read(table: RawTable, spec: StudySpec, maps: Mapping[str, str]) -> HandTable
     rows, empty = [], 0
     number = next((c for c in cols if c.field == "row"), None)
     for raw in table.rows:
-        content = [c for c in cols if c.field != "row" and raw.cells[c.index] and not words.is_blank(raw.cells[c.index])]
+        content = [
+            c for c in cols if c.field != "row" and raw.cells[c.index] and not words.is_blank(raw.cells[c.index])
+        ]
         if not content:
             empty += 1
             continue
         label = words.strip_marks(raw.cells[number.index]) if number is not None else ""
-        row = HandRow(table.label, raw.position, raw.line, label or str(raw.position), header=table.header,
-                      cells={table.header[c.index]: raw.cells[c.index] for c in cols})
+        row = HandRow(
+            table.label,
+            raw.position,
+            raw.line,
+            label or str(raw.position),
+            header=table.header,
+            cells={table.header[c.index]: raw.cells[c.index] for c in cols},
+        )
         for column in cols:
             _read_cell(row, column, raw.cells[column.index], spec, percent.get(column.index, False))
         _check_schedule(row)
         rows.append(row)
     if not rows:
-        raise TableError(f"{table.label}: the table has no rows with values"
-                         + (f" ({empty} empty row(s))" if empty else ""))
+        raise TableError(
+            f"{table.label}: the table has no rows with values" + (f" ({empty} empty row(s))" if empty else "")
+        )
     return HandTable(table.label, cols, tuple(rows), empty)
 
 
@@ -300,8 +333,10 @@ def _read_cell(row: HandRow, column: Column, cell: str, spec: StudySpec, percent
     if words.is_blank(text):
         if field_ in words.FIGURES:
             return  # not recorded
-        raise TableError(f"{where}: empty; a row that has values needs this one too (or drop the column, and "
-                         "give the value with --base)")
+        raise TableError(
+            f"{where}: empty; a row that has values needs this one too (or drop the column, and "
+            "give the value with --base)"
+        )
     if field_ in words.FIGURES:
         row.figures[field_] = words.figure(field_, text, where, percent=percent)
     elif field_ == "structure":
@@ -325,5 +360,7 @@ def _check_schedule(row: HandRow) -> None:
     start = words.number(re.split(r"[;；]", written)[0])
     lr, header = row.params["lr"]
     if start is not None and abs(start - lr) > 1e-12 * max(1.0, abs(lr)):
-        raise TableError(f"{row.where}: the schedule '{written}' starts at {start:g}, but column '{header}' says "
-                         f"the learning rate is {lr:g}")
+        raise TableError(
+            f"{row.where}: the schedule '{written}' starts at {start:g}, but column '{header}' says "
+            f"the learning rate is {lr:g}"
+        )

@@ -29,14 +29,35 @@ for _field, _names in {
     "batch_size": ["batchsize", "批处理大小", "批大小", "批量大小", "批次大小", "batch"],
     "structure": ["网络结构", "结构", "structure", "layers", "architecture", "网络架构", "层结构"],
     "init": ["初始化方法", "初始化", "init", "initialisation", "initialization", "权重初始化", "initializer"],
-    "hidden_units": ["隐藏层神经元", "隐藏神经元数量", "隐层神经元数量", "隐藏层神经元数量", "隐层神经元", "隐藏神经元",
-                     "hiddenunits", "hidden", "hiddenneurons", "neurons", "神经元数量"],
+    "hidden_units": [
+        "隐藏层神经元",
+        "隐藏神经元数量",
+        "隐层神经元数量",
+        "隐藏层神经元数量",
+        "隐层神经元",
+        "隐藏神经元",
+        "hiddenunits",
+        "hidden",
+        "hiddenneurons",
+        "neurons",
+        "神经元数量",
+    ],
     "epochs": ["训练轮数", "轮数", "epoch", "epochs", "训练次数"],
     "train_loss": ["训练集loss", "训练loss", "trainloss", "训练损失", "训练集损失", "loss"],
     "train_accuracy": ["训练集准确率", "训练准确率", "trainaccuracy", "trainacc"],
     "val_loss": ["验证集loss", "验证loss", "valloss", "validationloss", "验证集损失", "验证损失"],
-    "val_accuracy": ["验证集准确率", "验证准确率", "valaccuracy", "validationaccuracy", "valacc", "准确率", "accuracy",
-                     "acc", "正确率", "精度"],
+    "val_accuracy": [
+        "验证集准确率",
+        "验证准确率",
+        "valaccuracy",
+        "validationaccuracy",
+        "valacc",
+        "准确率",
+        "accuracy",
+        "acc",
+        "正确率",
+        "精度",
+    ],
     "remark": ["备注", "remark", "remarks", "note", "notes", "说明", "remarkzh", "comment", "comments"],
     "seconds": ["耗时", "时间", "seconds", "time", "训练时间", "用时", "times"],
     "activation": ["激活函数", "activation", "激活"],
@@ -57,23 +78,69 @@ INIT_WORDS = {
     **{k: "normal" for k in ("正态", "正态分布", "高斯", "高斯分布", "normal", "gaussian", "randn")},
     **{k: "zeros" for k in ("零", "全零", "零初始化", "zeros", "zero", "0")},
     **{k: "uniform" for k in ("均匀", "均匀分布", "uniform")},
-    **{k: "kaiming_normal" for k in ("he", "kaiming", "kaiminghe", "hekaiming", "kaimingnormal", "henormal",
-                                     "he正态", "he高斯", "kaiming正态", "kaiming高斯", "何恺明", "何凯明")},
+    **{
+        k: "kaiming_normal"
+        for k in (
+            "he",
+            "kaiming",
+            "kaiminghe",
+            "hekaiming",
+            "kaimingnormal",
+            "henormal",
+            "he正态",
+            "he高斯",
+            "kaiming正态",
+            "kaiming高斯",
+            "何恺明",
+            "何凯明",
+        )
+    },
     **{k: "kaiming_uniform" for k in ("kaiminguniform", "heuniform", "he均匀", "kaiming均匀")},
     **{k: "sparse" for k in ("稀疏", "sparse", "稀疏初始化")},
     **{k: "xavier_uniform" for k in ("xavier均匀", "xavieruniform", "glorotuniform", "glorot均匀", "xavier")},
-    **{k: "xavier_normal" for k in ("xavier高斯", "xavier正态", "xaviernormal", "glorotnormal", "xaviergaussian",
-                                    "glorot正态", "glorot高斯")},
+    **{
+        k: "xavier_normal"
+        for k in (
+            "xavier高斯",
+            "xavier正态",
+            "xaviernormal",
+            "glorotnormal",
+            "xaviergaussian",
+            "glorot正态",
+            "glorot高斯",
+        )
+    },
     **{k: "orthogonal" for k in ("正交", "orthogonal", "正交初始化")},
     **{k: "default" for k in ("默认", "default", "pytorch默认", "pytorch")},
 }
-OPTIMIZER_WORDS = {"sgd": "sgd", "随机梯度下降": "sgd", "adam": "adam", "adamw": "adamw", "momentum": "sgd_momentum",
-                   "sgdm": "sgd_momentum", "sgdmomentum": "sgd_momentum", "sgd+momentum": "sgd_momentum",
-                   "动量": "sgd_momentum", "sgd动量": "sgd_momentum"}
+OPTIMIZER_WORDS = {
+    "sgd": "sgd",
+    "随机梯度下降": "sgd",
+    "adam": "adam",
+    "adamw": "adamw",
+    "momentum": "sgd_momentum",
+    "sgdm": "sgd_momentum",
+    "sgdmomentum": "sgd_momentum",
+    "sgd+momentum": "sgd_momentum",
+    "动量": "sgd_momentum",
+    "sgd动量": "sgd_momentum",
+}
 ACTIVATION_WORDS = {"leakyrelu": "leaky_relu", "swish": "silu", **{a.replace("_", ""): a for a in ACTIVATIONS}}
-SCHEDULE_WORDS = {"none": "none", "无": "none", "不使用": "none", "constant": "none", "固定": "none", "step": "step",
-                  "steplr": "step", "阶梯": "step", "分段": "step", "cosine": "cosine", "余弦": "cosine",
-                  "cosineannealing": "cosine", "余弦退火": "cosine"}
+SCHEDULE_WORDS = {
+    "none": "none",
+    "无": "none",
+    "不使用": "none",
+    "constant": "none",
+    "固定": "none",
+    "step": "step",
+    "steplr": "step",
+    "阶梯": "step",
+    "分段": "step",
+    "cosine": "cosine",
+    "余弦": "cosine",
+    "cosineannealing": "cosine",
+    "余弦退火": "cosine",
+}
 TRUE_WORDS = {"true", "yes", "y", "on", "1", "是", "有", "开", "使用", "✓", "√"}
 FALSE_WORDS = {"false", "no", "n", "off", "0", "否", "无", "关", "不使用", "✗", "×"}
 BLANKS = {"", "-", "—", "–", "--", "/", "n/a", "na", "none", "null", "未记录"}
@@ -153,8 +220,10 @@ def figure(field_: str, text: str, where: str, *, percent: bool) -> float | int:
         if value is not None and (percent or strip_marks(text).endswith(("%", "％"))):
             value /= 100
         if value is None or not 0 <= value <= 1:
-            raise TableError(f"{where}: cannot read {text!r} as an accuracy (a percentage such as 97.45% or 97.45, "
-                             "or a fraction from 0 to 1)")
+            raise TableError(
+                f"{where}: cannot read {text!r} as an accuracy (a percentage such as 97.45% or 97.45, "
+                "or a fraction from 0 to 1)"
+            )
         return value
     if value is None or value < 0 or "%" in text:
         what = "seconds" if field_ == "seconds" else "a loss"
@@ -168,8 +237,10 @@ def learning_rate(text: str, where: str) -> tuple[float, str | None]:
     values = [number(p) for p in parts]
     if len(parts) in (1, 3) and all(v is not None for v in values) and values[0] > 0 and "%" not in text:
         return float(values[0]), (text if len(parts) == 3 else None)
-    raise TableError(f"{where}: cannot read {text!r} as a learning rate (a number > 0, or a step schedule "
-                     "written start；step；factor such as 0.01；100；0.01)")
+    raise TableError(
+        f"{where}: cannot read {text!r} as a learning rate (a number > 0, or a step schedule "
+        "written start；step；factor such as 0.01；100；0.01)"
+    )
 
 
 def schedule(text: str, where: str) -> tuple[str, str | None]:
@@ -180,8 +251,10 @@ def schedule(text: str, where: str) -> tuple[str, str | None]:
     parts = re.split(r"[;；]", text)
     if len(parts) == 3 and all(number(p) is not None for p in parts):
         return "step", text
-    raise TableError(f"{where}: cannot read {text!r} as a learning-rate schedule (none, step, cosine, or a step "
-                     "schedule written start；step；factor such as 0.01；100；0.01)")
+    raise TableError(
+        f"{where}: cannot read {text!r} as a learning-rate schedule (none, step, cosine, or a step "
+        "schedule written start；step；factor such as 0.01；100；0.01)"
+    )
 
 
 def structure(text: str, where: str, spec: StudySpec) -> list[int]:
@@ -198,9 +271,11 @@ def structure(text: str, where: str, spec: StudySpec) -> list[int]:
     if all(ends) and len(widths) >= 3:
         return widths[1:-1]
     if any(ends) and len(widths) >= 2:
-        raise TableError(f"{where}: the structure {text!r} reads as input…output sizes only at one end; dataset "
-                         f"'{spec.dataset_name}' has {inputs} inputs and {outputs} outputs ([{inputs},…,{outputs}]), "
-                         "or give the hidden widths alone ([256,128])")
+        raise TableError(
+            f"{where}: the structure {text!r} reads as input…output sizes only at one end; dataset "
+            f"'{spec.dataset_name}' has {inputs} inputs and {outputs} outputs ([{inputs},…,{outputs}]), "
+            "or give the hidden widths alone ([256,128])"
+        )
     return widths
 
 
@@ -210,8 +285,13 @@ def param_value(name: str, text: str, where: str, spec: StudySpec) -> Any:
     info = spec.parameters[name.rsplit("_l", 1)[0] if is_layer_key(name, spec) else name]
     if name == "init":
         value = INIT_WORDS.get(key) or (key if key in INITS else None)
-        return _or_fail(value, where, text, "an initialisation", INITS + ("正态", "零", "均匀", "He", "稀疏",
-                                                                         "Xavier均匀", "Xavier高斯"))
+        return _or_fail(
+            value,
+            where,
+            text,
+            "an initialisation",
+            INITS + ("正态", "零", "均匀", "He", "稀疏", "Xavier均匀", "Xavier高斯"),
+        )
     if name == "optimizer":
         value = OPTIMIZER_WORDS.get(key) or (key if key in OPTIMIZERS else None)
         return _or_fail(value, where, text, "an optimiser", OPTIMIZERS)

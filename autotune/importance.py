@@ -42,12 +42,19 @@ _ERRORS = (ValueError, RuntimeError, ZeroDivisionError)
 
 
 def _evaluators(seeds: tuple[int, ...]) -> dict[str, list[Callable[[], Any]]]:
-    return {"default": [lambda: optuna.importance.PedAnovaImportanceEvaluator()],
-            "fanova": [lambda s=s: optuna.importance.FanovaImportanceEvaluator(seed=s) for s in seeds]}
+    return {
+        "default": [lambda: optuna.importance.PedAnovaImportanceEvaluator()],
+        "fanova": [lambda s=s: optuna.importance.FanovaImportanceEvaluator(seed=s) for s in seeds],
+    }
 
 
-def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, *,
-                objective: int | None = None, rounds: int = BOOTSTRAP_ROUNDS) -> dict[str, Any]:
+def importances(
+    study: optuna.Study,
+    seeds: tuple[int, ...] = IMPORTANCE_SEEDS,
+    *,
+    objective: int | None = None,
+    rounds: int = BOOTSTRAP_ROUNDS,
+) -> dict[str, Any]:
     """Optuna's default evaluator (PED-ANOVA in Optuna 5, deterministic) and fANOVA over several
     evaluator seeds: mean and std per parameter, largest first (ties by name: Optuna's order of tied parameters
     varies between processes); ``{"error": ...}`` when it cannot run.
@@ -70,8 +77,10 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
         if not runs:
             out[name] = {"error": "not enough complete trials"}
             continue
-        out[name] = {p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else None}
-                     for p, v in sorted(runs.items(), key=lambda kv: (-statistics.fmean(kv[1]), kv[0]))}
+        out[name] = {
+            p: {"mean": statistics.fmean(v), "std": statistics.stdev(v) if len(v) > 1 else None}
+            for p, v in sorted(runs.items(), key=lambda kv: (-statistics.fmean(kv[1]), kv[0]))
+        }
         if name in BOOTSTRAPPED:
             intervals = bootstrap(study, makers[0], objective=objective, rounds=rounds)
             for param, entry in out[name].items():
@@ -79,8 +88,14 @@ def importances(study: optuna.Study, seeds: tuple[int, ...] = IMPORTANCE_SEEDS, 
     return out
 
 
-def bootstrap(study: optuna.Study, make: Callable[[], Any], *, objective: int | None = None,
-              rounds: int = BOOTSTRAP_ROUNDS, seed: int = BOOTSTRAP_SEED) -> dict[str, list[float]] | None:
+def bootstrap(
+    study: optuna.Study,
+    make: Callable[[], Any],
+    *,
+    objective: int | None = None,
+    rounds: int = BOOTSTRAP_ROUNDS,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, list[float]] | None:
     """Parameter -> ``[low, high]``, the :data:`PERCENTILES` of its importance by the evaluator ``make()``
     over ``rounds`` resamples (with replacement) of the complete trials; None below
     :data:`MIN_TRIALS_FOR_INTERVAL` complete trials or where a resample cannot be evaluated. A parameter

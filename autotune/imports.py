@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import optuna
 
@@ -71,8 +72,9 @@ def parse_maps(items: Any) -> dict[str, str]:
     return out
 
 
-def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[str, str] | None = None,
-         rerun: bool = False) -> Plan:
+def plan(
+    spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[str, str] | None = None, rerun: bool = False
+) -> Plan:
     """Read and check ``table`` for ``spec``: every row's configuration, where its values sit in the space,
     and what becomes of it. Touches no database."""
     maps = dict(maps or {})
@@ -80,8 +82,10 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
     hand_tables.check_maps(maps, spec, raw)
     tables = tuple(hand_tables.read(t, spec, maps) for t in raw)
     if spec.multi_objective and not rerun:
-        raise OptionError(f"spec '{spec.name}' has {len(spec.objectives)} objectives ({', '.join(spec.metrics)}); "
-                          "a hand table records one result, so its rows cannot be complete trials: use --rerun")
+        raise OptionError(
+            f"spec '{spec.name}' has {len(spec.objectives)} objectives ({', '.join(spec.metrics)}); "
+            "a hand table records one result, so its rows cannot be complete trials: use --rerun"
+        )
     base_config, from_base = _base(spec, base)
     searched = fit_names(spec)
     rows = []
@@ -96,9 +100,18 @@ def plan(spec: StudySpec, table: str, *, base: str | None = None, maps: Mapping[
             blocking = [o for o in fit.outside if o.name not in sampled]
             action = "complete" if value is not None else "queued" if not blocking else "not queued"
             digest = _digest(row, seen)
-            rows.append(PlannedRow(row, config, fit, value, action,
-                                   ("record:" if action == "complete" else "queue:") + digest,
-                                   sampled if action == "queued" else (), tuple(sorted(stated))))
+            rows.append(
+                PlannedRow(
+                    row,
+                    config,
+                    fit,
+                    value,
+                    action,
+                    ("record:" if action == "complete" else "queue:") + digest,
+                    sampled if action == "queued" else (),
+                    tuple(sorted(stated)),
+                )
+            )
     return Plan(spec, tables, tuple(rows), base, base_config, from_base, rerun)
 
 
@@ -192,28 +205,50 @@ def write(plan: Plan, study: optuna.Study, *, keep_duplicates: bool = False) -> 
             study.enqueue_trial(p.fit.params, user_attrs=_queued_attrs(p))
     numbers = {t.user_attrs.get("hand_key"): t.number for t in study.get_trials(deepcopy=False)}
     done = {p.key for p in fresh}
-    return record(plan, study, numbers=numbers, already={p.key for p in plan.rows if p.key in present} - done,
-                  duplicates={k: holders[c] for k, c in same.items()})
+    return record(
+        plan,
+        study,
+        numbers=numbers,
+        already={p.key for p in plan.rows if p.key in present} - done,
+        duplicates={k: holders[c] for k, c in same.items()},
+    )
 
 
 def _common_attrs(p: PlannedRow) -> dict[str, Any]:
     row = p.row
-    attrs: dict[str, Any] = {"hand_table": row.table, "hand_row": int(row.label) if row.label.isdigit() else row.label,
-                             "hand_line": row.line, "hand_key": p.key, "hand_cells": row.cells,
-                             "hand_content": content(p.config, p.value)}
+    attrs: dict[str, Any] = {
+        "hand_table": row.table,
+        "hand_row": int(row.label) if row.label.isdigit() else row.label,
+        "hand_line": row.line,
+        "hand_key": p.key,
+        "hand_cells": row.cells,
+        "hand_content": content(p.config, p.value),
+    }
     if row.schedule_as_written is not None:
         attrs["lr_schedule_as_written"] = row.schedule_as_written
     return attrs
 
 
 def _complete_trial(spec: StudySpec, p: PlannedRow) -> optuna.trial.FrozenTrial:
-    attrs = {"source": RECORDED, **_common_attrs(p), "remark": p.row.remark, **p.row.figures,
-             "config": p.config, "outside_space": [str(o) for o in p.fit.outside], "hand_stated": list(p.stated)}
+    attrs = {
+        "source": RECORDED,
+        **_common_attrs(p),
+        "remark": p.row.remark,
+        **p.row.figures,
+        "config": p.config,
+        "outside_space": [str(o) for o in p.fit.outside],
+        "hand_stated": list(p.stated),
+    }
     structure = _structure(spec, p.config)
     if structure:
         attrs["structure"] = structure
-    return optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE, value=p.value, params=p.fit.params,
-                                     distributions=p.fit.distributions, user_attrs=attrs)
+    return optuna.trial.create_trial(
+        state=optuna.trial.TrialState.COMPLETE,
+        value=p.value,
+        params=p.fit.params,
+        distributions=p.fit.distributions,
+        user_attrs=attrs,
+    )
 
 
 def _queued_attrs(p: PlannedRow) -> dict[str, Any]:
@@ -236,20 +271,33 @@ def _structure(spec: StudySpec, config: dict[str, Any]) -> str | None:
 # What the import did, as data
 
 
-def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already: set[str],
-           duplicates: dict[str, list[int]] | None = None) -> dict[str, Any]:
+def record(
+    plan: Plan,
+    study: optuna.Study,
+    *,
+    numbers: dict[Any, int],
+    already: set[str],
+    duplicates: dict[str, list[int]] | None = None,
+) -> dict[str, Any]:
     spec, several = plan.spec, len(plan.tables) > 1
     duplicates = duplicates or {}
     rows = []
     for p in plan.rows:
-        action = ("already imported" if p.key in already else "same as imported" if p.key in duplicates
-                  else p.action)
-        rows.append({"table": p.row.table, "row": p.row.label, "line": p.row.line, "action": action,
-                     "trial": numbers.get(p.key) if p.action != "not queued" else None, "value": p.value,
-                     "same_as": duplicates.get(p.key, []),
-                     "outside": [str(o) for o in p.fit.outside if o.name not in p.sampled],
-                     "sampled": list(p.sampled),
-                     "reason": str(_blocking(p)[0]) if p.action == "not queued" else None})
+        action = "already imported" if p.key in already else "same as imported" if p.key in duplicates else p.action
+        rows.append(
+            {
+                "table": p.row.table,
+                "row": p.row.label,
+                "line": p.row.line,
+                "action": action,
+                "trial": numbers.get(p.key) if p.action != "not queued" else None,
+                "value": p.value,
+                "same_as": duplicates.get(p.key, []),
+                "outside": [str(o) for o in p.fit.outside if o.name not in p.sampled],
+                "sampled": list(p.sampled),
+                "reason": str(_blocking(p)[0]) if p.action == "not queued" else None,
+            }
+        )
     given = {h.label: [n for n in spec.parameters if any(n in _given(spec, r) for r in h.rows)] for h in plan.tables}
     everywhere = set.intersection(*(set(v) for v in given.values()))
     filled = [n for n in spec.parameters if n not in everywhere]
@@ -257,9 +305,19 @@ def record(plan: Plan, study: optuna.Study, *, numbers: dict[Any, int], already:
     complete = [p for p in plan.rows if p.action == "complete"]
     best = _best(spec, complete, numbers)
     return {
-        "study": study.study_name, "spec": spec.name, "metric": spec.metric, "rerun": plan.rerun,
-        "tables": [{"table": h.label, "rows": len(h.rows), "empty_rows": h.empty_rows,
-                    "columns": {c.header: c.field for c in h.columns}} for h in plan.tables],
+        "study": study.study_name,
+        "spec": spec.name,
+        "metric": spec.metric,
+        "rerun": plan.rerun,
+        "tables": [
+            {
+                "table": h.label,
+                "rows": len(h.rows),
+                "empty_rows": h.empty_rows,
+                "columns": {c.header: c.field for c in h.columns},
+            }
+            for h in plan.tables
+        ],
         "rows": rows,
         "added": sum(r["action"] == "complete" for r in rows),
         "queued": sum(r["action"] == "queued" for r in rows),
@@ -296,8 +354,10 @@ def _outside(rows: list[PlannedRow], several: bool) -> list[dict[str, Any]]:
     for p in rows:
         for o in p.fit.outside:
             by[(o.name, o.allowed)].append((o.value, _ref(p.row, several)))
-    return [{"param": name, "allowed": allowed, "values": _distinct([v for v, _ in hits]),
-             "rows": [r for _, r in hits]} for (name, allowed), hits in by.items()]
+    return [
+        {"param": name, "allowed": allowed, "values": _distinct([v for v, _ in hits]), "rows": [r for _, r in hits]}
+        for (name, allowed), hits in by.items()
+    ]
 
 
 def _blocking(p: PlannedRow) -> list[configs.Outside]:
@@ -318,8 +378,10 @@ def _reasons(rows: list[PlannedRow], several: bool) -> list[dict[str, Any]]:
     for p in rows:
         first = _blocking(p)[0]  # the first stated value outside the space, in the spec's parameter order
         by[(first.name, first.allowed)].append((first.value, _ref(p.row, several)))
-    return [{"param": name, "allowed": allowed, "values": _distinct([v for v, _ in hits]),
-             "rows": [r for _, r in hits]} for (name, allowed), hits in by.items()]
+    return [
+        {"param": name, "allowed": allowed, "values": _distinct([v for v, _ in hits]), "rows": [r for _, r in hits]}
+        for (name, allowed), hits in by.items()
+    ]
 
 
 def _schedules(rows: tuple[PlannedRow, ...], several: bool) -> list[dict[str, Any]]:
@@ -361,22 +423,30 @@ def lines(rec: dict[str, Any]) -> list[str]:
     empty = sum(t["empty_rows"] for t in tables)
     trials = [r["trial"] for r in rec["rows"] if r["action"] == "complete" and r["trial"] is not None]
     queued = [r["trial"] for r in rec["rows"] if r["action"] == "queued" and r["trial"] is not None]
-    counts = [f"{rec['added']} complete trial(s) added" + (f" ({span('trials', trials)})" if trials else ""),
-              f"{rec['queued']} queued for `autotune run`" + (f" ({span('trials', queued)})" if queued else "")]
+    counts = [
+        f"{rec['added']} complete trial(s) added" + (f" ({span('trials', trials)})" if trials else ""),
+        f"{rec['queued']} queued for `autotune run`" + (f" ({span('trials', queued)})" if queued else ""),
+    ]
     if rec["not_queued"]:
         counts.append(f"{rec['not_queued']} not queued")
     if rec["already_imported"]:
         counts.append(f"{rec['already_imported']} already in the study (imported before; not added again)")
     if rec.get("same_as_imported"):
         counts.append(f"{rec['same_as_imported']} the same as trials imported before (not added again)")
-    out = [f"Study '{rec['study']}': {read} row(s) read from {', '.join(t['table'] for t in tables)}"
-           + (f" ({empty} empty row(s) skipped)" if empty else "") + ": " + "; ".join(counts) + "."]
+    out = [
+        f"Study '{rec['study']}': {read} row(s) read from {', '.join(t['table'] for t in tables)}"
+        + (f" ({empty} empty row(s) skipped)" if empty else "")
+        + ": "
+        + "; ".join(counts)
+        + "."
+    ]
     given = rec["from_table"]
     if len(given) == 1:
         out.append("From the table: " + (", ".join(next(iter(given.values()))) or "no parameter") + ".")
     else:
-        out.append("From the tables: " + "; ".join(f"{t}: {', '.join(v) or 'no parameter'}" for t, v in given.items())
-                   + ".")
+        out.append(
+            "From the tables: " + "; ".join(f"{t}: {', '.join(v) or 'no parameter'}" for t, v in given.items()) + "."
+        )
     filled = []
     if rec["from_base"]:
         filled.append(f"from --base {rec['base']}: " + _pairs(rec["from_base"]))
@@ -385,27 +455,41 @@ def lines(rec: dict[str, Any]) -> list[str]:
     if filled:
         out.append("Where a table gives no value: " + "; ".join(filled) + ".")
     if rec["outside_space"]:
-        out.append(f"Outside the space of spec '{rec['spec']}' (kept in each trial's user attribute 'config', not "
-                   "given to Optuna as a parameter):")
-        out += [f"  {o['param']} {_values(o['values'])} ({o['allowed']}): {len(o['rows'])} trial(s), "
-                f"{span('rows', o['rows'])}" for o in rec["outside_space"]]
+        out.append(
+            f"Outside the space of spec '{rec['spec']}' (kept in each trial's user attribute 'config', not "
+            "given to Optuna as a parameter):"
+        )
+        out += [
+            f"  {o['param']} {_values(o['values'])} ({o['allowed']}): {len(o['rows'])} trial(s), "
+            f"{span('rows', o['rows'])}"
+            for o in rec["outside_space"]
+        ]
     for s in rec["schedules"]:
-        out.append(f"lr_schedule=step stands for the schedule written '{s['as_written']}' (start；step；factor) in "
-                   f"{span('rows', s['rows'])}; autotune's step schedule multiplies the learning rate by 0.1 at each "
-                   "third of the epochs, so a replay or a rerun of these rows trains that schedule, not the table's.")
+        out.append(
+            f"lr_schedule=step stands for the schedule written '{s['as_written']}' (start；step；factor) in "
+            f"{span('rows', s['rows'])}; autotune's step schedule multiplies the learning rate by 0.1 at each "
+            "third of the epochs, so a replay or a rerun of these rows trains that schedule, not the table's."
+        )
     for s in rec.get("sampled", []):
-        out.append(f"{s['param']}: no table value and the default ({configs.show(s['default'])}) is outside the space; "
-                   f"the sampler picks it for the {len(s['rows'])} queued row(s) ({span('rows', s['rows'])}).")
+        out.append(
+            f"{s['param']}: no table value and the default ({configs.show(s['default'])}) is outside the space; "
+            f"the sampler picks it for the {len(s['rows'])} queued row(s) ({span('rows', s['rows'])})."
+        )
     if rec["not_queued_because"]:
         out.append(f"Not queued ({rec['not_queued']} row(s); a queued trial can take only values the space holds):")
-        out += [f"  {r['param']} {_values(r['values'])} ({r['allowed']}): {len(r['rows'])} row(s), "
-                f"{span('rows', r['rows'])}" for r in rec["not_queued_because"]]
+        out += [
+            f"  {r['param']} {_values(r['values'])} ({r['allowed']}): {len(r['rows'])} row(s), "
+            f"{span('rows', r['rows'])}"
+            for r in rec["not_queued_because"]
+        ]
     same = [r for r in rec["rows"] if r["action"] == "same as imported"]
     if same:
         holders = sorted({n for r in same for n in r["same_as"]})
-        out.append(f"Warning: {len(same)} row(s) ({span('rows', [r['row'] for r in same])}) hold the same "
-                   f"configuration and result as {span('trials', holders)}, imported before (from any file or "
-                   "format): not added, so no experiment counts twice; --keep-duplicates adds them anyway.")
+        out.append(
+            f"Warning: {len(same)} row(s) ({span('rows', [r['row'] for r in same])}) hold the same "
+            f"configuration and result as {span('trials', holders)}, imported before (from any file or "
+            "format): not added, so no experiment counts twice; --keep-duplicates adds them anyway."
+        )
     best = rec["best"]
     if best is not None:
         where = f"{best['table']} row {best['row']}" if len(tables) > 1 else f"row {best['row']}"

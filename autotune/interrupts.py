@@ -15,7 +15,8 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _requested = threading.Event()
 _deferring = 0  # > 0 while the main thread is inside deferred()
@@ -43,6 +44,7 @@ def _quiet_unraisable(previous: Any) -> Any:
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and _requested.is_set():
             return  # our own stop, swallowed by a callback: check() raises it again
         previous(unraisable)
+
     return hook
 
 

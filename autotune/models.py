@@ -17,8 +17,9 @@ import math
 import os
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -42,8 +43,16 @@ _ACTIVATIONS = {
 class MLP(nn.Module):
     """``Flatten → [Linear → (BatchNorm) → act → (Dropout)] × depth → Linear``."""
 
-    def __init__(self, n_inputs: int, hidden: Sequence[int], n_outputs: int, *, activation: str = "relu",
-                 dropout: float = 0.0, batch_norm: bool = False) -> None:
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: Sequence[int],
+        n_outputs: int,
+        *,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = n_inputs
@@ -65,9 +74,18 @@ class MLP(nn.Module):
 class CNN(nn.Module):
     """The seed report's family: ``[conv → (BN) → act → maxpool] × depth → fc → act → fc``."""
 
-    def __init__(self, in_shape: Sequence[int], channels: Sequence[int], n_outputs: int, *, kernel_size: int = 5,
-                 fc_units: int = 128, activation: str = "relu", dropout: float = 0.0,
-                 batch_norm: bool = False) -> None:
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        channels: Sequence[int],
+        n_outputs: int,
+        *,
+        kernel_size: int = 5,
+        fc_units: int = 128,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
         super().__init__()
         in_channels, height, width = in_shape
         blocks: list[nn.Module] = []
@@ -104,8 +122,14 @@ def build_model(family: str, *, input_shape: Sequence[int], n_outputs: int, conf
     if family == "mlp":
         model: nn.Module = MLP(math.prod(input_shape), config["units"], n_outputs, **common)
     elif family == "cnn":
-        model = CNN(input_shape, config["channels"], n_outputs, kernel_size=config["kernel_size"],
-                    fc_units=config["fc_units"], **common)
+        model = CNN(
+            input_shape,
+            config["channels"],
+            n_outputs,
+            kernel_size=config["kernel_size"],
+            fc_units=config["fc_units"],
+            **common,
+        )
     else:
         raise ValueError(f"unknown model family {family!r}")
     init_weights(model, config["init"])
@@ -157,15 +181,17 @@ def build_custom(ref: str, params: dict[str, Any], *, input_shape: Sequence[int]
         model = builder(dict(params), tuple(input_shape), n_outputs)
     except Exception as exc:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        raise ModelError(f"model function '{ref}' raised {type(exc).__name__}: {exc} (at {frame.filename}:"
-                         f"{frame.lineno}; params {params}, input_shape {tuple(input_shape)}, "
-                         f"n_outputs {n_outputs})") from None
+        raise ModelError(
+            f"model function '{ref}' raised {type(exc).__name__}: {exc} (at {frame.filename}:"
+            f"{frame.lineno}; params {params}, input_shape {tuple(input_shape)}, "
+            f"n_outputs {n_outputs})"
+        ) from None
     if not isinstance(model, nn.Module):
         raise ModelError(f"model function '{ref}' returned {type(model).__name__}, not a torch.nn.Module")
     return model
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_builder(ref: str) -> Callable[..., Any]:
     """Import ``file.py:function`` or ``package.module:function`` (the current folder is importable)."""
     target, _, name = ref.rpartition(":")
@@ -194,8 +220,10 @@ def load_builder(ref: str) -> Callable[..., Any]:
     try:
         inspect.signature(builder).bind(object(), (), 0)
     except TypeError:
-        raise ModelError(f"model function '{ref}' must take (params, input_shape, n_outputs); "
-                         f"its signature is {name}{inspect.signature(builder)}") from None
+        raise ModelError(
+            f"model function '{ref}' must take (params, input_shape, n_outputs); "
+            f"its signature is {name}{inspect.signature(builder)}"
+        ) from None
     except ValueError:  # no signature to inspect (a builtin): let the call decide
         pass
     return builder

@@ -6,7 +6,8 @@ import math
 import os
 import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import optuna
 
@@ -63,9 +64,17 @@ def placement() -> dict[str, str]:
 class Objective:
     """Callable objective for ``study.optimize``: one trial = one :func:`autotune.train.fit`."""
 
-    def __init__(self, spec: StudySpec, splits: Splits, *, device: str = "cpu",
-                 on_epoch: EpochHook | None = None, artifacts: Any = None, artifact_folder: Any = None,
-                 retry: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
+    def __init__(
+        self,
+        spec: StudySpec,
+        splits: Splits,
+        *,
+        device: str = "cpu",
+        on_epoch: EpochHook | None = None,
+        artifacts: Any = None,
+        artifact_folder: Any = None,
+        retry: Callable[[Callable[[], Any]], Any] = lambda fn: fn(),
+    ) -> None:
         self._retry = retry  # wraps every storage call: the runner retries a lost connection with back-off
         self._storage_s = 0.0  # seconds spent in storage calls during the current trial (time_s["storage"])
         self.spec = spec
@@ -94,9 +103,18 @@ class Objective:
         structure = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=config)
         used = precision.resolve(spec.precision, device=str(self.device), family=spec.model, config=config)
         # threads and precision: bit-exact replays need the same
-        self._set_attrs(trial, {"seed": seed, "worker": worker_id(), "threads": torch.get_num_threads(),
-                                "device": str(self.device), "precision": used, "structure": structure,
-                                **placement()})
+        self._set_attrs(
+            trial,
+            {
+                "seed": seed,
+                "worker": worker_id(),
+                "threads": torch.get_num_threads(),
+                "device": str(self.device),
+                "precision": used,
+                "structure": structure,
+                **placement(),
+            },
+        )
 
         def report(stats: EpochStats) -> bool:
             value = metric_value(spec, stats)
@@ -110,8 +128,16 @@ class Objective:
             # a trial that has trained its last epoch is complete: pruning it then saves nothing and hides its value
             return not spec.multi_objective and stats.epoch < spec.max_epochs and self.retry(trial.should_prune)
 
-        result = fit(config, self.splits, family=spec.model, max_epochs=spec.max_epochs, seed=seed,
-                     device=self.device, precision=used, on_epoch=report)
+        result = fit(
+            config,
+            self.splits,
+            family=spec.model,
+            max_epochs=spec.max_epochs,
+            seed=seed,
+            device=self.device,
+            precision=used,
+            on_epoch=report,
+        )
         attrs = trial_attributes(result, classification=info.task == "classification", pruner=spec.pruner)
         measured = goals.measure(spec, result, self.splits, self.device, precision=used)
         if measured.get("latency_ms") is not None:
@@ -126,39 +152,65 @@ class Objective:
             self.retry(lambda: trial.set_constraint(key, violation))
         storage_s, recording = self._storage_s, time.perf_counter()
         try:
-            self._record(trial, result, config, seed, attrs, values,
-                         feasible=all(v <= 0 for v in violations.values()))
+            self._record(trial, result, config, seed, attrs, values, feasible=all(v <= 0 for v in violations.values()))
         except OSError as exc:  # the trial's result stands; its artifacts are lost, and the run stops after it
             where = f"'{self.artifact_folder}'" if self.artifact_folder is not None else "the artifact folder"
             self.artifact_failure = f"cannot write trial {trial.number}'s artifacts to {where}: {exc.strerror or exc}"
-        self._set_attrs(trial, {"time_s": time_breakdown(result, storage=storage_s,
-                                                         artifacts=time.perf_counter() - recording,
-                                                         total=time.perf_counter() - started)})
+        self._set_attrs(
+            trial,
+            {
+                "time_s": time_breakdown(
+                    result,
+                    storage=storage_s,
+                    artifacts=time.perf_counter() - recording,
+                    total=time.perf_counter() - started,
+                )
+            },
+        )
         if result.stopped_early:
             raise optuna.TrialPruned(f"pruned after epoch {last.epoch}")
         return values if spec.multi_objective else value
 
-    def _record(self, trial: optuna.Trial, result: FitResult, config: dict[str, Any], seed: int,
-                attrs: dict[str, Any], values: list[float], *, feasible: bool) -> None:
+    def _record(
+        self,
+        trial: optuna.Trial,
+        result: FitResult,
+        config: dict[str, Any],
+        seed: int,
+        attrs: dict[str, Any],
+        values: list[float],
+        *,
+        feasible: bool,
+    ) -> None:
         """The trial's note, its learning curve and, when it is the best so far, its checkpoint."""
         from optuna_dashboard import save_note
 
-        self.retry(lambda: save_note(trial, trial_note(trial.number, seed, trial.user_attrs.get("structure", ""),
-                                                       attrs)))
+        self.retry(
+            lambda: save_note(trial, trial_note(trial.number, seed, trial.user_attrs.get("structure", ""), attrs))
+        )
         if self.artifacts is None:
             return
         from autotune import artifacts
 
-        curve = self.retry(lambda: artifacts.upload_json(
-            self.artifacts, trial, f"learning-curve-trial-{trial.number}.json", artifacts.learning_curve(result)))
+        curve = self.retry(
+            lambda: artifacts.upload_json(
+                self.artifacts, trial, f"learning-curve-trial-{trial.number}.json", artifacts.learning_curve(result)
+            )
+        )
         self._set_attrs(trial, {"curve_artifact": curve})
         if result.stopped_early or result.diverged or not feasible or not _beats_best(trial, values, self.spec):
             return
         info = self.splits.info
         assert result.model is not None
-        payload = artifacts.checkpoint_payload(result.model, family=self.spec.model, config=config,
-                                               input_shape=info.shape, n_outputs=info.n_outputs,
-                                               spec=self.spec.to_dict(), seed=seed)
+        payload = artifacts.checkpoint_payload(
+            result.model,
+            family=self.spec.model,
+            config=config,
+            input_shape=info.shape,
+            n_outputs=info.n_outputs,
+            spec=self.spec.to_dict(),
+            seed=seed,
+        )
         payload["precision"] = precision.recorded(trial.user_attrs)
         checkpoint = self.retry(lambda: artifacts.upload_checkpoint(self.artifacts, trial, payload))
         self._set_attrs(trial, {"checkpoint_artifact": checkpoint})
@@ -186,14 +238,17 @@ def _as_value(value: float | None) -> float:
 
 def trial_note(number: int, seed: int, structure: str, attrs: dict[str, Any]) -> str:
     """A short Markdown note for the dashboard's trial view."""
+
     def fmt(v: Any) -> str:
         return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
-    return (f"**Trial {number}: {attrs['remark']}**\n\n"
-            "| seed | structure | epochs | train loss | train acc | val loss | val acc | params | seconds |\n"
-            "|---|---|---|---|---|---|---|---|---|\n"
-            f"| {seed} | {structure} | {attrs['epochs']} | {fmt(attrs['train_loss'])} | {fmt(attrs['train_accuracy'])} "
-            f"| {fmt(attrs['val_loss'])} | {fmt(attrs['val_accuracy'])} | {attrs['n_params']} | {attrs['wall_time_s']} |\n")
+    return (
+        f"**Trial {number}: {attrs['remark']}**\n\n"
+        "| seed | structure | epochs | train loss | train acc | val loss | val acc | params | seconds |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        f"| {seed} | {structure} | {attrs['epochs']} | {fmt(attrs['train_loss'])} | {fmt(attrs['train_accuracy'])} "
+        f"| {fmt(attrs['val_loss'])} | {fmt(attrs['val_accuracy'])} | {attrs['n_params']} | {attrs['wall_time_s']} |\n"
+    )
 
 
 def trial_attributes(result: FitResult, *, classification: bool, pruner: PrunerSpec | None = None) -> dict[str, Any]:
@@ -239,20 +294,27 @@ def remark(result: FitResult, *, classification: bool, pruner: PrunerSpec | None
         best_val_loss = min(h.val_loss for h in hist)
         loss_rose = len(hist) >= 3 and last.val_loss > 1.1 * best_val_loss
         if gap > 0.03:  # the accuracy gap alone is the evidence
-            return (f"overfitting: train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%}, "
-                    f"validation loss {last.val_loss:.3f} (best {best_val_loss:.3f})")
+            return (
+                f"overfitting: train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%}, "
+                f"validation loss {last.val_loss:.3f} (best {best_val_loss:.3f})"
+            )
         if loss_rose and gap >= 0:  # a small gap: the rising validation loss is the evidence, so it comes first
-            return (f"overfitting: validation loss rose to {last.val_loss:.3f} from its best {best_val_loss:.3f} "
-                    f"(train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%})")
+            return (
+                f"overfitting: validation loss rose to {last.val_loss:.3f} from its best {best_val_loss:.3f} "
+                f"(train {last.train_accuracy:.1%} vs validation {last.val_accuracy:.1%})"
+            )
         if loss_rose:
-            return (f"unstable: validation loss rose to {last.val_loss:.3f} (best {best_val_loss:.3f}) "
-                    f"while training accuracy stayed at {last.train_accuracy:.1%}")
+            return (
+                f"unstable: validation loss rose to {last.val_loss:.3f} (best {best_val_loss:.3f}) "
+                f"while training accuracy stayed at {last.train_accuracy:.1%}"
+            )
         if len(hist) >= 2 and last.val_accuracy - hist[-2].val_accuracy > 0.005:
             gain = (last.val_accuracy - hist[-2].val_accuracy) * 100
             return f"slow convergence: still +{gain:.1f} pp in the last epoch, more epochs may help"
         return f"converged: validation accuracy {last.val_accuracy:.2%}"
     if len(hist) >= 2 and last.val_loss < 0.95 * hist[-2].val_loss:
-        return f"slow convergence: validation loss still fell {1 - last.val_loss / hist[-2].val_loss:.0%} in the last epoch"
+        fell = 1 - last.val_loss / hist[-2].val_loss
+        return f"slow convergence: validation loss still fell {fell:.0%} in the last epoch"
     return f"converged: validation MSE {last.val_loss:.3g}"
 
 

@@ -57,8 +57,11 @@ def relabel(ax, kind: str, metric: str, lang: str = "en", *, pruned: bool = True
             if len(dots.get_offsets()) and to_hex(dots.get_facecolor()[0]) == "#cccccc":
                 dots.set_label(ft.word("infeasible", lang))
         of_complete = ft.word("of_complete", lang, metric=name)
-        names = {"Objective Value": of_complete, metric: of_complete,
-                 "Best Value": ft.word("best_so_far", lang, metric=name)}
+        names = {
+            "Objective Value": of_complete,
+            metric: of_complete,
+            "Best Value": ft.word("best_so_far", lang, metric=name),
+        }
         handles, labels = ax.get_legend_handles_labels()
         ax.legend(handles, [names.get(label, label) for label in labels])
         ax.set_title(ft.word("history_title" if pruned else "history_title_plain", lang, metric=name))
@@ -80,9 +83,14 @@ def mark_pruned(ax, study, lang: str) -> None:
             line.set_linestyle("--")
     if ax.get_legend() is not None:
         ax.get_legend().remove()
-    ax.legend(handles=[Line2D([], [], color="#555555", label=ft.word("complete_trial", lang)),
-                       Line2D([], [], color="#555555", linestyle="--", label=ft.word("pruned_trial", lang))],
-              loc="best", fontsize=8)
+    ax.legend(
+        handles=[
+            Line2D([], [], color="#555555", label=ft.word("complete_trial", lang)),
+            Line2D([], [], color="#555555", linestyle="--", label=ft.word("pruned_trial", lang)),
+        ],
+        loc="best",
+        fontsize=8,
+    )
 
 
 def restyle_parallel(ax, metric: str, lang: str) -> None:

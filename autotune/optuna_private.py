@@ -10,7 +10,8 @@ installed Optuna (``tests/test_optuna_private.py`` runs it).
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from autotune.errors import StorageError
 
@@ -76,16 +77,20 @@ def check() -> None:
         if not hasattr(owner, name):
             missing.append(f"{type(owner).__name__}.{name}")
     found = {}
-    for module, name in (("optuna.storages._cached_storage", "_CachedStorage"),
-                         ("optuna.storages._rdb.storage", "RDBStorage"),
-                         ("optuna.storages._rdb.storage", "_create_scoped_session")):
+    for module, name in (
+        ("optuna.storages._cached_storage", "_CachedStorage"),
+        ("optuna.storages._rdb.storage", "RDBStorage"),
+        ("optuna.storages._rdb.storage", "_create_scoped_session"),
+    ):
         try:
             found[name] = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             missing.append(f"{module}.{name}")
     # attributes set in __init__ (an instance would need a database): the names its code stores
-    for cls, names in (("_CachedStorage", ("_backend",)),
-                       ("RDBStorage", ("scoped_session", "engine", "heartbeat_interval", "grace_period"))):
+    for cls, names in (
+        ("_CachedStorage", ("_backend",)),
+        ("RDBStorage", ("scoped_session", "engine", "heartbeat_interval", "grace_period")),
+    ):
         if cls in found:
             missing += [f"{cls}.{n}" for n in names if n not in found[cls].__init__.__code__.co_names]
     try:
@@ -96,8 +101,13 @@ def check() -> None:
         import sqlalchemy.orm
 
         sqlalchemy.orm.configure_mappers()  # back-references such as TrialModel.heartbeats exist from here on
-        missing += [f"TrialModel.{c}" for c in ("trial_id", "study_id", "state", "datetime_start", "heartbeats")
-                    if not hasattr(model, c)]
+        missing += [
+            f"TrialModel.{c}"
+            for c in ("trial_id", "study_id", "state", "datetime_start", "heartbeats")
+            if not hasattr(model, c)
+        ]
     if missing:
-        raise StorageError(f"optuna {optuna.__version__} lacks {', '.join(missing)}, which autotune relies on "
-                           f"(tested with optuna{TESTED}); install a version in that range")
+        raise StorageError(
+            f"optuna {optuna.__version__} lacks {', '.join(missing)}, which autotune relies on "
+            f"(tested with optuna{TESTED}); install a version in that range"
+        )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from autotune.errors import SpecError
 
@@ -75,7 +76,9 @@ class ParamInfo:
         if self.kind in ("choice", "bool"):
             return "one of " + ", ".join(str(a) for a in self.allowed)
         low = "" if self.minimum is None else f"{'>' if self.exclusive_minimum else '>='} {format_number(self.minimum)}"
-        high = "" if self.maximum is None else f"{'<' if self.exclusive_maximum else '<='} {format_number(self.maximum)}"
+        high = (
+            "" if self.maximum is None else f"{'<' if self.exclusive_maximum else '<='} {format_number(self.maximum)}"
+        )
         kind = "an integer" if self.kind == "int" else "a number"
         return f"{kind} " + " and ".join(p for p in (low, high) if p) if low or high else kind
 
@@ -86,30 +89,82 @@ PARAMETERS: Mapping[str, ParamInfo] = MappingProxyType(
     {
         p.name: p
         for p in (
-            ParamInfo("lr", "float", 0.01, "learning rate", minimum=0.0, exclusive_minimum=True, maximum=10.0, families=FAMILIES),
+            ParamInfo(
+                "lr",
+                "float",
+                0.01,
+                "learning rate",
+                minimum=0.0,
+                exclusive_minimum=True,
+                maximum=10.0,
+                families=FAMILIES,
+            ),
             ParamInfo("batch_size", "int", 64, "mini-batch size", minimum=1, maximum=65536, families=FAMILIES),
             ParamInfo("n_layers", "int", 2, "hidden layers (MLP) or conv blocks (CNN)", minimum=1, maximum=16),
-            ParamInfo("units", "int", 128, "units of each hidden layer (per layer, follows n_layers)",
-                      families=("mlp",), minimum=1, maximum=8192, per_layer=True),
-            ParamInfo("channels", "int", 32, "output channels of each conv block (per block, follows n_layers)",
-                      families=("cnn",), minimum=1, maximum=1024, per_layer=True),
-            ParamInfo("kernel_size", "int", 5, "convolution kernel size (odd)", families=("cnn",),
-                      minimum=1, maximum=15),
-            ParamInfo("fc_units", "int", 128, "units of the CNN's fully-connected layer", families=("cnn",),
-                      minimum=1, maximum=8192),
+            ParamInfo(
+                "units",
+                "int",
+                128,
+                "units of each hidden layer (per layer, follows n_layers)",
+                families=("mlp",),
+                minimum=1,
+                maximum=8192,
+                per_layer=True,
+            ),
+            ParamInfo(
+                "channels",
+                "int",
+                32,
+                "output channels of each conv block (per block, follows n_layers)",
+                families=("cnn",),
+                minimum=1,
+                maximum=1024,
+                per_layer=True,
+            ),
+            ParamInfo(
+                "kernel_size", "int", 5, "convolution kernel size (odd)", families=("cnn",), minimum=1, maximum=15
+            ),
+            ParamInfo(
+                "fc_units",
+                "int",
+                128,
+                "units of the CNN's fully-connected layer",
+                families=("cnn",),
+                minimum=1,
+                maximum=8192,
+            ),
             ParamInfo("activation", "choice", "relu", "activation function", allowed=ACTIVATIONS),
             ParamInfo("init", "choice", "default", "weight initialisation", allowed=INITS, families=FAMILIES),
-            ParamInfo("optimizer", "choice", "sgd", "optimiser (sgd_momentum uses momentum 0.9)",
-                      allowed=OPTIMIZERS, families=FAMILIES),
+            ParamInfo(
+                "optimizer",
+                "choice",
+                "sgd",
+                "optimiser (sgd_momentum uses momentum 0.9)",
+                allowed=OPTIMIZERS,
+                families=FAMILIES,
+            ),
             ParamInfo("weight_decay", "float", 0.0, "L2 weight decay", minimum=0.0, maximum=1.0, families=FAMILIES),
-            ParamInfo("dropout", "float", 0.0, "dropout probability", minimum=0.0, maximum=1.0,
-                      exclusive_maximum=True),
-            ParamInfo("batch_norm", "bool", False, "batch normalisation after each hidden layer",
-                      allowed=(True, False)),
-            ParamInfo("lr_schedule", "choice", "none", "learning-rate schedule over the epochs",
-                      allowed=LR_SCHEDULES, families=FAMILIES),
-            ParamInfo("augment", "bool", False, "random shifts (±2 px) and rotations (±10°) of training images",
-                      allowed=(True, False), image_only=True, families=FAMILIES),
+            ParamInfo("dropout", "float", 0.0, "dropout probability", minimum=0.0, maximum=1.0, exclusive_maximum=True),
+            ParamInfo(
+                "batch_norm", "bool", False, "batch normalisation after each hidden layer", allowed=(True, False)
+            ),
+            ParamInfo(
+                "lr_schedule",
+                "choice",
+                "none",
+                "learning-rate schedule over the epochs",
+                allowed=LR_SCHEDULES,
+                families=FAMILIES,
+            ),
+            ParamInfo(
+                "augment",
+                "bool",
+                False,
+                "random shifts (±2 px) and rotations (±10°) of training images",
+                allowed=(True, False),
+                image_only=True,
+                families=FAMILIES,
+            ),
         )
     }
 )
@@ -139,8 +194,9 @@ class Checker:
             raise self.error(key, f"must be one of {', '.join(allowed)}; got {show_value(value)}")
         return value
 
-    def integer(self, data: dict, key: str, default: int | None, *, minimum: int | None = None,
-                maximum: int | None = None) -> int:
+    def integer(
+        self, data: dict, key: str, default: int | None, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"must be an integer, got {show_value(value)}")
@@ -165,7 +221,6 @@ class Checker:
         return value
 
 
-
 def param_info(ctx: Checker, key: str, name: str, *, model: str, is_image: bool) -> ParamInfo:
     if model == "custom" and not (name in PARAMETERS and "custom" in PARAMETERS[name].families):
         if not IDENT_RE.match(name):
@@ -180,7 +235,6 @@ def param_info(ctx: Checker, key: str, name: str, *, model: str, is_image: bool)
     if info.image_only and not is_image:
         raise ctx.error(f"{key}.{name}", "applies only to image datasets")
     return info
-
 
 
 def check_value(ctx: Checker, key: str, info: ParamInfo, value: Any) -> Any:
@@ -217,14 +271,12 @@ def check_value(ctx: Checker, key: str, info: ParamInfo, value: Any) -> Any:
     return float(value) if info.kind == "float" else value
 
 
-
 def cnn_depth_problem(image: tuple[int, int], depth: int) -> str | None:
     """Why ``depth`` conv blocks (each halving the image) do not fit a height x width image, or None."""
     most = int(math.log2(min(image)))
     if depth <= most:
         return None
     return f"a {image[0]}x{image[1]} image allows at most {most} conv blocks (each halves it), got {depth}"
-
 
 
 def plain_scalar(value: Any) -> bool:

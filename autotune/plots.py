@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from autotune import figure_text as ft
 
 #: Tried glyph by glyph (matplotlib >= 3.6 falls back per glyph): Latin from DejaVu Sans, Chinese from a CJK font
-FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei",
-         "Source Han Sans SC", "Microsoft YaHei", "PingFang SC")
+FONTS = (
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "WenQuanYi Zen Hei",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 BLUE, ORANGE, RED, GREY = "#4c72b0", "#dd8452", "#c44e52", "#d9d9d9"
 #: Colours of bar groups, in order
 GROUP_COLOURS = ("#8c8c8c", BLUE, ORANGE, "#55a868")
@@ -56,8 +65,9 @@ def save(fig, path: Path, *, dpi: int = 110) -> Path | None:
     return path
 
 
-def value_axis(ax, metric: str, lang: str, *, label: str | None = None, low: float | None = None,
-               high: float | None = None) -> None:
+def value_axis(
+    ax, metric: str, lang: str, *, label: str | None = None, low: float | None = None, high: float | None = None
+) -> None:
     """Label the y axis with the metric (in percent where it is printed in percent) and start it at 0 where
     that costs little room (the lowest value, ``low``, at most half the highest); otherwise keep the axis
     zoomed on the data and say in its label that it does not start at 0. Without ``low`` and ``high``, the
@@ -85,9 +95,18 @@ def _percent_colorbar(colorbar, metric: str, lang: str) -> None:
         colorbar.update_ticks()
 
 
-def bar_chart(labels: Sequence[str], means: Sequence[float], stds: Sequence[float], *, metric: str, title: str,
-              groups: Sequence[str] | None = None, reference: float | None = None, reference_label: str | None = None,
-              lang: str = "en"):
+def bar_chart(
+    labels: Sequence[str],
+    means: Sequence[float],
+    stds: Sequence[float],
+    *,
+    metric: str,
+    title: str,
+    groups: Sequence[str] | None = None,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    lang: str = "en",
+):
     """Bars (mean ± std); ``groups`` names each bar's group (one colour and legend entry per group, a gap
     between groups); ``reference`` draws a dashed line. The legend sits outside the bars."""
     from matplotlib.patches import Patch
@@ -105,8 +124,15 @@ def bar_chart(labels: Sequence[str], means: Sequence[float], stds: Sequence[floa
     ax.bar(positions, means, yerr=stds, capsize=4, color=[colour[g] for g in groups])
     handles = [Patch(color=colour[g], label=g) for g in order if g]
     if reference is not None:
-        handles.append(ax.axhline(reference, color=RED, linestyle="--", linewidth=1,
-                                  label=reference_label or ft.word("best_configuration", lang)))
+        handles.append(
+            ax.axhline(
+                reference,
+                color=RED,
+                linestyle="--",
+                linewidth=1,
+                label=reference_label or ft.word("best_configuration", lang),
+            )
+        )
     ax.set_xticks(positions, list(labels), rotation=30, ha="right")
     ax.set_title(title)
     finite = [(m, s) for m, s in zip(means, stds) if not math.isnan(m)]
@@ -122,8 +148,17 @@ def bar_chart(labels: Sequence[str], means: Sequence[float], stds: Sequence[floa
     return fig
 
 
-def line_plot(xs: Sequence[str], means: Sequence[float], stds: Sequence[float], *, title: str, xlabel: str,
-              ylabel: str, path: Path, lang: str = "en") -> Path:
+def line_plot(
+    xs: Sequence[str],
+    means: Sequence[float],
+    stds: Sequence[float],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    path: Path,
+    lang: str = "en",
+) -> Path:
     """Mean ± std of the metric ``ylabel`` against the values ``xs``, written to ``path``."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -146,8 +181,9 @@ def importance_bars(importances: dict, *, labels: dict[str, str], lang: str = "e
     if not usable:
         return None
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(usable), squeeze=False,
-                             figsize=(5.2 * len(usable), 0.35 * max(len(v) for v in usable.values()) + 1.6))
+    fig, axes = plt.subplots(
+        1, len(usable), squeeze=False, figsize=(5.2 * len(usable), 0.35 * max(len(v) for v in usable.values()) + 1.6)
+    )
     for ax, (name, values) in zip(axes[0], usable.items()):
         params = list(values)[::-1]
         means = [max(0.0, values[p]["mean"]) for p in params]
@@ -155,8 +191,14 @@ def importance_bars(importances: dict, *, labels: dict[str, str], lang: str = "e
         bounds = [_error_bounds(values[p], m) for p, m in zip(params, means)]
         drawn = [(i, *b) for i, b in enumerate(bounds) if b]
         if drawn:
-            ax.errorbar([(low + high) / 2 for _, low, high in drawn], [i for i, _, _ in drawn], fmt="none",
-                        ecolor="black", capsize=3, xerr=[(high - low) / 2 for _, low, high in drawn])
+            ax.errorbar(
+                [(low + high) / 2 for _, low, high in drawn],
+                [i for i, _, _ in drawn],
+                fmt="none",
+                ecolor="black",
+                capsize=3,
+                xerr=[(high - low) / 2 for _, low, high in drawn],
+            )
         ax.set_xlim(left=0)
         ax.set_title(labels.get(name, name), fontsize=10)
         ax.set_xlabel(ft.word("importance", lang))
@@ -174,8 +216,17 @@ def _error_bounds(value: dict, mean: float) -> tuple[float, float] | None:
     return max(0.0, low), max(0.0, high)
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]], *, metric: str,
-            title: str, xlabel: str, ylabel: str, lang: str = "en"):
+def heatmap(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    *,
+    metric: str,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    lang: str = "en",
+):
     """One cell per (row, column): the value, written in it and coloured (colour bar in the same units);
     cells without a value are grey, and the legend says what grey means."""
     if not rows or not cols:
@@ -197,15 +248,21 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
         for j in range(len(cols)):
             if not np.isnan(data[i, j]):
                 text = f"{data[i, j] * 100:.2f}%" if pct else f"{data[i, j]:.3g}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=9,
-                        color="black" if data[i, j] >= middle else "white")
+                ax.text(
+                    j, i, text, ha="center", va="center", fontsize=9, color="black" if data[i, j] >= middle else "white"
+                )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     _percent_colorbar(fig.colorbar(image, ax=ax), metric, lang)
     if np.isnan(data).any():
-        ax.legend(handles=[Patch(facecolor=GREY, edgecolor="grey", label=ft.word("no_complete", lang))],
-                  loc="upper left", bbox_to_anchor=(0.0, -0.18), borderaxespad=0, frameon=False)
+        ax.legend(
+            handles=[Patch(facecolor=GREY, edgecolor="grey", label=ft.word("no_complete", lang))],
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.18),
+            borderaxespad=0,
+            frameon=False,
+        )
     return fig
 
 
@@ -226,8 +283,9 @@ def slice_grid(points: dict[str, Any], *, metric: str, lang: str = "en", columns
     every = [p for pts in params.values() for p in pts]
     norm = Normalize(min(p[2] for p in every), max(p[2] for p in every))
     rows = math.ceil(len(names) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.7 * rows + 1.0), squeeze=False, sharey=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.4 * columns, 2.7 * rows + 1.0), squeeze=False, sharey=True, layout="constrained"
+    )
     for ax, name in zip(axes.flat, names):
         pts = params[name]
         xs = [p[0] for p in pts]
@@ -243,23 +301,47 @@ def slice_grid(points: dict[str, Any], *, metric: str, lang: str = "en", columns
             ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
         done = [i for i, p in enumerate(pts) if not p[3]]
         cut = [i for i, p in enumerate(pts) if p[3]]
-        ax.scatter([where[i] for i in done], [pts[i][1] for i in done], c=[pts[i][2] for i in done], cmap="viridis",
-                   norm=norm, edgecolors="grey", s=20)
+        ax.scatter(
+            [where[i] for i in done],
+            [pts[i][1] for i in done],
+            c=[pts[i][2] for i in done],
+            cmap="viridis",
+            norm=norm,
+            edgecolors="grey",
+            s=20,
+        )
         ax.scatter([where[i] for i in cut], [pts[i][1] for i in cut], marker="x", color=RED, s=26, linewidths=1.3)
         ax.set_title(name, fontsize=9)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     ys = [p[1] for p in every]
     for row in axes:
         value_axis(row[0], metric, lang, low=min(ys), high=max(ys))
         row[0].yaxis.label.set_fontsize(8)
-    handles = [Line2D([], [], marker="o", linestyle="", color="#3b528b", markeredgecolor="grey",
-                      label=ft.word("complete_final", lang))]
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color="#3b528b",
+            markeredgecolor="grey",
+            label=ft.word("complete_final", lang),
+        )
+    ]
     if any(p[3] for p in every):
-        handles.append(Line2D([], [], marker="x", linestyle="", color=RED, label=ft.word("pruned_at", lang, epoch=epoch)))
+        handles.append(
+            Line2D([], [], marker="x", linestyle="", color=RED, label=ft.word("pruned_at", lang, epoch=epoch))
+        )
     fig.suptitle(ft.word("slice_title", lang, metric=ft.metric_name(metric, lang)))
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False,
-               title=ft.word("slice_colour", lang), title_fontsize=9)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncol=len(handles),
+        frameon=False,
+        title=ft.word("slice_colour", lang),
+        title_fontsize=9,
+    )
     return fig
 
 
@@ -281,8 +363,14 @@ def _in_order(choices) -> list[str]:
     return [str(c) for c in numbers] + sorted(str(c) for c in choices if not isinstance(c, (int, float)))
 
 
-def contour(points: Sequence[tuple[float, float, float, int]], *, params: Sequence[str], log: Sequence[bool],
-            metric: str, lang: str = "en"):
+def contour(
+    points: Sequence[tuple[float, float, float, int]],
+    *,
+    params: Sequence[str],
+    log: Sequence[bool],
+    metric: str,
+    lang: str = "en",
+):
     """The metric over two numeric parameters: each trial a dot in its colour, and between the trials the
     linear interpolation of their values over a triangulation (so never outside them, nor beyond their
     range); ``log`` says which axes are on a log scale. None with fewer than 3 trials."""
@@ -307,18 +395,27 @@ def contour(points: Sequence[tuple[float, float, float, int]], *, params: Sequen
     if zs.max() > zs.min() and len(cells) >= 3:
         try:
             tri = Triangulation([k[0] for k in cells], [k[1] for k in cells])
-            ax.tricontourf(tri, [sum(v) / len(v) for v in cells.values()], levels=np.linspace(zs.min(), zs.max(), 11),
-                           cmap="viridis", norm=norm, alpha=0.85)
+            ax.tricontourf(
+                tri,
+                [sum(v) / len(v) for v in cells.values()],
+                levels=np.linspace(zs.min(), zs.max(), 11),
+                cmap="viridis",
+                norm=norm,
+                alpha=0.85,
+            )
         except (ValueError, RuntimeError):  # every point on one line: dots only
             pass
     dots = ax.scatter(xs, ys, c=zs, cmap="viridis", norm=norm, edgecolors="white", linewidths=1.0, s=40, zorder=3)
     for axis, is_log in ((ax.xaxis, log[0]), (ax.yaxis, log[1])):
         if is_log:
-            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{10 ** v:.2g}"))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{10**v:.2g}"))
     ax.set_xlabel(ft.word("log_scale", lang, name=params[0]) if log[0] else params[0])
     ax.set_ylabel(ft.word("log_scale", lang, name=params[1]) if log[1] else params[1])
-    ax.set_title(ft.word("contour_title", lang, metric=ft.metric_name(metric, lang), x=params[0], y=params[1],
-                         n=len(points)), fontsize=10, wrap=True)
+    ax.set_title(
+        ft.word("contour_title", lang, metric=ft.metric_name(metric, lang), x=params[0], y=params[1], n=len(points)),
+        fontsize=10,
+        wrap=True,
+    )
     _percent_colorbar(fig.colorbar(dots, ax=ax), metric, lang)
     return fig
 
@@ -336,8 +433,15 @@ def confirmation_chart(record: dict, *, lang: str = "en"):
     xs = list(range(len(rows)))
     for x, r in zip(xs, rows):
         low, high = r["ci95"] if r["ci95"] else (r["mean"], r["mean"])
-        ax.errorbar([x], [r["mean"]], yerr=[[r["mean"] - low], [high - r["mean"]]], marker="o", capsize=5,
-                    color=BLUE if r["versus_top"] != "worse" else GREY, markersize=7)
+        ax.errorbar(
+            [x],
+            [r["mean"]],
+            yerr=[[r["mean"] - low], [high - r["mean"]]],
+            marker="o",
+            capsize=5,
+            color=BLUE if r["versus_top"] != "worse" else GREY,
+            markersize=7,
+        )
         ax.scatter([x + 0.12] * len(r["values"]), r["values"], color="black", s=10, zorder=3)
         ax.scatter([x - 0.12], [r["stored_value"]], marker="x", color=RED, s=36, zorder=3)
     ax.set_xticks(xs, [f"{ft.word('trial', lang)} {r['trial']}" for r in rows], rotation=20, ha="right")
@@ -345,11 +449,15 @@ def confirmation_chart(record: dict, *, lang: str = "en"):
     value_axis(ax, record["metric"], lang, low=min(values), high=max(values))
     ax.set_title(ft.word("confirm_title", lang, n=record["seeds"]))
     ax.grid(alpha=0.3, axis="y")
-    handles = [Line2D([], [], marker="o", color=BLUE, label=ft.word("confirm_mean", lang)),
-               *([Line2D([], [], marker="o", color=GREY, label=ft.word("confirm_worse", lang))]
-                 if any(r["versus_top"] == "worse" for r in rows) else []),
-               Line2D([], [], marker=".", linestyle="", color="black", label=ft.word("confirm_seed", lang)),
-               Line2D([], [], marker="x", linestyle="", color=RED, label=ft.word("confirm_search", lang))]
+    handles = [
+        Line2D([], [], marker="o", color=BLUE, label=ft.word("confirm_mean", lang)),
+        *(
+            [Line2D([], [], marker="o", color=GREY, label=ft.word("confirm_worse", lang))]
+            if any(r["versus_top"] == "worse" for r in rows)
+            else []
+        ),
+        Line2D([], [], marker=".", linestyle="", color="black", label=ft.word("confirm_seed", lang)),
+        Line2D([], [], marker="x", linestyle="", color=RED, label=ft.word("confirm_search", lang)),
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
     return fig
-

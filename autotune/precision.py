@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager as ContextManager
+from typing import Any
 
 from autotune.errors import DeviceError
 
@@ -66,10 +67,12 @@ def check_device(name: str, device: str) -> None:
     """An explicit ``bf16`` on a device without bf16 hardware is an error (``auto`` falls back to fp32)."""
     check_name(name)
     if name == "bf16" and not has_bf16(device):
-        where = ("this CPU has neither AVX-512 BF16 nor AMX" if device == "cpu" else
-                 f"device {device} has no native bf16")
-        raise DeviceError(f"precision 'bf16': {where}; use precision fp32, or auto (bf16 only where it is "
-                          "supported and pays)")
+        where = (
+            "this CPU has neither AVX-512 BF16 nor AMX" if device == "cpu" else f"device {device} has no native bf16"
+        )
+        raise DeviceError(
+            f"precision 'bf16': {where}; use precision fp32, or auto (bf16 only where it is supported and pays)"
+        )
 
 
 def pays(family: str, config: dict[str, Any]) -> bool:
@@ -103,8 +106,10 @@ def emulation_note(used: str, what: str, device: str = "cpu") -> str | None:
     None when there is nothing to say."""
     if used != "bf16" or has_bf16(device):
         return None
-    return (f"{what} trained in bf16, and {NO_BF16_UNITS}: torch emulates bf16 in software here, many times slower "
-            "than fp32 (13x for the seed CNN on an AVX2-only CPU), and its numbers may differ from the recorded ones")
+    return (
+        f"{what} trained in bf16, and {NO_BF16_UNITS}: torch emulates bf16 in software here, many times slower "
+        "than fp32 (13x for the seed CNN on an AVX2-only CPU), and its numbers may differ from the recorded ones"
+    )
 
 
 def autocast(device: Any, precision: str) -> ContextManager[Any]:

@@ -25,8 +25,13 @@ DEVICE_MEMORY_SHARE = 0.5
 def prepare(spec: StudySpec, *, data_dir: str | os.PathLike | None = None, device: str | None = "cpu") -> Splits:
     """Load ``spec``'s training and validation data, checked against its model and placed on ``device``."""
     target = resolve_device(device)
-    splits = load_splits(spec.dataset, validation_size=spec.validation_size, seed=spec.seed,
-                         train_subset=spec.train_subset, data_dir=data_dir)
+    splits = load_splits(
+        spec.dataset,
+        validation_size=spec.validation_size,
+        seed=spec.seed,
+        train_subset=spec.train_subset,
+        data_dir=data_dir,
+    )
     check_model(spec, splits)
     return place(splits, target)
 
@@ -37,12 +42,16 @@ def check_model(spec: StudySpec, splits: Splits) -> None:
     info = splits.info
     smallest = value_range(spec.space, spec.fixed, "batch_size")[0]  # an error only when no batch size fits
     if smallest > len(splits.train):
-        raise DataError(f"batch_size {smallest} is larger than the {len(splits.train)} training examples of "
-                        f"'{info.name}'; lower it (or its range) or use more training data")
+        raise DataError(
+            f"batch_size {smallest} is larger than the {len(splits.train)} training examples of "
+            f"'{info.name}'; lower it (or its range) or use more training data"
+        )
     if spec.model == "cnn":
         if not info.is_image:
-            raise DataError(f"model 'cnn' needs images (examples of shape channels x height x width); "
-                            f"dataset '{info.name}' has inputs of shape {info.shape} (use 'mlp' or your own model)")
+            raise DataError(
+                f"model 'cnn' needs images (examples of shape channels x height x width); "
+                f"dataset '{info.name}' has inputs of shape {info.shape} (use 'mlp' or your own model)"
+            )
         problem = cnn_depth_problem(info.shape[1:], deepest(spec.space, spec.fixed, "channels"))
         if problem:
             raise DataError(problem)
@@ -64,13 +73,17 @@ def _check_builder(spec: StudySpec, splits: Splits) -> None:
         with torch.no_grad():
             out = model.eval()(x)
     except Exception as exc:
-        raise ModelError(f"the model from '{spec.model}' fails on a batch of inputs of shape {tuple(x.shape)}: "
-                         f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise ModelError(
+            f"the model from '{spec.model}' fails on a batch of inputs of shape {tuple(x.shape)}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     want = (len(x), info.n_outputs)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != want:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ModelError(f"the model from '{spec.model}' returns {got} for {len(x)} examples; expected a tensor of "
-                         f"shape {want} ({info.n_outputs} outputs for dataset '{info.name}')")
+        raise ModelError(
+            f"the model from '{spec.model}' returns {got} for {len(x)} examples; expected a tensor of "
+            f"shape {want} ({info.n_outputs} outputs for dataset '{info.name}')"
+        )
 
 
 def place(splits: Splits, device: str | torch.device) -> Splits:

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 class Progress:
     """Silent base class (``--quiet``); subclasses override the hooks they need."""
 
-    def start(self, *, study_name: str, done: int, target: int, max_epochs: int, metric: str,
-              metrics: tuple[str, ...] = ()) -> None:
+    def start(
+        self, *, study_name: str, done: int, target: int, max_epochs: int, metric: str, metrics: tuple[str, ...] = ()
+    ) -> None:
         self.study_name, self.done, self.target, self.max_epochs, self.metric = (
-            study_name, done, target, max_epochs, metric)
+            study_name,
+            done,
+            target,
+            max_epochs,
+            metric,
+        )
         self.metrics = metrics or (metric,)  # several: a multi-objective study
         self.best: float | None = None
         self.best_text = "-"
@@ -45,8 +51,9 @@ class Progress:
 
     def _update_best(self, study: optuna.Study) -> None:
         # count from the study, not locally: other workers finish trials too
-        self.done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
-                                                                 optuna.trial.TrialState.PRUNED)))
+        self.done = len(
+            study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
+        )
         if goals.is_multi(study):
             self.best_text = f"pareto front of {len(goals.pareto_front(study))}"
             return
@@ -83,9 +90,12 @@ class LineProgress(Progress):
         self._update_best(study)
         state = trial.state.name.lower()
         epochs = trial.user_attrs.get("epochs", "-")
-        print(f"[{self.done}/{self.target}] trial {trial.number} {state}: {self._values(trial)} "
-              f"epochs={epochs} best={self.best_text} ({trial.user_attrs.get('remark', '')})",
-              file=self.stream, flush=True)
+        print(
+            f"[{self.done}/{self.target}] trial {trial.number} {state}: {self._values(trial)} "
+            f"epochs={epochs} best={self.best_text} ({trial.user_attrs.get('remark', '')})",
+            file=self.stream,
+            flush=True,
+        )
 
     def worker_line(self, index: int, line: str) -> None:
         print(f"w{index + 1} {line}", file=self.stream, flush=True)
@@ -102,14 +112,22 @@ class LiveProgress(Progress):
 
     def start(self, **kwargs) -> None:  # type: ignore[override]
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
 
         super().start(**kwargs)
-        self._bar = RichProgress(TextColumn("[bold]{task.fields[study]}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False,
-                                 console=self.console or Console(stderr=True))
-        self._task = self._bar.add_task("trials", total=self.target, completed=self.done,
-                                        study=self.study_name, status="starting…")
+        self._bar = RichProgress(
+            TextColumn("[bold]{task.fields[study]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
+            transient=False,
+            console=self.console or Console(stderr=True),
+        )
+        self._task = self._bar.add_task(
+            "trials", total=self.target, completed=self.done, study=self.study_name, status="starting…"
+        )
         self._shown: set[str] = set()
         self._bar.start()
 
@@ -119,13 +137,19 @@ class LiveProgress(Progress):
         return f"{now} | best {self.metric} {self.best_text}"
 
     def epoch(self, trial_number: int, stats: EpochStats, value: float) -> None:
-        self._bar.update(self._task, status=self._status(
-            f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} {self.metric}={value_text(self.metric, value)}"))
+        self._bar.update(
+            self._task,
+            status=self._status(
+                f"trial {trial_number} epoch {stats.epoch}/{self.max_epochs} "
+                f"{self.metric}={value_text(self.metric, value)}"
+            ),
+        )
 
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._update_best(study)
-        self._bar.update(self._task, completed=self.done,
-                         status=self._status(f"trial {trial.number} {trial.state.name.lower()}"))
+        self._bar.update(
+            self._task, completed=self.done, status=self._status(f"trial {trial.number} {trial.state.name.lower()}")
+        )
 
     def stop(self) -> None:
         self._bar.stop()

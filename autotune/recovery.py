@@ -17,8 +17,9 @@ import sys
 import threading
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -54,10 +55,16 @@ def fail_trials_without_heartbeat(study: optuna.Study) -> list[int]:
     now = datetime.datetime.now()  # Optuna stamps datetime_start with the client's local time
     model = private.trial_model()
     with private.session(rdb) as session:
-        running = (session.query(model)
-                   .filter(model.study_id == private.study_id(study), model.state == TrialState.RUNNING).all())
-        orphans = [t.trial_id for t in running if not t.heartbeats and t.datetime_start is not None
-                   and now - t.datetime_start > grace]
+        running = (
+            session.query(model)
+            .filter(model.study_id == private.study_id(study), model.state == TrialState.RUNNING)
+            .all()
+        )
+        orphans = [
+            t.trial_id
+            for t in running
+            if not t.heartbeats and t.datetime_start is not None and now - t.datetime_start > grace
+        ]
     failed = []
     callback = rdb.get_heartbeat_stale_trial_callback()
     for trial_id in orphans:
@@ -96,8 +103,11 @@ def fail_quietly(study: optuna.Study, trial: optuna.Trial, url: str | None) -> N
             if remove_session is not None:
                 with contextlib.suppress(Exception):
                     remove_session()
-    print(f"Warning: could not mark trial {trial.number} FAIL ({type(error).__name__}: {error}); "
-          "it stays RUNNING until its heartbeat expires", file=sys.stderr)
+    print(
+        f"Warning: could not mark trial {trial.number} FAIL ({type(error).__name__}: {error}); "
+        "it stays RUNNING until its heartbeat expires",
+        file=sys.stderr,
+    )
 
 
 def claim(study: optuna.Study, target: int) -> tuple[optuna.Trial | None, bool]:

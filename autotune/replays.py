@@ -12,8 +12,9 @@ import json
 import math
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import optuna
 
@@ -70,8 +71,12 @@ class Replay:
         return statistics.stdev(vals) if len(vals) > 1 else None
 
     def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"label": self.label, "config": self.config, "notes": self.notes,
-                               "runs": [r.__dict__ for r in self.runs]}
+        out: dict[str, Any] = {
+            "label": self.label,
+            "config": self.config,
+            "notes": self.notes,
+            "runs": [r.__dict__ for r in self.runs],
+        }
         for key in (*METRIC_KEYS, "seconds"):
             out[key] = {"mean": self.mean(key), "std": self.std(key)}
         return out
@@ -88,8 +93,9 @@ class ReplayStore:
     """Replays recorded in the companion study ``<study>:replays`` of the same storage."""
 
     def __init__(self, storage: Any, study_name: str) -> None:
-        self.study = optuna.create_study(storage=storage, study_name=f"{study_name}{REPLAYS_SUFFIX}",
-                                         direction="maximize", load_if_exists=True)
+        self.study = optuna.create_study(
+            storage=storage, study_name=f"{study_name}{REPLAYS_SUFFIX}", direction="maximize", load_if_exists=True
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -105,16 +111,28 @@ class ReplayStore:
     def put(self, key: str, run: SeedRun, *, config: dict[str, Any], extra: dict[str, Any]) -> None:
         value = run.val_accuracy if run.val_accuracy is not None else (run.val_loss or 0.0)
         trial = optuna.trial.create_trial(
-            state=optuna.trial.TrialState.COMPLETE, value=value if math.isfinite(value) else 0.0,
-            user_attrs={"key": key, "run": run.__dict__, "config": config, **extra})
+            state=optuna.trial.TrialState.COMPLETE,
+            value=value if math.isfinite(value) else 0.0,
+            user_attrs={"key": key, "run": run.__dict__, "config": config, **extra},
+        )
         self.study.add_trial(trial)
         self._by_key[key] = trial
 
 
-def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epochs: int | None = None,
-           splits: Any, label: str = "", store: ReplayStore | None = None, extra: dict[str, Any] | None = None,
-           notes: Sequence[str] = (), on_run: Callable[[SeedRun], None] | None = None,
-           precision: str = "fp32") -> Replay:
+def replay(
+    spec: StudySpec,
+    config: dict[str, Any],
+    *,
+    seeds: Sequence[int],
+    epochs: int | None = None,
+    splits: Any,
+    label: str = "",
+    store: ReplayStore | None = None,
+    extra: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    on_run: Callable[[SeedRun], None] | None = None,
+    precision: str = "fp32",
+) -> Replay:
     """Train ``config`` once per seed (no pruning) in ``precision`` (``fp32`` or ``bf16``; a stored trial's
     own, see :func:`autotune.precision.recorded`); reuse runs already recorded in ``store``."""
     from autotune.train import fit
@@ -135,10 +153,19 @@ def replay(spec: StudySpec, config: dict[str, Any], *, seeds: Sequence[int], epo
                 from autotune.goals import measure
 
                 latency = measure(spec, result, splits, precision=precision)["latency_ms"]
-            run = SeedRun(seed=seed, train_loss=_finite(last.train_loss), train_accuracy=last.train_accuracy,
-                          val_loss=_finite(last.val_loss), val_accuracy=last.val_accuracy, epochs=last.epoch,
-                          seconds=seconds, diverged=result.diverged, n_params=result.n_params, latency_ms=latency,
-                          precision=precision)
+            run = SeedRun(
+                seed=seed,
+                train_loss=_finite(last.train_loss),
+                train_accuracy=last.train_accuracy,
+                val_loss=_finite(last.val_loss),
+                val_accuracy=last.val_accuracy,
+                epochs=last.epoch,
+                seconds=seconds,
+                diverged=result.diverged,
+                n_params=result.n_params,
+                latency_ms=latency,
+                precision=precision,
+            )
             if store is not None:
                 store.put(key, run, config=config, extra=extra or {})
         out.runs.append(run)
@@ -170,8 +197,10 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
     if which == "best":
         if goals.is_multi(study):
             first = (study.metric_names or ["the first objective"])[0]
-            return goals.best_trial(study, 0), [f"'best' in a multi-objective study is the best feasible trial by "
-                                                f"{first}; pick any Pareto trial with --trial N"]
+            return goals.best_trial(study, 0), [
+                f"'best' in a multi-objective study is the best feasible trial by "
+                f"{first}; pick any Pareto trial with --trial N"
+            ]
         best = goals.the_best(study)  # the one best every command means
         return best.trial, [best_note(best)]
     try:
@@ -185,14 +214,21 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
     notes = []
     if goals.by_hand(trial):
         accuracy = trial.user_attrs.get("val_accuracy")
-        figure = (f" (validation accuracy {value_text('val_accuracy', accuracy)})"
-                  if isinstance(accuracy, (int, float)) else "")
-        notes.append(f"trial {number} is a hand row: its result{figure} is the hand table's, by hand with their own "
-                     "training budget; this replay is autotune's reproduction at the spec's budget, a different "
-                     "protocol")
+        figure = (
+            f" (validation accuracy {value_text('val_accuracy', accuracy)})"
+            if isinstance(accuracy, (int, float))
+            else ""
+        )
+        notes.append(
+            f"trial {number} is a hand row: its result{figure} is the hand table's, by hand with their own "
+            "training budget; this replay is autotune's reproduction at the spec's budget, a different "
+            "protocol"
+        )
     if trial.state != optuna.trial.TrialState.COMPLETE:
-        notes.append(f"trial {number} is {trial.state.name.lower()}: replaying the parameters it had, "
-                     f"trained for the full budget")
+        notes.append(
+            f"trial {number} is {trial.state.name.lower()}: replaying the parameters it had, "
+            f"trained for the full budget"
+        )
     return trial, notes
 
 
@@ -203,15 +239,21 @@ def best_note(best: Any) -> str:
         return f"'best' is trial {number}, the search's best of autotune's trials (one seed each)"
     n = best.confirmation["seeds"]
     if best.basis == "tie":
-        return (f"'best' is trial {number}, the search's best: the confirmation over {n} seeds measured no difference "
-                f"from trial {best.tied_with} (a tie keeps the search's best)")
+        return (
+            f"'best' is trial {number}, the search's best: the confirmation over {n} seeds measured no difference "
+            f"from trial {best.tied_with} (a tie keeps the search's best)"
+        )
     if number == best.search_best.number:
         return f"'best' is trial {number}, the search's best, kept by the confirmation over {n} seeds"
-    return (f"'best' is trial {number}, the confirmed best: the confirmation over {n} seeds measured the search's "
-            f"best, trial {best.search_best.number}, worse")
+    return (
+        f"'best' is trial {number}, the confirmed best: the confirmation over {n} seeds measured the search's "
+        f"best, trial {best.search_best.number}, worse"
+    )
 
 
-def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result: Replay, *, overridden: bool, epochs: int | None) -> str | None:
+def reproduction(
+    spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result: Replay, *, overridden: bool, epochs: int | None
+) -> str | None:
     """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair); for a hand
     row, its value and the reproduction side by side, each under its own protocol."""
     from autotune import goals
@@ -221,10 +263,14 @@ def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result
         if got is None:
             return None
         n = len(result.runs)
-        return (f"{spec.metric} by hand (their budget): {value_text(spec.metric, trial.values[0])}; reproduced here "
-                f"({result.runs[0].epochs} epoch(s){f', {spec.train_subset} training examples' if spec.train_subset else ''}, "
-                f"{n} seed{'s' if n > 1 else ''}): {value_text(spec.metric, got)}. Measured under two protocols (the table's budget and "
-                "the spec's), so they are not compared as one configuration's seeds.")
+        return (
+            f"{spec.metric} by hand (their budget): {value_text(spec.metric, trial.values[0])}; reproduced here "
+            f"({result.runs[0].epochs} epoch(s)"
+            f"{f', {spec.train_subset} training examples' if spec.train_subset else ''}, "
+            f"{n} seed{'s' if n > 1 else ''}): {value_text(spec.metric, got)}. "
+            "Measured under two protocols (the table's budget and "
+            "the spec's), so they are not compared as one configuration's seeds."
+        )
     if trial is None or overridden or trial.state != optuna.trial.TrialState.COMPLETE:
         return None
     if epochs not in (None, trial.user_attrs.get("epochs")) or result.runs[0].seed != trial.user_attrs.get("seed"):
@@ -233,5 +279,7 @@ def reproduction(spec: StudySpec, trial: optuna.trial.FrozenTrial | None, result
     got = getattr(result.runs[0], spec.metric)
     if got == stored:
         return f"Reproduced exactly: {spec.metric} {got!r} equals the stored value of trial {trial.number}."
-    return (f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
-            f"(different threads, device, CPU or library versions change floating-point results).")
+    return (
+        f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
+        f"(different threads, device, CPU or library versions change floating-point results)."
+    )

@@ -15,8 +15,16 @@ from autotune import figure_text as ft
 from autotune.spec import StudySpec
 
 
-def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[str, Any], depth_width: dict[str, Any],
-         lang: str = "en", notes: list[str] | None = None) -> list[tuple[str, str, str]]:
+def draw(
+    study: optuna.Study,
+    spec: StudySpec,
+    out: Path,
+    *,
+    by_objective: dict[str, Any],
+    depth_width: dict[str, Any],
+    lang: str = "en",
+    notes: list[str] | None = None,
+) -> list[tuple[str, str, str]]:
     """Draw every figure the study supports into ``out``; return (file, caption, data file) per figure,
     in reading order. ``notes`` receives a line for a figure left out on purpose."""
     figures: list[tuple[str, str, str]] = []
@@ -31,27 +39,52 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
             figures.append((file, caption, data))
 
     if spec.multi_objective:
-        add(optuna_plots.optuna_figure("pareto_front", study, target_names=list(spec.metrics)), "pareto_front.png",
-            ft.word("cap_pareto", lang), "data/pareto.csv")
-    add(optuna_plots.optuna_figure("optimization_history", study, **metric, **primary), "optimization_history.png",
-        ft.word("cap_history", lang), "data/trials.csv")
+        add(
+            optuna_plots.optuna_figure("pareto_front", study, target_names=list(spec.metrics)),
+            "pareto_front.png",
+            ft.word("cap_pareto", lang),
+            "data/pareto.csv",
+        )
+    add(
+        optuna_plots.optuna_figure("optimization_history", study, **metric, **primary),
+        "optimization_history.png",
+        ft.word("cap_history", lang),
+        "data/trials.csv",
+    )
     if not spec.multi_objective:  # nothing is reported per epoch in a multi-objective study
-        add(optuna_plots.optuna_figure("intermediate_values", study, **metric), "intermediate_values.png",
-            ft.word("cap_curves", lang), "data/learning_curves.json")
+        add(
+            optuna_plots.optuna_figure("intermediate_values", study, **metric),
+            "intermediate_values.png",
+            ft.word("cap_curves", lang),
+            "data/learning_curves.json",
+        )
     points = analysis.slice_points(study, spec)
     (out / "data" / "slice.json").write_text(json.dumps(points, indent=1, default=str), encoding="utf-8")
-    add(plots.slice_grid(points, **metric), "slice.png",
-        ft.word("cap_slice", lang) if points["epoch"] is None else ft.word("cap_slice_pruned", lang, epoch=points["epoch"]),
-        "data/slice.json")
-    add(optuna_plots.optuna_figure("parallel_coordinate", study, **metric, **primary,
-                                   **({"params": ranked[:6]} if len(ranked) >= 2 else {})),
-        "parallel_coordinate.png", ft.word("cap_parallel", lang), "data/trials.csv")
+    add(
+        plots.slice_grid(points, **metric),
+        "slice.png",
+        ft.word("cap_slice", lang)
+        if points["epoch"] is None
+        else ft.word("cap_slice_pruned", lang, epoch=points["epoch"]),
+        "data/slice.json",
+    )
+    add(
+        optuna_plots.optuna_figure(
+            "parallel_coordinate", study, **metric, **primary, **({"params": ranked[:6]} if len(ranked) >= 2 else {})
+        ),
+        "parallel_coordinate.png",
+        ft.word("cap_parallel", lang),
+        "data/trials.csv",
+    )
     pair = analysis.contour_params(study, ranked)
     if pair:
         log = analysis.numeric_params(study)
-        add(plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
-            "contour.png", ft.word("cap_contour", lang, metric=ft.metric_name(spec.metric, lang), x=pair[0], y=pair[1]),
-            "data/trials.csv")
+        add(
+            plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
+            "contour.png",
+            ft.word("cap_contour", lang, metric=ft.metric_name(spec.metric, lang), x=pair[0], y=pair[1]),
+            "data/trials.csv",
+        )
     elif len(analysis.complete(study)) < analysis.MIN_CONTOUR_TRIALS and notes is not None:
         notes.append(ft.word("no_contour_few", lang, n=len(analysis.complete(study)), min=analysis.MIN_CONTOUR_TRIALS))
     elif len(ranked) >= 2 and notes is not None:
@@ -60,24 +93,46 @@ def draw(study: optuna.Study, spec: StudySpec, out: Path, *, by_objective: dict[
     n_complete = len(analysis.complete(study))
     for name, table in by_objective.items():
         file = f"importance_{name}.png" if spec.multi_objective else "importance.png"
-        labels = {"default": default_label(table, n_complete, lang),
-                  "fanova": ft.word("importance_fanova", lang, seeds=seeds)}
-        add(plots.importance_bars(table, labels=labels, lang=lang), file,
-            ft.word("cap_importance", lang, suffix=(f" for {name}" if lang == "en" else f"（{name}）")
-                    if spec.multi_objective else ""), "data/importance.json")
+        labels = {
+            "default": default_label(table, n_complete, lang),
+            "fanova": ft.word("importance_fanova", lang, seeds=seeds),
+        }
+        add(
+            plots.importance_bars(table, labels=labels, lang=lang),
+            file,
+            ft.word(
+                "cap_importance",
+                lang,
+                suffix=(f" for {name}" if lang == "en" else f"（{name}）") if spec.multi_objective else "",
+            ),
+            "data/importance.json",
+        )
     dw = depth_width
-    add(plots.heatmap([str(d) for d in dw["depths"]], [str(w) for w in dw["widths"]], dw["best"],
-                      title=ft.word("depth_title", lang, metric=ft.metric_name(spec.metric, lang)), ylabel="n_layers",
-                      xlabel=ft.word("widest_layer", lang, per_layer=dw["per_layer"]), **metric),
-        "depth_width.png", ft.word("cap_depth", lang),
-        "data/depth_width.json")
+    add(
+        plots.heatmap(
+            [str(d) for d in dw["depths"]],
+            [str(w) for w in dw["widths"]],
+            dw["best"],
+            title=ft.word("depth_title", lang, metric=ft.metric_name(spec.metric, lang)),
+            ylabel="n_layers",
+            xlabel=ft.word("widest_layer", lang, per_layer=dw["per_layer"]),
+            **metric,
+        ),
+        "depth_width.png",
+        ft.word("cap_depth", lang),
+        "data/depth_width.json",
+    )
     return figures
-
 
 
 def default_label(table: dict[str, Any], n_complete: int, lang: str) -> str:
     """The title over PED-ANOVA's bars: its bootstrap interval as the error bar, or why there is none."""
     values = table.get("default", {})
     interval = "error" not in values and bool(values) and all(v.get("interval") for v in values.values())
-    return ft.importance_default_label(lang, interval=interval, n=n_complete,
-                                       min_trials=importance.MIN_TRIALS_FOR_INTERVAL, rounds=importance.BOOTSTRAP_ROUNDS)
+    return ft.importance_default_label(
+        lang,
+        interval=interval,
+        n=n_complete,
+        min_trials=importance.MIN_TRIALS_FOR_INTERVAL,
+        rounds=importance.BOOTSTRAP_ROUNDS,
+    )

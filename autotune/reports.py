@@ -9,6 +9,7 @@ HTML unescaped by omission.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,15 @@ from autotune import report_text as text
 from autotune.spec import StudySpec
 
 
-def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, storage: str,
-                 lang: str = "en", formats: tuple[str, ...] = ("html", "md")) -> dict[str, Any]:
+def build_report(
+    study: optuna.Study,
+    spec: StudySpec,
+    *,
+    out_dir: str | Path,
+    storage: str,
+    lang: str = "en",
+    formats: tuple[str, ...] = ("html", "md"),
+) -> dict[str, Any]:
     """Write the report folder and return what it contains (and what could not be computed)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -44,8 +52,12 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
         notes.append(i18n.say(lang, "no_complete"))
     too_few = {"default": {"error": i18n.say(lang, "needs_two")}, "fanova": {"error": i18n.say(lang, "needs_two")}}
     # one importance table per objective (a single-objective study has one, under its metric)
-    by_objective = {m: (importance.importances(study, objective=i if spec.multi_objective else None)
-                        if n_complete >= 2 else too_few) for i, m in enumerate(spec.metrics)}
+    by_objective = {
+        m: (
+            importance.importances(study, objective=i if spec.multi_objective else None) if n_complete >= 2 else too_few
+        )
+        for i, m in enumerate(spec.metrics)
+    }
     imp = by_objective[spec.metric]
     searched = sorted({p for t in analysis.complete(study) for p in t.params})
     for metric, table in by_objective.items():
@@ -54,8 +66,14 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
             if "error" in values:
                 notes.append(i18n.say(lang, "importance_missing", what=what, error=values["error"]))
             elif [p for p in searched if p not in values]:
-                notes.append(i18n.say(lang, "importance_left_out", what=what, params=i18n.say(lang, "sep").join(
-                    p for p in searched if p not in values)))
+                notes.append(
+                    i18n.say(
+                        lang,
+                        "importance_left_out",
+                        what=what,
+                        params=i18n.say(lang, "sep").join(p for p in searched if p not in values),
+                    )
+                )
     front = analysis.pareto(study, spec)
     if spec.multi_objective:
         notes.append(i18n.say(lang, "multi_note", metric=spec.metric))
@@ -75,8 +93,13 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     _write_json(data / "importance.json", by_objective if spec.multi_objective else imp)
     if spec.multi_objective:
         _write_json(data / "pareto.json", front)
-        _write_csv(data / "pareto.csv", [{k: v for k, v in p.items() if k != "params"}
-                                         | {f"param_{k}": v for k, v in p["params"].items()} for p in front])
+        _write_csv(
+            data / "pareto.csv",
+            [
+                {k: v for k, v in p.items() if k != "params"} | {f"param_{k}": v for k, v in p["params"].items()}
+                for p in front
+            ],
+        )
     _write_json(data / "effects.json", eff)
     _write_json(data / "depth_width.json", dw)
     if confirmed:
@@ -84,25 +107,45 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     if hand:
         _write_json(data / "hand_vs_auto.json", hand)
     _write_csv(data / "trials.csv", rows)
-    _write_json(data / "learning_curves.json",
-                {t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
-                 for t in table_study.trials})
+    _write_json(
+        data / "learning_curves.json",
+        {
+            t.number: {"state": t.state.name, "values": {str(k): v for k, v in sorted(t.intermediate_values.items())}}
+            for t in table_study.trials
+        },
+    )
 
     figures: list[tuple[str, str, str]] = []  # (file, caption, data file)
     interactive: dict[str, str] = {}  # PNG file -> its interactive version (an HTML fragment)
     if n_complete:
-        figures = report_figures.draw(study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang,
-                                      notes=notes)
+        figures = report_figures.draw(
+            study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang, notes=notes
+        )
         interactive = _interactive(study, spec, imp, by_objective, lang)
     if confirmed and plots.save(plots.confirmation_chart(confirmed, lang=lang), out / "confirmation.png"):
-        figures.insert(0, ("confirmation.png", ft.word("cap_confirmation", lang, n=confirmed["seeds"]),
-                           "data/confirmation.json"))
+        figures.insert(
+            0, ("confirmation.png", ft.word("cap_confirmation", lang, n=confirmed["seeds"]), "data/confirmation.json")
+        )
 
-    context = {"summary": summ, "rows": rows, "importance": by_objective, "effects": eff, "practice": practice,
-               "basis": basis, "confounded": tied, "confirmation": confirmed,
-               "figures": figures, "notes": notes, "lang": lang, "spec": spec, "pareto": front,
-               "interactive": interactive, "plotly_js": _plotly_js() if interactive else None,
-               "n_complete": n_complete, "hand": hand}
+    context = {
+        "summary": summ,
+        "rows": rows,
+        "importance": by_objective,
+        "effects": eff,
+        "practice": practice,
+        "basis": basis,
+        "confounded": tied,
+        "confirmation": confirmed,
+        "figures": figures,
+        "notes": notes,
+        "lang": lang,
+        "spec": spec,
+        "pareto": front,
+        "interactive": interactive,
+        "plotly_js": _plotly_js() if interactive else None,
+        "n_complete": n_complete,
+        "hand": hand,
+    }
     page = _page(context)
     if "md" in formats:
         (out / "report.md").write_text(_markdown(page), encoding="utf-8")
@@ -111,20 +154,37 @@ def build_report(study: optuna.Study, spec: StudySpec, *, out_dir: str | Path, s
     document = None
     if "docx" in formats:
         target = int(table_study.user_attrs.get("target_trials", spec.trials))
-        document = _docx(page, out / "report.docx", setup=text.setup_rows(spec, summ["study"], target, lang),
-                         rows=rows, spec=spec, ablations=ablation.stored(table_study))
-    return {"out": str(out), "notes": notes, "figures": [f for f, _, _ in figures], "interactive": interactive,
-            "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "document": document}
+        document = _docx(
+            page,
+            out / "report.docx",
+            setup=text.setup_rows(spec, summ["study"], target, lang),
+            rows=rows,
+            spec=spec,
+            ablations=ablation.stored(table_study),
+        )
+    return {
+        "out": str(out),
+        "notes": notes,
+        "figures": [f for f, _, _ in figures],
+        "interactive": interactive,
+        "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()),
+        "document": document,
+    }
 
 
-
-def _interactive(study: optuna.Study, spec: StudySpec, imp: dict[str, Any], by_objective: dict[str, Any],
-                 lang: str) -> dict[str, str]:
+def _interactive(
+    study: optuna.Study, spec: StudySpec, imp: dict[str, Any], by_objective: dict[str, Any], lang: str
+) -> dict[str, str]:
     """PNG file name -> an interactive (plotly) version of that figure, as an HTML fragment."""
     from autotune import interactive
 
-    return interactive.figures(study, spec, ranked_params=[p for p in imp.get("fanova", {}) if p != "error"],
-                               lang=lang, importance_tables=by_objective)
+    return interactive.figures(
+        study,
+        spec,
+        ranked_params=[p for p in imp.get("fanova", {}) if p != "error"],
+        lang=lang,
+        importance_tables=by_objective,
+    )
 
 
 def _plotly_js() -> str:
@@ -140,34 +200,59 @@ def _plotly_js() -> str:
 def _page(ctx: dict[str, Any]) -> dict[str, Any]:
     """Everything the report says, in its language: one source for report.md and index.html."""
     lang, spec, s = ctx["lang"], ctx["spec"], ctx["summary"]
-    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    say = functools.partial(i18n.say, lang)
     pareto = None
     if spec.multi_objective:
         heads, body = text.pareto_table(spec, ctx["pareto"], lang)
-        pareto = {"heading": say("h_pareto"), "intro": say("pareto_intro"), "heads": heads, "body": body,
-                  "empty": say("pareto_empty")}
+        pareto = {
+            "heading": say("h_pareto"),
+            "intro": say("pareto_intro"),
+            "heads": heads,
+            "body": body,
+            "empty": say("pareto_empty"),
+        }
     interactive = ctx.get("interactive") or {}
     confirmed = ctx.get("confirmation")
     heads, body = confirmation.table_parts(confirmed, lang) if confirmed else ([], [])
     return {
-        "confirmation": {"heading": say("h_confirmation"), "heads": heads, "body": body,
-                         "lines": confirmation.lines(confirmed, lang)} if confirmed else None,
-        "lang": lang, "title": say("title", study=s["study"]), "summary": _summary(s, confirmed, lang),
-        "notes": ctx["notes"], "pareto": pareto,
-        "trials": {"heading": say("h_trials"), "heads": text.headers(lang, spec),
-                   "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]]},
+        "confirmation": {
+            "heading": say("h_confirmation"),
+            "heads": heads,
+            "body": body,
+            "lines": confirmation.lines(confirmed, lang),
+        }
+        if confirmed
+        else None,
+        "lang": lang,
+        "title": say("title", study=s["study"]),
+        "summary": _summary(s, confirmed, lang),
+        "notes": ctx["notes"],
+        "pareto": pareto,
+        "trials": {
+            "heading": say("h_trials"),
+            "heads": text.headers(lang, spec),
+            "body": [text.row_cells(r, spec, lang) for r in ctx["rows"]],
+        },
         "hand": {"heading": say("h_hand"), "lines": hand_compare.lines(ctx["hand"], lang)} if ctx.get("hand") else None,
         "importance": text.importance_tables(spec, ctx["importance"], lang, n_complete=ctx["n_complete"]),
-        "figures_heading": say("h_figures"), "data_word": say("data"),
-        "figures": [{"file": f, "title": title, "data": data, "interactive": interactive.get(f)}
-                    for f, title, data in ctx["figures"]],
-        "analysis": {"heading": say("h_analysis"), "intro": text.analysis_intro(ctx["basis"], lang),
-                     "lines": text.effect_lines(spec, ctx["effects"], ctx["confounded"], lang),
-                     "empty": say("not_enough")},
-        "practice": {"heading": say("h_practice") if analysis.practice_supported(ctx["importance"].get(
-                         ctx["spec"].metric, {}), ctx["n_complete"])
-                     else say("h_leads", n=ctx["n_complete"], min=analysis.PRACTICE_MIN_TRIALS),
-                     "lines": ctx["practice"]},
+        "figures_heading": say("h_figures"),
+        "data_word": say("data"),
+        "figures": [
+            {"file": f, "title": title, "data": data, "interactive": interactive.get(f)}
+            for f, title, data in ctx["figures"]
+        ],
+        "analysis": {
+            "heading": say("h_analysis"),
+            "intro": text.analysis_intro(ctx["basis"], lang),
+            "lines": text.effect_lines(spec, ctx["effects"], ctx["confounded"], lang),
+            "empty": say("not_enough"),
+        },
+        "practice": {
+            "heading": say("h_practice")
+            if analysis.practice_supported(ctx["importance"].get(ctx["spec"].metric, {}), ctx["n_complete"])
+            else say("h_leads", n=ctx["n_complete"], min=analysis.PRACTICE_MIN_TRIALS),
+            "lines": ctx["practice"],
+        },
         "plotly_js": ctx.get("plotly_js") if interactive else None,
     }
 
@@ -177,8 +262,10 @@ def _summary(s: dict[str, Any], confirmed: dict[str, Any] | None, lang: str) -> 
     lines = text.summary_lines(s, lang)
     extra = text.confirmed_line(confirmed, lang) if confirmed else None
     if extra:
-        at = next((i + 1 for i, line in enumerate(lines) if line.startswith(i18n.say(lang, "best_params_line",
-                                                                                        params=""))), len(lines))
+        at = next(
+            (i + 1 for i, line in enumerate(lines) if line.startswith(i18n.say(lang, "best_params_line", params=""))),
+            len(lines),
+        )
         lines.insert(at, extra)
     return lines
 
@@ -190,11 +277,18 @@ def _markdown(page: dict[str, Any]) -> str:
     parts += [f"> {n}" for n in page["notes"]]
     if page["confirmation"]:
         c = page["confirmation"]
-        parts += [f"\n## {c['heading']}\n", tables.markdown(c["heads"], c["body"]), *(f"- {line}" for line in c["lines"])]
+        parts += [
+            f"\n## {c['heading']}\n",
+            tables.markdown(c["heads"], c["body"]),
+            *(f"- {line}" for line in c["lines"]),
+        ]
     if page["pareto"]:
         p = page["pareto"]
-        parts += [f"\n## {p['heading']}\n", p["intro"] + "\n",
-                  tables.markdown(p["heads"], p["body"]) if p["body"] else p["empty"] + "\n"]
+        parts += [
+            f"\n## {p['heading']}\n",
+            p["intro"] + "\n",
+            tables.markdown(p["heads"], p["body"]) if p["body"] else p["empty"] + "\n",
+        ]
     parts += [f"\n## {page['trials']['heading']}\n", tables.markdown(page["trials"]["heads"], page["trials"]["body"])]
     if page["hand"]:
         parts += [f"## {page['hand']['heading']}\n", *(f"- {line}" for line in page["hand"]["lines"]), ""]
@@ -203,8 +297,10 @@ def _markdown(page: dict[str, Any]) -> str:
         parts += [tables.markdown(imp["heads"], imp["body"]) if imp["body"] else ""]
         parts += [f"{line}\n" for line in imp["lines"]]
     parts += [f"\n## {page['figures_heading']}\n"]
-    parts += [f"![{f['title']}]({f['file']}) ({i18n.say(page['lang'], 'data_link', file=f['data'])})\n"
-              for f in page["figures"]]
+    parts += [
+        f"![{f['title']}]({f['file']}) ({i18n.say(page['lang'], 'data_link', file=f['data'])})\n"
+        for f in page["figures"]
+    ]
     a = page["analysis"]
     parts += [f"## {a['heading']}\n", a["intro"] + "\n"]
     parts += [f"- {line}" for line in a["lines"]] or [f"- {a['empty']}"]
@@ -215,8 +311,13 @@ def _markdown(page: dict[str, Any]) -> str:
 def _html(page: dict[str, Any]) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("autotune", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("autotune", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("report.html.j2").render(**page)
 
 
@@ -224,14 +325,21 @@ def _html(page: dict[str, Any]) -> str:
 DOCX_MAX_TRIALS = 100
 
 
-def _docx(page: dict[str, Any], path: Path, *, setup: list[list[str]], rows: list[dict[str, Any]], spec: StudySpec,
-          ablations: dict[str, dict[str, Any]]) -> str:
+def _docx(
+    page: dict[str, Any],
+    path: Path,
+    *,
+    setup: list[list[str]],
+    rows: list[dict[str, Any]],
+    spec: StudySpec,
+    ablations: dict[str, dict[str, Any]],
+) -> str:
     """The report as a Word document in the seed reports' order: set-up, results in brief, the trial table, the
     confirmation, the ablation, importance, figures with numbered captions, analysis. Its cells are the page's."""
     from autotune.documents import Document
 
     lang = page["lang"]
-    say = lambda key, **kw: i18n.say(lang, key, **kw)  # noqa: E731
+    say = functools.partial(i18n.say, lang)
     doc = Document(lang)
     doc.title(page["title"])
     doc.heading(say("h_setup"))

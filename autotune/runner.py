@@ -11,13 +11,14 @@ FAIL and re-queues its parameters, and the count is still exact.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime
 import os
 import time
 from collections import Counter
-import dataclasses
-import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import optuna
 from optuna.trial import TrialState
@@ -25,15 +26,21 @@ from optuna.trial import TrialState
 from autotune import goals, interrupts, recovery, stopping
 from autotune import warm_start as warm_starts
 from autotune.devices import resolve_device, set_threads, usable_cores
-from autotune.precision import check_device as check_precision, check_name
-from autotune.errors import (PERMANENT_STORAGE_FAILURES, Interrupted, OptionError, StorageError, StudyNotFoundError,
-                             TrialNotFoundError,
-                             storage_failure)
+from autotune.errors import (
+    PERMANENT_STORAGE_FAILURES,
+    Interrupted,
+    OptionError,
+    StorageError,
+    StudyNotFoundError,
+    TrialNotFoundError,
+    storage_failure,
+)
+from autotune.precision import check_device as check_precision
+from autotune.precision import check_name
 from autotune.progress import Progress
 from autotune.samplers import make_pruner, make_sampler
 from autotune.spec import PRUNERS, PrunerSpec, StopSpec, StudySpec
-from autotune.storage import (check_url, count_finished, create_or_load_study, open_storage, redact,
-                              resolve_storage_url)
+from autotune.storage import check_url, count_finished, create_or_load_study, open_storage, redact, resolve_storage_url
 
 T = TypeVar("T")
 #: How long a worker keeps retrying a lost database connection before giving up.
@@ -68,19 +75,34 @@ class RunSummary:
     hand_rows: int = 0  # finished trials imported from a hand table: they count towards the target, trained nothing
 
 
-def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
-              study_name: str | None = None, pruner: str | None = None, threads: int | None = None,
-              data_dir: str | None = None, device: str = "auto", progress: Progress | None = None,
-              workers: int | str = 1, timeout: float | None = None, artifact_dir: str | None = None,
-              stop: str | None = None, stop_patience: int | None = None, warm_start: str | None = None,
-              precision: str | None = None, trials_per_gpu: int | None = None) -> RunSummary:
+def run_study(
+    spec: StudySpec,
+    *,
+    n_trials: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    pruner: str | None = None,
+    threads: int | None = None,
+    data_dir: str | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+    workers: int | str = 1,
+    timeout: float | None = None,
+    artifact_dir: str | None = None,
+    stop: str | None = None,
+    stop_patience: int | None = None,
+    warm_start: str | None = None,
+    precision: str | None = None,
+    trials_per_gpu: int | None = None,
+) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
     Creates the study if it is missing; re-running after an interruption tops it up. With
     ``workers > 1``, starts that many worker processes on this machine, each with
     ``cores // workers`` threads (``workers="auto"``: one per core on the CPU, see
-    :func:`autotune.workers.auto_count`; ``1``: this process alone, a study that repeats trial for trial); on CUDA (``device`` auto or cuda, not cuda:N) each worker gets its own
-    GPU, round robin, or ``trials_per_gpu`` workers per GPU (see :mod:`autotune.gpus`). ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
+    :func:`autotune.workers.auto_count`; ``1``: this process alone, a study that repeats trial for trial); on CUDA
+    (``device`` auto or cuda, not cuda:N) each worker gets its own GPU, round robin, or ``trials_per_gpu`` workers
+    per GPU (see :mod:`autotune.gpus`). ``stop="noise"`` (or the spec's ``stop:`` block) ends the search
     earlier, at the noise floor (see :mod:`autotune.stopping`); ``stop_patience`` overrides its
     patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
     parameters fit this spec's space (see :mod:`autotune.warm_start`). ``precision`` (``fp32``, ``bf16``,
@@ -91,8 +113,15 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise OptionError(f"--workers must be 'auto' or a whole number >= 1, got {workers!r}")
     _check_threads(threads)
-    spec, target, rule, url = _settle(spec, n_trials=n_trials, pruner=pruner, precision=precision, stop=stop,
-                                      stop_patience=stop_patience, storage=storage)
+    spec, target, rule, url = _settle(
+        spec,
+        n_trials=n_trials,
+        pruner=pruner,
+        precision=precision,
+        stop=stop,
+        stop_patience=stop_patience,
+        storage=storage,
+    )
     pinned = device is not None and device.strip().lower().startswith("cuda:")
     device = resolve_device(device)
     if workers == "auto":
@@ -110,24 +139,67 @@ def run_study(spec: StudySpec, *, n_trials: int | None = None, storage: str | No
     for line in warm_starts.plan_lines(warm) if warm is not None else []:  # decided before training: said first
         progress.note(line)
     if workers > 1:  # forked workers share `splits`; fresh worker processes load their own
-        study, summary = _run_workers(spec, url=url, name=name, target=target, workers=workers, threads=threads,
-                                      data_dir=data_dir, device=device, timeout=timeout, artifact_dir=artifact_dir,
-                                      rule=rule, warm=warm, gpu_ids=gpu_ids, splits=splits, progress=progress)
+        study, summary = _run_workers(
+            spec,
+            url=url,
+            name=name,
+            target=target,
+            workers=workers,
+            threads=threads,
+            data_dir=data_dir,
+            device=device,
+            timeout=timeout,
+            artifact_dir=artifact_dir,
+            rule=rule,
+            warm=warm,
+            gpu_ids=gpu_ids,
+            splits=splits,
+            progress=progress,
+        )
     else:
         set_threads(threads)
         study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
-        summary = replace(_work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                                              progress=progress, timeout=timeout, artifact_dir=artifact_dir,
-                                              data_dir=data_dir), warm_start=seeded)
+        summary = replace(
+            _work_and_summarize(
+                spec,
+                study,
+                url=url,
+                target=target,
+                splits=splits,
+                device=device,
+                progress=progress,
+                timeout=timeout,
+                artifact_dir=artifact_dir,
+                data_dir=data_dir,
+            ),
+            warm_start=seeded,
+        )
     # the confirmation replays on the CPU: data loaded there already are used again, not loaded a second time
-    return _confirm(spec, study, summary, url=url, threads=threads, data_dir=data_dir, progress=progress,
-                    splits=splits if device == "cpu" else None)
+    return _confirm(
+        spec,
+        study,
+        summary,
+        url=url,
+        threads=threads,
+        data_dir=data_dir,
+        progress=progress,
+        splits=splits if device == "cpu" else None,
+    )
 
 
-def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str | None = None,
-               threads: int | None = None, data_dir: str | None = None, device: str = "auto",
-               progress: Progress | None = None, timeout: float | None = None,
-               artifact_dir: str | None = None, precision: str | None = None) -> RunSummary:
+def join_study(
+    spec: StudySpec,
+    *,
+    storage: str | None = None,
+    study_name: str | None = None,
+    threads: int | None = None,
+    data_dir: str | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+    timeout: float | None = None,
+    artifact_dir: str | None = None,
+    precision: str | None = None,
+) -> RunSummary:
     """Join an existing study as one more worker until its trial target is met (``autotune worker``),
     or until the stopping rule its last ``run`` set fires. ``precision`` overrides the spec's."""
     _check_threads(threads)
@@ -138,13 +210,33 @@ def join_study(spec: StudySpec, *, storage: str | None = None, study_name: str |
     device = resolve_device(device)
     check_precision(spec.precision, device)
     splits = _load_data(spec, data_dir, device)
-    return join_loaded(spec, url=url, name=name, splits=splits, threads=threads, device=device,
-                       progress=progress or Progress(), timeout=timeout, artifact_dir=artifact_dir, data_dir=data_dir)
+    return join_loaded(
+        spec,
+        url=url,
+        name=name,
+        splits=splits,
+        threads=threads,
+        device=device,
+        progress=progress or Progress(),
+        timeout=timeout,
+        artifact_dir=artifact_dir,
+        data_dir=data_dir,
+    )
 
 
-def join_loaded(spec: StudySpec, *, url: str, name: str, splits: Any, threads: int | None, device: str,
-                progress: Progress, timeout: float | None, artifact_dir: str | None,
-                data_dir: str | None) -> RunSummary:
+def join_loaded(
+    spec: StudySpec,
+    *,
+    url: str,
+    name: str,
+    splits: Any,
+    threads: int | None,
+    device: str,
+    progress: Progress,
+    timeout: float | None,
+    artifact_dir: str | None,
+    data_dir: str | None,
+) -> RunSummary:
     """:func:`join_study` once the spec, storage and device are checked and the data loaded (a forked local
     worker starts here, with its parent's data)."""
     set_threads(threads)
@@ -153,20 +245,41 @@ def join_loaded(spec: StudySpec, *, url: str, name: str, splits: Any, threads: i
     target = study.user_attrs.get("target_trials")
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
-    return _work_and_summarize(spec, study, url=url, target=target, splits=splits, device=device,
-                               progress=progress, timeout=timeout, artifact_dir=artifact_dir, data_dir=data_dir)
+    return _work_and_summarize(
+        spec,
+        study,
+        url=url,
+        target=target,
+        splits=splits,
+        device=device,
+        progress=progress,
+        timeout=timeout,
+        artifact_dir=artifact_dir,
+        data_dir=data_dir,
+    )
 
 
 # --------------------------------------------------------------------------------------
 # One worker
 
 
-def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, target: int, splits: Any, device: str,
-                        progress: Progress, timeout: float | None, artifact_dir: str | None,
-                        data_dir: str | None) -> RunSummary:
+def _work_and_summarize(
+    spec: StudySpec,
+    study: optuna.Study,
+    *,
+    url: str,
+    target: int,
+    splits: Any,
+    device: str,
+    progress: Progress,
+    timeout: float | None,
+    artifact_dir: str | None,
+    data_dir: str | None,
+) -> RunSummary:
     from sqlalchemy.exc import DBAPIError
 
-    from autotune.artifacts import artifact_dir as default_artifact_dir, open_store
+    from autotune.artifacts import artifact_dir as default_artifact_dir
+    from autotune.artifacts import open_store
     from autotune.objective import Objective
 
     before, pruned_before = _retry(lambda: _finished_and_pruned(study), url)
@@ -179,34 +292,77 @@ def _work_and_summarize(spec: StudySpec, study: optuna.Study, *, url: str, targe
             interrupts.check()  # a stop whose first KeyboardInterrupt was swallowed (see interrupts)
             progress.epoch(number, stats, value)
 
-        objective = Objective(spec, splits, device=device, on_epoch=on_epoch, artifacts=store,
-                              artifact_folder=folder, retry=lambda fn: _retry(fn, url))
+        objective = Objective(
+            spec,
+            splits,
+            device=device,
+            on_epoch=on_epoch,
+            artifacts=store,
+            artifact_folder=folder,
+            retry=lambda fn: _retry(fn, url),
+        )
         rule = _retry(lambda: stopping.rule_of(study), url)  # what the last `run` set, for every worker alike
-        stop = None if rule is None else stopping.NoiseFloor(
-            spec, rule, storage=open_storage(url), note=progress.note,
-            load_splits=lambda: splits if device == "cpu" else _load_data(spec, data_dir, "cpu"))
+        stop = (
+            None
+            if rule is None
+            else stopping.NoiseFloor(
+                spec,
+                rule,
+                storage=open_storage(url),
+                note=progress.note,
+                load_splits=lambda: splits if device == "cpu" else _load_data(spec, data_dir, "cpu"),
+            )
+        )
         progress.note(splits.describe())
-        progress.start(study_name=study.study_name, done=before, target=target, max_epochs=spec.max_epochs,
-                       metric=spec.metric, metrics=spec.metrics)
+        progress.start(
+            study_name=study.study_name,
+            done=before,
+            target=target,
+            max_epochs=spec.max_epochs,
+            metric=spec.metric,
+            metrics=spec.metrics,
+        )
         try:
-            work(study, objective, target=target, url=url, on_trial=progress.trial_finished,
-                 deadline=None if timeout is None else time.monotonic() + timeout, stop=stop)
+            work(
+                study,
+                objective,
+                target=target,
+                url=url,
+                on_trial=progress.trial_finished,
+                deadline=None if timeout is None else time.monotonic() + timeout,
+                stop=stop,
+            )
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
             progress.stop()
             raise _storage_failed(url, exc) from None
         except KeyboardInterrupt:
             progress.stop()
             done = count_finished(study)
-            raise Interrupted(f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
-                              f"the running trial was marked FAIL; run the same command again to continue") from None
+            raise Interrupted(
+                f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
+                f"the running trial was marked FAIL; run the same command again to continue"
+            ) from None
         progress.stop()
-    return summarize(study, storage_url=url, target=target, finished_before=before, pruned_before=pruned_before,
-                     seconds=time.perf_counter() - start)
+    return summarize(
+        study,
+        storage_url=url,
+        target=target,
+        finished_before=before,
+        pruned_before=pruned_before,
+        seconds=time.perf_counter() - start,
+    )
 
 
-def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, target: int, url: str | None,
-         on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
-         deadline: float | None = None, stop: Callable[[optuna.Study, int], bool] | None = None) -> None:
+def work(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    *,
+    target: int,
+    url: str | None,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+    deadline: float | None = None,
+    stop: Callable[[optuna.Study, int], bool] | None = None,
+) -> None:
     """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes, or
     ``stop(study, target)``, asked under the slot lock before each claim, says the search is over)."""
     lock = recovery.slot_lock(url, study.study_name)
@@ -238,12 +394,15 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], *, tar
             on_trial(study, frozen)
         failure = getattr(objective, "artifact_failure", None)
         if failure:
-            raise StorageError(f"{failure}; the trial itself finished and is stored; free space (or fix the "
-                               "folder) and run the same command again")
+            raise StorageError(
+                f"{failure}; the trial itself finished and is stored; free space (or fix the "
+                "folder) and run the same command again"
+            )
 
 
-def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[optuna.Trial], float],
-               url: str | None) -> optuna.trial.FrozenTrial:
+def _run_trial(
+    study: optuna.Study, trial: optuna.Trial, objective: Callable[[optuna.Trial], float], url: str | None
+) -> optuna.trial.FrozenTrial:
     with recovery.heartbeat(study, trial):
         try:
             value = objective(trial)
@@ -254,9 +413,11 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, objective: Callable[[op
 
 def _storage_failed(url: str, exc: BaseException) -> StorageError:
     """A storage that failed for good (a full or read-only disk, a damaged file), wherever it surfaced."""
-    return StorageError(f"storage '{redact(url)}' failed: {storage_failure(exc) or exc}; finished trials are stored "
-                        "(a running one is marked FAIL where the storage allows it); fix the cause and run the same "
-                        "command again")
+    return StorageError(
+        f"storage '{redact(url)}' failed: {storage_failure(exc) or exc}; finished trials are stored "
+        "(a running one is marked FAIL where the storage allows it); fix the cause and run the same "
+        "command again"
+    )
 
 
 def _retry(fn: Callable[[], T], url: str | None) -> T:
@@ -273,8 +434,10 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
             if any(p in reason for p in PERMANENT_STORAGE_FAILURES):
                 raise _storage_failed(url or "", exc) from None
             if time.monotonic() + delay > deadline:
-                raise StorageError(f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
-                                   f"({reason}); finished trials are stored; run again to continue") from None
+                raise StorageError(
+                    f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
+                    f"({reason}); finished trials are stored; run again to continue"
+                ) from None
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 
@@ -283,11 +446,24 @@ def _retry(fn: Callable[[], T], url: str | None) -> T:
 # Several local workers
 
 
-def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: int, threads: int | None,
-                 data_dir: str | None, device: str, timeout: float | None,
-                 artifact_dir: str | None, rule: StopSpec | None,
-                 warm: warm_starts.WarmPlan | None = None, gpu_ids: list[str] | None = None,
-                 splits: Any = None, progress: Progress | None = None) -> tuple[optuna.Study, RunSummary]:
+def _run_workers(
+    spec: StudySpec,
+    *,
+    url: str,
+    name: str,
+    target: int,
+    workers: int,
+    threads: int | None,
+    data_dir: str | None,
+    device: str,
+    timeout: float | None,
+    artifact_dir: str | None,
+    rule: StopSpec | None,
+    warm: warm_starts.WarmPlan | None = None,
+    gpu_ids: list[str] | None = None,
+    splits: Any = None,
+    progress: Progress | None = None,
+) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.workers`);
     ``progress`` shows their trial lines (a live bar on a terminal)."""
     from autotune.workers import run_local_workers
@@ -296,22 +472,49 @@ def _run_workers(spec: StudySpec, *, url: str, name: str, target: int, workers: 
     study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
     before, pruned_before = _finished_and_pruned(study)
     start = time.perf_counter()
-    progress.start(study_name=name, done=before, target=target, max_epochs=spec.max_epochs, metric=spec.metric,
-                   metrics=spec.metrics)
+    progress.start(
+        study_name=name,
+        done=before,
+        target=target,
+        max_epochs=spec.max_epochs,
+        metric=spec.metric,
+        metrics=spec.metrics,
+    )
     try:
-        run_local_workers(spec, study, url=url, target=target, workers=workers,
-                          per_worker=threads or max(1, usable_cores() // workers), data_dir=data_dir,
-                          device=device, timeout=timeout, artifact_dir=artifact_dir, gpu_ids=gpu_ids, splits=splits,
-                          on_line=progress.worker_line)
+        run_local_workers(
+            spec,
+            study,
+            url=url,
+            target=target,
+            workers=workers,
+            per_worker=threads or max(1, usable_cores() // workers),
+            data_dir=data_dir,
+            device=device,
+            timeout=timeout,
+            artifact_dir=artifact_dir,
+            gpu_ids=gpu_ids,
+            splits=splits,
+            on_line=progress.worker_line,
+        )
     finally:
         progress.stop()
-    return study, replace(summarize(study, storage_url=url, target=target, finished_before=before,
-                                    pruned_before=pruned_before, seconds=time.perf_counter() - start), workers=workers,
-                          warm_start=seeded)
+    return study, replace(
+        summarize(
+            study,
+            storage_url=url,
+            target=target,
+            finished_before=before,
+            pruned_before=pruned_before,
+            seconds=time.perf_counter() - start,
+        ),
+        workers=workers,
+        warm_start=seeded,
+    )
 
 
-def _create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None,
-                   warm: warm_starts.WarmPlan | None) -> tuple[optuna.Study, dict[str, Any] | None]:
+def _create_shared(
+    spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None, warm: warm_starts.WarmPlan | None
+) -> tuple[optuna.Study, dict[str, Any] | None]:
     """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
     study = _open_study(spec, url, name, create=True)
     seeded = _seed(study, warm, url)
@@ -320,8 +523,16 @@ def _create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: S
     return study, seeded
 
 
-def _settle(spec: StudySpec, *, n_trials: int | None, pruner: str | None, precision: str | None, stop: str | None,
-            stop_patience: int | None, storage: str | None) -> tuple[StudySpec, int, StopSpec | None, str]:
+def _settle(
+    spec: StudySpec,
+    *,
+    n_trials: int | None,
+    pruner: str | None,
+    precision: str | None,
+    stop: str | None,
+    stop_patience: int | None,
+    storage: str | None,
+) -> tuple[StudySpec, int, StopSpec | None, str]:
     """What every way of running a study settles first: the spec with --pruner and --precision in place, the
     trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
     target = spec.trials if n_trials is None else n_trials
@@ -346,19 +557,37 @@ class SharedStudy:
     pruned: int = 0  # pruned ones among them (for the run summary)
 
 
-def check_shared(spec: StudySpec, *, n_trials: int | None = None, storage: str | None = None,
-                 study_name: str | None = None, pruner: str | None = None, stop: str | None = None,
-                 stop_patience: int | None = None, precision: str | None = None, data_dir: str | None = None,
-                 hosts: str = "other hosts") -> tuple[StudySpec, str, str, int, StopSpec | None]:
+def check_shared(
+    spec: StudySpec,
+    *,
+    n_trials: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    pruner: str | None = None,
+    stop: str | None = None,
+    stop_patience: int | None = None,
+    precision: str | None = None,
+    data_dir: str | None = None,
+    hosts: str = "other hosts",
+) -> tuple[StudySpec, str, str, int, StopSpec | None]:
     """Everything :func:`create_shared` checks, touching no database: the options, the storage URL (not
     SQLite: workers on ``hosts`` cannot share a local file) and the data. Returns (spec, url, name, target,
     rule)."""
-    spec, target, rule, url = _settle(spec, n_trials=n_trials, pruner=pruner, precision=precision, stop=stop,
-                                      stop_patience=stop_patience, storage=storage)
+    spec, target, rule, url = _settle(
+        spec,
+        n_trials=n_trials,
+        pruner=pruner,
+        precision=precision,
+        stop=stop,
+        stop_patience=stop_patience,
+        storage=storage,
+    )
     if url.startswith("sqlite"):
-        raise OptionError(f"--storage {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
-                          "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
-                          "postgresql+psycopg://USER@HOST:5432/DB")
+        raise OptionError(
+            f"--storage {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
+            "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
+            "postgresql+psycopg://USER@HOST:5432/DB"
+        )
     _load_data(spec, data_dir, "cpu")  # a missing or damaged dataset is found here, not in every worker
     return spec, url, study_name or spec.name, target, rule
 
@@ -369,15 +598,32 @@ def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: St
     return SharedStudy(spec, url, name, target, *_finished_and_pruned(study))
 
 
-def finish_shared(shared: SharedStudy, *, seconds: float, workers: int, threads: int | None = None,
-                  data_dir: str | None = None, progress: Progress | None = None) -> RunSummary:
+def finish_shared(
+    shared: SharedStudy,
+    *,
+    seconds: float,
+    workers: int,
+    threads: int | None = None,
+    data_dir: str | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
     """The run summary of a study that workers elsewhere filled while this process waited ``seconds`` (a Ray
     run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`_confirm`)."""
     study = _open_study(shared.spec, shared.url, shared.name, create=False)
-    summary = replace(summarize(study, storage_url=shared.url, target=shared.target, finished_before=shared.finished,
-                                pruned_before=shared.pruned, seconds=seconds), workers=workers)
-    return _confirm(shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir,
-                    progress=progress or Progress())
+    summary = replace(
+        summarize(
+            study,
+            storage_url=shared.url,
+            target=shared.target,
+            finished_before=shared.finished,
+            pruned_before=shared.pruned,
+            seconds=seconds,
+        ),
+        workers=workers,
+    )
+    return _confirm(
+        shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir, progress=progress or Progress()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -387,8 +633,17 @@ def finish_shared(shared: SharedStudy, *, seconds: float, workers: int, threads:
 CONFIRM_CLAIM = "confirmation_claimed_at"
 
 
-def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: str, threads: int | None,
-             data_dir: str | None, progress: Progress, splits: Any = None) -> RunSummary:
+def _confirm(
+    spec: StudySpec,
+    study: optuna.Study,
+    summary: RunSummary,
+    *,
+    url: str,
+    threads: int | None,
+    data_dir: str | None,
+    progress: Progress,
+    splits: Any = None,
+) -> RunSummary:
     """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
 
     The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
@@ -407,25 +662,39 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
             _retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
     if taken:
         record = confirmation.stored(study)
-        at = (f"{summary.target} trials" if summary.stopped is None else
-              f"its noise-floor stop (target {summary.target} trials)")
+        at = (
+            f"{summary.target} trials"
+            if summary.stopped is None
+            else f"its noise-floor stop (target {summary.target} trials)"
+        )
         if record is not None and record["complete_trials"] == len(goals.complete(study)):
-            note = (f"study '{study.study_name}' was confirmed at {at} already; "
-                    "`autotune confirm` shows it again")
+            note = f"study '{study.study_name}' was confirmed at {at} already; `autotune confirm` shows it again"
         else:
-            note = (f"another `autotune run` took the confirmation of study '{study.study_name}' at "
-                    f"{at}; if it was stopped, `autotune confirm` runs it")
+            note = (
+                f"another `autotune run` took the confirmation of study '{study.study_name}' at "
+                f"{at}; if it was stopped, `autotune confirm` runs it"
+            )
         return replace(summary, confirmation_note=note)
     from autotune.api import confirm
 
-    progress.note(f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds "
-                  "(the spec's confirm: block)")
+    progress.note(
+        f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
+    )
     try:
-        result = confirm(spec, top=spec.confirm.top, seeds=spec.confirm.seeds, storage=url,
-                         study_name=study.study_name, data_dir=data_dir, threads=threads, workers=summary.workers,
-                         splits=splits,
-                         on_run=lambda trial, run: progress.note(
-                             f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")))
+        result = confirm(
+            spec,
+            top=spec.confirm.top,
+            seeds=spec.confirm.seeds,
+            storage=url,
+            study_name=study.study_name,
+            data_dir=data_dir,
+            threads=threads,
+            workers=summary.workers,
+            splits=splits,
+            on_run=lambda trial, run: progress.note(
+                f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")
+            ),
+        )
     except BaseException as exc:
         with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
             study.set_user_attr(CONFIRM_CLAIM, None)
@@ -434,7 +703,8 @@ def _confirm(spec: StudySpec, study: optuna.Study, summary: RunSummary, *, url: 
                 f"interrupted during the confirmation: the search's {summary.finished} trials are stored, and each "
                 "confirmation run that finished is kept in the replay store; run the same command again (or "
                 f"`autotune confirm --study {study.study_name} --top {spec.confirm.top} --seeds "
-                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again") from None
+                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again"
+            ) from None
         raise
     return replace(summary, confirmation=result.to_dict())
 
@@ -457,8 +727,10 @@ def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
     if pruner not in PRUNERS:
         raise OptionError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
     if spec.multi_objective and pruner != "none":
-        raise OptionError(f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
-                            f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none")
+        raise OptionError(
+            f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
+            f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none"
+        )
     return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
 
 
@@ -476,8 +748,9 @@ def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> li
     if per_gpu is not None and not device.startswith("cuda"):
         raise OptionError(f"--trials-per-gpu {per_gpu}: the device is {device}; it needs CUDA GPUs")
     if per_gpu is not None and pinned:
-        raise OptionError(f"--trials-per-gpu {per_gpu} deals the workers over the GPUs; use --device cuda (or auto), "
-                          "not one GPU")
+        raise OptionError(
+            f"--trials-per-gpu {per_gpu} deals the workers over the GPUs; use --device cuda (or auto), not one GPU"
+        )
     if workers < 2 or pinned or not device.startswith("cuda"):
         return None
     import torch
@@ -491,7 +764,8 @@ def _check_threads(threads: int | None) -> None:
 
 
 def _check_artifacts(url: str, artifact_dir: str | None) -> None:
-    from autotune.artifacts import artifact_dir as default_artifact_dir, check_folder
+    from autotune.artifacts import artifact_dir as default_artifact_dir
+    from autotune.artifacts import check_folder
 
     check_folder(default_artifact_dir(url, artifact_dir))
 
@@ -509,10 +783,17 @@ def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int
         existing = len(rdb.get_all_trials(study_id, deepcopy=False))
     except KeyError:
         if not create:
-            raise StudyNotFoundError(f"no study '{name}' in storage '{redact(url)}'; create it with `autotune run`")
+            raise StudyNotFoundError(
+                f"no study '{name}' in storage '{redact(url)}'; create it with `autotune run`"
+            ) from None
         existing = 0
-    return create_or_load_study(rdb, spec, study_name=name, sampler=make_sampler(spec, n_existing=existing, salt=salt),
-                                pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs))
+    return create_or_load_study(
+        rdb,
+        spec,
+        study_name=name,
+        sampler=make_sampler(spec, n_existing=existing, salt=salt),
+        pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs),
+    )
 
 
 def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
@@ -520,8 +801,9 @@ def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
     return count_finished(study), len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
 
 
-def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int,
-              seconds: float) -> RunSummary:
+def summarize(
+    study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int, seconds: float
+) -> RunSummary:
     from autotune.timing import time_totals
 
     since = datetime.datetime.now() - datetime.timedelta(seconds=seconds)  # Optuna stores local, naive times
@@ -547,8 +829,9 @@ def summarize(study: optuna.Study, *, storage_url: str, target: int, finished_be
         pruned_this_run=states["PRUNED"] - pruned_before,
         seconds=seconds,
         metrics=names,
-        pareto=tuple({"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)}
-                     for t in front),
+        pareto=tuple(
+            {"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)} for t in front
+        ),
         infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
         time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
         stopped=stopping.stored(study),

@@ -20,18 +20,25 @@ def make_sampler(spec: StudySpec, *, n_existing: int, salt: int = 0) -> optuna.s
         return optuna.samplers.RandomSampler(seed=seed)
     if spec.sampler.name == "nsga2":  # constraints come from trial.set_constraint (Optuna 5)
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=spec.sampler.population_size)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=spec.sampler.n_startup_trials,
-                                      multivariate=spec.sampler.multivariate, group=spec.sampler.multivariate)
+    return optuna.samplers.TPESampler(
+        seed=seed,
+        n_startup_trials=spec.sampler.n_startup_trials,
+        multivariate=spec.sampler.multivariate,
+        group=spec.sampler.multivariate,
+    )
 
 
 def make_pruner(pruner: PrunerSpec, *, max_epochs: int) -> optuna.pruners.BasePruner:
     if pruner.name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=pruner.n_startup_trials,
-                                           n_warmup_steps=pruner.n_warmup_steps)
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=pruner.n_startup_trials, n_warmup_steps=pruner.n_warmup_steps
+        )
     if pruner.name == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=pruner.min_resource,
-                                                      reduction_factor=pruner.reduction_factor)
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=pruner.min_resource, reduction_factor=pruner.reduction_factor
+        )
     if pruner.name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=pruner.min_resource, max_resource=max_epochs,
-                                              reduction_factor=pruner.reduction_factor)
+        return optuna.pruners.HyperbandPruner(
+            min_resource=pruner.min_resource, max_resource=max_epochs, reduction_factor=pruner.reduction_factor
+        )
     return optuna.pruners.NopPruner()

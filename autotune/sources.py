@@ -111,18 +111,24 @@ def read_image_folder(root: Path, src: DataSource, *, classes: tuple[str, ...] |
         raise DataError(f"image folder '{root}' does not exist")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not found:
-        raise DataError(f"image folder '{root}' has no class folders: expected {root}/<class>/<image> "
-                        "(torchvision's ImageFolder layout)")
+        raise DataError(
+            f"image folder '{root}' has no class folders: expected {root}/<class>/<image> "
+            "(torchvision's ImageFolder layout)"
+        )
     if classes is None and len(found) < 2:
         raise DataError(f"image folder '{root}' has one class folder ('{found[0]}'); a classifier needs at least 2")
     if classes is not None and tuple(found) != classes:
         missing, extra = sorted(set(classes) - set(found)), sorted(set(found) - set(classes))
-        raise DataError(f"image folder '{root}' must have the training classes {list(classes)}; "
-                        f"missing {missing}, extra {extra}")
+        raise DataError(
+            f"image folder '{root}' must have the training classes {list(classes)}; missing {missing}, extra {extra}"
+        )
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(found):
-        images = sorted(p for p in (root / name).iterdir()
-                        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
+        images = sorted(
+            p
+            for p in (root / name).iterdir()
+            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+        )
         if not images:
             raise DataError(f"class folder '{root / name}' has no images ({', '.join(IMAGE_EXTENSIONS)})")
         files += [(p, label) for p in images]
@@ -131,14 +137,18 @@ def read_image_folder(root: Path, src: DataSource, *, classes: tuple[str, ...] |
     channels = 1 if src.grayscale else 3
     first = _open(files[0][0], mode, src.image_size)
     height, width = first.shape[:2]
-    check_memory(len(files) * channels * height * width * 4, f"image folder '{root}' ({len(files)} images of "
-                 f"{channels}x{height}x{width})")
+    check_memory(
+        len(files) * channels * height * width * 4,
+        f"image folder '{root}' ({len(files)} images of {channels}x{height}x{width})",
+    )
     pixels = np.empty((len(files), height, width, channels), dtype=np.uint8)
     for i, (path, _) in enumerate(files):
         array = first if i == 0 else _open(path, mode, src.image_size)
         if array.shape[:2] != (height, width):
-            raise DataError(f"image '{path}' is {array.shape[1]}x{array.shape[0]} but '{files[0][0]}' is "
-                            f"{width}x{height}; images must share one size, or set dataset.image_size to resize them")
+            raise DataError(
+                f"image '{path}' is {array.shape[1]}x{array.shape[0]} but '{files[0][0]}' is "
+                f"{width}x{height}; images must share one size, or set dataset.image_size to resize them"
+            )
         pixels[i] = array.reshape(height, width, channels)
     x = torch.from_numpy(pixels).permute(0, 3, 1, 2).to(torch.float32).div_(255.0).contiguous()
     y = torch.tensor([label for _, label in files], dtype=torch.long)
@@ -178,8 +188,9 @@ def read_npz(path: Path, src: DataSource) -> Arrays:
             names = list(archive.files)
             for key, name in (("features", x_name), ("labels", y_name)):
                 if name not in names:
-                    raise DataError(f"'{path}' has no array '{name}' (dataset.{key}); it holds: "
-                                    f"{', '.join(names) or 'nothing'}")
+                    raise DataError(
+                        f"'{path}' has no array '{name}' (dataset.{key}); it holds: {', '.join(names) or 'nothing'}"
+                    )
             x, y = archive[x_name], archive[y_name]
     except DataError:
         raise
@@ -212,13 +223,16 @@ def read_csv(path: Path, src: DataSource, *, classes: tuple[str, ...] | None = N
         raise DataError(f"CSV file '{path}' is empty; it needs a header row and one row per example")
     header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if r]
     if label not in header:
-        raise DataError(f"CSV file '{path}' has no label column '{label}' (dataset.labels); "
-                        f"its columns: {', '.join(header)}")
+        raise DataError(
+            f"CSV file '{path}' has no label column '{label}' (dataset.labels); its columns: {', '.join(header)}"
+        )
     features = list(src.features) if src.features else [h for h in header if h != label]
     missing = [f for f in features if f not in header]
     if missing or not features:
-        raise DataError(f"CSV file '{path}' has no feature column '{missing[0] if missing else ''}'; "
-                        f"its columns: {', '.join(header)}")
+        raise DataError(
+            f"CSV file '{path}' has no feature column '{missing[0] if missing else ''}'; "
+            f"its columns: {', '.join(header)}"
+        )
     if not body:
         raise DataError(f"CSV file '{path}' has a header but no examples")
     columns = [header.index(f) for f in features]
@@ -230,14 +244,17 @@ def read_csv(path: Path, src: DataSource, *, classes: tuple[str, ...] | None = N
             try:
                 x[i, j] = float(row[c])
             except ValueError:
-                raise DataError(f"CSV file '{path}' line {i + 2}, column '{header[c]}': {row[c]!r} is not a number") \
-                    from None
+                raise DataError(
+                    f"CSV file '{path}' line {i + 2}, column '{header[c]}': {row[c]!r} is not a number"
+                ) from None
     raw = [row[header.index(label)].strip() for row in body]
     if src.task == "classification" and not all(_parses(v, int) for v in raw):  # class names: sorted, then numbered
         names = classes or tuple(sorted(set(raw)))
         unknown = sorted(set(raw) - set(names))
         if unknown:
-            raise DataError(f"CSV file '{path}': label {unknown[0]!r} is not a class of the training data {list(names)}")
+            raise DataError(
+                f"CSV file '{path}': label {unknown[0]!r} is not a class of the training data {list(names)}"
+            )
         index = {name: i for i, name in enumerate(names)}
         return _with_targets(path, src, torch.from_numpy(x), np.array([index[v] for v in raw]), label, names)
     try:
@@ -248,8 +265,9 @@ def read_csv(path: Path, src: DataSource, *, classes: tuple[str, ...] | None = N
     return _with_targets(path, src, torch.from_numpy(x), y, label)
 
 
-def _with_targets(path: Path, src: DataSource, x: torch.Tensor, y: np.ndarray, y_name: str,
-                  names: tuple[str, ...] = ()) -> Arrays:
+def _with_targets(
+    path: Path, src: DataSource, x: torch.Tensor, y: np.ndarray, y_name: str, names: tuple[str, ...] = ()
+) -> Arrays:
     import numpy as np
     import torch
 
@@ -264,15 +282,18 @@ def _with_targets(path: Path, src: DataSource, x: torch.Tensor, y: np.ndarray, y
         target = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))
         return Arrays(x, target.unsqueeze(1) if target.ndim == 1 else target.reshape(len(y), -1))
     if y.ndim != 1 or y.dtype.kind not in "biuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
-        raise DataError(f"'{path}': class labels '{y_name}' must be whole numbers in one column, "
-                        f"got dtype {y.dtype} and shape {y.shape}")
+        raise DataError(
+            f"'{path}': class labels '{y_name}' must be whole numbers in one column, "
+            f"got dtype {y.dtype} and shape {y.shape}"
+        )
     labels = y.astype(np.int64)
     n_classes = src.classes if src.classes is not None else len(names) or int(labels.max()) + 1
     bad = np.nonzero((labels < 0) | (labels >= n_classes))[0]
     if len(bad):
         allowed = f"0..{n_classes - 1} (dataset.classes: {n_classes})" if src.classes else "0 or more"
-        raise DataError(f"'{path}': label {int(labels[bad[0]])} of example {int(bad[0])} is out of range; "
-                        f"allowed: {allowed}")
+        raise DataError(
+            f"'{path}': label {int(labels[bad[0]])} of example {int(bad[0])} is out of range; allowed: {allowed}"
+        )
     return Arrays(x, torch.from_numpy(labels), names or tuple(str(i) for i in range(n_classes)))
 
 
@@ -309,6 +330,8 @@ def memory_limit() -> int:
 def check_memory(nbytes: int, what: str) -> None:
     limit = memory_limit()
     if nbytes > limit:
-        raise DataError(f"{what} needs {nbytes / 2**20:.0f} MB in memory as float32, more than the "
-                        f"{limit / 2**20:.0f} MB allowed (half of the memory available, or $AUTOTUNE_DATA_MEMORY_MB); "
-                        "use a smaller image_size or fewer examples")
+        raise DataError(
+            f"{what} needs {nbytes / 2**20:.0f} MB in memory as float32, more than the "
+            f"{limit / 2**20:.0f} MB allowed (half of the memory available, or $AUTOTUNE_DATA_MEMORY_MB); "
+            "use a smaller image_size or fewer examples"
+        )

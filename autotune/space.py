@@ -107,7 +107,6 @@ class _Recorder:
         self.distributions[name] = IntDistribution(low, high, log=log, step=step)
         return self.values.get(name)  # None: the configuration has no such layer
 
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> Any:
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> Any:
         self.distributions[name] = FloatDistribution(low, high, log=log, step=step)
         return self.values.get(name)  # None: the configuration has no such layer

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -23,18 +24,70 @@ from autotune import spec_parts as parts
 from autotune._paths import STUDIES_DIR
 from autotune.data import DATASETS
 from autotune.errors import SpecError
+from autotune.params import (
+    ACTIVATIONS,
+    INITS,
+    LR_SCHEDULES,
+    MODELS,
+    OPTIMIZERS,
+    PARAMETERS,
+    PRUNERS,
+    SAMPLERS,
+    TRAINING_PARAMS,
+    Checker,
+    ParamInfo,
+    cnn_depth_problem,
+    show_value,
+    type_name,
+)
 from autotune.precision import PRECISIONS
-from autotune.params import (ACTIVATIONS, INITS, LR_SCHEDULES, MODELS, OPTIMIZERS, PARAMETERS, PRUNERS, SAMPLERS,
-                             TRAINING_PARAMS, Checker, ParamInfo, cnn_depth_problem, show_value, type_name)
 from autotune.sources import SOURCE_KINDS, DataSource
-from autotune.spec_parts import (PRUNER_KEYS, SAMPLER_KEYS, STOP_RULES, TOP_KEYS, ConfirmSpec, ConstraintSpec,
-                                 FinalSpec, ObjectiveSpec, ParamSpec, PrunerSpec, SamplerSpec, StopSpec, deepest,
-                                 value_range)
+from autotune.spec_parts import (
+    PRUNER_KEYS,
+    SAMPLER_KEYS,
+    STOP_RULES,
+    TOP_KEYS,
+    ConfirmSpec,
+    ConstraintSpec,
+    FinalSpec,
+    ObjectiveSpec,
+    ParamSpec,
+    PrunerSpec,
+    SamplerSpec,
+    StopSpec,
+    deepest,
+    value_range,
+)
 
-__all__ = ["ACTIVATIONS", "INITS", "LR_SCHEDULES", "MODELS", "OPTIMIZERS", "PARAMETERS", "PRUNERS", "SAMPLERS",
-           "TOP_KEYS", "TRAINING_PARAMS", "ConfirmSpec", "ConstraintSpec", "FinalSpec", "ObjectiveSpec", "ParamInfo", "ParamSpec",
-           "PrunerSpec", "SamplerSpec", "STOP_RULES", "StopSpec", "StudySpec", "cnn_depth_problem", "deepest", "load_spec", "parse_spec",
-           "shipped_specs", "value_range"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "LR_SCHEDULES",
+    "MODELS",
+    "OPTIMIZERS",
+    "PARAMETERS",
+    "PRUNERS",
+    "SAMPLERS",
+    "TOP_KEYS",
+    "TRAINING_PARAMS",
+    "ConfirmSpec",
+    "ConstraintSpec",
+    "FinalSpec",
+    "ObjectiveSpec",
+    "ParamInfo",
+    "ParamSpec",
+    "PrunerSpec",
+    "SamplerSpec",
+    "STOP_RULES",
+    "StopSpec",
+    "StudySpec",
+    "cnn_depth_problem",
+    "deepest",
+    "load_spec",
+    "parse_spec",
+    "shipped_specs",
+    "value_range",
+]
 
 
 @dataclass(frozen=True)
@@ -71,7 +124,7 @@ class StudySpec:
 
     @property
     def family(self) -> str:
-        """"mlp", "cnn" or "custom" (a user's model builder)."""
+        """ "mlp", "cnn" or "custom" (a user's model builder)."""
         return self.model if self.model in MODELS else "custom"
 
     @property
@@ -173,7 +226,6 @@ class StudySpec:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-
 # --------------------------------------------------------------------------------------
 # Loading
 
@@ -211,8 +263,9 @@ def load_spec(name_or_path: str | Path) -> StudySpec:
     return parse_spec(data, source=str(path), default_name=path.stem, base_dir=path.resolve().parent)
 
 
-def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study",
-               base_dir: str | Path | None = None) -> StudySpec:
+def parse_spec(
+    data: Any, *, source: str = "<spec>", default_name: str = "study", base_dir: str | Path | None = None
+) -> StudySpec:
     """Validate a spec mapping (as read from YAML) and build a :class:`StudySpec`.
 
     Relative paths in it (a user dataset, a model file) are resolved against ``base_dir``
@@ -239,8 +292,11 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
     else:
         dataset = data["dataset"]
         if not isinstance(dataset, str) or dataset not in DATASETS:
-            raise ctx.error("dataset", f"must be one of {', '.join(DATASETS)}, or your own data as a mapping "
-                            f"{{type: {'|'.join(SOURCE_KINDS)}, path: ...}}; got {show_value(dataset)}")
+            raise ctx.error(
+                "dataset",
+                f"must be one of {', '.join(DATASETS)}, or your own data as a mapping "
+                f"{{type: {'|'.join(SOURCE_KINDS)}, path: ...}}; got {show_value(dataset)}",
+            )
         info = DATASETS[dataset]
         is_image, task, image_size = info.is_image, info.task, info.shape[1:] if info.is_image else None
     dataset_name = dataset if isinstance(dataset, str) else dataset.name
@@ -252,8 +308,11 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
     constraints = parts.parse_constraints(ctx, data.get("constraints"), classification=classification)
     pruner = parts.parse_pruner(ctx, data.get("pruner", {} if len(objectives) == 1 else {"name": "none"}))
     if len(objectives) > 1 and pruner.name != "none":
-        raise ctx.error("pruner.name", f"Optuna's pruners work on one objective only, got {pruner.name!r}; a "
-                        "multi-objective study trains every trial to the end (use none, or leave 'pruner' out)")
+        raise ctx.error(
+            "pruner.name",
+            f"Optuna's pruners work on one objective only, got {pruner.name!r}; a "
+            "multi-objective study trains every trial to the end (use none, or leave 'pruner' out)",
+        )
 
     family = model if model in MODELS else "custom"
     maybe_image = is_image is not False  # an .npz file's shape is only known once it is loaded
@@ -263,9 +322,13 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         parts.check_layers(ctx, space, fixed, model=model, image_size=image_size)
 
     validation_size = data.get("validation_size", 0.1)
-    if isinstance(validation_size, bool) or not isinstance(validation_size, (int, float)) or not (
-        (isinstance(validation_size, int) and validation_size >= 1)
-        or (isinstance(validation_size, float) and 0.0 < validation_size < 1.0)
+    if (
+        isinstance(validation_size, bool)
+        or not isinstance(validation_size, (int, float))
+        or not (
+            (isinstance(validation_size, int) and validation_size >= 1)
+            or (isinstance(validation_size, float) and 0.0 < validation_size < 1.0)
+        )
     ):
         raise ctx.error("validation_size", f"must be a fraction in (0, 1) or a count >= 1, got {validation_size!r}")
     train_subset = data.get("train_subset")
@@ -297,4 +360,3 @@ def parse_spec(data: Any, *, source: str = "<spec>", default_name: str = "study"
         stop=parts.parse_stop(ctx, data.get("stop"), objectives=objectives),
         precision=ctx.choice(data, "precision", PRECISIONS, "fp32"),
     )
-

@@ -9,25 +9,62 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from autotune.params import (ALL_METRICS, COST_METRICS, IDENT_RE, METRICS, MODELS, PARAMETERS, TRAINING_PARAMS,
-                             Checker, ParamInfo, check_value, cnn_depth_problem, float_from_str, format_number,
-                             param_info, plain_scalar, show_value)
+from autotune.params import (
+    ALL_METRICS,
+    COST_METRICS,
+    IDENT_RE,
+    METRICS,
+    MODELS,
+    PARAMETERS,
+    TRAINING_PARAMS,
+    Checker,
+    ParamInfo,
+    check_value,
+    cnn_depth_problem,
+    float_from_str,
+    format_number,
+    param_info,
+    plain_scalar,
+    show_value,
+)
 from autotune.sources import SOURCE_KINDS, DataSource
 
 #: Every key a spec may have at its top level.
 TOP_KEYS = {
-    "name", "description", "dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
-    "trials", "validation_size", "train_subset", "seed", "sampler", "pruner", "fixed", "space", "final", "confirm",
-    "stop", "precision",
+    "name",
+    "description",
+    "dataset",
+    "model",
+    "metric",
+    "direction",
+    "objectives",
+    "constraints",
+    "max_epochs",
+    "trials",
+    "validation_size",
+    "train_subset",
+    "seed",
+    "sampler",
+    "pruner",
+    "fixed",
+    "space",
+    "final",
+    "confirm",
+    "stop",
+    "precision",
 }
 REQUIRED_KEYS = ("dataset", "model", "space")
 PARAM_KEYS = {"low", "high", "log", "step", "choices"}
-SAMPLER_KEYS = {"tpe": {"name", "n_startup_trials", "multivariate"}, "random": {"name"},
-                 "nsga2": {"name", "population_size"}}
+SAMPLER_KEYS = {
+    "tpe": {"name", "n_startup_trials", "multivariate"},
+    "random": {"name"},
+    "nsga2": {"name", "population_size"},
+}
 PRUNER_KEYS = {
     "median": {"name", "n_startup_trials", "n_warmup_steps"},
     "successive_halving": {"name", "min_resource", "reduction_factor"},
@@ -136,7 +173,9 @@ class FinalSpec:
         return value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("max_epochs", self.max_epochs), ("train_subset", self.train_subset)) if v is not None}
+        return {
+            k: v for k, v in (("max_epochs", self.max_epochs), ("train_subset", self.train_subset)) if v is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -197,10 +236,12 @@ def parse_sampler(ctx: Checker, raw: Any) -> SamplerSpec:
 
 def parse_objectives(ctx: Checker, data: dict, *, dataset: str, classification: bool) -> tuple[ObjectiveSpec, ...]:
     """``metric``/``direction`` (one objective) or ``objectives`` (a list; the first is a validation metric)."""
+
     def check(key: str, metric: str) -> None:
         if metric == "val_accuracy" and not classification:
-            raise ctx.error(key, f"'val_accuracy' needs a classification dataset; '{dataset}' is regression "
-                            "(use 'val_loss')")
+            raise ctx.error(
+                key, f"'val_accuracy' needs a classification dataset; '{dataset}' is regression (use 'val_loss')"
+            )
 
     def direction_of(sub: Checker, raw: dict, metric: str) -> str:
         natural = ALL_METRICS[metric]
@@ -218,8 +259,11 @@ def parse_objectives(ctx: Checker, data: dict, *, dataset: str, classification: 
         raise ctx.error(clash[0], "give either 'metric'/'direction' (one objective) or 'objectives', not both")
     raw = data["objectives"]
     if not isinstance(raw, list) or not raw:
-        raise ctx.error("objectives", "must be a non-empty list of metrics, e.g. [val_accuracy, train_seconds] "
-                        f"or [{{metric: val_accuracy, direction: maximize}}, ...]; got {show_value(raw)}")
+        raise ctx.error(
+            "objectives",
+            "must be a non-empty list of metrics, e.g. [val_accuracy, train_seconds] "
+            f"or [{{metric: val_accuracy, direction: maximize}}, ...]; got {show_value(raw)}",
+        )
     out: list[ObjectiveSpec] = []
     for i, item in enumerate(raw):
         key = f"objectives[{i}]"
@@ -229,8 +273,11 @@ def parse_objectives(ctx: Checker, data: dict, *, dataset: str, classification: 
             raise sub.error("metric", "is required")
         allowed = tuple(METRICS) if i == 0 else tuple(ALL_METRICS)
         if i == 0 and item["metric"] in COST_METRICS:
-            raise sub.error("metric", f"the first objective is the validation metric that trials report per "
-                            f"epoch ({', '.join(METRICS)}); put {item['metric']!r} after it")
+            raise sub.error(
+                "metric",
+                f"the first objective is the validation metric that trials report per "
+                f"epoch ({', '.join(METRICS)}); put {item['metric']!r} after it",
+            )
         metric = sub.choice(item, "metric", allowed, None)
         check(f"{key}.metric", metric)
         if metric in (o.metric for o in out):
@@ -293,8 +340,11 @@ def parse_confirm(ctx: Checker, raw: Any, *, objectives: tuple[ObjectiveSpec, ..
         return None
     raw = ctx.mapping(raw, "confirm", {"top", "seeds"})
     if len(objectives) > 1:
-        raise ctx.error("confirm", f"ranks trials by one objective, and this spec has {len(objectives)} "
-                        f"({', '.join(o.metric for o in objectives)}); remove 'confirm'")
+        raise ctx.error(
+            "confirm",
+            f"ranks trials by one objective, and this spec has {len(objectives)} "
+            f"({', '.join(o.metric for o in objectives)}); remove 'confirm'",
+        )
     sub = Checker(ctx.source, "confirm.")
     seeds = raw.get("seeds", 3)
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds < 2:
@@ -308,15 +358,20 @@ def parse_stop(ctx: Checker, raw: Any, *, objectives: tuple[ObjectiveSpec, ...])
         return None
     raw = ctx.mapping(raw, "stop", {"rule", "patience", "seeds"})
     if len(objectives) > 1:
-        raise ctx.error("stop", f"the noise rule compares trials by one objective, and this spec has "
-                        f"{len(objectives)} ({', '.join(o.metric for o in objectives)}); remove 'stop'")
+        raise ctx.error(
+            "stop",
+            f"the noise rule compares trials by one objective, and this spec has "
+            f"{len(objectives)} ({', '.join(o.metric for o in objectives)}); remove 'stop'",
+        )
     sub = Checker(ctx.source, "stop.")
     seeds = raw.get("seeds", StopSpec.seeds)
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds < 2:
         raise sub.error("seeds", f"must be >= 2, got {seeds}: no spread can be measured with one seed")
-    return StopSpec(rule=sub.choice(raw, "rule", STOP_RULES, "noise"),
-                    patience=sub.integer(raw, "patience", StopSpec.patience, minimum=1),
-                    seeds=sub.integer(raw, "seeds", StopSpec.seeds, minimum=2))
+    return StopSpec(
+        rule=sub.choice(raw, "rule", STOP_RULES, "noise"),
+        patience=sub.integer(raw, "patience", StopSpec.patience, minimum=1),
+        seeds=sub.integer(raw, "seeds", StopSpec.seeds, minimum=2),
+    )
 
 
 def parse_dataset(ctx: Checker, raw: dict, base: Path) -> DataSource:
@@ -338,37 +393,60 @@ def parse_dataset(ctx: Checker, raw: dict, base: Path) -> DataSource:
     size = raw.get("image_size")
     if size is not None:
         sizes = [size, size] if isinstance(size, int) and not isinstance(size, bool) else size
-        if not (isinstance(sizes, list) and len(sizes) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in sizes)):
+        if not (
+            isinstance(sizes, list)
+            and len(sizes) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in sizes)
+        ):
             raise sub.error("image_size", f"must be an integer in [1, 4096] or [height, width], got {show_value(size)}")
         size = (sizes[0], sizes[1])
-    task = "classification" if kind == "image_folder" else sub.choice(
-        raw, "task", ("classification", "regression"), "classification")
+    task = (
+        "classification"
+        if kind == "image_folder"
+        else sub.choice(raw, "task", ("classification", "regression"), "classification")
+    )
     features = raw.get("features")
     if features is not None:
-        ok = (isinstance(features, str) and features) if kind == "npz" else (
-            isinstance(features, list) and features and all(isinstance(f, str) and f for f in features))
+        ok = (
+            (isinstance(features, str) and features)
+            if kind == "npz"
+            else (isinstance(features, list) and features and all(isinstance(f, str) and f for f in features))
+        )
         if not ok:
             want = "an array name" if kind == "npz" else "a non-empty list of column names"
             raise sub.error("features", f"must be {want}, got {show_value(features)}")
         features = tuple(features) if isinstance(features, list) else features
     labels = raw.get("labels")
     if labels is not None and not (isinstance(labels, str) and labels):
-        raise sub.error("labels", f"must be {'an array' if kind == 'npz' else 'a column'} name, got {show_value(labels)}")
+        raise sub.error(
+            "labels", f"must be {'an array' if kind == 'npz' else 'a column'} name, got {show_value(labels)}"
+        )
     classes = raw.get("classes")
     if classes is not None:
         if task != "classification":
             raise sub.error("classes", "applies to classification only")
         classes = sub.integer(raw, "classes", None, minimum=2)
-    return DataSource(kind=kind, path=path("path"), task=task, validation=path("validation"), test=path("test"),
-                      image_size=size, grayscale=sub.boolean(raw, "grayscale", False), features=features,
-                      labels=labels, classes=classes, standardize=sub.boolean(raw, "standardize", True))
+    return DataSource(
+        kind=kind,
+        path=path("path"),
+        task=task,
+        validation=path("validation"),
+        test=path("test"),
+        image_size=size,
+        grayscale=sub.boolean(raw, "grayscale", False),
+        features=features,
+        labels=labels,
+        classes=classes,
+        standardize=sub.boolean(raw, "standardize", True),
+    )
 
 
 def parse_model(ctx: Checker, raw: Any, base: Path) -> str:
     """``mlp``, ``cnn``, ``path/to/file.py:function`` (made absolute) or ``package.module:function``."""
-    usage = (f"must be one of {', '.join(MODELS)}, or a model builder 'path/to/models.py:build' or "
-             f"'package.module:build'; got {show_value(raw)}")
+    usage = (
+        f"must be one of {', '.join(MODELS)}, or a model builder 'path/to/models.py:build' or "
+        f"'package.module:build'; got {show_value(raw)}"
+    )
     if raw in MODELS:
         return raw
     if not isinstance(raw, str) or ":" not in raw:
@@ -474,15 +552,19 @@ def parse_space(ctx: Checker, raw: Any, *, model: str, is_image: bool, fixed: di
             if log:
                 raise ctx.error(f"{key}.step", "cannot be combined with log: true")
             if isinstance(step, str) and info.kind == "float":
-                step = float_from_str(step, ctx.error(f"{key}.step", f"must be a positive number, got {show_value(step)}"))
-            if isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0 or (
-                info.kind == "int" and not isinstance(step, int)
+                step = float_from_str(
+                    step, ctx.error(f"{key}.step", f"must be a positive number, got {show_value(step)}")
+                )
+            if (
+                isinstance(step, bool)
+                or not isinstance(step, (int, float))
+                or step <= 0
+                or (info.kind == "int" and not isinstance(step, int))
             ):
                 kind = "a positive integer" if info.kind == "int" else "a positive number"
                 raise ctx.error(f"{key}.step", f"must be {kind}, got {show_value(step)}")
         out.append(ParamSpec(name=name, kind=info.kind, low=low, high=high, log=log, step=step))
     return tuple(out)
-
 
 
 def value_range(space: tuple[ParamSpec, ...], fixed: Mapping[str, Any], name: str) -> tuple[Any, Any]:
@@ -502,16 +584,19 @@ def deepest(space: tuple[ParamSpec, ...], fixed: Mapping[str, Any], per_layer: s
     return value_range(space, fixed, "n_layers")[1]
 
 
-def check_layers(ctx: Checker, space: tuple[ParamSpec, ...], fixed: dict[str, Any], *, model: str,
-                  image_size: tuple[int, int] | None) -> None:
+def check_layers(
+    ctx: Checker, space: tuple[ParamSpec, ...], fixed: dict[str, Any], *, model: str, image_size: tuple[int, int] | None
+) -> None:
     """Per-layer lists must match the depth; CNN depth must fit the image (each block halves it)."""
     depth_spec = next((p for p in space if p.name == "n_layers"), None)
     per_layer = "units" if model == "mlp" else "channels"
     listed = fixed.get(per_layer)
     if isinstance(listed, tuple):
         if depth_spec is not None:
-            raise ctx.error(f"fixed.{per_layer}", "a per-layer list needs a fixed depth, but n_layers is searched; "
-                            "give a single value instead")
+            raise ctx.error(
+                f"fixed.{per_layer}",
+                "a per-layer list needs a fixed depth, but n_layers is searched; give a single value instead",
+            )
         depth = fixed.get("n_layers", len(listed))
         if depth != len(listed):
             raise ctx.error(f"fixed.{per_layer}", f"lists {len(listed)} layers but n_layers is {depth}")
@@ -519,4 +604,3 @@ def check_layers(ctx: Checker, space: tuple[ParamSpec, ...], fixed: dict[str, An
         problem = cnn_depth_problem(image_size, deepest(space, fixed, per_layer))
         if problem:
             raise ctx.error("n_layers", problem)
-

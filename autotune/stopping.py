@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import optuna
 
 from autotune import goals, interrupts
-from autotune.confirmation import confirm_seeds
 from autotune.configs import config_of
+from autotune.confirmation import confirm_seeds
 from autotune.errors import OptionError
 from autotune.precision import recorded
 from autotune.replays import ReplayStore, SeedRun, replay
@@ -97,12 +98,16 @@ def resolve(spec: StudySpec, stop: str | None, patience: int | None) -> StopSpec
     rule = spec.stop if stop is None else replace(spec.stop or StopSpec(), rule=stop)
     if rule is None:
         if patience is not None:
-            raise OptionError(f"--stop-patience {patience} needs a stopping rule: add --stop noise, or a stop: "
-                              f"block to spec '{spec.name}'")
+            raise OptionError(
+                f"--stop-patience {patience} needs a stopping rule: add --stop noise, or a stop: "
+                f"block to spec '{spec.name}'"
+            )
         return None
     if spec.multi_objective:
-        raise OptionError(f"--stop {rule.rule}: the rule compares trials by one objective, and study '{spec.name}' "
-                          f"has {len(spec.objectives)} ({', '.join(spec.metrics)})")
+        raise OptionError(
+            f"--stop {rule.rule}: the rule compares trials by one objective, and study '{spec.name}' "
+            f"has {len(spec.objectives)} ({', '.join(spec.metrics)})"
+        )
     return rule if patience is None else replace(rule, patience=patience)
 
 
@@ -143,10 +148,20 @@ def line(record: dict[str, Any], *, finished: int, target: int, lang: str = "en"
     from autotune import i18n
 
     rule, window, before = record["rule"], record["window"], record["best_before"]
-    return i18n.say(lang, "stopped_line", patience=rule["patience"], first=window[0], last=window[-1],
-                    spread=_diff(record, record["spread"]), seeds=rule["seeds"], incumbent=record["incumbent"],
-                    before=_value(record, before["value"]), before_trial=before["trial"],
-                    left=max(target - finished, 0), target=target)
+    return i18n.say(
+        lang,
+        "stopped_line",
+        patience=rule["patience"],
+        first=window[0],
+        last=window[-1],
+        spread=_diff(record, record["spread"]),
+        seeds=rule["seeds"],
+        incumbent=record["incumbent"],
+        before=_value(record, before["value"]),
+        before_trial=before["trial"],
+        left=max(target - finished, 0),
+        target=target,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -160,8 +175,9 @@ def _trial_value(trial: optuna.trial.FrozenTrial) -> float | None:
     return trial.values[0] if math.isfinite(trial.values[0]) else None
 
 
-def _best(trials: Sequence[optuna.trial.FrozenTrial], values: Sequence[float | None],
-          direction: str) -> tuple[int, float] | None:
+def _best(
+    trials: Sequence[optuna.trial.FrozenTrial], values: Sequence[float | None], direction: str
+) -> tuple[int, float] | None:
     """(trial number, value) of the best valued trial, the earliest on a tie; None if none has a value."""
     sign = 1.0 if direction == "maximize" else -1.0
     valued = [(t.number, v) for t, v in zip(trials, values) if v is not None]
@@ -182,8 +198,15 @@ class NoiseFloor:
     the CPU, loaded on the first measurement. ``note``: progress lines.
     """
 
-    def __init__(self, spec: StudySpec, rule: StopSpec, *, storage: Any, load_splits: Callable[[], Any],
-                 note: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        spec: StudySpec,
+        rule: StopSpec,
+        *,
+        storage: Any,
+        load_splits: Callable[[], Any],
+        note: Callable[[str], None] | None = None,
+    ) -> None:
         self.spec, self.rule, self.storage = spec, rule, storage
         self._load_splits, self._splits = load_splits, None
         self._note = note or (lambda text: None)
@@ -210,17 +233,28 @@ class NoiseFloor:
         before = _best(trials[:-patience], values[:-patience], direction)
         inside = _best(trials[-patience:], values[-patience:], direction)
         assert before is not None
-        study.set_user_attr(RECORD_KEY, {
-            "rule": self.rule.to_dict(), "metric": self.spec.metric, "direction": direction, "target": target,
-            "finished": len(trials), "window": [t.number for t in trials[-patience:]],
-            "best_before": {"trial": before[0], "value": before[1]},
-            "best_in_window": None if inside is None else {"trial": inside[0], "value": inside[1]},
-            "incumbent": incumbent[0], "spread": spread, "seed_list": seeds, "spread_values": spread_values,
-        })
+        study.set_user_attr(
+            RECORD_KEY,
+            {
+                "rule": self.rule.to_dict(),
+                "metric": self.spec.metric,
+                "direction": direction,
+                "target": target,
+                "finished": len(trials),
+                "window": [t.number for t in trials[-patience:]],
+                "best_before": {"trial": before[0], "value": before[1]},
+                "best_in_window": None if inside is None else {"trial": inside[0], "value": inside[1]},
+                "incumbent": incumbent[0],
+                "spread": spread,
+                "seed_list": seeds,
+                "spread_values": spread_values,
+            },
+        )
         return True
 
-    def measure(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> tuple[float | None, list[int],
-                                                                                    list[float | None]]:
+    def measure(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial
+    ) -> tuple[float | None, list[int], list[float | None]]:
         """(spread, seeds, values): the standard deviation of the metric over the rule's seeds of ``trial``'s
         configuration (None if a seed diverged), reading back runs already in the replay store."""
         if trial.number not in self._measured:
@@ -238,14 +272,23 @@ class NoiseFloor:
                     self.trained_epochs += run.epochs
 
             with interrupts.allowed():  # minutes of training under the slot lock: Ctrl-C must not wait
-                result = replay(self.spec, config_of(self.spec, trial), seeds=seeds,
-                                splits=self._splits, label=f"trial {trial.number}", store=store,
-                                precision=recorded(trial.user_attrs),
-                                extra={"source_trial": trial.number, "purpose": PURPOSE}, on_run=ran)
+                result = replay(
+                    self.spec,
+                    config_of(self.spec, trial),
+                    seeds=seeds,
+                    splits=self._splits,
+                    label=f"trial {trial.number}",
+                    store=store,
+                    precision=recorded(trial.user_attrs),
+                    extra={"source_trial": trial.number, "purpose": PURPOSE},
+                    on_run=ran,
+                )
             values = [getattr(r, self.spec.metric) for r in result.runs]
             self._measured[trial.number] = (_spread(values), seeds, values)
             spread = self._measured[trial.number][0]
-            self._note(f"  trial {trial.number}'s {self.spec.metric} std over {len(seeds)} seeds: "
-                       + ("none (a seed diverged)" if spread is None else f"{spread:.4g}")
-                       + f" ({counts['trained']} run(s) trained, {counts['read back']} read back from the replay store)")
+            self._note(
+                f"  trial {trial.number}'s {self.spec.metric} std over {len(seeds)} seeds: "
+                + ("none (a seed diverged)" if spread is None else f"{spread:.4g}")
+                + f" ({counts['trained']} run(s) trained, {counts['read back']} read back from the replay store)"
+            )
         return self._measured[trial.number]

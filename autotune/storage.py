@@ -8,7 +8,6 @@ database stays a stock Optuna database, readable by ``optuna`` and ``optuna-dash
 from __future__ import annotations
 
 import contextlib
-
 import os
 import shlex
 import warnings
@@ -88,7 +87,9 @@ def check_url(url: str) -> None:
     try:
         parsed.get_dialect()
     except (NoSuchModuleError, ImportError) as exc:
-        raise StorageError(f"storage driver '{parsed.drivername}' is not available ({exc}); allowed: {allowed}") from None
+        raise StorageError(
+            f"storage driver '{parsed.drivername}' is not available ({exc}); allowed: {allowed}"
+        ) from None
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StorageError(f"cannot create SQLite database '{path}': folder '{path.parent}' does not exist")
@@ -105,8 +106,10 @@ def check_sqlite_file(path: Path) -> None:
     except sqlite3.Error as exc:
         raise StorageError(f"SQLite file '{path}' cannot be read as a database: {exc}") from None
     if problems != ["ok"]:
-        raise StorageError(f"SQLite database '{path}' is damaged ({'; '.join(problems)}); nothing was written to it. "
-                           f"Restore it from a backup, or try `sqlite3 {path} .recover` into a new file")
+        raise StorageError(
+            f"SQLite database '{path}' is damaged ({'; '.join(problems)}); nothing was written to it. "
+            f"Restore it from a backup, or try `sqlite3 {path} .recover` into a new file"
+        )
 
 
 def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBStorage:
@@ -145,15 +148,26 @@ def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBSt
         raise StorageError(f"cannot open storage '{redact(url)}': {reason}") from None
 
 
-def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *, study_name: str,
-                         sampler: optuna.samplers.BaseSampler,
-                         pruner: optuna.pruners.BasePruner) -> optuna.Study:
+def create_or_load_study(
+    storage: optuna.storages.RDBStorage,
+    spec: StudySpec,
+    *,
+    study_name: str,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+) -> optuna.Study:
     """Load ``study_name`` if it exists (it must come from the same spec), else create it."""
     try:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
-        study = optuna.create_study(storage=storage, study_name=study_name, directions=list(spec.directions),
-                                    sampler=sampler, pruner=pruner, load_if_exists=True)
+        study = optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            directions=list(spec.directions),
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=True,
+        )
     attrs = study.user_attrs
     if "spec_fingerprint" not in attrs:
         study.set_user_attr("spec", spec.to_dict())
@@ -180,8 +194,10 @@ def create_or_load_study(storage: optuna.storages.RDBStorage, spec: StudySpec, *
         )
     stored = tuple(d.name.lower() for d in study.directions)
     if stored != spec.directions:
-        raise StorageError(f"study '{study_name}' is stored with direction(s) {', '.join(stored)}, "
-                           f"but the spec says {', '.join(spec.directions)}")
+        raise StorageError(
+            f"study '{study_name}' is stored with direction(s) {', '.join(stored)}, "
+            f"but the spec says {', '.join(spec.directions)}"
+        )
     return study
 
 
@@ -227,13 +243,15 @@ def list_studies(url: str) -> list[StudyRow]:
             with contextlib.suppress(TrialNotFoundError):  # the one best every command means (goals.the_best)
                 best = goals.the_best(optuna.load_study(study_name=summary.study_name, storage=storage)).trial
         spec = summary.user_attrs.get("spec", {})
-        rows.append(StudyRow(
-            name=summary.study_name,
-            direction="/".join(d.name.lower() for d in summary.directions),  # several: a multi-objective study
-            states=dict(sorted(states.items())),
-            best_value=best.value if best is not None else None,
-            best_trial=best.number if best is not None else None,
-            spec=spec.get("name") if isinstance(spec, dict) else None,
-            metric=spec.get("metric") if isinstance(spec, dict) else None,
-        ))
+        rows.append(
+            StudyRow(
+                name=summary.study_name,
+                direction="/".join(d.name.lower() for d in summary.directions),  # several: a multi-objective study
+                states=dict(sorted(states.items())),
+                best_value=best.value if best is not None else None,
+                best_trial=best.number if best is not None else None,
+                spec=spec.get("name") if isinstance(spec, dict) else None,
+                metric=spec.get("metric") if isinstance(spec, dict) else None,
+            )
+        )
     return rows

@@ -28,8 +28,14 @@ class Context:
         return ReplayStore(self.storage, self.study.study_name) if self.study is not None else None
 
 
-def open_context(study: str | StudySpec | None, *, storage: str | None, study_name: str | None,
-                 need_study: bool, train_subset: int | None = None) -> Context:
+def open_context(
+    study: str | StudySpec | None,
+    *,
+    storage: str | None,
+    study_name: str | None,
+    need_study: bool,
+    train_subset: int | None = None,
+) -> Context:
     """Load the stored study (its own stored spec wins) or, without one, just the spec.
 
     ``train_subset`` shrinks the training split for every run (a smaller budget); it is part of
@@ -47,8 +53,9 @@ def is_spec_reference(text: str) -> bool:
     return text in shipped_specs() or path.suffix in (".yaml", ".yml") or path.is_file()
 
 
-def _open_context(study: str | StudySpec | None, *, storage: str | None, study_name: str | None,
-                  need_study: bool) -> Context:
+def _open_context(
+    study: str | StudySpec | None, *, storage: str | None, study_name: str | None, need_study: bool
+) -> Context:
     if study is None:
         raise OptionError("--study is required (a shipped spec name, a YAML file or a stored study's name)")
     if need_study and isinstance(study, str) and not is_spec_reference(study):
@@ -80,12 +87,16 @@ def _by_name(study: str, *, storage: str | None, study_name: str | None) -> Cont
         loaded = optuna.load_study(study_name=name, storage=rdb)
     except KeyError:
         shipped = ", ".join(shipped_specs()) or "(none found)"
-        raise StudyNotFoundError(f"unknown study '{study}': not a shipped spec ({shipped}), a YAML file, nor a study "
-                                 f"in storage '{redact(url)}'") from None
+        raise StudyNotFoundError(
+            f"unknown study '{study}': not a shipped spec ({shipped}), a YAML file, nor a study "
+            f"in storage '{redact(url)}'"
+        ) from None
     spec = stored_spec(loaded)
     if spec is None:
-        raise SpecError(f"study '{name}' in storage '{redact(url)}' has no stored spec (it was not created by "
-                        f"autotune); give its spec file: --study FILE --study-name {name}")
+        raise SpecError(
+            f"study '{name}' in storage '{redact(url)}' has no stored spec (it was not created by "
+            f"autotune); give its spec file: --study FILE --study-name {name}"
+        )
     return Context(spec, loaded, rdb)
 
 

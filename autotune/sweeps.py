@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from autotune.configs import apply_overrides, show
 from autotune.errors import ConfigError
@@ -13,8 +14,9 @@ from autotune.replays import Replay, ReplayStore, replay
 from autotune.spec import StudySpec
 
 
-def settings(spec: StudySpec, base: dict[str, Any], param: str,
-             values: Sequence[Any]) -> list[tuple[dict[str, Any], list[str], int | None]]:
+def settings(
+    spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any]
+) -> list[tuple[dict[str, Any], list[str], int | None]]:
     """(configuration, notes, epochs) for each value, every value checked before anything trains."""
     out = []
     for value in values:
@@ -28,24 +30,44 @@ def settings(spec: StudySpec, base: dict[str, Any], param: str,
     return out
 
 
-def sweep(spec: StudySpec, base: dict[str, Any], param: str, values: Sequence[Any], *, seeds: Sequence[int],
-          splits: Any, epochs: int | None = None, store: ReplayStore | None = None,
-          on_replay: Callable[[Replay], None] | None = None, precision: str = "fp32") -> list[Replay]:
+def sweep(
+    spec: StudySpec,
+    base: dict[str, Any],
+    param: str,
+    values: Sequence[Any],
+    *,
+    seeds: Sequence[int],
+    splits: Any,
+    epochs: int | None = None,
+    store: ReplayStore | None = None,
+    on_replay: Callable[[Replay], None] | None = None,
+    precision: str = "fp32",
+) -> list[Replay]:
     """One factor at a time: ``param`` set to each value, everything else held at ``base``; every run in
     ``precision`` (the starting trial's)."""
     out = []
     for value, (cfg, notes, value_epochs) in zip(values, settings(spec, base, param, values)):
-        rep = replay(spec, cfg, seeds=seeds, epochs=value_epochs or epochs, splits=splits,
-                     label=f"{param}={show(value)}", store=store, notes=notes, extra={"purpose": "sweep"},
-                     precision=precision)
+        rep = replay(
+            spec,
+            cfg,
+            seeds=seeds,
+            epochs=value_epochs or epochs,
+            splits=splits,
+            label=f"{param}={show(value)}",
+            store=store,
+            notes=notes,
+            extra={"purpose": "sweep"},
+            precision=precision,
+        )
         out.append(rep)
         if on_replay is not None:
             on_replay(rep)
     return out
 
 
-def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: Any, *,
-                  lang: str = "en", caption: str = "") -> dict[str, Any]:
+def sweep_outputs(
+    spec: StudySpec, param: str, replays: list[Replay], out_dir: Any, *, lang: str = "en", caption: str = ""
+) -> dict[str, Any]:
     """Write the sweep's table (Markdown, CSV, JSON) and its line plot. ``caption``: what the table is of (study,
     trial it started from, seeds, epochs), the Markdown's first line."""
     from pathlib import Path
@@ -55,22 +77,36 @@ def sweep_outputs(spec: StudySpec, param: str, replays: list[Replay], out_dir: A
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    heads = [param] + [tables.header(k, lang) for k in ("train_loss", "train_accuracy", "val_loss",
-                                                         "val_accuracy", "seconds")]
-    body = [[rep.label.split("=", 1)[1], tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
-             tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
-             tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
-             tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
-             f"{rep.mean('seconds'):.1f}"] for rep in replays]
+    heads = [param] + [
+        tables.header(k, lang) for k in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+    ]
+    body = [
+        [
+            rep.label.split("=", 1)[1],
+            tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
+            tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
+            tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
+            tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
+            f"{rep.mean('seconds'):.1f}",
+        ]
+        for rep in replays
+    ]
     md = (caption + "\n\n" if caption else "") + tables.markdown(heads, body)
     stem = f"sweep-{param}"
     (out / f"{stem}.md").write_text(md, encoding="utf-8")
     (out / f"{stem}.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
-    (out / f"{stem}.json").write_text(json.dumps({"param": param, "caption": caption,
-                                                  "rows": [r.summary() for r in replays]},
-                                                 indent=1, default=str), encoding="utf-8")
-    plots.line_plot([r.label.split("=", 1)[1] for r in replays],
-                    [r.mean(spec.metric) or math.nan for r in replays], [r.std(spec.metric) or 0.0 for r in replays],
-                    title=ft.word("sweep_title", lang, name=spec.name, metric=ft.metric_name(spec.metric, lang),
-                                  param=param), xlabel=param, ylabel=spec.metric, path=out / f"{stem}.png", lang=lang)
+    (out / f"{stem}.json").write_text(
+        json.dumps({"param": param, "caption": caption, "rows": [r.summary() for r in replays]}, indent=1, default=str),
+        encoding="utf-8",
+    )
+    plots.line_plot(
+        [r.label.split("=", 1)[1] for r in replays],
+        [r.mean(spec.metric) or math.nan for r in replays],
+        [r.std(spec.metric) or 0.0 for r in replays],
+        title=ft.word("sweep_title", lang, name=spec.name, metric=ft.metric_name(spec.metric, lang), param=param),
+        xlabel=param,
+        ylabel=spec.metric,
+        path=out / f"{stem}.png",
+        lang=lang,
+    )
     return {"markdown": md, "files": sorted(p.name for p in out.iterdir())}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from autotune import i18n
 
@@ -25,11 +26,13 @@ HEADERS = {
     "share": ("Share of gain", "增益占比"),
     "reference": ("reference", "参照"),
     "best": ("best", "最优"),
-    "ablation_key": ("Change: mean minus the best configuration's, over the same seeds. Share of gain: of the "
-                     "baseline-to-best difference, the part lost without the component (- rows) or reached so far "
-                     "on the greedy path (+ rows). Paired p: a paired t-test across seeds, run from 3 seeds on.",
-                     "性能变化：与最优配置（相同随机种子）均值之差。增益占比：基准到最优之差中，去掉该组件后损失的部分（- 行），"
-                     "或贪心路径上已获得的部分（+ 行）。配对检验p值：跨随机种子的配对t检验，至少3个种子时才计算。"),
+    "ablation_key": (
+        "Change: mean minus the best configuration's, over the same seeds. Share of gain: of the "
+        "baseline-to-best difference, the part lost without the component (- rows) or reached so far "
+        "on the greedy path (+ rows). Paired p: a paired t-test across seeds, run from 3 seeds on.",
+        "性能变化：与最优配置（相同随机种子）均值之差。增益占比：基准到最优之差中，去掉该组件后损失的部分（- 行），"
+        "或贪心路径上已获得的部分（+ 行）。配对检验p值：跨随机种子的配对t检验，至少3个种子时才计算。",
+    ),
     "seconds": ("Seconds", "耗时(秒)"),
     "p_value": ("Paired p", "配对检验p值"),
     "baseline": ("baseline", "基准"),

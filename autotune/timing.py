@@ -16,8 +16,13 @@ def time_breakdown(result: Any, *, storage: float, artifacts: float, total: floa
     storage calls (reports, pruning decisions, attributes; not those in ``artifacts``), the note,
     learning curve and checkpoint (``artifacts``), and the rest (sampling, seeding, progress display,
     the latency measurement) as ``other``. The parts add up to ``total`` (rounded to the millisecond)."""
-    parts = {"build": result.times["build"], "train": result.times["train"], "evaluate": result.times["evaluate"],
-             "storage": storage, "artifacts": artifacts}
+    parts = {
+        "build": result.times["build"],
+        "train": result.times["train"],
+        "evaluate": result.times["evaluate"],
+        "storage": storage,
+        "artifacts": artifacts,
+    }
     parts["other"] = max(0.0, total - sum(parts.values()))
     return {k: round(v, 3) for k, v in parts.items()} | {"total": round(total, 3)}
 
@@ -35,6 +40,7 @@ def time_line(totals: dict[str, Any], lang: str = "en") -> str | None:
     if not totals["trials"] or not totals["total"]:
         return None
     parts = sorted(TIME_PARTS, key=lambda k: -totals[k])
-    listed = i18n.say(lang, "sep").join(f"{i18n.say(lang, 'part_' + k)} {totals[k] / totals['total']:.0%} "
-                                        f"({totals[k]:.1f} s)" for k in parts)
+    listed = i18n.say(lang, "sep").join(
+        f"{i18n.say(lang, 'part_' + k)} {totals[k] / totals['total']:.0%} ({totals[k]:.1f} s)" for k in parts
+    )
     return i18n.say(lang, "time_parts_line", n=totals["trials"], total=f"{totals['total']:.1f}", parts=listed)

@@ -13,8 +13,9 @@ import functools
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +53,9 @@ class FitResult:
     seconds: float = 0.0
     #: Where ``seconds`` went: building the model and optimiser, training, evaluating on validation,
     #: and in the ``on_epoch`` callback (reporting to the study, the pruning decision, progress display).
-    times: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("build", "train", "evaluate", "callback"), 0.0))
+    times: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("build", "train", "evaluate", "callback"), 0.0)
+    )
     model: nn.Module | None = None
 
     @property
@@ -98,9 +101,18 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
 
 
-def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Split, *, batch_size: int,
-                    generator: torch.Generator, classification: bool, augment: bool = False,
-                    device: torch.device | str | None = None, precision: str = "fp32") -> tuple[float, float | None]:
+def train_one_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: Split,
+    *,
+    batch_size: int,
+    generator: torch.Generator,
+    classification: bool,
+    augment: bool = False,
+    device: torch.device | str | None = None,
+    precision: str = "fp32",
+) -> tuple[float, float | None]:
     """One pass over ``data`` in a seeded random order. Returns (mean loss, accuracy or None).
 
     Stops early and returns a non-finite loss as soon as a check finds the loss diverged.
@@ -115,7 +127,7 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Sp
     hits = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
     for step, start in enumerate(range(0, n, batch_size)):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         xb, yb = data.x[idx].to(device, non_blocking=True), data.y[idx].to(device, non_blocking=True)
         if augment:
             xb = augment_batch(xb, generator)
@@ -136,8 +148,14 @@ def train_one_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Sp
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Split, *, classification: bool,
-             device: torch.device | str | None = None, precision: str = "fp32") -> tuple[float, float | None]:
+def evaluate(
+    model: nn.Module,
+    data: Split,
+    *,
+    classification: bool,
+    device: torch.device | str | None = None,
+    precision: str = "fp32",
+) -> tuple[float, float | None]:
     """Mean loss and accuracy (None for regression) over ``data``, in large batches on ``device``
     (the model's; default: the data's). The forward pass runs in ``precision`` (bf16: autocast); the
     losses are taken in fp32 from its outputs and summed in fp64."""
@@ -146,8 +164,8 @@ def evaluate(model: nn.Module, data: Split, *, classification: bool,
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     hits = torch.zeros((), dtype=torch.long, device=device)
     for start in range(0, len(data), EVAL_BATCH_SIZE):
-        xb = data.x[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
-        yb = data.y[start:start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
+        xb = data.x[start : start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
+        yb = data.y[start : start + EVAL_BATCH_SIZE].to(device, non_blocking=True)
         with autocast(device, precision):
             out = model(xb)
         out = out.float()
@@ -167,9 +185,18 @@ def _warm_up() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
-def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int, seed: int,
-        device: str | torch.device = "cpu", precision: str = "fp32",
-        on_epoch: Callable[[EpochStats], bool] | None = None, evaluate_val: bool = True) -> FitResult:
+def fit(
+    config: dict[str, Any],
+    splits: Splits,
+    *,
+    family: str,
+    max_epochs: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    on_epoch: Callable[[EpochStats], bool] | None = None,
+    evaluate_val: bool = True,
+) -> FitResult:
     """Train a fresh model with ``config`` for up to ``max_epochs``, evaluating on validation each epoch.
 
     ``on_epoch`` is called after every epoch; returning True stops training (used for pruning).
@@ -198,13 +225,22 @@ def fit(config: dict[str, Any], splits: Splits, *, family: str, max_epochs: int,
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         train_loss, train_acc = train_one_epoch(
-            model, optimizer, train, batch_size=config["batch_size"], generator=generator,
-            classification=classification, augment=bool(config.get("augment")) and info.is_image, device=device,
-            precision=precision)
+            model,
+            optimizer,
+            train,
+            batch_size=config["batch_size"],
+            generator=generator,
+            classification=classification,
+            augment=bool(config.get("augment")) and info.is_image,
+            device=device,
+            precision=precision,
+        )
         t1 = time.perf_counter()
-        val_loss, val_acc = (evaluate(model, val, classification=classification, device=device, precision=precision)
-                             if evaluate_val
-                             else (math.nan, None))
+        val_loss, val_acc = (
+            evaluate(model, val, classification=classification, device=device, precision=precision)
+            if evaluate_val
+            else (math.nan, None)
+        )
         t2 = time.perf_counter()
         times["train"] += t1 - t0
         times["evaluate"] += t2 - t1
@@ -229,8 +265,9 @@ LATENCY_BATCH = 256
 
 
 @torch.no_grad()
-def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: int = 15,
-               precision: str = "fp32") -> float:
+def latency_ms(
+    model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: int = 15, precision: str = "fp32"
+) -> float:
     """Inference time per sample in ms: the median over ``repeats`` forward passes of the batch ``x``
     (in eval mode, on ``x``'s device, in ``precision``), after ``warmup`` passes that are not timed."""
     model.eval()
@@ -246,4 +283,3 @@ def latency_ms(model: nn.Module, x: torch.Tensor, *, warmup: int = 3, repeats: i
             sync()
             times.append(time.perf_counter() - t0)
     return statistics.median(times) / len(x) * 1000.0
-

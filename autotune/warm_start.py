@@ -24,8 +24,18 @@ from autotune.spec import StudySpec
 from autotune.storage import FINISHED_STATES, open_storage, redact, resolve_storage_url
 
 #: What a warm start may change; everything else in a spec changes what a trial's value means.
-SAME_MEANING = ("dataset", "model", "metric", "direction", "objectives", "constraints", "max_epochs",
-                "validation_size", "train_subset", "seed")
+SAME_MEANING = (
+    "dataset",
+    "model",
+    "metric",
+    "direction",
+    "objectives",
+    "constraints",
+    "max_epochs",
+    "validation_size",
+    "train_subset",
+    "seed",
+)
 #: The system attribute where Optuna keeps a trial's constraint values (copied with the trial).
 CONSTRAINTS_KEY = "constraints"
 
@@ -45,8 +55,9 @@ def parse_ref(ref: str, storage: str | None) -> tuple[str, str]:
     """``STUDY`` or ``STUDY@STORAGE`` -> (study name, storage URL); without a storage, the run's own."""
     name, sep, url = ref.partition("@")  # study names hold no '@'; a URL's password may
     if not name or (sep and not url):
-        raise OptionError(f"--warm-start {ref!r}: give STUDY or STUDY@STORAGE (a study name, then an optional "
-                          "storage URL)")
+        raise OptionError(
+            f"--warm-start {ref!r}: give STUDY or STUDY@STORAGE (a study name, then an optional storage URL)"
+        )
     return name, url if sep else resolve_storage_url(storage)
 
 
@@ -56,8 +67,9 @@ def plan(spec: StudySpec, ref: str, *, storage: str | None, target: str) -> Warm
 
     name, url = parse_ref(ref, storage)
     if name == target and url == resolve_storage_url(storage):
-        raise OptionError(f"--warm-start {ref}: that is the study this run fills; give the new study another "
-                          "--study-name")
+        raise OptionError(
+            f"--warm-start {ref}: that is the study this run fills; give the new study another --study-name"
+        )
     rdb = open_storage(url, must_exist=True)
     try:
         old = optuna.load_study(study_name=name, storage=rdb)
@@ -87,10 +99,19 @@ def plan(spec: StudySpec, ref: str, *, storage: str | None, target: str) -> Warm
             continue
         for o in where.outside:  # autotune's defaults, never the trial's own choice: the same rule as import's
             unstated[f"{o.name} {show(o.value)} ({o.allowed})"] += 1
-        take.append(_copy(t, where.params, where.distributions, {**mark, "trial": t.number},
-                          config=config, outside=[str(o) for o in where.outside]))
-    return WarmPlan(name, redact(url), len(trials), tuple(take), tuple(reasons.most_common()),
-                    tuple(unstated.most_common()))
+        take.append(
+            _copy(
+                t,
+                where.params,
+                where.distributions,
+                {**mark, "trial": t.number},
+                config=config,
+                outside=[str(o) for o in where.outside],
+            )
+        )
+    return WarmPlan(
+        name, redact(url), len(trials), tuple(take), tuple(reasons.most_common()), tuple(unstated.most_common())
+    )
 
 
 def stated_names(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> set[str]:
@@ -114,6 +135,7 @@ def _base_name(spec: StudySpec, name: str) -> str:
 
 def seed(study: optuna.Study, warm: WarmPlan) -> dict[str, Any]:
     """Add the planned copies that ``study`` does not hold yet; returns what the summary reports."""
+
     def source(t: optuna.trial.FrozenTrial) -> Any:
         mark = t.user_attrs.get("warm_start")
         return (mark.get("study"), mark.get("storage"), mark.get("trial")) if isinstance(mark, dict) else None
@@ -122,39 +144,63 @@ def seed(study: optuna.Study, warm: WarmPlan) -> dict[str, Any]:
     fresh = [t for t in warm.take if source(t) not in present]
     if fresh:
         study.add_trials(fresh)
-    return {"study": warm.study, "storage": warm.storage, "trials": warm.trials, "taken": len(warm.take),
-            "added": len(fresh), "copied_before": len(warm.take) - len(fresh),
-            "not_taken": [{"reason": reason, "trials": n} for reason, n in warm.not_taken],
-            "unstated": [{"value": value, "trials": n} for value, n in warm.unstated]}
+    return {
+        "study": warm.study,
+        "storage": warm.storage,
+        "trials": warm.trials,
+        "taken": len(warm.take),
+        "added": len(fresh),
+        "copied_before": len(warm.take) - len(fresh),
+        "not_taken": [{"reason": reason, "trials": n} for reason, n in warm.not_taken],
+        "unstated": [{"value": value, "trials": n} for value, n in warm.unstated],
+    }
 
 
 def lines(record: dict[str, Any]) -> list[str]:
     """The warm start in words: how many trials were taken, and one line per reason the others were not."""
     taken, before = record["taken"], record["copied_before"]
-    head = (f"Warm start from study '{record['study']}' ({record['storage']}): {taken} of its {record['trials']} "
-            f"trial(s) fit this spec" + (f"; {record['added']} copied now, {before} copied before" if before else
-                                         ", copied") + ".")
-    return [head] + [f"  {r['trials']} taken without {r['value']}: a default the trial did not state, outside "
-                     "this spec's space; kept in its 'config' attribute, not given to the sampler"
-                     for r in record.get("unstated", [])] \
+    head = (
+        f"Warm start from study '{record['study']}' ({record['storage']}): {taken} of its {record['trials']} "
+        f"trial(s) fit this spec"
+        + (f"; {record['added']} copied now, {before} copied before" if before else ", copied")
+        + "."
+    )
+    return (
+        [head]
+        + [
+            f"  {r['trials']} taken without {r['value']}: a default the trial did not state, outside "
+            "this spec's space; kept in its 'config' attribute, not given to the sampler"
+            for r in record.get("unstated", [])
+        ]
         + [f"  {r['trials']} not taken: {r['reason']}" for r in record["not_taken"]]
+    )
 
 
 def plan_lines(warm: WarmPlan) -> list[str]:
     """What a warm start will copy, said before any training (:func:`lines` says it again in the summary)."""
-    return lines({"study": warm.study, "storage": warm.storage, "trials": warm.trials, "taken": len(warm.take),
-                  "added": len(warm.take), "copied_before": 0,
-                  "not_taken": [{"reason": r, "trials": n} for r, n in warm.not_taken],
-                  "unstated": [{"value": v, "trials": n} for v, n in warm.unstated]})
+    return lines(
+        {
+            "study": warm.study,
+            "storage": warm.storage,
+            "trials": warm.trials,
+            "taken": len(warm.take),
+            "added": len(warm.take),
+            "copied_before": 0,
+            "not_taken": [{"reason": r, "trials": n} for r, n in warm.not_taken],
+            "unstated": [{"value": v, "trials": n} for v, n in warm.unstated],
+        }
+    )
 
 
 def _check_meaning(old: StudySpec, new: StudySpec, name: str) -> None:
     before, after = old.to_dict(), new.to_dict()
     for key in SAME_MEANING:
         if before.get(key) != after.get(key):
-            raise OptionError(f"--warm-start: study '{name}' was run with {key} {before.get(key)!r}, this spec has "
-                              f"{after.get(key)!r}; its values would not mean the same here (a warm start may change "
-                              "only the sampler, pruner, space, fixed values and trial count)")
+            raise OptionError(
+                f"--warm-start: study '{name}' was run with {key} {before.get(key)!r}, this spec has "
+                f"{after.get(key)!r}; its values would not mean the same here (a warm start may change "
+                "only the sampler, pruner, space, fixed values and trial count)"
+            )
 
 
 def _reason(first: Outside) -> str:
@@ -163,14 +209,33 @@ def _reason(first: Outside) -> str:
     return f"{first.name} outside the new space ({first.allowed})"
 
 
-def _copy(t: optuna.trial.FrozenTrial, params: dict[str, Any], distributions: dict[str, Any],
-          mark: dict[str, Any], *, config: dict[str, Any], outside: list[str]) -> optuna.trial.FrozenTrial:
+def _copy(
+    t: optuna.trial.FrozenTrial,
+    params: dict[str, Any],
+    distributions: dict[str, Any],
+    mark: dict[str, Any],
+    *,
+    config: dict[str, Any],
+    outside: list[str],
+) -> optuna.trial.FrozenTrial:
     """``t`` with the new spec's distributions, its own times, values, curve and attributes, and where it came
     from; Optuna's other system attributes (a pruner's rungs) belong to the old study's pruner and stay behind."""
     system = {CONSTRAINTS_KEY: t.system_attrs[CONSTRAINTS_KEY]} if CONSTRAINTS_KEY in t.system_attrs else {}
     return optuna.trial.FrozenTrial(
-        number=t.number, state=t.state, value=None, values=t.values, datetime_start=t.datetime_start,
-        datetime_complete=t.datetime_complete, params=params, distributions=distributions,
-        user_attrs={**t.user_attrs, "warm_start": mark,
-                    **({"config": config, "outside_space": outside} if outside else {})}, system_attrs=system,
-        intermediate_values=dict(t.intermediate_values), trial_id=0)  # the storage numbers it
+        number=t.number,
+        state=t.state,
+        value=None,
+        values=t.values,
+        datetime_start=t.datetime_start,
+        datetime_complete=t.datetime_complete,
+        params=params,
+        distributions=distributions,
+        user_attrs={
+            **t.user_attrs,
+            "warm_start": mark,
+            **({"config": config, "outside_space": outside} if outside else {}),
+        },
+        system_attrs=system,
+        intermediate_values=dict(t.intermediate_values),
+        trial_id=0,
+    )  # the storage numbers it

@@ -19,15 +19,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any
 
 import optuna
 
 from autotune.errors import AutotuneError, Interrupted, WorkerError
 from autotune.spec import StudySpec
 from autotune.storage import count_finished
-
 
 #: ``--workers auto`` on the CPU starts at most this many (more only when asked for: the most tested on one
 #: SQLite file is 4, on PostgreSQL 64 with ``scripts/bench_scale.py``).
@@ -58,14 +58,30 @@ def auto_count(device: str, *, threads: int | None, target: int, pinned: bool) -
 def can_fork(device: str, per_worker: int) -> bool:
     """Whether local workers can be forked from this process (see the module's docstring);
     ``$AUTOTUNE_FORK_WORKERS=0`` starts fresh processes instead."""
-    return (device == "cpu" and per_worker == 1 and os.environ.get("AUTOTUNE_FORK_WORKERS", "1") != "0"
-            and "fork" in multiprocessing.get_all_start_methods())
+    return (
+        device == "cpu"
+        and per_worker == 1
+        and os.environ.get("AUTOTUNE_FORK_WORKERS", "1") != "0"
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
-def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target: int, workers: int,
-                      per_worker: int, data_dir: str | None, device: str, timeout: float | None,
-                      artifact_dir: str | None, gpu_ids: list[str] | None = None, splits: Any = None,
-                      on_line: Callable[[int, str], None] | None = None) -> None:
+def run_local_workers(
+    spec: StudySpec,
+    study: optuna.Study,
+    *,
+    url: str,
+    target: int,
+    workers: int,
+    per_worker: int,
+    data_dir: str | None,
+    device: str,
+    timeout: float | None,
+    artifact_dir: str | None,
+    gpu_ids: list[str] | None = None,
+    splits: Any = None,
+    on_line: Callable[[int, str], None] | None = None,
+) -> None:
     """Run ``workers`` worker processes on the existing ``study`` (``per_worker`` threads each) and wait.
     With ``splits`` (the data, loaded here) and :func:`can_fork`, the workers are forked and use them;
     otherwise each is a fresh process. ``gpu_ids``: worker i sees only GPU ``gpu_ids[i]``
@@ -77,16 +93,30 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
     """
     if splits is not None and not gpu_ids and can_fork(device, per_worker):
         _release_connections(study)  # nothing open is inherited: each worker opens its own
-        procs: list[Any] = [_Forked(_forked_worker, spec, study.study_name, url, splits, timeout, artifact_dir,
-                                    data_dir) for _ in range(workers)]
+        procs: list[Any] = [
+            _Forked(_forked_worker, spec, study.study_name, url, splits, timeout, artifact_dir, data_dir)
+            for _ in range(workers)
+        ]
         _wait(procs, interrupted=(study, target), on_line=on_line)
         return
     name = study.study_name
     with tempfile.TemporaryDirectory(prefix="autotune-") as tmp:
         spec_file = Path(tmp) / f"{spec.name}.yaml"
         spec.write_yaml(spec_file)
-        cmd = [sys.executable, "-m", "autotune.cli", "worker", "--study", str(spec_file), "--storage", url,
-               "--study-name", name, "--threads", str(per_worker)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "autotune.cli",
+            "worker",
+            "--study",
+            str(spec_file),
+            "--storage",
+            url,
+            "--study-name",
+            name,
+            "--threads",
+            str(per_worker),
+        ]
         if data_dir:
             cmd += ["--data-dir", str(data_dir)]
         if timeout is not None:
@@ -94,20 +124,30 @@ def run_local_workers(spec: StudySpec, study: optuna.Study, *, url: str, target:
         if artifact_dir:
             cmd += ["--artifact-dir", str(artifact_dir)]
         env = dict(os.environ, AUTOTUNE_PROGRESS="lines", OMP_NUM_THREADS=str(per_worker))
-        procs = [subprocess.Popen(cmd + ["--device", "cuda" if gpu_ids else device], env=worker_env(env, gpu_ids, i),
-                                  stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-                 for i in range(workers)]
+        procs = [
+            subprocess.Popen(
+                cmd + ["--device", "cuda" if gpu_ids else device],
+                env=worker_env(env, gpu_ids, i),
+                stderr=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                text=True,
+            )
+            for i in range(workers)
+        ]
         _wait(procs, interrupted=(study, target), on_line=on_line)
 
 
-def _wait(procs: list[Any], *, interrupted: tuple[optuna.Study, int] | None,
-          on_line: Callable[[int, str], None] | None = None) -> None:
+def _wait(
+    procs: list[Any], *, interrupted: tuple[optuna.Study, int] | None, on_line: Callable[[int, str], None] | None = None
+) -> None:
     """Forward the workers' lines (to ``on_line``) and wait for them all; pass Ctrl-C/SIGTERM on; report the
     first failure. ``interrupted``: the (study, target) an interruption is reported for (else
     KeyboardInterrupt goes on)."""
     errors: list[list[str]] = [[] for _ in procs]
-    pumps = [threading.Thread(target=_pump, args=(p.stderr, i, errors[i], on_line or _print_line), daemon=True)
-             for i, p in enumerate(procs)]
+    pumps = [
+        threading.Thread(target=_pump, args=(p.stderr, i, errors[i], on_line or _print_line), daemon=True)
+        for i, p in enumerate(procs)
+    ]
     for t in pumps:
         t.start()
     try:
@@ -123,8 +163,10 @@ def _wait(procs: list[Any], *, interrupted: tuple[optuna.Study, int] | None,
             raise
         study, target = interrupted
         done = count_finished(study)
-        raise Interrupted(f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
-                          f"the running trials were marked FAIL; run the same command again to continue") from None
+        raise Interrupted(
+            f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
+            f"the running trials were marked FAIL; run the same command again to continue"
+        ) from None
     finally:
         for t in pumps:
             t.join(timeout=5)
@@ -141,8 +183,9 @@ class _Forked:
 
     def __init__(self, target: Callable[..., None], *args: Any) -> None:
         read, write = os.pipe()
-        self._proc = multiprocessing.get_context("fork").Process(target=_forked_main, args=(write, target, args),
-                                                                 daemon=False)
+        self._proc = multiprocessing.get_context("fork").Process(
+            target=_forked_main, args=(write, target, args), daemon=False
+        )
         self._proc.start()
         os.close(write)  # the child holds the only write end: its exit ends the stream
         self.stderr: IO[str] = os.fdopen(read, "r", errors="replace")
@@ -205,14 +248,31 @@ def _each(fn: Callable[[Any], None], jobs: Sequence[Any]) -> None:
         fn(job)
 
 
-def _forked_worker(spec: StudySpec, name: str, url: str, splits: Any, timeout: float | None,
-                   artifact_dir: str | None, data_dir: str | None) -> None:
+def _forked_worker(
+    spec: StudySpec,
+    name: str,
+    url: str,
+    splits: Any,
+    timeout: float | None,
+    artifact_dir: str | None,
+    data_dir: str | None,
+) -> None:
     """A forked local worker: ``autotune worker`` on the data the parent loaded."""
     from autotune.progress import make_progress
     from autotune.runner import join_loaded
 
-    join_loaded(spec, url=url, name=name, splits=splits, threads=1, device="cpu", progress=make_progress(quiet=False),
-                timeout=timeout, artifact_dir=artifact_dir, data_dir=data_dir)
+    join_loaded(
+        spec,
+        url=url,
+        name=name,
+        splits=splits,
+        threads=1,
+        device="cpu",
+        progress=make_progress(quiet=False),
+        timeout=timeout,
+        artifact_dir=artifact_dir,
+        data_dir=data_dir,
+    )
 
 
 def _release_connections(study: Any) -> None:

@@ -28,8 +28,15 @@ SEED_BEST = {"mlp-mnist": 0.9762, "cnn-mnist": 0.9890}
 REFERENCE = {"mlp-mnist": 0.984, "cnn-mnist": 0.993, "mlp-fashion-mnist": 0.90, "cnn-fashion-mnist": 0.925}
 
 
-def measure(name: str, storage: str, *, seeds: int, data_dir: str | None, epochs: int | None = None,
-            train_subset: int | str | None = None) -> dict:
+def measure(
+    name: str,
+    storage: str,
+    *,
+    seeds: int,
+    data_dir: str | None,
+    epochs: int | None = None,
+    train_subset: int | str | None = None,
+) -> dict:
     from autotune.exports import best_record, retrain_and_test
     from autotune.stored import open_context
 
@@ -39,21 +46,37 @@ def measure(name: str, storage: str, *, seeds: int, data_dir: str | None, epochs
     record = best_record(study, spec)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        final = retrain_and_test(spec, record, retrain_on="train+val", data_dir=data_dir, out=Path(tmp), seeds=seeds,
-                                 epochs=epochs, train_subset=train_subset)
+        final = retrain_and_test(
+            spec,
+            record,
+            retrain_on="train+val",
+            data_dir=data_dir,
+            out=Path(tmp),
+            seeds=seeds,
+            epochs=epochs,
+            train_subset=train_subset,
+        )
         retrain_seconds = time.perf_counter() - start
     return {
-        "study": study.study_name, "trials": len(states),
+        "study": study.study_name,
+        "trials": len(states),
         "pruned": sum(s == optuna.trial.TrialState.PRUNED for s in states),
         "cpu_seconds": round(sum(t.duration.total_seconds() for t in study.trials if t.duration), 1),
         "threads": sorted({t.user_attrs.get("threads") for t in study.trials if t.user_attrs.get("threads")}),
-        "best_trial": record["trial"], "best_val_accuracy": record["value"],
-        "trial_epochs": spec.max_epochs, "trial_train_subset": spec.train_subset or "all",
-        "final_epochs": final["epochs"], "final_train_examples": final["train_examples"],
-        "test_accuracy_mean": final["test_accuracy_mean"], "test_accuracy_std": final["test_accuracy_std"],
-        "test_seeds": [r["seed"] for r in final["seeds"]], "test_accuracies": [r["test_accuracy"] for r in final["seeds"]],
-        "retrain_seconds": round(retrain_seconds, 1), "seed_report_best": SEED_BEST.get(spec.name),
-        "reference": REFERENCE.get(spec.name), "spec": spec.name,
+        "best_trial": record["trial"],
+        "best_val_accuracy": record["value"],
+        "trial_epochs": spec.max_epochs,
+        "trial_train_subset": spec.train_subset or "all",
+        "final_epochs": final["epochs"],
+        "final_train_examples": final["train_examples"],
+        "test_accuracy_mean": final["test_accuracy_mean"],
+        "test_accuracy_std": final["test_accuracy_std"],
+        "test_seeds": [r["seed"] for r in final["seeds"]],
+        "test_accuracies": [r["test_accuracy"] for r in final["seeds"]],
+        "retrain_seconds": round(retrain_seconds, 1),
+        "seed_report_best": SEED_BEST.get(spec.name),
+        "reference": REFERENCE.get(spec.name),
+        "spec": spec.name,
     }
 
 
@@ -71,13 +94,28 @@ def quick_study(folder: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--study", action="append", default=[], metavar="NAME=STORAGE",
-                        help="A stored study: its spec name (or YAML) and storage URL. Repeatable.")
+    parser.add_argument(
+        "--study",
+        action="append",
+        default=[],
+        metavar="NAME=STORAGE",
+        help="A stored study: its spec name (or YAML) and storage URL. Repeatable.",
+    )
     parser.add_argument("--seeds", type=int, default=None, help="Retraining seeds (default 3; 2 with --quick).")
-    parser.add_argument("--epochs", action="append", default=[], metavar="NAME=N",
-                        help="Final-model epochs for study NAME (default: its spec's final.max_epochs, else the trials').")
-    parser.add_argument("--train-subset", action="append", default=[], metavar="NAME=N|all",
-                        help="Final-model training examples for study NAME (default: its spec's final.train_subset).")
+    parser.add_argument(
+        "--epochs",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="Final-model epochs for study NAME (default: its spec's final.max_epochs, else the trials').",
+    )
+    parser.add_argument(
+        "--train-subset",
+        action="append",
+        default=[],
+        metavar="NAME=N|all",
+        help="Final-model training examples for study NAME (default: its spec's final.train_subset).",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--quick", action="store_true", help="Run and tabulate a tiny digits study.")
@@ -101,8 +139,12 @@ def main() -> None:
             pairs.append(("mlp-digits", quick_study(Path(tmp))))
         if not pairs:
             parser.error("give --study NAME=STORAGE at least once, or --quick")
-        rows = [measure(name, url, seeds=seeds, data_dir=args.data_dir, epochs=epochs.get(name),
-                        train_subset=subsets.get(name)) for name, url in pairs]
+        rows = [
+            measure(
+                name, url, seeds=seeds, data_dir=args.data_dir, epochs=epochs.get(name), train_subset=subsets.get(name)
+            )
+            for name, url in pairs
+        ]
     if args.json:
         print(json.dumps({"seeds": seeds, "rows": rows}, indent=1))
         return
@@ -110,19 +152,24 @@ def main() -> None:
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{v * 100:.2f}%"
 
-    print("| study | trials (pruned) | time in trials (torch threads) | best validation | trial budget | "
-          f"final model budget | test accuracy, mean ± std over {seeds} seeds | seed report's best (validation) | "
-          "reference (test) |")
+    print(
+        "| study | trials (pruned) | time in trials (torch threads) | best validation | trial budget | "
+        f"final model budget | test accuracy, mean ± std over {seeds} seeds | seed report's best (validation) | "
+        "reference (test) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         threads = ",".join(map(str, r["threads"])) or "-"
-        print(f"| {r['study']} | {r['trials']} ({r['pruned']}) | {r['cpu_seconds'] / 60:.1f} min ({threads}) | "
-              f"{pct(r['best_val_accuracy'])} (trial {r['best_trial']}) | "
-              f"{r['trial_epochs']} epochs, {r['trial_train_subset']} train | "
-              f"{r['final_epochs']} epochs, {r['final_train_examples']} train+val | "
-              f"{r['test_accuracy_mean'] * 100:.2f}%"
-              + ("" if r["test_accuracy_std"] is None else f" ± {r['test_accuracy_std'] * 100:.2f}") + " | "
-              f"{pct(r['seed_report_best'])} | {pct(r['reference'])} |")
+        print(
+            f"| {r['study']} | {r['trials']} ({r['pruned']}) | {r['cpu_seconds'] / 60:.1f} min ({threads}) | "
+            f"{pct(r['best_val_accuracy'])} (trial {r['best_trial']}) | "
+            f"{r['trial_epochs']} epochs, {r['trial_train_subset']} train | "
+            f"{r['final_epochs']} epochs, {r['final_train_examples']} train+val | "
+            f"{r['test_accuracy_mean'] * 100:.2f}%"
+            + ("" if r["test_accuracy_std"] is None else f" ± {r['test_accuracy_std'] * 100:.2f}")
+            + " | "
+            f"{pct(r['seed_report_best'])} | {pct(r['reference'])} |"
+        )
 
 
 if __name__ == "__main__":

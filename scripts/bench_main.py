@@ -1,4 +1,5 @@
-"""Benchmark: the main job as a user types it, today's settings against the candidate default (`--workers auto`), in one sitting.
+"""Benchmark: the main job as a user types it, today's settings against the candidate default (`--workers auto`),
+in one sitting.
 
 Each arm runs ``autotune run --study mlp-mnist --trials 100`` as a fresh process in its own empty
 folder (its own ``autotune.db``), with ``--json`` for a summary that can be read back; the arms differ
@@ -30,7 +31,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 #: arm: the options added to the user's command. The second arm is the candidate default that the rule in
 #: BENCHMARKS.md decides on (``run``'s default stays one worker unless it passes).
-ARMS = {"today's settings (--workers 1)": ["--workers", "1"], "candidate default (--workers auto)": ["--workers", "auto"]}
+ARMS = {
+    "today's settings (--workers 1)": ["--workers", "1"],
+    "candidate default (--workers auto)": ["--workers", "auto"],
+}
 
 
 def run_arm(study: str, trials: int, extra: list[str], folder: Path) -> dict:
@@ -50,11 +54,19 @@ def run_arm(study: str, trials: int, extra: list[str], folder: Path) -> dict:
     pruned = sum(t.state.name == "PRUNED" for t in trials_)
     complete = [t for t in trials_ if t.state.name == "COMPLETE"]
     outside = seconds - summary["seconds"]  # start-up (imports, data) and the confirmation after the search
-    return {"command": " ".join(["autotune", *cmd[3:]]), "seconds": round(seconds, 1),
-            "search_s": round(summary["seconds"], 1), "outside_search_s": round(outside, 1),
-            "confirmed": summary.get("confirmation") is not None,
-            "workers": summary.get("workers"), "trials": len(trials_), "pruned": pruned, "epochs": epochs,
-            "best_val": max(t.value for t in complete), "storage": url}
+    return {
+        "command": " ".join(["autotune", *cmd[3:]]),
+        "seconds": round(seconds, 1),
+        "search_s": round(summary["seconds"], 1),
+        "outside_search_s": round(outside, 1),
+        "confirmed": summary.get("confirmation") is not None,
+        "workers": summary.get("workers"),
+        "trials": len(trials_),
+        "pruned": pruned,
+        "epochs": epochs,
+        "best_val": max(t.value for t in complete),
+        "storage": url,
+    }
 
 
 def main() -> None:
@@ -77,8 +89,12 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=False)
         row = run_arm(study, trials, extra, folder)
         acc = measure(study, row["storage"], seeds=seeds, data_dir=os.environ.get("AUTOTUNE_DATA_DIR"))
-        row.update(test_mean=acc["test_accuracy_mean"], test_std=acc["test_accuracy_std"], test_seeds=acc["test_accuracies"],
-                   exported_trial=acc["best_trial"])
+        row.update(
+            test_mean=acc["test_accuracy_mean"],
+            test_std=acc["test_accuracy_std"],
+            test_seeds=acc["test_accuracies"],
+            exported_trial=acc["best_trial"],
+        )
         results["arms"][arm] = row
         (base / "partial.json").write_text(json.dumps(results, indent=2))  # what a stopped sitting keeps
     rows = list(results["arms"].values())
@@ -87,9 +103,12 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     for arm, r in results["arms"].items():
-        print(f"{arm}: {r['seconds']} s (search {r['search_s']} s, start-up and confirmation {r['outside_search_s']} s), workers "
-              f"{r['workers']}, {r['trials']} trials, {r['pruned']} pruned, {r['epochs']} epochs, best val "
-              f"{r['best_val']:.4f}, test {r['test_mean']:.4f} ± {r['test_std']:.4f} (trial {r['exported_trial']})")
+        print(
+            f"{arm}: {r['seconds']} s (search {r['search_s']} s, start-up and confirmation "
+            f"{r['outside_search_s']} s), workers "
+            f"{r['workers']}, {r['trials']} trials, {r['pruned']} pruned, {r['epochs']} epochs, best val "
+            f"{r['best_val']:.4f}, test {r['test_mean']:.4f} ± {r['test_std']:.4f} (trial {r['exported_trial']})"
+        )
     print(f"wall time, --workers auto ÷ today: {results['wall_ratio_auto_vs_today']}")
 
 

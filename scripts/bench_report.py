@@ -33,9 +33,13 @@ def synthetic_study(n: int, url: str) -> optuna.Study:
     spec = load_spec("mlp-mnist")
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = create_or_load_study(open_storage(url), spec, study_name="synthetic",
-                                 sampler=optuna.samplers.RandomSampler(seed=0),
-                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=5))
+    study = create_or_load_study(
+        open_storage(url),
+        spec,
+        study_name="synthetic",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5),
+    )
 
     def objective(trial: optuna.Trial) -> float:
         config = suggest(trial, spec)
@@ -64,8 +68,13 @@ def time_report(n: int, tmp: Path) -> dict:
     start = time.perf_counter()
     result = build_report(study, load_spec("mlp-mnist"), out_dir=tmp / f"report-{n}", storage="synthetic")
     seconds = time.perf_counter() - start
-    return {"trials": n, "build_study_s": round(built, 1), "report_s": round(seconds, 1),
-            "figures": len(result["figures"]), "notes": result["notes"]}
+    return {
+        "trials": n,
+        "build_study_s": round(built, 1),
+        "report_s": round(seconds, 1),
+        "figures": len(result["figures"]),
+        "notes": result["notes"],
+    }
 
 
 def main() -> None:
@@ -76,9 +85,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = time_report(small, Path(tmp))
         big = time_report(large, Path(tmp))
-    print(json.dumps({"baseline": base, "large": big,
-                      "ratio_time": round(big["report_s"] / base["report_s"], 2),
-                      "ratio_trials": large / small}, indent=2))
+    print(
+        json.dumps(
+            {
+                "baseline": base,
+                "large": big,
+                "ratio_time": round(big["report_s"] / base["report_s"], 2),
+                "ratio_trials": large / small,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -81,8 +81,9 @@ def one_count(server: str, workers: int, per_worker: int, work_s: float, sampler
         def poll() -> None:
             with admin.connect() as con:
                 while not stop.is_set():
-                    n = con.execute(sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"),
-                                    {"d": name}).scalar()
+                    n = con.execute(
+                        sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"), {"d": name}
+                    ).scalar()
                     peak[0] = max(peak[0], int(n))
                     stop.wait(0.05)
 
@@ -90,8 +91,9 @@ def one_count(server: str, workers: int, per_worker: int, work_s: float, sampler
         watcher.start()
         started = time.perf_counter()
         cmd = [sys.executable, __file__, "--worker", url, "scale", str(target), str(work_s), sampler]
-        procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                 for _ in range(workers)]
+        procs = [
+            subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(workers)
+        ]
         errors = [p.communicate()[1] for p in procs]
         wall = time.perf_counter() - started
         stop.set()
@@ -110,13 +112,21 @@ def one_count(server: str, workers: int, per_worker: int, work_s: float, sampler
             gaps += [(b.datetime_start - a.datetime_complete).total_seconds() for a, b in zip(ts, ts[1:])]
         gaps.sort()
         span = (last - first).total_seconds()
-        return {"workers": workers, "target": target, "finished": len(done),
-                "failed": sum(t.state.name == "FAIL" for t in trials), "exact": len(done) == target,
-                "workers_with_trials": len(by_worker), "trials_per_s": round(len(done) / span, 2),
-                "gap_p50_ms": round(1000 * gaps[len(gaps) // 2], 1) if gaps else None,
-                "gap_p99_ms": round(1000 * gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))], 1) if gaps else None,
-                "peak_connections": peak[0], "wall_s": round(wall, 1), "span_s": round(span, 1),
-                "worker_errors": [e.strip().splitlines()[-1] for e in errors if e.strip()][:3]}
+        return {
+            "workers": workers,
+            "target": target,
+            "finished": len(done),
+            "failed": sum(t.state.name == "FAIL" for t in trials),
+            "exact": len(done) == target,
+            "workers_with_trials": len(by_worker),
+            "trials_per_s": round(len(done) / span, 2),
+            "gap_p50_ms": round(1000 * gaps[len(gaps) // 2], 1) if gaps else None,
+            "gap_p99_ms": round(1000 * gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))], 1) if gaps else None,
+            "peak_connections": peak[0],
+            "wall_s": round(wall, 1),
+            "span_s": round(span, 1),
+            "worker_errors": [e.strip().splitlines()[-1] for e in errors if e.strip()][:3],
+        }
     finally:
         with admin.connect() as con:
             con.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -129,8 +139,11 @@ def main() -> None:
         worker_main(url, study, int(target), float(work_s), sampler)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--storage", default=os.environ.get("AUTOTUNE_TEST_POSTGRES_URL"),
-                        help="A PostgreSQL URL whose user may create databases [default: $AUTOTUNE_TEST_POSTGRES_URL].")
+    parser.add_argument(
+        "--storage",
+        default=os.environ.get("AUTOTUNE_TEST_POSTGRES_URL"),
+        help="A PostgreSQL URL whose user may create databases [default: $AUTOTUNE_TEST_POSTGRES_URL].",
+    )
     parser.add_argument("--workers", default="8,32,64", help="Comma-separated worker counts (default 8,32,64).")
     parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--work", type=float, default=0.2, help="Seconds each trial waits (default 0.2).")
@@ -143,19 +156,30 @@ def main() -> None:
     if not counts or min(counts) < 1:
         parser.error(f"--workers: positive counts, got {args.workers!r}")
     rows = [one_count(args.storage, k, args.trials_per_worker, args.work, args.sampler) for k in counts]
-    result = {"sampler": args.sampler, "work_s": args.work, "trials_per_worker": args.trials_per_worker,
-              "cpus": os.cpu_count(), "rows": rows}
+    result = {
+        "sampler": args.sampler,
+        "work_s": args.work,
+        "trials_per_worker": args.trials_per_worker,
+        "cpus": os.cpu_count(),
+        "rows": rows,
+    }
     if args.json:
         print(json.dumps(result, indent=1))
         return
-    print(f"{args.sampler} sampler, {args.work} s of waiting per trial, {args.trials_per_worker} trials per worker, "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'workers':>7} {'trials/s':>9} {'gap p50 ms':>11} {'gap p99 ms':>11} {'peak conns':>11} {'exact':>6} "
-          f"{'failed':>7} {'wall s':>7}")
+    print(
+        f"{args.sampler} sampler, {args.work} s of waiting per trial, {args.trials_per_worker} trials per worker, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'workers':>7} {'trials/s':>9} {'gap p50 ms':>11} {'gap p99 ms':>11} {'peak conns':>11} {'exact':>6} "
+        f"{'failed':>7} {'wall s':>7}"
+    )
     for r in rows:
-        print(f"{r['workers']:>7} {r['trials_per_s']:>9.2f} {r['gap_p50_ms']!s:>11} {r['gap_p99_ms']!s:>11} "
-              f"{r['peak_connections']:>11} {str(r['finished']) + '/' + str(r['target']):>6} {r['failed']:>7} "
-              f"{r['wall_s']:>7}")
+        print(
+            f"{r['workers']:>7} {r['trials_per_s']:>9.2f} {r['gap_p50_ms']!s:>11} {r['gap_p99_ms']!s:>11} "
+            f"{r['peak_connections']:>11} {str(r['finished']) + '/' + str(r['target']):>6} {r['failed']:>7} "
+            f"{r['wall_s']:>7}"
+        )
         for e in r["worker_errors"]:
             print(f"        a worker said: {e}")
 

@@ -47,10 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import optuna  # noqa: E402
 
-from autotune.configs import config_from_params  # noqa: E402
+from autotune.configs import (
+    config_from_mapping,  # noqa: E402
+    config_from_params,  # noqa: E402
+)
 from autotune.data import load_splits, load_test  # noqa: E402
 from autotune.objective import Objective  # noqa: E402
-from autotune.configs import config_from_mapping  # noqa: E402
 from autotune.seeding import derive_seed  # noqa: E402
 from autotune.spec import PrunerSpec, SamplerSpec, StopSpec, load_spec  # noqa: E402
 from autotune.stopping import NoiseFloor  # noqa: E402
@@ -72,12 +74,24 @@ def hand_grid_configs(spec, path: Path = HAND_GRID) -> list[tuple[str, dict]]:
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             widths = json.loads(row["layers"])[1:-1]
-            config = config_from_mapping(spec, {
-                "lr": float(row["learning_rate"]), "batch_size": int(row["batch_size"]), "n_layers": len(widths),
-                "units": widths, "init": init_names.get(row["init"], row["init"]), "optimizer": "sgd",
-                "activation": "relu", "weight_decay": 0.0, "dropout": 0.0, "batch_norm": False,
-                "lr_schedule": "step" if row["lr_schedule_as_written"] else "none", "augment": False,
-            }, source=f"{path.name} row {row['row']}")
+            config = config_from_mapping(
+                spec,
+                {
+                    "lr": float(row["learning_rate"]),
+                    "batch_size": int(row["batch_size"]),
+                    "n_layers": len(widths),
+                    "units": widths,
+                    "init": init_names.get(row["init"], row["init"]),
+                    "optimizer": "sgd",
+                    "activation": "relu",
+                    "weight_decay": 0.0,
+                    "dropout": 0.0,
+                    "batch_norm": False,
+                    "lr_schedule": "step" if row["lr_schedule_as_written"] else "none",
+                    "augment": False,
+                },
+                source=f"{path.name} row {row['row']}",
+            )
             out.append((row["row"], config))
     return out
 
@@ -92,8 +106,9 @@ def run_hand_grid(spec, splits, configs, *, epochs: int, seed: int) -> list[tupl
     return points
 
 
-def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int = StopSpec.patience,
-               out: dict | None = None) -> list[tuple[int, float]]:
+def run_search(
+    arm: str, spec, splits, *, budget: int, seed: int, patience: int = StopSpec.patience, out: dict | None = None
+) -> list[tuple[int, float]]:
     """(cumulative epochs, validation accuracy) per finished trial until the budget is spent, or, for an
     arm ending in "+stop", until the noise-floor rule fires (its spread runs' epochs count as spent).
     ``out`` receives where the arm ended and its best trial's parameters."""
@@ -101,18 +116,25 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int 
 
     sampler_name, _, pruner_name = arm.removesuffix("+stop").removesuffix("+warm").partition("+")
     pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")
-    arm_spec = replace(spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10),
-                       pruner=PrunerSpec(name=pruner))  # min_resource 1, reduction_factor 3
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(arm_spec, n_existing=0),
-                                pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs))
+    arm_spec = replace(
+        spec, seed=seed, sampler=SamplerSpec(name=sampler_name, n_startup_trials=10), pruner=PrunerSpec(name=pruner)
+    )  # min_resource 1, reduction_factor 3
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=make_sampler(arm_spec, n_existing=0),
+        pruner=make_pruner(arm_spec.pruner, max_epochs=spec.max_epochs),
+    )
     warm = 0
     if "+warm" in arm:  # `autotune import --table hand-grid-000.csv --rerun`, on this in-memory study
         from autotune import imports
 
         warm = imports.write(imports.plan(arm_spec, str(HAND_GRID), rerun=True), study)["queued"]
     objective = Objective(arm_spec, splits)
-    stop = (NoiseFloor(arm_spec, StopSpec(patience=patience), storage=None, load_splits=lambda: splits)
-            if arm.endswith("+stop") else None)
+    stop = (
+        NoiseFloor(arm_spec, StopSpec(patience=patience), storage=None, load_splits=lambda: splits)
+        if arm.endswith("+stop")
+        else None
+    )
     points, trained, stopped = [], 0, False
 
     def spent() -> int:
@@ -130,9 +152,15 @@ def run_search(arm: str, spec, splits, *, budget: int, seed: int, patience: int 
         points.append((spent(), trial.user_attrs.get("val_accuracy") or 0.0))
     if out is not None:
         spread = stop.trained_epochs if stop else 0
-        out.update(stopped=stopped, epochs=trained + spread, spread_epochs=spread, trials=len(points),
-                   best_params=study.best_trial.params, warm_rows=warm,
-                   hand_rows_run=sum("hand_row" in t.user_attrs for t in study.trials))
+        out.update(
+            stopped=stopped,
+            epochs=trained + spread,
+            spread_epochs=spread,
+            trials=len(points),
+            best_params=study.best_trial.params,
+            warm_rows=warm,
+            hand_rows_run=sum("hand_row" in t.user_attrs for t in study.trials),
+        )
     return points
 
 
@@ -161,8 +189,9 @@ def curve(points: list[tuple[int, float]], budget: int) -> list[float]:
     return out
 
 
-def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[float], budget: int,
-              hand_compute: int | None = None) -> list[dict]:
+def summarize(
+    runs: dict[str, list[list[tuple[int, float]]]], targets: list[float], budget: int, hand_compute: int | None = None
+) -> list[dict]:
     """One row per arm. ``budget``: the search arms' epochs; ``hand_compute``: the hand grid's (default: the
     budget), the denominator of "fraction of hand compute" and, when smaller, a second best-so-far column."""
     hand_compute = hand_compute or budget
@@ -170,9 +199,14 @@ def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[floa
     for arm, reps in runs.items():
         best = [best_within(p, budget) for p in reps]
         reach = [epochs_to_reach(p, t) for p, t in zip(reps, targets)]
-        row = {"arm": arm, "best_mean": statistics.fmean(best),
-               "best_std": statistics.stdev(best) if len(best) > 1 else 0.0, "best": best,
-               "epochs_to_target": reach, "trials": [len(p) for p in reps]}
+        row = {
+            "arm": arm,
+            "best_mean": statistics.fmean(best),
+            "best_std": statistics.stdev(best) if len(best) > 1 else 0.0,
+            "best": best,
+            "epochs_to_target": reach,
+            "trials": [len(p) for p in reps],
+        }
         if hand_compute < budget:
             at_hand = [best_within(p, hand_compute) for p in reps]
             row.update(best_at_hand_compute=at_hand, best_at_hand_compute_mean=statistics.fmean(at_hand))
@@ -184,8 +218,9 @@ def summarize(runs: dict[str, list[list[tuple[int, float]]]], targets: list[floa
         r["epochs_to_target_mean"] = statistics.fmean(reached) if reached else None
         pairs = [(e, b) for e, b in zip(r["epochs_to_target"], random["epochs_to_target"]) if e and b] if random else []
         r["ratio_to_random"] = round(statistics.fmean(e / b for e, b in pairs), 3) if pairs else None
-        r["fraction_of_hand_compute"] = (round(r["epochs_to_target_mean"] / hand_compute, 3)
-                                         if r["epochs_to_target_mean"] is not None else None)
+        r["fraction_of_hand_compute"] = (
+            round(r["epochs_to_target_mean"] / hand_compute, 3) if r["epochs_to_target_mean"] is not None else None
+        )
     return rows
 
 
@@ -200,8 +235,13 @@ def plot(runs: dict, budget: int, targets: list[float], path: Path) -> None:
     for arm, reps in runs.items():
         curves = [curve(p, budget) for p in reps]
         mean = [statistics.fmean(c[i] for c in curves) for i in range(budget)]
-        ax.step(xs, [m * 100 for m in mean], where="post", label=arm + DEFAULT_MARK.get(arm, ""),
-                linewidth=2 if arm in DEFAULT_MARK else 1.2)
+        ax.step(
+            xs,
+            [m * 100 for m in mean],
+            where="post",
+            label=arm + DEFAULT_MARK.get(arm, ""),
+            linewidth=2 if arm in DEFAULT_MARK else 1.2,
+        )
     ax.axhline(statistics.fmean(targets) * 100, color="grey", linestyle=":", label="hand grid's best (mean)")
     finite = [a for reps in runs.values() for p in reps for _, a in p if a > 0]
     ax.set_ylim(max(min(finite) * 100, statistics.fmean(targets) * 100 - 8), 100 * max(finite) + 0.5)
@@ -221,18 +261,37 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=None, help="Repetitions (default 3; 1 with --quick).")
     parser.add_argument("--epochs", type=int, default=None, help="Epochs per trial (default 4; 1 with --quick).")
     parser.add_argument("--train-subset", type=int, default=None, help="Training images (default 10000).")
-    parser.add_argument("--first-seed", type=int, default=1000,
-                        help="Seed of the first repetition; repetition k uses first-seed + k (default 1000).")
-    parser.add_argument("--arms", default=",".join(SEARCH_ARMS),
-                        help=f"Comma-separated search arms to run besides the hand grid "
-                             f"(default: all of {', '.join(SEARCH_ARMS)}; add '+stop' to one to end it at the "
-                             "noise floor, e.g. tpe+sha+stop; tpe+sha+warm starts from the hand grid's rows).")
-    parser.add_argument("--budget", type=int, default=None, metavar="EPOCHS",
-                        help="Epochs each search arm may train (default: the hand grid's compute, rows x epochs).")
-    parser.add_argument("--stop-patience", type=int, default=StopSpec.patience,
-                        help=f"The noise-floor rule's patience for the '+stop' arms (default {StopSpec.patience}).")
-    parser.add_argument("--test-accuracy", action="store_true",
-                        help="Also train each arm's best configuration once more and test it on the test split.")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1000,
+        help="Seed of the first repetition; repetition k uses first-seed + k (default 1000).",
+    )
+    parser.add_argument(
+        "--arms",
+        default=",".join(SEARCH_ARMS),
+        help=f"Comma-separated search arms to run besides the hand grid "
+        f"(default: all of {', '.join(SEARCH_ARMS)}; add '+stop' to one to end it at the "
+        "noise floor, e.g. tpe+sha+stop; tpe+sha+warm starts from the hand grid's rows).",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        metavar="EPOCHS",
+        help="Epochs each search arm may train (default: the hand grid's compute, rows x epochs).",
+    )
+    parser.add_argument(
+        "--stop-patience",
+        type=int,
+        default=StopSpec.patience,
+        help=f"The noise-floor rule's patience for the '+stop' arms (default {StopSpec.patience}).",
+    )
+    parser.add_argument(
+        "--test-accuracy",
+        action="store_true",
+        help="Also train each arm's best configuration once more and test it on the test split.",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="bench-search", help="Folder for the plot and the JSON results.")
     parser.add_argument("--json", action="store_true", help="Print the results as JSON.")
@@ -240,8 +299,10 @@ def main() -> None:
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     unknown = [a for a in arms if a.removesuffix("+stop") not in SEARCH_ARMS + WARM_ARMS]
     if unknown:
-        parser.error(f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS + WARM_ARMS)}, each optionally "
-                     "with '+stop' ('random' is the baseline of the ratios: without it they are not printed)")
+        parser.error(
+            f"--arms: unknown {unknown}; choose from {', '.join(SEARCH_ARMS + WARM_ARMS)}, each optionally "
+            "with '+stop' ('random' is the baseline of the ratios: without it they are not printed)"
+        )
     import torch
 
     torch.set_num_threads(args.threads)
@@ -249,8 +310,9 @@ def main() -> None:
     reps = args.reps or (1 if args.quick else 3)
     epochs = args.epochs or (1 if args.quick else 4)
     subset = args.train_subset or (2000 if args.quick else 10000)
-    base = replace(load_spec("mlp-mnist"), max_epochs=epochs, train_subset=subset,
-                   validation_size=2000 if args.quick else 10000)
+    base = replace(
+        load_spec("mlp-mnist"), max_epochs=epochs, train_subset=subset, validation_size=2000 if args.quick else 10000
+    )
     configs = hand_grid_configs(base)
     if args.quick:
         configs = configs[:5]
@@ -272,8 +334,9 @@ def main() -> None:
         targets.append(max(acc for _, acc in hand))
         for arm in arms:
             end: dict = {}
-            runs[arm].append(run_search(arm, spec, splits, budget=budget, seed=seed, patience=args.stop_patience,
-                                        out=end))
+            runs[arm].append(
+                run_search(arm, spec, splits, budget=budget, seed=seed, patience=args.stop_patience, out=end)
+            )
             if args.test_accuracy:
                 end["test_accuracy"] = test_accuracy(spec, splits, end["best_params"], seed=seed)
             ends[arm].append(end)
@@ -282,44 +345,79 @@ def main() -> None:
         # and the rest can be run later with --first-seed and combined
         partial = Path(args.out) / "bench_search.partial.json"
         partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"first_seed": args.first_seed, "reps_done": rep + 1, "targets": targets,
-                                       "runs": runs, "ends": ends, "budget_epochs": budget,
-                                       "stop_patience": args.stop_patience}, indent=1))
+        partial.write_text(
+            json.dumps(
+                {
+                    "first_seed": args.first_seed,
+                    "reps_done": rep + 1,
+                    "targets": targets,
+                    "runs": runs,
+                    "ends": ends,
+                    "budget_epochs": budget,
+                    "stop_patience": args.stop_patience,
+                },
+                indent=1,
+            )
+        )
     rows = summarize(runs, targets, budget, hand_compute)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plot(runs, budget, targets, out / "bench_search.png")
-    result = {"reps": reps, "first_seed": args.first_seed, "epochs_per_trial": epochs, "train_subset": subset,
-              "hand_grid_rows": len(configs), "hand_grid_epochs": hand_compute, "budget_epochs": budget, "targets": targets, "seconds": round(time.perf_counter() - start, 1),
-              "rows": rows, "runs": {k: v for k, v in runs.items()}, "stop_patience": args.stop_patience,
-              "ends": ends}
+    result = {
+        "reps": reps,
+        "first_seed": args.first_seed,
+        "epochs_per_trial": epochs,
+        "train_subset": subset,
+        "hand_grid_rows": len(configs),
+        "hand_grid_epochs": hand_compute,
+        "budget_epochs": budget,
+        "targets": targets,
+        "seconds": round(time.perf_counter() - start, 1),
+        "rows": rows,
+        "runs": {k: v for k, v in runs.items()},
+        "stop_patience": args.stop_patience,
+        "ends": ends,
+    }
     (out / "bench_search.json").write_text(json.dumps(result, indent=1))
     if args.json:
         print(json.dumps(result, indent=1))
         return
-    print(f"mlp-mnist, {subset} training images, {epochs} epochs per trial, budget {budget} epochs "
-          f"(the hand grid's {len(configs)} rows: {hand_compute}), {reps} repetitions, {result['seconds']} s")
+    print(
+        f"mlp-mnist, {subset} training images, {epochs} epochs per trial, budget {budget} epochs "
+        f"(the hand grid's {len(configs)} rows: {hand_compute}), {reps} repetitions, {result['seconds']} s"
+    )
     print(f"target: the hand grid's best validation accuracy, mean {statistics.fmean(targets):.4f}")
-    print(f"{'arm':<14} {'best at budget':>18} {'trials':>7} {'reached':>8} {'epochs to target':>17} "
-          f"{'vs random':>10} {'of hand compute':>16}")
+    print(
+        f"{'arm':<14} {'best at budget':>18} {'trials':>7} {'reached':>8} {'epochs to target':>17} "
+        f"{'vs random':>10} {'of hand compute':>16}"
+    )
     for r in rows:
         reach = "-" if r["epochs_to_target_mean"] is None else f"{r['epochs_to_target_mean']:.1f}"
         ratio = "-" if r["ratio_to_random"] is None else f"{r['ratio_to_random']:.2f}x"
         frac = "-" if r["fraction_of_hand_compute"] is None else f"{r['fraction_of_hand_compute']:.2f}"
-        at_hand = (f"  (best at {hand_compute} epochs {r['best_at_hand_compute_mean']:.4f})"
-                   if "best_at_hand_compute_mean" in r else "")
-        print(f"{r['arm']:<14} {r['best_mean']:.4f} ± {r['best_std']:.4f} {statistics.fmean(r['trials']):>7.1f} "
-              f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}{at_hand}")
+        at_hand = (
+            f"  (best at {hand_compute} epochs {r['best_at_hand_compute_mean']:.4f})"
+            if "best_at_hand_compute_mean" in r
+            else ""
+        )
+        print(
+            f"{r['arm']:<14} {r['best_mean']:.4f} ± {r['best_std']:.4f} {statistics.fmean(r['trials']):>7.1f} "
+            f"{r['reached']:>8} {reach:>17} {ratio:>10} {frac:>16}{at_hand}"
+        )
     for arm, reps_ends in ends.items():
         used = statistics.fmean(e["epochs"] for e in reps_ends)
         line = f"{arm:<14} epochs used {used:.1f} of {budget}"
         if arm.endswith("+stop"):
-            line += (f", stopped at the noise floor in {sum(e['stopped'] for e in reps_ends)}/{reps} repetitions "
-                     f"(patience {args.stop_patience}; spread runs {statistics.fmean(e['spread_epochs'] for e in reps_ends):.1f} epochs)")
+            line += (
+                f", stopped at the noise floor in {sum(e['stopped'] for e in reps_ends)}/{reps} repetitions "
+                f"(patience {args.stop_patience}; spread runs "
+                f"{statistics.fmean(e['spread_epochs'] for e in reps_ends):.1f} epochs)"
+            )
         if args.test_accuracy:
             tests = [e["test_accuracy"] for e in reps_ends]
             line += f", test accuracy of its best {statistics.fmean(tests):.4f}" + (
-                f" ± {statistics.stdev(tests):.4f}" if len(tests) > 1 else "")
+                f" ± {statistics.stdev(tests):.4f}" if len(tests) > 1 else ""
+            )
         print(line)
     print(f"plot: {out / 'bench_search.png'}")
 

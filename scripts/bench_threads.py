@@ -41,16 +41,20 @@ ARMS: list[str] = ["cores", "one", "default"]
 
 def arms() -> dict[str, list[str]]:
     cores = usable_cores()
-    every = {"cores": (f"--threads {cores}", ["--threads", str(cores)]), "one": ("--threads 1", ["--threads", "1"]),
-             "default": ("default", [])}
+    every = {
+        "cores": (f"--threads {cores}", ["--threads", str(cores)]),
+        "one": ("--threads 1", ["--threads", "1"]),
+        "default": ("default", []),
+    }
     return dict(every[arm] for arm in ARMS)
 
 
 def timed(args: list[str], folder: Path) -> float:
     exe = Path(sys.executable).with_name("autotune")
     start = time.perf_counter()
-    subprocess.run([str(exe), *args, "--storage", "sqlite:///s.db", "-q"], cwd=folder, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(exe), *args, "--storage", "sqlite:///s.db", "-q"], cwd=folder, check=True, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -82,15 +86,22 @@ def main() -> None:
     parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated: cores, one, default")
     opts = parser.parse_args()
     ARMS[:] = opts.arms.split(",")
-    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
-          f"{usable_cores()} usable cores, load average at start {os.getloadavg()[0]:.2f}")
+    print(
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
+        f"{usable_cores()} usable cores, load average at start {os.getloadavg()[0]:.2f}"
+    )
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for command in opts.commands.split(","):
             for condition in opts.conditions.split(","):
                 results[command, condition] = measure(command, condition, opts.reps, Path(tmp))
-    print("\n| command | condition | " + " | ".join(arms()) + " | " +
-          " | ".join(f"{arm} / --threads 1" for arm in arms() if arm != "--threads 1") + " |")
+    print(
+        "\n| command | condition | "
+        + " | ".join(arms())
+        + " | "
+        + " | ".join(f"{arm} / --threads 1" for arm in arms() if arm != "--threads 1")
+        + " |"
+    )
     print("|---|---|" + "---:|" * (2 * len(arms()) - 1))
     for (command, condition), times in results.items():
         med = {arm: statistics.median(values) for arm, values in times.items()}

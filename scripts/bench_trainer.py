@@ -17,7 +17,8 @@ precision's samples/s as a fraction of its own roofline (torch.mm in fp32, or in
 model's shapes).
 
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py [--quick] [--json]
-    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --precision [--repeats 7] [--quick] [--json]
+    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --precision \
+        [--repeats 7] [--quick] [--json]
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --epoch [--repeats 3] [--quick] [--json]
 
 With --epoch it times whole epochs of the seed CNN at batch 100 over the 50k training split (1,000
@@ -50,8 +51,18 @@ from autotune.models import build_model  # noqa: E402
 from autotune.precision import NO_BF16_UNITS  # noqa: E402
 from autotune.train import make_optimizer, train_one_epoch  # noqa: E402
 
-BASE = dict(lr=0.01, n_layers=2, activation="relu", init="default", optimizer="sgd_momentum", weight_decay=0.0,
-            dropout=0.0, batch_norm=False, lr_schedule="none", augment=False)
+BASE = dict(
+    lr=0.01,
+    n_layers=2,
+    activation="relu",
+    init="default",
+    optimizer="sgd_momentum",
+    weight_decay=0.0,
+    dropout=0.0,
+    batch_norm=False,
+    lr_schedule="none",
+    augment=False,
+)
 MODELS = {
     "mlp": dict(BASE, units=[256, 128]),  # the seed reports' [784,256,128,10]
     "cnn": dict(BASE, channels=[32, 64], kernel_size=5, fc_units=1024),  # seed report 004's CNN
@@ -63,8 +74,14 @@ def ours(family: str, config: dict, data: Split) -> float:
     model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
     optimizer = make_optimizer(model, config)
     start = time.perf_counter()
-    train_one_epoch(model, optimizer, data, batch_size=config["batch_size"], generator=torch.Generator().manual_seed(0),
-                    classification=True)
+    train_one_epoch(
+        model,
+        optimizer,
+        data,
+        batch_size=config["batch_size"],
+        generator=torch.Generator().manual_seed(0),
+        classification=True,
+    )
     return len(data) / (time.perf_counter() - start)
 
 
@@ -139,8 +156,11 @@ def overhead_ms(data: Split) -> dict:
     loss.backward()
     optimizer.step()
     first = time.perf_counter() - start
-    return {"study_load_ms": round(load * 1000, 1), "model_build_ms": round(build * 1000, 1),
-            "first_batch_ms": round(first * 1000, 1)}
+    return {
+        "study_load_ms": round(load * 1000, 1),
+        "model_build_ms": round(build * 1000, 1),
+        "first_batch_ms": round(first * 1000, 1),
+    }
 
 
 #: (label, family, config, batch sizes) of the precision comparison
@@ -160,8 +180,15 @@ def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, config)
     start = time.perf_counter()
-    train_one_epoch(model, optimizer, data, batch_size=config["batch_size"], generator=torch.Generator().manual_seed(0),
-                    classification=True, precision="fp32" if arm == "fp32" else "bf16")
+    train_one_epoch(
+        model,
+        optimizer,
+        data,
+        batch_size=config["batch_size"],
+        generator=torch.Generator().manual_seed(0),
+        classification=True,
+        precision="fp32" if arm == "fp32" else "bf16",
+    )
     return len(data) / (time.perf_counter() - start)
 
 
@@ -179,12 +206,12 @@ def precision_rows(splits, *, repeats: int, quick: bool, bf16: bool = True) -> l
         arms = arms if bf16 else ["fp32"]
         for batch_size in batch_sizes:
             config = dict(model_config, batch_size=batch_size)
-            warm = Split(data.x[:4 * batch_size], data.y[:4 * batch_size])
+            warm = Split(data.x[: 4 * batch_size], data.y[: 4 * batch_size])
             for arm in arms:  # one-off costs (kernel selection, first allocations) outside the timed runs
                 step_rate(family, config, warm, arm)
             rates: dict[str, list[float]] = {arm: [] for arm in arms}
             for i in range(repeats):
-                for arm in (arms if i % 2 == 0 else arms[::-1]):
+                for arm in arms if i % 2 == 0 else arms[::-1]:
                     rates[arm].append(step_rate(family, config, data, arm))
             row = {"model": label, "batch_size": batch_size, "samples": n, "repeats": repeats}
             for arm in arms:
@@ -198,11 +225,15 @@ def precision_rows(splits, *, repeats: int, quick: bool, bf16: bool = True) -> l
                 return [a / b for a, b in zip(rates[num], rates[den])]
 
             pairs = ([("bf16", "fp32")] if "bf16" in arms else []) + (
-                [("bf16+cl", "bf16"), ("bf16+cl", "fp32")] if "bf16+cl" in arms else [])
+                [("bf16+cl", "bf16"), ("bf16+cl", "fp32")] if "bf16+cl" in arms else []
+            )
             for num, den in pairs:
                 r = ratios(num, den)
-                row[f"{num}_vs_{den}"] = {"median": round(statistics.median(r), 3), "min": round(min(r), 3),
-                                          "max": round(max(r), 3)}
+                row[f"{num}_vs_{den}"] = {
+                    "median": round(statistics.median(r), 3),
+                    "min": round(min(r), 3),
+                    "max": round(max(r), 3),
+                }
             rows.append(row)
     return rows
 
@@ -220,11 +251,18 @@ def epoch_seconds(splits, *, repeats: int, quick: bool, bf16: bool = True) -> di
         step_rate("cnn", config, Split(data.x[:400], data.y[:400]), arm)
     seconds: dict[str, list[float]] = {arm: [] for arm in arms}
     for i in range(repeats):
-        for arm in (arms if i % 2 == 0 else arms[::-1]):
+        for arm in arms if i % 2 == 0 else arms[::-1]:
             seconds[arm].append(n / step_rate("cnn", config, data, arm))
-    return {"model": "cnn 32-64-fc1024", "batch_size": 100, "images": n, "repeats": repeats,
-            **{arm: {"median": round(statistics.median(v), 2), "min": round(min(v), 2), "max": round(max(v), 2)}
-               for arm, v in seconds.items()}}
+    return {
+        "model": "cnn 32-64-fc1024",
+        "batch_size": 100,
+        "images": n,
+        "repeats": repeats,
+        **{
+            arm: {"median": round(statistics.median(v), 2), "min": round(min(v), 2), "max": round(max(v), 2)}
+            for arm, v in seconds.items()
+        },
+    }
 
 
 NO_BF16 = f"{NO_BF16_UNITS}: bf16 not timed; autotune trains fp32 here ('auto' falls back to it, 'bf16' is refused)"
@@ -232,8 +270,10 @@ NO_BF16 = f"{NO_BF16_UNITS}: bf16 not timed; autotune trains fp32 here ('auto' f
 
 def print_precision(results: dict) -> None:
     """The --epoch or --precision results as text."""
-    print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} load average "
-          f"{results['load_average_before']} -> {results['load_average_after']}")
+    print(
+        f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']} load average "
+        f"{results['load_average_before']} -> {results['load_average_after']}"
+    )
     if not results["bf16_hardware"]:
         print(NO_BF16)
     if "rows" not in results:
@@ -245,15 +285,18 @@ def print_precision(results: dict) -> None:
         return
     header = f"{'model':<18}{'batch':>6}{'fp32/s':>10}{'of roof':>8}"
     if results["bf16_hardware"]:
-        header += (f"{'bf16/s':>10}{'of roof':>8}{'bf16/fp32 (median, range)':>30}{'bf16+cl/s':>11}"
-                   f"{'cl/bf16 (median, range)':>28}")
+        header += (
+            f"{'bf16/s':>10}{'of roof':>8}{'bf16/fp32 (median, range)':>30}{'bf16+cl/s':>11}"
+            f"{'cl/bf16 (median, range)':>28}"
+        )
     print(header)
     for r in results["rows"]:
         line = f"{r['model']:<18}{r['batch_size']:>6}{r['fp32_per_s']:>10}{r['fp32_of_roofline']:>8}"
         if "bf16_per_s" in r:
             ratio = r["bf16_vs_fp32"]
-            line += (f"{r['bf16_per_s']:>10}{r['bf16_of_roofline']:>8}"
-                     f"{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})")
+            line += (
+                f"{r['bf16_per_s']:>10}{r['bf16_of_roofline']:>8}{ratio['median']:>14}x ({ratio['min']}-{ratio['max']})"
+            )
         if "bf16+cl_per_s" in r:
             cl = r["bf16+cl_vs_bf16"]
             line += f"{r['bf16+cl_per_s']:>11}{cl['median']:>12}x ({cl['min']}-{cl['max']})"
@@ -264,13 +307,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sample counts: a smoke run")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--precision", action="store_true",
-                        help="fp32 vs bf16 per whole training step instead of ours vs the tutorial loop")
-    parser.add_argument("--repeats", type=int, default=None, metavar="R",
-                        help="paired repeats per row with --precision [default: 7; 2 with --quick], per arm "
-                             "with --epoch [default: 3; 1 with --quick]")
-    parser.add_argument("--epoch", action="store_true",
-                        help="seconds per 50k-image epoch of the seed CNN in fp32, bf16 and bf16 + channels-last")
+    parser.add_argument(
+        "--precision",
+        action="store_true",
+        help="fp32 vs bf16 per whole training step instead of ours vs the tutorial loop",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        metavar="R",
+        help="paired repeats per row with --precision [default: 7; 2 with --quick], per arm "
+        "with --epoch [default: 3; 1 with --quick]",
+    )
+    parser.add_argument(
+        "--epoch",
+        action="store_true",
+        help="seconds per 50k-image epoch of the seed CNN in fp32, bf16 and bf16 + channels-last",
+    )
     args = parser.parse_args()
     from autotune.devices import cpu_model
 
@@ -279,15 +333,22 @@ def main() -> None:
         from autotune.precision import has_bf16
 
         bf16 = has_bf16("cpu")
-        results = {"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "cpu": cpu_model(),
-                   "bf16_hardware": bf16, "torch": torch.__version__,
-                   "load_average_before": round(os.getloadavg()[0], 2)}
+        results = {
+            "threads": torch.get_num_threads(),
+            "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
+            "bf16_hardware": bf16,
+            "torch": torch.__version__,
+            "load_average_before": round(os.getloadavg()[0], 2),
+        }
         if args.epoch:
-            results.update(epoch_seconds(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick,
-                                         bf16=bf16))
+            results.update(
+                epoch_seconds(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick, bf16=bf16)
+            )
         else:
-            results["rows"] = precision_rows(splits, repeats=args.repeats or (2 if args.quick else 7),
-                                             quick=args.quick, bf16=bf16)
+            results["rows"] = precision_rows(
+                splits, repeats=args.repeats or (2 if args.quick else 7), quick=args.quick, bf16=bf16
+            )
         results["load_average_after"] = round(os.getloadavg()[0], 2)
         if args.json:
             print(json.dumps(results, indent=2))
@@ -301,10 +362,14 @@ def main() -> None:
         data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
         for batch_size in batch_sizes:
             config = dict(MODELS[family], batch_size=batch_size)
-            row = {"model": family, "batch_size": batch_size, "samples": n,
-                   "ours_per_s": round(ours(family, config, data), 1),
-                   "tutorial_per_s": round(tutorial(family, config, n), 1),
-                   "roofline_per_s": round(roofline(family, config), 1)}
+            row = {
+                "model": family,
+                "batch_size": batch_size,
+                "samples": n,
+                "ours_per_s": round(ours(family, config, data), 1),
+                "tutorial_per_s": round(tutorial(family, config, n), 1),
+                "roofline_per_s": round(roofline(family, config), 1),
+            }
             row["speedup_vs_tutorial"] = round(row["ours_per_s"] / row["tutorial_per_s"], 2)
             row["fraction_of_roofline"] = round(row["ours_per_s"] / row["roofline_per_s"], 3)
             results["rows"].append(row)
@@ -313,10 +378,15 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"{results['cpu']}: threads={results['threads']} cpus={results['cpus']}")
-    print(f"{'model':<6}{'batch':>6}{'samples':>9}{'ours/s':>11}{'tutorial/s':>12}{'speedup':>9}{'roofline/s':>12}{'of roof':>9}")
+    print(
+        f"{'model':<6}{'batch':>6}{'samples':>9}{'ours/s':>11}{'tutorial/s':>12}{'speedup':>9}"
+        f"{'roofline/s':>12}{'of roof':>9}"
+    )
     for r in results["rows"]:
-        print(f"{r['model']:<6}{r['batch_size']:>6}{r['samples']:>9}{r['ours_per_s']:>11}{r['tutorial_per_s']:>12}"
-              f"{r['speedup_vs_tutorial']:>8}x{r['roofline_per_s']:>12}{r['fraction_of_roofline']:>9}")
+        print(
+            f"{r['model']:<6}{r['batch_size']:>6}{r['samples']:>9}{r['ours_per_s']:>11}{r['tutorial_per_s']:>12}"
+            f"{r['speedup_vs_tutorial']:>8}x{r['roofline_per_s']:>12}{r['fraction_of_roofline']:>9}"
+        )
     print("per-trial overhead:", results["overhead"])
 
 

@@ -31,7 +31,6 @@ from autotune.runner import run_study, work  # noqa: E402
 from autotune.spec import load_spec, parse_spec  # noqa: E402
 from autotune.storage import open_storage  # noqa: E402
 
-
 ARMS = {  # name: (workers, threads per worker or None for cores // workers, fork)
     "1 worker": (1, "cores", True),
     "2 workers, fresh processes": (2, None, False),
@@ -56,8 +55,9 @@ def bench_workers(n_trials: int, tmp: Path, reps: int = 1) -> dict:
             os.environ["AUTOTUNE_FORK_WORKERS"] = "1" if fork else "0"
             t0 = datetime.datetime.now()
             start = time.perf_counter()
-            summary = run_study(spec, n_trials=n_trials, storage=url, workers=workers,
-                                threads=cores if threads == "cores" else threads)
+            summary = run_study(
+                spec, n_trials=n_trials, storage=url, workers=workers, threads=cores if threads == "cores" else threads
+            )
             seconds = time.perf_counter() - start
             assert summary.finished == n_trials, summary
             trials = optuna.load_study(study_name=spec.name, storage=url).trials
@@ -65,14 +65,22 @@ def bench_workers(n_trials: int, tmp: Path, reps: int = 1) -> dict:
             for t in trials:
                 w = t.user_attrs["worker"]
                 first[w] = min(first.get(w, t.datetime_start), t.datetime_start)
-            runs[arm].append({"seconds": round(seconds, 2), "trials_per_hour": round(n_trials * 3600 / seconds, 1),
-                              "startup_s": round(max((d - t0).total_seconds() for d in first.values()), 2)})
+            runs[arm].append(
+                {
+                    "seconds": round(seconds, 2),
+                    "trials_per_hour": round(n_trials * 3600 / seconds, 1),
+                    "startup_s": round(max((d - t0).total_seconds() for d in first.values()), 2),
+                }
+            )
     os.environ.pop("AUTOTUNE_FORK_WORKERS", None)
     out: dict = {}
     for arm, rows in runs.items():
-        out[arm] = {"runs": rows, "seconds": round(statistics.median(r["seconds"] for r in rows), 2),
-                    "trials_per_hour": round(statistics.median(r["trials_per_hour"] for r in rows), 1),
-                    "startup_s": round(statistics.median(r["startup_s"] for r in rows), 2)}
+        out[arm] = {
+            "runs": rows,
+            "seconds": round(statistics.median(r["seconds"] for r in rows), 2),
+            "trials_per_hour": round(statistics.median(r["trials_per_hour"] for r in rows), 1),
+            "startup_s": round(statistics.median(r["startup_s"] for r in rows), 2),
+        }
     base = out["1 worker"]
     for arm in ARMS:
         out[arm]["ratio_vs_1"] = round(out[arm]["trials_per_hour"] / base["trials_per_hour"], 2)
@@ -95,8 +103,9 @@ def bench_storage(n_trials: int, tmp: Path) -> dict:
         for mode in ("optuna", "autotune"):
             study_name = f"overhead-{mode}-{time.time_ns()}"
             storage = open_storage(url) if url else optuna.storages.InMemoryStorage()
-            study = optuna.create_study(storage=storage, study_name=study_name,
-                                        sampler=optuna.samplers.RandomSampler(seed=0))
+            study = optuna.create_study(
+                storage=storage, study_name=study_name, sampler=optuna.samplers.RandomSampler(seed=0)
+            )
             start = time.perf_counter()
             if mode == "optuna":
                 study.optimize(_trivial, n_trials=n_trials)
@@ -128,16 +137,22 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print("workers (medians): trials/hour, wall time, ratio to one worker, start-up (to the slowest worker's "
-          "first trial) and its excess over one worker's:")
+    print(
+        "workers (medians): trials/hour, wall time, ratio to one worker, start-up (to the slowest worker's "
+        "first trial) and its excess over one worker's:"
+    )
     for arm, row in results["workers"].items():
-        print(f"  {arm:<28}{row['trials_per_hour']:>9} /h {row['seconds']:>8} s {row['ratio_vs_1']:>6}x "
-              f"start-up {row['startup_s']} s (+{row['extra_startup_s']} s)")
+        print(
+            f"  {arm:<28}{row['trials_per_hour']:>9} /h {row['seconds']:>8} s {row['ratio_vs_1']:>6}x "
+            f"start-up {row['startup_s']} s (+{row['extra_startup_s']} s)"
+        )
     print("storage overhead per trial (ms), trivial objective:")
     print(f"  {'storage':<12}{'optuna':>10}{'x mem':>8}{'autotune':>10}{'x mem':>8}")
     for name, row in results["storage_ms_per_trial"].items():
-        print(f"  {name:<12}{row['optuna']:>10}{row['optuna_x_in_memory']:>8}{row['autotune']:>10}"
-              f"{row['autotune_x_in_memory']:>8}")
+        print(
+            f"  {name:<12}{row['optuna']:>10}{row['optuna_x_in_memory']:>8}{row['autotune']:>10}"
+            f"{row['autotune_x_in_memory']:>8}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,16 @@ def bound(runs: list[list[tuple[float, float]]], budget: float, fractions=FRACTI
     for f in fractions:
         best = [max((v for e, v in run if e <= f * budget), default=float("nan")) for run in runs]
         gaps = [max(v for _, v in run) - b for run, b in zip(runs, best)]
-        rows.append({"fraction": f, "saved": round(1 - f, 2), "best": best, "gap": gaps,
-                     "gap_mean": statistics.fmean(gaps), "gap_max": max(gaps)})
+        rows.append(
+            {
+                "fraction": f,
+                "saved": round(1 - f, 2),
+                "best": best,
+                "gap": gaps,
+                "gap_mean": statistics.fmean(gaps),
+                "gap_max": max(gaps),
+            }
+        )
     return rows
 
 
@@ -45,8 +53,10 @@ def main() -> None:
     print(f"{args.arm}, {len(data['runs'][args.arm])} repetitions, budget {data['budget_epochs']} epochs:")
     print(f"{'stop at':>8} {'saved':>6} {'best (mean)':>12} {'gap to full: mean':>18} {'max':>7}")
     for r in rows:
-        print(f"{r['fraction']:>8.0%} {r['saved']:>6.0%} {statistics.fmean(r['best']) * 100:>11.2f}% "
-              f"{r['gap_mean'] * 100:>14.2f} pp {r['gap_max'] * 100:>5.2f} pp")
+        print(
+            f"{r['fraction']:>8.0%} {r['saved']:>6.0%} {statistics.fmean(r['best']) * 100:>11.2f}% "
+            f"{r['gap_mean'] * 100:>14.2f} pp {r['gap_max'] * 100:>5.2f} pp"
+        )
 
 
 if __name__ == "__main__":

@@ -19,4 +19,7 @@ rm -f "$log"
 if [ -z "${AUTOTUNE_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
     export AUTOTUNE_DATA_DIR="$(cd ../shared/data && pwd)"
 fi
+# The style, kept by ruff (pyproject.toml's [tool.ruff]): lint, then formatting, before any test runs.
+.venv/bin/ruff check --quiet autotune tests scripts examples
+.venv/bin/ruff format --check --quiet autotune tests scripts examples
 exec .venv/bin/python -m pytest -ra "$@"

@@ -146,16 +146,30 @@ def empty_study(spec_path: str, *, name: str = "tiny-digits", storage: str = "sq
     from autotune.spec import load_spec
     from autotune.storage import create_or_load_study, open_storage
 
-    return create_or_load_study(open_storage(storage), load_spec(spec_path), study_name=name,
-                                sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner())
+    return create_or_load_study(
+        open_storage(storage),
+        load_spec(spec_path),
+        study_name=name,
+        sampler=optuna.samplers.RandomSampler(),
+        pruner=optuna.pruners.NopPruner(),
+    )
 
 
 def finished_study(folder: Path, spec: dict, *args: str, spec_name: str = "spec.yaml") -> Path:
     """Write ``spec`` into ``folder`` and run it to its end into ``folder/autotune.db`` (artifacts in
     ``folder/artifacts``; ``args``: more `run` options); return the folder. For module-scoped fixtures."""
     (folder / spec_name).write_text(yaml.safe_dump(spec, sort_keys=False))
-    result = invoke("run", "--study", str(folder / spec_name), "--storage", f"sqlite:///{folder / 'autotune.db'}",
-                    "--artifact-dir", str(folder / "artifacts"), "-q", *args)
+    result = invoke(
+        "run",
+        "--study",
+        str(folder / spec_name),
+        "--storage",
+        f"sqlite:///{folder / 'autotune.db'}",
+        "--artifact-dir",
+        str(folder / "artifacts"),
+        "-q",
+        *args,
+    )
     assert result.exit_code == 0, result.output
     return folder
 
@@ -215,7 +229,9 @@ def pg_url(postgres_server_url):
         yield url
 
 
-def make_glyph_folder(out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0) -> Path:
+def make_glyph_folder(
+    out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0
+) -> Path:
     """The glyphs example's generated image folder (examples/glyphs/make_glyphs.py), small: ``out/{train,test}``."""
     import importlib.util
 
@@ -330,11 +346,15 @@ def gated_spec(**overrides) -> dict:
     """:func:`tiny_digits_spec` (same name and settings) with the gate's model, ``gate_model.py``, on
     ``gate.npz``, both beside the spec (see :func:`gate`): small generated data that spare every
     worker process scikit-learn's import (a third of its start-up) for the digits."""
-    spec = tiny_digits_spec(model="gate_model.py:build", dataset={"type": "npz", "path": "gate.npz"}, space={
-        "lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
-        "batch_size": [64, 128],
-        "hidden": {"low": 16, "high": 64},
-    })
+    spec = tiny_digits_spec(
+        model="gate_model.py:build",
+        dataset={"type": "npz", "path": "gate.npz"},
+        space={
+            "lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
+            "batch_size": [64, 128],
+            "hidden": {"low": 16, "high": 64},
+        },
+    )
     spec.update(overrides)
     return spec
 
@@ -348,8 +368,9 @@ def wait_for(predicate, what: str, *, procs=(), timeout: float = 300, every: flo
     while True:
         for proc in procs:
             if proc.poll() is not None:
-                raise AssertionError(f"process {proc.pid} ended (code {proc.returncode}) while waiting for "
-                                     f"{what}: {proc.communicate()}")
+                raise AssertionError(
+                    f"process {proc.pid} ended (code {proc.returncode}) while waiting for {what}: {proc.communicate()}"
+                )
         result = predicate()
         if result:
             return result
@@ -375,8 +396,9 @@ class Gate:
         return {int(p.name.removeprefix("blocked-")) for p in self.folder.glob("blocked-*")}
 
     def wait_blocked(self, pid: int, *, procs=(), timeout: float = 300) -> None:
-        wait_for(lambda: pid in self.blocked(), f"process {pid}'s trial to reach the gate", procs=procs,
-                 timeout=timeout)
+        wait_for(
+            lambda: pid in self.blocked(), f"process {pid}'s trial to reach the gate", procs=procs, timeout=timeout
+        )
 
     def let_through(self, pid: int, *, timeout: float = 300) -> None:
         """Let process ``pid``'s held trial go on (its next trial is held again); returns once it went."""
@@ -434,8 +456,11 @@ def running_trial_of(url: str, pid: int, name: str = "tiny-digits"):
     """The one RUNNING trial of study ``name`` that process ``pid`` runs (fails unless there is exactly one)."""
     import optuna
 
-    trials = [t for t in optuna.load_study(study_name=name, storage=url).trials
-              if t.state.name == "RUNNING" and t.user_attrs.get("worker") == worker_name(pid)]
+    trials = [
+        t
+        for t in optuna.load_study(study_name=name, storage=url).trials
+        if t.state.name == "RUNNING" and t.user_attrs.get("worker") == worker_name(pid)
+    ]
     assert len(trials) == 1, (pid, trials)
     return trials[0]
 
@@ -447,7 +472,8 @@ def last_heartbeat(url: str, trial_id: int):
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as con:
-            return con.execute(sqlalchemy.text("SELECT heartbeat FROM trial_heartbeats WHERE trial_id = :t"),
-                               {"t": trial_id}).scalar()
+            return con.execute(
+                sqlalchemy.text("SELECT heartbeat FROM trial_heartbeats WHERE trial_id = :t"), {"t": trial_id}
+            ).scalar()
     finally:
         engine.dispose()

@@ -43,8 +43,10 @@ def pytest_runtest_makereport(item, call):
     item.config.stash.setdefault(_SKIPS, []).append((report.nodeid, reason))
     if _strict() and reason not in ALLOWED:
         report.outcome = "failed"
-        report.longrepr = (f"skipped with a reason that is not on the allow-list (tests/skips.py, ALLOWED): "
-                           f"{reason!r}; with {STRICT_ENV}=1 (as in CI) every test must run")
+        report.longrepr = (
+            f"skipped with a reason that is not on the allow-list (tests/skips.py, ALLOWED): "
+            f"{reason!r}; with {STRICT_ENV}=1 (as in CI) every test must run"
+        )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -9,7 +9,8 @@ from pathlib import Path
 from autotune import configs, replays
 from autotune.data import load_splits
 from autotune.spec import parse_spec
-from tests.conftest import invoke, stored_study as _study, tiny_digits_spec
+from tests.conftest import invoke, tiny_digits_spec
+from tests.conftest import stored_study as _study
 
 
 def test_ablation_rows_match_replays(study_path):
@@ -41,14 +42,21 @@ def test_ablation_rows_match_replays(study_path):
     # #31, 8: the table says what it is of, and every row what it changes, from and to
     trial = _study().best_trial
     seeds = ", ".join(str(r["seed"]) for r in rows[0]["runs"])
-    assert md.splitlines()[0] == (f"Ablation of study 'tiny-digits', trial {trial.number} (the search's best), "
-                                  f"against the baseline (the spec's defaults): 2 seed(s) per row ({seeds}), 2 "
-                                  f"epoch(s) per run (the trial trained {trial.user_attrs['epochs']}).")
-    assert zh.stdout.splitlines()[0] == (f"消融实验：研究 'tiny-digits' 的试验 {trial.number}（搜索得到的最优），基准为"
-                                         f"配置中的默认值：每行 2 个随机种子（{seeds}），每次训练 2 轮（该试验训练了 "
-                                         f"{trial.user_attrs['epochs']} 轮）。")
-    table = {line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1] for line in md.splitlines()
-             if line.startswith("| ") and not line.startswith("| Parameter")}
+    assert md.splitlines()[0] == (
+        f"Ablation of study 'tiny-digits', trial {trial.number} (the search's best), "
+        f"against the baseline (the spec's defaults): 2 seed(s) per row ({seeds}), 2 "
+        f"epoch(s) per run (the trial trained {trial.user_attrs['epochs']})."
+    )
+    assert zh.stdout.splitlines()[0] == (
+        f"消融实验：研究 'tiny-digits' 的试验 {trial.number}（搜索得到的最优），基准为"
+        f"配置中的默认值：每行 2 个随机种子（{seeds}），每次训练 2 轮（该试验训练了 "
+        f"{trial.user_attrs['epochs']} 轮）。"
+    )
+    table = {
+        line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1]
+        for line in md.splitlines()
+        if line.startswith("| ") and not line.startswith("| Parameter")
+    }
     shown = {c: configs.show(best[c]) for c in diff if c != "structure"}
     for r in rows:
         if r["kind"] == "leave-one-out" and r["component"] != "structure":
@@ -64,14 +72,35 @@ def _row(kind, component, values, best=None):
     from autotune.ablation import AblationRow, paired_p_value
     from autotune.replays import Replay, SeedRun
 
-    rep = Replay(label=component, config={}, runs=[SeedRun(seed=i, train_loss=0.1, train_accuracy=v, val_loss=0.1,
-                                                           val_accuracy=v, epochs=2, seconds=1.0, diverged=False)
-                                                   for i, v in enumerate(values)])
+    rep = Replay(
+        label=component,
+        config={},
+        runs=[
+            SeedRun(
+                seed=i,
+                train_loss=0.1,
+                train_accuracy=v,
+                val_loss=0.1,
+                val_accuracy=v,
+                epochs=2,
+                seconds=1.0,
+                diverged=False,
+            )
+            for i, v in enumerate(values)
+        ],
+    )
     if best is None:
         return AblationRow(kind, component, component, rep, 0.0, 1.0, None)
     delta = rep.mean("val_accuracy") - best.replay.mean("val_accuracy")
-    return AblationRow(kind, component, component, rep, delta, None,
-                       paired_p_value(rep.values("val_accuracy"), best.replay.values("val_accuracy")))
+    return AblationRow(
+        kind,
+        component,
+        component,
+        rep,
+        delta,
+        None,
+        paired_p_value(rep.values("val_accuracy"), best.replay.values("val_accuracy")),
+    )
 
 
 def _verdict(rows, lang="en"):
@@ -83,17 +112,22 @@ def _verdict(rows, lang="en"):
 def test_a_large_but_noisy_change_is_never_both_critical_and_unmeasurable():
     """The walk-through's case: -21 pp with paired p=0.14 was 'most critical' and 'no measurable difference'."""
     best = _row("best", "best", [0.97, 0.975, 0.965])
-    rows = [best, _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
-            _row("leave-one-out", "optimizer", [0.95, 0.50, 0.82], best),  # -21 pp, but p = 0.2
-            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best),  # -7 pp in every seed
-            _row("leave-one-out", "dropout", [0.95, 0.954, 0.946], best)]  # -2 pp in every seed
+    rows = [
+        best,
+        _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
+        _row("leave-one-out", "optimizer", [0.95, 0.50, 0.82], best),  # -21 pp, but p = 0.2
+        _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best),  # -7 pp in every seed
+        _row("leave-one-out", "dropout", [0.95, 0.954, 0.946], best),
+    ]  # -2 pp in every seed
     assert rows[2].p_value > 0.05
     lines = _verdict(rows)
-    assert lines[0].startswith("Most critical component: lr (removing it changes val_accuracy by -7.03 pp over "
-                               "3 seeds, paired p=")
+    assert lines[0].startswith(
+        "Most critical component: lr (removing it changes val_accuracy by -7.03 pp over 3 seeds, paired p="
+    )
     assert lines[1].startswith("Also measurably worse without: dropout (-2.00 pp, paired p=")
-    assert lines[2] == ("No measurable difference (within one seed standard deviation of the best, or paired "
-                        "p > 0.05): optimizer.")
+    assert lines[2] == (
+        "No measurable difference (within one seed standard deviation of the best, or paired p > 0.05): optimizer."
+    )
     assert len(lines) == 3
     zh = _verdict(rows, "zh")  # the same verdict, in the seed reports' language, line for line
     assert zh[0].startswith("最关键的组件：lr（去掉后 val_accuracy 变化 -7.03 个百分点，3 个随机种子，配对检验 p=")
@@ -107,29 +141,38 @@ def test_two_seeds_give_no_p_value_and_say_why():
     rows = [best, _row("baseline", "baseline", [0.5, 0.52], best), _row("leave-one-out", "lr", [0.90, 0.901], best)]
     assert rows[2].p_value is None  # before: 1e-14 from two seeds
     lines = _verdict(rows)
-    assert lines[0] == ("Over 2 seed(s) no paired test is run (it needs at least 3): differences are judged against "
-                        "one seed standard deviation of the best configuration only.")
+    assert lines[0] == (
+        "Over 2 seed(s) no paired test is run (it needs at least 3): differences are judged against "
+        "one seed standard deviation of the best configuration only."
+    )
     assert lines[1] == "Most critical component: lr (removing it changes val_accuracy by -7.20 pp over 2 seeds)."
 
 
 def test_one_seed_is_too_few_to_tell():
     best = _row("best", "best", [0.97])
     rows = [best, _row("baseline", "baseline", [0.5], best), _row("leave-one-out", "lr", [0.90], best)]
-    assert _verdict(rows) == ["One seed per configuration: no seed-to-seed spread can be measured, so this ablation "
-                              "cannot tell a component's effect from seed noise (too few seeds to tell; run it with "
-                              "--seeds 3 or more)."]
+    assert _verdict(rows) == [
+        "One seed per configuration: no seed-to-seed spread can be measured, so this ablation "
+        "cannot tell a component's effect from seed noise (too few seeds to tell; run it with "
+        "--seeds 3 or more)."
+    ]
 
 
 def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_is_not_critical():
     best = _row("best", "best", [0.9721, 0.9725, 0.9717])
-    rows = [best, _row("baseline", "baseline", [0.5, 0.51, 0.52], best),
-            _row("leave-one-out", "augment", [0.984, 0.985, 0.983], best),  # removing it helps: not "critical"
-            _row("path", "augment", [0.9843, 0.9845, 0.9841], best)]
+    rows = [
+        best,
+        _row("baseline", "baseline", [0.5, 0.51, 0.52], best),
+        _row("leave-one-out", "augment", [0.984, 0.985, 0.983], best),  # removing it helps: not "critical"
+        _row("path", "augment", [0.9843, 0.9845, 0.9841], best),
+    ]
     lines = _verdict(rows)
     assert lines[0] == "No single component's removal changed val_accuracy measurably over 3 seeds."
     assert lines[1].startswith("Removing augment improves val_accuracy by +1.19 pp over 3 seeds")
-    assert lines[2].startswith("A configuration on the ablation path (+ augment) beats the best trial's "
-                               "configuration by +1.22 pp over the same 3 seeds")
+    assert lines[2].startswith(
+        "A configuration on the ablation path (+ augment) beats the best trial's "
+        "configuration by +1.22 pp over the same 3 seeds"
+    )
     for line in _verdict(rows, "zh") + _verdict(rows[:3], "zh"):  # every sentence translated: no English words left
         assert not set(re.findall(r"[A-Za-z_]{3,}", line)) - {"augment", "val_accuracy", "seeds"}, line
 
@@ -141,14 +184,21 @@ def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, m
     drawn = []
     monkeypatch.setattr(plots, "save", lambda fig, path, **_: drawn.append(fig) or path)
     best = _row("best", "best", [0.97, 0.975, 0.965])
-    rows = [best, _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
-            _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best), _row("path", "lr", [0.8, 0.81, 0.79], best)]
+    rows = [
+        best,
+        _row("baseline", "baseline", [0.50, 0.52, 0.51], best),
+        _row("leave-one-out", "lr", [0.90, 0.906, 0.893], best),
+        _row("path", "lr", [0.8, 0.81, 0.79], best),
+    ]
     ablation_outputs(parse_spec(tiny_digits_spec()), rows, tmp_path, lang="en")
     (ax,) = [a for a in drawn[0].axes]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["best", "baseline", "- lr", "+ lr"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "best and baseline", "leave-one-out: best without the component",
-        "ablation path: baseline plus components, in order", "best configuration"]
+        "best and baseline",
+        "leave-one-out: best without the component",
+        "ablation path: baseline plus components, in order",
+        "best configuration",
+    ]
     assert ax.get_ylabel() == "val_accuracy (%) (axis does not start at 0)"  # zoomed on 50-98 %, and says so
     assert 0 < ax.get_ylim()[0] < 0.5
 
@@ -156,15 +206,20 @@ def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, m
 def test_a_path_row_above_the_best_within_the_noise_is_called_a_tie():
     """#31, 8: '+ init' reached 97.79% against the best's 97.21% (paired p=0.464) with no comment."""
     best = _row("best", "best", [0.9721, 0.9650, 0.9792])
-    rows = [best, _row("baseline", "baseline", [0.50, 0.51, 0.52], best),
-            _row("leave-one-out", "init", [0.60, 0.61, 0.62], best),
-            _row("path", "init", [0.9779, 0.9602, 0.9956], best)]  # higher mean, noisy: p > 0.05
+    rows = [
+        best,
+        _row("baseline", "baseline", [0.50, 0.51, 0.52], best),
+        _row("leave-one-out", "init", [0.60, 0.61, 0.62], best),
+        _row("path", "init", [0.9779, 0.9602, 0.9956], best),
+    ]  # higher mean, noisy: p > 0.05
     rows = rows[:2] + [rows[3], rows[2]]
     assert rows[2].p_value > 0.05 and rows[2].delta > 0
     lines = _verdict(rows)
-    assert lines[-1] == (f"A configuration on the ablation path (+ init) scores +{rows[2].delta * 100:.2f} pp above "
-                         f"the best trial's configuration over the same 3 seeds, paired p={rows[2].p_value:.3g}, "
-                         "within the noise (not measurable by the rule above): a tie, too few seeds to tell.")
+    assert lines[-1] == (
+        f"A configuration on the ablation path (+ init) scores +{rows[2].delta * 100:.2f} pp above "
+        f"the best trial's configuration over the same 3 seeds, paired p={rows[2].p_value:.3g}, "
+        "within the noise (not measurable by the rule above): a tie, too few seeds to tell."
+    )
     assert not any(line.startswith("A configuration on the ablation path (+ init) beats") for line in lines)
 
 

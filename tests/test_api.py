@@ -58,8 +58,7 @@ def test_report_export_and_replay_by_the_stored_name(stored, tmp_path):
 
 def test_sweep_and_ablate_write_what_they_return(stored, tmp_path):
     spec, url, _ = stored
-    sw = autotune.sweep(spec, param="batch_size", values=[64, 128], epochs=1, storage=url,
-                        out_dir=str(tmp_path / "sw"))
+    sw = autotune.sweep(spec, param="batch_size", values=[64, 128], epochs=1, storage=url, out_dir=str(tmp_path / "sw"))
     assert isinstance(sw, autotune.SweepResult) and sw.out == str(tmp_path / "sw")
     assert [r.config["batch_size"] for r in sw.replays] == [64, 128]
     on_disk = json.loads((tmp_path / "sw" / "sweep-batch_size.json").read_text())
@@ -103,5 +102,6 @@ def test_every_public_name_resolves_and_is_listed():
     for name in autotune.__all__:
         assert getattr(autotune, name) is not None, name
     assert {"report", "export", "replay", "ablate", "sweep", "run_study", "join_study", "list_studies"} <= set(
-        autotune.__all__)
+        autotune.__all__
+    )
     assert callable(autotune.report) and autotune.report.__module__ == "autotune.api"

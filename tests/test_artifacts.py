@@ -64,8 +64,10 @@ def test_a_read_only_folder_is_refused_and_nothing_is_created():
             assert os.geteuid() != 0
             with pytest.raises(StorageError) as refused:
                 check_folder(folder / "ro" / "art")
-            assert str(refused.value) == (f"cannot write to artifact folder '{folder / 'ro' / 'art'}': "
-                                          f"'{folder / 'ro'}' does not let a folder be made in it (Permission denied)")
+            assert str(refused.value) == (
+                f"cannot write to artifact folder '{folder / 'ro' / 'art'}': "
+                f"'{folder / 'ro'}' does not let a folder be made in it (Permission denied)"
+            )
             assert not (folder / "ro" / "art").exists()
 
         _as_unprivileged_user(check)
@@ -86,8 +88,9 @@ class Payload:
 
 def test_a_checkpoint_with_a_pickled_object_is_refused(tmp_path):
     torch.save({"weights": Payload()}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match=f"checkpoint '{tmp_path / 'evil.pt'}' carries more than tensors and "
-                                              "plain data"):
+    with pytest.raises(
+        CheckpointError, match=f"checkpoint '{tmp_path / 'evil.pt'}' carries more than tensors and plain data"
+    ):
         load_checkpoint(tmp_path / "evil.pt")
     with pytest.raises(CheckpointError, match="cannot read checkpoint .*missing.pt': No such file or directory"):
         load_checkpoint(tmp_path / "missing.pt")

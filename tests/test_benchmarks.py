@@ -16,8 +16,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--quick", "--json"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     rows = results["rows"]
@@ -30,13 +34,29 @@ def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
 
 
 def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--precision", "--quick",
-                          "--repeats", "1", "--json"], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_trainer.py"),
+            "--precision",
+            "--quick",
+            "--repeats",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert [(r["model"], r["batch_size"]) for r in results["rows"]] == [
-        ("mlp 256-128", 64), ("mlp 256-128", 256), ("mlp 1024-1024", 64), ("mlp 1024-1024", 256),
-        ("cnn 32-64-fc1024", 100)]
+        ("mlp 256-128", 64),
+        ("mlp 256-128", 256),
+        ("mlp 1024-1024", 64),
+        ("mlp 1024-1024", 256),
+        ("cnn 32-64-fc1024", 100),
+    ]
     bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
     assert results["bf16_hardware"] is bf16
     for r in results["rows"]:
@@ -55,12 +75,20 @@ def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
 
 
 def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_available):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick", "--json"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert (results["model"], results["batch_size"], results["images"], results["repeats"]) == (
-        "cnn 32-64-fc1024", 100, 1000, 1)
+        "cnn 32-64-fc1024",
+        100,
+        1000,
+        1,
+    )
     bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
     assert results["bf16_hardware"] is bf16
     arms = ("fp32", "bf16", "bf16+cl") if bf16 else ("fp32",)  # no bf16 units: fp32 alone
@@ -70,24 +98,40 @@ def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_availabl
 
 
 def test_bench_trainer_says_when_the_cpu_has_no_bf16_units(mnist_available):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
-    said = ("this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 here "
-            "('auto' falls back to it, 'bf16' is refused)")
+    said = (
+        "this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 here "
+        "('auto' falls back to it, 'bf16' is refused)"
+    )
     assert (said in out.stdout.splitlines()) == (not bf16)
     assert [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")] == (
-        ["fp32", "bf16", "bf16+cl"] if bf16 else ["fp32"])
+        ["fp32", "bf16", "bf16+cl"] if bf16 else ["fp32"]
+    )
 
 
 def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
-    assert (results["reps"], results["first_seed"], results["epochs_per_trial"], results["hand_grid_rows"],
-            results["budget_epochs"]) == (1, 1000, 1, 5, 5)
+    assert (
+        results["reps"],
+        results["first_seed"],
+        results["epochs_per_trial"],
+        results["hand_grid_rows"],
+        results["budget_epochs"],
+    ) == (1, 1000, 1, 5, 5)
     arms = [r["arm"] for r in results["rows"]]
     assert arms == ["hand grid", "random", "tpe+median", "tpe+hyperband", "tpe+sha", "tpe"]
     hand = results["runs"]["hand grid"][0]
@@ -102,9 +146,24 @@ def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
 
 
 def test_search_benchmark_noise_floor_arm_counts_its_spread_runs_as_spent(mnist_available, tmp_path):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
-                          "--arms", "random,tpe+sha+stop", "--stop-patience", "1", "--test-accuracy",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_search.py"),
+            "--quick",
+            "--json",
+            "--arms",
+            "random,tpe+sha+stop",
+            "--stop-patience",
+            "1",
+            "--test-accuracy",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     (end,) = results["ends"]["tpe+sha+stop"]
@@ -124,8 +183,15 @@ def test_search_benchmark_arithmetic():
     spec.loader.exec_module(bench)
     assert bench.curve([(2, 0.5), (3, 0.7), (5, 0.6)], 5) == [0.0, 0.5, 0.7, 0.7, 0.7]
     assert bench.epochs_to_reach([(2, 0.5), (3, 0.7)], 0.6) == 3 and bench.epochs_to_reach([(2, 0.5)], 0.6) is None
-    rows = bench.summarize({"hand grid": [[(4, 0.9), (8, 0.85)]], "random": [[(2, 0.8), (6, 0.95)]],
-                            "tpe+median": [[(3, 0.92), (9, 0.99)]]}, targets=[0.9], budget=8)
+    rows = bench.summarize(
+        {
+            "hand grid": [[(4, 0.9), (8, 0.85)]],
+            "random": [[(2, 0.8), (6, 0.95)]],
+            "tpe+median": [[(3, 0.92), (9, 0.99)]],
+        },
+        targets=[0.9],
+        budget=8,
+    )
     by = {r["arm"]: r for r in rows}
     assert by["tpe+median"]["best"] == [0.92]  # the trial that ended past the budget does not count
     assert (by["tpe+median"]["ratio_to_random"], by["tpe+median"]["fraction_of_hand_compute"]) == (0.5, 0.375)
@@ -133,28 +199,53 @@ def test_search_benchmark_arithmetic():
 
 
 def test_accuracy_benchmark_quick_mode_is_well_formed():
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json",
-                          "--epochs", "mlp-digits=4"], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json", "--epochs", "mlp-digits=4"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     (row,) = results["rows"]
     assert (results["seeds"], row["study"], row["trials"]) == (2, "mlp-digits", 6)
     # trials trained 3 epochs; the final model the 4 asked for, on train+validation (1,797 digits less 360 for test)
     assert (row["trial_epochs"], row["trial_train_subset"], row["final_epochs"], row["final_train_examples"]) == (
-        3, "all", 4, 1437)
+        3,
+        "all",
+        4,
+        1437,
+    )
     assert len(row["test_accuracies"]) == 2 and len(set(row["test_seeds"])) == 2
     assert row["test_accuracy_mean"] == pytest.approx(sum(row["test_accuracies"]) / 2)
     assert 0.5 < row["best_val_accuracy"] <= 1 and row["cpu_seconds"] > 0 and row["threads"] == [1]
 
 
 def test_scale_benchmark_counts_exactly_and_sees_the_workers_connections(postgres_server_url):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_scale.py"), "--storage", postgres_server_url,
-                          "--workers", "1,3", "--trials-per-worker", "4", "--work", "0.05", "--json"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_scale.py"),
+            "--storage",
+            postgres_server_url,
+            "--workers",
+            "1,3",
+            "--trials-per-worker",
+            "4",
+            "--work",
+            "0.05",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert [(r["workers"], r["target"], r["finished"], r["exact"], r["failed"]) for r in results["rows"]] == [
-        (1, 4, 4, True, 0), (3, 12, 12, True, 0)]
+        (1, 4, 4, True, 0),
+        (3, 12, 12, True, 0),
+    ]
     one, three = results["rows"]
     # one worker keeps its pooled connection(s) and opens one more to claim; three keep three times as many
     assert 1 <= one["peak_connections"] <= 3 and 3 <= three["peak_connections"] <= 9
@@ -162,10 +253,25 @@ def test_scale_benchmark_counts_exactly_and_sees_the_workers_connections(postgre
 
 
 def test_search_benchmark_warm_arm_starts_from_the_hand_rows_that_fit_and_budget_can_exceed_the_grid(
-        mnist_available, tmp_path):
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json",
-                          "--arms", "tpe+sha,tpe+sha+warm", "--budget", "7", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=600)
+    mnist_available, tmp_path
+):
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_search.py"),
+            "--quick",
+            "--json",
+            "--arms",
+            "tpe+sha,tpe+sha+warm",
+            "--budget",
+            "7",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert (results["hand_grid_epochs"], results["budget_epochs"]) == (5, 7)
@@ -184,8 +290,12 @@ def test_stop_bound_reads_the_best_at_each_fraction_of_the_budget(tmp_path):
     # two repetitions of (epochs so far, value of the trial that ended there), budget 10 epochs
     runs = [[[2, 0.5], [4, 0.8], [6, 0.7], [10, 0.9]], [[5, 0.6], [8, 0.95], [10, 0.9]]]
     (tmp_path / "r.json").write_text(json.dumps({"runs": {"tpe+sha": runs}, "budget_epochs": 10}))
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "stop_bound.py"), str(tmp_path / "r.json"), "--json"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "stop_bound.py"), str(tmp_path / "r.json"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     rows = {r["fraction"]: r for r in json.loads(out.stdout)}
     assert rows[0.4]["best"][0] == 0.8 and math.isnan(rows[0.4]["best"][1])  # no trial had ended by 4 epochs

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,8 +16,15 @@ import optuna
 import pytest
 
 from autotune.cli import cli
-from tests.conftest import (REPO, assert_one_error_line, file_digest, gated_spec, invoke, one_error_line,
-                            tiny_digits_spec)
+from tests.conftest import (
+    REPO,
+    assert_one_error_line,
+    file_digest,
+    gated_spec,
+    invoke,
+    one_error_line,
+    tiny_digits_spec,
+)
 
 
 def test_every_command_and_option_has_help():
@@ -72,7 +79,9 @@ def test_progress_lines_when_not_a_terminal(write_spec):
     lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert lines[0].startswith("[1/2] trial 0 ") and lines[1].startswith("[2/2] trial 1 ")
     # accuracies in percent, as the summary and the report give them
-    assert re.match(r"\[1/2\] trial 0 complete: val_accuracy=\d{1,3}\.\d\d% epochs=3 best=\d{1,3}\.\d\d% \(", lines[0]), lines[0]
+    assert re.match(
+        r"\[1/2\] trial 0 complete: val_accuracy=\d{1,3}\.\d\d% epochs=3 best=\d{1,3}\.\d\d% \(", lines[0]
+    ), lines[0]
     assert "best=" in lines[1]
 
 
@@ -121,8 +130,10 @@ BAD_RUNS = [
     (["--storage", "foo://bar"], ["unknown storage scheme 'foo'", "allowed: sqlite:///PATH"]),
     (["--storage", "not a url"], ["storage URL 'not a url' cannot be parsed"]),
     (["--storage", "sqlite:////no/such/folder/x.db"], ["folder '/no/such/folder' does not exist"]),
-    (["--storage", "postgresql+psycopg://postgres:secret@127.0.0.1:1/nodb"],
-     ["cannot open storage 'postgresql+psycopg://postgres:***@127.0.0.1:1/nodb'"]),
+    (
+        ["--storage", "postgresql+psycopg://postgres:secret@127.0.0.1:1/nodb"],
+        ["cannot open storage 'postgresql+psycopg://postgres:***@127.0.0.1:1/nodb'"],
+    ),
     (["--data-dir", "/no/such/data"], ["data folder '/no/such/data'"]),
 ]
 
@@ -168,8 +179,9 @@ def test_changed_spec_cannot_silently_join_an_old_study(existing_db, write_spec)
     before = file_digest(existing_db)
     changed = tiny_digits_spec(max_epochs=5)
     result = invoke("run", "--study", write_spec(changed, "changed.yaml"), "--trials", "3")
-    assert_one_error_line(result, "study 'tiny-digits' in this storage was made from a different spec",
-                          "use --study-name")
+    assert_one_error_line(
+        result, "study 'tiny-digits' in this storage was made from a different spec", "use --study-name"
+    )
     assert file_digest(existing_db) == before
 
 
@@ -221,11 +233,15 @@ def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
     study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)  # a failed trial is not a finished one
     again = invoke("run", "--study", path, "--trials", "2", "-q")
     first, hint = again.stdout.splitlines()[0], again.stdout.splitlines()[-1]
-    assert first.startswith("Study 'tiny-digits' in sqlite:///autotune.db: 2 of 2 finished trials (2 complete); "
-                            "not counted: 1 fail; 0 finished during this command (")
-    assert hint == ("Next: autotune report --study tiny-digits (tables, figures, analysis); autotune confirm --study "
-                    "tiny-digits (the top 5 over 3 seeds: is the best real?); autotune export --study "
-                    "tiny-digits (best configuration, final model); autotune dashboard (live view).")
+    assert first.startswith(
+        "Study 'tiny-digits' in sqlite:///autotune.db: 2 of 2 finished trials (2 complete); "
+        "not counted: 1 fail; 0 finished during this command ("
+    )
+    assert hint == (
+        "Next: autotune report --study tiny-digits (tables, figures, analysis); autotune confirm --study "
+        "tiny-digits (the top 5 over 3 seeds: is the best real?); autotune export --study "
+        "tiny-digits (best configuration, final model); autotune dashboard (live view)."
+    )
     other = invoke("run", "--study", path, "--trials", "2", "-q", "--storage", f"sqlite:///{tmp_path / 'o.db'}")
     assert f"autotune report --study tiny-digits --storage sqlite:///{tmp_path / 'o.db'} (" in other.stdout
 
@@ -239,7 +255,9 @@ def test_the_next_step_hint_can_be_pasted(monkeypatch):
     assert next_storage("sqlite:///autotune.db") == ("", "")
     assert next_storage("sqlite:///my dir/a.db") == (" --storage 'sqlite:///my dir/a.db'", "")
     assert next_storage("postgresql://me:***@127.0.0.1:5432/db") == (
-        " --storage URL", " (URL: postgresql://me:***@127.0.0.1:5432/db with its password, which is not printed)")
+        " --storage URL",
+        " (URL: postgresql://me:***@127.0.0.1:5432/db with its password, which is not printed)",
+    )
     monkeypatch.setenv("AUTOTUNE_STORAGE", "postgresql://me:secret@127.0.0.1:5432/db")
     assert next_storage("postgresql://me:***@127.0.0.1:5432/db") == ("", "")
 
@@ -266,11 +284,16 @@ def test_ablate_and_sweep_say_what_ran_and_where_they_wrote(study_path):
     # the path's last two steps are the best configuration without one component, then the best
     # configuration itself: both already ran as rows above, so their runs are reused
     assert progress == ["  best configuration: done (2 seeds)", "  baseline: done (2 seeds)"] + [
-        f"  best without {c}: done (2 seeds)" for c in loo] + [
-        f"  ablation path, baseline + {' + '.join(path[:i + 1])}: done (2 seeds"
-        + (", all reused from earlier runs)" if i >= len(path) - 2 else ")") for i in range(len(path))]
-    assert ablate.stdout.splitlines()[-1] == ("Written to abl/ (ablation.csv, ablation.docx, ablation.json, "
-                                              "ablation.md, ablation.png)")
+        f"  best without {c}: done (2 seeds)" for c in loo
+    ] + [
+        f"  ablation path, baseline + {' + '.join(path[: i + 1])}: done (2 seeds"
+        + (", all reused from earlier runs)" if i >= len(path) - 2 else ")")
+        for i in range(len(path))
+    ]
+    assert ablate.stdout.splitlines()[-1] == (
+        "Written to abl/ (ablation.csv, ablation.docx, ablation.json, ablation.md, ablation.png)"
+    )
     sweep = invoke("sweep", "--study", study_path, "--param", "lr", "--values", "0.01", "--epochs", "1")
-    assert sweep.stdout.splitlines()[-1] == ("Written to sweep-tiny-digits/ (sweep-lr.csv, sweep-lr.json, "
-                                             "sweep-lr.md, sweep-lr.png)")
+    assert sweep.stdout.splitlines()[-1] == (
+        "Written to sweep-tiny-digits/ (sweep-lr.csv, sweep-lr.json, sweep-lr.md, sweep-lr.png)"
+    )

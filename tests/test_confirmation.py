@@ -23,7 +23,7 @@ from tests.conftest import REPO, finished_study, invoke, started, stored_study, 
 
 def t975_df2() -> float:
     """Student's t(0.975) with 2 degrees of freedom from its closed-form CDF, F(t) = 1/2 + t / (2 sqrt(2 + t^2))."""
-    return 0.95 * math.sqrt(2 / (1 - 0.95 ** 2))
+    return 0.95 * math.sqrt(2 / (1 - 0.95**2))
 
 
 def paired_p_df2(diffs: list[float]) -> float:
@@ -43,14 +43,21 @@ DIVERGED = [0.95, None, 0.97]
 
 
 def test_rank_orders_by_mean_and_tests_each_against_the_top():
-    out = rank([(1, 0.97, NOISY), (2, 0.95, TOP), (3, 0.99, LOW), (4, 0.96, SHIFTED), (5, 0.98, DIVERGED)],
-               direction="maximize")
+    out = rank(
+        [(1, 0.97, NOISY), (2, 0.95, TOP), (3, 0.99, LOW), (4, 0.96, SHIFTED), (5, 0.98, DIVERGED)],
+        direction="maximize",
+    )
     assert [r["trial"] for r in out["ranking"]] == [2, 1, 4, 3, 5]
     assert out["best_trial"] == 2
     assert (out["indistinguishable"], out["worse"], out["diverged"]) == ([1, 4], [3], [5])
     by = {r["trial"]: r for r in out["ranking"]}
     assert [by[t]["versus_top"] for t in (2, 1, 4, 3, 5)] == [
-        "top", "indistinguishable", "same difference on every seed", "worse", "diverged"]
+        "top",
+        "indistinguishable",
+        "same difference on every seed",
+        "worse",
+        "diverged",
+    ]
     low = by[3]
     assert low["p_value"] == pytest.approx(paired_p_df2([a - b for a, b in zip(TOP, LOW)]), rel=1e-6)
     assert low["p_holm"] == pytest.approx(4 * low["p_value"])  # the smallest of 4 comparisons: times 4
@@ -91,9 +98,12 @@ def test_confirmation_seeds_are_shared_grow_as_a_prefix_and_are_no_trial_seed():
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    return finished_study(tmp_path_factory.mktemp("finished"),
-                          tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}),
-                          "--trials", "3")
+    return finished_study(
+        tmp_path_factory.mktemp("finished"),
+        tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "dropout": 0.1}),
+        "--trials",
+        "3",
+    )
 
 
 @pytest.fixture
@@ -120,9 +130,11 @@ def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_pa
     assert stored(study) == {k: v for k, v in out.items() if k not in ("lines", "runs", "chosen_best", "document")}
     assert out["chosen_best"] == the_best(study).number and out["document"] is None  # no --docx
     record = stored(study)  # #31: the verdict names the study, the seeds and the budget
-    assert lines(record)[0] == (f"Confirmed the top 3 of 3 complete trials of study 'tiny-digits' (by their single-seed "
-                                f"val_accuracy) over the same 3 seeds ({', '.join(map(str, record['seed_list']))}), "
-                                "none of them a seed the search used, 3 epochs per run as in the search.")
+    assert lines(record)[0] == (
+        f"Confirmed the top 3 of 3 complete trials of study 'tiny-digits' (by their single-seed "
+        f"val_accuracy) over the same 3 seeds ({', '.join(map(str, record['seed_list']))}), "
+        "none of them a seed the search used, 3 epochs per run as in the search."
+    )
     assert out["seed_list"] == confirm_seeds(7, 3) and out["runs"] == {"trained": 9, "reused": 0}
     runs = {(t.user_attrs["source_trial"], t.user_attrs["run"]["seed"]): t.user_attrs["run"] for t in _store_runs()}
     assert len(runs) == 9 and {t.user_attrs["purpose"] for t in _store_runs()} == {"confirmation"}
@@ -147,8 +159,9 @@ def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_pa
 
     spec = stored_spec(study)
     top = out["ranking"][0]
-    again = autotune.replay_config(spec, config_from_params(spec, study.trials[top["trial"]].params), seeds=3,
-                                   first_seed=out["seed_list"][0])
+    again = autotune.replay_config(
+        spec, config_from_params(spec, study.trials[top["trial"]].params), seeds=3, first_seed=out["seed_list"][0]
+    )
     assert again.values("val_accuracy") == top["values"]
 
 
@@ -165,8 +178,10 @@ def test_a_second_confirmation_trains_nothing_and_more_seeds_train_only_the_new_
 def test_fewer_complete_trials_than_top_confirms_those_and_says_so(study_path):
     result = invoke("confirm", "--study", "tiny-digits", "--top", "5", "--seeds", "2")
     assert result.exit_code == 0, result.output
-    assert "Note: study 'tiny-digits' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3." \
+    assert (
+        "Note: study 'tiny-digits' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3."
         in result.stdout
+    )
     assert "over the same 2 seeds" in result.stdout
     assert "Over 2 seeds no paired test is run (it needs at least 3)" in result.stdout
     assert "(too few seeds to tell)" in result.stdout and "p=" not in result.stdout
@@ -188,14 +203,19 @@ def test_the_text_states_its_support(study_path):
 
 
 def test_a_multi_objective_study_is_refused(write_spec):
-    path = write_spec(tiny_digits_spec(objectives=["val_accuracy", {"metric": "train_seconds", "direction": "minimize"}],
-                                       pruner={"name": "none"}))
+    path = write_spec(
+        tiny_digits_spec(
+            objectives=["val_accuracy", {"metric": "train_seconds", "direction": "minimize"}], pruner={"name": "none"}
+        )
+    )
     assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
     result = invoke("confirm", "--study", "tiny-digits")
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("Error: confirm ranks trials by one objective, and study 'tiny-digits' has 2 "
-                                     "(val_accuracy, train_seconds); replay a Pareto trial over seeds with "
-                                     "`autotune replay --trial N --seeds K` instead")
+    assert result.stderr.strip() == (
+        "Error: confirm ranks trials by one objective, and study 'tiny-digits' has 2 "
+        "(val_accuracy, train_seconds); replay a Pareto trial over seeds with "
+        "`autotune replay --trial N --seeds K` instead"
+    )
     assert "tiny-digits:replays" not in [s.study_name for s in optuna.get_all_study_summaries("sqlite:///autotune.db")]
 
 
@@ -227,18 +247,23 @@ def test_export_takes_the_confirmed_best_only_where_the_single_seed_best_was_mea
     study.set_user_attr("confirmation", _record_with(record, other, single, "worse", equal_means=False))
     text = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e2").stdout.splitlines()
     mean = next(r["mean"] for r in record["ranking"] if r["trial"] == other)
-    assert text[0].startswith(f"Trial {other} (confirmed best: the single-seed best, trial {single}, measured worse "
-                              "over 2 seeds among the top 3 trials): ")
-    assert text[1] == (f"The confirmed best, trial {other} (mean val_accuracy {mean:.2%} over 2 seeds), is exported "
-                       f"instead of the single-seed best, trial {single} ({study.best_value:.2%} on "
-                       f"one seed); --trial {single} exports that one.")
+    assert text[0].startswith(
+        f"Trial {other} (confirmed best: the single-seed best, trial {single}, measured worse "
+        "over 2 seeds among the top 3 trials): "
+    )
+    assert text[1] == (
+        f"The confirmed best, trial {other} (mean val_accuracy {mean:.2%} over 2 seeds), is exported "
+        f"instead of the single-seed best, trial {single} ({study.best_value:.2%} on "
+        f"one seed); --trial {single} exports that one."
+    )
     assert len(text) == 2
     best_yaml = yaml.safe_load(Path("e2/best.yaml").read_text())
     assert best_yaml["trial"] == other and best_yaml["confirmed"]["single_seed_best"] == single
     replay = json.loads(invoke("replay", "--study", "tiny-digits", "--trial", "best", "--json").stdout)
     assert replay["label"] == f"trial {other}"  # replay's 'best' is export's
-    chosen = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e3", "--trial",
-                    str(single)).stdout.splitlines()
+    chosen = invoke(
+        "export", "--study", "tiny-digits", "--no-retrain", "--out", "e3", "--trial", str(single)
+    ).stdout.splitlines()
     assert chosen[0].startswith(f"Trial {single} (--trial {single}): ")
     assert len(chosen) == 1
 
@@ -255,21 +280,29 @@ def test_a_tie_keeps_the_single_seed_best_in_every_command_and_is_called_a_tie(s
     study.set_user_attr("confirmation", tied)
     assert the_best(study).number == single and the_best(study).basis == "tie"
     text = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e").stdout.splitlines()
-    assert text[0].startswith(f"Trial {single} (best val_accuracy of autotune's trials; the confirmation over 2 seeds "
-                              f"found no measurable difference from trial {other}, so it is kept): ")
-    assert text[1] == (f"Trial {other} had the best mean val_accuracy over 2 seeds, but the confirmation measured no "
-                       f"difference from the single-seed best, trial {single}: a tie, so the single-seed best is "
-                       f"exported; --trial {other} exports the other.")
+    assert text[0].startswith(
+        f"Trial {single} (best val_accuracy of autotune's trials; the confirmation over 2 seeds "
+        f"found no measurable difference from trial {other}, so it is kept): "
+    )
+    assert text[1] == (
+        f"Trial {other} had the best mean val_accuracy over 2 seeds, but the confirmation measured no "
+        f"difference from the single-seed best, trial {single}: a tie, so the single-seed best is "
+        f"exported; --trial {other} exports the other."
+    )
     replay = json.loads(invoke("replay", "--study", "tiny-digits", "--trial", "best", "--json").stdout)
     assert replay["label"] == f"trial {single}"
     said = lines(tied)
-    assert (f"Trial {other} and the single-seed best, trial {single}, are not measurably different over 2 seeds: a "
-            f"tie, so trial {single} stays the best (export, replay --trial best, ablate and sweep use it); the best "
-            "changes only where a confirmation measures the single-seed best worse.") in said
+    assert (
+        f"Trial {other} and the single-seed best, trial {single}, are not measurably different over 2 seeds: a "
+        f"tie, so trial {single} stays the best (export, replay --trial best, ablate and sweep use it); the best "
+        "changes only where a confirmation measures the single-seed best worse."
+    ) in said
     if versus != "indistinguishable":  # equal means: neither "has the best mean"
         assert not any("has the best mean" in line for line in said)
-        assert any(line.startswith(f"Trials {other} and {single} (the single-seed best) have the same mean over 2 "
-                                   "seeds (") for line in said)
+        assert any(
+            line.startswith(f"Trials {other} and {single} (the single-seed best) have the same mean over 2 seeds (")
+            for line in said
+        )
 
 
 def test_export_notes_trials_added_after_the_confirmation(study_path):
@@ -277,8 +310,10 @@ def test_export_notes_trials_added_after_the_confirmation(study_path):
     assert invoke("run", "--study", study_path, "--trials", "4", "-q").exit_code == 0
     result = invoke("export", "--study", "tiny-digits", "--no-retrain", "--out", "e")
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == ("Note: the study has 1 complete trial(s) more than when it was confirmed; "
-                                     "`autotune confirm` again to include them.")
+    assert result.stderr.strip() == (
+        "Note: the study has 1 complete trial(s) more than when it was confirmed; "
+        "`autotune confirm` again to include them."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -295,12 +330,13 @@ def test_run_confirms_after_its_search_once_per_target(write_spec):
         assert line in first.stdout
     assert len(_store_runs()) == 4
     again = invoke("run", "--study", path, "--trials", "3", "-q")
-    assert "Note: study 'tiny-digits' was confirmed at 3 trials already; `autotune confirm` shows it again." \
+    assert (
+        "Note: study 'tiny-digits' was confirmed at 3 trials already; `autotune confirm` shows it again."
         in again.stdout
+    )
     assert len(_store_runs()) == 4
     more = json.loads(invoke("run", "--study", path, "--trials", "4", "-q", "--json").stdout)
-    recorded = {k: v for k, v in more["confirmation"].items()
-                if k not in ("lines", "runs", "chosen_best", "document")}
+    recorded = {k: v for k, v in more["confirmation"].items() if k not in ("lines", "runs", "chosen_best", "document")}
     assert recorded == stored(stored_study()) and recorded["complete_trials"] == 4
     before, now = {r["trial"] for r in record["ranking"]}, {r["trial"] for r in recorded["ranking"]}
     assert more["confirmation"]["runs"] == {"trained": 2 * len(now - before), "reused": 2 * len(now & before)}
@@ -313,8 +349,10 @@ def test_a_run_that_finds_the_confirmation_taken_only_says_so(write_spec):
     stored_study().set_user_attr("confirmation_claimed_at", 2)  # as another `run` on this study would
     result = invoke("run", "--study", path, "--trials", "2", "-q")
     assert result.exit_code == 0, result.output
-    assert ("Note: another `autotune run` took the confirmation of study 'tiny-digits' at 2 trials; if it was "
-            "stopped, `autotune confirm` runs it.") in result.stdout
+    assert (
+        "Note: another `autotune run` took the confirmation of study 'tiny-digits' at 2 trials; if it was "
+        "stopped, `autotune confirm` runs it."
+    ) in result.stdout
     assert stored(stored_study())["complete_trials"] == 1  # the one made at 1 trial, untouched
 
 
@@ -342,9 +380,16 @@ def test_the_report_shows_the_confirmation_as_a_table_a_figure_and_its_lines(stu
 
 
 def test_configurations_no_test_tells_apart_are_called_so_at_this_budget():
-    record = {"seeds": 3, "metric": "val_accuracy", "complete_trials": 9, "single_seed_best": 4,
-              "alpha": 0.05, "epochs": 10, "overstatement": None,
-              **rank([(4, 0.97, [0.95, 0.96, 0.955]), (2, 0.96, [0.951, 0.958, 0.957])], direction="maximize")}
+    record = {
+        "seeds": 3,
+        "metric": "val_accuracy",
+        "complete_trials": 9,
+        "single_seed_best": 4,
+        "alpha": 0.05,
+        "epochs": 10,
+        "overstatement": None,
+        **rank([(4, 0.97, [0.95, 0.96, 0.955]), (2, 0.96, [0.951, 0.958, 0.957])], direction="maximize"),
+    }
     assert record["ranking"][1]["versus_top"] == "indistinguishable"
     assert "These 2 configurations cannot be told apart at this budget (3 seeds each, 10 epochs)." in lines(record)
     assert "在当前预算下（每个 3 个种子，10 轮）这 2 个配置无法区分。" in lines(record, "zh")
@@ -367,6 +412,7 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     def spy(fn, jobs, k, **kwargs):
         forked.append(len(jobs))
         return real(fn, jobs, k, **kwargs)
+
     monkeypatch.setattr(workers, "fork_map", spy)
     spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
     summary = autotune.run_study(spec, n_trials=4, storage="sqlite:///a.db", workers=2, threads=1, device="cpu")
@@ -395,6 +441,7 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
     def counting(spec, **kwargs):
         loads.append(kwargs.get("device"))
         return real(spec, **kwargs)
+
     monkeypatch.setattr(prepare_module, "prepare", counting)
     spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
     summary = autotune.run_study(spec, n_trials=3, storage="sqlite:///a.db", device="cpu")
@@ -406,15 +453,29 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_how_to_finish(write_spec, tmp_path,
-                                                                                            gate):
+def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_how_to_finish(write_spec, tmp_path, gate):
     """#31: Ctrl-C in the spec's confirmation printed only "Error: aborted". The run is held in the confirmation's
     first run (tests/holds.py), so the signal lands in that phase whatever the machine's speed."""
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2}))
     gate.hold()
-    with started([sys.executable, "-m", "tests.holds", "autotune.confirmation:confirm>autotune.confirmation:replay",
-                  "--", "run", "--study", path, "--trials", "3", "-q"], gate,
-                 env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=tmp_path) as proc:
+    with started(
+        [
+            sys.executable,
+            "-m",
+            "tests.holds",
+            "autotune.confirmation:confirm>autotune.confirmation:replay",
+            "--",
+            "run",
+            "--study",
+            path,
+            "--trials",
+            "3",
+            "-q",
+        ],
+        gate,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        cwd=tmp_path,
+    ) as proc:
         wait_for(lambda: proc.pid in gate.blocked(), "the confirmation's first run", procs=[proc])
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -422,7 +483,8 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
     assert err.splitlines() == [
         "Error: interrupted during the confirmation: the search's 3 trials are stored, and each confirmation run that "
         "finished is kept in the replay store; run the same command again (or `autotune confirm --study tiny-digits "
-        "--top 2 --seeds 2`) to finish it: finished runs are read back, not trained again"]
+        "--top 2 --seeds 2`) to finish it: finished runs are read back, not trained again"
+    ]
     study = stored_study()
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3 and stored(study) is None
     again = invoke("run", "--study", path, "--trials", "3", "-q")  # the claim was given back: this one confirms
@@ -430,13 +492,22 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
     assert stored(stored_study())["seeds"] == 2
 
 
-@pytest.mark.parametrize("note, zh", [
-    ("study 'mlp-mnist' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3",
-     "研究 'mlp-mnist' 只有 3 个完成的试验，少于要求的 5 个：复核这 3 个"),
-    ("study 'x' has 2 complete trial(s) that meet its constraints of autotune's own, fewer than the 5 asked for: "
-     "confirming those 2", "研究 'x' 只有 2 个满足约束的完成试验（autotune 自己训练的），少于要求的 5 个：复核这 2 个"),
-    ("a note of another kind", "a note of another kind"),
-])
+@pytest.mark.parametrize(
+    "note, zh",
+    [
+        (
+            "study 'mlp-mnist' has 3 complete trial(s), fewer than the 5 asked for: confirming those 3",
+            "研究 'mlp-mnist' 只有 3 个完成的试验，少于要求的 5 个：复核这 3 个",
+        ),
+        (
+            "study 'x' has 2 complete trial(s) that meet its constraints of autotune's own, fewer than the 5 "
+            "asked for: "
+            "confirming those 2",
+            "研究 'x' 只有 2 个满足约束的完成试验（autotune 自己训练的），少于要求的 5 个：复核这 2 个",
+        ),
+        ("a note of another kind", "a note of another kind"),
+    ],
+)
 def test_a_stored_note_reads_in_chinese(note, zh):
     from autotune.confirmation import _note
 

@@ -14,7 +14,7 @@ from autotune.models import build_model, describe_structure, load_builder
 from autotune.space import suggest
 from autotune.spec import load_spec, parse_spec
 
-MODEL_PY = '''
+MODEL_PY = """
 from torch import nn
 
 def build(params, input_shape, n_outputs):
@@ -34,7 +34,7 @@ def wrong_output(params, input_shape, n_outputs):
     return nn.Linear(input_shape[0], n_outputs + 1)
 
 NOT_CALLABLE = 3
-'''
+"""
 
 
 def custom_spec(tmp_path, model: str = "models.py:build", **overrides) -> dict:
@@ -46,8 +46,11 @@ def custom_spec(tmp_path, model: str = "models.py:build", **overrides) -> dict:
         "max_epochs": 2,
         "trials": 3,
         "validation_size": 0.2,
-        "space": {"lr": {"low": 0.001, "high": 0.1, "log": True}, "hidden": {"low": 4, "high": 32},
-                  "act": ["tanh", "relu"]},
+        "space": {
+            "lr": {"low": 0.001, "high": 0.1, "log": True},
+            "hidden": {"low": 4, "high": 32},
+            "act": ["tanh", "relu"],
+        },
         "fixed": {"optimizer": "adam", "batch_size": 64, "widths": [8, 4], "scale": 0.5},
     }
     spec.update(overrides)
@@ -63,11 +66,27 @@ def test_a_builder_file_is_resolved_against_the_spec_folder_and_its_parameters_j
     spec = load_spec(str(path))
     assert spec.model == f"{tmp_path / 'sub' / 'models.py'}:build" and spec.family == "custom"
     assert spec.per_layer is None
-    assert list(spec.parameters) == ["lr", "batch_size", "init", "optimizer", "weight_decay", "lr_schedule",
-                                     "augment", "hidden", "act", "widths", "scale"]
+    assert list(spec.parameters) == [
+        "lr",
+        "batch_size",
+        "init",
+        "optimizer",
+        "weight_decay",
+        "lr_schedule",
+        "augment",
+        "hidden",
+        "act",
+        "widths",
+        "scale",
+    ]
     config = suggest(optuna.trial.FixedTrial({"lr": 0.01, "hidden": 12, "act": "relu"}), spec)
     assert {k: config[k] for k in ("lr", "hidden", "act", "widths", "scale")} == {
-        "lr": 0.01, "hidden": 12, "act": "relu", "widths": [8, 4], "scale": 0.5}
+        "lr": 0.01,
+        "hidden": 12,
+        "act": "relu",
+        "widths": [8, 4],
+        "scale": 0.5,
+    }
     defaults = suggest(None, spec)  # the middle of each range (geometric on a log scale), the first choice
     assert (defaults["lr"], defaults["hidden"], defaults["act"]) == (0.01, 18, "tanh")
     again = parse_spec(spec.to_dict(), source="stored")  # as a stored study or a worker reads it back
@@ -79,8 +98,10 @@ def test_the_builder_gets_only_the_models_parameters(tmp_path):
     config = suggest(optuna.trial.FixedTrial({"lr": 0.01, "hidden": 6, "act": "tanh"}), spec)
     model = build_model(spec.model, input_shape=(1,), n_outputs=1, config=config)
     assert isinstance(model, nn.Sequential) and model[1].out_features == 6
-    assert describe_structure(spec.model, input_shape=(1,), n_outputs=1, config=config) == \
-        "build(hidden=6, act=tanh, widths=[8, 4], scale=0.5)"
+    assert (
+        describe_structure(spec.model, input_shape=(1,), n_outputs=1, config=config)
+        == "build(hidden=6, act=tanh, widths=[8, 4], scale=0.5)"
+    )
 
 
 def test_a_builder_from_an_importable_module(tmp_path, monkeypatch):
@@ -121,8 +142,11 @@ def test_trainer_parameters_keep_their_checks_and_user_names_must_be_identifiers
 BAD_BUILDERS = [
     ("not_a_module", "model function '{ref}' returned str, not a torch.nn.Module"),
     ("raises", "model function '{ref}' raised ValueError: hidden must be even (at {root}/models.py:12; params "),
-    ("two_args", "model function '{ref}' must take (params, input_shape, n_outputs); its signature is "
-                 "two_args(params, input_shape)"),
+    (
+        "two_args",
+        "model function '{ref}' must take (params, input_shape, n_outputs); its signature is "
+        "two_args(params, input_shape)",
+    ),
     ("absent", "'{root}/models.py' has no function 'absent'"),
     ("NOT_CALLABLE", "'{root}/models.py' has no function 'NOT_CALLABLE'"),
 ]
@@ -138,8 +162,11 @@ def test_builders_that_cannot_build_a_model(tmp_path, func, fragment):
 
 def test_a_module_that_fails_to_import(tmp_path):
     (tmp_path / "broken.py").write_text("import not_a_real_package_xyz\n")
-    with pytest.raises(ModelError, match=r"cannot import '.*broken.py' for model '.*broken.py:build': "
-                                         r"ModuleNotFoundError: No module named 'not_a_real_package_xyz'"):
+    with pytest.raises(
+        ModelError,
+        match=r"cannot import '.*broken.py' for model '.*broken.py:build': "
+        r"ModuleNotFoundError: No module named 'not_a_real_package_xyz'",
+    ):
         load_builder(f"{tmp_path / 'broken.py'}:build")
     with pytest.raises(ModelError, match=r"cannot import 'no_such_pkg_abc.nets' .*ModuleNotFoundError"):
         load_builder("no_such_pkg_abc.nets:build")

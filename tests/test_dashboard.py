@@ -48,8 +48,13 @@ def study():
 def start_dashboard(cwd: Path) -> tuple[str, subprocess.Popen]:
     """`autotune dashboard` on ./autotune.db of ``cwd``, once its API answers: (base URL, process)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "autotune.cli", "dashboard", "--port", str(port)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autotune.cli", "dashboard", "--port", str(port)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -86,9 +91,20 @@ def chromium_dom(url: str, tmp_path: Path) -> str:
         if os.environ.get("AUTOTUNE_REQUIRE_CHROMIUM"):
             pytest.fail("AUTOTUNE_REQUIRE_CHROMIUM is set but chromium is not installed")
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chr'}",
-           "--virtual-time-budget=15000", "--dump-dom", url]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chr'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
 
 
@@ -119,8 +135,12 @@ def test_artifacts_download_byte_identical_through_the_dashboard(dashboard, stud
     ckpt_path = tmp_path / "best.pt"
     ckpt_path.write_bytes(served)
     ckpt = torch.load(ckpt_path, weights_only=True)
-    model = build_model(ckpt["model"]["family"], input_shape=tuple(ckpt["model"]["input_shape"]),
-                        n_outputs=ckpt["model"]["n_outputs"], config=ckpt["model"]["config"])
+    model = build_model(
+        ckpt["model"]["family"],
+        input_shape=tuple(ckpt["model"]["input_shape"]),
+        n_outputs=ckpt["model"]["n_outputs"],
+        config=ckpt["model"]["config"],
+    )
     model.load_state_dict(ckpt["state_dict"])
     spec = ckpt["spec"]
     splits = load_splits(spec["dataset"], validation_size=spec["validation_size"], seed=spec["seed"])
@@ -179,7 +199,7 @@ def test_a_new_study_carries_its_spec_in_words_as_its_note(write_spec):
         "",
         "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values come from "
         "that table's own training budget, so autotune's commands never take it as the best (the dashboard's own "
-        "\"best trial\" box compares every trial and may show one).",
+        '"best trial" box compares every trial and may show one).',
         "",
     ]
     assert yaml_part.startswith("```yaml\n") and yaml_part.endswith("\n```\n")
@@ -192,8 +212,10 @@ def test_the_note_names_a_server_storage_without_its_password():
     note = study_note(spec, study_name="other-name", storage_url="postgresql+psycopg://tuner:s3cret@db:5432/studies")
     assert "s3cret" not in note
     assert "- `autotune report --study other-name --storage URL`: tables, figures and analysis" in note.splitlines()
-    assert ("- (URL: postgresql+psycopg://tuner:***@db:5432/studies with its password, which is not printed)"
-            in note.splitlines())
+    assert (
+        "- (URL: postgresql+psycopg://tuner:***@db:5432/studies with its password, which is not printed)"
+        in note.splitlines()
+    )
     assert "- Spec: tiny-digits (fingerprint " + spec.fingerprint() + ")" in note.splitlines()
     assert "- Pruner: none (every trial trains to the end)" in note.splitlines()
     assert "- dropout: 0 to 0.5" in note.splitlines()
@@ -204,8 +226,12 @@ def test_chromium_renders_the_study_page(dashboard, study, tmp_path):
     dom = chromium_dom(f"{base}/dashboard/studies/{study._study_id}", tmp_path)
     assert "tiny-digits" in dom, dom[:2000]
     note = chromium_dom(f"{base}/dashboard/studies/{study._study_id}/note", tmp_path)
-    for line in ("Search space:", "lr: 0.001 to 0.03 (log scale)", "Objective: maximize val_accuracy",
-                 "autotune report --study tiny-digits"):
+    for line in (
+        "Search space:",
+        "lr: 0.001 to 0.03 (log scale)",
+        "Objective: maximize val_accuracy",
+        "autotune report --study tiny-digits",
+    ):
         assert line in note, note[:2000]
 
 
@@ -231,7 +257,8 @@ def test_replay_stores_are_left_out_of_the_study_list_and_still_open(study, tmp_
         f"optuna-dashboard for sqlite:///autotune.db at {base}/ (artifacts: autotune-artifacts); press Ctrl-C to stop",
         f"Replay stores hidden from the study list: 1 (runs of replay, ablate and sweep); each still opens at its "
         f"address: tiny-digits:replays at {base}/dashboard/studies/{replays._study_id}",
-        "Dashboard stopped."]
+        "Dashboard stopped.",
+    ]
 
 
 def test_port_in_use_is_one_clear_error(study):
@@ -242,14 +269,16 @@ def test_port_in_use_is_one_clear_error(study):
         result = CliRunner().invoke(cli, ["dashboard", "--port", str(port)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        f"Error: port {port} on 127.0.0.1 is already in use; choose another with --port"]
+        f"Error: port {port} on 127.0.0.1 is already in use; choose another with --port"
+    ]
 
 
 def test_missing_storage_is_one_clear_error():
     result = CliRunner().invoke(cli, ["dashboard", "--storage", "sqlite:///missing.db"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: no study database at 'missing.db' (storage 'sqlite:///missing.db')"]
+        "Error: no study database at 'missing.db' (storage 'sqlite:///missing.db')"
+    ]
     assert not Path("missing.db").exists()
 
 
@@ -264,8 +293,21 @@ def test_non_loopback_hosts_warn():
 
 def test_run_with_dashboard_starts_and_stops_it(write_spec):
     port = free_port()
-    result = CliRunner().invoke(cli, ["run", "--study", write_spec(tiny_digits_spec()), "--trials", "2", "-q",
-                                      "--dashboard", "--dashboard-port", str(port)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--study",
+            write_spec(tiny_digits_spec()),
+            "--trials",
+            "2",
+            "-q",
+            "--dashboard",
+            "--dashboard-port",
+            str(port),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert f"optuna-dashboard: http://127.0.0.1:{port}/" in result.stderr
     with socket.socket() as sock:

@@ -52,8 +52,11 @@ def test_sine_regression_targets():
 
 
 def test_validation_too_large():
-    with pytest.raises(DataError, match="validation_size 5000 gives 5000 validation examples of the 1437 in 'digits'; "
-                                         "validation and training need at least one each"):
+    with pytest.raises(
+        DataError,
+        match="validation_size 5000 gives 5000 validation examples of the 1437 in 'digits'; "
+        "validation and training need at least one each",
+    ):
         load_splits("digits", validation_size=5000, seed=0)
 
 
@@ -95,9 +98,11 @@ def test_no_local_copy_and_no_download_says_what_is_missing(tmp_path, monkeypatc
         load_splits("fashion-mnist", validation_size=0.1, seed=0)
     message = str(info.value)
     assert message.startswith("fashion-mnist data not found: AUTOTUNE_DATA_DIR is not set and the download failed (")
-    assert message.endswith("; set AUTOTUNE_DATA_DIR or --data-dir to a folder holding FashionMNIST/raw/"
-                            "{train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-                            "t10k-labels-idx1-ubyte.gz}")
+    assert message.endswith(
+        "; set AUTOTUNE_DATA_DIR or --data-dir to a folder holding FashionMNIST/raw/"
+        "{train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        "t10k-labels-idx1-ubyte.gz}"
+    )
 
 
 @pytest.mark.parametrize("where", ["empty", "MNIST/raw/deeper"])
@@ -107,17 +112,23 @@ def test_a_data_folder_without_the_dataset_is_an_error_even_with_a_filled_cache(
     (tmp_path / where).mkdir(parents=True)
     with pytest.raises(DataError) as info:
         load_splits("mnist", validation_size=0.1, seed=0, data_dir=tmp_path / where)
-    assert str(info.value) == (f"data folder '{tmp_path / where}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no "
-                               "train-images-idx3-ubyte.gz: looked in MNIST/raw/, raw/ and the folder itself; name "
-                               "the folder that holds MNIST/raw/")
+    assert str(info.value) == (
+        f"data folder '{tmp_path / where}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no "
+        "train-images-idx3-ubyte.gz: looked in MNIST/raw/, raw/ and the folder itself; name "
+        "the folder that holds MNIST/raw/"
+    )
 
 
 def test_a_data_folder_without_the_dataset_is_one_error_line_and_nothing_is_written(tmp_path, mnist_available):
     (tmp_path / "empty").mkdir()
     before = sorted(p.name for p in tmp_path.iterdir())
     result = invoke("run", "--study", "mlp-mnist", "--trials", "1", "--data-dir", str(tmp_path / "empty"))
-    assert_one_error_line(result, f"data folder '{tmp_path / 'empty'}' (from --data-dir or AUTOTUNE_DATA_DIR) holds "
-                                  "no train-images-idx3-ubyte.gz", code=1)
+    assert_one_error_line(
+        result,
+        f"data folder '{tmp_path / 'empty'}' (from --data-dir or AUTOTUNE_DATA_DIR) holds "
+        "no train-images-idx3-ubyte.gz",
+        code=1,
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -132,8 +143,9 @@ def _private_mnist_cache(tmp_path, monkeypatch, source) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["altered", "truncated"])
-def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(tmp_path, monkeypatch, capsys, damage,
-                                                                         mnist_available):
+def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(
+    tmp_path, monkeypatch, capsys, damage, mnist_available
+):
     import autotune.data as data
 
     raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)
@@ -156,8 +168,9 @@ def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_damaged_cached_archive_is_replaced_from_the_source_or_reported(tmp_path, monkeypatch, capsys,
-                                                                         mnist_available):
+def test_a_damaged_cached_archive_is_replaced_from_the_source_or_reported(
+    tmp_path, monkeypatch, capsys, mnist_available
+):
     import autotune.data as data
 
     raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)

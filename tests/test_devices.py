@@ -30,8 +30,11 @@ def test_names_that_are_not_devices(name):
 @pytest.mark.skipif(HAS_CUDA, reason="this machine has a CUDA GPU")
 @pytest.mark.parametrize("name", ["cuda", "cuda:0", "cuda:3"])
 def test_cuda_without_a_gpu_is_an_error_not_a_silent_cpu_run(name):
-    with pytest.raises(DeviceError, match=rf"--device {name}: no CUDA GPU is available here \(torch .*\); "
-                                          r"use --device cpu or auto"):
+    with pytest.raises(
+        DeviceError,
+        match=rf"--device {name}: no CUDA GPU is available here \(torch .*\); "
+        r"use --device cpu or auto",
+    ):
         resolve_device(name)
 
 
@@ -73,8 +76,10 @@ def test_one_thread_unless_told_and_a_stored_two_thread_trial_replays_in_its_own
         study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
         assert [t.user_attrs["threads"] for t in study.trials] == [1, 1]  # the default (devices.DEFAULT_THREADS)
         # a study stored with two threads (torch's choice on 2 cores, the default before) replays with two, exactly
-        assert invoke("run", "--study", path, "--study-name", "two", "--trials", "1", "--threads", "2",
-                      "-q").exit_code == 0
+        assert (
+            invoke("run", "--study", path, "--study-name", "two", "--trials", "1", "--threads", "2", "-q").exit_code
+            == 0
+        )
         two = optuna.load_study(study_name="two", storage="sqlite:///autotune.db").trials[0]
         assert two.user_attrs["threads"] == 2
         torch.set_num_threads(1)

@@ -35,8 +35,10 @@ def _doc_files() -> list[Path]:
 def _command_sections(text: str) -> dict[str, str]:
     """docs/commands.md cut at its `## `autotune NAME`` headings: name -> that section's text."""
     marks = list(_COMMAND_HEADING.finditer(text))
-    return {m.group(1): text[m.end():marks[i + 1].start() if i + 1 < len(marks) else len(text)]
-            for i, m in enumerate(marks)}
+    return {
+        m.group(1): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+        for i, m in enumerate(marks)
+    }
 
 
 def _mentions(text: str, word: str) -> bool:
@@ -61,8 +63,16 @@ def broken_links(path: Path) -> list[str]:
 
 def test_the_manual_pages_exist():
     names = {p.name for p in _doc_files()}
-    assert {"README.md", "commands.md", "specs.md", "storage-and-workers.md", "reproducibility.md",
-            "guarantees.md", "python-api.md", "development.md"} <= names
+    assert {
+        "README.md",
+        "commands.md",
+        "specs.md",
+        "storage-and-workers.md",
+        "reproducibility.md",
+        "guarantees.md",
+        "python-api.md",
+        "development.md",
+    } <= names
 
 
 def test_every_command_has_a_section_in_commands_md():
@@ -86,8 +96,12 @@ def test_every_command_and_option_appears_in_the_docs():
     for name, command in cli.commands.items():
         if f"autotune {name}" not in everything:
             missing.append(f"autotune {name}")
-        missing += [f"autotune {name} {opt}" for param in command.params for opt in getattr(param, "opts", [])
-                    if opt.startswith("-") and not _mentions(everything, opt)]
+        missing += [
+            f"autotune {name} {opt}"
+            for param in command.params
+            for opt in getattr(param, "opts", [])
+            if opt.startswith("-") and not _mentions(everything, opt)
+        ]
     assert missing == [], "not in docs/*.md"
 
 
@@ -105,8 +119,9 @@ def test_readme_is_a_front_door():
     assert "docs/README.md" in text or "docs/commands.md" in text  # it points into the manual
 
 
-@pytest.mark.parametrize("path", [README, REPO / "CHANGELOG.md", *_doc_files()],
-                         ids=lambda p: p.relative_to(REPO).as_posix())
+@pytest.mark.parametrize(
+    "path", [README, REPO / "CHANGELOG.md", *_doc_files()], ids=lambda p: p.relative_to(REPO).as_posix()
+)
 def test_relative_links_point_to_existing_files(path):
     assert broken_links(path) == []
 
@@ -114,8 +129,10 @@ def test_relative_links_point_to_existing_files(path):
 def test_the_link_checker_sees_links_and_finds_a_broken_one(tmp_path):
     page = tmp_path / "page.md"
     (tmp_path / "there.md").write_text("x")
-    page.write_text("[a](there.md) [b](there.md#part) ![c](missing.png) [d](https://example.org/x) [e](#top)\n"
-                    "`[f](in-code.md)`\n```\n[g](in-fence.md)\n```\n")
+    page.write_text(
+        "[a](there.md) [b](there.md#part) ![c](missing.png) [d](https://example.org/x) [e](#top)\n"
+        "`[f](in-code.md)`\n```\n[g](in-fence.md)\n```\n"
+    )
     assert relative_links(page) == ["there.md", "there.md#part", "missing.png"]
     assert broken_links(page) == ["missing.png"]
 
@@ -142,8 +159,9 @@ def test_the_python_api_pages_first_example_runs_as_written(tmp_path, monkeypatc
 
     page = DOCS / "python-api.md"
     assert "python examples/glyphs/make_glyphs.py" in page.read_text(encoding="utf-8")
-    shutil.copytree(REPO / "examples" / "glyphs", tmp_path / "examples" / "glyphs",
-                    ignore=shutil.ignore_patterns("data"))
+    shutil.copytree(
+        REPO / "examples" / "glyphs", tmp_path / "examples" / "glyphs", ignore=shutil.ignore_patterns("data")
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["make_glyphs.py"])
     runpy.run_path(str(tmp_path / "examples" / "glyphs" / "make_glyphs.py"), run_name="__main__")

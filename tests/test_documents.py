@@ -28,18 +28,26 @@ def studied(tmp_path_factory):
     folder = tmp_path_factory.mktemp("documents")
     storage = f"sqlite:///{folder / 'autotune.db'}"
     spec = folder / "spec.yaml"
-    spec.write_text(yaml.safe_dump(tiny_digits_spec(
-        space={"lr": {"low": 1e-3, "high": 0.1, "log": True}, "units": [16, 32], "activation": ["relu", "tanh"]})))
+    spec.write_text(
+        yaml.safe_dump(
+            tiny_digits_spec(
+                space={"lr": {"low": 1e-3, "high": 0.1, "log": True}, "units": [16, 32], "activation": ["relu", "tanh"]}
+            )
+        )
+    )
     common = ["--study", str(spec), "--storage", storage]
     assert invoke("run", *common, "--trials", "8", "-q").exit_code == 0
-    confirmed = invoke("confirm", *common, "--top", "2", "--seeds", "2", "--docx", str(folder / "confirm-zh.docx"),
-                       "--lang", "zh")
+    confirmed = invoke(
+        "confirm", *common, "--top", "2", "--seeds", "2", "--docx", str(folder / "confirm-zh.docx"), "--lang", "zh"
+    )
     assert confirmed.exit_code == 0, confirmed.output
     for lang in ("en", "zh"):
         ablated = invoke("ablate", *common, "--seeds", "2", "--lang", lang, "--out", str(folder / f"abl-{lang}"))
         assert ablated.exit_code == 0, ablated.output
         for fmt in ("all", "docx"):
-            result = invoke("report", *common, "--lang", lang, "--format", fmt, "--out", str(folder / f"rep-{lang}-{fmt}"))
+            result = invoke(
+                "report", *common, "--lang", lang, "--format", fmt, "--out", str(folder / f"rep-{lang}-{fmt}")
+            )
             assert result.exit_code == 0, result.output
     return folder, storage, spec
 
@@ -71,11 +79,16 @@ def test_the_document_holds_the_reports_tables_cell_for_cell(studied, lang):
     # set-up first; then every table of report.md (confirmation, trials, importance), each equal cell for cell,
     # and the ablation table exactly as `autotune ablate` wrote it in this language
     assert word[0][0] == (["item", "setting"] if lang == "en" else ["项目", "设置"])
-    items = {"en": ["Study", "Data", "Model", "Goal", "Search space", "Fixed", "Budget", "Seeds"],
-             "zh": ["研究", "数据", "模型", "目标", "搜索空间", "固定参数", "预算", "随机种子"]}[lang]
+    items = {
+        "en": ["Study", "Data", "Model", "Goal", "Search space", "Fixed", "Budget", "Seeds"],
+        "zh": ["研究", "数据", "模型", "目标", "搜索空间", "固定参数", "预算", "随机种子"],
+    }[lang]
     assert [row[0] for row in word[0][1:]] == items
-    assert word[0][7][1] == ("8 trials, at most 3 epochs each; sampler tpe; pruner median; precision fp32" if lang == "en"
-                             else "8 个试验，每个最多 3 轮；采样器 tpe；剪枝器 median；精度 fp32")
+    assert word[0][7][1] == (
+        "8 trials, at most 3 epochs each; sampler tpe; pruner median; precision fp32"
+        if lang == "en"
+        else "8 个试验，每个最多 3 轮；采样器 tpe；剪枝器 median；精度 fp32"
+    )
     for table in markdown:
         assert table in word, table[0]
     trials = next(t for t in word if t[0][0] == ("No." if lang == "en" else "编号"))
@@ -113,13 +126,18 @@ def test_the_chinese_document_is_chinese_and_names_its_east_asian_fonts(studied)
     heads = [cell.text for table in document.tables for cell in table.rows[0].cells]
     for text in headings + captions + heads:
         # every heading, caption and column header is Chinese (names of parameters and metrics aside)
-        words = re.sub(r"tiny-digits|val_accuracy|val_loss|train_loss|fANOVA|PED-ANOVA|Batch Size|Loss|lr|units|"
-                       r"activation|data/trials\.csv|Holm|bootstrap", "", text)
+        words = re.sub(
+            r"tiny-digits|val_accuracy|val_loss|train_loss|fANOVA|PED-ANOVA|Batch Size|Loss|lr|units|"
+            r"activation|data/trials\.csv|Holm|bootstrap",
+            "",
+            text,
+        )
         assert (CJK.search(text) or not words.strip()) and not re.search(r"[A-Za-z]{3,}", words), text
     assert headings[:4] == ["实验报告：tiny-digits", "实验设置", "结果概要", "试验记录"]
     runs = [run for p in document.paragraphs for run in p.runs]
-    runs += [run for t in document.tables for row in t.rows for cell in row.cells for p in cell.paragraphs
-             for run in p.runs]
+    runs += [
+        run for t in document.tables for row in t.rows for cell in row.cells for p in cell.paragraphs for run in p.runs
+    ]
     runs = [run for run in runs if run.text]  # a picture's run holds no text
     assert runs and all(run._r.rPr.rFonts.get(qn("w:eastAsia")) in ("SimSun", "SimHei") for run in runs)
     normal = document.styles["Normal"].element.rPr
@@ -140,13 +158,15 @@ def test_long_tables_repeat_their_header_and_a_large_study_lists_its_best(studie
     best3 = sorted(t.number for t in sorted(study.trials, key=lambda t: -(t.value if t.value is not None else -1))[:3])
     assert [row.cells[0].text for row in trials.rows[1:]] == [str(n) for n in best3]
     assert "Table 2. The 3 best of 8 trials by val_accuracy, in trial order; every trial is in data/trials.csv" in [
-        p.text for p in document.paragraphs]
+        p.text for p in document.paragraphs
+    ]
 
 
 def test_ablate_and_confirm_write_their_table_alone(studied):
     folder, _, _ = studied
     assert docx_tables(folder / "abl-zh" / "ablation.docx") == md_tables(
-        (folder / "abl-zh" / "ablation.md").read_text(encoding="utf-8"))
+        (folder / "abl-zh" / "ablation.md").read_text(encoding="utf-8")
+    )
     confirm = docx_tables(folder / "confirm-zh.docx")
     report = docx_tables(folder / "rep-zh-docx" / "report.docx")
     assert len(confirm) == 1 and confirm[0] in report and confirm[0][0][0] == "排名"
@@ -163,11 +183,14 @@ def test_the_api_returns_the_documents_path(studied):
     assert autotune.report(str(spec), storage=storage, out_dir="md", formats=("md",)).document is None
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--format", "pdf"], ["'--format'", "'pdf' is not one of 'html', 'md', 'both', 'docx', 'all'"]),
-    (["--lang", "fr"], ["'--lang'", "'fr' is not one of 'en', 'zh'"]),
-    (["--out", "a-file"], ["Invalid value for '--out': Directory 'a-file' is a file."]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--format", "pdf"], ["'--format'", "'pdf' is not one of 'html', 'md', 'both', 'docx', 'all'"]),
+        (["--lang", "fr"], ["'--lang'", "'fr' is not one of 'en', 'zh'"]),
+        (["--out", "a-file"], ["Invalid value for '--out': Directory 'a-file' is a file."]),
+    ],
+)
 def test_bad_report_options_get_one_error_line_and_nothing_is_written(studied, args, fragments):
     _, storage, spec = studied
     Path("a-file").write_text("")
@@ -177,11 +200,14 @@ def test_bad_report_options_get_one_error_line_and_nothing_is_written(studied, a
     assert sorted(p.name for p in Path(".").iterdir()) == before
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"formats": ("pdf",)}, "formats 'pdf' is not a report format; allowed: html, md, docx; nothing was written"),
-    ({"formats": ()}, "formats is empty; allowed: html, md, docx; nothing was written"),
-    ({"lang": "fr"}, "lang 'fr' is not a report language; allowed: en, zh; nothing was written"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"formats": ("pdf",)}, "formats 'pdf' is not a report format; allowed: html, md, docx; nothing was written"),
+        ({"formats": ()}, "formats is empty; allowed: html, md, docx; nothing was written"),
+        ({"lang": "fr"}, "lang 'fr' is not a report language; allowed: en, zh; nothing was written"),
+    ],
+)
 def test_the_api_refuses_a_bad_format_or_language_before_writing(studied, kwargs, message):
     import autotune
     from autotune.errors import OptionError
@@ -192,16 +218,18 @@ def test_the_api_refuses_a_bad_format_or_language_before_writing(studied, kwargs
     assert str(err.value) == message and not Path("never").exists()
 
 
-@pytest.mark.parametrize("path, problem", [
-    ("table.doc", "its name must end in .docx"),
-    ("missing/table.docx", "its folder 'missing' does not exist"),
-])
+@pytest.mark.parametrize(
+    "path, problem",
+    [
+        ("table.doc", "its name must end in .docx"),
+        ("missing/table.docx", "its folder 'missing' does not exist"),
+    ],
+)
 def test_confirm_refuses_a_docx_path_it_cannot_write_before_training(studied, path, problem):
     _, storage, spec = studied
     study = optuna.load_study(study_name="tiny-digits", storage=storage)
     before = study.user_attrs["confirmation"]
-    result = invoke("confirm", "--study", str(spec), "--storage", storage, "--top", "2", "--seeds", "3",
-                    "--docx", path)
+    result = invoke("confirm", "--study", str(spec), "--storage", storage, "--top", "2", "--seeds", "3", "--docx", path)
     assert_one_error_line(result, f"cannot write docx '{path}': {problem}; nothing was written")
     assert optuna.load_study(study_name="tiny-digits", storage=storage).user_attrs["confirmation"] == before
     assert list(Path(".").iterdir()) == []
@@ -220,9 +248,21 @@ def test_libreoffice_converts_the_document_to_pdf(studied, lang, tmp_path):
     folder, _, _ = studied
     office = libreoffice()
     source = folder / f"rep-{lang}-docx" / "report.docx"
-    done = subprocess.run([office, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
-                           "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     pdf = tmp_path / "report.pdf"
     assert done.returncode == 0 and pdf.is_file(), done.stdout + done.stderr
     assert pdf.read_bytes()[:5] == b"%PDF-"
@@ -239,12 +279,20 @@ def test_an_ablation_on_a_smaller_budget_says_so_beside_its_table(studied, tmp_p
     folder, _, spec = studied
     sh.copy(folder / "autotune.db", tmp_path / "copy.db")
     storage = f"sqlite:///{tmp_path / 'copy.db'}"
-    assert invoke("ablate", "--study", str(spec), "--storage", storage, "--seeds", "2", "--epochs", "1",
-                  "--out", "abl").exit_code == 0
-    assert invoke("report", "--study", str(spec), "--storage", storage, "--format", "docx", "--out", "rep").exit_code == 0
+    assert (
+        invoke(
+            "ablate", "--study", str(spec), "--storage", storage, "--seeds", "2", "--epochs", "1", "--out", "abl"
+        ).exit_code
+        == 0
+    )
+    assert (
+        invoke("report", "--study", str(spec), "--storage", storage, "--format", "docx", "--out", "rep").exit_code == 0
+    )
     texts = [p.text for p in docx.Document("rep/report.docx").paragraphs]
-    note = ("Every row of this ablation trained 1 epoch(s), a smaller budget than the search's 3: its rows compare "
-            "with each other, not with the trial table or the confirmation, and what it finds holds at that budget.")
+    note = (
+        "Every row of this ablation trained 1 epoch(s), a smaller budget than the search's 3: its rows compare "
+        "with each other, not with the trial table or the confirmation, and what it finds holds at that budget."
+    )
     assert texts[texts.index(note) + 1].startswith("Table 4. Ablation of study 'tiny-digits'")
     full = [p.text for p in docx.Document(str(folder / "rep-en-docx" / "report.docx")).paragraphs]
     assert not any(t.startswith("Every row of this ablation") for t in full)  # the fixture's ran at full budget

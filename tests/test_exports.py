@@ -20,7 +20,6 @@ from autotune.train import evaluate
 from tests.conftest import empty_study, invoke, tiny_digits_spec
 
 
-
 @pytest.fixture
 def exported(write_spec):
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
@@ -34,8 +33,11 @@ def test_best_files_match_the_database(exported):
     _, summary, study = exported
     best = yaml.safe_load(Path("exp/best.yaml").read_text())
     assert best == json.loads(Path("exp/best.json").read_text())
-    assert (best["trial"], best["value"], best["params"]) == (study.best_trial.number, study.best_value,
-                                                               study.best_trial.params)
+    assert (best["trial"], best["value"], best["params"]) == (
+        study.best_trial.number,
+        study.best_value,
+        study.best_trial.params,
+    )
     assert best["seed"] == study.best_trial.user_attrs["seed"]
     assert best["config"]["units"] == [study.best_params[f"units_l{i}"] for i in range(best["config"]["n_layers"])]
     assert summary["files"] == ["best.json", "best.yaml", "model.pt", "provenance.json", "trials.csv"]
@@ -60,8 +62,12 @@ def test_checkpoint_reloads_and_reproduces_its_test_accuracy(exported):
     final = summary["final_model"]
     assert ckpt["test"]["accuracy"] == final["test_accuracy"] and ckpt["trained_on"] == "train+val"
     assert final["train_examples"] == 1437 and final["test_examples"] == 360
-    model = build_model(ckpt["model"]["family"], input_shape=tuple(ckpt["model"]["input_shape"]),
-                        n_outputs=ckpt["model"]["n_outputs"], config=ckpt["model"]["config"])
+    model = build_model(
+        ckpt["model"]["family"],
+        input_shape=tuple(ckpt["model"]["input_shape"]),
+        n_outputs=ckpt["model"]["n_outputs"],
+        config=ckpt["model"]["config"],
+    )
     model.load_state_dict(ckpt["state_dict"])
     splits = load_splits("digits", validation_size=0.2, seed=ckpt["spec"]["seed"])
     test = load_test(splits)
@@ -109,9 +115,11 @@ def test_seeds_retrain_k_times_and_report_test_mean_and_std(exported):
     assert final["test_accuracy_std"] == pytest.approx(statistics.stdev(accs))
     assert torch.load("exp3/model.pt", weights_only=True)["test"]["accuracy"] == accs[0]
     text = invoke("export", "--study", path, "--out", "exp3b", "--seeds", "3").output
-    assert f"Over 3 seeds ({', '.join(str(r['seed']) for r in runs)}): test accuracy " \
-           f"{final['test_accuracy_mean'] * 100:.2f}% ± {final['test_accuracy_std'] * 100:.2f} (percentage points)." \
-           in text
+    assert (
+        f"Over 3 seeds ({', '.join(str(r['seed']) for r in runs)}): test accuracy "
+        f"{final['test_accuracy_mean'] * 100:.2f}% ± {final['test_accuracy_std'] * 100:.2f} (percentage points)."
+        in text
+    )
 
 
 def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
@@ -153,8 +161,9 @@ def test_a_bf16_trial_is_exported_in_bf16(bf16_cpu, write_spec):
     ckpt = torch.load("exp/model.pt", weights_only=True)
     assert ckpt["precision"] == "bf16"
     assert {v.dtype for v in ckpt["state_dict"].values() if v.is_floating_point()} == {torch.float32}
-    model = build_model("mlp", input_shape=tuple(ckpt["model"]["input_shape"]), n_outputs=10,
-                        config=ckpt["model"]["config"])
+    model = build_model(
+        "mlp", input_shape=tuple(ckpt["model"]["input_shape"]), n_outputs=10, config=ckpt["model"]["config"]
+    )
     model.load_state_dict(ckpt["state_dict"])
     test = load_test(load_splits("digits", validation_size=0.2, seed=7))
     assert evaluate(model, test, classification=True, precision="bf16")[1] == final["test_accuracy"]

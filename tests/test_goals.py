@@ -12,8 +12,7 @@ from tests.conftest import tiny_digits_spec
 
 
 def multi_spec(**overrides) -> dict:
-    spec = tiny_digits_spec(objectives=["val_accuracy", {"metric": "train_seconds"}],
-                            constraints=["params <= 2000"])
+    spec = tiny_digits_spec(objectives=["val_accuracy", {"metric": "train_seconds"}], constraints=["params <= 2000"])
     del spec["pruner"]
     spec.update(overrides)
     return spec
@@ -21,8 +20,11 @@ def multi_spec(**overrides) -> dict:
 
 def test_objectives_and_constraints_are_parsed_with_their_natural_directions():
     spec = parse_spec(multi_spec(objectives=["val_accuracy", "params", {"metric": "latency_ms"}]))
-    assert spec.objectives == (ObjectiveSpec("val_accuracy", "maximize"), ObjectiveSpec("params", "minimize"),
-                               ObjectiveSpec("latency_ms", "minimize"))
+    assert spec.objectives == (
+        ObjectiveSpec("val_accuracy", "maximize"),
+        ObjectiveSpec("params", "minimize"),
+        ObjectiveSpec("latency_ms", "minimize"),
+    )
     assert (spec.metric, spec.direction, spec.multi_objective) == ("val_accuracy", "maximize", True)
     assert spec.constraints == (ConstraintSpec("params", "<=", 2000.0),)
     assert spec.pruner.name == "none"  # no pruner applies to several objectives
@@ -53,24 +55,37 @@ def test_a_constraint_on_a_single_objective_changes_the_fingerprint():
 
 
 BAD = [
-    ({"objectives": ["val_accuracy", "accuracy_per_watt"]}, "objectives[1].metric: must be one of val_accuracy, "
-                                                            "val_loss, train_seconds, params, latency_ms; got "
-                                                            "'accuracy_per_watt'"),
-    ({"objectives": ["val_accuracy", {"metric": "params", "direction": "smaller"}]},
-     "objectives[1].direction: must be one of maximize, minimize; got 'smaller'"),
-    ({"objectives": ["train_seconds", "val_accuracy"]}, "objectives[0].metric: the first objective is the "
-                                                        "validation metric"),
-    ({"objectives": ["val_accuracy", {"metric": "val_loss", "direction": "maximize"}]},
-     "objectives[1].direction: 'val_loss' must be minimized, got 'maximize'"),
+    (
+        {"objectives": ["val_accuracy", "accuracy_per_watt"]},
+        "objectives[1].metric: must be one of val_accuracy, "
+        "val_loss, train_seconds, params, latency_ms; got "
+        "'accuracy_per_watt'",
+    ),
+    (
+        {"objectives": ["val_accuracy", {"metric": "params", "direction": "smaller"}]},
+        "objectives[1].direction: must be one of maximize, minimize; got 'smaller'",
+    ),
+    (
+        {"objectives": ["train_seconds", "val_accuracy"]},
+        "objectives[0].metric: the first objective is the validation metric",
+    ),
+    (
+        {"objectives": ["val_accuracy", {"metric": "val_loss", "direction": "maximize"}]},
+        "objectives[1].direction: 'val_loss' must be minimized, got 'maximize'",
+    ),
     ({"objectives": ["val_accuracy", "params", "params"]}, "objectives[2].metric: 'params' is listed twice"),
     ({"objectives": []}, "objectives: must be a non-empty list"),
     ({"objectives": "val_accuracy"}, "objectives: must be a non-empty list"),
-    ({"objectives": ["val_accuracy", {"metric": "params", "weight": 2}]},
-     "objectives[1].weight: unknown key; allowed: direction, metric"),
+    (
+        {"objectives": ["val_accuracy", {"metric": "params", "weight": 2}]},
+        "objectives[1].weight: unknown key; allowed: direction, metric",
+    ),
     ({"metric": "val_accuracy"}, "metric: give either 'metric'/'direction' (one objective) or 'objectives'"),
     ({"pruner": {"name": "median"}}, "pruner.name: Optuna's pruners work on one objective only, got 'median'"),
-    ({"constraints": ["params < 2000"]}, "constraints[0]: must read 'METRIC <= NUMBER' or 'METRIC >= NUMBER', "
-                                         "got 'params < 2000'"),
+    (
+        {"constraints": ["params < 2000"]},
+        "constraints[0]: must read 'METRIC <= NUMBER' or 'METRIC >= NUMBER', got 'params < 2000'",
+    ),
     ({"constraints": ["flops <= 10"]}, "constraints[0]: unknown metric 'flops'; allowed: val_accuracy"),
     ({"constraints": ["params <= lots"]}, "constraints[0]: the bound must be a finite number, got 'lots'"),
     ({"constraints": ["params <= nan"]}, "constraints[0]: the bound must be a finite number, got 'nan'"),
@@ -104,8 +119,10 @@ def test_constraint_violation_is_positive_exactly_when_broken():
     assert [at_most.violation(v) for v in (50, 100, 150)] == [-50.0, 0.0, 50.0]
     assert at_least.violation(0.95) == pytest.approx(-0.05) and at_least.violation(0.8) == pytest.approx(0.1)
     spec = parse_spec(multi_spec(constraints=["params <= 100", "latency_ms <= 1"]))
-    assert goals.violations(spec, {"params": 150, "latency_ms": None}) == {"params <= 100": 50.0,
-                                                                          "latency_ms <= 1": math.inf}
+    assert goals.violations(spec, {"params": 150, "latency_ms": None}) == {
+        "params <= 100": 50.0,
+        "latency_ms <= 1": math.inf,
+    }
 
 
 def test_dominates():
@@ -119,8 +136,10 @@ def test_dominates():
 def test_objective_index_takes_a_name_or_a_position():
     spec = parse_spec(multi_spec())
     assert [goals.objective_index(spec, w) for w in (None, "val_accuracy", "train_seconds", "1")] == [0, 0, 1, 1]
-    with pytest.raises(AutotuneError, match="--objective 'params' is not an objective of this study; allowed: "
-                                            "0 or val_accuracy, 1 or train_seconds"):
+    with pytest.raises(
+        AutotuneError,
+        match="--objective 'params' is not an objective of this study; allowed: 0 or val_accuracy, 1 or train_seconds",
+    ):
         goals.objective_index(spec, "params")
     with pytest.raises(AutotuneError, match="--objective '2'"):
         goals.objective_index(spec, "2")

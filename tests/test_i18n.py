@@ -19,8 +19,9 @@ KEPT = {"Loss", "MSE", "Hyperband", "pp"}
 def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
     losses = losses or [1.0 / (i + 1) for i in range(len(accs))]
     hist = [EpochStats(i + 1, 0.1, (train or accs)[i], losses[i], a, 1.0) for i, a in enumerate(accs)]
-    return FitResult(history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None,
-                     stopped_early=stopped)
+    return FitResult(
+        history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None, stopped_early=stopped
+    )
 
 
 def _english_words(text: str) -> set[str]:
@@ -28,7 +29,9 @@ def _english_words(text: str) -> set[str]:
 
 
 def test_every_sentence_exists_in_both_languages_with_the_same_placeholders():
-    fields = lambda t: {f for _, f, _, _ in string.Formatter().parse(t) if f}  # noqa: E731
+    def fields(t):
+        return {f for _, f, _, _ in string.Formatter().parse(t) if f}
+
     for key, (en, zh) in i18n.TEXT.items():
         assert fields(en) == fields(zh), key
         assert en != zh or not _english_words(zh), key
@@ -57,7 +60,10 @@ def test_every_remark_the_objective_writes_reads_in_chinese_with_its_numbers(res
     chinese = i18n.remark(english, "zh")
     assert chinese != english
     assert not _english_words(chinese), chinese
-    numbers = lambda text: sorted(re.findall(r"\d+(?:\.\d+)?", text))  # noqa: E731  (word order may differ)
+
+    def numbers(text):  # word order may differ
+        return sorted(re.findall(r"\d+(?:\.\d+)?", text))
+
     assert numbers(chinese) == numbers(english)
 
 
@@ -68,7 +74,12 @@ def test_a_remark_in_english_or_unknown_is_kept_as_stored():
 
 
 def test_states():
-    assert [i18n.state(s, "zh") for s in ("COMPLETE", "pruned", "FAIL", "RUNNING")] == ["完成", "已剪枝", "失败", "运行中"]
+    assert [i18n.state(s, "zh") for s in ("COMPLETE", "pruned", "FAIL", "RUNNING")] == [
+        "完成",
+        "已剪枝",
+        "失败",
+        "运行中",
+    ]
     assert i18n.state("PRUNED", "en") == "pruned"
 
 
@@ -78,8 +89,10 @@ def test_the_chinese_report_page_is_chinese_through(write_spec, tmp_path):
 
     from tests.conftest import invoke, tiny_digits_spec
 
-    spec = tiny_digits_spec(pruner={"name": "none"}, space={"lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
-                                                            "init": ["normal", "xavier_uniform"]})
+    spec = tiny_digits_spec(
+        pruner={"name": "none"},
+        space={"lr": {"low": 1.0e-3, "high": 3.0e-2, "log": True}, "init": ["normal", "xavier_uniform"]},
+    )
     path = write_spec(spec)
     assert invoke("run", "--study", path, "--trials", "6", "-q").exit_code == 0
     assert invoke("report", "--study", path, "--lang", "zh", "--out", "zh").exit_code == 0
@@ -87,7 +100,8 @@ def test_the_chinese_report_page_is_chinese_through(write_spec, tmp_path):
     trials = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials
     section = md.split("\n## 试验记录\n", 1)[1].split("\n## ", 1)[0]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")][1:]
-    assert [r[4] for r in rows] == [{"normal": "正态", "xavier_uniform": "Xavier均匀"}[t.params["init"]]
-                                    for t in trials]
+    assert [r[4] for r in rows] == [
+        {"normal": "正态", "xavier_uniform": "Xavier均匀"}[t.params["init"]] for t in trials
+    ]
     assert " pp" not in md and "个百分点" in md
     assert "| 参数 | 默认（PED-ANOVA" in md and "default (" not in md

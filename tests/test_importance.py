@@ -23,10 +23,15 @@ def _study(n: int, *, seed: int = 0) -> optuna.Study:
     study = optuna.create_study(direction="maximize")
     for _ in range(n):
         x, y = rng.random(), rng.random()
-        study.add_trial(create_trial(params={"x": x, "y": y}, distributions=DISTS, value=x + 0.2 * y + 0.05 * rng.random()))
+        study.add_trial(
+            create_trial(params={"x": x, "y": y}, distributions=DISTS, value=x + 0.2 * y + 0.05 * rng.random())
+        )
     for _ in range(2):
-        study.add_trial(create_trial(params={"x": 0.5, "y": 0.5}, distributions=DISTS, state=TrialState.PRUNED,
-                                     intermediate_values={1: 0.1}))
+        study.add_trial(
+            create_trial(
+                params={"x": 0.5, "y": 0.5}, distributions=DISTS, state=TrialState.PRUNED, intermediate_values={1: 0.1}
+            )
+        )
     return study
 
 
@@ -60,7 +65,8 @@ def test_the_interval_is_the_percentiles_of_the_importance_on_exactly_the_resamp
     assert got["x"] == pytest.approx(list(np.percentile(by_hand, [2.5, 97.5])), abs=1e-12)
     assert got["y"] == pytest.approx(list(np.percentile([1 - m for m in by_hand], [2.5, 97.5])), abs=1e-12)
     assert importance.bootstrap(study, MeanValue, rounds=5)["x"] == pytest.approx(
-        list(np.percentile(by_hand[:5], [2.5, 97.5])), abs=1e-12)
+        list(np.percentile(by_hand[:5], [2.5, 97.5])), abs=1e-12
+    )
 
 
 def test_same_study_same_intervals_and_only_ped_anova_is_resampled():
@@ -98,8 +104,15 @@ def test_a_resample_that_cannot_be_evaluated_gives_no_interval():
 
 
 def test_neighbours_overlap_when_their_intervals_share_a_value():
-    ranked = [("a", [0.5, 0.7]), ("b", [0.4, 0.6]), ("c", [0.1, 0.3]), ("d", [0.3, 0.35]), ("e", [0.0, 0.29]),
-              ("f", None), ("g", [0.0, 0.1])]
+    ranked = [
+        ("a", [0.5, 0.7]),
+        ("b", [0.4, 0.6]),
+        ("c", [0.1, 0.3]),
+        ("d", [0.3, 0.35]),
+        ("e", [0.0, 0.29]),
+        ("f", None),
+        ("g", [0.0, 0.1]),
+    ]
     # c and d touch at 0.3; e and f, f and g: f has no interval, so nothing is said of it
     assert importance.overlapping(ranked) == [(1, "a", "b"), (3, "c", "d")]
 
@@ -118,7 +131,10 @@ def test_a_maximised_objective_of_a_multi_objective_study_is_ranked_for_high_val
     dists = {"a": FloatDistribution(0, 1), "b": FloatDistribution(0, 1)}
     study = optuna.create_study(directions=["maximize", "minimize"])
     for a, b in rng.random((80, 2)):
-        study.add_trial(create_trial(params={"a": float(a), "b": float(b)}, distributions=dists,
-                                     values=[2.0 * (b > 0.9) + 0.1 * a, float(a)]))
+        study.add_trial(
+            create_trial(
+                params={"a": float(a), "b": float(b)}, distributions=dists, values=[2.0 * (b > 0.9) + 0.1 * a, float(a)]
+            )
+        )
     assert list(importances(study, objective=0)["default"])[0] == "b"
     assert list(importances(study, objective=1)["default"])[0] == "a"  # minimised: as Optuna ranks it

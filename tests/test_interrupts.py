@@ -33,9 +33,11 @@ def test_other_unraisable_errors_still_reach_the_previous_hook(monkeypatch):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value).__name__))
     with interrupts.stop_on_signals():
+
         class Faulty:
             def __del__(self):
                 raise ValueError("a real bug")
+
         Faulty()
     assert seen == ["ValueError"]
 
@@ -96,7 +98,7 @@ def test_allowed_lets_a_signal_through_at_once_inside_a_deferred_step_and_defers
     assert steps == ["deferred again after allowed"]
 
 
-INTERRUPTED_CLI = '''
+INTERRUPTED_CLI = """
 import sys
 
 import autotune.cli as c
@@ -115,7 +117,7 @@ def boom():
 if __name__ == "__main__":
     sys.argv = ["autotune", "boom"]
     c.main()
-'''
+"""
 
 
 def test_exit_code_is_130_even_after_a_keyboard_interrupt_escaped_a_string_exec(tmp_path):
@@ -123,6 +125,7 @@ def test_exit_code_is_130_even_after_a_keyboard_interrupt_escaped_a_string_exec(
     # code sys.exit() asked for; this was the CI flake of the interrupt test. Without the fix
     # in autotune.cli.main this test sees -2.
     (tmp_path / "interrupted_cli.py").write_text(INTERRUPTED_CLI)
-    proc = subprocess.run([sys.executable, "-m", "interrupted_cli"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "interrupted_cli"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert (proc.returncode, proc.stderr.strip()) == (130, "Error: interrupted: test")

@@ -15,8 +15,16 @@ from autotune.spec import ACTIVATIONS, INITS
 
 
 def _config(**kw):
-    base = dict(units=[256, 128], channels=[32, 64], kernel_size=5, fc_units=1024, activation="relu",
-                dropout=0.0, batch_norm=False, init="default")
+    base = dict(
+        units=[256, 128],
+        channels=[32, 64],
+        kernel_size=5,
+        fc_units=1024,
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        init="default",
+    )
     base.update(kw)
     return base
 
@@ -34,7 +42,9 @@ def test_seed_report_cnn():
     config = _config()
     model = build_model("cnn", input_shape=(1, 28, 28), n_outputs=10, config=config)
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    assert describe_structure("cnn", input_shape=(1, 28, 28), n_outputs=10, config=config) == "conv5x5[32,64]-fc[1024]-10"
+    assert (
+        describe_structure("cnn", input_shape=(1, 28, 28), n_outputs=10, config=config) == "conv5x5[32,64]-fc[1024]-10"
+    )
     assert model.head[1].in_features == 64 * 7 * 7
 
 
@@ -63,9 +73,12 @@ def test_every_activation_name_has_its_module_here():
 @pytest.mark.parametrize("family", ["mlp", "cnn"])
 def test_every_activation_builds(family, activation):
     """The activation named is the one in every place the family's structure has one, and nowhere else."""
-    model = build_model(family, input_shape=(1, 8, 8), n_outputs=10,
-                        config=_config(activation=activation, channels=[4], fc_units=8, units=[8],
-                                       batch_norm=True, dropout=0.2))
+    model = build_model(
+        family,
+        input_shape=(1, 8, 8),
+        n_outputs=10,
+        config=_config(activation=activation, channels=[4], fc_units=8, units=[8], batch_norm=True, dropout=0.2),
+    )
     model.train()
     assert torch.isfinite(model(torch.randn(4, 1, 8, 8))).all()
     module = ACTIVATION_MODULES[activation][0]
@@ -73,8 +86,18 @@ def test_every_activation_builds(family, activation):
     if family == "mlp":  # Flatten → [Linear → BN → act → Dropout] → Linear
         expected = [nn.Flatten, nn.Linear, nn.BatchNorm1d, act, nn.Dropout, nn.Linear]
     else:  # [conv → BN → act → maxpool] → Flatten → Dropout → fc → act → Dropout → fc
-        expected = [nn.Conv2d, nn.BatchNorm2d, act, nn.MaxPool2d, nn.Flatten, nn.Dropout, nn.Linear, act, nn.Dropout,
-                    nn.Linear]
+        expected = [
+            nn.Conv2d,
+            nn.BatchNorm2d,
+            act,
+            nn.MaxPool2d,
+            nn.Flatten,
+            nn.Dropout,
+            nn.Linear,
+            act,
+            nn.Dropout,
+            nn.Linear,
+        ]
     assert _leaf_types(model) == expected
     # with the same settings (LeakyReLU's slope, GELU's approximation, ...): their reprs name them
     assert [repr(m) for m in model.modules() if type(m) is act] == [repr(module)] * expected.count(act)
@@ -86,8 +109,9 @@ def test_each_activation_computes_its_own_function():
     outputs = {}
     for name, (_, function) in ACTIVATION_MODULES.items():
         torch.manual_seed(0)  # the same weights for every activation
-        model = build_model("mlp", input_shape=(1, 8, 8), n_outputs=10,
-                            config=_config(activation=name, units=[32])).eval()
+        model = build_model(
+            "mlp", input_shape=(1, 8, 8), n_outputs=10, config=_config(activation=name, units=[32])
+        ).eval()
         first, last = model.net[1], model.net[3]
         by_hand = F.linear(function(F.linear(x.flatten(1), first.weight, first.bias)), last.weight, last.bias)
         with torch.no_grad():
@@ -184,9 +208,14 @@ def test_every_init_scheme_is_torchs_own_bit_for_bit(family, init):
     """With the same seed, every layer's weights are exactly what torch.nn.init's function gives a fresh layer of
     that shape, layer by layer in order (``default``: the fresh layer as PyTorch made it); biases zero otherwise."""
     torch.manual_seed(123)
-    model = build_model(family, input_shape=(1, 8, 8), n_outputs=10,
-                        config=_config(init=init, units=[48, 24], channels=[6, 12], kernel_size=3, fc_units=20,
-                                       batch_norm=True, dropout=0.1))
+    model = build_model(
+        family,
+        input_shape=(1, 8, 8),
+        n_outputs=10,
+        config=_config(
+            init=init, units=[48, 24], channels=[6, 12], kernel_size=3, fc_units=20, batch_norm=True, dropout=0.1
+        ),
+    )
     torch.manual_seed(123)
     expected = _fresh_layers(family)
     with torch.no_grad():

@@ -14,12 +14,15 @@ PARAMS_BOUND = 2500  # digits MLPs: 64 inputs, 16..64 units per layer, so some t
 
 
 def mo_spec(**overrides) -> dict:
-    spec = tiny_digits_spec(name="mo-digits", trials=10, objectives=["val_accuracy", "train_seconds"],
-                            constraints=[f"params <= {PARAMS_BOUND}", "latency_ms <= 1000"])
+    spec = tiny_digits_spec(
+        name="mo-digits",
+        trials=10,
+        objectives=["val_accuracy", "train_seconds"],
+        constraints=[f"params <= {PARAMS_BOUND}", "latency_ms <= 1000"],
+    )
     del spec["pruner"]
     spec.update(overrides)
     return spec
-
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,11 @@ def test_run_creates_a_multi_objective_study_with_stored_constraints(mo_study):
     assert any(feasible) and not all(feasible), "the test needs feasible and infeasible trials"
     listing = invoke("studies", "--storage", mo_study["url"]).output.splitlines()
     assert next(line for line in listing if "mo-digits " in line).split()[:4] == [
-        "mo-digits", "10", "complete=10", "maximize/minimize"]
+        "mo-digits",
+        "10",
+        "complete=10",
+        "maximize/minimize",
+    ]
 
 
 def test_run_summary_prints_the_pareto_front_of_feasible_trials(mo_study):
@@ -91,8 +98,10 @@ def test_report_pareto_set_matches_optunas_best_trials(mo_study, tmp_path):
     assert "## Pareto front" in md and "## Hyperparameter importance for train_seconds" in md
     for p in pareto:
         assert f"\n| {p['number']} | " in md.split("## Pareto front", 1)[1].split("## Trials", 1)[0]
-    assert f"Constraints: params <= {PARAMS_BOUND}; latency_ms <= 1000: {10 - len(infeasible)} complete trials " \
-           f"feasible, infeasible: {', '.join(map(str, infeasible))}" in md
+    assert (
+        f"Constraints: params <= {PARAMS_BOUND}; latency_ms <= 1000: {10 - len(infeasible)} complete trials "
+        f"feasible, infeasible: {', '.join(map(str, infeasible))}" in md
+    )
 
 
 def test_export_a_chosen_pareto_trial_and_the_best_by_each_objective(mo_study):
@@ -109,8 +118,10 @@ def test_export_a_chosen_pareto_trial_and_the_best_by_each_objective(mo_study):
     with open("pareto/trials.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert float(rows[chosen.number]["value_train_seconds"]) == chosen.values[1]
-    assert float(rows[0][f"constraint_params <= {PARAMS_BOUND}"]) == study.trials[0].constraints[
-        f"params <= {PARAMS_BOUND}"]
+    assert (
+        float(rows[0][f"constraint_params <= {PARAMS_BOUND}"])
+        == study.trials[0].constraints[f"params <= {PARAMS_BOUND}"]
+    )
 
     feasible = [t for t in study.trials if t.user_attrs["n_params"] <= PARAMS_BOUND]
     fastest = min(feasible, key=lambda t: (t.values[1], t.number))
@@ -125,23 +136,27 @@ def test_export_a_chosen_pareto_trial_and_the_best_by_each_objective(mo_study):
 
 def test_export_refuses_an_infeasible_choice_of_objective_or_trial_clearly(mo_study):
     args = ["export", "--study", mo_study["path"], "--storage", mo_study["url"], "--no-retrain"]
-    assert_one_error_line(invoke(*args, "--objective", "params"),
-                          "--objective 'params' is not an objective of this study; allowed: 0 or val_accuracy, "
-                          "1 or train_seconds")
+    assert_one_error_line(
+        invoke(*args, "--objective", "params"),
+        "--objective 'params' is not an objective of this study; allowed: 0 or val_accuracy, 1 or train_seconds",
+    )
     assert_one_error_line(invoke(*args, "--trial", "99"), "study 'mo-digits' has no trial 99; trials are 0..9")
     assert_one_error_line(invoke(*args, "--trial", "1", "--objective", "1"), "give --trial N or --objective K")
 
 
 def test_replay_and_ablate_report_every_objective(mo_study):
     study = mo_study["study"]
-    best = max((t for t in study.trials if t.user_attrs["n_params"] <= PARAMS_BOUND),
-               key=lambda t: (t.values[0], -t.number))
+    best = max(
+        (t for t in study.trials if t.user_attrs["n_params"] <= PARAMS_BOUND), key=lambda t: (t.values[0], -t.number)
+    )
     common = ["--study", mo_study["path"], "--storage", mo_study["url"]]
     result = invoke("replay", *common, "--trial", "best", "--seeds", "1")
     assert result.exit_code == 0, result.output
     assert "'best' in a multi-objective study is the best feasible trial by val_accuracy" in result.output
-    assert f"Reproduced exactly: val_accuracy {best.values[0]!r} equals the stored value of trial {best.number}." \
+    assert (
+        f"Reproduced exactly: val_accuracy {best.values[0]!r} equals the stored value of trial {best.number}."
         in result.output
+    )
     also = next(line for line in result.output.splitlines() if line.startswith("also: "))
     assert also.startswith("also: train_seconds ") and f"params {best.user_attrs['n_params']}," in also
     assert "±" not in also  # one seed: no spread is printed (it was a made-up '± 0')
@@ -152,8 +167,9 @@ def test_replay_and_ablate_report_every_objective(mo_study):
     best_row = data["rows"][0]
     for row in data["rows"]:
         assert set(row["deltas"]) == {"val_accuracy", "train_seconds"}
-        assert row["deltas"]["val_accuracy"] == pytest.approx(row["val_accuracy"]["mean"]
-                                                              - best_row["val_accuracy"]["mean"])
+        assert row["deltas"]["val_accuracy"] == pytest.approx(
+            row["val_accuracy"]["mean"] - best_row["val_accuracy"]["mean"]
+        )
     assert any(line.startswith("For train_seconds (minimize): removing ") for line in data["verdict"])
     head = next(line for line in Path("abl/ablation.md").read_text().splitlines() if line.startswith("|"))
     assert "| train_seconds |" in head + " |"
@@ -166,17 +182,21 @@ def test_bad_multi_objective_input_is_refused_before_anything_is_written(write_s
     before = file_digest(db)
     cases = [
         (mo_spec(objectives=["val_accuracy", "flops"]), "objectives[1].metric: must be one of"),
-        (mo_spec(objectives=["val_accuracy", {"metric": "params", "direction": "down"}]),
-         "objectives[1].direction: must be one of maximize, minimize; got 'down'"),
+        (
+            mo_spec(objectives=["val_accuracy", {"metric": "params", "direction": "down"}]),
+            "objectives[1].direction: must be one of maximize, minimize; got 'down'",
+        ),
         (mo_spec(constraints=["flops <= 3"]), "constraints[0]: unknown metric 'flops'"),
         (mo_spec(constraints=["params <= three"]), "constraints[0]: the bound must be a finite number, got 'three'"),
     ]
     for i, (spec, fragment) in enumerate(cases):
         assert_one_error_line(invoke("run", "--study", write_spec(spec, name=f"bad{i}.yaml")), fragment)
         assert file_digest(db) == before
-    assert_one_error_line(invoke("run", "--study", good, "--pruner", "median"),
-                          "--pruner median: Optuna's pruners work on one objective only, and study 'mo-digits' "
-                          "has 2 (val_accuracy, train_seconds); use --pruner none")
+    assert_one_error_line(
+        invoke("run", "--study", good, "--pruner", "median"),
+        "--pruner median: Optuna's pruners work on one objective only, and study 'mo-digits' "
+        "has 2 (val_accuracy, train_seconds); use --pruner none",
+    )
     assert file_digest(db) == before
     other = write_spec(mo_spec(trials=1, objectives=["val_accuracy", "params"]), name="other.yaml")
     assert_one_error_line(invoke("run", "--study", other), "was made from a different spec")
@@ -192,6 +212,9 @@ def test_two_workers_share_a_multi_objective_study(write_spec, tmp_path):
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
     summary = json.loads(result.stdout)
-    assert (summary["workers"], summary["metrics"], summary["best_value"]) == (2, ["val_accuracy", "train_seconds"],
-                                                                               None)
+    assert (summary["workers"], summary["metrics"], summary["best_value"]) == (
+        2,
+        ["val_accuracy", "train_seconds"],
+        None,
+    )
     assert [p["trial"] for p in summary["pareto"]] == sorted(t.number for t in study.best_trials)

@@ -9,16 +9,31 @@ import pytest
 
 from autotune.data import load_splits
 from autotune.objective import remark
-from autotune.timing import TIME_PARTS, time_line
 from autotune.runner import run_study
 from autotune.samplers import make_pruner
 from autotune.space import suggest
 from autotune.spec import PrunerSpec, parse_spec
+from autotune.timing import TIME_PARTS, time_line
 from autotune.train import EpochStats, FitResult, fit
 from tests.conftest import tiny_digits_spec
 
-ATTRS = {"seed", "worker", "structure", "status", "epochs", "train_loss", "train_accuracy", "val_loss",
-         "val_accuracy", "n_params", "wall_time_s", "remark", "threads", "device", "precision"}
+ATTRS = {
+    "seed",
+    "worker",
+    "structure",
+    "status",
+    "epochs",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "n_params",
+    "wall_time_s",
+    "remark",
+    "threads",
+    "device",
+    "precision",
+}
 
 
 def _load(name="tiny-digits", storage="sqlite:///autotune.db"):
@@ -75,10 +90,20 @@ def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch, bf16_here
 
 
 def test_the_time_line_names_each_part_largest_first():
-    totals = {"trials": 3, "build": 0.1, "train": 8.0, "evaluate": 1.0, "storage": 0.5, "artifacts": 0.2,
-              "other": 0.2, "total": 10.0}
-    assert time_line(totals) == ("Time in 3 timed trial(s), 10.0 s: train 80% (8.0 s), evaluate 10% (1.0 s), "
-                                 "storage 5% (0.5 s), artifacts 2% (0.2 s), other 2% (0.2 s), build 1% (0.1 s).")
+    totals = {
+        "trials": 3,
+        "build": 0.1,
+        "train": 8.0,
+        "evaluate": 1.0,
+        "storage": 0.5,
+        "artifacts": 0.2,
+        "other": 0.2,
+        "total": 10.0,
+    }
+    assert time_line(totals) == (
+        "Time in 3 timed trial(s), 10.0 s: train 80% (8.0 s), evaluate 10% (1.0 s), "
+        "storage 5% (0.5 s), artifacts 2% (0.2 s), other 2% (0.2 s), build 1% (0.1 s)."
+    )
     assert time_line({**dict.fromkeys(totals, 0), "trials": 0}) is None
 
 
@@ -95,10 +120,15 @@ def test_stored_trial_reproduces_bit_identically():
 
 def _poor_lr_spec(max_epochs: int, pruner: dict):
     """Random SGD trials over a wide lr range with zero init among the choices: many are poor, so a pruner acts."""
-    return parse_spec(tiny_digits_spec(max_epochs=max_epochs, fixed={"optimizer": "sgd"},
-                                       space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True},
-                                              "init": ["default", "zeros"]},
-                                       sampler={"name": "random"}, pruner=pruner))
+    return parse_spec(
+        tiny_digits_spec(
+            max_epochs=max_epochs,
+            fixed={"optimizer": "sgd"},
+            space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}, "init": ["default", "zeros"]},
+            sampler={"name": "random"},
+            pruner=pruner,
+        )
+    )
 
 
 def test_median_pruning_stops_poor_trials():
@@ -115,8 +145,9 @@ def test_median_pruning_stops_poor_trials():
 
 
 def test_pruner_none_prunes_nothing():
-    spec = parse_spec(tiny_digits_spec(space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}},
-                                       sampler={"name": "random"}))
+    spec = parse_spec(
+        tiny_digits_spec(space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}}, sampler={"name": "random"})
+    )
     run_study(spec, n_trials=6, pruner="none")
     assert not _load().get_trials(states=(optuna.trial.TrialState.PRUNED,))
 
@@ -148,17 +179,22 @@ def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
     assert {t.user_attrs["epochs"] for t in pruned} == {2, 4}  # this seed's run stops trials at both rungs
     for t in pruned:
         assert t.user_attrs["status"] == "pruned" and len(t.intermediate_values) == t.user_attrs["epochs"]
-        assert t.user_attrs["remark"] == (f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of its "
-                                          "Hyperband bracket at this rung")
+        assert t.user_attrs["remark"] == (
+            f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of its Hyperband bracket at this rung"
+        )
     complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert complete and all(t.user_attrs["epochs"] == 6 and t.value == t.intermediate_values[6] for t in complete)
 
 
 def test_successive_halving_pruner_stops_trials_at_its_rungs():
-    spec = parse_spec(tiny_digits_spec(max_epochs=4, pruner={"name": "successive_halving", "min_resource": 1,
-                                                            "reduction_factor": 2},
-                                       space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}},
-                                       sampler={"name": "random"}))
+    spec = parse_spec(
+        tiny_digits_spec(
+            max_epochs=4,
+            pruner={"name": "successive_halving", "min_resource": 1, "reduction_factor": 2},
+            space={"lr": {"low": 1.0e-5, "high": 0.5, "log": True}},
+            sampler={"name": "random"},
+        )
+    )
     assert isinstance(make_pruner(spec.pruner, max_epochs=4), optuna.pruners.SuccessiveHalvingPruner)
     summary = run_study(spec, n_trials=8)
     study = _load()
@@ -167,18 +203,25 @@ def test_successive_halving_pruner_stops_trials_at_its_rungs():
     # rungs at 1, 2 and 4 epochs (min_resource * reduction_factor**k): a trial is only stopped at a rung,
     # never at 3, and never after its last epoch (4): a trial that trained to the end is complete
     assert {t.user_attrs["epochs"] for t in pruned} <= {1, 2}
-    assert all(t.user_attrs["remark"] == f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of the "
-               "trials at this rung (successive halving)" for t in pruned)
+    assert all(
+        t.user_attrs["remark"] == f"pruned after epoch {t.user_attrs['epochs']}: not in the best 1/2 of the "
+        "trials at this rung (successive halving)"
+        for t in pruned
+    )
     complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert complete and all(t.user_attrs["epochs"] == 4 and t.value == t.intermediate_values[4] for t in complete)
 
 
 def test_divergence_is_a_poor_result_not_a_crash():
-    spec = parse_spec(tiny_digits_spec(
-        dataset="sine", metric="val_loss", max_epochs=5,
-        fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2},
-        space={"lr": [5.0]},
-    ))
+    spec = parse_spec(
+        tiny_digits_spec(
+            dataset="sine",
+            metric="val_loss",
+            max_epochs=5,
+            fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2},
+            space={"lr": [5.0]},
+        )
+    )
     run_study(spec, n_trials=1)
     (t,) = _load().trials
     assert t.state == optuna.trial.TrialState.COMPLETE
@@ -189,10 +232,13 @@ def test_divergence_is_a_poor_result_not_a_crash():
 
 
 def test_diverged_classifier_records_its_measured_accuracy():
-    spec = parse_spec(tiny_digits_spec(
-        fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2, "activation": "elu"},
-        space={"lr": [10.0]}, max_epochs=3,
-    ))
+    spec = parse_spec(
+        tiny_digits_spec(
+            fixed={"optimizer": "sgd_momentum", "batch_size": 16, "units": 64, "n_layers": 2, "activation": "elu"},
+            space={"lr": [10.0]},
+            max_epochs=3,
+        )
+    )
     run_study(spec, n_trials=1)
     (t,) = _load().trials
     assert t.user_attrs["status"] == "diverged"
@@ -202,32 +248,47 @@ def test_diverged_classifier_records_its_measured_accuracy():
 def _result(*accs, train=None, losses=None, diverged=False, stopped=False):
     losses = losses or [1.0 / (i + 1) for i in range(len(accs))]
     hist = [EpochStats(i + 1, 0.1, (train or accs)[i], losses[i], a, 1.0) for i, a in enumerate(accs)]
-    return FitResult(history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None,
-                     stopped_early=stopped)
+    return FitResult(
+        history=hist, diverged=diverged, diverged_epoch=len(accs) if diverged else None, stopped_early=stopped
+    )
 
 
-@pytest.mark.parametrize("result, expected", [
-    (_result(0.5, 0.2131), "did not converge: validation accuracy 21.3%"),
-    (_result(0.95, 0.96, train=[0.99, 0.999]), "overfitting: train 99.9% vs validation 96.0%"),
-    (_result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]),
-     "overfitting: validation loss rose to 0.200 from its best 0.100 (train 96.0% vs validation 96.0%)"),
-    (_result(0.6, 0.7, 0.704, train=[0.5, 0.55, 0.569], losses=[0.9, 0.87, 1.03]),
-     "unstable: validation loss rose to 1.030 (best 0.870) while training accuracy stayed at 56.9%"),
-    (_result(0.90, 0.95), "slow convergence: still +5.0 pp in the last epoch"),
-    (_result(0.97, 0.972), "converged: validation accuracy 97.20%"),
-    (_result(0.5, diverged=True), "diverged: non-finite loss in epoch 1"),
-    (_result(0.5, 0.6, stopped=True), "pruned after epoch 2"),
-])
+@pytest.mark.parametrize(
+    "result, expected",
+    [
+        (_result(0.5, 0.2131), "did not converge: validation accuracy 21.3%"),
+        (_result(0.95, 0.96, train=[0.99, 0.999]), "overfitting: train 99.9% vs validation 96.0%"),
+        (
+            _result(0.9, 0.95, 0.96, losses=[0.3, 0.1, 0.2]),
+            "overfitting: validation loss rose to 0.200 from its best 0.100 (train 96.0% vs validation 96.0%)",
+        ),
+        (
+            _result(0.6, 0.7, 0.704, train=[0.5, 0.55, 0.569], losses=[0.9, 0.87, 1.03]),
+            "unstable: validation loss rose to 1.030 (best 0.870) while training accuracy stayed at 56.9%",
+        ),
+        (_result(0.90, 0.95), "slow convergence: still +5.0 pp in the last epoch"),
+        (_result(0.97, 0.972), "converged: validation accuracy 97.20%"),
+        (_result(0.5, diverged=True), "diverged: non-finite loss in epoch 1"),
+        (_result(0.5, 0.6, stopped=True), "pruned after epoch 2"),
+    ],
+)
 def test_remarks(result, expected):
     assert remark(result, classification=True).startswith(expected)
 
 
-@pytest.mark.parametrize("pruner, reason", [
-    (None, "below the median of earlier trials at that epoch"),
-    (PrunerSpec(name="median"), "below the median of earlier trials at that epoch"),
-    (PrunerSpec(name="successive_halving", reduction_factor=3),
-     "not in the best 1/3 of the trials at this rung (successive halving)"),
-    (PrunerSpec(name="hyperband", reduction_factor=4), "not in the best 1/4 of its Hyperband bracket at this rung"),
-])
+@pytest.mark.parametrize(
+    "pruner, reason",
+    [
+        (None, "below the median of earlier trials at that epoch"),
+        (PrunerSpec(name="median"), "below the median of earlier trials at that epoch"),
+        (
+            PrunerSpec(name="successive_halving", reduction_factor=3),
+            "not in the best 1/3 of the trials at this rung (successive halving)",
+        ),
+        (PrunerSpec(name="hyperband", reduction_factor=4), "not in the best 1/4 of its Hyperband bracket at this rung"),
+    ],
+)
 def test_pruned_remark_names_the_pruners_reason(pruner, reason):
-    assert remark(_result(0.5, 0.6, stopped=True), classification=True, pruner=pruner) == f"pruned after epoch 2: {reason}"
+    assert (
+        remark(_result(0.5, 0.6, stopped=True), classification=True, pruner=pruner) == f"pruned after epoch 2: {reason}"
+    )

@@ -27,21 +27,30 @@ def test_a_missing_internal_is_named_in_one_clear_error(monkeypatch):
     monkeypatch.delattr(rdb, "_create_scoped_session")  # as if a release had renamed it
     with pytest.raises(StorageError) as err:
         optuna_private.check()
-    assert str(err.value) == (f"optuna {optuna.__version__} lacks optuna.storages._rdb.storage._create_scoped_session, "
-                              "which autotune relies on (tested with optuna>=5.0,<6); install a version in that range")
+    assert str(err.value) == (
+        f"optuna {optuna.__version__} lacks optuna.storages._rdb.storage._create_scoped_session, "
+        "which autotune relies on (tested with optuna>=5.0,<6); install a version in that range"
+    )
 
 
 def test_a_trial_model_without_its_columns_is_named(monkeypatch):
     monkeypatch.setattr(optuna_private, "trial_model", lambda: type("TrialModel", (), {"trial_id": 1}))
-    with pytest.raises(StorageError, match=r"lacks TrialModel\.study_id, TrialModel\.state, TrialModel\.datetime_start, "
-                                           r"TrialModel\.heartbeats, which autotune relies on"):
+    with pytest.raises(
+        StorageError,
+        match=r"lacks TrialModel\.study_id, TrialModel\.state, TrialModel\.datetime_start, "
+        r"TrialModel\.heartbeats, which autotune relies on",
+    ):
         optuna_private.check()
 
 
 def test_no_other_module_touches_optunas_private_names():
-    found = [f"{path.relative_to(REPO)}:{n}: {line.strip()}" for path in sorted((REPO / "autotune").rglob("*.py"))
-             if path.name != "optuna_private.py"
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if PRIVATE.search(line)]
+    found = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in sorted((REPO / "autotune").rglob("*.py"))
+        if path.name != "optuna_private.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE.search(line)
+    ]
     assert found == []
 
 

@@ -23,8 +23,11 @@ def test_what_cannot_be_a_folder_is_named(tmp_path):
     assert writable_problem(tmp_path / "file") == "it is a file, not a folder"
     assert writable_problem(tmp_path / "file" / "sub") == f"'{tmp_path / 'file'}' is a file, not a folder"
     assert writable_problem("/proc/x") == "'/proc' does not let a folder be made in it (No such file or directory)"
-    with pytest.raises(OutputError, match=r"cannot write to --out folder '/proc/x': '/proc' does not let a folder "
-                                          r"be made in it \(No such file or directory\); nothing was written"):
+    with pytest.raises(
+        OutputError,
+        match=r"cannot write to --out folder '/proc/x': '/proc' does not let a folder "
+        r"be made in it \(No such file or directory\); nothing was written",
+    ):
         check_output_folder("/proc/x")
 
 
@@ -41,8 +44,10 @@ COMMANDS = {
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_refuses_an_unwritable_out_before_any_work(study_path, tmp_path, command, where):
     (tmp_path / "afile").write_text("x")
-    out, reason = {"proc": ("/proc/x", "'/proc' does not let a folder be made in it"),
-                   "under-a-file": (str(tmp_path / "afile" / "out"), f"'{tmp_path / 'afile'}' is a file")}[where]
+    out, reason = {
+        "proc": ("/proc/x", "'/proc' does not let a folder be made in it"),
+        "under-a-file": (str(tmp_path / "afile" / "out"), f"'{tmp_path / 'afile'}' is a file"),
+    }[where]
     before = file_digest(Path("autotune.db"))
     args = COMMANDS[command]
     result = invoke(args[0], "--study", study_path, *args[1:], "--out", out)

@@ -15,8 +15,15 @@ import yaml
 from PIL import Image
 
 import autotune
-from tests.conftest import (REPO, assert_one_error_line, empty_study, file_digest, invoke, make_glyph_folder,
-                            tiny_digits_spec)
+from tests.conftest import (
+    REPO,
+    assert_one_error_line,
+    empty_study,
+    file_digest,
+    invoke,
+    make_glyph_folder,
+    tiny_digits_spec,
+)
 
 EXAMPLE = REPO / "examples" / "glyphs"
 
@@ -49,8 +56,10 @@ def test_glyphs_example_through_the_cli_run_replay_export_report(tmp_path):
     study = optuna.load_study(study_name="glyphs", storage="sqlite:///autotune.db")
     for trial in study.trials:
         assert set(trial.params) == {"lr", "width", "depth", "dropout"}
-        assert trial.user_attrs["structure"] == (f"build(width={trial.params['width']}, depth={trial.params['depth']}, "
-                                                 f"dropout={trial.params['dropout']:.4g})")
+        assert trial.user_attrs["structure"] == (
+            f"build(width={trial.params['width']}, depth={trial.params['depth']}, "
+            f"dropout={trial.params['dropout']:.4g})"
+        )
         assert trial.user_attrs["device"] == "cpu" and trial.user_attrs["n_params"] > 0
 
     replayed = invoke("replay", "--study", path, "--trial", "best")
@@ -81,10 +90,17 @@ def regression_npz(tmp_path) -> str:
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, size=(400, 2))
     np.savez(tmp_path / "wave.npz", x=x, y=np.sin(x[:, 0]) * x[:, 1])
-    spec = {"name": "wave", "dataset": {"type": "npz", "path": "wave.npz", "task": "regression"},
-            "model": "mlp", "max_epochs": 3, "trials": 3, "validation_size": 0.25, "seed": 5,
-            "fixed": {"optimizer": "adam", "batch_size": 32, "activation": "tanh"},
-            "space": {"lr": {"low": 0.003, "high": 0.03, "log": True}, "units": {"low": 8, "high": 32}}}
+    spec = {
+        "name": "wave",
+        "dataset": {"type": "npz", "path": "wave.npz", "task": "regression"},
+        "model": "mlp",
+        "max_epochs": 3,
+        "trials": 3,
+        "validation_size": 0.25,
+        "seed": 5,
+        "fixed": {"optimizer": "adam", "batch_size": 32, "activation": "tanh"},
+        "space": {"lr": {"low": 0.003, "high": 0.03, "log": True}, "units": {"low": 8, "high": 32}},
+    }
     (tmp_path / "wave.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     return str(tmp_path / "wave.yaml")
 
@@ -112,10 +128,18 @@ def test_npz_regression_through_the_python_api(tmp_path):
 def test_a_spec_built_in_code_runs_through_the_api(tmp_path):
     make_glyph_folder(tmp_path / "g", per_class=8, test_per_class=2, size=12)
     (tmp_path / "model.py").write_text((EXAMPLE / "model.py").read_text())
-    spec = autotune.parse_spec({
-        "name": "in-code", "dataset": {"type": "image_folder", "path": "g/train", "grayscale": True},
-        "model": "model.py:build", "max_epochs": 1, "validation_size": 0.25,
-        "space": {"width": [4, 8]}, "fixed": {"depth": 2, "dropout": 0.0, "optimizer": "adam", "batch_size": 8}}, base_dir=tmp_path)
+    spec = autotune.parse_spec(
+        {
+            "name": "in-code",
+            "dataset": {"type": "image_folder", "path": "g/train", "grayscale": True},
+            "model": "model.py:build",
+            "max_epochs": 1,
+            "validation_size": 0.25,
+            "space": {"width": [4, 8]},
+            "fixed": {"depth": 2, "dropout": 0.0, "optimizer": "adam", "batch_size": 8},
+        },
+        base_dir=tmp_path,
+    )
     summary = autotune.run_study(spec, n_trials=2, storage="sqlite:///code.db", device="auto")
     assert summary.finished == 2 and set(autotune.best_config(spec, storage="sqlite:///code.db")["params"]) == {"width"}
 
@@ -137,7 +161,8 @@ def _setup(case: str, root) -> dict:
         "def ok(params, input_shape, n_outputs):\n    return nn.Sequential(nn.Flatten(), nn.LazyLinear(n_outputs))\n"
         "def boom(params, input_shape, n_outputs):\n    raise RuntimeError('out of ideas')\n"
         "def text(params, input_shape, n_outputs):\n    return 'model'\n"
-        "def narrow(params, input_shape, n_outputs):\n    return nn.Sequential(nn.Flatten(), nn.LazyLinear(3))\n")
+        "def narrow(params, input_shape, n_outputs):\n    return nn.Sequential(nn.Flatten(), nn.LazyLinear(3))\n"
+    )
     if case not in ("missing-folder",):
         for cls in ("a", "b"):
             _image(root / "imgs" / cls / "0.png")
@@ -158,8 +183,12 @@ def _setup(case: str, root) -> dict:
     if case == "cnn-on-tabular":
         np.savez(root / "arr.npz", x=np.zeros((6, 4)), y=np.arange(6) % 2)
         return {"dataset": {"type": "npz", "path": "arr.npz"}, "model": "cnn"}
-    model = {"model-raises": "models.py:boom", "model-not-module": "models.py:text",
-             "model-wrong-output": "models.py:narrow", "model-import-error": "broken.py:build"}.get(case, "models.py:ok")
+    model = {
+        "model-raises": "models.py:boom",
+        "model-not-module": "models.py:text",
+        "model-wrong-output": "models.py:narrow",
+        "model-import-error": "broken.py:build",
+    }.get(case, "models.py:ok")
     if case == "model-import-error":
         (root / "broken.py").write_text("raise ImportError('needs a GPU library')\n")
     return {"dataset": folder, "model": model}
@@ -176,8 +205,11 @@ BAD_CASES = [
     ("model-raises", [], "model function '{root}/models.py:boom' raised RuntimeError: out of ideas"),
     ("model-not-module", [], "model function '{root}/models.py:text' returned str, not a torch.nn.Module"),
     ("model-wrong-output", [], "returns (2, 3) for 2 examples; expected a tensor of shape (2, 2)"),
-    ("model-import-error", [], "cannot import '{root}/broken.py' for model '{root}/broken.py:build': "
-                               "ImportError: needs a GPU library"),
+    (
+        "model-import-error",
+        [],
+        "cannot import '{root}/broken.py' for model '{root}/broken.py:build': ImportError: needs a GPU library",
+    ),
     ("device-cuda", ["--device", "cuda"], "--device cuda: no CUDA GPU is available here"),
     ("device-cuda-9", ["--device", "cuda:9"], "--device cuda:9: no CUDA GPU is available here"),
     ("device-unknown", ["--device", "tpu"], "--device 'tpu' is not a device; allowed: auto, cpu, cuda, cuda:N, mps"),
@@ -191,8 +223,14 @@ def test_bad_data_models_and_devices_leave_the_database_untouched(tmp_path, writ
     existing = write_spec(tiny_digits_spec(), "existing.yaml")
     empty_study(existing)
     before = file_digest(tmp_path / "autotune.db")
-    spec = {"name": "mine", "max_epochs": 1, "validation_size": 0.5, "space": {"lr": {"low": 0.001, "high": 0.1}},
-            "fixed": {"batch_size": 2}, **_setup(case, tmp_path)}
+    spec = {
+        "name": "mine",
+        "max_epochs": 1,
+        "validation_size": 0.5,
+        "space": {"lr": {"low": 0.001, "high": 0.1}},
+        "fixed": {"batch_size": 2},
+        **_setup(case, tmp_path),
+    }
     if spec["model"] == "cnn":
         spec["space"] = {"lr": {"low": 0.001, "high": 0.1}}
     result = invoke("run", "--study", write_spec(spec, "mine.yaml"), "--trials", "1", *extra)

@@ -49,13 +49,25 @@ def test_wheel_ships_the_study_specs_and_installed_autotune_loads_them(tmp_path)
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, src / name)
     wheels = tmp_path / "wheels"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q",
-         "-w", str(wheels), str(src), cwd=tmp_path)
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        "-w",
+        str(wheels),
+        str(src),
+        cwd=tmp_path,
+    )
     (wheel,) = wheels.glob("autotune-*.whl")
 
     with zipfile.ZipFile(wheel) as archive:
-        in_wheel = sorted(n.rsplit("/", 1)[1] for n in archive.namelist()
-                          if n.startswith("autotune/studies/") and n.endswith(".yaml"))
+        in_wheel = sorted(
+            n.rsplit("/", 1)[1] for n in archive.namelist() if n.startswith("autotune/studies/") and n.endswith(".yaml")
+        )
         templates = sorted(n for n in archive.namelist() if n.startswith("autotune/templates/"))
     assert in_wheel == repo_specs
     # the report page's template (reports.py renders it from the installed package)
@@ -63,8 +75,20 @@ def test_wheel_ships_the_study_specs_and_installed_autotune_loads_them(tmp_path)
     assert templates, "no report template in the wheel"
 
     target = tmp_path / "site"
-    _run(sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--disable-pip-version-check", "-q",
-         "--target", str(target), str(wheel), cwd=tmp_path)
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--disable-pip-version-check",
+        "-q",
+        "--target",
+        str(target),
+        str(wheel),
+        cwd=tmp_path,
+    )
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -23,8 +23,11 @@ def cpu_flags_say_bf16() -> bool:
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.is_file():
         pytest.skip("no /proc/cpuinfo to read the CPU's flags from")
-    flags = [set(line.split(":", 1)[1].split()) for line in cpuinfo.read_text().splitlines()
-             if line.split(":", 1)[0].strip() == "flags"]
+    flags = [
+        set(line.split(":", 1)[1].split())
+        for line in cpuinfo.read_text().splitlines()
+        if line.split(":", 1)[0].strip() == "flags"
+    ]
     assert flags, "no 'flags' line in /proc/cpuinfo on an x86 CPU"
     return all(core & BF16_FLAGS for core in flags)
 
@@ -47,7 +50,10 @@ def test_auto_follows_the_benchmarked_rule(bf16_here, monkeypatch):
     bf16_here(True)
     monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 1024)
     monkeypatch.setattr(precision, "CNN_PAYS", True)
-    auto = lambda family, config: precision.resolve("auto", device="cpu", family=family, config=config)  # noqa: E731
+
+    def auto(family, config):
+        return precision.resolve("auto", device="cpu", family=family, config=config)
+
     assert auto("mlp", {"units": [256, 128]}) == "fp32"
     assert auto("mlp", {"units": [1023, 1023]}) == "fp32"
     assert auto("mlp", {"units": [64, 1024, 32]}) == "bf16"  # the widest hidden layer decides
@@ -70,8 +76,10 @@ def test_bf16_without_bf16_hardware_is_an_error(bf16_here):
     bf16_here(False)
     with pytest.raises(DeviceError) as err:
         precision.resolve("bf16", device="cpu", family="mlp", config={"units": [16]})
-    assert str(err.value) == ("precision 'bf16': this CPU has neither AVX-512 BF16 nor AMX; use precision fp32, or "
-                              "auto (bf16 only where it is supported and pays)")
+    assert str(err.value) == (
+        "precision 'bf16': this CPU has neither AVX-512 BF16 nor AMX; use precision fp32, or "
+        "auto (bf16 only where it is supported and pays)"
+    )
     precision.check_device("fp32", "cpu")
     precision.check_device("auto", "cpu")
 
@@ -113,7 +121,8 @@ def test_a_bf16_trial_on_a_cpu_without_bf16_units_gets_a_note(bf16_here):
     assert precision.emulation_note("bf16", "trial 3") == (
         "trial 3 trained in bf16, and this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): torch emulates bf16 "
         "in software here, many times slower than fp32 (13x for the seed CNN on an AVX2-only CPU), and its numbers "
-        "may differ from the recorded ones")
+        "may differ from the recorded ones"
+    )
     assert precision.emulation_note("fp32", "trial 3") is None
     bf16_here(True)
     assert precision.emulation_note("bf16", "trial 3") is None

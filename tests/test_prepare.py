@@ -24,10 +24,13 @@ def test_a_batch_size_larger_than_the_training_split_is_refused():
 
 
 def test_a_custom_builder_with_the_wrong_output_is_refused_before_any_trial(tmp_path):
-    (tmp_path / "m.py").write_text("import math\n\nfrom torch import nn\n\ndef build(params, input_shape, n_outputs):\n"
-                                   "    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), 3))\n")
-    spec = parse_spec({**tiny_digits_spec(), "model": "m.py:build", "space": {"lr": {"low": 0.001, "high": 0.1}}},
-                      base_dir=tmp_path)
+    (tmp_path / "m.py").write_text(
+        "import math\n\nfrom torch import nn\n\ndef build(params, input_shape, n_outputs):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), 3))\n"
+    )
+    spec = parse_spec(
+        {**tiny_digits_spec(), "model": "m.py:build", "space": {"lr": {"low": 0.001, "high": 0.1}}}, base_dir=tmp_path
+    )
     splits = prepare(parse_spec(tiny_digits_spec()))
     with pytest.raises(ModelError, match=r"returns \(2, 3\) for 2 examples; expected a tensor of shape \(2, 10\)"):
         check_model(spec, splits)

@@ -28,8 +28,9 @@ def test_line_progress_one_line_per_trial():
     run_study(parse_spec(tiny_digits_spec()), n_trials=2, progress=LineProgress(out))
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
-    assert lines[0] == ("data: digits (10 classes, inputs 1x8x8): 1150 train / 287 validation examples, "
-                        "0.4 MB in memory on cpu")
+    assert lines[0] == (
+        "data: digits (10 classes, inputs 1x8x8): 1150 train / 287 validation examples, 0.4 MB in memory on cpu"
+    )
     assert lines[1].startswith("[1/2] trial 0 ") and lines[2].startswith("[2/2] trial 1 ")
 
 
@@ -44,8 +45,9 @@ def test_quiet_prints_nothing(capsys):
 def test_live_bar_follows_forked_workers_and_shows_their_note_once():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=160)
-    summary = run_study(parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu",
-                        progress=LiveProgress(console))
+    summary = run_study(
+        parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu", progress=LiveProgress(console)
+    )
     text = out.getvalue()
     assert summary.workers == 2 and "4/4" in text
     assert f"best val_accuracy {summary.best_value * 100:.2f}%" in text
@@ -54,8 +56,9 @@ def test_live_bar_follows_forked_workers_and_shows_their_note_once():
 
 def test_line_progress_prefixes_each_workers_lines():
     out = io.StringIO()
-    run_study(parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu",
-              progress=LineProgress(out))
+    run_study(
+        parse_spec(tiny_digits_spec()), n_trials=4, workers=2, threads=1, device="cpu", progress=LineProgress(out)
+    )
     lines = out.getvalue().splitlines()
     assert all(line.startswith(("w1 ", "w2 ")) for line in lines), lines
     assert sum(" data: digits " in line for line in lines) == 2  # one note per worker

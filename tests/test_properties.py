@@ -14,22 +14,51 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autotune.errors import AutotuneError, SpecError
 from autotune.configs import apply_overrides, default_config, parse_set
+from autotune.errors import AutotuneError, SpecError
 from autotune.spec import ACTIVATIONS, OPTIMIZERS, PARAMETERS, StudySpec, parse_spec
 from tests.conftest import tiny_digits_spec
 
 # No subnormal floats: training (torch.set_flush_denormal) switches them off for the whole process.
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(10**20), max_value=10**20), st.floats(allow_subnormal=False),
-                    st.text(max_size=12), st.sampled_from(["mnist", "digits", "mlp", "cnn", "relu", "adam", "tpe",
-                                                           "median", "val_loss", "model.py:build", "npz"]))
-keys = st.one_of(st.sampled_from(sorted({*tiny_digits_spec(), "dataset", "objectives", "constraints", "type", "path",
-                                        "low", "high", "log", "step", "choices", "name", *PARAMETERS})),
-                 st.text(max_size=8))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_subnormal=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["mnist", "digits", "mlp", "cnn", "relu", "adam", "tpe", "median", "val_loss", "model.py:build", "npz"]
+    ),
+)
+keys = st.one_of(
+    st.sampled_from(
+        sorted(
+            {
+                *tiny_digits_spec(),
+                "dataset",
+                "objectives",
+                "constraints",
+                "type",
+                "path",
+                "low",
+                "high",
+                "log",
+                "step",
+                "choices",
+                "name",
+                *PARAMETERS,
+            }
+        )
+    ),
+    st.text(max_size=8),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def _set_in(data: dict, path: list[str], value) -> dict:
@@ -70,21 +99,33 @@ positive = st.floats(min_value=1e-6, max_value=10.0, allow_nan=False, allow_subn
 @st.composite
 def valid_specs(draw) -> dict:
     lo, hi = sorted([draw(positive), draw(positive)])
-    space = {"lr": {"low": lo, "high": hi, "log": draw(st.booleans())},
-             "batch_size": draw(st.lists(st.integers(1, 512), min_size=1, max_size=4, unique=True)),
-             "activation": draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=1, max_size=3, unique=True))}
+    space = {
+        "lr": {"low": lo, "high": hi, "log": draw(st.booleans())},
+        "batch_size": draw(st.lists(st.integers(1, 512), min_size=1, max_size=4, unique=True)),
+        "activation": draw(st.lists(st.sampled_from(ACTIVATIONS), min_size=1, max_size=3, unique=True)),
+    }
     if draw(st.booleans()):
         a, b = sorted([draw(st.integers(1, 6)), draw(st.integers(1, 6))])
         space["n_layers"] = {"low": a, "high": b}
-        space["units"] = {"low": draw(st.integers(1, 64)), "high": draw(st.integers(64, 8192)),
-                          "step": draw(st.sampled_from([1, 2, 8]))}
-    fixed = {"optimizer": draw(st.sampled_from(OPTIMIZERS)),
-             "dropout": draw(st.floats(0.0, 0.99, allow_nan=False, allow_subnormal=False))}
-    return {"name": draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)),
-            "dataset": draw(st.sampled_from(["digits", "mnist", "fashion-mnist"])), "model": "mlp",
-            "max_epochs": draw(st.integers(1, 10000)), "seed": draw(st.integers(0, 2**31 - 1)),
-            "validation_size": draw(st.one_of(st.floats(0.01, 0.99, allow_subnormal=False), st.integers(1, 10**6))),
-            "fixed": fixed, "space": space}
+        space["units"] = {
+            "low": draw(st.integers(1, 64)),
+            "high": draw(st.integers(64, 8192)),
+            "step": draw(st.sampled_from([1, 2, 8])),
+        }
+    fixed = {
+        "optimizer": draw(st.sampled_from(OPTIMIZERS)),
+        "dropout": draw(st.floats(0.0, 0.99, allow_nan=False, allow_subnormal=False)),
+    }
+    return {
+        "name": draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)),
+        "dataset": draw(st.sampled_from(["digits", "mnist", "fashion-mnist"])),
+        "model": "mlp",
+        "max_epochs": draw(st.integers(1, 10000)),
+        "seed": draw(st.integers(0, 2**31 - 1)),
+        "validation_size": draw(st.one_of(st.floats(0.01, 0.99, allow_subnormal=False), st.integers(1, 10**6))),
+        "fixed": fixed,
+        "space": space,
+    }
 
 
 @SETTINGS
@@ -112,10 +153,16 @@ def test_any_set_items_parse_or_raise_an_autotune_error(items):
 
 
 json_values = st.recursive(
-    st.one_of(st.booleans(), st.integers(-(10**6), 10**6), st.none(),
-              st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False).filter(lambda f: "e" not in repr(f)),
-              st.text(alphabet=string.ascii_letters + string.digits + " _-.,:/é", max_size=10)),
-    lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+    st.one_of(
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False).filter(lambda f: "e" not in repr(f)),
+        st.text(alphabet=string.ascii_letters + string.digits + " _-.,:/é", max_size=10),
+    ),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @SETTINGS
@@ -126,8 +173,7 @@ def test_set_values_written_as_json_come_back_unchanged(pairs):
 
 
 @SETTINGS
-@given(overrides=st.dictionaries(st.sampled_from([*PARAMETERS, "units_l0", "units_l5", "colour"]), values,
-                                 max_size=3))
+@given(overrides=st.dictionaries(st.sampled_from([*PARAMETERS, "units_l0", "units_l5", "colour"]), values, max_size=3))
 def test_any_override_of_a_configuration_applies_or_raises_an_autotune_error(overrides):
     spec = parse_spec(tiny_digits_spec())
     try:
@@ -136,5 +182,9 @@ def test_any_override_of_a_configuration_applies_or_raises_an_autotune_error(ove
         assert "\n" not in str(exc)
         return
     for key, value in overrides.items():
-        if key in config and not isinstance(value, (list, dict)) and not (isinstance(value, float) and math.isnan(value)):
+        if (
+            key in config
+            and not isinstance(value, (list, dict))
+            and not (isinstance(value, float) and math.isnan(value))
+        ):
             assert config[key] == value or isinstance(config[key], list)

@@ -21,8 +21,16 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import (assert_one_error_line, files, free_port, gated_spec, invoke, running_trial_of, wait_for,
-                            worker_name)
+from tests.conftest import (
+    assert_one_error_line,
+    files,
+    free_port,
+    gated_spec,
+    invoke,
+    running_trial_of,
+    wait_for,
+    worker_name,
+)
 
 #: A storage that is never reached: every check below fails before the study would be created in it.
 UNREACHED_URL = "postgresql+psycopg://tuner@db.invalid:5432/studies"
@@ -54,19 +62,41 @@ def ray_head(ray_installed, tmp_path_factory):
     log = temp / "ray-start.log"
     with log.open("w") as out:  # a file, not a pipe: the daemons `ray start` leaves behind would hold a pipe open
         start = subprocess.Popen(
-            [str(ray_cli) if ray_cli.exists() else "ray", "start", "--head", "--node-ip-address=127.0.0.1",
-             f"--port={port}", "--num-cpus=2", "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats",
-             f"--temp-dir={temp}", "--object-store-memory=100000000"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(ray_cli) if ray_cli.exists() else "ray",
+                "start",
+                "--head",
+                "--node-ip-address=127.0.0.1",
+                f"--port={port}",
+                "--num-cpus=2",
+                "--num-gpus=0",
+                "--include-dashboard=false",
+                "--disable-usage-stats",
+                f"--temp-dir={temp}",
+                "--object-store-memory=100000000",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             # the tasks get each run's AUTOTUNE_* variables from the run itself (runtime_env), not from the head
-            env={k: v for k, v in os.environ.items() if not k.startswith("AUTOTUNE_")})
+            env={k: v for k, v in os.environ.items() if not k.startswith("AUTOTUNE_")},
+        )
     try:
         assert start.wait(timeout=120) == 0, log.read_text()
         address = f"127.0.0.1:{port}"
-        node = subprocess.run([sys.executable, "-c", "import logging, sys, ray; "
-                               "ray.init(address=sys.argv[1], logging_level=logging.ERROR); "
-                               "print(ray.get_runtime_context().get_node_id())", address],
-                              capture_output=True, text=True, timeout=120)
+        node = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import logging, sys, ray; "
+                "ray.init(address=sys.argv[1], logging_level=logging.ERROR); "
+                "print(ray.get_runtime_context().get_node_id())",
+                address,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert node.returncode == 0, node.stderr
         yield RayHead(address, node.stdout.strip().splitlines()[-1])
     finally:
@@ -77,9 +107,11 @@ def ray_head(ray_installed, tmp_path_factory):
 
 
 def test_ray_is_never_imported_by_autotune_or_run_help():
-    code = ("import sys, autotune; from click.testing import CliRunner; from autotune.cli import cli; "
-            "autotune.run_on_ray; assert CliRunner().invoke(cli, ['run', '--help']).exit_code == 0; "
-            "assert 'ray' not in sys.modules, 'ray imported'")
+    code = (
+        "import sys, autotune; from click.testing import CliRunner; from autotune.cli import cli; "
+        "autotune.run_on_ray; assert CliRunner().invoke(cli, ['run', '--help']).exit_code == 0; "
+        "assert 'ray' not in sys.modules, 'ray imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -87,17 +119,23 @@ def test_ray_is_never_imported_by_autotune_or_run_help():
 # Bad input: one Error line, nothing written, the storage never reached
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--workers", "0"], ["Invalid value for '--workers'", "0 is not in the range x>=1"]),
-    (["--workers", "2", "--cpus-per-worker", "0"], ["--cpus-per-worker must be a whole number >= 1", "got 0"]),
-    (["--workers", "2", "--cpus-per-worker", "1.5"], ["'1.5' is not a valid integer"]),
-    (["--workers", "2", "--gpus-per-worker", "-1"], ["--gpus-per-worker must be >= 0, got -1"]),
-    (["--workers", "2", "--gpus-per-worker", "1.5"], ["--gpus-per-worker 1.5: Ray gives a task a fraction of one GPU"]),
-    (["--workers", "2", "--threads", "2"], ["--threads does not go with --ray; use --cpus-per-worker"]),
-    (["--workers", "2", "--device", "cuda"], ["--device does not go with --ray; use --gpus-per-worker"]),
-    (["--workers", "2", "--trials-per-gpu", "2"], ["--trials-per-gpu does not go with --ray"]),
-    (["--workers", "auto"], ["--ray needs --workers K, the number of Ray tasks"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--workers", "0"], ["Invalid value for '--workers'", "0 is not in the range x>=1"]),
+        (["--workers", "2", "--cpus-per-worker", "0"], ["--cpus-per-worker must be a whole number >= 1", "got 0"]),
+        (["--workers", "2", "--cpus-per-worker", "1.5"], ["'1.5' is not a valid integer"]),
+        (["--workers", "2", "--gpus-per-worker", "-1"], ["--gpus-per-worker must be >= 0, got -1"]),
+        (
+            ["--workers", "2", "--gpus-per-worker", "1.5"],
+            ["--gpus-per-worker 1.5: Ray gives a task a fraction of one GPU"],
+        ),
+        (["--workers", "2", "--threads", "2"], ["--threads does not go with --ray; use --cpus-per-worker"]),
+        (["--workers", "2", "--device", "cuda"], ["--device does not go with --ray; use --gpus-per-worker"]),
+        (["--workers", "2", "--trials-per-gpu", "2"], ["--trials-per-gpu does not go with --ray"]),
+        (["--workers", "auto"], ["--ray needs --workers K, the number of Ray tasks"]),
+    ],
+)
 def test_bad_options_are_one_error_line_and_nothing_is_written(write_spec, gate, tmp_path, args, fragments):
     spec = write_spec(gated_spec())
     before = files(tmp_path)
@@ -109,16 +147,20 @@ def test_bad_options_are_one_error_line_and_nothing_is_written(write_spec, gate,
 def test_sqlite_is_refused(write_spec, gate, tmp_path, ray_installed):
     spec = write_spec(gated_spec())
     before = files(tmp_path)
-    result = invoke("run", "--study", spec, "--ray", "127.0.0.1:1", "--workers", "2", "--storage", "sqlite:///shared.db")
-    assert_one_error_line(result, "--storage sqlite:///shared.db: workers on the Ray cluster's nodes cannot share a "
-                                  "local SQLite file")
+    result = invoke(
+        "run", "--study", spec, "--ray", "127.0.0.1:1", "--workers", "2", "--storage", "sqlite:///shared.db"
+    )
+    assert_one_error_line(
+        result, "--storage sqlite:///shared.db: workers on the Ray cluster's nodes cannot share a local SQLite file"
+    )
     assert files(tmp_path) == before
 
 
 @pytest.mark.parametrize("address", ["head-node", "head:port", "http://head:6379", "127.0.0.1:99999"])
 def test_an_address_that_is_not_host_port_is_refused(write_spec, gate, ray_installed, address):
-    result = invoke("run", "--study", write_spec(gated_spec()), "--ray", address, "--workers", "2",
-                    "--storage", UNREACHED_URL)
+    result = invoke(
+        "run", "--study", write_spec(gated_spec()), "--ray", address, "--workers", "2", "--storage", UNREACHED_URL
+    )
     assert_one_error_line(result, f"--ray {address!r}: give the head's HOST:PORT")
 
 
@@ -153,13 +195,15 @@ def test_an_address_where_nothing_listens_fails_at_once(write_spec, gate, tmp_pa
 def test_auto_takes_ray_address_from_the_environment(write_spec, gate, tmp_path, ray_installed, monkeypatch):
     address = f"127.0.0.1:{free_port()}"
     monkeypatch.setenv("RAY_ADDRESS", address)
-    result = invoke("run", "--study", write_spec(gated_spec()), "--ray", "auto", "--workers", "2",
-                    "--storage", UNREACHED_URL)
+    result = invoke(
+        "run", "--study", write_spec(gated_spec()), "--ray", "auto", "--workers", "2", "--storage", UNREACHED_URL
+    )
     assert_one_error_line(result, f"--ray {address}: no Ray cluster answers there (Connection refused)")
 
 
-def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(write_spec, gate, tmp_path, ray_installed,
-                                                                          monkeypatch):
+def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(
+    write_spec, gate, tmp_path, ray_installed, monkeypatch
+):
     from autotune import ray_workers
 
     monkeypatch.setattr(ray_workers, "CONNECT_TIMEOUT", 3.0)
@@ -177,10 +221,24 @@ def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(write
 def test_a_worker_no_node_can_take_is_refused_before_the_study_is_created(ray_head, write_spec, gate, tmp_path):
     spec = write_spec(gated_spec())
     before = files(tmp_path)
-    result = invoke("run", "--study", spec, "--ray", ray_head.address, "--workers", "2", "--gpus-per-worker", "0.5",
-                    "--storage", UNREACHED_URL)
-    assert_one_error_line(result, f"no node of the Ray cluster at {ray_head.address} can take a worker of 1 CPU and "
-                                  "0.5 GPU (its nodes: 2 CPU, 0 GPU)")
+    result = invoke(
+        "run",
+        "--study",
+        spec,
+        "--ray",
+        ray_head.address,
+        "--workers",
+        "2",
+        "--gpus-per-worker",
+        "0.5",
+        "--storage",
+        UNREACHED_URL,
+    )
+    assert_one_error_line(
+        result,
+        f"no node of the Ray cluster at {ray_head.address} can take a worker of 1 CPU and "
+        "0.5 GPU (its nodes: 2 CPU, 0 GPU)",
+    )
     assert files(tmp_path) == before
 
 
@@ -210,14 +268,15 @@ def trials_of(url: str):
 
 
 @pytest.mark.slow
-def test_two_ray_workers_end_with_exactly_n_trials_and_the_api_tops_the_study_up(ray_head, pg_url, write_spec,
-                                                                                 gate):
+def test_two_ray_workers_end_with_exactly_n_trials_and_the_api_tops_the_study_up(ray_head, pg_url, write_spec, gate):
     spec = write_spec(gated_spec(pruner={"name": "none"}))
-    result = invoke("run", "--study", spec, "--ray", ray_head.address, "--workers", "2", "--trials", "6",
-                    "--storage", pg_url, "-q")
+    result = invoke(
+        "run", "--study", spec, "--ray", ray_head.address, "--workers", "2", "--trials", "6", "--storage", pg_url, "-q"
+    )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"Study 'tiny-digits' in {pg_url}: 6 of 6 finished trials (6 complete); "
-                                    "6 finished during this command ("), result.stdout
+    assert result.stdout.startswith(
+        f"Study 'tiny-digits' in {pg_url}: 6 of 6 finished trials (6 complete); 6 finished during this command ("
+    ), result.stdout
     trials = trials_of(pg_url)
     assert [t.state.name for t in trials] == ["COMPLETE"] * 6
     assert {t.user_attrs["ray_node"] for t in trials} == {ray_head.node_id}  # where each trial ran
@@ -234,12 +293,35 @@ def test_two_ray_workers_end_with_exactly_n_trials_and_the_api_tops_the_study_up
 def held_run(spec: str, address: str, url: str, gate) -> subprocess.Popen:
     """`run --ray ADDRESS --workers 2 --trials 4` in a process, returned once both workers' trials are held at
     the gate mid-training."""
-    driver = subprocess.Popen([sys.executable, "-m", "autotune.cli", "run", "--study", spec, "--ray", address,
-                               "--workers", "2", "--trials", "4", "--storage", url, "-q"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autotune.cli",
+            "run",
+            "--study",
+            spec,
+            "--ray",
+            address,
+            "--workers",
+            "2",
+            "--trials",
+            "4",
+            "--storage",
+            url,
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        wait_for(lambda: len(gate.blocked()) == 2, "both Ray workers' trials to be held mid-training", procs=[driver],
-                 every=0.1)
+        wait_for(
+            lambda: len(gate.blocked()) == 2,
+            "both Ray workers' trials to be held mid-training",
+            procs=[driver],
+            every=0.1,
+        )
     except BaseException:
         driver.kill()
         raise
@@ -247,8 +329,9 @@ def held_run(spec: str, address: str, url: str, gate) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_head, pg_url, write_spec, gate,
-                                                                           monkeypatch):
+def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(
+    ray_head, pg_url, write_spec, gate, monkeypatch
+):
     # the tasks get the AUTOTUNE_* variables of the command's environment: a dead trial is failed within seconds
     monkeypatch.setenv("AUTOTUNE_GRACE_PERIOD", "2")
     monkeypatch.setenv("AUTOTUNE_HEARTBEAT_INTERVAL", "1")
@@ -274,14 +357,17 @@ def test_a_ray_worker_killed_mid_trial_is_retried_and_the_study_stays_exact(ray_
     assert trials[killed.number].state.name == "FAIL"
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retried) == 1 and retried[0].params == killed.params  # its parameters, run again
-    assert out.startswith(f"Study 'tiny-digits' in {pg_url}: 4 of 4 finished trials (4 complete); not counted: "
-                          "1 fail; 4 finished during this command ("), out
+    assert out.startswith(
+        f"Study 'tiny-digits' in {pg_url}: 4 of 4 finished trials (4 complete); not counted: "
+        "1 fail; 4 finished during this command ("
+    ), out
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("deaf", [False, True], ids=["tasks-answer", "tasks-ignore-the-cancel"])
-def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_head, pg_url, write_spec, gate,
-                                                                           monkeypatch, deaf):
+def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(
+    ray_head, pg_url, write_spec, gate, monkeypatch, deaf
+):
     if deaf:  # the held trials swallow the KeyboardInterrupt Ray's cancel raises: only the command can fail them
         monkeypatch.setenv("AUTOTUNE_TEST_GATE_DEAF", "1")
         monkeypatch.setenv("AUTOTUNE_RAY_CANCEL_SECONDS", "2")
@@ -296,9 +382,11 @@ def test_ctrl_c_cancels_the_tasks_and_their_running_trials_are_marked_fail(ray_h
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 130, err
-    assert err.strip().splitlines()[-1] == ("Error: interrupted: the Ray tasks of study 'tiny-digits' were cancelled "
-                                            "and their running trials marked FAIL; run the same command again to "
-                                            "continue")
+    assert err.strip().splitlines()[-1] == (
+        "Error: interrupted: the Ray tasks of study 'tiny-digits' were cancelled "
+        "and their running trials marked FAIL; run the same command again to "
+        "continue"
+    )
     trials = trials_of(pg_url)
     assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
     assert {t.user_attrs["worker"] for t in trials} == {worker_name(pid) for pid in held}

@@ -14,6 +14,7 @@ class _BrokenStorage:
     def __getattr__(self, name):
         def fail(*args, **kwargs):
             raise RuntimeError("This Session's transaction has been rolled back")
+
         return fail
 
 

@@ -15,31 +15,62 @@ import autotune
 from autotune.cli import cli
 from autotune.replays import run_key
 from autotune.spec import load_spec
-from tests.conftest import file_digest, invoke, stored_study as _study, tiny_digits_spec
-
+from tests.conftest import file_digest, invoke, tiny_digits_spec
+from tests.conftest import stored_study as _study
 
 
 def test_replay_reproduces_the_stored_trial_exactly(study_path):
     result = invoke("replay", "--study", study_path, "--trial", "best")
     assert result.exit_code == 0, result.output
     best = _study().best_trial
-    assert f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of trial {best.number}." \
+    assert (
+        f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of trial {best.number}."
         in result.stdout
+    )
     record = _study("tiny-digits:replays").trials[0]
     assert record.user_attrs["source_trial"] == best.number and record.user_attrs["overrides"] == []
     out = result.stdout.splitlines()
     assert out[0] == f"Note: 'best' is trial {best.number}, the search's best of autotune's trials (one seed each)"
     head, row = out[1].split(), out[2].split()  # accuracies in percent, as every text output prints them (#31)
-    assert head == ["seed", "epochs", "train", "loss", "train", "acc", "(%)", "val", "loss", "val", "acc", "(%)",
-                    "seconds"]
-    assert row[5] == f"{best.user_attrs['val_accuracy'] * 100:.2f}" and row[3] == \
-        f"{best.user_attrs['train_accuracy'] * 100:.2f}"
+    assert head == [
+        "seed",
+        "epochs",
+        "train",
+        "loss",
+        "train",
+        "acc",
+        "(%)",
+        "val",
+        "loss",
+        "val",
+        "acc",
+        "(%)",
+        "seconds",
+    ]
+    assert (
+        row[5] == f"{best.user_attrs['val_accuracy'] * 100:.2f}"
+        and row[3] == f"{best.user_attrs['train_accuracy'] * 100:.2f}"
+    )
 
 
 def test_overrides_change_the_result_and_are_recorded(study_path):
     best = _study().best_trial
-    out = json.loads(invoke("replay", "--study", study_path, "--trial", str(best.number), "--set", "lr=0.9",
-                            "--set", "activation=tanh", "--seeds", "2", "--json").stdout)
+    out = json.loads(
+        invoke(
+            "replay",
+            "--study",
+            study_path,
+            "--trial",
+            str(best.number),
+            "--set",
+            "lr=0.9",
+            "--set",
+            "activation=tanh",
+            "--seeds",
+            "2",
+            "--json",
+        ).stdout
+    )
     assert out["config"]["lr"] == 0.9 and out["config"]["activation"] == "tanh"
     assert "lr=0.9 is outside the search space ([0.001, 0.03])" in out["notes"]
     assert len(out["runs"]) == 2 and out["runs"][0]["seed"] == best.user_attrs["seed"]
@@ -71,8 +102,11 @@ def test_replay_a_config_file_without_any_study(write_spec, tmp_path):
 
 
 def test_pruned_trial_replay_is_allowed_but_noted(write_spec):
-    spec = tiny_digits_spec(space={"lr": {"low": 1e-5, "high": 0.5, "log": True}}, sampler={"name": "random"},
-                            pruner={"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0})
+    spec = tiny_digits_spec(
+        space={"lr": {"low": 1e-5, "high": 0.5, "log": True}},
+        sampler={"name": "random"},
+        pruner={"name": "median", "n_startup_trials": 1, "n_warmup_steps": 0},
+    )
     path = write_spec(spec)
     invoke("run", "--study", path, "--trials", "8", "-q")
     pruned = [t for t in _study().trials if t.state == optuna.trial.TrialState.PRUNED]
@@ -118,8 +152,11 @@ def test_config_file_must_be_a_mapping(study_path, tmp_path):
 
 def test_train_subset_shrinks_the_budget_and_is_recorded_apart(study_path):
     full = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--epochs", "1", "--json").stdout)
-    small = json.loads(invoke("replay", "--study", study_path, "--trial", "0", "--epochs", "1",
-                              "--train-subset", "100", "--json").stdout)
+    small = json.loads(
+        invoke(
+            "replay", "--study", study_path, "--trial", "0", "--epochs", "1", "--train-subset", "100", "--json"
+        ).stdout
+    )
     assert not small["runs"][0]["reused"]  # a different budget is a different run
     assert small["runs"][0]["val_accuracy"] != full["runs"][0]["val_accuracy"]
     assert len(_study("tiny-digits:replays").trials) == 2
@@ -136,11 +173,13 @@ def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(bf16_cpu, wr
     assert run["precision"] == "bf16" and not run["reused"]
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         assert run[key] == best.user_attrs[key], key  # every figure, not the metric alone
-    assert out["reproduction"] == (f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of "
-                                   f"trial {best.number}.")
+    assert out["reproduction"] == (
+        f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of trial {best.number}."
+    )
     # the same configuration and seed in fp32 gives other numbers: the recorded precision is what reproduces
-    fp32 = autotune.replay_config(replace(load_spec(path), precision="fp32"), out["config"],
-                                  first_seed=best.user_attrs["seed"])
+    fp32 = autotune.replay_config(
+        replace(load_spec(path), precision="fp32"), out["config"], first_seed=best.user_attrs["seed"]
+    )
     assert fp32.runs[0].precision == "fp32" and fp32.runs[0].val_loss != best.user_attrs["val_loss"]
 
 
@@ -162,7 +201,10 @@ def test_replaying_a_bf16_trial_on_a_cpu_without_bf16_units_says_it_is_emulated(
 def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
     spec = load_spec(write_spec(tiny_digits_spec()))
     config = {"lr": 0.01}
-    before = hashlib.sha256(json.dumps({"spec": spec.fingerprint(), "config": config, "seed": 1, "epochs": 3},
-                                       sort_keys=True).encode()).hexdigest()[:20]
-    assert run_key(spec, config, seed=1, epochs=3) == run_key(spec, config, seed=1, epochs=3, precision="fp32") == before
+    before = hashlib.sha256(
+        json.dumps({"spec": spec.fingerprint(), "config": config, "seed": 1, "epochs": 3}, sort_keys=True).encode()
+    ).hexdigest()[:20]
+    assert (
+        run_key(spec, config, seed=1, epochs=3) == run_key(spec, config, seed=1, epochs=3, precision="fp32") == before
+    )
     assert run_key(spec, config, seed=1, epochs=3, precision="bf16") != before

@@ -25,10 +25,19 @@ def reported(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     storage = f"sqlite:///{folder / 'autotune.db'}"
     spec = folder / "spec.yaml"
-    spec.write_text(yaml.safe_dump(tiny_digits_spec(
-        space={"lr": {"low": 1e-4, "high": 0.1, "log": True}, "n_layers": {"low": 1, "high": 2},
-               "units": [16, 64], "activation": ["relu", "tanh"]},
-        pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0})))
+    spec.write_text(
+        yaml.safe_dump(
+            tiny_digits_spec(
+                space={
+                    "lr": {"low": 1e-4, "high": 0.1, "log": True},
+                    "n_layers": {"low": 1, "high": 2},
+                    "units": [16, 64],
+                    "activation": ["relu", "tanh"],
+                },
+                pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+            )
+        )
+    )
     assert invoke("run", "--study", str(spec), "--trials", "16", "-q", "--storage", storage).exit_code == 0
     result = invoke("report", "--study", str(spec), "--out", str(folder / "rep"), "--json", "--storage", storage)
     assert result.exit_code == 0, result.output
@@ -42,10 +51,22 @@ def reported(tmp_path_factory):
 def test_report_folder_contents(reported):
     folder, result, _, _ = reported
     files = set(result["files"])
-    assert {"index.html", "report.md", "data/summary.json", "data/trials.csv", "data/importance.json",
-            "data/learning_curves.json"} <= files
-    for figure in ("optimization_history.png", "intermediate_values.png", "slice.png", "importance.png",
-                   "depth_width.png", "parallel_coordinate.png"):
+    assert {
+        "index.html",
+        "report.md",
+        "data/summary.json",
+        "data/trials.csv",
+        "data/importance.json",
+        "data/learning_curves.json",
+    } <= files
+    for figure in (
+        "optimization_history.png",
+        "intermediate_values.png",
+        "slice.png",
+        "importance.png",
+        "depth_width.png",
+        "parallel_coordinate.png",
+    ):
         assert figure in result["figures"] and (folder / "rep" / figure).stat().st_size > 1000
     html = (folder / "rep" / "index.html").read_text()
     # opens offline: no CDN, nothing fetched. The page embeds plotly.js (whose source names URLs it would
@@ -72,8 +93,10 @@ def test_summary_matches_the_database(reported):
     assert summary["time_s"]["train"] == round(sum(t.user_attrs["time_s"]["train"] for t in study.trials), 1)
     md = (folder / "rep" / "report.md").read_text()
     # the best in percent, as the trial table and every other accuracy on the page
-    assert (f"- Best val_accuracy in the search (one seed per trial): {study.best_value * 100:.2f}% (trial "
-            f"{study.best_trial.number})") in md.splitlines()
+    assert (
+        f"- Best val_accuracy in the search (one seed per trial): {study.best_value * 100:.2f}% (trial "
+        f"{study.best_trial.number})"
+    ) in md.splitlines()
     (line,) = [x for x in md.splitlines() if x.startswith("- Time in ")]  # parts largest first: order varies
     assert line.startswith(f"- Time in {len(study.trials)} timed trial(s), {summary['time_s']['total']:.1f} s: ")
     assert all(f"{part} " in line for part in ("build", "train", "evaluate", "storage", "artifacts", "other"))
@@ -88,8 +111,19 @@ def test_trial_table_rows_and_languages(reported):
     html = (folder / "rep" / "index.html").read_text()
     assert html.count("<tr><td>") >= len(study.trials)
     assert 'class="sortable"' in html
-    zh = invoke("report", "--study", str(spec), "--out", str(folder / "rep-zh"), "--lang", "zh", "--format", "md",
-                "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    zh = invoke(
+        "report",
+        "--study",
+        str(spec),
+        "--out",
+        str(folder / "rep-zh"),
+        "--lang",
+        "zh",
+        "--format",
+        "md",
+        "--storage",
+        f"sqlite:///{folder / 'autotune.db'}",
+    )
     assert zh.exit_code == 0
     text = (folder / "rep-zh" / "report.md").read_text()
     assert "| 编号 | 学习率 | Batch Size | 网络结构 | 初始化方法 | 训练集Loss | 验证集准确率(%) |" in text
@@ -100,26 +134,50 @@ def test_trial_table_rows_and_languages(reported):
 # The trial table and data/trials.csv, cell by cell against the trials as Optuna reads them from the database
 
 #: The trial table's columns, in the seed reports' words (docs/commands.md, "autotune report").
-TRIAL_HEADS = {"en": ["No.", "Learning rate", "Batch size", "Structure", "Initialisation", "Train loss",
-                      "Validation accuracy (%)", "State", "Remarks"],
-               "zh": ["编号", "学习率", "Batch Size", "网络结构", "初始化方法", "训练集Loss", "验证集准确率(%)", "状态",
-                      "备注"]}
+TRIAL_HEADS = {
+    "en": [
+        "No.",
+        "Learning rate",
+        "Batch size",
+        "Structure",
+        "Initialisation",
+        "Train loss",
+        "Validation accuracy (%)",
+        "State",
+        "Remarks",
+    ],
+    "zh": ["编号", "学习率", "Batch Size", "网络结构", "初始化方法", "训练集Loss", "验证集准确率(%)", "状态", "备注"],
+}
 ZH_STATES = {"COMPLETE": "完成", "PRUNED": "已剪枝", "FAIL": "失败"}
 _N = r"(?P<{}>[-+0-9.e%]+|nan|inf)"
 #: A stored (English) remark of a classification trial under the median pruner, and its Chinese form.
 ZH_REMARKS = [
     (r"diverged: non-finite loss in epoch (?P<e>\d+)", "发散：第 {e} 轮出现非有限的 Loss"),
-    (r"pruned after epoch (?P<e>\d+): below the median of earlier trials at that epoch",
-     "第 {e} 轮后被剪枝：低于之前的试验在同一轮的中位数"),
+    (
+        r"pruned after epoch (?P<e>\d+): below the median of earlier trials at that epoch",
+        "第 {e} 轮后被剪枝：低于之前的试验在同一轮的中位数",
+    ),
     ("did not converge: validation accuracy " + _N.format("v"), "不收敛：验证集准确率 {v}"),
-    ("overfitting: train {} vs validation {}, validation loss {} \\(best {}\\)".format(*map(_N.format, "tvlb")),
-     "过拟合：训练集准确率 {t}，验证集准确率 {v}，验证集Loss {l}（最低 {b}）"),
-    ("overfitting: validation loss rose to {} from its best {} \\(train {} vs validation {}\\)".format(
-        *map(_N.format, "lbtv")), "过拟合：验证集Loss 从最低的 {b} 升至 {l}（训练集准确率 {t}，验证集准确率 {v}）"),
-    ("unstable: validation loss rose to {} \\(best {}\\) while training accuracy stayed at {}".format(
-        *map(_N.format, "lbt")), "不稳定：验证集Loss 升至 {l}（最低 {b}），训练集准确率保持在 {t}"),
-    ("slow convergence: still \\+{} pp in the last epoch, more epochs may help".format(_N.format("g")),
-     "收敛慢：最后一轮验证集准确率仍提高 {g} 个百分点，增加轮数可能有帮助"),
+    (
+        "overfitting: train {} vs validation {}, validation loss {} \\(best {}\\)".format(*map(_N.format, "tvlb")),
+        "过拟合：训练集准确率 {t}，验证集准确率 {v}，验证集Loss {l}（最低 {b}）",
+    ),
+    (
+        "overfitting: validation loss rose to {} from its best {} \\(train {} vs validation {}\\)".format(
+            *map(_N.format, "lbtv")
+        ),
+        "过拟合：验证集Loss 从最低的 {b} 升至 {l}（训练集准确率 {t}，验证集准确率 {v}）",
+    ),
+    (
+        "unstable: validation loss rose to {} \\(best {}\\) while training accuracy stayed at {}".format(
+            *map(_N.format, "lbt")
+        ),
+        "不稳定：验证集Loss 升至 {l}（最低 {b}），训练集准确率保持在 {t}",
+    ),
+    (
+        "slow convergence: still \\+{} pp in the last epoch, more epochs may help".format(_N.format("g")),
+        "收敛慢：最后一轮验证集准确率仍提高 {g} 个百分点，增加轮数可能有帮助",
+    ),
     ("converged: validation accuracy " + _N.format("v"), "已收敛：验证集准确率 {v}"),
 ]
 
@@ -149,11 +207,17 @@ def _expected_row(t: optuna.trial.FrozenTrial, lang: str) -> list[str]:
     assert a["structure"] == structure
     accuracy = t.value if t.state.name == "COMPLETE" else t.intermediate_values[max(t.intermediate_values)]
     assert accuracy == a["val_accuracy"]
-    return [str(t.number), format(t.params["lr"], ".3g"), str(t.params.get("batch_size", "-")), structure,
-            str(t.params.get("init", "-")), "-" if a["train_loss"] is None else format(a["train_loss"], ".4g"),
-            format(accuracy, ".2%").removesuffix("%"),
-            t.state.name.lower() if lang == "en" else ZH_STATES[t.state.name],
-            a["remark"] if lang == "en" else _zh_remark(a["remark"])]
+    return [
+        str(t.number),
+        format(t.params["lr"], ".3g"),
+        str(t.params.get("batch_size", "-")),
+        structure,
+        str(t.params.get("init", "-")),
+        "-" if a["train_loss"] is None else format(a["train_loss"], ".4g"),
+        format(accuracy, ".2%").removesuffix("%"),
+        t.state.name.lower() if lang == "en" else ZH_STATES[t.state.name],
+        a["remark"] if lang == "en" else _zh_remark(a["remark"]),
+    ]
 
 
 class _Tables(HTMLParser):
@@ -211,8 +275,7 @@ def _md_table(page: str, heading: str) -> tuple[list[str], list[list[str]]]:
     """The head and body cells of the one Markdown table in section ``## heading`` (``\\|`` unescaped)."""
     section = page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("|")]
-    head, rule, *body = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-                         for line in lines]
+    head, rule, *body = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
     assert rule == ["---"] * len(head)
     return head, body
 
@@ -221,8 +284,17 @@ def _md_table(page: str, heading: str) -> tuple[list[str], list[list[str]]]:
 def reported_zh(reported):
     """The ``reported`` study's report with ``--lang zh``, both pages."""
     folder, _, _, spec = reported
-    result = invoke("report", "--study", str(spec), "--out", str(folder / "table-zh"), "--lang", "zh",
-                    "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    result = invoke(
+        "report",
+        "--study",
+        str(spec),
+        "--out",
+        str(folder / "table-zh"),
+        "--lang",
+        "zh",
+        "--storage",
+        f"sqlite:///{folder / 'autotune.db'}",
+    )
     assert result.exit_code == 0, result.output
     return folder / "table-zh"
 
@@ -251,8 +323,21 @@ def test_trial_table_cells_match_the_database(reported, reported_zh, lang):
 
 
 #: data/trials.csv's columns, in this order: the trial table's fields at full precision, and more.
-CSV_COLUMNS = ["number", "state", "source", "lr", "batch_size", "structure", "init", "train_loss", "val_accuracy",
-               "val_loss", "value", "feasible", "remark"]
+CSV_COLUMNS = [
+    "number",
+    "state",
+    "source",
+    "lr",
+    "batch_size",
+    "structure",
+    "init",
+    "train_loss",
+    "val_accuracy",
+    "val_loss",
+    "value",
+    "feasible",
+    "remark",
+]
 
 
 def test_trials_csv_matches_the_database(reported):
@@ -270,9 +355,21 @@ def test_trials_csv_matches_the_database(reported):
     assert [row[0] for row in rows] == [str(t.number) for t in trials]  # every trial once, by number
     for t, row in zip(trials, rows, strict=True):
         a = t.user_attrs
-        assert row == [str(t.number), t.state.name.lower(), "", cell(t.params["lr"]), "", _structure(t), "",
-                       cell(a["train_loss"]), cell(a["val_accuracy"]), cell(a["val_loss"]), cell(t.values[0]),
-                       "True", a["remark"]], f"trials.csv, trial {t.number}"
+        assert row == [
+            str(t.number),
+            t.state.name.lower(),
+            "",
+            cell(t.params["lr"]),
+            "",
+            _structure(t),
+            "",
+            cell(a["train_loss"]),
+            cell(a["val_accuracy"]),
+            cell(a["val_loss"]),
+            cell(t.values[0]),
+            "True",
+            a["remark"],
+        ], f"trials.csv, trial {t.number}"
         assert float(row[CSV_COLUMNS.index("val_accuracy")]) == t.values[0]
 
 
@@ -333,8 +430,12 @@ def test_report_benchmark_quick_mode_is_well_formed():
 
     from tests.conftest import REPO
 
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_report.py"), "--quick"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_report.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert (result["baseline"]["trials"], result["large"]["trials"]) == (20, 100)
@@ -360,10 +461,11 @@ def test_study_with_only_failed_trials_renders_a_note(write_spec):
 def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_path):
     from autotune.reports import _write_csv
 
-    _write_csv(tmp_path / "t.csv", [{"number": 0, "param_units_l0": 64}, {"number": 1, "param_units_l0": 32,
-                                                                         "param_units_l1": 16}])
-    assert (tmp_path / "t.csv").read_text().splitlines() == ["number,param_units_l0,param_units_l1", "0,64,",
-                                                             "1,32,16"]
+    _write_csv(
+        tmp_path / "t.csv",
+        [{"number": 0, "param_units_l0": 64}, {"number": 1, "param_units_l0": 32, "param_units_l1": 16}],
+    )
+    assert (tmp_path / "t.csv").read_text().splitlines() == ["number,param_units_l0,param_units_l1", "0,64,", "1,32,16"]
 
 
 def test_contour_caption_names_the_numeric_parameters_it_draws(reported):
@@ -396,8 +498,14 @@ def test_interactive_figures_are_offline_fragments_beside_each_png(reported, tmp
     spec = parse_spec(study.user_attrs["spec"])
     result = build_report(study, spec, out_dir=tmp_path / "rep", storage="test", formats=("md",))
     fragments = result["interactive"]
-    assert set(fragments) == {"optimization_history.png", "intermediate_values.png", "slice.png",
-                              "parallel_coordinate.png", "contour.png", "importance.png"}
+    assert set(fragments) == {
+        "optimization_history.png",
+        "intermediate_values.png",
+        "slice.png",
+        "parallel_coordinate.png",
+        "contour.png",
+        "importance.png",
+    }
     assert set(fragments) <= set(result["figures"])
     for name, fragment in fragments.items():
         assert fragment.lstrip().startswith("<div") and fragment.rstrip().endswith("</div>"), name
@@ -427,20 +535,51 @@ def test_a_chinese_report_is_chinese_throughout(reported):
     from autotune import i18n
 
     folder, _, study, spec = reported
-    result = invoke("report", "--study", str(spec), "--out", str(folder / "zh"), "--lang", "zh",
-                    "--storage", f"sqlite:///{folder / 'autotune.db'}")
+    result = invoke(
+        "report",
+        "--study",
+        str(spec),
+        "--out",
+        str(folder / "zh"),
+        "--lang",
+        "zh",
+        "--storage",
+        f"sqlite:///{folder / 'autotune.db'}",
+    )
     assert result.exit_code == 0, result.output
     for page in ((folder / "zh" / "report.md").read_text(), (folder / "zh" / "index.html").read_text()):
         # 16 trials are too few to call anything "best practice" (analysis.PRACTICE_MIN_TRIALS): leads to test
         n = len([t for t in study.trials if t.state.name == "COMPLETE"])
-        for heading in ("实验报告：", "试验记录", "超参数重要性", "图表", "分析",
-                        f"值得验证的线索（基于 {n} 个完成试验：称为“最佳实践”至少需要 30 个，且两种重要性排名第一的参数相同）",
-                        "各状态的试验数：", "每一行比较的是"):
+        for heading in (
+            "实验报告：",
+            "试验记录",
+            "超参数重要性",
+            "图表",
+            "分析",
+            f"值得验证的线索（基于 {n} 个完成试验：称为“最佳实践”至少需要 30 个，且两种重要性排名第一的参数相同）",
+            "各状态的试验数：",
+            "每一行比较的是",
+        ):
             assert heading in page
-        for english in ("Report:", "Trials by state", "Each line compares", "Best practice", "Best parameters",
-                        "Time spent", "Pruning:", "Hyperparameter importance", "## Trials", "complete trials",
-                        "Optimisation history", "Learning curves", "Slice plot", "Parallel coordinates", "Contour of",
-                        "Depth × width", "Time in"):
+        for english in (
+            "Report:",
+            "Trials by state",
+            "Each line compares",
+            "Best practice",
+            "Best parameters",
+            "Time spent",
+            "Pruning:",
+            "Hyperparameter importance",
+            "## Trials",
+            "complete trials",
+            "Optimisation history",
+            "Learning curves",
+            "Slice plot",
+            "Parallel coordinates",
+            "Contour of",
+            "Depth × width",
+            "Time in",
+        ):
             assert english not in page, english
         for t in study.trials:
             assert i18n.remark(t.user_attrs["remark"], "zh") in page
@@ -453,9 +592,12 @@ def test_a_chinese_report_is_chinese_throughout(reported):
 def _table(**intervals):
     """A PED-ANOVA table in rank order with the given intervals, and fANOVA beside it (no intervals)."""
     means = dict(zip(intervals, (0.5, 0.3, 0.15, 0.05)))
-    return {"val_accuracy": {
-        "default": {p: {"mean": means[p], "std": None, "interval": i} for p, i in intervals.items()},
-        "fanova": {p: {"mean": means[p], "std": 0.01} for p in intervals}}}
+    return {
+        "val_accuracy": {
+            "default": {p: {"mean": means[p], "std": None, "interval": i} for p, i in intervals.items()},
+            "fanova": {p: {"mean": means[p], "std": 0.01} for p in intervals},
+        }
+    }
 
 
 def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_and_under_it():
@@ -465,29 +607,42 @@ def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_a
     spec = parse_spec(tiny_digits_spec())
     table = _table(lr=[0.4, 0.6], units=[0.2, 0.35], dropout=[0.1, 0.25], init=[0.0, 0.1])
     (en,) = importance_tables(spec, table, "en", n_complete=20)
-    assert en["heads"] == ["parameter", "PED-ANOVA rank (≈ ranks whose interval overlaps)",
-                           "default (PED-ANOVA, one deterministic run)",
-                           "PED-ANOVA interval: 2.5–97.5 percentiles over 30 bootstrap resamples of the 20 complete "
-                           "trials", "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)"]
-    assert en["body"] == [["lr", "1", "0.500", "[0.400, 0.600]", "0.500 ± 0.010"],
-                          ["units", "2 (≈ 3)", "0.300", "[0.200, 0.350]", "0.300 ± 0.010"],
-                          ["dropout", "3 (≈ 2, 4)", "0.150", "[0.100, 0.250]", "0.150 ± 0.010"],
-                          ["init", "4 (≈ 3)", "0.050", "[0.000, 0.100]", "0.050 ± 0.010"]]
-    assert en["lines"] == ["Ranks 2 and 3 (units, dropout), ranks 3 and 4 (dropout, init) cannot be told apart: "
-                           "their bootstrap intervals overlap (PED-ANOVA, 30 resamples of 20 complete trials)."]
+    assert en["heads"] == [
+        "parameter",
+        "PED-ANOVA rank (≈ ranks whose interval overlaps)",
+        "default (PED-ANOVA, one deterministic run)",
+        "PED-ANOVA interval: 2.5–97.5 percentiles over 30 bootstrap resamples of the 20 complete trials",
+        "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)",
+    ]
+    assert en["body"] == [
+        ["lr", "1", "0.500", "[0.400, 0.600]", "0.500 ± 0.010"],
+        ["units", "2 (≈ 3)", "0.300", "[0.200, 0.350]", "0.300 ± 0.010"],
+        ["dropout", "3 (≈ 2, 4)", "0.150", "[0.100, 0.250]", "0.150 ± 0.010"],
+        ["init", "4 (≈ 3)", "0.050", "[0.000, 0.100]", "0.050 ± 0.010"],
+    ]
+    assert en["lines"] == [
+        "Ranks 2 and 3 (units, dropout), ranks 3 and 4 (dropout, init) cannot be told apart: "
+        "their bootstrap intervals overlap (PED-ANOVA, 30 resamples of 20 complete trials)."
+    ]
     (zh,) = importance_tables(spec, table, "zh", n_complete=20)
-    assert zh["lines"] == ["第 2 与第 3 名（units、dropout），第 3 与第 4 名（dropout、init）无法区分：其 bootstrap 区间"
-                           "相互重叠（PED-ANOVA，对 20 个完成试验重抽样 30 次）。"]
+    assert zh["lines"] == [
+        "第 2 与第 3 名（units、dropout），第 3 与第 4 名（dropout、init）无法区分：其 bootstrap 区间"
+        "相互重叠（PED-ANOVA，对 20 个完成试验重抽样 30 次）。"
+    ]
     tied = _table(lr=[0.3, 0.6], units=[0.2, 0.35], dropout=[0.1, 0.25])  # every neighbour overlaps: said once
     (en,) = importance_tables(spec, tied, "en", n_complete=36)
     assert [row[1] for row in en["body"]] == ["1 (≈ 2)", "2 (≈ 1, 3)", "3 (≈ 2)"]
-    assert en["lines"] == ["No two neighbours in the PED-ANOVA ranking can be told apart: the bootstrap intervals "
-                           "of every pair of adjacent ranks overlap (30 resamples of 36 complete trials)."]
+    assert en["lines"] == [
+        "No two neighbours in the PED-ANOVA ranking can be told apart: the bootstrap intervals "
+        "of every pair of adjacent ranks overlap (30 resamples of 36 complete trials)."
+    ]
     apart = _table(lr=[0.4, 0.6], units=[0.2, 0.35])
     (en,) = importance_tables(spec, apart, "en", n_complete=20)
     assert [row[1] for row in en["body"]] == ["1", "2"]
-    assert en["lines"] == ["No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals "
-                           "(30 resamples of 20 complete trials)."]
+    assert en["lines"] == [
+        "No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals "
+        "(30 resamples of 20 complete trials)."
+    ]
 
 
 def test_too_few_trials_for_an_interval_prints_none():
@@ -496,13 +651,20 @@ def test_too_few_trials_for_an_interval_prints_none():
 
     spec = parse_spec(tiny_digits_spec())
     (en,) = importance_tables(spec, _table(lr=None, units=None), "en", n_complete=9)
-    assert en["heads"] == ["parameter", "default (PED-ANOVA, one deterministic run)",
-                           "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)"]
+    assert en["heads"] == [
+        "parameter",
+        "default (PED-ANOVA, one deterministic run)",
+        "fanova (mean ± std over 3 evaluator seeds; no bootstrap: it would nearly double the report's time)",
+    ]
     assert en["body"] == [["lr", "0.500", "0.500 ± 0.010"], ["units", "0.300", "0.300 ± 0.010"]]
-    assert en["lines"] == ["Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval "
-                           "of the PED-ANOVA importance."]
+    assert en["lines"] == [
+        "Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval "
+        "of the PED-ANOVA importance."
+    ]
     (zh,) = importance_tables(spec, _table(lr=None, units=None), "zh", n_complete=9)
-    assert zh["lines"] == ["试验太少，无法给出区间：只有 9 个完成试验，PED-ANOVA 重要性的 bootstrap 区间至少需要 10 个。"]
+    assert zh["lines"] == [
+        "试验太少，无法给出区间：只有 9 个完成试验，PED-ANOVA 重要性的 bootstrap 区间至少需要 10 个。"
+    ]
 
 
 def _lr_study(n: int) -> optuna.Study:
@@ -512,10 +674,16 @@ def _lr_study(n: int) -> optuna.Study:
     dists = {"lr": FloatDistribution(1e-3, 3e-2, log=True), "activation": CategoricalDistribution(["relu", "tanh"])}
     study = optuna.create_study(direction="maximize")
     for i in range(n):
-        lr, act = 1e-3 * 1.3 ** i, ("relu", "tanh")[i % 2]
-        study.add_trial(optuna.trial.create_trial(params={"lr": lr, "activation": act}, distributions=dists,
-                                                  value=0.5 + 10 * lr + 0.01 * (i % 2), intermediate_values={3: 0.5},
-                                                  user_attrs={"epochs": 3}))
+        lr, act = 1e-3 * 1.3**i, ("relu", "tanh")[i % 2]
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"lr": lr, "activation": act},
+                distributions=dists,
+                value=0.5 + 10 * lr + 0.01 * (i % 2),
+                intermediate_values={3: 0.5},
+                user_attrs={"epochs": 3},
+            )
+        )
     return study
 
 
@@ -523,15 +691,20 @@ def test_a_report_of_too_few_complete_trials_prints_no_interval(tmp_path):
     from autotune.reports import build_report
     from autotune.spec import parse_spec
 
-    build_report(_lr_study(9), parse_spec(tiny_digits_spec()), out_dir=tmp_path / "rep", storage="memory",
-                 formats=("md",))
+    build_report(
+        _lr_study(9), parse_spec(tiny_digits_spec()), out_dir=tmp_path / "rep", storage="memory", formats=("md",)
+    )
     imp = json.loads((tmp_path / "rep" / "data" / "importance.json").read_text())
     assert [v["interval"] for v in imp["default"].values()] == [None, None]
     md = (tmp_path / "rep" / "report.md").read_text()
-    assert "| parameter | default (PED-ANOVA, one deterministic run) | fanova (" in md and "[" not in md.split(
-        "## Hyperparameter importance")[1].split("## Figures")[0]
-    assert ("Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval of the PED-ANOVA "
-            "importance.") in md
+    assert (
+        "| parameter | default (PED-ANOVA, one deterministic run) | fanova (" in md
+        and "[" not in md.split("## Hyperparameter importance")[1].split("## Figures")[0]
+    )
+    assert (
+        "Too few trials for an interval: 9 complete trials, 10 needed for a bootstrap interval of the PED-ANOVA "
+        "importance."
+    ) in md
 
 
 def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path):
@@ -551,8 +724,10 @@ def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path)
     assert "bootstrap resamples of the 12 complete trials |" in md
     # lr alone moves the value: its interval lies above activation's, and the report says the two are told apart
     assert imp["default"]["lr"]["interval"][0] > imp["default"]["activation"]["interval"][1]
-    assert ("No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals (30 resamples of 12 "
-            "complete trials).") in md
+    assert (
+        "No two neighbours in the PED-ANOVA ranking have overlapping bootstrap intervals (30 resamples of 12 "
+        "complete trials)."
+    ) in md
     # the interactive version draws the same intervals, under the PNG's title
     fragment = result["interactive"]["importance.png"]
     assert json.dumps("error bar: 2.5–97.5 percentiles over 30 bootstrap resamples")[1:-1] in fragment

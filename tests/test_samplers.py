@@ -32,10 +32,16 @@ def _seeded_with(rng, seed: int) -> bool:
 
 def test_each_sampler_and_pruner_name_gives_its_optuna_class():
     assert isinstance(make_sampler(parse_spec(tiny_digits_spec()), n_existing=0), optuna.samplers.TPESampler)
-    assert isinstance(make_sampler(parse_spec(tiny_digits_spec(sampler={"name": "random"})), n_existing=0),
-                      optuna.samplers.RandomSampler)
-    kinds = {"median": optuna.pruners.MedianPruner, "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-             "hyperband": optuna.pruners.HyperbandPruner, "none": optuna.pruners.NopPruner}
+    assert isinstance(
+        make_sampler(parse_spec(tiny_digits_spec(sampler={"name": "random"})), n_existing=0),
+        optuna.samplers.RandomSampler,
+    )
+    kinds = {
+        "median": optuna.pruners.MedianPruner,
+        "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
+        "hyperband": optuna.pruners.HyperbandPruner,
+        "none": optuna.pruners.NopPruner,
+    }
     for name, cls in kinds.items():
         assert isinstance(make_pruner(PrunerSpec(name=name), max_epochs=4), cls), name
 
@@ -45,11 +51,13 @@ def test_each_sampler_and_pruner_name_gives_its_optuna_class():
 # defaults (TPE: 10 start-up trials, not multivariate; median: 5 and 0; successive halving: "auto" and 4;
 # Hyperband: 1, "auto" and 3; NSGA-II: 50), so a setting that is dropped on the way fails here.
 
+
 @pytest.mark.parametrize("multivariate", [False, True])
 def test_the_samplers_carry_the_specs_settings_and_seed(multivariate):
     """TPE gets the spec's start-up trials and multivariate (and group with it); every sampler the derived seed."""
-    spec = parse_spec(tiny_digits_spec(seed=11, sampler={"name": "tpe", "n_startup_trials": 4,
-                                                         "multivariate": multivariate}))
+    spec = parse_spec(
+        tiny_digits_spec(seed=11, sampler={"name": "tpe", "n_startup_trials": 4, "multivariate": multivariate})
+    )
     seed = derive_seed(11, 3, 1, 99)  # the study seed, the trials already there, the salt
     tpe = make_sampler(spec, n_existing=3, salt=99)
     assert type(tpe) is optuna.samplers.TPESampler
@@ -59,28 +67,51 @@ def test_the_samplers_carry_the_specs_settings_and_seed(multivariate):
     random = make_sampler(parse_spec(tiny_digits_spec(seed=11, sampler={"name": "random"})), n_existing=3, salt=99)
     assert type(random) is optuna.samplers.RandomSampler
     assert _seeded_with(random._rng, seed)
-    nsga2 = make_sampler(parse_spec(tiny_digits_spec(seed=11, sampler={"name": "nsga2", "population_size": 6})),
-                         n_existing=3, salt=99)
+    nsga2 = make_sampler(
+        parse_spec(tiny_digits_spec(seed=11, sampler={"name": "nsga2", "population_size": 6})), n_existing=3, salt=99
+    )
     assert type(nsga2) is optuna.samplers.NSGAIISampler
     assert nsga2.population_size == 6 and _seeded_with(nsga2._rng, seed)
 
 
 def test_the_pruners_carry_the_specs_settings():
     """Each pruner gets the settings its spec names; Hyperband's largest resource is the study's max_epochs."""
-    median = make_pruner(parse_spec(tiny_digits_spec(pruner={"name": "median", "n_startup_trials": 7,
-                                                             "n_warmup_steps": 3})).pruner, max_epochs=9)
+    median = make_pruner(
+        parse_spec(tiny_digits_spec(pruner={"name": "median", "n_startup_trials": 7, "n_warmup_steps": 3})).pruner,
+        max_epochs=9,
+    )
     assert type(median) is optuna.pruners.MedianPruner
-    assert (median._percentile, median._n_startup_trials, median._n_warmup_steps, median._interval_steps,
-            median._n_min_trials) == (50.0, 7, 3, 1, 1)
-    sha = make_pruner(parse_spec(tiny_digits_spec(pruner={"name": "successive_halving", "min_resource": 2,
-                                                          "reduction_factor": 5})).pruner, max_epochs=9)
+    assert (
+        median._percentile,
+        median._n_startup_trials,
+        median._n_warmup_steps,
+        median._interval_steps,
+        median._n_min_trials,
+    ) == (50.0, 7, 3, 1, 1)
+    sha = make_pruner(
+        parse_spec(
+            tiny_digits_spec(pruner={"name": "successive_halving", "min_resource": 2, "reduction_factor": 5})
+        ).pruner,
+        max_epochs=9,
+    )
     assert type(sha) is optuna.pruners.SuccessiveHalvingPruner
     assert (sha._min_resource, sha._reduction_factor, sha._min_early_stopping_rate, sha._bootstrap_count) == (
-        2, 5, 0, 0)
-    hyperband = make_pruner(parse_spec(tiny_digits_spec(pruner={"name": "hyperband", "min_resource": 2,
-                                                                "reduction_factor": 2})).pruner, max_epochs=9)
+        2,
+        5,
+        0,
+        0,
+    )
+    hyperband = make_pruner(
+        parse_spec(tiny_digits_spec(pruner={"name": "hyperband", "min_resource": 2, "reduction_factor": 2})).pruner,
+        max_epochs=9,
+    )
     assert type(hyperband) is optuna.pruners.HyperbandPruner
-    assert (hyperband._min_resource, hyperband._max_resource, hyperband._reduction_factor,
-            hyperband._bootstrap_count) == (2, 9, 2, 0)
+    assert (
+        hyperband._min_resource,
+        hyperband._max_resource,
+        hyperband._reduction_factor,
+        hyperband._bootstrap_count,
+    ) == (2, 9, 2, 0)
     assert type(make_pruner(parse_spec(tiny_digits_spec(pruner={"name": "none"})).pruner, max_epochs=9)) is (
-        optuna.pruners.NopPruner)
+        optuna.pruners.NopPruner
+    )

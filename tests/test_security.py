@@ -50,19 +50,25 @@ def test_a_checkpoint_carrying_a_pickle_payload_is_refused_and_never_run(tmp_pat
     payload = torch.load(path, weights_only=True)
     payload["extra"] = _Payload(marker)
     torch.save(payload, tmp_path / "hostile.pt")
-    with pytest.raises(CheckpointError, match=r"checkpoint '.*hostile.pt' carries more than tensors and plain data "
-                                              r"\(.*\); refused: autotune loads checkpoints with weights_only=True"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"checkpoint '.*hostile.pt' carries more than tensors and plain data "
+        r"\(.*\); refused: autotune loads checkpoints with weights_only=True",
+    ):
         autotune.load_checkpoint(tmp_path / "hostile.pt")
     assert not marker.exists()
     torch.load(tmp_path / "hostile.pt", weights_only=False)  # the payload is real: full unpickling runs it
     assert marker.exists()
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (None, "cannot read checkpoint '{path}': No such file or directory"),
-    (b"not a zip at all", "'{path}' is not a readable torch checkpoint (damaged or another format)"),
-    ({"weights": torch.zeros(2)}, "'{path}' is a torch file but not an autotune checkpoint"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (None, "cannot read checkpoint '{path}': No such file or directory"),
+        (b"not a zip at all", "'{path}' is not a readable torch checkpoint (damaged or another format)"),
+        ({"weights": torch.zeros(2)}, "'{path}' is a torch file but not an autotune checkpoint"),
+    ],
+)
 def test_missing_damaged_and_foreign_checkpoints(tmp_path, content, fragment):
     path = tmp_path / "m.pt"
     if isinstance(content, bytes):
@@ -86,12 +92,20 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def test_user_text_in_parameter_values_and_descriptions_is_escaped_in_reports(tmp_path):
-    (tmp_path / "m.py").write_text("from torch import nn\n"
-                                   "def build(params, input_shape, n_outputs):\n"
-                                   "    return nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, n_outputs))\n")
-    spec = {"name": "hostile", "description": "<img src=x onerror=alert(2)>", "dataset": "sine", "model": "m.py:build",
-            "max_epochs": 1, "space": {"lr": {"low": 0.001, "high": 0.1}, "tag": [HOSTILE, "plain"]},
-            "fixed": {"optimizer": "adam"}}
+    (tmp_path / "m.py").write_text(
+        "from torch import nn\n"
+        "def build(params, input_shape, n_outputs):\n"
+        "    return nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, n_outputs))\n"
+    )
+    spec = {
+        "name": "hostile",
+        "description": "<img src=x onerror=alert(2)>",
+        "dataset": "sine",
+        "model": "m.py:build",
+        "max_epochs": 1,
+        "space": {"lr": {"low": 0.001, "high": 0.1}, "tag": [HOSTILE, "plain"]},
+        "fixed": {"optimizer": "adam"},
+    }
     (tmp_path / "h.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     assert invoke("run", "--study", "h.yaml", "--trials", "4", "-q").exit_code == 0
     result = invoke("report", "--study", "h.yaml", "--out", "rep")
@@ -111,14 +125,16 @@ def test_a_password_in_the_storage_url_never_reaches_output_reports_or_exports(t
     assert PASSWORD in url  # the test server trusts local connections, so any password is accepted
     monkeypatch.setenv("AUTOTUNE_PROGRESS", "lines")
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(trials=2), sort_keys=False))
-    outputs = [invoke("run", "--study", "s.yaml", "--storage", url),
-               invoke("run", "--study", "s.yaml", "--storage", url, "--trials", "3", "--json"),
-               invoke("studies", "--storage", url),
-               invoke("studies", "--storage", url, "--json"),
-               invoke("report", "--study", "s.yaml", "--storage", url, "--out", "rep"),
-               invoke("export", "--study", "s.yaml", "--storage", url, "--out", "exp"),
-               invoke("replay", "--study", "s.yaml", "--storage", url, "--trial", "best", "--json"),
-               invoke("run", "--study", "s.yaml", "--storage", url.replace("/t_", "/missing_t_"))]
+    outputs = [
+        invoke("run", "--study", "s.yaml", "--storage", url),
+        invoke("run", "--study", "s.yaml", "--storage", url, "--trials", "3", "--json"),
+        invoke("studies", "--storage", url),
+        invoke("studies", "--storage", url, "--json"),
+        invoke("report", "--study", "s.yaml", "--storage", url, "--out", "rep"),
+        invoke("export", "--study", "s.yaml", "--storage", url, "--out", "exp"),
+        invoke("replay", "--study", "s.yaml", "--storage", url, "--trial", "best", "--json"),
+        invoke("run", "--study", "s.yaml", "--storage", url.replace("/t_", "/missing_t_")),
+    ]
     assert [r.exit_code for r in outputs] == [0, 0, 0, 0, 0, 0, 0, 1]
     assert "postgres:***@" in outputs[0].stdout + outputs[2].stdout
     for result in outputs:

@@ -9,7 +9,7 @@ import sys
 from tests.conftest import REPO
 from tests.skips import ALLOWED
 
-CASES = '''
+CASES = """
 import pytest
 
 
@@ -28,7 +28,7 @@ def test_skipped_for_a_reason_nobody_listed():
 
 def test_skipped_in_its_body_for_a_reason_nobody_listed():
     pytest.skip("the seed hand grid is not here")
-'''
+"""
 
 
 def _pytest(folder, strict: str | None):
@@ -38,8 +38,14 @@ def _pytest(folder, strict: str | None):
     env["PYTHONPATH"] = str(REPO)
     if strict is not None:
         env["AUTOTUNE_STRICT_SKIPS"] = strict
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_cases.py"],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_cases.py"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_in_ci_an_unlisted_skip_fails_the_run_and_the_skip_list_is_printed(tmp_path):
@@ -48,14 +54,18 @@ def test_in_ci_an_unlisted_skip_fails_the_run_and_the_skip_list_is_printed(tmp_p
     lines = run.stdout.splitlines()
     # a skipif acts in the test's set-up, so pytest counts the failure there as an error
     assert lines[-1].startswith("1 failed, 1 passed, 1 skipped, 1 error in "), lines[-1]
-    assert ("skipped with a reason that is not on the allow-list (tests/skips.py, ALLOWED): 'the offline MNIST files "
-            "are not here'; with AUTOTUNE_STRICT_SKIPS=1 (as in CI) every test must run") in run.stdout
+    assert (
+        "skipped with a reason that is not on the allow-list (tests/skips.py, ALLOWED): 'the offline MNIST files "
+        "are not here'; with AUTOTUNE_STRICT_SKIPS=1 (as in CI) every test must run"
+    ) in run.stdout
     start = lines.index(next(line for line in lines if " skips: 3 " in line))
-    assert lines[start + 1:start + 4] == [
-        f"test_cases.py::test_skipped_with_an_allowed_reason: needs a CUDA GPU (allowed: {ALLOWED['needs a CUDA GPU']})",
+    assert lines[start + 1 : start + 4] == [
+        "test_cases.py::test_skipped_with_an_allowed_reason: needs a CUDA GPU (allowed: "
+        f"{ALLOWED['needs a CUDA GPU']})",
         "test_cases.py::test_skipped_for_a_reason_nobody_listed: the offline MNIST files are not here (NOT ALLOWED)",
         "test_cases.py::test_skipped_in_its_body_for_a_reason_nobody_listed: the seed hand grid is not here "
-        "(NOT ALLOWED)"]
+        "(NOT ALLOWED)",
+    ]
 
 
 def test_outside_ci_skips_are_listed_but_pass(tmp_path):
@@ -63,8 +73,10 @@ def test_outside_ci_skips_are_listed_but_pass(tmp_path):
         run = _pytest(tmp_path, strict)
         assert run.returncode == 0, run.stdout
         assert run.stdout.splitlines()[-1].startswith("1 passed, 3 skipped in "), run.stdout
-        assert "test_cases.py::test_skipped_for_a_reason_nobody_listed: the offline MNIST files are not here " \
-               "(NOT ALLOWED)" in run.stdout
+        assert (
+            "test_cases.py::test_skipped_for_a_reason_nobody_listed: the offline MNIST files are not here "
+            "(NOT ALLOWED)" in run.stdout
+        )
 
 
 def test_the_ci_script_turns_the_policy_on():

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from autotune.data import load_splits, load_test
-from autotune.sources import DataSource
 from autotune.errors import DataError
+from autotune.sources import DataSource
 from tests.conftest import make_glyph_folder
 
 
@@ -63,7 +63,9 @@ def test_npz_labels_and_classes(tmp_path):
     src5 = DataSource(kind="npz", path=str(tmp_path / "c.npz"), classes=5)
     assert load_splits(src5, validation_size=2, seed=0).info.n_outputs == 5
     np.savez(tmp_path / "bad.npz", x=np.zeros((3, 2)), y=np.array([0, 7, 1]))
-    with pytest.raises(DataError, match=r"label 7 of example 1 is out of range; allowed: 0\.\.2 \(dataset.classes: 3\)"):
+    with pytest.raises(
+        DataError, match=r"label 7 of example 1 is out of range; allowed: 0\.\.2 \(dataset.classes: 3\)"
+    ):
         load_splits(DataSource(kind="npz", path=str(tmp_path / "bad.npz"), classes=3), validation_size=1, seed=0)
 
 
@@ -76,11 +78,24 @@ def test_npz_of_images_is_an_image_dataset(tmp_path):
 def test_csv_with_class_names_and_a_regression_column(tmp_path):
     rows = ["a,b,kind,score"] + [f"{i},{i % 3},{'cat' if i % 2 else 'dog'},{i * 0.5}" for i in range(20)]
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
-    cls = load_splits(DataSource(kind="csv", path=str(tmp_path / "t.csv"), features=("a", "b"), labels="kind"),
-                      validation_size=4, seed=0)
+    cls = load_splits(
+        DataSource(kind="csv", path=str(tmp_path / "t.csv"), features=("a", "b"), labels="kind"),
+        validation_size=4,
+        seed=0,
+    )
     assert cls.info.classes == ("cat", "dog") and cls.info.shape == (2,) and cls.info.n_outputs == 2
-    reg = load_splits(DataSource(kind="csv", path=str(tmp_path / "t.csv"), task="regression", features=("a",),
-                                 labels="score", standardize=False), validation_size=4, seed=0)
+    reg = load_splits(
+        DataSource(
+            kind="csv",
+            path=str(tmp_path / "t.csv"),
+            task="regression",
+            features=("a",),
+            labels="score",
+            standardize=False,
+        ),
+        validation_size=4,
+        seed=0,
+    )
     assert reg.info.shape == (1,) and torch.equal(reg.train.y[:, 0], reg.train.x[:, 0] * 0.5)
 
 
@@ -96,7 +111,9 @@ def test_a_changed_file_is_read_again(tmp_path):
 def test_a_dataset_too_large_for_memory_is_refused_before_decoding(tmp_path, monkeypatch):
     root = make_glyph_folder(tmp_path / "g", per_class=4, test_per_class=1, size=16)
     monkeypatch.setenv("AUTOTUNE_DATA_MEMORY_MB", "0.01")
-    with pytest.raises(DataError, match=r"\(20 images of 1x16x16\) needs 0 MB in memory as float32, more than the 0 MB"):
+    with pytest.raises(
+        DataError, match=r"\(20 images of 1x16x16\) needs 0 MB in memory as float32, more than the 0 MB"
+    ):
         load_splits(folder(root / "train", grayscale=True), validation_size=0.2, seed=0)
 
 
@@ -153,7 +170,12 @@ BAD_ARRAYS = [
     ("npz-lengths", "npz", {}, "10 examples but 9 labels"),
     ("npz-float-labels", "npz", {}, "class labels 'y' must be whole numbers"),
     ("npz-nan", "npz", {}, "example 3 has a missing or non-finite feature value"),
-    ("csv-no-label", "csv", {"labels": "target"}, "has no label column 'target' (dataset.labels); its columns: a, b, label"),
+    (
+        "csv-no-label",
+        "csv",
+        {"labels": "target"},
+        "has no label column 'target' (dataset.labels); its columns: a, b, label",
+    ),
     ("csv-text", "csv", {}, "line 3, column 'b': 'oops' is not a number"),
     ("csv-ragged", "csv", {}, "line 2 has 2 fields; the header has 3"),
     ("csv-unknown-class", "csv", {"validation": "{root}/v.csv"}, "label 'zebra' is not a class of the training data"),
@@ -175,8 +197,13 @@ def test_bad_arrays_and_tables_name_the_problem(tmp_path, case, kind, extra, fra
         np.savez(path, x=x, y=y)
     elif kind == "npz":
         np.savez(path, x=x, y=y)
-    rows = ["a,b,label", "1,2,x", "3,oops,y"] if case == "csv-text" else ["a,b,label", "1,2", "3,4,y"] \
-        if case == "csv-ragged" else ["a,b,label"] + [f"{i},{i},{'xy'[i % 2]}" for i in range(6)]
+    rows = (
+        ["a,b,label", "1,2,x", "3,oops,y"]
+        if case == "csv-text"
+        else ["a,b,label", "1,2", "3,4,y"]
+        if case == "csv-ragged"
+        else ["a,b,label"] + [f"{i},{i},{'xy'[i % 2]}" for i in range(6)]
+    )
     if kind == "csv":
         path.write_text("\n".join(rows) + "\n")
         (tmp_path / "v.csv").write_text("a,b,label\n1,2,zebra\n")

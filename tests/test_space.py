@@ -58,13 +58,21 @@ def test_cnn_channels_follow_depth():
 
 
 def test_fixed_and_default_values_fill_the_configuration():
-    spec = parse_spec(tiny_digits_spec(fixed={"optimizer": "sgd_momentum", "units": [32, 16]},
-                                       space={"lr": {"low": 0.01, "high": 0.1}}))
+    spec = parse_spec(
+        tiny_digits_spec(
+            fixed={"optimizer": "sgd_momentum", "units": [32, 16]}, space={"lr": {"low": 0.01, "high": 0.1}}
+        )
+    )
     (config,), (params,) = _sample(spec, 1)
     assert set(params) == {"lr"}
     assert config["optimizer"] == "sgd_momentum"
     assert config["units"] == [32, 16] and config["n_layers"] == 2
-    assert (config["activation"], config["init"], config["dropout"], config["batch_norm"]) == ("relu", "default", 0.0, False)
+    assert (config["activation"], config["init"], config["dropout"], config["batch_norm"]) == (
+        "relu",
+        "default",
+        0.0,
+        False,
+    )
 
 
 def test_fixed_trial_rebuilds_a_configuration():

@@ -25,11 +25,32 @@ def test_required_specs_ship_and_parse():
 def test_mlp_mnist_searches_everything_the_seed_reports_tuned():
     spec = load_spec("mlp-mnist")
     searched = {p.name for p in spec.space}
-    assert searched == {"lr", "batch_size", "n_layers", "units", "activation", "init", "optimizer",
-                        "weight_decay", "dropout", "batch_norm", "lr_schedule", "augment"}
+    assert searched == {
+        "lr",
+        "batch_size",
+        "n_layers",
+        "units",
+        "activation",
+        "init",
+        "optimizer",
+        "weight_decay",
+        "dropout",
+        "batch_norm",
+        "lr_schedule",
+        "augment",
+    }
     assert set(spec.param("activation").choices) >= {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"}
-    assert set(spec.param("init").choices) >= {"default", "zeros", "normal", "uniform", "xavier_uniform",
-                                               "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"}
+    assert set(spec.param("init").choices) >= {
+        "default",
+        "zeros",
+        "normal",
+        "uniform",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "orthogonal",
+    }
     assert set(spec.param("optimizer").choices) == set(OPTIMIZERS)
     assert spec.param("lr").log is True
     assert (spec.dataset, spec.model, spec.metric, spec.direction) == ("mnist", "mlp", "val_accuracy", "maximize")
@@ -79,8 +100,10 @@ def test_final_budget_is_kept_apart_from_the_fingerprint():
     assert parse_spec(spec.to_dict()) == spec
     assert (spec.for_final().max_epochs, spec.for_final().train_subset) == (9, None)
     assert (plain.for_final().max_epochs, plain.for_final().train_subset) == (3, 500)
-    assert (spec.for_final(max_epochs=4, train_subset=200).max_epochs, spec.for_final(train_subset=200).train_subset) \
-        == (4, 200)
+    assert (
+        spec.for_final(max_epochs=4, train_subset=200).max_epochs,
+        spec.for_final(train_subset=200).train_subset,
+    ) == (4, 200)
     half = parse_spec(tiny_digits_spec(max_epochs=3, train_subset=500, final={"max_epochs": 6}))
     assert (half.for_final().max_epochs, half.for_final().train_subset) == (6, 500)
     assert half.for_final(train_subset="all").train_subset is None
@@ -165,10 +188,16 @@ BAD_SPECS = [
     ({"max_epochs": "ten"}, "max_epochs: must be an integer, got 'ten'"),
     ({"max_epochs": 0}, "max_epochs: must be >= 1, got 0"),
     ({"seed": -1}, "seed: must be >= 0"),
-    ({"dataset": "cifar"}, "dataset: must be one of mnist, fashion-mnist, digits, sine, or your own data as a "
-                           "mapping {type: image_folder|npz|csv, path: ...}; got 'cifar'"),
-    ({"model": "rnn"}, "model: must be one of mlp, cnn, or a model builder 'path/to/models.py:build' or "
-                       "'package.module:build'; got 'rnn'"),
+    (
+        {"dataset": "cifar"},
+        "dataset: must be one of mnist, fashion-mnist, digits, sine, or your own data as a "
+        "mapping {type: image_folder|npz|csv, path: ...}; got 'cifar'",
+    ),
+    (
+        {"model": "rnn"},
+        "model: must be one of mlp, cnn, or a model builder 'path/to/models.py:build' or "
+        "'package.module:build'; got 'rnn'",
+    ),
     ({"metric": "accuracy"}, "metric: must be one of val_accuracy, val_loss"),
     ({"metric": "val_loss", "direction": "maximize"}, "direction: 'val_loss' must be minimized"),
     ({"dataset": "sine"}, "space.activation"),  # fine so far ... replaced below
@@ -177,7 +206,10 @@ BAD_SPECS = [
     ({"sampler": {"name": "grid"}}, "sampler.name: must be one of tpe, random, nsga2; got 'grid'"),
     ({"sampler": {"name": "tpe", "n_start": 3}}, "sampler.n_start: unknown key"),
     ({"pruner": {"name": "median", "patience": 3}}, "pruner.patience: unknown key"),
-    ({"pruner": {"name": "asha"}}, "pruner.name: must be one of median, successive_halving, hyperband, none; got 'asha'"),
+    (
+        {"pruner": {"name": "asha"}},
+        "pruner.name: must be one of median, successive_halving, hyperband, none; got 'asha'",
+    ),
     ({"pruner": {"name": "successive_halving", "n_warmup_steps": 1}}, "pruner.n_warmup_steps: unknown key"),
     ({"final": {"max_epochs": 0}}, "final.max_epochs: must be >= 1, got 0"),
     ({"final": {"train_subset": "most"}}, "final.train_subset: must be 'all' or a count >= 1, got 'most'"),
@@ -196,22 +228,31 @@ BAD_SPECS = [
     ({"stop": "noise"}, "stop: must be a mapping, got 'noise'"),
     ({"precision": "fp16"}, "precision: must be one of fp32, bf16, auto; got 'fp16'"),
     ({"precision": True}, "precision: must be one of fp32, bf16, auto; got True"),
-    ({"stop": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
-     "stop: the noise rule compares trials by one objective, and this spec has 2 (val_accuracy, params); "
-     "remove 'stop'"),
-    ({"confirm": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
-     "confirm: ranks trials by one objective, and this spec has 2 (val_accuracy, params); remove 'confirm'"),
+    (
+        {"stop": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
+        "stop: the noise rule compares trials by one objective, and this spec has 2 (val_accuracy, params); "
+        "remove 'stop'",
+    ),
+    (
+        {"confirm": {}, "objectives": ["val_accuracy", "params"], "pruner": {"name": "none"}},
+        "confirm: ranks trials by one objective, and this spec has 2 (val_accuracy, params); remove 'confirm'",
+    ),
     ({"space": {}}, "space: must be a non-empty mapping"),
     ({"space": None}, "space: must be a non-empty mapping"),
     ({"space": {"lr": {"low": 0.1, "high": 0.01}}}, "space.lr: low must be <= high, got low=0.1 > high=0.01"),
     ({"space": {"lr": {"low": 0.0, "high": 0.1, "log": True}}}, "space.lr.low: must be a number > 0"),
-    ({"space": {"weight_decay": {"low": 0.0, "high": 0.1, "log": True}}},
-     "space.weight_decay.low: must be > 0 on a log scale, got 0"),
+    (
+        {"space": {"weight_decay": {"low": 0.0, "high": 0.1, "log": True}}},
+        "space.weight_decay.low: must be > 0 on a log scale, got 0",
+    ),
     ({"space": {"lr": {"low": 0.01}}}, "space.lr: needs 'low' and 'high' (or 'choices'); 'high' is missing"),
     ({"space": {"lr": {"low": 0.01, "high": 0.1, "scale": "log"}}}, "space.lr.scale: unknown key"),
     ({"space": {"activation": ["relu", "swish"]}}, "space.activation.choices[1]: must be one of relu, leaky_relu"),
     ({"space": {"init": ["he"]}}, "space.init.choices[0]: must be one of default, zeros"),
-    ({"fixed": {}, "space": {"optimizer": ["rmsprop"]}}, "space.optimizer.choices[0]: must be one of sgd, sgd_momentum, adam, adamw"),
+    (
+        {"fixed": {}, "space": {"optimizer": ["rmsprop"]}},
+        "space.optimizer.choices[0]: must be one of sgd, sgd_momentum, adam, adamw",
+    ),
     ({"space": {"activation": {"low": 1, "high": 2}}}, "space.activation: takes 'choices'"),
     ({"space": {"activation": []}}, "space.activation.choices: must be a non-empty list"),
     ({"space": {"batch_size": [32, 32]}}, "space.batch_size.choices: has duplicates"),
@@ -223,12 +264,20 @@ BAD_SPECS = [
     ({"space": {"momentum": [0.9]}}, "space.momentum: unknown parameter; allowed for model 'mlp'"),
     ({"space": {"channels": [8, 16]}}, "space.channels: does not apply to model 'mlp'"),
     ({"fixed": {"optimizer": "adam"}, "space": {"optimizer": ["sgd"]}}, "space.optimizer: is also under 'fixed'"),
-    ({"fixed": {"units": [64, 32], "n_layers": 3}, "space": {"lr": [0.01]}}, "fixed.units: lists 2 layers but n_layers is 3"),
-    ({"fixed": {"units": [64, 32]}, "space": {"n_layers": {"low": 1, "high": 2}}},
-     "fixed.units: a per-layer list needs a fixed depth, but n_layers is searched"),
+    (
+        {"fixed": {"units": [64, 32], "n_layers": 3}, "space": {"lr": [0.01]}},
+        "fixed.units: lists 2 layers but n_layers is 3",
+    ),
+    (
+        {"fixed": {"units": [64, 32]}, "space": {"n_layers": {"low": 1, "high": 2}}},
+        "fixed.units: a per-layer list needs a fixed depth, but n_layers is searched",
+    ),
     ({"fixed": {"lr": -1}}, "fixed.lr: must be a number > 0"),
     ({"fixed": "adam"}, "fixed: must be a mapping"),
-    ({"model": "cnn", "space": {"n_layers": {"low": 1, "high": 4}}}, "n_layers: a 8x8 image allows at most 3 conv blocks"),
+    (
+        {"model": "cnn", "space": {"n_layers": {"low": 1, "high": 4}}},
+        "n_layers: a 8x8 image allows at most 3 conv blocks",
+    ),
     ({"name": "bad name!"}, "name: must be letters, digits"),
 ]
 BAD_SPECS[8] = ({"dataset": "sine", "metric": "val_accuracy"}, "metric: 'val_accuracy' needs a classification dataset")
@@ -296,5 +345,14 @@ def test_yaml_python_tags_are_not_executed(tmp_path):
 
 def test_choice_tables_are_complete():
     assert {"relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"} <= set(ACTIVATIONS)
-    assert {"default", "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal",
-            "kaiming_uniform", "kaiming_normal", "orthogonal"} <= set(INITS)
+    assert {
+        "default",
+        "zeros",
+        "normal",
+        "uniform",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "orthogonal",
+    } <= set(INITS)

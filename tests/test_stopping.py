@@ -52,8 +52,9 @@ def test_decide_fires_first_where_the_rule_says_on_a_plateau():
 
 def test_decide_never_fires_while_the_incumbent_keeps_improving_by_more_than_its_spread():
     values = [0.5 + 0.125 * i for i in range(12)]
-    assert not any(decide(values[:n], patience=p, spread=0.0625, direction="maximize")
-                   for n in range(1, 13) for p in (1, 3, 5))
+    assert not any(
+        decide(values[:n], patience=p, spread=0.0625, direction="maximize") for n in range(1, 13) for p in (1, 3, 5)
+    )
     losses = [1.0 - 0.0625 * i for i in range(12)]
     assert not any(decide(losses[:n], patience=3, spread=0.03125, direction="minimize") for n in range(1, 13))
 
@@ -71,8 +72,11 @@ def test_resolve_takes_the_option_over_the_spec_block_and_checks_both():
     with pytest.raises(OptionError, match="^--stop-patience must be an integer >= 1, got 0$"):
         resolve(block, None, 0)
     multi = parse_spec(tiny_digits_spec(objectives=["val_accuracy", "params"], pruner={"name": "none"}))
-    with pytest.raises(OptionError, match=r"^--stop noise: the rule compares trials by one objective, and study "
-                                          r"'tiny-digits' has 2 \(val_accuracy, params\)$"):
+    with pytest.raises(
+        OptionError,
+        match=r"^--stop noise: the rule compares trials by one objective, and study "
+        r"'tiny-digits' has 2 \(val_accuracy, params\)$",
+    ):
         resolve(multi, "noise", None)
 
 
@@ -92,9 +96,15 @@ def queued(tmp_path, write_spec) -> str:
     y = np.arange(600) % 4
     x = (np.eye(4, 8)[y] * 8.0 + rng.normal(size=(600, 8))).astype(np.float32)
     np.savez(tmp_path / "sep.npz", x=x, y=y)
-    path = write_spec(tiny_digits_spec(dataset={"type": "npz", "path": "sep.npz"}, max_epochs=2,
-                                       pruner={"name": "none"}, space={"lr": [POOR, GOOD]},
-                                       fixed={"optimizer": "adam", "batch_size": 64, "n_layers": 1, "units": 16}))
+    path = write_spec(
+        tiny_digits_spec(
+            dataset={"type": "npz", "path": "sep.npz"},
+            max_epochs=2,
+            pruner={"name": "none"},
+            space={"lr": [POOR, GOOD]},
+            fixed={"optimizer": "adam", "batch_size": 64, "n_layers": 1, "units": 16},
+        )
+    )
     study = empty_study(path)
     study.enqueue_trial({"lr": POOR})
     study.enqueue_trial({"lr": GOOD})
@@ -102,9 +112,15 @@ def queued(tmp_path, write_spec) -> str:
 
 
 def spread_runs() -> list[dict]:
-    return [{"source_trial": t.user_attrs["source_trial"], "purpose": t.user_attrs["purpose"],
-             "seed": t.user_attrs["run"]["seed"], "value": t.user_attrs["run"]["val_accuracy"]}
-            for t in stored_study("tiny-digits:replays").trials]
+    return [
+        {
+            "source_trial": t.user_attrs["source_trial"],
+            "purpose": t.user_attrs["purpose"],
+            "seed": t.user_attrs["run"]["seed"],
+            "value": t.user_attrs["run"]["val_accuracy"],
+        }
+        for t in stored_study("tiny-digits:replays").trials
+    ]
 
 
 def test_the_rule_fires_at_the_first_trial_where_p_in_a_row_do_not_beat_the_best(queued):
@@ -121,13 +137,24 @@ def test_the_rule_fires_at_the_first_trial_where_p_in_a_row_do_not_beat_the_best
     assert values[1] - values[0] > spread  # after 4 trials the last 3 (1, 2, 3) hold a real gain: no stop
     best_in_window = max((2, 3, 4), key=lambda n: (values[n], -n))
     assert study.user_attrs["stopped"] == {
-        "rule": {"rule": "noise", "patience": 3, "seeds": 3}, "metric": "val_accuracy", "direction": "maximize",
-        "target": 12, "finished": 5, "window": [2, 3, 4], "best_before": {"trial": 1, "value": 1.0},
-        "best_in_window": {"trial": best_in_window, "value": values[best_in_window]}, "incumbent": 1,
-        "spread": spread, "seed_list": confirm_seeds(7, 3), "spread_values": [r["value"] for r in runs]}
-    assert (f"Stopped at the noise floor: 3 finished trials in a row (trials 2 to 4) within one seed-std "
-            f"({spread * 100:.2f} pp, measured over 3 seeds of trial 1) of the best before them (100.00%, trial 1); "
-            "7 trial(s) of the target of 12 not run.") in result.stdout.splitlines()
+        "rule": {"rule": "noise", "patience": 3, "seeds": 3},
+        "metric": "val_accuracy",
+        "direction": "maximize",
+        "target": 12,
+        "finished": 5,
+        "window": [2, 3, 4],
+        "best_before": {"trial": 1, "value": 1.0},
+        "best_in_window": {"trial": best_in_window, "value": values[best_in_window]},
+        "incumbent": 1,
+        "spread": spread,
+        "seed_list": confirm_seeds(7, 3),
+        "spread_values": [r["value"] for r in runs],
+    }
+    assert (
+        f"Stopped at the noise floor: 3 finished trials in a row (trials 2 to 4) within one seed-std "
+        f"({spread * 100:.2f} pp, measured over 3 seeds of trial 1) of the best before them (100.00%, trial 1); "
+        "7 trial(s) of the target of 12 not run."
+    ) in result.stdout.splitlines()
     # the report says it first, in either language
     from autotune.stopping import line
 
@@ -185,8 +212,10 @@ def test_several_workers_judge_the_same_history_and_measure_the_spread_once(queu
     runs = spread_runs()
     assert [r["seed"] for r in runs] == confirm_seeds(7, 3) and len({r["source_trial"] for r in runs}) == 1
     assert study.trials[runs[0]["source_trial"]].params == {"lr": GOOD}
-    assert (f"trial(s) of the target of 12 not run." in result.stdout
-            and f"{len(study.trials)} of 12 finished trials" in result.stdout)
+    assert (
+        "trial(s) of the target of 12 not run." in result.stdout
+        and f"{len(study.trials)} of 12 finished trials" in result.stdout
+    )
 
 
 def test_a_spec_that_confirms_confirms_after_the_stop_reusing_the_spread_runs(queued, write_spec):

@@ -24,15 +24,20 @@ def test_resolution_order(monkeypatch):
 
 
 def test_passwords_are_redacted():
-    assert redact("postgresql+psycopg://me:hunter2@db.example:5432/s") == "postgresql+psycopg://me:***@db.example:5432/s"
+    assert (
+        redact("postgresql+psycopg://me:hunter2@db.example:5432/s") == "postgresql+psycopg://me:***@db.example:5432/s"
+    )
     assert "hunter2" not in redact("mysql+pymysql://me:hunter2@h/db")
 
 
-@pytest.mark.parametrize("url, message", [
-    ("redis://localhost", "unknown storage scheme 'redis'"),
-    ("postgresql+nodriver://h/db", "storage driver 'postgresql+nodriver' is not available"),
-    ("::::", "cannot be parsed"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("redis://localhost", "unknown storage scheme 'redis'"),
+        ("postgresql+nodriver://h/db", "storage driver 'postgresql+nodriver' is not available"),
+        ("::::", "cannot be parsed"),
+    ],
+)
 def test_bad_urls(url, message):
     with pytest.raises(StorageError) as info:
         check_url(url)
@@ -54,10 +59,20 @@ def test_unreachable_postgres_is_one_clear_error():
 
 def _wsgi_get(app, path: str) -> tuple[str, bytes]:
     status = {}
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(),
-               "wsgi.url_scheme": "http", "wsgi.version": (1, 0), "wsgi.multithread": False,
-               "wsgi.multiprocess": False, "wsgi.run_once": False}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
     body = b"".join(app(environ, lambda s, h, *a: status.setdefault("s", s)))
     return status["s"], body
 

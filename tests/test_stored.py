@@ -19,8 +19,10 @@ def my_study(tmp_path, monkeypatch):
     spec = tiny_digits_spec(name="my-study", max_epochs=2, pruner={"name": "none"})
     (tmp_path / "sub" / "my.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     url = f"sqlite:///{tmp_path / 'studies.db'}"
-    assert invoke("run", "--study", str(tmp_path / "sub" / "my.yaml"), "--trials", "2", "--storage", url,
-                  "-q").exit_code == 0
+    assert (
+        invoke("run", "--study", str(tmp_path / "sub" / "my.yaml"), "--trials", "2", "--storage", url, "-q").exit_code
+        == 0
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -44,8 +46,20 @@ def test_report_export_and_replay_accept_the_stored_name(my_study):
 
 def test_sweep_and_ablate_accept_the_stored_name(my_study):
     url = my_study
-    sweep = invoke("sweep", "--study", "my-study", "--storage", url, "--param", "batch_size", "--values", "64",
-                   "--epochs", "1", "--json")
+    sweep = invoke(
+        "sweep",
+        "--study",
+        "my-study",
+        "--storage",
+        url,
+        "--param",
+        "batch_size",
+        "--values",
+        "64",
+        "--epochs",
+        "1",
+        "--json",
+    )
     assert sweep.exit_code == 0, sweep.output
     assert Path("sweep-my-study/sweep-batch_size.json").is_file()
     ablate = invoke("ablate", "--study", "my-study", "--storage", url, "--seeds", "2", "--epochs", "1", "--json")
@@ -56,8 +70,12 @@ def test_sweep_and_ablate_accept_the_stored_name(my_study):
 def test_an_unknown_name_is_one_line_naming_every_place_looked_and_writes_nothing(my_study, tmp_path):
     before = file_digest(tmp_path / "studies.db")
     result = invoke("report", "--study", "nope", "--storage", my_study)
-    assert_one_error_line(result, "unknown study 'nope': not a shipped spec (", "mlp-mnist",
-                          f"a YAML file, nor a study in storage '{my_study}'")
+    assert_one_error_line(
+        result,
+        "unknown study 'nope': not a shipped spec (",
+        "mlp-mnist",
+        f"a YAML file, nor a study in storage '{my_study}'",
+    )
     assert file_digest(tmp_path / "studies.db") == before
     assert not Path("report-nope").exists()
 
@@ -66,8 +84,9 @@ def test_a_study_autotune_did_not_create_has_no_spec_to_use(tmp_path):
     url = f"sqlite:///{tmp_path / 'foreign.db'}"
     optuna.create_study(study_name="foreign", storage=url).optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     result = invoke("report", "--study", "foreign", "--storage", url)
-    assert_one_error_line(result, "study 'foreign' in storage", "has no stored spec",
-                          "--study FILE --study-name foreign")
+    assert_one_error_line(
+        result, "study 'foreign' in storage", "has no stored spec", "--study FILE --study-name foreign"
+    )
 
 
 def test_a_shipped_spec_name_still_means_the_shipped_spec(tmp_path):

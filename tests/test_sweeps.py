@@ -11,8 +11,20 @@ from tests.conftest import assert_one_error_line, file_digest, invoke
 
 
 def test_sweep_has_one_row_per_value(study_path):
-    result = invoke("sweep", "--study", study_path, "--param", "batch_size", "--values", "32,64,128",
-                    "--epochs", "2", "--json", "--out", "sw")
+    result = invoke(
+        "sweep",
+        "--study",
+        study_path,
+        "--param",
+        "batch_size",
+        "--values",
+        "32,64,128",
+        "--epochs",
+        "2",
+        "--json",
+        "--out",
+        "sw",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(Path("sw/sweep-batch_size.json").read_text())
     assert [r["config"]["batch_size"] for r in data["rows"]] == [32, 64, 128]
@@ -25,9 +37,11 @@ def test_sweep_has_one_row_per_value(study_path):
     # #31: the table says which trial it started from, the seeds and the budget
     best = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").best_trial
     seed = data["rows"][0]["runs"][0]["seed"]
-    caption = (f"Sweep of batch_size in study 'tiny-digits', every other value held at trial {best.number}'s (the "
-               f"search's best): 1 seed(s) per value ({seed}), 2 epoch(s) per run (the trial trained "
-               f"{best.user_attrs['epochs']}).")
+    caption = (
+        f"Sweep of batch_size in study 'tiny-digits', every other value held at trial {best.number}'s (the "
+        f"search's best): 1 seed(s) per value ({seed}), 2 epoch(s) per run (the trial trained "
+        f"{best.user_attrs['epochs']})."
+    )
     assert data["caption"] == caption
     assert Path("sw/sweep-batch_size.md").read_text().splitlines()[0] == caption
 

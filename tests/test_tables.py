@@ -10,10 +10,15 @@ import pytest
 from autotune import tables
 
 
-@pytest.mark.parametrize("key, en, zh", [("train_loss", "Train loss", "训练集Loss"),
-                                         ("val_accuracy", "Validation accuracy", "验证集准确率"),
-                                         ("configuration", "Configuration", "实验配置"),
-                                         ("change", "Change in performance", "性能变化")])
+@pytest.mark.parametrize(
+    "key, en, zh",
+    [
+        ("train_loss", "Train loss", "训练集Loss"),
+        ("val_accuracy", "Validation accuracy", "验证集准确率"),
+        ("configuration", "Configuration", "实验配置"),
+        ("change", "Change in performance", "性能变化"),
+    ],
+)
 def test_headers_in_english_and_in_the_seed_reports_chinese(key, en, zh):
     assert (tables.header(key, "en"), tables.header(key, "zh")) == (en, zh)
 

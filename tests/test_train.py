@@ -13,8 +13,20 @@ from autotune.train import evaluate, fit
 
 
 def _config(**kw):
-    base = dict(lr=0.01, batch_size=64, n_layers=1, units=[64], activation="relu", init="default", optimizer="adam",
-                weight_decay=0.0, dropout=0.0, batch_norm=False, lr_schedule="none", augment=False)
+    base = dict(
+        lr=0.01,
+        batch_size=64,
+        n_layers=1,
+        units=[64],
+        activation="relu",
+        init="default",
+        optimizer="adam",
+        weight_decay=0.0,
+        dropout=0.0,
+        batch_norm=False,
+        lr_schedule="none",
+        augment=False,
+    )
     base.update(kw)
     return base
 
@@ -32,30 +44,45 @@ def test_fit_learns_digits(digits):
     assert not result.diverged and not result.stopped_early
 
 
-@pytest.mark.parametrize("extra", [
-    {},
-    {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"},
+    ],
+)
 def test_same_seed_gives_bit_identical_metrics(digits, extra):
     a = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=11)
     b = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=11)
     c = fit(_config(**extra), digits, family="mlp", max_epochs=3, seed=12)
-    strip = lambda r: [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]  # noqa: E731
+
+    def strip(r):
+        return [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]
+
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
 
 
-@pytest.mark.parametrize("family, extra", [
-    ("mlp", {}),
-    ("mlp", {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"}),
-    ("cnn", {"channels": [8], "kernel_size": 3, "fc_units": 32}),
-])
+@pytest.mark.parametrize(
+    "family, extra",
+    [
+        ("mlp", {}),
+        (
+            "mlp",
+            {"dropout": 0.3, "batch_norm": True, "augment": True, "lr_schedule": "cosine", "optimizer": "sgd_momentum"},
+        ),
+        ("cnn", {"channels": [8], "kernel_size": 3, "fc_units": 32}),
+    ],
+)
 def test_bf16_is_bit_identical_run_to_run_and_differs_from_fp32(digits, family, extra):
     config = _config(**extra)
     a = fit(config, digits, family=family, max_epochs=2, seed=11, precision="bf16")
     b = fit(config, digits, family=family, max_epochs=2, seed=11, precision="bf16")
     c = fit(config, digits, family=family, max_epochs=2, seed=11)
-    strip = lambda r: [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]  # noqa: E731
+
+    def strip(r):
+        return [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]
+
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)  # the bf16 path was taken
     assert abs(a.history[-1].val_accuracy - c.history[-1].val_accuracy) < 0.01  # and learns as fp32 does here
@@ -64,9 +91,12 @@ def test_bf16_is_bit_identical_run_to_run_and_differs_from_fp32(digits, family, 
 
 
 def test_fp32_is_the_default_precision(digits):
-    strip = lambda r: [(h.train_loss, h.val_loss) for h in r.history]  # noqa: E731
-    assert strip(fit(_config(), digits, family="mlp", max_epochs=1, seed=5)) == \
-        strip(fit(_config(), digits, family="mlp", max_epochs=1, seed=5, precision="fp32"))
+    def strip(r):
+        return [(h.train_loss, h.val_loss) for h in r.history]
+
+    assert strip(fit(_config(), digits, family="mlp", max_epochs=1, seed=5)) == strip(
+        fit(_config(), digits, family="mlp", max_epochs=1, seed=5, precision="fp32")
+    )
 
 
 def test_evaluate_in_bf16_takes_the_loss_in_fp32(digits):
@@ -94,8 +124,14 @@ def test_divergence_stops_at_once():
 
 def test_on_epoch_can_stop_training(digits):
     seen = []
-    result = fit(_config(), digits, family="mlp", max_epochs=5, seed=0,
-                 on_epoch=lambda stats: seen.append(stats.epoch) or stats.epoch == 2)
+    result = fit(
+        _config(),
+        digits,
+        family="mlp",
+        max_epochs=5,
+        seed=0,
+        on_epoch=lambda stats: seen.append(stats.epoch) or stats.epoch == 2,
+    )
     assert seen == [1, 2]
     assert result.stopped_early and len(result.history) == 2
 

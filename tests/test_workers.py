@@ -18,8 +18,7 @@ from autotune import runner
 from autotune.cli import cli
 from autotune.errors import StorageError
 from autotune.spec import parse_spec
-from tests.conftest import (gated_spec, last_heartbeat, running_trial_of, started, states, tiny_digits_spec,
-                            wait_for)
+from tests.conftest import gated_spec, last_heartbeat, running_trial_of, started, states, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +26,11 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 4])
 def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
     path = write_spec(tiny_digits_spec(max_epochs=2))
-    result = CliRunner().invoke(cli, ["run", "--study", path, "--trials", "8", "--workers", str(k),
-                                      "--storage", storage_url, "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--study", path, "--trials", "8", "--workers", str(k), "--storage", storage_url, "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
     counts = Counter(t.state.name for t in study.trials)
@@ -39,7 +41,7 @@ def test_k_workers_finish_exactly_n_trials(write_spec, storage_url, k):
     assert len(workers) >= 2, workers
     assert {t.user_attrs["threads"] for t in study.trials} == {max(1, (os.cpu_count() or 1) // k)}
     # each worker got cores // k threads (at least 1), so k workers do not oversubscribe the machine
-    assert '"workers": %d' % k in result.stdout
+    assert f'"workers": {k}' in result.stdout
 
 
 def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storage_url, tmp_path, gate):
@@ -49,15 +51,24 @@ def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storag
     env = dict(os.environ, AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="3", OMP_NUM_THREADS="1")
     base = [sys.executable, "-m", "autotune.cli"]
     gate.hold()
-    victim = subprocess.Popen(base + ["run", "--study", path, "--trials", "3", "--storage", storage_url, "-q"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    victim = subprocess.Popen(
+        base + ["run", "--study", path, "--trials", "3", "--storage", storage_url, "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     try:
         gate.wait_blocked(victim.pid, procs=[victim])
         killed = running_trial_of(storage_url, victim.pid)
         assert states(storage_url)["RUNNING"] == 1
         first = last_heartbeat(storage_url, killed._trial_id)  # beaten when it was claimed
-        wait_for(lambda: last_heartbeat(storage_url, killed._trial_id) > first, "a heartbeat mid-trial",
-                 procs=[victim], every=0.1)  # it beats at least once more while held mid-trial
+        wait_for(
+            lambda: last_heartbeat(storage_url, killed._trial_id) > first,
+            "a heartbeat mid-trial",
+            procs=[victim],
+            every=0.1,
+        )  # it beats at least once more while held mid-trial
         victim.send_signal(signal.SIGKILL)
         victim.wait()
     finally:
@@ -67,8 +78,14 @@ def test_sigkill_mid_trial_is_recovered_and_count_stays_exact(write_spec, storag
     assert states(storage_url)["RUNNING"] == 1  # SIGKILL leaves it RUNNING; the heartbeat must clean up
 
     gate.release()
-    rescuer = subprocess.run(base + ["worker", "--study", path, "--storage", storage_url, "-q"], env=env,
-                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    rescuer = subprocess.run(
+        base + ["worker", "--study", path, "--storage", storage_url, "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert rescuer.returncode == 0, rescuer.stderr
     study = optuna.load_study(study_name="tiny-digits", storage=storage_url)
     counts = Counter(t.state.name for t in study.trials)
@@ -84,15 +101,17 @@ def test_worker_needs_an_existing_study(write_spec, tmp_path):
     url = f"sqlite:///{tmp_path / 'none.db'}"
     result = CliRunner().invoke(cli, ["worker", "--study", path, "--storage", url])
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [f"Error: no study database at '{tmp_path / 'none.db'}' "
-                                                  f"(storage '{url}')"]
+    assert result.stderr.strip().splitlines() == [
+        f"Error: no study database at '{tmp_path / 'none.db'}' (storage '{url}')"
+    ]
     assert not (tmp_path / "none.db").exists()
 
 
 def test_worker_against_unreachable_database(write_spec):
     path = write_spec(tiny_digits_spec())
-    result = CliRunner().invoke(cli, ["worker", "--study", path, "--storage",
-                                      "postgresql+psycopg://postgres:pw@127.0.0.1:1/autotune"])
+    result = CliRunner().invoke(
+        cli, ["worker", "--study", path, "--storage", "postgresql+psycopg://postgres:pw@127.0.0.1:1/autotune"]
+    )
     assert result.exit_code == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: cannot open storage 'postgresql+psycopg://postgres:***@127.0.0.1:1/autotune'")
@@ -116,8 +135,11 @@ def test_lost_connection_is_retried_then_reported(monkeypatch):
         calls.append(time.monotonic())
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    with pytest.raises(StorageError, match=r"lost the connection to storage 'sqlite:///x.db' for 1.5 s "
-                                           r"\(connection refused\); finished trials are stored"):
+    with pytest.raises(
+        StorageError,
+        match=r"lost the connection to storage 'sqlite:///x.db' for 1.5 s "
+        r"\(connection refused\); finished trials are stored",
+    ):
         runner._retry(down, "sqlite:///x.db")
     assert len(calls) >= 2  # it retried before giving up
 
@@ -137,8 +159,12 @@ def test_worker_benchmark_quick_mode_is_well_formed():
 
     from tests.conftest import REPO
 
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_workers.py"), "--quick", "--json"],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench_workers.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     workers = results["workers"]
@@ -162,6 +188,7 @@ def _count_loads(monkeypatch, log):
         with open(log, "a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real(*args, **kwargs)
+
     monkeypatch.setattr(runner, "_load_data", counting)
 
 
@@ -193,15 +220,37 @@ def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_
     # both forked workers are held mid-trial at the gate; SIGINT goes to the command only, which passes it on
     path = write_spec(gated_spec(max_epochs=3, pruner={"name": "none"}))
     gate.hold()
-    with started([sys.executable, "-m", "autotune.cli", "run", "--study", path, "--trials", "4", "--workers", "2",
-                  "--threads", "1", "--storage", storage_url, "-q"], gate, env=dict(os.environ), cwd=tmp_path) as run:
+    with started(
+        [
+            sys.executable,
+            "-m",
+            "autotune.cli",
+            "run",
+            "--study",
+            path,
+            "--trials",
+            "4",
+            "--workers",
+            "2",
+            "--threads",
+            "1",
+            "--storage",
+            storage_url,
+            "-q",
+        ],
+        gate,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    ) as run:
         wait_for(lambda: len(gate.blocked()) == 2, "both workers' trials at the gate", procs=[run])
         assert run.pid not in gate.blocked()  # the trials run in the two forked workers, not in the command
         run.send_signal(signal.SIGINT)
         _, err = run.communicate(timeout=120)
     assert run.returncode == 130, err
-    assert err.splitlines() == ["Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials "
-                                "were marked FAIL; run the same command again to continue"], err
+    assert err.splitlines() == [
+        "Error: interrupted: 0 of 4 trials finished in study 'tiny-digits'; the running trials "
+        "were marked FAIL; run the same command again to continue"
+    ], err
     assert "Traceback" not in err
     assert states(storage_url) == Counter({"FAIL": 2})
 
@@ -232,10 +281,11 @@ def test_workers_auto_starts_one_worker_per_core(write_spec, monkeypatch, tmp_pa
         pytest.skip("one usable core: auto is one worker, as before")
     monkeypatch.setenv("AUTOTUNE_WORKERS", "auto")  # as a user who sets it for every run
     path = write_spec(tiny_digits_spec(max_epochs=1, pruner={"name": "none"}))
-    result = CliRunner().invoke(cli, ["run", "--study", path, "--trials", "4", "--device", "cpu", "--json"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["run", "--study", path, "--trials", "4", "--device", "cpu", "--json"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
-    assert '"workers": %d' % min(4, 8, usable_cores()) in result.stdout
+    assert f'"workers": {min(4, 8, usable_cores())}' in result.stdout
     trials = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db").trials
     assert len(trials) == 4
     assert {t.user_attrs["threads"] for t in trials} == {1}  # one thread each: forked workers, not this process

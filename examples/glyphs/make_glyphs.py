@@ -26,13 +26,20 @@ CLASSES = ("circle", "cross", "square", "star", "triangle")
 
 def polygon(kind: str, cx: float, cy: float, r: float, angle: float) -> list[tuple[float, float]]:
     if kind == "square":
-        corners = [(math.cos(angle + math.pi / 4 + k * math.pi / 2), math.sin(angle + math.pi / 4 + k * math.pi / 2))
-                   for k in range(4)]
+        corners = [
+            (math.cos(angle + math.pi / 4 + k * math.pi / 2), math.sin(angle + math.pi / 4 + k * math.pi / 2))
+            for k in range(4)
+        ]
     elif kind == "triangle":
         corners = [(math.cos(angle + k * 2 * math.pi / 3), math.sin(angle + k * 2 * math.pi / 3)) for k in range(3)]
     else:  # star: ten points, alternating outer and inner radius
-        corners = [((1.0 if k % 2 == 0 else 0.45) * math.cos(angle + k * math.pi / 5),
-                    (1.0 if k % 2 == 0 else 0.45) * math.sin(angle + k * math.pi / 5)) for k in range(10)]
+        corners = [
+            (
+                (1.0 if k % 2 == 0 else 0.45) * math.cos(angle + k * math.pi / 5),
+                (1.0 if k % 2 == 0 else 0.45) * math.sin(angle + k * math.pi / 5),
+            )
+            for k in range(10)
+        ]
     return [(cx + r * x, cy + r * y) for x, y in corners]
 
 
@@ -59,8 +66,9 @@ def draw_glyph(kind: str, size: int, rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
 
 
-def make_glyphs(out: str | Path, *, per_class: int = 120, test_per_class: int = 40, size: int = 28,
-                seed: int = 0) -> Path:
+def make_glyphs(
+    out: str | Path, *, per_class: int = 120, test_per_class: int = 40, size: int = 28, seed: int = 0
+) -> Path:
     """Write the dataset under ``out`` (``train/`` and ``test/``) and return ``out``."""
     out = Path(out)
     rng = random.Random(seed)
@@ -81,8 +89,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=28)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    out = make_glyphs(args.out, per_class=args.per_class, test_per_class=args.test_per_class, size=args.size,
-                      seed=args.seed)
+    out = make_glyphs(
+        args.out, per_class=args.per_class, test_per_class=args.test_per_class, size=args.size, seed=args.seed
+    )
     n = len(CLASSES) * (args.per_class + args.test_per_class)
     print(f"wrote {n} images of {len(CLASSES)} classes under {out}/train and {out}/test")
 

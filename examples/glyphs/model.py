@@ -14,5 +14,6 @@ def build(params: dict, input_shape: tuple, n_outputs: int) -> nn.Module:
     for _ in range(params["depth"]):
         layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
         c_in, c_out = c_out, c_out * 2
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(params["dropout"]),
-                         nn.Linear(c_in, n_outputs))
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(params["dropout"]), nn.Linear(c_in, n_outputs)
+    )
