@@ -461,6 +461,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "{trials} 个试验，每个最多 {epochs} 轮；采样器 {sampler}；剪枝器 {pruner}；精度 {precision}",
     ),
     "setup_seeds": ("Seeds", "随机种子"),
+    "setup_env": ("Environment", "运行环境"),
+    "setup_env_runs": (
+        "{n} trial(s) trained on {device} with {threads} torch thread(s) in {precision}",
+        "{n} 个试验在 {device} 上训练，{threads} 个 torch 线程，精度 {precision}",
+    ),
+    "sep_semicolon": ("; ", "；"),
     "setup_seeds_value": (
         "study seed {seed}: the data split and the sampler derive from it, and each trial's training "
         "seed, recorded with the trial, so that every trial replays exactly",

@@ -270,9 +270,12 @@ def confirmed_line(record: dict[str, Any], lang: str) -> str | None:
     )
 
 
-def setup_rows(spec: StudySpec, study: str, target: int, lang: str) -> list[list[str]]:
+def setup_rows(
+    spec: StudySpec, study: str, target: int, lang: str, environment: dict[str, Any] | None = None
+) -> list[list[str]]:
     """The study's set-up as (item, setting) rows, from its spec: data and split, model, goal, search space,
-    budget and seeds (the Word report's first table)."""
+    budget and seeds (the Word report's first table); ``environment`` (:func:`environment`): what the trials
+    recorded of where they ran."""
     say = functools.partial(i18n.say, lang)
     v = spec.validation_size
     validation = f"{v:.0%}" if isinstance(v, float) and v < 1 else say("setup_examples", n=int(v))
@@ -316,5 +319,30 @@ def setup_rows(spec: StudySpec, study: str, target: int, lang: str) -> list[list
             ),
         ],
         [say("setup_seeds"), say("setup_seeds_value", seed=spec.seed)],
+        *([[say("setup_env"), environment_text(environment, lang)]] if environment else []),
     ]
     return rows
+
+
+def environment(study: Any) -> dict[str, Any]:
+    """Where autotune's own trials ran, as they recorded it: the autotune version that made the study, and how many
+    trials ran on each (device, torch threads, precision)."""
+    from collections import Counter
+
+    runs = Counter(
+        (str(a.get("device", "?")), a.get("threads"), str(a.get("precision", "fp32")))
+        for t in analysis.finished(study)
+        if not analysis.by_hand(t)
+        for a in [t.user_attrs]
+    )
+    return {"version": study.user_attrs.get("autotune_version"), "runs": sorted(runs.items(), key=lambda r: -r[1])}
+
+
+def environment_text(env: dict[str, Any], lang: str) -> str:
+    say = functools.partial(i18n.say, lang)
+    parts = [f"autotune {env['version']}"] if env.get("version") else []
+    parts += [
+        say("setup_env_runs", n=n, device=device, threads="-" if threads is None else threads, precision=precision)
+        for (device, threads, precision), n in env["runs"]
+    ]
+    return say("sep_semicolon").join(parts) or "-"

@@ -157,7 +157,7 @@ def build_report(
         document = _docx(
             page,
             out / "report.docx",
-            setup=text.setup_rows(spec, summ["study"], target, lang),
+            setup=text.setup_rows(spec, summ["study"], target, lang, text.environment(table_study)),
             rows=rows,
             spec=spec,
             ablations=ablation.stored(table_study),

@@ -13,6 +13,7 @@ import optuna
 import pytest
 from docx.oxml.ns import qn
 
+import autotune
 from autotune import reports
 from tests.conftest import assert_one_error_line, invoke, tiny_digits_spec
 
@@ -80,10 +81,16 @@ def test_the_document_holds_the_reports_tables_cell_for_cell(studied, lang):
     # and the ablation table exactly as `autotune ablate` wrote it in this language
     assert word[0][0] == (["item", "setting"] if lang == "en" else ["项目", "设置"])
     items = {
-        "en": ["Study", "Data", "Model", "Goal", "Search space", "Fixed", "Budget", "Seeds"],
-        "zh": ["研究", "数据", "模型", "目标", "搜索空间", "固定参数", "预算", "随机种子"],
+        "en": ["Study", "Data", "Model", "Goal", "Search space", "Fixed", "Budget", "Seeds", "Environment"],
+        "zh": ["研究", "数据", "模型", "目标", "搜索空间", "固定参数", "预算", "随机种子", "运行环境"],
     }[lang]
     assert [row[0] for row in word[0][1:]] == items
+    # where the trials ran, as each recorded it (device, threads, precision), and the version that made the study
+    assert word[0][9][1] == (
+        f"autotune {autotune.__version__}; 8 trial(s) trained on cpu with 1 torch thread(s) in fp32"
+        if lang == "en"
+        else f"autotune {autotune.__version__}；8 个试验在 cpu 上训练，1 个 torch 线程，精度 fp32"
+    )
     assert word[0][7][1] == (
         "8 trials, at most 3 epochs each; sampler tpe; pruner median; precision fp32"
         if lang == "en"
