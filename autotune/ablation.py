@@ -18,6 +18,7 @@ from autotune import i18n
 from autotune.configs import components, show, with_component
 from autotune.replays import Replay, ReplayStore, replay
 from autotune.spec import StudySpec
+from autotune.stats import MIN_SEEDS_FOR_P, paired_p_value
 
 
 @dataclass
@@ -44,23 +45,6 @@ def _score(spec: StudySpec, value: float | None) -> float:
     if value is None or math.isnan(value):
         return -math.inf
     return value if spec.direction == "maximize" else -value
-
-
-#: Below this many seeds a paired test is not run: its p-value would rest on one or two differences.
-MIN_SEEDS_FOR_P = 3
-
-
-def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
-    """Two-sided paired t-test across seeds; None with fewer than MIN_SEEDS_FOR_P pairs, or when every seed
-    shows the same difference (no spread: the test is undefined, and the verdict says so instead)."""
-    if len(a) < MIN_SEEDS_FOR_P or len(a) != len(b):
-        return None
-    diffs = [x - y for x, y in zip(a, b)]
-    if all(d == diffs[0] for d in diffs):
-        return None
-    from scipy import stats
-
-    return float(stats.ttest_rel(a, b).pvalue)
 
 
 def ablate(

@@ -26,19 +26,17 @@ from typing import Any
 import optuna
 
 from autotune import goals, i18n
-from autotune.ablation import MIN_SEEDS_FOR_P, paired_p_value
 from autotune.errors import OptionError
 from autotune.precision import recorded
 from autotune.replays import ReplayStore, SeedRun, replay, seeds_for
 from autotune.seeding import derive_seed
 from autotune.spec import StudySpec
+from autotune.stats import ALPHA, MIN_SEEDS_FOR_P, holm, paired_p_value, same_difference, t_quantile
 
 #: Where a study keeps its latest confirmation (a JSON-ready dict, see :func:`confirm`).
 RECORD_KEY = goals.CONFIRMATION_KEY
 #: A mean with a spread needs two values; one seed measures nothing that a search did not.
 MIN_SEEDS = 2
-#: The family-wise error rate of the Holm-corrected comparisons with the top trial.
-ALPHA = 0.05
 #: Confirmation seeds come from their own stream: three parts, where a trial's seed has two
 #: (:func:`autotune.seeding.trial_seed`) and the sampler's four, so none is a seed the search used.
 _SEED_STREAM = 0xC0F
@@ -129,7 +127,7 @@ def rank(
             r["versus_top"] = "diverged"
         elif len(r["values"]) < MIN_SEEDS_FOR_P:
             r["versus_top"] = "too few seeds"
-        elif _same_difference(r["values"], top["values"]):
+        elif same_difference(r["values"], top["values"]):
             r["versus_top"] = "same difference on every seed"
         else:
             r["p_value"] = paired_p_value(r["values"], top["values"])
@@ -144,14 +142,6 @@ def rank(
         "worse": [r["trial"] for r in others if r["versus_top"] == "worse"],
         "diverged": [r["trial"] for r in others if r["versus_top"] == "diverged"],
     }
-
-
-def _same_difference(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Whether every seed shows the same difference, up to rounding: accuracies are counts over one
-    validation set, so equal counts can differ in the last bits, and a t-test would read that rounding
-    as a spread near zero (a p-value near 0 that no data support)."""
-    diffs = [x - y for x, y in zip(a, b)]
-    return max(diffs) - min(diffs) <= 1e-9 * max(1.0, max(abs(d) for d in diffs))
 
 
 def _summary(trial: int, stored: float, values: list[float | None]) -> dict[str, Any]:
@@ -174,27 +164,6 @@ def _summary(trial: int, stored: float, values: list[float | None]) -> dict[str,
         half = t_quantile(0.975, len(values) - 1) * row["std"] / math.sqrt(len(values))
         row["ci95"] = [row["mean"] - half, row["mean"] + half]
     return row
-
-
-def t_quantile(q: float, df: int) -> float:
-    """Student's t quantile (scipy's, which scikit-learn already brings)."""
-    from scipy import stats
-
-    return float(stats.t.ppf(q, df))
-
-
-def holm(p_values: Sequence[float], *, m: int | None = None) -> list[float]:
-    """Holm's step-down adjusted p-values, in the order given. ``m`` is the number of comparisons made
-    (default: as many as p-values); comparisons that ran no test count toward it, which only makes
-    the correction stricter."""
-    m = len(p_values) if m is None else m
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    adjusted = [0.0] * len(p_values)
-    running = 0.0
-    for step, i in enumerate(order):
-        running = max(running, min(1.0, (m - step) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def confirm(

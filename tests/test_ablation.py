@@ -69,8 +69,9 @@ def test_ablation_rows_match_replays(study_path):
 
 
 def _row(kind, component, values, best=None):
-    from autotune.ablation import AblationRow, paired_p_value
+    from autotune.ablation import AblationRow
     from autotune.replays import Replay, SeedRun
+    from autotune.stats import paired_p_value
 
     rep = Replay(
         label=component,

@@ -16,8 +16,9 @@ import optuna
 import pytest
 import yaml
 
-from autotune.confirmation import confirm_seeds, holm, lines, rank, stored
+from autotune.confirmation import confirm_seeds, lines, rank, stored
 from autotune.goals import the_best
+from autotune.stats import holm
 from tests.conftest import REPO, finished_study, invoke, started, stored_study, tiny_digits_spec, wait_for
 
 
