@@ -20,6 +20,12 @@ model's shapes).
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --precision \
         [--repeats 7] [--quick] [--json]
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --epoch [--repeats 3] [--quick] [--json]
+    AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --peak TRIAL16.json [--threads N]
+
+With --peak it times whole training steps (augmentation and optimiser included) of trial 16's configuration (a JSON
+file of the trial's config) and of the seed CNN, in fp32 and, on a CPU with bf16 units, bf16, and reports their
+model GFLOP/s as a fraction of the machine's large-matmul peak (2048^3 torch.mm in the same precision, measured
+before every arm's run, the best taken), at autotune's default thread count unless --threads.
 
 With --epoch it times whole epochs of the seed CNN at batch 100 over the 50k training split (1,000
 images with --quick) in fp32, bf16 and bf16 with channels-last, arms interleaved as above: the
@@ -187,6 +193,7 @@ def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
         batch_size=config["batch_size"],
         generator=torch.Generator().manual_seed(0),
         classification=True,
+        augment=bool(config.get("augment", False)),
         precision="fp32" if arm == "fp32" else "bf16",
     )
     return len(data) / (time.perf_counter() - start)
@@ -303,6 +310,79 @@ def print_precision(results: dict) -> None:
         print(line)
 
 
+#: Trial 16 of the main job (`autotune run --study mlp-mnist --trials 100`, the search that repeats trial for trial
+#: at 2 threads; BENCHMARKS.md, the main job): its configuration as the study stores it, and the seed CNN (report 004)
+PEAK_ROWS = [
+    ("mlp-mnist trial 16", "mlp", None),  # filled from TRIAL_16 below
+    ("seed cnn 32-64-fc1024", "cnn", dict(MODELS["cnn"], batch_size=100)),
+]
+TRIAL_16: dict = {}
+
+
+def model_flops(family: str, config: dict) -> float:
+    """Floating-point operations of one training sample through the model's matmuls: forward and the two backward
+    products (3 x 2 x multiply-adds); convolutions as im2col matmuls, as :func:`roofline` counts them."""
+    if family == "mlp":
+        sizes = [784, *config["units"], 10]
+        macs = sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+    else:
+        k, c_in, hw, macs = config["kernel_size"], 1, 28, 0
+        for c_out in config["channels"]:
+            macs += hw * hw * c_in * k * k * c_out
+            c_in, hw = c_out, hw // 2
+        macs += c_in * hw * hw * config["fc_units"] + config["fc_units"] * 10
+    return 3 * 2 * macs
+
+
+def large_mm_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
+    """The machine's large-matmul rate at this process's thread count: the best of ``repeats`` size^3 products."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def peak_rows(splits, *, repeats: int, quick: bool, bf16: bool) -> dict:
+    """Samples/s of whole training steps (augmentation, optimiser and all) for trial 16's configuration and the seed
+    CNN, per precision, against the large-matmul peak measured in the same run (interleaved with the steps)."""
+    import statistics
+
+    rows, peaks = [], {"fp32": [], "bf16": []}
+    arms = ["fp32", "bf16"] if bf16 else ["fp32"]
+    for label, family, config in PEAK_ROWS:
+        config = config or dict(TRIAL_16)
+        n = (1000 if family == "mlp" else 200) if quick else (10000 if family == "mlp" else 2000)
+        data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
+        rates: dict[str, list[float]] = {arm: [] for arm in arms}
+        for rep in range(repeats):
+            for arm in arms if rep % 2 == 0 else arms[::-1]:
+                peaks[arm].append(large_mm_gflops(torch.float32 if arm == "fp32" else torch.bfloat16))
+                rates[arm].append(step_rate(family, config, data, arm))
+        for arm in arms:
+            per_s = statistics.median(rates[arm])
+            flops = model_flops(family, config) * per_s / 1e9
+            rows.append(
+                {
+                    "model": label,
+                    "batch_size": config["batch_size"],
+                    "precision": arm,
+                    "samples_per_s": round(per_s, 1),
+                    "model_gflops": round(flops, 2),
+                }
+            )
+    peak = {arm: round(max(v), 1) for arm, v in peaks.items() if v}
+    for row in rows:
+        row["large_mm_peak_gflops"] = peak[row["precision"]]
+        row["fraction_of_peak"] = round(row["model_gflops"] / peak[row["precision"]], 3)
+    return {"rows": rows, "peak_gflops": peak}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sample counts: a smoke run")
@@ -321,6 +401,16 @@ def main() -> None:
         "with --epoch [default: 3; 1 with --quick]",
     )
     parser.add_argument(
+        "--peak",
+        metavar="CONFIG_JSON",
+        default=None,
+        help="samples/s of trial 16's configuration (this JSON file: the trial's config as `autotune export` or "
+        "the study stores it) and of the seed CNN, per precision, as a fraction of the large-matmul peak",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, metavar="N", help="with --peak: torch threads [default: autotune's, 1]"
+    )
+    parser.add_argument(
         "--epoch",
         action="store_true",
         help="seconds per 50k-image epoch of the seed CNN in fp32, bf16 and bf16 + channels-last",
@@ -329,6 +419,34 @@ def main() -> None:
     from autotune.devices import cpu_model
 
     splits = load_splits("mnist", validation_size=10000, seed=0)
+    if args.peak:
+        from autotune.devices import set_threads
+        from autotune.precision import has_bf16
+
+        set_threads(args.threads)  # autotune's default (one) unless --threads says otherwise
+        TRIAL_16.update(json.loads(Path(args.peak).read_text()))
+        results = {
+            "threads": torch.get_num_threads(),
+            "cpu": cpu_model(),
+            "torch": torch.__version__,
+            "load_average_before": round(os.getloadavg()[0], 2),
+        }
+        results.update(
+            peak_rows(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick, bf16=has_bf16("cpu"))
+        )
+        results["load_average_after"] = round(os.getloadavg()[0], 2)
+        if args.json:
+            print(json.dumps(results, indent=2))
+            return
+        print(f"{results['cpu']}: threads={results['threads']}, large-matmul peak (GFLOP/s): {results['peak_gflops']}")
+        print("| model | batch | precision | samples/s | model GFLOP/s | fraction of the large-matmul peak |")
+        print("|---|---:|---|---:|---:|---:|")
+        for r in results["rows"]:
+            print(
+                f"| {r['model']} | {r['batch_size']} | {r['precision']} | {r['samples_per_s']:,} | "
+                f"{r['model_gflops']} | {r['fraction_of_peak']:.1%} |"
+            )
+        return
     if args.epoch or args.precision:
         from autotune.precision import has_bf16
 

@@ -302,3 +302,31 @@ def test_stop_bound_reads_the_best_at_each_fraction_of_the_budget(tmp_path):
     assert rows[0.5]["best"] == [0.8, 0.6] and rows[0.5]["gap"] == pytest.approx([0.1, 0.35])
     assert rows[0.8]["best"] == [0.8, 0.95] and rows[0.8]["gap"] == pytest.approx([0.1, 0.0])
     assert rows[1.0]["gap"] == [0.0, 0.0] and rows[1.0]["saved"] == 0.0
+
+
+def test_bench_trainer_peak_reports_each_model_and_precision_against_the_large_matmul_peak(mnist_available):
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench_trainer.py"),
+            "--peak",
+            str(REPO / "scripts" / "data" / "mlp-mnist-trial16.json"),
+            "--quick",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert results["threads"] == 1  # autotune's default
+    precisions = ["fp32", "bf16"] if cpu_flags_say_bf16() else ["fp32"]
+    assert [(r["model"], r["batch_size"], r["precision"]) for r in results["rows"]] == [
+        (model, batch, p)
+        for model, batch in (("mlp-mnist trial 16", 64), ("seed cnn 32-64-fc1024", 100))
+        for p in precisions
+    ]
+    for r in results["rows"]:
+        assert r["large_mm_peak_gflops"] == results["peak_gflops"][r["precision"]] > 0
+        assert r["fraction_of_peak"] == round(r["model_gflops"] / r["large_mm_peak_gflops"], 3)
