@@ -14,7 +14,7 @@ from tests.conftest import REPO
 
 DOCS = REPO / "docs"
 README = REPO / "README.md"
-README_LIMIT = 10_000  # characters: the README is a front door, the manual lives in docs/
+README_LIMIT = 8_000  # #33: a front door; the manual is under docs/
 
 # [text](target) and ![alt](target); the target ends at whitespace or ')'. Code is stripped first.
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
