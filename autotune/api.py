@@ -623,6 +623,7 @@ def ablate(
         value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]),
     )
     say = partial(i18n.say, lang)
+    budget = _budget_words(say, spec, best_trial, seed_list, epochs)  # the caption's words, and the note's test
     caption = say(
         "abl_caption",
         study=ctx.study.study_name,
@@ -633,10 +634,9 @@ def ablate(
         else say("abl_base_trial", n=baseline.split(":", 1)[1])
         if baseline.startswith("trial:")
         else baseline,
-        **_budget_words(say, spec, best_trial, seed_list, epochs),
+        **budget,
     )
     outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
-    budget = _budget_words(say, spec, best_trial, seed_list, epochs)
     if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
         outputs["table"]["note"] = say(
             "abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"], subset=budget["subset"]

@@ -79,7 +79,7 @@ class Document:
         rows = _texts(heads, body)
         section = self.doc.sections[0]  # portrait
         portrait = Emu(section.page_width - section.left_margin - section.right_margin).cm
-        return sum(column_weights(rows)) > PORTRAIT_CHARS or _layout(rows, portrait, WIDE_TABLE_PT)[1] == 2
+        return sum(column_weights(rows)) > PORTRAIT_CHARS or column_widths(rows, portrait, WIDE_TABLE_PT)[1] == 2
 
     def paragraph(self, text: str, *, style: str | None = None, italic: bool = False) -> None:
         paragraph = self.doc.add_paragraph(style=style)
@@ -132,7 +132,7 @@ class Document:
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
-        widths = [Cm(w) for w in column_widths(rows, Emu(self.width).cm, size)]
+        widths = [Cm(w) for w in column_widths(rows, Emu(self.width).cm, size)[0]]
         for column, width in zip(table.columns, widths):
             column.width = width
         for r, cells in enumerate(rows):
@@ -190,26 +190,28 @@ def _texts(heads: Sequence[str], body: Sequence[Sequence[Any]]) -> list[list[str
     return [[("" if v is None else str(v)) for v in cells] for cells in [list(heads), *body]]
 
 
+def _cell_widths(rows: Sequence[Sequence[str]], c: int) -> list[int]:
+    """The width of the widest line of each body cell of column ``c`` ([0] for a table without a body)."""
+    return [max((_width(line) for line in row[c].splitlines()), default=0) for row in rows[1:]] or [0]
+
+
 def column_weights(rows: Sequence[Sequence[str]]) -> list[float]:
     """How wide each column would like to be, in characters: its cells' mean length, raised toward the longest,
     between the header's longest word (at least 3) and 60."""
     weights = []
     for c in range(len(rows[0])):
-        cells = [max((_width(line) for line in row[c].splitlines()), default=0) for row in rows[1:]] or [0]
+        cells = _cell_widths(rows, c)
         word = max(3, _unbreakable(rows[0][c]))
         natural = 0.5 * sum(cells) / len(cells) + 0.5 * max(cells)
         weights.append(float(min(60, max(word, natural))))
     return weights
 
 
-def column_widths(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> list[float]:
-    return _layout(rows, total_cm, size)[0]
-
-
-def _layout(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> tuple[list[float], int]:
+def column_widths(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> tuple[list[float], int]:
     """Column widths (cm) that add up to ``total_cm``: a short column (numbers, states) gets its longest cell on one
     line, or where the page is too narrow for that its longest word; the long ones (structure, remark,
-    configuration) share the rest by :func:`column_weights`, never below their longest word."""
+    configuration) share the rest by :func:`column_weights`, never below their longest word. With the widths, which
+    of these held: 0 (short columns on one line), 1 (at their longest word), 2 (neither: widths by weight alone)."""
     n = len(rows[0])
     weights = column_weights(rows)
 
@@ -217,7 +219,7 @@ def _layout(rows: Sequence[Sequence[str]], total_cm: float, size: float) -> tupl
         return chars * CHAR_CM[size] + PAD_CM
 
     word = [cm(max(_unbreakable(row[c]) for row in rows)) for c in range(n)]
-    full = [max([_width(line) for row in rows[1:] for line in row[c].splitlines()] or [0]) for c in range(n)]
+    full = [max(_cell_widths(rows, c)) for c in range(n)]
     short = [full[c] <= SHORT for c in range(n)]
     long_weight = sum(w for w, s in zip(weights, short) if not s)
     for tier, one_line in enumerate((True, False)):

@@ -329,12 +329,8 @@ def environment(study: Any) -> dict[str, Any]:
     trials ran on each (device, torch threads, precision)."""
     from collections import Counter
 
-    runs = Counter(
-        (str(a.get("device", "?")), a.get("threads"), str(a.get("precision", "fp32")))
-        for t in analysis.finished(study)
-        if not analysis.by_hand(t)
-        for a in [t.user_attrs]
-    )
+    own = [t.user_attrs for t in analysis.finished(study) if not analysis.by_hand(t)]
+    runs = Counter((str(a.get("device", "?")), a.get("threads"), str(a.get("precision", "fp32"))) for a in own)
     return {"version": study.user_attrs.get("autotune_version"), "runs": sorted(runs.items(), key=lambda r: -r[1])}
 
 
