@@ -36,17 +36,18 @@ COMMANDS = {  # name: the arguments after `autotune`
 BUSY = [sys.executable, "-c", "while True: pass"]
 
 
-ARMS: list[str] = ["cores", "one", "default"]
+ARMS = ("cores", "one", "default")
 
 
-def arms() -> dict[str, list[str]]:
+def arms(names: list[str]) -> dict[str, list[str]]:
+    """The arms named (cores, one, default): each one's label and the `--threads` arguments it adds."""
     cores = usable_cores()
     every = {
         "cores": (f"--threads {cores}", ["--threads", str(cores)]),
         "one": ("--threads 1", ["--threads", "1"]),
         "default": ("default", []),
     }
-    return dict(every[arm] for arm in ARMS)
+    return dict(every[arm] for arm in names)
 
 
 def timed(args: list[str], folder: Path) -> float:
@@ -58,12 +59,12 @@ def timed(args: list[str], folder: Path) -> float:
     return time.perf_counter() - start
 
 
-def measure(command: str, condition: str, reps: int, tmp: Path) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {arm: [] for arm in arms()}
+def measure(command: str, condition: str, reps: int, tmp: Path, chosen: dict[str, list[str]]) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {arm: [] for arm in chosen}
     busy = subprocess.Popen(BUSY) if condition == "busy" else None
     try:
         for rep in range(reps):
-            order = list(arms().items())
+            order = list(chosen.items())
             if rep % 2:
                 order.reverse()
             for arm, extra in order:
@@ -85,7 +86,7 @@ def main() -> None:
     parser.add_argument("--conditions", default="quiet,busy")
     parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated: cores, one, default")
     opts = parser.parse_args()
-    ARMS[:] = opts.arms.split(",")
+    chosen = arms(opts.arms.split(","))
     print(
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
         f"{usable_cores()} usable cores, load average at start {os.getloadavg()[0]:.2f}"
@@ -94,19 +95,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for command in opts.commands.split(","):
             for condition in opts.conditions.split(","):
-                results[command, condition] = measure(command, condition, opts.reps, Path(tmp))
+                results[command, condition] = measure(command, condition, opts.reps, Path(tmp), chosen)
     print(
         "\n| command | condition | "
-        + " | ".join(arms())
+        + " | ".join(chosen)
         + " | "
-        + " | ".join(f"{arm} / --threads 1" for arm in arms() if arm != "--threads 1")
+        + " | ".join(f"{arm} / --threads 1" for arm in chosen if arm != "--threads 1")
         + " |"
     )
-    print("|---|---|" + "---:|" * (2 * len(arms()) - 1))
+    print("|---|---|" + "---:|" * (2 * len(chosen) - 1))
     for (command, condition), times in results.items():
         med = {arm: statistics.median(values) for arm, values in times.items()}
-        cells = [f"{med[arm]:.1f} s ({', '.join(f'{v:.1f}' for v in times[arm])})" for arm in arms()]
-        ratios = [f"{med[arm] / med['--threads 1']:.2f}×" for arm in arms() if arm != "--threads 1"]
+        cells = [f"{med[arm]:.1f} s ({', '.join(f'{v:.1f}' for v in times[arm])})" for arm in chosen]
+        ratios = [f"{med[arm] / med['--threads 1']:.2f}×" for arm in chosen if arm != "--threads 1"]
         print(f"| {command} | {condition} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
 
 

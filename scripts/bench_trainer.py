@@ -76,19 +76,8 @@ MODELS = {
 
 
 def ours(family: str, config: dict, data: Split) -> float:
-    torch.manual_seed(0)
-    model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
-    optimizer = make_optimizer(model, config)
-    start = time.perf_counter()
-    train_one_epoch(
-        model,
-        optimizer,
-        data,
-        batch_size=config["batch_size"],
-        generator=torch.Generator().manual_seed(0),
-        classification=True,
-    )
-    return len(data) / (time.perf_counter() - start)
+    """autotune's trainer: one epoch of whole fp32 training steps (see :func:`step_rate`)."""
+    return step_rate(family, config, data, "fp32")
 
 
 def tutorial(family: str, config: dict, n: int) -> float:
@@ -310,13 +299,10 @@ def print_precision(results: dict) -> None:
         print(line)
 
 
-#: Trial 16 of the main job (`autotune run --study mlp-mnist --trials 100`, the search that repeats trial for trial
-#: at 2 threads; BENCHMARKS.md, the main job): its configuration as the study stores it, and the seed CNN (report 004)
-PEAK_ROWS = [
-    ("mlp-mnist trial 16", "mlp", None),  # filled from TRIAL_16 below
-    ("seed cnn 32-64-fc1024", "cnn", dict(MODELS["cnn"], batch_size=100)),
-]
-TRIAL_16: dict = {}
+#: The --peak rows are trial 16 of the main job (`autotune run --study mlp-mnist --trials 100`, a search that repeats
+#: trial for trial at 2 threads; its configuration: scripts/data/mlp-mnist-trial16.json) and the seed CNN (report 004)
+#: at its batch size
+SEED_CNN = ("seed cnn 32-64-fc1024", "cnn", dict(MODELS["cnn"], batch_size=100))
 
 
 def model_flops(family: str, config: dict) -> float:
@@ -348,15 +334,14 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def peak_rows(splits, *, repeats: int, quick: bool, bf16: bool) -> dict:
+def peak_rows(splits, trial_16: dict, *, repeats: int, quick: bool, bf16: bool) -> dict:
     """Samples/s of whole training steps (augmentation, optimiser and all) for trial 16's configuration and the seed
     CNN, per precision, against the large-matmul peak measured in the same run (interleaved with the steps)."""
     import statistics
 
     rows, peaks = [], {"fp32": [], "bf16": []}
     arms = ["fp32", "bf16"] if bf16 else ["fp32"]
-    for label, family, config in PEAK_ROWS:
-        config = config or dict(TRIAL_16)
+    for label, family, config in [("mlp-mnist trial 16", "mlp", trial_16), SEED_CNN]:
         n = (1000 if family == "mlp" else 200) if quick else (10000 if family == "mlp" else 2000)
         data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
         rates: dict[str, list[float]] = {arm: [] for arm in arms}
@@ -424,7 +409,6 @@ def main() -> None:
         from autotune.precision import has_bf16
 
         set_threads(args.threads)  # autotune's default (one) unless --threads says otherwise
-        TRIAL_16.update(json.loads(Path(args.peak).read_text()))
         results = {
             "threads": torch.get_num_threads(),
             "cpu": cpu_model(),
@@ -432,7 +416,13 @@ def main() -> None:
             "load_average_before": round(os.getloadavg()[0], 2),
         }
         results.update(
-            peak_rows(splits, repeats=args.repeats or (1 if args.quick else 3), quick=args.quick, bf16=has_bf16("cpu"))
+            peak_rows(
+                splits,
+                json.loads(Path(args.peak).read_text()),
+                repeats=args.repeats or (1 if args.quick else 3),
+                quick=args.quick,
+                bf16=has_bf16("cpu"),
+            )
         )
         results["load_average_after"] = round(os.getloadavg()[0], 2)
         if args.json:

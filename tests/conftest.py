@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import socket
 import time
 from collections import Counter
@@ -172,6 +173,11 @@ def finished_study(folder: Path, spec: dict, *args: str, spec_name: str = "spec.
     )
     assert result.exit_code == 0, result.output
     return folder
+
+
+def md_cells(line: str) -> list[str]:
+    """The cells of one row of a Markdown table (``\\|`` inside a cell unescaped)."""
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
 
 
 def file_digest(path: Path) -> str:

@@ -15,15 +15,18 @@ from tests.test_precision import cpu_flags_say_bf16
 pytestmark = pytest.mark.slow
 
 
-def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
+def run_script(name: str, *args: str, timeout: int = 600) -> str:
+    """Run ``scripts/<name>`` with ``args`` in a fresh interpreter; its stdout (the run must succeed)."""
     out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [sys.executable, str(REPO / "scripts" / name), *args], capture_output=True, text=True, timeout=timeout
     )
     assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    return out.stdout
+
+
+def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
+    stdout = run_script("bench_trainer.py", "--quick", "--json")
+    results = json.loads(stdout)
     rows = results["rows"]
     assert [(r["model"], r["batch_size"]) for r in rows] == [("mlp", 32), ("mlp", 128), ("cnn", 32), ("cnn", 128)]
     for r in rows:
@@ -34,22 +37,8 @@ def test_trainer_benchmark_quick_mode_is_well_formed(mnist_available):
 
 
 def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_trainer.py"),
-            "--precision",
-            "--quick",
-            "--repeats",
-            "1",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    stdout = run_script("bench_trainer.py", "--precision", "--quick", "--repeats", "1", "--json")
+    results = json.loads(stdout)
     assert [(r["model"], r["batch_size"]) for r in results["rows"]] == [
         ("mlp 256-128", 64),
         ("mlp 256-128", 256),
@@ -75,14 +64,8 @@ def test_trainer_benchmark_precision_mode_is_well_formed(mnist_available):
 
 
 def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_available):
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    stdout = run_script("bench_trainer.py", "--epoch", "--quick", "--json")
+    results = json.loads(stdout)
     assert (results["model"], results["batch_size"], results["images"], results["repeats"]) == (
         "cnn 32-64-fc1024",
         100,
@@ -98,33 +81,21 @@ def test_bench_trainer_epoch_times_each_precision_of_the_seed_cnn(mnist_availabl
 
 
 def test_bench_trainer_says_when_the_cpu_has_no_bf16_units(mnist_available):
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_trainer.py"), "--epoch", "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
+    stdout = run_script("bench_trainer.py", "--epoch", "--quick")
     bf16 = cpu_flags_say_bf16()  # read from /proc/cpuinfo, not from the tool's own check
     said = (
         "this CPU has no bf16 units (neither AVX-512 BF16 nor AMX): bf16 not timed; autotune trains fp32 here "
         "('auto' falls back to it, 'bf16' is refused)"
     )
-    assert (said in out.stdout.splitlines()) == (not bf16)
-    assert [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")] == (
+    assert (said in stdout.splitlines()) == (not bf16)
+    assert [line.split()[0] for line in stdout.splitlines() if line.startswith("  ")] == (
         ["fp32", "bf16", "bf16+cl"] if bf16 else ["fp32"]
     )
 
 
 def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_search.py"), "--quick", "--json", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    stdout = run_script("bench_search.py", "--quick", "--json", "--out", str(tmp_path))
+    results = json.loads(stdout)
     assert (
         results["reps"],
         results["first_seed"],
@@ -146,26 +117,19 @@ def test_search_benchmark_quick_mode_is_well_formed(mnist_available, tmp_path):
 
 
 def test_search_benchmark_noise_floor_arm_counts_its_spread_runs_as_spent(mnist_available, tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_search.py"),
-            "--quick",
-            "--json",
-            "--arms",
-            "random,tpe+sha+stop",
-            "--stop-patience",
-            "1",
-            "--test-accuracy",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    stdout = run_script(
+        "bench_search.py",
+        "--quick",
+        "--json",
+        "--arms",
+        "random,tpe+sha+stop",
+        "--stop-patience",
+        "1",
+        "--test-accuracy",
+        "--out",
+        str(tmp_path),
     )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    results = json.loads(stdout)
     (end,) = results["ends"]["tpe+sha+stop"]
     # first judged after 2 one-epoch trials; measuring the spread (3 seeds of 1 epoch) spends the rest of the
     # 5-epoch budget, so no third trial starts, whether or not the rule fired
@@ -199,14 +163,8 @@ def test_search_benchmark_arithmetic():
 
 
 def test_accuracy_benchmark_quick_mode_is_well_formed():
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench_accuracy.py"), "--quick", "--json", "--epochs", "mlp-digits=4"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    stdout = run_script("bench_accuracy.py", "--quick", "--json", "--epochs", "mlp-digits=4")
+    results = json.loads(stdout)
     (row,) = results["rows"]
     assert (results["seeds"], row["study"], row["trials"]) == (2, "mlp-digits", 6)
     # trials trained 3 epochs; the final model the 4 asked for, on train+validation (1,797 digits less 360 for test)
@@ -222,26 +180,19 @@ def test_accuracy_benchmark_quick_mode_is_well_formed():
 
 
 def test_scale_benchmark_counts_exactly_and_sees_the_workers_connections(postgres_server_url):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_scale.py"),
-            "--storage",
-            postgres_server_url,
-            "--workers",
-            "1,3",
-            "--trials-per-worker",
-            "4",
-            "--work",
-            "0.05",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    stdout = run_script(
+        "bench_scale.py",
+        "--storage",
+        postgres_server_url,
+        "--workers",
+        "1,3",
+        "--trials-per-worker",
+        "4",
+        "--work",
+        "0.05",
+        "--json",
     )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    results = json.loads(stdout)
     assert [(r["workers"], r["target"], r["finished"], r["exact"], r["failed"]) for r in results["rows"]] == [
         (1, 4, 4, True, 0),
         (3, 12, 12, True, 0),
@@ -255,25 +206,18 @@ def test_scale_benchmark_counts_exactly_and_sees_the_workers_connections(postgre
 def test_search_benchmark_warm_arm_starts_from_the_hand_rows_that_fit_and_budget_can_exceed_the_grid(
     mnist_available, tmp_path
 ):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_search.py"),
-            "--quick",
-            "--json",
-            "--arms",
-            "tpe+sha,tpe+sha+warm",
-            "--budget",
-            "7",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    stdout = run_script(
+        "bench_search.py",
+        "--quick",
+        "--json",
+        "--arms",
+        "tpe+sha,tpe+sha+warm",
+        "--budget",
+        "7",
+        "--out",
+        str(tmp_path),
     )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    results = json.loads(stdout)
     assert (results["hand_grid_epochs"], results["budget_epochs"]) == (5, 7)
     assert [r["arm"] for r in results["rows"]] == ["hand grid", "tpe+sha", "tpe+sha+warm"]
     assert all(r["ratio_to_random"] is None for r in results["rows"])  # no random arm: no ratios
@@ -290,14 +234,8 @@ def test_stop_bound_reads_the_best_at_each_fraction_of_the_budget(tmp_path):
     # two repetitions of (epochs so far, value of the trial that ended there), budget 10 epochs
     runs = [[[2, 0.5], [4, 0.8], [6, 0.7], [10, 0.9]], [[5, 0.6], [8, 0.95], [10, 0.9]]]
     (tmp_path / "r.json").write_text(json.dumps({"runs": {"tpe+sha": runs}, "budget_epochs": 10}))
-    out = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "stop_bound.py"), str(tmp_path / "r.json"), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    rows = {r["fraction"]: r for r in json.loads(out.stdout)}
+    stdout = run_script("stop_bound.py", str(tmp_path / "r.json"), "--json", timeout=120)
+    rows = {r["fraction"]: r for r in json.loads(stdout)}
     assert rows[0.4]["best"][0] == 0.8 and math.isnan(rows[0.4]["best"][1])  # no trial had ended by 4 epochs
     assert rows[0.5]["best"] == [0.8, 0.6] and rows[0.5]["gap"] == pytest.approx([0.1, 0.35])
     assert rows[0.8]["best"] == [0.8, 0.95] and rows[0.8]["gap"] == pytest.approx([0.1, 0.0])
@@ -305,21 +243,10 @@ def test_stop_bound_reads_the_best_at_each_fraction_of_the_budget(tmp_path):
 
 
 def test_bench_trainer_peak_reports_each_model_and_precision_against_the_large_matmul_peak(mnist_available):
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "bench_trainer.py"),
-            "--peak",
-            str(REPO / "scripts" / "data" / "mlp-mnist-trial16.json"),
-            "--quick",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    stdout = run_script(
+        "bench_trainer.py", "--peak", str(REPO / "scripts" / "data" / "mlp-mnist-trial16.json"), "--quick", "--json"
     )
-    assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
+    results = json.loads(stdout)
     assert results["threads"] == 1  # autotune's default
     precisions = ["fp32", "bf16"] if cpu_flags_say_bf16() else ["fp32"]
     assert [(r["model"], r["batch_size"], r["precision"]) for r in results["rows"]] == [

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 
 import autotune
 from autotune import reports
-from tests.conftest import assert_one_error_line, invoke, tiny_digits_spec
+from tests.conftest import assert_one_error_line, finished_study, invoke, md_cells, tiny_digits_spec
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -24,20 +24,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def studied(tmp_path_factory):
     """One real study (8 trials), confirmed (top 2, 2 seeds) and ablated in both languages, then reported as
     Markdown and Word in both languages."""
-    import yaml
-
-    folder = tmp_path_factory.mktemp("documents")
-    storage = f"sqlite:///{folder / 'autotune.db'}"
-    spec = folder / "spec.yaml"
-    spec.write_text(
-        yaml.safe_dump(
-            tiny_digits_spec(
-                space={"lr": {"low": 1e-3, "high": 0.1, "log": True}, "units": [16, 32], "activation": ["relu", "tanh"]}
-            )
-        )
+    folder = finished_study(
+        tmp_path_factory.mktemp("documents"),
+        tiny_digits_spec(
+            space={"lr": {"low": 1e-3, "high": 0.1, "log": True}, "units": [16, 32], "activation": ["relu", "tanh"]}
+        ),
+        "--trials",
+        "8",
     )
+    storage, spec = f"sqlite:///{folder / 'autotune.db'}", folder / "spec.yaml"
     common = ["--study", str(spec), "--storage", storage]
-    assert invoke("run", *common, "--trials", "8", "-q").exit_code == 0
     confirmed = invoke(
         "confirm", *common, "--top", "2", "--seeds", "2", "--docx", str(folder / "confirm-zh.docx"), "--lang", "zh"
     )
@@ -58,7 +54,7 @@ def md_tables(text: str) -> list[list[list[str]]]:
     tables, current = [], []
     for line in text.splitlines() + [""]:
         if line.startswith("|"):
-            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            cells = md_cells(line)
             if not all(set(c) <= {"-"} for c in cells):
                 current.append(cells)
         elif current:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from autotune.cli import cli
-from tests.conftest import empty_study, invoke, tiny_digits_spec, trials_of
+from tests.conftest import empty_study, invoke, md_cells, tiny_digits_spec, trials_of
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +275,7 @@ def _md_table(page: str, heading: str) -> tuple[list[str], list[list[str]]]:
     """The head and body cells of the one Markdown table in section ``## heading`` (``\\|`` unescaped)."""
     section = page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("|")]
-    head, rule, *body = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    head, rule, *body = [md_cells(line) for line in lines]
     assert rule == ["---"] * len(head)
     return head, body
 
