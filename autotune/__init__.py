@@ -64,12 +64,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         report,
         sweep,
     )
-    from autotune.artifacts import load_checkpoint
-    from autotune.ray_workers import run as run_on_ray
-    from autotune.runner import RunSummary, join_study, run_study
-    from autotune.slurm import SlurmJob
-    from autotune.slurm import submit as submit_slurm
-    from autotune.spec import StudySpec, load_spec, parse_spec, shipped_specs
+    from autotune.execution.ray_workers import run as run_on_ray
+    from autotune.execution.runner import RunSummary, join_study, run_study
+    from autotune.execution.slurm import SlurmJob
+    from autotune.execution.slurm import submit as submit_slurm
+    from autotune.spec.study import StudySpec, load_spec, parse_spec, shipped_specs
+    from autotune.storage.artifacts import load_checkpoint
 
 # Heavy modules (optuna, torch) load on first use, so `autotune --help` stays instant.
 _LAZY = {
@@ -96,17 +96,17 @@ _LAZY = {
             "sweep",
         )
     },
-    "load_checkpoint": "autotune.artifacts",
-    "RunSummary": "autotune.runner",
-    "join_study": "autotune.runner",
-    "run_study": "autotune.runner",
-    "run_on_ray": "autotune.ray_workers",
-    "SlurmJob": "autotune.slurm",
-    "submit_slurm": "autotune.slurm",
-    "StudySpec": "autotune.spec",
-    "load_spec": "autotune.spec",
-    "parse_spec": "autotune.spec",
-    "shipped_specs": "autotune.spec",
+    "load_checkpoint": "autotune.storage.artifacts",
+    "RunSummary": "autotune.execution.runner",
+    "join_study": "autotune.execution.runner",
+    "run_study": "autotune.execution.runner",
+    "run_on_ray": "autotune.execution.ray_workers",
+    "SlurmJob": "autotune.execution.slurm",
+    "submit_slurm": "autotune.execution.slurm",
+    "StudySpec": "autotune.spec.study",
+    "load_spec": "autotune.spec.study",
+    "parse_spec": "autotune.spec.study",
+    "shipped_specs": "autotune.spec.study",
 }
 
 _RENAMED = {"submit_slurm": "submit", "run_on_ray": "run"}  # public name -> the module's own

@@ -27,12 +27,12 @@ from typing import Any
 
 import optuna
 
-from autotune.ablation import AblationRow
+from autotune.analysis.ablation import AblationRow
+from autotune.base.output_folders import check_output_folder
 from autotune.errors import Interrupted
-from autotune.outputs import check_output_folder
-from autotune.replays import Replay, SeedRun
-from autotune.spec import StudySpec, load_spec
-from autotune.storage import StudyRow
+from autotune.spec.study import StudySpec, load_spec
+from autotune.storage.replays import Replay, SeedRun
+from autotune.storage.studies import StudyRow
 
 Study = StudySpec | str
 
@@ -102,7 +102,7 @@ class ConfirmResult:
     lines: list[str]
     trained: int
     reused: int
-    #: The trial every command now calls the best (:func:`autotune.goals.the_best`): the confirmation's top where
+    #: The trial every command now calls the best (:func:`autotune.search.goals.the_best`): the confirmation's top where
     #: it measured the single-seed best worse, else the single-seed best (a tie keeps it).
     chosen: int | None = None
     #: The Word document of the table alone (``docx``), or None
@@ -180,7 +180,7 @@ class ImportResult:
 
 def load_study(study: Study, *, storage: str | None = None, study_name: str | None = None) -> optuna.Study:
     """The stored Optuna study of ``study``."""
-    from autotune.stored import open_context
+    from autotune.storage.stored import open_context
 
     return open_context(study, storage=storage, study_name=study_name, need_study=True).study  # type: ignore[return-value]
 
@@ -191,8 +191,8 @@ def best_config(
     """The best trial as ``autotune export`` records it (the confirmed best where the study has a
     confirmation): ``trial``, ``value``, ``params``, ``seed``, ``config`` (every parameter resolved, ready
     for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
-    from autotune.exports import best_record
-    from autotune.stored import open_context
+    from autotune.reporting.exports import best_record
+    from autotune.storage.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     return best_record(ctx.study, ctx.spec, objective=objective)  # type: ignore[arg-type]
@@ -200,8 +200,8 @@ def best_config(
 
 def list_studies(storage: str | None = None) -> list[StudyRow]:
     """Every study in the storage, with its trials by state and its best value (``autotune studies``)."""
-    from autotune.storage import list_studies as rows
-    from autotune.storage import resolve_storage_url
+    from autotune.storage.studies import list_studies as rows
+    from autotune.storage.studies import resolve_storage_url
 
     return rows(resolve_storage_url(storage))
 
@@ -229,10 +229,17 @@ def import_table(
     and checked first: a bad
     table raises a :class:`~autotune.errors.TableError` and writes nothing. No data are loaded.
     """
-    from autotune import imports, recovery
-    from autotune.samplers import make_pruner, make_sampler
-    from autotune.storage import check_url, create_or_load_study, open_storage, redact, resolve_storage_url
-    from autotune.stored import is_spec_reference, open_context
+    from autotune.hand_tables import into_study as imports
+    from autotune.search.samplers import make_pruner, make_sampler
+    from autotune.storage import recovery
+    from autotune.storage.stored import is_spec_reference, open_context
+    from autotune.storage.studies import (
+        check_url,
+        create_or_load_study,
+        open_storage,
+        redact,
+        resolve_storage_url,
+    )
 
     url = resolve_storage_url(storage)
     check_url(url)
@@ -258,7 +265,7 @@ def import_table(
 
 def _check_lang(lang: Any) -> None:
     from autotune.errors import OptionError
-    from autotune.i18n import LANGS
+    from autotune.words.i18n import LANGS
 
     if lang not in LANGS:
         raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
@@ -280,11 +287,11 @@ def report(
     """Write a report folder (``report-<study>`` by default): summary, trial table, importance, figures,
     analysis (``autotune report``). ``formats``: any of ``html`` (index.html), ``md`` (report.md) and ``docx``
     (report.docx, a Word document to hand in; its path is ``ReportResult.document``)."""
+    from autotune.base.interrupts import stop_on_signals
     from autotune.errors import OptionError
-    from autotune.interrupts import stop_on_signals
-    from autotune.reports import build_report
-    from autotune.storage import redact, resolve_storage_url
-    from autotune.stored import open_context
+    from autotune.reporting.reports import build_report
+    from autotune.storage.stored import open_context
+    from autotune.storage.studies import redact, resolve_storage_url
 
     formats = tuple(formats) if not isinstance(formats, str) else (formats,)
     unknown = [f for f in formats if f not in REPORT_FORMATS]
@@ -344,10 +351,10 @@ def export(
 
     The best trial is the confirmed best where :func:`confirm` has recorded a confirmation (and neither
     ``trial`` nor ``objective`` is given), else the best single-seed value."""
-    from autotune.devices import set_threads
-    from autotune.exports import export_study
-    from autotune.storage import redact, resolve_storage_url
-    from autotune.stored import open_context
+    from autotune.hardware.devices import set_threads
+    from autotune.reporting.exports import export_study
+    from autotune.storage.stored import open_context
+    from autotune.storage.studies import redact, resolve_storage_url
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
@@ -394,9 +401,11 @@ def replay(
     Without overrides, with the trial's own seed and budget, it says whether the stored metric was
     reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
     """
-    from autotune import configs, precision, replays
     from autotune.errors import OptionError
-    from autotune.stored import open_context
+    from autotune.hardware import precision
+    from autotune.search import configs
+    from autotune.storage import replays
+    from autotune.storage.stored import open_context
 
     if (trial is None) == (config is None):
         raise OptionError("give exactly one of --trial N|best and --config FILE")
@@ -470,9 +479,10 @@ def confirm(
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
     write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
-    from autotune import confirmation, goals
-    from autotune.outputs import check_output_file
-    from autotune.stored import open_context
+    from autotune.analysis import confirmation
+    from autotune.base.output_folders import check_output_file
+    from autotune.search import goals
+    from autotune.storage.stored import open_context
 
     confirmation.check_options(top, seeds)  # before anything is opened
     _check_lang(lang)
@@ -495,7 +505,8 @@ def confirm(
     )
     document = None
     if docx is not None:
-        from autotune import documents, i18n
+        from autotune.reporting import documents
+        from autotune.words import i18n
 
         heads, body = confirmation.table_parts(record, lang)
         document = documents.table_document(
@@ -529,12 +540,12 @@ def replay_config(
     data_dir: str | os.PathLike | None = None,
 ) -> Replay:
     """Train ``config`` over ``seeds`` seeds on the CPU (``first_seed`` first, default the spec's seed),
-    with no study and nothing recorded; returns a :class:`autotune.replays.Replay`."""
-    from autotune.configs import config_from_mapping
-    from autotune.precision import resolve
-    from autotune.prepare import prepare
-    from autotune.replays import replay as run_replay
-    from autotune.replays import seeds_for
+    with no study and nothing recorded; returns a :class:`autotune.storage.replays.Replay`."""
+    from autotune.hardware.precision import resolve
+    from autotune.search.configs import config_from_mapping
+    from autotune.search.prepare import prepare
+    from autotune.storage.replays import replay as run_replay
+    from autotune.storage.replays import seeds_for
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
@@ -569,11 +580,14 @@ def ablate(
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
     from functools import partial
 
-    from autotune import ablation, configs, goals, i18n, replays
-    from autotune.models import describe_structure
-    from autotune.params import TRAINING_PARAMS
-    from autotune.precision import recorded
-    from autotune.stored import open_context
+    from autotune.analysis import ablation
+    from autotune.hardware.precision import recorded
+    from autotune.search import configs, goals
+    from autotune.spec.params import TRAINING_PARAMS
+    from autotune.storage import replays
+    from autotune.storage.stored import open_context
+    from autotune.training.models import describe_structure
+    from autotune.words import i18n
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
@@ -667,9 +681,12 @@ def sweep(
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
     from functools import partial
 
-    from autotune import configs, goals, i18n, replays, sweeps
-    from autotune.precision import recorded
-    from autotune.stored import open_context
+    from autotune.analysis import sweeps
+    from autotune.hardware.precision import recorded
+    from autotune.search import configs, goals
+    from autotune.storage import replays
+    from autotune.storage.stored import open_context
+    from autotune.words import i18n
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
@@ -744,8 +761,8 @@ def _replay_data(
 ) -> Any:
     """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
     (``splits``: loaded there already)."""
-    from autotune.devices import set_threads
-    from autotune.prepare import prepare
+    from autotune.hardware.devices import set_threads
+    from autotune.search.prepare import prepare
 
     set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
     return splits if splits is not None else prepare(spec, data_dir=data_dir, device="cpu")

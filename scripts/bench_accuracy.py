@@ -37,8 +37,8 @@ def measure(
     epochs: int | None = None,
     train_subset: int | str | None = None,
 ) -> dict:
-    from autotune.exports import best_record, retrain_and_test
-    from autotune.stored import open_context
+    from autotune.reporting.exports import best_record, retrain_and_test
+    from autotune.storage.stored import open_context
 
     ctx = open_context(name, storage=storage, study_name=None, need_study=True)
     study, spec = ctx.study, ctx.spec
@@ -84,8 +84,8 @@ def quick_study(folder: Path) -> str:
     """A 6-trial digits study (3 epochs) to tabulate in --quick mode; returns its storage URL."""
     from dataclasses import replace
 
-    from autotune.runner import run_study
-    from autotune.spec import load_spec
+    from autotune.execution.runner import run_study
+    from autotune.spec.study import load_spec
 
     url = f"sqlite:///{folder / 'quick.db'}"
     run_study(replace(load_spec("mlp-digits"), max_epochs=3), n_trials=6, storage=url)

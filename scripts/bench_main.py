@@ -81,7 +81,7 @@ def main() -> None:
     study, trials = ("mlp-digits", 6) if args.quick else ("mlp-mnist", 100)
     seeds = args.seeds or (2 if args.quick else 3)
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-main-"))
-    from autotune.devices import cpu_model
+    from autotune.hardware.devices import cpu_model
 
     results: dict = {"study": study, "trials": trials, "cores": os.cpu_count(), "cpu": cpu_model(), "arms": {}}
     for i, (arm, extra) in enumerate(ARMS.items()):

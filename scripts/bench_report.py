@@ -23,10 +23,10 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotune.reports import build_report  # noqa: E402
-from autotune.space import suggest  # noqa: E402
-from autotune.spec import load_spec  # noqa: E402
-from autotune.storage import create_or_load_study, open_storage  # noqa: E402
+from autotune.reporting.reports import build_report  # noqa: E402
+from autotune.search.space import suggest  # noqa: E402
+from autotune.spec.study import load_spec  # noqa: E402
+from autotune.storage.studies import create_or_load_study, open_storage  # noqa: E402
 
 
 def synthetic_study(n: int, url: str) -> optuna.Study:

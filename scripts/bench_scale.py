@@ -2,7 +2,7 @@
 
 For each worker count (default 8, 32, 64), a fresh database on the PostgreSQL server, one study
 (TPE as the shipped specs use it, or --sampler random) and that many worker *processes*, each
-running autotune's own worker loop (`autotune.runner.work`: the claim under the study's advisory
+running autotune's own worker loop (`autotune.execution.runner.work`: the claim under the study's advisory
 lock, heartbeats, re-queueing) on an objective that suggests two floats and then waits --work
 seconds (a stand-in for training that costs no CPU, so the storage and the sampler are what is
 measured). The study's target is --trials-per-worker x workers. Printed per count:
@@ -39,8 +39,8 @@ def worker_main(url: str, study_name: str, target: int, work_s: float, sampler: 
     """One worker process: autotune's worker loop on the cheap objective."""
     import optuna
 
-    from autotune.runner import work
-    from autotune.storage import open_storage
+    from autotune.execution.runner import work
+    from autotune.storage.studies import open_storage
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     made = optuna.samplers.TPESampler(n_startup_trials=10) if sampler == "tpe" else optuna.samplers.RandomSampler()
@@ -64,7 +64,7 @@ def one_count(server: str, workers: int, per_worker: int, work_s: float, sampler
     import optuna
     import sqlalchemy
 
-    from autotune.storage import open_storage
+    from autotune.storage.studies import open_storage
 
     name = "scale_" + uuid.uuid4().hex[:10]
     admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)

@@ -17,10 +17,10 @@ each arm needed to first reach the hand grid's best accuracy, as a ratio to rand
 as a fraction of the hand grid's compute. Writes a plot of best accuracy vs epochs trained.
 
 Opt-in arms: "tpe+sha+warm" is TPE with successive halving warm-started from the hand grid the way a
-user does it, `autotune import --table hand-grid-000.csv --rerun` (autotune.imports: every row the
+user does it, `autotune import --table hand-grid-000.csv --rerun` (autotune.hand_tables.into_study: every row the
 space can hold is enqueued, to be trained under the study's budget and pruner; the rows outside the
 space are not); any search arm with "+stop" (e.g. "tpe+sha+stop") also ends at the noise floor
-(autotune.stopping, `--stop-patience`, 3 seeds); the epochs that measure the spread count as
+(autotune.analysis.stopping, `--stop-patience`, 3 seeds); the epochs that measure the spread count as
 spent, and the summary says in how many repetitions it stopped and how much of the budget it
 used. `--test-accuracy` trains each arm's best configuration once more (the trial's budget,
 the repetition's seed) and tests it on the held-out test split: the final accuracy with and
@@ -47,16 +47,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import optuna  # noqa: E402
 
-from autotune.configs import (
+from autotune.analysis.stopping import NoiseFloor  # noqa: E402
+from autotune.base.seeding import derive_seed  # noqa: E402
+from autotune.data.datasets import load_splits, load_test  # noqa: E402
+from autotune.execution.objective import Objective  # noqa: E402
+from autotune.search.configs import (
     config_from_mapping,  # noqa: E402
     config_from_params,  # noqa: E402
 )
-from autotune.data import load_splits, load_test  # noqa: E402
-from autotune.objective import Objective  # noqa: E402
-from autotune.seeding import derive_seed  # noqa: E402
-from autotune.spec import PrunerSpec, SamplerSpec, StopSpec, load_spec  # noqa: E402
-from autotune.stopping import NoiseFloor  # noqa: E402
-from autotune.train import evaluate, fit  # noqa: E402
+from autotune.spec.study import PrunerSpec, SamplerSpec, StopSpec, load_spec  # noqa: E402
+from autotune.training.loop import evaluate, fit  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HAND_GRID = REPO.parent / "shared" / "seeds" / "hand-grid-000.csv"
@@ -112,7 +112,7 @@ def run_search(
     """(cumulative epochs, validation accuracy) per finished trial until the budget is spent, or, for an
     arm ending in "+stop", until the noise-floor rule fires (its spread runs' epochs count as spent).
     ``out`` receives where the arm ended and its best trial's parameters."""
-    from autotune.samplers import make_pruner, make_sampler
+    from autotune.search.samplers import make_pruner, make_sampler
 
     sampler_name, _, pruner_name = arm.removesuffix("+stop").removesuffix("+warm").partition("+")
     pruner = {"median": "median", "hyperband": "hyperband", "sha": "successive_halving"}.get(pruner_name, "none")
@@ -126,7 +126,7 @@ def run_search(
     )
     warm = 0
     if "+warm" in arm:  # `autotune import --table hand-grid-000.csv --rerun`, on this in-memory study
-        from autotune import imports
+        from autotune.hand_tables import into_study as imports
 
         warm = imports.write(imports.plan(arm_spec, str(HAND_GRID), rerun=True), study)["queued"]
     objective = Objective(arm_spec, splits)

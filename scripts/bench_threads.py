@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotune.devices import cpu_model, usable_cores  # noqa: E402
+from autotune.hardware.devices import cpu_model, usable_cores  # noqa: E402
 
 COMMANDS = {  # name: the arguments after `autotune`
     "demo": ["run", "--study", "mlp-digits", "--trials", "20"],

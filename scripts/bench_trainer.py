@@ -51,11 +51,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from autotune._paths import cache_dir  # noqa: E402
-from autotune.data import Split, load_splits  # noqa: E402
-from autotune.models import build_model  # noqa: E402
-from autotune.precision import NO_BF16_UNITS  # noqa: E402
-from autotune.train import make_optimizer, train_one_epoch  # noqa: E402
+from autotune.base.paths import cache_dir  # noqa: E402
+from autotune.data.datasets import Split, load_splits  # noqa: E402
+from autotune.hardware.precision import NO_BF16_UNITS  # noqa: E402
+from autotune.training.loop import make_optimizer, train_one_epoch  # noqa: E402
+from autotune.training.models import build_model  # noqa: E402
 
 BASE = dict(
     lr=0.01,
@@ -133,7 +133,7 @@ def overhead_ms(data: Split) -> dict:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    from autotune.storage import open_storage
+    from autotune.storage.studies import open_storage
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'o.db'}"
@@ -401,12 +401,12 @@ def main() -> None:
         help="seconds per 50k-image epoch of the seed CNN in fp32, bf16 and bf16 + channels-last",
     )
     args = parser.parse_args()
-    from autotune.devices import cpu_model
+    from autotune.hardware.devices import cpu_model
 
     splits = load_splits("mnist", validation_size=10000, seed=0)
     if args.peak:
-        from autotune.devices import set_threads
-        from autotune.precision import has_bf16
+        from autotune.hardware.devices import set_threads
+        from autotune.hardware.precision import has_bf16
 
         set_threads(args.threads)  # autotune's default (one) unless --threads says otherwise
         results = {
@@ -438,7 +438,7 @@ def main() -> None:
             )
         return
     if args.epoch or args.precision:
-        from autotune.precision import has_bf16
+        from autotune.hardware.precision import has_bf16
 
         bf16 = has_bf16("cpu")
         results = {

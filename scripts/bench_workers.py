@@ -27,9 +27,9 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotune.runner import run_study, work  # noqa: E402
-from autotune.spec import load_spec, parse_spec  # noqa: E402
-from autotune.storage import open_storage  # noqa: E402
+from autotune.execution.runner import run_study, work  # noqa: E402
+from autotune.spec.study import load_spec, parse_spec  # noqa: E402
+from autotune.storage.studies import open_storage  # noqa: E402
 
 ARMS = {  # name: (workers, threads per worker or None for cores // workers, fork)
     "1 worker": (1, "cores", True),
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--reps", type=int, default=1, help="interleaved repetitions of the worker arms (medians)")
     args = parser.parse_args()
-    from autotune.devices import cpu_model
+    from autotune.hardware.devices import cpu_model
 
     with tempfile.TemporaryDirectory() as tmp:
         results = {

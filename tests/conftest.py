@@ -45,7 +45,7 @@ def isolated(tmp_path, monkeypatch, session_cache):
 @pytest.fixture
 def bf16_here(monkeypatch):
     """Tells the tool's hardware check that the device has (True) or lacks (False) bf16 units."""
-    from autotune import precision
+    from autotune.hardware import precision
 
     def set_to(value: bool) -> None:
         monkeypatch.setattr(precision, "has_bf16", lambda device: value)
@@ -59,7 +59,7 @@ def bf16_cpu(bf16_here) -> bool:
     CPU), the tool's hardware check is told it has: torch then emulates bf16 in software, more slowly but with the
     same deterministic arithmetic from run to run, so a test of recording, replaying or exporting bf16 trials
     checks the same code on any CPU; only a bf16 speed would mean nothing there, and no test measures one."""
-    from autotune import precision
+    from autotune.hardware import precision
 
     real = precision.has_bf16("cpu")
     if not real:
@@ -78,7 +78,7 @@ def invoke(*args: str):
     """Run the ``autotune`` CLI in this process (click's runner); stderr is kept apart from stdout."""
     from click.testing import CliRunner
 
-    from autotune.cli import cli
+    from autotune.cli.commands import cli
 
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
@@ -144,8 +144,8 @@ def empty_study(spec_path: str, *, name: str = "tiny-digits", storage: str = "sq
     """A study created from a spec file with no trials in it (as `autotune run` would create it)."""
     import optuna
 
-    from autotune.spec import load_spec
-    from autotune.storage import create_or_load_study, open_storage
+    from autotune.spec.study import load_spec
+    from autotune.storage.studies import create_or_load_study, open_storage
 
     return create_or_load_study(
         open_storage(storage),

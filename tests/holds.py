@@ -1,7 +1,7 @@
 """Hold a real ``autotune`` process at a chosen point of its work, so that a test can signal it in that phase.
 
 Run a command as ``python -m tests.holds TARGET -- autotune-args...``. TARGET is ``module:attribute.path`` (a
-function or method, e.g. ``autotune.report_figures:draw``), or ``OUTER>INNER``, two of those: INNER's first call
+function or method, e.g. ``autotune.reporting.figures:draw``), or ``OUTER>INNER``, two of those: INNER's first call
 made while OUTER runs (e.g. the first database query of the report). That first call waits, before doing anything,
 while $AUTOTUNE_TEST_GATE/hold exists, having written $AUTOTUNE_TEST_GATE/blocked-<pid>: the same gate folder
 and markers as the gated model in tests/conftest.py (its :class:`Gate` drives both). A signal that arrives while
@@ -78,7 +78,7 @@ if __name__ == "__main__":
     target, separator, *args = sys.argv[1:]
     assert separator == "--", sys.argv
     hold_in(target)
-    from autotune.cli import main
+    from autotune.cli.commands import main
 
     sys.argv = ["autotune", *args]
     main()

@@ -6,9 +6,10 @@ import json
 import re
 from pathlib import Path
 
-from autotune import configs, replays
-from autotune.data import load_splits
-from autotune.spec import parse_spec
+from autotune.data.datasets import load_splits
+from autotune.search import configs
+from autotune.spec.study import parse_spec
+from autotune.storage import replays
 from tests.conftest import invoke, tiny_digits_spec
 from tests.conftest import stored_study as _study
 
@@ -69,9 +70,9 @@ def test_ablation_rows_match_replays(study_path):
 
 
 def _row(kind, component, values, best=None):
-    from autotune.ablation import AblationRow
-    from autotune.replays import Replay, SeedRun
-    from autotune.stats import paired_p_value
+    from autotune.analysis.ablation import AblationRow
+    from autotune.analysis.stats import paired_p_value
+    from autotune.storage.replays import Replay, SeedRun
 
     rep = Replay(
         label=component,
@@ -105,7 +106,7 @@ def _row(kind, component, values, best=None):
 
 
 def _verdict(rows, lang="en"):
-    from autotune.ablation import ablation_verdict
+    from autotune.analysis.ablation import ablation_verdict
 
     return ablation_verdict(parse_spec(tiny_digits_spec()), rows, lang=lang)
 
@@ -179,8 +180,8 @@ def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_
 
 
 def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, monkeypatch):
-    from autotune import plots
-    from autotune.ablation import ablation_outputs
+    from autotune.analysis.ablation import ablation_outputs
+    from autotune.reporting import plots
 
     drawn = []
     monkeypatch.setattr(plots, "save", lambda fig, path, **_: drawn.append(fig) or path)
@@ -227,7 +228,7 @@ def test_a_path_row_above_the_best_within_the_noise_is_called_a_tie():
 def test_a_share_that_rounds_to_nothing_is_0_percent_never_minus_0(tmp_path):
     from dataclasses import replace
 
-    from autotune.ablation import ablation_outputs
+    from autotune.analysis.ablation import ablation_outputs
 
     best = _row("best", "best", [0.97, 0.975, 0.965])
     base = _row("baseline", "baseline", [0.5, 0.51, 0.52], best)

@@ -7,8 +7,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from autotune import analysis
-from autotune.spec import parse_spec
+from autotune.analysis import summary as analysis
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 OPT = CategoricalDistribution(["adam", "sgd"])
@@ -172,7 +172,7 @@ def test_summary_counts_states_epochs_and_what_pruning_saved():
 
 def test_best_practice_needs_30_complete_trials_and_two_importances_agreeing_on_the_first_place():
     """#31, 5: "Best practice" led with dropout at PED-ANOVA 0.53 over 11 trials while fANOVA ranked it 12th."""
-    from autotune.analysis import PRACTICE_MIN_TRIALS, practice_supported
+    from autotune.analysis.summary import PRACTICE_MIN_TRIALS, practice_supported
 
     agree = {"default": {"lr": {}, "dropout": {}}, "fanova": {"lr": {}, "dropout": {}}}
     differ = {"default": {"dropout": {}, "lr": {}}, "fanova": {"lr": {}, "dropout": {}}}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from autotune.artifacts import artifact_dir, check_folder, load_checkpoint, open_store
 from autotune.errors import CheckpointError, StorageError
+from autotune.storage.artifacts import artifact_dir, check_folder, load_checkpoint, open_store
 
 
 def test_artifacts_live_beside_the_sqlite_file_unless_told(tmp_path, monkeypatch):

@@ -627,7 +627,7 @@ def test_bad_input_on_postgresql(stored_pg, tmp_path, monkeypatch, files, args, 
 
 
 def test_the_corpus_covers_every_command_with_at_least_40_cases():
-    from autotune.cli import cli
+    from autotune.cli.commands import cli
 
     assert len(CASES) >= 40
     assert {c[2][0] for c in CASES} == set(cli.commands)

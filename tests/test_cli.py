@@ -15,7 +15,7 @@ import click
 import optuna
 import pytest
 
-from autotune.cli import cli
+from autotune.cli.commands import cli
 from tests.conftest import (
     REPO,
     assert_one_error_line,
@@ -42,7 +42,7 @@ def test_every_command_and_option_has_help():
 
 
 def test_help_is_instant_without_torch():
-    code = "import sys; from autotune.cli import cli; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys; from autotune.cli.commands import cli; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -249,7 +249,7 @@ def test_the_summary_adds_up_and_says_what_to_do_next(write_spec, tmp_path):
 def test_the_next_step_hint_can_be_pasted(monkeypatch):
     """A hidden password cannot be pasted back: the hint names a placeholder and says why; the URL that
     $AUTOTUNE_STORAGE names needs no option; a path with a space is quoted for the shell."""
-    from autotune.storage import storage_option as next_storage
+    from autotune.storage.studies import storage_option as next_storage
 
     monkeypatch.delenv("AUTOTUNE_STORAGE", raising=False)
     assert next_storage("sqlite:///autotune.db") == ("", "")

@@ -1,4 +1,4 @@
-"""Confirmation (autotune/confirmation.py, `autotune confirm`): the statistics on fixed numbers, and on a
+"""Confirmation (autotune/analysis/confirmation.py, `autotune confirm`): the statistics on fixed numbers, and on a
 real digits study against the runs read back from its replay store."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import optuna
 import pytest
 import yaml
 
-from autotune.confirmation import confirm_seeds, lines, rank, stored
-from autotune.goals import the_best
-from autotune.stats import holm
+from autotune.analysis.confirmation import confirm_seeds, lines, rank, stored
+from autotune.analysis.stats import holm
+from autotune.search.goals import the_best
 from tests.conftest import REPO, finished_study, invoke, started, stored_study, tiny_digits_spec, wait_for
 
 
@@ -86,7 +86,7 @@ def test_holm_steps_down_and_never_lowers_a_later_p_value():
 
 
 def test_confirmation_seeds_are_shared_grow_as_a_prefix_and_are_no_trial_seed():
-    from autotune.seeding import trial_seed
+    from autotune.base.seeding import trial_seed
 
     assert confirm_seeds(7, 5)[:3] == confirm_seeds(7, 3)
     assert len(set(confirm_seeds(7, 5))) == 5
@@ -155,8 +155,8 @@ def test_means_are_those_of_the_stored_runs_read_back_from_the_database(study_pa
     assert out["lines"] == lines(out)
     # every confirmation run is reproducible on its own, bit for bit, from its configuration and first seed
     import autotune
-    from autotune.configs import config_from_params
-    from autotune.stored import stored_spec
+    from autotune.search.configs import config_from_params
+    from autotune.storage.stored import stored_spec
 
     spec = stored_spec(study)
     top = out["ranking"][0]
@@ -359,7 +359,7 @@ def test_a_run_that_finds_the_confirmation_taken_only_says_so(write_spec):
 
 def test_the_report_shows_the_confirmation_as_a_table_a_figure_and_its_lines(study_path):
     """#19: the report puts the best mean over seeds beside the single-seed best, in English and Chinese."""
-    from autotune import i18n
+    from autotune.words import i18n
 
     _confirm("--top", "3", "--seeds", "3")
     record = stored(stored_study())
@@ -404,8 +404,8 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     # trials searched by two forked workers (one thread each): the confirmation's runs are trained in two forked
     # processes too, and give exactly what one process training them one after another gives
     import autotune
-    from autotune import workers
-    from autotune.spec import load_spec
+    from autotune.execution import workers
+    from autotune.spec.study import load_spec
 
     forked: list[int] = []
     real = workers.fork_map
@@ -433,8 +433,8 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
     # `run` loads the data once; its confirmation reuses them, and ranks exactly as a separate `confirm`
     # that loads them itself
     import autotune
-    from autotune import prepare as prepare_module
-    from autotune.spec import load_spec
+    from autotune.search import prepare as prepare_module
+    from autotune.spec.study import load_spec
 
     loads: list[str] = []
     real = prepare_module.prepare
@@ -464,7 +464,7 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
             sys.executable,
             "-m",
             "tests.holds",
-            "autotune.confirmation:confirm>autotune.confirmation:replay",
+            "autotune.analysis.confirmation:confirm>autotune.analysis.confirmation:replay",
             "--",
             "run",
             "--study",
@@ -510,6 +510,6 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
     ],
 )
 def test_a_stored_note_reads_in_chinese(note, zh):
-    from autotune.confirmation import _note
+    from autotune.analysis.confirmation import _note
 
     assert _note(note, "en") == note and _note(note, "zh") == zh

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from autotune.errors import ModelError, SpecError
-from autotune.models import build_model, describe_structure, load_builder
-from autotune.space import suggest
-from autotune.spec import load_spec, parse_spec
+from autotune.search.space import suggest
+from autotune.spec.study import load_spec, parse_spec
+from autotune.training.models import build_model, describe_structure, load_builder
 
 MODEL_PY = """
 from torch import nn

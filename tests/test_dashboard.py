@@ -19,14 +19,14 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from autotune.cli import cli
-from autotune.dashboard import exposure_warning, study_note
-from autotune.data import load_splits
-from autotune.models import build_model
-from autotune.replays import ReplayStore
-from autotune.runner import run_study
-from autotune.spec import parse_spec
-from autotune.train import evaluate
+from autotune.cli.commands import cli
+from autotune.data.datasets import load_splits
+from autotune.execution.runner import run_study
+from autotune.reporting.dashboard import exposure_warning, study_note
+from autotune.spec.study import parse_spec
+from autotune.storage.replays import ReplayStore
+from autotune.training.loop import evaluate
+from autotune.training.models import build_model
 from tests.conftest import empty_study, free_port, invoke, tiny_digits_spec
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autotune.data import DATASETS, load_splits, load_test
+from autotune.data.datasets import DATASETS, load_splits, load_test
 from autotune.errors import DataError
 from tests.conftest import assert_one_error_line, invoke
 
@@ -133,7 +133,7 @@ def test_a_data_folder_without_the_dataset_is_one_error_line_and_nothing_is_writ
 
 
 def _private_mnist_cache(tmp_path, monkeypatch, source) -> Path:
-    import autotune.data as data
+    import autotune.data.datasets as data
 
     monkeypatch.setenv("AUTOTUNE_CACHE_DIR", str(tmp_path / "cache"))
     data._pool.cache_clear()
@@ -146,7 +146,7 @@ def _private_mnist_cache(tmp_path, monkeypatch, source) -> Path:
 def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(
     tmp_path, monkeypatch, capsys, damage, mnist_available
 ):
-    import autotune.data as data
+    import autotune.data.datasets as data
 
     raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)
     reference = load_splits("mnist", validation_size=0.1, seed=0, data_dir=mnist_available)
@@ -171,7 +171,7 @@ def test_a_damaged_unpacked_cache_file_is_unpacked_again_never_trained_on(
 def test_a_damaged_cached_archive_is_replaced_from_the_source_or_reported(
     tmp_path, monkeypatch, capsys, mnist_available
 ):
-    import autotune.data as data
+    import autotune.data.datasets as data
 
     raw = _private_mnist_cache(tmp_path, monkeypatch, mnist_available)
     archive = raw / "t10k-labels-idx1-ubyte.gz"

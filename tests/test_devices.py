@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autotune.devices import cpu_model, resolve_device
 from autotune.errors import DeviceError
-from autotune.prepare import place, prepare
-from autotune.spec import parse_spec
+from autotune.hardware.devices import cpu_model, resolve_device
+from autotune.search.prepare import place, prepare
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 HAS_CUDA = torch.cuda.is_available()

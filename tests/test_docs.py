@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pytest
 
-import autotune.spec as spec_module
-from autotune.cli import cli
+import autotune.spec.study as spec_module
+from autotune.cli.commands import cli
 from tests.conftest import REPO
 
 DOCS = REPO / "docs"

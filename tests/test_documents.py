@@ -14,7 +14,7 @@ import pytest
 from docx.oxml.ns import qn
 
 import autotune
-from autotune import reports
+from autotune.reporting import reports
 from tests.conftest import assert_one_error_line, finished_study, invoke, md_cells, tiny_digits_spec
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -13,10 +13,10 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from autotune.cli import cli
-from autotune.data import Split, load_splits, load_test
-from autotune.models import build_model
-from autotune.train import evaluate
+from autotune.cli.commands import cli
+from autotune.data.datasets import Split, load_splits, load_test
+from autotune.training.loop import evaluate
+from autotune.training.models import build_model
 from tests.conftest import empty_study, invoke, tiny_digits_spec
 
 

@@ -190,12 +190,12 @@ def test_a_signal_during_study_creation_stops_cleanly_and_the_rerun_works(tmp_pa
 
 #: Phases of `report` and where each is held (tests/holds.py): the signal lands inside that phase.
 REPORT_PHASES = {
-    "reading the study": "autotune.stored:open_context>sqlalchemy.engine.default:DefaultDialect.do_execute",
+    "reading the study": "autotune.storage.stored:open_context>sqlalchemy.engine.default:DefaultDialect.do_execute",
     "a database query of the report": (
-        "autotune.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute"
+        "autotune.reporting.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute"
     ),
-    "drawing the figures": "autotune.report_figures:draw",
-    "writing the page": "autotune.reports:_html",
+    "drawing the figures": "autotune.reporting.figures:draw",
+    "writing the page": "autotune.reporting.reports:_html",
 }
 
 
@@ -528,8 +528,8 @@ def test_a_trial_killed_before_its_first_heartbeat_is_failed_and_retried(tmp_pat
     """The storm above found it: SIGKILL between creating a trial and its first heartbeat left a
     RUNNING trial Optuna's stale check never sees, and the study could not finish. This leaves
     that exact database state (a trial asked for, never beaten) and lets a worker finish the study."""
-    from autotune.recovery import fail_trials_without_heartbeat
-    from autotune.storage import open_storage
+    from autotune.storage.recovery import fail_trials_without_heartbeat
+    from autotune.storage.studies import open_storage
 
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny_digits_spec(max_epochs=2), sort_keys=False))
     env = _env(AUTOTUNE_HEARTBEAT_INTERVAL="1", AUTOTUNE_GRACE_PERIOD="2")

@@ -5,9 +5,9 @@ import math
 import optuna
 import pytest
 
-from autotune import goals
 from autotune.errors import AutotuneError, SpecError
-from autotune.spec import ConstraintSpec, ObjectiveSpec, load_spec, parse_spec
+from autotune.search import goals
+from autotune.spec.study import ConstraintSpec, ObjectiveSpec, load_spec, parse_spec
 from tests.conftest import tiny_digits_spec
 
 

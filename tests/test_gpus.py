@@ -1,4 +1,4 @@
-"""GPUs dealt to local workers (autotune.gpus): round robin, packed with --trials-per-gpu, and the refusals.
+"""GPUs dealt to local workers (autotune.hardware.gpus): round robin, packed with --trials-per-gpu, and the refusals.
 
 No GPU is needed: the assignment is pure, and the worker environment is checked as built. (Whether a
 worker then trains on the GPU it was given needs a GPU machine; see BENCHMARKS.md for when one was lent.)
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from autotune import gpus
 from autotune.errors import OptionError
-from autotune.workers import worker_env
+from autotune.execution.workers import worker_env
+from autotune.hardware import gpus
 from tests.conftest import assert_one_error_line, invoke, tiny_digits_spec
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from autotune import hand_tables, hand_words
 from autotune.errors import OptionError, TableError
-from autotune.spec import load_spec
+from autotune.hand_tables import read as hand_tables
+from autotune.hand_tables import words as hand_words
+from autotune.spec.study import load_spec
 from tests.conftest import REPO
 
 SEEDS = REPO.parent / "shared" / "seeds"

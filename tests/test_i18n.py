@@ -7,10 +7,10 @@ import string
 
 import pytest
 
-from autotune import i18n
-from autotune.objective import remark
-from autotune.spec_parts import PrunerSpec
-from autotune.train import EpochStats, FitResult
+from autotune.execution.objective import remark
+from autotune.spec.parts import PrunerSpec
+from autotune.training.loop import EpochStats, FitResult
+from autotune.words import i18n
 
 #: Words a Chinese remark keeps as they are (the seeds write Loss and MSE in Latin letters; Hyperband is a name).
 KEPT = {"Loss", "MSE", "Hyperband", "pp"}

@@ -12,7 +12,8 @@ from optuna.distributions import FloatDistribution
 from optuna.importance import BaseImportanceEvaluator
 from optuna.trial import TrialState, create_trial
 
-from autotune import analysis, importance
+from autotune.analysis import importance
+from autotune.analysis import summary as analysis
 
 DISTS = {"x": FloatDistribution(0.0, 1.0), "y": FloatDistribution(0.0, 1.0)}
 
@@ -125,7 +126,7 @@ def test_a_maximised_objective_of_a_multi_objective_study_is_ranked_for_high_val
     from optuna.distributions import FloatDistribution
     from optuna.trial import create_trial
 
-    from autotune.importance import importances
+    from autotune.analysis.importance import importances
 
     rng = np.random.default_rng(0)
     dists = {"a": FloatDistribution(0, 1), "b": FloatDistribution(0, 1)}

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 import autotune
-from autotune.confirmation import lines
+from autotune.analysis.confirmation import lines
+from autotune.base.seeding import trial_seed
 from autotune.errors import OptionError, TrialNotFoundError
-from autotune.seeding import trial_seed
 from tests.conftest import assert_one_error_line, invoke, stored_study, tiny_digits_spec
 from tests.test_hand_tables import GRID, GRID_ROWS, SEEDS, approx_rows
 
@@ -484,7 +484,7 @@ def test_a_repeated_experiment_within_one_table_is_kept(digits_study, tmp_path):
 def test_the_reports_own_trials_keep_their_numbers(digits_study):
     """The report's figures and hover texts name trials by number: the set that leaves the hand rows out must keep
     autotune's trials at their own numbers (a plain copy renumbered trials 3-6 as 0-3)."""
-    from autotune.analysis import complete, own_trials
+    from autotune.analysis.summary import complete, own_trials
 
     assert invoke("import", "--study", digits_study, "--table", "hand.csv").exit_code == 0  # trials 0-2, 3 queued
     assert invoke("run", "--study", digits_study, "--trials", "6", "-q").exit_code == 0

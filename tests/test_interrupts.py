@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from autotune import interrupts
+from autotune.base import interrupts
 
 
 class _SignalsInDel:
@@ -76,7 +76,7 @@ def test_a_deferred_signal_arrives_when_the_step_is_over():
 
 
 def test_allowed_lets_a_signal_through_at_once_inside_a_deferred_step_and_defers_again_after():
-    """Training the noise floor's runs under the slot lock (autotune.stopping) must stop at Ctrl-C, not after."""
+    """Training the noise floor's runs under the slot lock (analysis.stopping) must stop at Ctrl-C, not after."""
     steps = []
     with interrupts.stop_on_signals():
         with pytest.raises(KeyboardInterrupt):
@@ -101,7 +101,7 @@ def test_allowed_lets_a_signal_through_at_once_inside_a_deferred_step_and_defers
 INTERRUPTED_CLI = """
 import sys
 
-import autotune.cli as c
+import autotune.cli.commands as c
 from autotune.errors import Interrupted
 
 
@@ -123,7 +123,7 @@ if __name__ == "__main__":
 def test_exit_code_is_130_even_after_a_keyboard_interrupt_escaped_a_string_exec(tmp_path):
     # Under `python -m`, CPython then kills itself with SIGINT at exit (returncode -2), whatever
     # code sys.exit() asked for; this was the CI flake of the interrupt test. Without the fix
-    # in autotune.cli.main this test sees -2.
+    # in autotune.cli.commands.main this test sees -2.
     (tmp_path / "interrupted_cli.py").write_text(INTERRUPTED_CLI)
     proc = subprocess.run(
         [sys.executable, "-m", "interrupted_cli"], cwd=tmp_path, capture_output=True, text=True, timeout=120

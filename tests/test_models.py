@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autotune.models import build_model, count_parameters, describe_structure
-from autotune.spec import ACTIVATIONS, INITS
+from autotune.spec.study import ACTIVATIONS, INITS
+from autotune.training.models import build_model, count_parameters, describe_structure
 
 
 def _config(**kw):

@@ -7,14 +7,14 @@ import math
 import optuna
 import pytest
 
-from autotune.data import load_splits
-from autotune.objective import remark
-from autotune.runner import run_study
-from autotune.samplers import make_pruner
-from autotune.space import suggest
-from autotune.spec import PrunerSpec, parse_spec
-from autotune.timing import TIME_PARTS, time_line
-from autotune.train import EpochStats, FitResult, fit
+from autotune.base.timing import TIME_PARTS, time_line
+from autotune.data.datasets import load_splits
+from autotune.execution.objective import remark
+from autotune.execution.runner import run_study
+from autotune.search.samplers import make_pruner
+from autotune.search.space import suggest
+from autotune.spec.study import PrunerSpec, parse_spec
+from autotune.training.loop import EpochStats, FitResult, fit
 from tests.conftest import tiny_digits_spec
 
 ATTRS = {
@@ -68,7 +68,7 @@ def test_trials_store_their_attributes_and_seed():
 
 def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch, bf16_here):
     """``auto`` looks at each trial's model: here (a rule set for the test) bf16 from 40 hidden units up."""
-    from autotune import precision
+    from autotune.hardware import precision
 
     bf16_here(True)
     monkeypatch.setattr(precision, "MLP_MIN_WIDTH", 40)
@@ -79,7 +79,7 @@ def test_auto_precision_is_decided_per_trial_and_recorded(monkeypatch, bf16_here
         used.append(kwargs["precision"])
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr("autotune.objective.fit", spy)
+    monkeypatch.setattr("autotune.execution.objective.fit", spy)
     spec = parse_spec(tiny_digits_spec(sampler={"name": "random"}, pruner={"name": "none"}, max_epochs=1))
     run_study(spec, n_trials=6, precision="auto")
     trials = _load().trials
@@ -154,7 +154,7 @@ def test_pruner_none_prunes_nothing():
 
 def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
     """Hyperband built with the spec's settings prunes poor trials, only at its rungs, with its own remark."""
-    import autotune.runner
+    import autotune.execution.runner
 
     built = []
 
@@ -162,7 +162,7 @@ def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
         built.append(make_pruner(pruner, max_epochs=max_epochs))
         return built[-1]
 
-    monkeypatch.setattr(autotune.runner, "make_pruner", spy)
+    monkeypatch.setattr(autotune.execution.runner, "make_pruner", spy)
     spec = _poor_lr_spec(6, {"name": "hyperband", "min_resource": 2, "reduction_factor": 2})
     summary = run_study(spec, n_trials=12, pruner="hyperband")  # the spec's own pruner: its settings are kept
     # the pruner the run used holds the spec's settings (Optuna's private attributes, read on purpose: Optuna's

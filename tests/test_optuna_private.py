@@ -1,4 +1,4 @@
-"""autotune.optuna_private: the one module that touches Optuna's private API, and the Optuna versions it allows."""
+"""storage.optuna_private: the one module that touches Optuna's private API, and the Optuna versions it allows."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import optuna
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from autotune import optuna_private
 from autotune.errors import StorageError
+from autotune.storage import optuna_private
 
 REPO = Path(__file__).resolve().parent.parent
 PRIVATE = re.compile(r"\._(storage|backend|trial_id|study_id)\b|optuna\.storages\._|[\"']_(storage|backend)[\"']")

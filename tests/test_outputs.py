@@ -7,8 +7,8 @@ from pathlib import Path
 import optuna
 import pytest
 
+from autotune.base.output_folders import check_output_folder, writable_problem
 from autotune.errors import OutputError
-from autotune.outputs import check_output_folder, writable_problem
 from tests.conftest import assert_one_error_line, file_digest, invoke
 
 

@@ -23,7 +23,7 @@ PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import autotune
-from autotune.spec import shipped_specs
+from autotune.spec.study import shipped_specs
 shipped = shipped_specs()
 names = {name: autotune.load_spec(name).name for name in shipped}
 autotune.load_spec("mlp-mnist")

@@ -12,9 +12,10 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from autotune import analysis, plots
-from autotune.optuna_plots import optuna_figure, relabel
-from autotune.spec import parse_spec
+from autotune.analysis import summary as analysis
+from autotune.reporting import plots
+from autotune.reporting.optuna_plots import optuna_figure, relabel
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 matplotlib.use("Agg")
@@ -248,7 +249,7 @@ def test_chinese_labels_render_without_missing_glyphs():
 
 
 def test_ped_anova_panel_title_says_what_its_error_bar_is_or_why_there_is_none():
-    from autotune import figure_text as ft
+    from autotune.words import figures as ft
 
     def label(lang, interval, n):
         return ft.importance_default_label(lang, interval=interval, n=n, min_trials=10, rounds=30)

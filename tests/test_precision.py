@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autotune import precision
 from autotune.errors import DeviceError, OptionError
+from autotune.hardware import precision
 
 #: The /proc/cpuinfo flags of the bf16 units ``has_bf16`` looks for: AVX-512 BF16, or AMX (its tiles, its bf16).
 BF16_FLAGS = {"avx512_bf16", "amx_tile", "amx_bf16"}

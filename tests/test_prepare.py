@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autotune.errors import DataError, ModelError
-from autotune.prepare import check_model, prepare
-from autotune.spec import parse_spec
+from autotune.search.prepare import check_model, prepare
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 

@@ -6,9 +6,9 @@ import io
 
 from rich.console import Console
 
-from autotune.progress import LineProgress, LiveProgress, Progress, make_progress
-from autotune.runner import run_study
-from autotune.spec import parse_spec
+from autotune.execution.progress import LineProgress, LiveProgress, Progress, make_progress
+from autotune.execution.runner import run_study
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 

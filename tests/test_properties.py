@@ -14,9 +14,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autotune.configs import apply_overrides, default_config, parse_set
 from autotune.errors import AutotuneError, SpecError
-from autotune.spec import ACTIVATIONS, OPTIMIZERS, PARAMETERS, StudySpec, parse_spec
+from autotune.search.configs import apply_overrides, default_config, parse_set
+from autotune.spec.study import ACTIVATIONS, OPTIMIZERS, PARAMETERS, StudySpec, parse_spec
 from tests.conftest import tiny_digits_spec
 
 # No subnormal floats: training (torch.set_flush_denormal) switches them off for the whole process.

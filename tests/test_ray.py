@@ -108,7 +108,7 @@ def ray_head(ray_installed, tmp_path_factory):
 
 def test_ray_is_never_imported_by_autotune_or_run_help():
     code = (
-        "import sys, autotune; from click.testing import CliRunner; from autotune.cli import cli; "
+        "import sys, autotune; from click.testing import CliRunner; from autotune.cli.commands import cli; "
         "autotune.run_on_ray; assert CliRunner().invoke(cli, ['run', '--help']).exit_code == 0; "
         "assert 'ray' not in sys.modules, 'ray imported'"
     )
@@ -204,7 +204,7 @@ def test_auto_takes_ray_address_from_the_environment(write_spec, gate, tmp_path,
 def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(
     write_spec, gate, tmp_path, ray_installed, monkeypatch
 ):
-    from autotune import ray_workers
+    from autotune.execution import ray_workers
 
     monkeypatch.setattr(ray_workers, "CONNECT_TIMEOUT", 3.0)
     spec = write_spec(gated_spec())
@@ -243,7 +243,7 @@ def test_a_worker_no_node_can_take_is_refused_before_the_study_is_created(ray_he
 
 
 def test_after_ctrl_c_the_command_fails_the_trials_its_tasks_left_running_and_no_others(tmp_path):
-    from autotune.ray_workers import fail_left_running
+    from autotune.execution.ray_workers import fail_left_running
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(study_name="s", storage=url)

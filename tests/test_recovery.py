@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from autotune.recovery import fail_quietly
+from autotune.storage.recovery import fail_quietly
 
 
 class _BrokenStorage:
@@ -46,7 +46,8 @@ def test_dead_workers_trials_are_failed_and_requeued_while_the_slot_lock_is_held
     one later runs as trial N+1 (seen once in 30 SIGKILL storms on PostgreSQL)."""
     import fcntl
 
-    from autotune import recovery, runner
+    from autotune.execution import runner
+    from autotune.storage import recovery
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(storage=url, study_name="s")

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import autotune
-from autotune.cli import cli
-from autotune.replays import run_key
-from autotune.spec import load_spec
+from autotune.cli.commands import cli
+from autotune.spec.study import load_spec
+from autotune.storage.replays import run_key
 from tests.conftest import file_digest, invoke, tiny_digits_spec
 from tests.conftest import stored_study as _study
 
@@ -184,7 +184,7 @@ def test_a_bf16_trial_replays_bit_exactly_in_its_recorded_precision(bf16_cpu, wr
 
 
 def test_replaying_a_bf16_trial_on_a_cpu_without_bf16_units_says_it_is_emulated(bf16_here, write_spec):
-    from autotune import precision
+    from autotune.hardware import precision
 
     path = write_spec(tiny_digits_spec(pruner={"name": "none"}, precision="bf16"))
     bf16_here(True)  # the study ran where bf16 is in hardware ...

@@ -12,7 +12,7 @@ import optuna
 import pytest
 from click.testing import CliRunner
 
-from autotune.cli import cli
+from autotune.cli.commands import cli
 from tests.conftest import empty_study, invoke, md_cells, tiny_digits_spec, trials_of
 
 
@@ -42,7 +42,7 @@ def reported(tmp_path_factory):
     result = invoke("report", "--study", str(spec), "--out", str(folder / "rep"), "--json", "--storage", storage)
     assert result.exit_code == 0, result.output
     study = optuna.load_study(study_name="tiny-digits", storage=storage)
-    from autotune.analysis import MIN_CONTOUR_TRIALS
+    from autotune.analysis.summary import MIN_CONTOUR_TRIALS
 
     assert sum(t.state.name == "COMPLETE" for t in study.trials) >= MIN_CONTOUR_TRIALS  # the contour tests need it
     return folder, json.loads(result.stdout), study, spec
@@ -374,7 +374,7 @@ def test_trials_csv_matches_the_database(reported):
 
 
 def test_importance_side_by_side_with_spread(reported):
-    from autotune import importance
+    from autotune.analysis import importance
 
     folder, _, study, _ = reported
     imp = json.loads((folder / "rep" / "data" / "importance.json").read_text())
@@ -459,7 +459,7 @@ def test_study_with_only_failed_trials_renders_a_note(write_spec):
 
 
 def test_csv_rows_with_different_conditional_parameters_keep_every_column(tmp_path):
-    from autotune.reports import _write_csv
+    from autotune.reporting.reports import _write_csv
 
     _write_csv(
         tmp_path / "t.csv",
@@ -490,9 +490,9 @@ def test_slice_data_holds_the_pruned_trials_at_the_common_epoch(reported):
 
 
 def test_interactive_figures_are_offline_fragments_beside_each_png(reported, tmp_path):
-    from autotune import interactive
-    from autotune.reports import build_report
-    from autotune.spec import parse_spec
+    from autotune.reporting import interactive
+    from autotune.reporting.reports import build_report
+    from autotune.spec.study import parse_spec
 
     _, _, study, _ = reported
     spec = parse_spec(study.user_attrs["spec"])
@@ -525,14 +525,17 @@ def test_the_command_line_starts_without_plotly():
     import subprocess
     import sys
 
-    code = "import sys, autotune.cli, autotune.reports, autotune.interactive; print('plotly' in sys.modules)"
+    code = (
+        "import sys, autotune.cli.commands, autotune.reporting.reports, autotune.reporting.interactive; "
+        "print('plotly' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_a_chinese_report_is_chinese_throughout(reported):
     """Titles, summary, states, remarks, analysis and best practice: no English sentence left (#18)."""
-    from autotune import i18n
+    from autotune.words import i18n
 
     folder, _, study, spec = reported
     result = invoke(
@@ -601,8 +604,8 @@ def _table(**intervals):
 
 
 def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_and_under_it():
-    from autotune.report_text import importance_tables
-    from autotune.spec import parse_spec
+    from autotune.reporting.text import importance_tables
+    from autotune.spec.study import parse_spec
 
     spec = parse_spec(tiny_digits_spec())
     table = _table(lr=[0.4, 0.6], units=[0.2, 0.35], dropout=[0.1, 0.25], init=[0.0, 0.1])
@@ -646,8 +649,8 @@ def test_neighbours_whose_bootstrap_intervals_overlap_are_flagged_in_the_table_a
 
 
 def test_too_few_trials_for_an_interval_prints_none():
-    from autotune.report_text import importance_tables
-    from autotune.spec import parse_spec
+    from autotune.reporting.text import importance_tables
+    from autotune.spec.study import parse_spec
 
     spec = parse_spec(tiny_digits_spec())
     (en,) = importance_tables(spec, _table(lr=None, units=None), "en", n_complete=9)
@@ -688,8 +691,8 @@ def _lr_study(n: int) -> optuna.Study:
 
 
 def test_a_report_of_too_few_complete_trials_prints_no_interval(tmp_path):
-    from autotune.reports import build_report
-    from autotune.spec import parse_spec
+    from autotune.reporting.reports import build_report
+    from autotune.spec.study import parse_spec
 
     build_report(
         _lr_study(9), parse_spec(tiny_digits_spec()), out_dir=tmp_path / "rep", storage="memory", formats=("md",)
@@ -708,9 +711,9 @@ def test_a_report_of_too_few_complete_trials_prints_no_interval(tmp_path):
 
 
 def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path):
-    from autotune import importance
-    from autotune.reports import build_report
-    from autotune.spec import parse_spec
+    from autotune.analysis import importance
+    from autotune.reporting.reports import build_report
+    from autotune.spec.study import parse_spec
 
     study = _lr_study(12)
     spec = parse_spec(tiny_digits_spec())

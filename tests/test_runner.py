@@ -6,8 +6,8 @@ import optuna
 import pytest
 
 from autotune.errors import OptionError
-from autotune.runner import run_study
-from autotune.spec import parse_spec
+from autotune.execution.runner import run_study
+from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import optuna
 import pytest
 
-from autotune.samplers import make_pruner, make_sampler
-from autotune.seeding import derive_seed
-from autotune.spec import PrunerSpec, parse_spec
+from autotune.base.seeding import derive_seed
+from autotune.search.samplers import make_pruner, make_sampler
+from autotune.spec.study import PrunerSpec, parse_spec
 from tests.conftest import tiny_digits_spec
 
 

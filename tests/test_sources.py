@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from autotune.data import load_splits, load_test
+from autotune.data.datasets import load_splits, load_test
+from autotune.data.sources import DataSource
 from autotune.errors import DataError
-from autotune.sources import DataSource
 from tests.conftest import make_glyph_folder
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from autotune.space import suggest
-from autotune.spec import load_spec, parse_spec
+from autotune.search.space import suggest
+from autotune.spec.study import load_spec, parse_spec
 from tests.conftest import tiny_digits_spec
 
 

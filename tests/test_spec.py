@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from autotune.errors import SpecError
-from autotune.spec import ACTIVATIONS, INITS, OPTIMIZERS, StudySpec, load_spec, parse_spec, shipped_specs
+from autotune.spec.study import ACTIVATIONS, INITS, OPTIMIZERS, StudySpec, load_spec, parse_spec, shipped_specs
 from tests.conftest import tiny_digits_spec
 
 REQUIRED_SHIPPED = {"mlp-mnist", "cnn-mnist", "mlp-fashion-mnist", "cnn-fashion-mnist", "mlp-digits", "mlp-sine"}
@@ -111,7 +111,7 @@ def test_final_budget_is_kept_apart_from_the_fingerprint():
 
 def test_confirm_block_is_kept_apart_from_the_fingerprint():
     """``confirm:`` says what `autotune run` does after its search; it does not change what a trial means."""
-    from autotune.spec import ConfirmSpec
+    from autotune.spec.study import ConfirmSpec
 
     plain = parse_spec(tiny_digits_spec())
     spec = parse_spec(tiny_digits_spec(confirm={"seeds": 4}))
@@ -124,7 +124,7 @@ def test_confirm_block_is_kept_apart_from_the_fingerprint():
 
 def test_stop_block_has_documented_defaults_and_is_kept_apart_from_the_fingerprint():
     """``stop:`` says when `autotune run` ends its search; it does not change what a trial means."""
-    from autotune.spec import StopSpec
+    from autotune.spec.study import StopSpec
 
     plain = parse_spec(tiny_digits_spec())
     spec = parse_spec(tiny_digits_spec(stop={}))
@@ -157,7 +157,7 @@ def test_no_shipped_spec_trains_in_anything_but_fp32():
 def test_the_mlp_specs_confirm_after_their_search_and_no_other_shipped_spec_does():
     """Decided by the rule in BENCHMARKS.md: on the 100-trial mlp-mnist study the single-seed best overstated itself
     by more than its own seed spread, so the MLP specs measured there confirm; the others are not decided."""
-    from autotune.spec import ConfirmSpec
+    from autotune.spec.study import ConfirmSpec
 
     confirming = {name: load_spec(name).confirm for name in shipped_specs() if load_spec(name).confirm is not None}
     assert confirming == {"mlp-mnist": ConfirmSpec(top=5, seeds=3), "mlp-fashion-mnist": ConfirmSpec(top=5, seeds=3)}

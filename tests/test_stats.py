@@ -1,12 +1,12 @@
-"""autotune.stats: the one place of the seed comparisons' statistics (ablation and confirmation both use it)."""
+"""analysis.stats: the one place of the seed comparisons' statistics (ablation and confirmation both use it)."""
 
 from __future__ import annotations
 
 import pytest
 from scipy import stats as scipy_stats
 
-from autotune import ablation, confirmation
-from autotune.stats import MIN_SEEDS_FOR_P, holm, paired_p_value, same_difference, t_quantile
+from autotune.analysis import ablation, confirmation
+from autotune.analysis.stats import MIN_SEEDS_FOR_P, holm, paired_p_value, same_difference, t_quantile
 
 
 def test_the_paired_test_is_scipys_from_three_seeds():

@@ -1,4 +1,4 @@
-"""Stopping at the noise floor (autotune/stopping.py, `run --stop noise`): the rule on constructed numbers,
+"""Stopping at the noise floor (autotune/analysis/stopping.py, `run --stop noise`): the rule on constructed numbers,
 and real runs whose stopping point is fixed by construction."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autotune.confirmation import confirm_seeds
+from autotune.analysis.confirmation import confirm_seeds
+from autotune.analysis.stopping import decide, resolve, window_gain
 from autotune.errors import OptionError
-from autotune.spec import StopSpec, parse_spec
-from autotune.stopping import decide, resolve, window_gain
+from autotune.spec.study import StopSpec, parse_spec
 from tests.conftest import empty_study, invoke, stored_study, tiny_digits_spec
 
 # --------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_the_rule_fires_at_the_first_trial_where_p_in_a_row_do_not_beat_the_best
         "7 trial(s) of the target of 12 not run."
     ) in result.stdout.splitlines()
     # the report says it first, in either language
-    from autotune.stopping import line
+    from autotune.analysis.stopping import line
 
     for lang in ("en", "zh"):
         out = invoke("report", "--study", "tiny-digits", "--lang", lang, "--out", f"rep-{lang}", "--format", "md")

@@ -10,9 +10,9 @@ import optuna
 import pytest
 
 from autotune.errors import StorageError, StudyNotFoundError
-from autotune.runner import run_study
-from autotune.spec import parse_spec
-from autotune.storage import DEFAULT_STORAGE, check_url, list_studies, open_storage, redact, resolve_storage_url
+from autotune.execution.runner import run_study
+from autotune.spec.study import parse_spec
+from autotune.storage.studies import DEFAULT_STORAGE, check_url, list_studies, open_storage, redact, resolve_storage_url
 from tests.conftest import tiny_digits_spec
 
 
@@ -101,7 +101,7 @@ def test_a_server_storage_keeps_a_bounded_pool_of_connections(postgres_server_ur
     # heartbeat's), with 2 more allowed for a burst, instead of SQLAlchemy's 5 + 10
     import sqlalchemy
 
-    from autotune.storage import POOL_SIZE, open_storage
+    from autotune.storage.studies import POOL_SIZE, open_storage
 
     storage = open_storage(postgres_server_url)
     pool = storage.engine.pool

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from autotune import tables
+from autotune.words import tables
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from autotune.data import load_splits
-from autotune.models import build_model
-from autotune.train import evaluate, fit
+from autotune.data.datasets import load_splits
+from autotune.training.loop import evaluate, fit
+from autotune.training.models import build_model
 
 
 def _config(**kw):

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.exc import OperationalError
 
-from autotune import runner
-from autotune.cli import cli
+from autotune.cli.commands import cli
 from autotune.errors import StorageError
-from autotune.spec import parse_spec
+from autotune.execution import runner
+from autotune.spec.study import parse_spec
 from tests.conftest import gated_spec, last_heartbeat, running_trial_of, started, states, tiny_digits_spec, wait_for
 
 pytestmark = pytest.mark.slow
@@ -256,14 +256,14 @@ def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_
 
 
 def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypatch):
-    from autotune import workers
+    from autotune.execution import workers
 
-    monkeypatch.setattr("autotune.devices.usable_cores", lambda: 6)
+    monkeypatch.setattr("autotune.hardware.devices.usable_cores", lambda: 6)
     assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == 6
     assert workers.auto_count("cpu", threads=2, target=100, pinned=False) == 3  # --threads 2: cores // 2
     assert workers.auto_count("cpu", threads=8, target=100, pinned=False) == 1
     assert workers.auto_count("cpu", threads=None, target=4, pinned=False) == 4  # never more than the trials
-    monkeypatch.setattr("autotune.devices.usable_cores", lambda: 64)
+    monkeypatch.setattr("autotune.hardware.devices.usable_cores", lambda: 64)
     assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == workers.AUTO_MAX_CPU_WORKERS == 8
     assert workers.auto_count("mps", threads=None, target=100, pinned=False) == 1
     assert workers.auto_count("cuda:0", threads=None, target=100, pinned=True) == 1  # --device cuda:N
@@ -275,7 +275,7 @@ def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypa
 
 
 def test_workers_auto_starts_one_worker_per_core(write_spec, monkeypatch, tmp_path):
-    from autotune.devices import usable_cores
+    from autotune.hardware.devices import usable_cores
 
     if usable_cores() < 2:
         pytest.skip("one usable core: auto is one worker, as before")

@@ -1,0 +1,1 @@
+"""What the trials say: summaries, importance, confirmation over seeds, ablation, sweeps, statistics."""

@@ -1,0 +1,1 @@
+"""The ``autotune`` command line: a thin click layer over :mod:`autotune.api`."""

@@ -1,0 +1,1 @@
+"""Where and how numbers are computed: devices, GPUs for workers, numeric precision."""

@@ -1,0 +1,1 @@
+"""What people read: report folders, figures, Word documents, exports and the dashboard."""

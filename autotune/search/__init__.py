@@ -1,0 +1,1 @@
+"""The search: the space (the only caller of ``trial.suggest_*``), samplers, goals, configurations."""

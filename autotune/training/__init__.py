@@ -1,0 +1,1 @@
+"""Models and the training loop as plain PyTorch. Nothing here knows about Optuna."""
