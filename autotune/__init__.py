@@ -19,11 +19,10 @@ See docs/python-api.md.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from autotune.base.version import __version__
 from autotune.errors import (
     AutotuneError,
     CheckpointError,

@@ -30,6 +30,8 @@ import optuna
 from autotune.analysis.ablation import AblationRow
 from autotune.base.output_folders import check_output_folder
 from autotune.errors import Interrupted
+from autotune.execution.confirming import ConfirmResult
+from autotune.search.prepare import replay_data
 from autotune.spec.study import StudySpec, load_spec
 from autotune.storage.replays import Replay, SeedRun
 from autotune.storage.studies import StudyRow
@@ -89,38 +91,6 @@ class ReplayResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.replay.summary(), "reproduction": self.reproduction}
-
-
-@dataclass(frozen=True)
-class ConfirmResult:
-    """A confirmation: ``record`` is what was stored in the study's ``confirmation`` user attribute
-    (ranking, best trial, indistinguishable trials, overstatement), ``markdown`` its table, ``lines``
-    the verdict, and how many runs were trained and how many read back from the replay store."""
-
-    record: dict[str, Any]
-    markdown: str
-    lines: list[str]
-    trained: int
-    reused: int
-    #: The trial every command now calls the best (:func:`autotune.search.goals.the_best`): the confirmation's top where
-    #: it measured the single-seed best worse, else the single-seed best (a tie keeps it).
-    chosen: int | None = None
-    #: The Word document of the table alone (``docx``), or None
-    document: str | None = None
-
-    @property
-    def best_trial(self) -> int | None:
-        """The trial with the best mean over the seeds (None if every confirmed trial diverged)."""
-        return self.record["best_trial"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.record,
-            "chosen_best": self.chosen,
-            "lines": self.lines,
-            "runs": {"trained": self.trained, "reused": self.reused},
-            "document": self.document,
-        }
 
 
 @dataclass(frozen=True)
@@ -432,7 +402,7 @@ def replay(
     slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
     notes += [slow] if slow else []
     k = _seed_count(seeds)
-    splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
+    splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
     extra = {
         "source_trial": source.number if source else None,
         "overrides": [f"{key}={value}" for key, value in (overrides or {}).items()],
@@ -479,55 +449,46 @@ def confirm(
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
     write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
+    from dataclasses import replace
+
     from autotune.analysis import confirmation
     from autotune.base.output_folders import check_output_file
-    from autotune.search import goals
-    from autotune.storage.stored import open_context
+    from autotune.execution.confirming import confirm_study
 
     confirmation.check_options(top, seeds)  # before anything is opened
     _check_lang(lang)
     if docx is not None:
         check_output_file(docx, option="docx", suffix=".docx")
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
-    splits = _replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"), splits=splits)
-    record, counts = confirmation.confirm(
-        ctx.study,
-        ctx.spec,
-        chosen,
-        seeds=seeds,
+    result = confirm_study(
+        study,
         top=top,
-        splits=splits,
-        store=ctx.store(),
-        notes=notes,
+        seeds=seeds,
+        storage=storage,
+        study_name=study_name,
+        data_dir=data_dir,
+        threads=threads,
         on_run=on_run,
         workers=workers,
+        splits=splits,
+        lang=lang,
     )
-    document = None
-    if docx is not None:
-        from autotune.reporting import documents
-        from autotune.words import i18n
+    if docx is None:
+        return result
+    from autotune.reporting import documents
+    from autotune.words import i18n
 
-        heads, body = confirmation.table_parts(record, lang)
-        document = documents.table_document(
-            docx,
-            title=i18n.say(lang, "h_confirmation"),
-            heads=heads,
-            body=body,
-            caption=i18n.say(lang, "h_confirmation"),
-            lines=confirmation.lines(record, lang),
-            lang=lang,
-            wide=True,
-        )
-    return ConfirmResult(
-        record=record,
-        markdown=confirmation.table(record, lang),
-        lines=confirmation.lines(record, lang),
-        trained=counts["trained"],
-        reused=counts["reused"],
-        chosen=goals.the_best(ctx.study).number,
-        document=document,
+    heads, body = confirmation.table_parts(result.record, lang)
+    document = documents.table_document(
+        docx,
+        title=i18n.say(lang, "h_confirmation"),
+        heads=heads,
+        body=body,
+        caption=i18n.say(lang, "h_confirmation"),
+        lines=result.lines,
+        lang=lang,
+        wide=True,
     )
+    return replace(result, document=document)
 
 
 def replay_config(
@@ -605,7 +566,7 @@ def ablate(
     out = check_output_folder(
         out_dir or _default_out("ablation", ctx.study.study_name, lang)
     )  # before any run is trained or stored
-    splits = _replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
+    splits = replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
     info = splits.info
 
     # every row names the value of every ablated component (the baseline's optimiser and lr too), so a row reads
@@ -650,7 +611,9 @@ def ablate(
         else baseline,
         **budget,
     )
-    outputs = ablation.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
+    from autotune.reporting import factor_files
+
+    outputs = factor_files.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
     if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
         outputs["table"]["note"] = say(
             "abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"], subset=budget["subset"]
@@ -698,7 +661,7 @@ def sweep(
     out = check_output_folder(
         out_dir or _default_out("sweep", ctx.study.study_name, lang)
     )  # before any run is trained or stored
-    splits = _replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
+    splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
     seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), k)
     runs = sweeps.sweep(
         spec,
@@ -721,7 +684,9 @@ def sweep(
         basis=basis,
         **_budget_words(say, spec, source, seed_list, epochs),
     )
-    outputs = sweeps.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
+    from autotune.reporting import factor_files
+
+    outputs = factor_files.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
 
 
@@ -750,19 +715,3 @@ def _seed_count(seeds: int) -> int:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise OptionError(f"--seeds must be an integer >= 1, got {seeds!r}")
     return seeds
-
-
-def _replay_data(
-    spec: StudySpec,
-    threads: int | None,
-    data_dir: str | os.PathLike | None,
-    source_threads: Any = None,
-    splits: Any = None,
-) -> Any:
-    """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
-    (``splits``: loaded there already)."""
-    from autotune.hardware.devices import set_threads
-    from autotune.search.prepare import prepare
-
-    set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
-    return splits if splits is not None else prepare(spec, data_dir=data_dir, device="cpu")

@@ -22,4 +22,6 @@ fi
 # The style, kept by ruff (pyproject.toml's [tool.ruff]): lint, then formatting, before any test runs.
 .venv/bin/ruff check --quiet autotune tests scripts examples
 .venv/bin/ruff format --check --quiet autotune tests scripts examples
+# The layers, kept by import-linter (pyproject.toml's [tool.importlinter]): no upward import, no cycle.
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest -ra "$@"

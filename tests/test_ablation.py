@@ -180,8 +180,8 @@ def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_
 
 
 def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, monkeypatch):
-    from autotune.analysis.ablation import ablation_outputs
     from autotune.reporting import plots
+    from autotune.reporting.factor_files import ablation_outputs
 
     drawn = []
     monkeypatch.setattr(plots, "save", lambda fig, path, **_: drawn.append(fig) or path)
@@ -228,7 +228,7 @@ def test_a_path_row_above_the_best_within_the_noise_is_called_a_tie():
 def test_a_share_that_rounds_to_nothing_is_0_percent_never_minus_0(tmp_path):
     from dataclasses import replace
 
-    from autotune.analysis.ablation import ablation_outputs
+    from autotune.reporting.factor_files import ablation_outputs
 
     best = _row("best", "best", [0.97, 0.975, 0.965])
     base = _row("baseline", "baseline", [0.5, 0.51, 0.52], best)

@@ -22,9 +22,10 @@ from click.testing import CliRunner
 from autotune.cli.commands import cli
 from autotune.data.datasets import load_splits
 from autotune.execution.runner import run_study
-from autotune.reporting.dashboard import exposure_warning, study_note
+from autotune.reporting.dashboard import exposure_warning
 from autotune.spec.study import parse_spec
 from autotune.storage.replays import ReplayStore
+from autotune.storage.studies import study_note
 from autotune.training.loop import evaluate
 from autotune.training.models import build_model
 from tests.conftest import empty_study, free_port, invoke, tiny_digits_spec

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import click
@@ -170,3 +172,55 @@ def test_the_python_api_pages_first_example_runs_as_written(tmp_path, monkeypatc
     exec(compile(_python_blocks(page)[0], str(page), "exec"), {"__name__": "docs_example"})
     assert printed[1][0] is True  # "the comparison prints True": the replay reproduces the stored value exactly
     assert (tmp_path / "glyphs.db").is_file()
+
+
+def test_the_module_table_of_the_architecture_page_is_the_code():
+    """docs/architecture.md lists every module with its own docstring's first paragraph, layer by layer."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "module_table.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_folder_of_the_package_is_a_layer_of_the_import_contract():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("module_table", REPO / "scripts" / "module_table.py")
+    table = importlib.util.module_from_spec(spec)
+    sys.modules["module_table"] = table
+    spec.loader.exec_module(table)
+    folders = {p.parent.name for p in (REPO / "autotune").glob("*/__init__.py")}
+    assert set(table.layers()) == folders | {"api", "errors"}
+    # at the top only the facade, the API and the errors: everything else lives in a layer's folder
+    assert sorted(p.name for p in (REPO / "autotune").glob("*.py")) == ["__init__.py", "api.py", "errors.py"]
+
+
+@pytest.mark.slow
+def test_lint_imports_refuses_an_upward_import_and_a_cycle(tmp_path):
+    """The contracts can fail: a copy of the package with a training module that imports the runner (upward, and
+    Optuna through it) and a storage module that imports back what imports it breaks all three."""
+    import shutil
+    import subprocess
+
+    lint = Path(sys.executable).parent / "lint-imports"
+
+    def run(where: Path) -> subprocess.CompletedProcess:
+        env = dict(os.environ, PYTHONPATH=str(where))
+        return subprocess.run([str(lint), "--no-cache"], cwd=where, env=env, capture_output=True, text=True)
+
+    assert run(REPO).returncode == 0
+    shutil.copytree(REPO / "autotune", tmp_path / "autotune")
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    with open(tmp_path / "autotune" / "training" / "loop.py", "a") as f:
+        f.write("\n\ndef _up():\n    from autotune.execution import runner  # noqa: F401\n")
+    with open(tmp_path / "autotune" / "storage" / "studies.py", "a") as f:
+        f.write("\n\ndef _back():\n    from autotune.storage import replays  # noqa: F401\n")
+    done = run(tmp_path)
+    assert done.returncode != 0
+    assert "Contracts: 0 kept, 3 broken." in done.stdout
+    assert "autotune.training is not allowed to import autotune.execution" in done.stdout
+    assert "No cycles are allowed in autotune.storage." in done.stdout

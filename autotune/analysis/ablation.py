@@ -2,13 +2,12 @@
 
 Every row is one configuration replayed over the same seeds (:mod:`autotune.storage.replays`), with its
 change against the best configuration, its share of the total gain and a paired test across
-seeds; :func:`ablation_outputs` writes the table, the data and the chart.
+seeds; :func:`autotune.reporting.factor_files.ablation_outputs` writes the table, the data and the chart.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -154,152 +153,6 @@ class ProgressLines:
         return f"  {name}: done ({seeds})"
 
 
-def ablation_outputs(
-    spec: StudySpec, rows: list[AblationRow], out_dir: Any, *, lang: str = "en", caption: str = ""
-) -> dict[str, Any]:
-    """Write the ablation table (Markdown, CSV, JSON) and a bar chart of every row (leave-one-out and the
-    path apart, by colour); return the verdict lines. ``caption``: what the table is of (study, trial, budget,
-    seeds), the Markdown's first line."""
-    from pathlib import Path
-
-    from autotune.reporting import documents, plots
-    from autotune.words import figures as ft
-    from autotune.words import tables
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    metric = spec.metric
-    pct = metric == "val_accuracy"
-    heads = [
-        tables.header(k, lang)
-        for k in (
-            "parameter",
-            "configuration",
-            "train_loss",
-            "train_accuracy",
-            "val_loss",
-            "val_accuracy",
-            "change",
-            "share",
-            "p_value",
-        )
-    ]
-    body = []
-    for r in rows:
-        rep = r.replay
-        if r.kind == "best":  # every change is measured against this row; every share against baseline -> best
-            change = tables.header("reference", lang)
-        elif r.delta is None:
-            change = "-"
-        else:
-            change = f"{r.delta * 100:+.2f} {i18n.points(lang)}" if pct else f"{r.delta:+.4g}"
-        # a share that rounds to nothing is 0%, never "-0%"
-        share = "-" if r.share is None or r.kind in ("best", "baseline") else f"{round(r.share, 2) + 0.0:.0%}"
-        moved = f" ({r.change})" if r.change else ""
-        label = {
-            "best": tables.header("best", lang),
-            "baseline": tables.header("baseline", lang),
-            "leave-one-out": f"- {r.component}{moved}",
-            "path": f"+ {r.component}{moved}",
-        }[r.kind]
-        body.append(
-            [
-                label,
-                r.configuration,
-                tables.mean_std(rep.mean("train_loss"), rep.std("train_loss")),
-                tables.mean_std(rep.mean("train_accuracy"), rep.std("train_accuracy"), percent=True),
-                tables.mean_std(rep.mean("val_loss"), rep.std("val_loss")),
-                tables.mean_std(rep.mean("val_accuracy"), rep.std("val_accuracy"), percent=True),
-                change,
-                share,
-                "-" if r.p_value is None else f"{r.p_value:.3g}",
-            ]
-        )
-    extra = list(spec.metrics[1:])  # a multi-objective study: every further objective gets its own column
-    for metric_k in extra:
-        heads.append(metric_k)
-        for r, cells in zip(rows, body):
-            m, d = r.replay.mean(metric_k), objective_delta(rows, r, metric_k)
-            cells.append("-" if m is None else f"{m:.4g}" + ("" if d is None or r.kind == "best" else f" ({d:+.3g})"))
-    verdict = ablation_verdict(spec, rows, lang=lang)
-    md = (
-        (caption + "\n\n" if caption else "")
-        + tables.markdown(heads, body)
-        + "\n"
-        + tables.header("ablation_key", lang)
-        + "\n\n"
-        + "\n".join(verdict)
-        + "\n"
-    )
-    (out / "ablation.md").write_text(md, encoding="utf-8")
-    table = {
-        "caption": caption or i18n.say(lang, "h_ablation"),
-        "heads": heads,
-        "body": body,
-        "key": tables.header("ablation_key", lang),
-        "verdict": verdict,
-    }
-    documents.table_document(
-        out / "ablation.docx",
-        title=i18n.say(lang, "h_ablation"),
-        heads=heads,
-        body=body,
-        caption=table["caption"],
-        lines=[table["key"], *verdict],
-        lang=lang,
-        wide=True,
-    )
-    (out / "ablation.csv").write_text(tables.to_csv(heads, body), encoding="utf-8")
-    (out / "ablation.json").write_text(
-        json.dumps(
-            {
-                "metric": metric,
-                "caption": caption,
-                "rows": [
-                    {
-                        "kind": r.kind,
-                        "component": r.component,
-                        "change": r.change,
-                        "configuration": r.configuration,
-                        "delta": r.delta,
-                        "share": r.share,
-                        "p_value": r.p_value,
-                        "deltas": {m: objective_delta(rows, r, m) for m in spec.metrics},
-                        **r.replay.summary(),
-                    }
-                    for r in rows
-                ],
-                "verdict": verdict,
-            },
-            indent=1,
-            default=str,
-        ),
-        encoding="utf-8",
-    )
-    group = {
-        "best": "reference_rows",
-        "baseline": "reference_rows",
-        "leave-one-out": "leave_one_out",
-        "path": "ablation_path",
-    }
-    label = {"best": tables.header("best", lang), "baseline": tables.header("baseline", lang)}
-    plots.save(
-        plots.bar_chart(
-            [label.get(r.kind, f"{'-' if r.kind == 'leave-one-out' else '+'} {r.component}") for r in rows],
-            [r.replay.mean(metric) or math.nan for r in rows],
-            [r.replay.std(metric) or 0.0 for r in rows],
-            groups=[ft.word(group[r.kind], lang) for r in rows],
-            metric=metric,
-            lang=lang,
-            title=ft.word("ablation_title", lang, name=spec.name, seeds=len(rows[0].replay.runs)),
-            reference=rows[0].replay.mean(metric),
-        ),
-        out / "ablation.png",
-        dpi=120,
-    )
-    return {"markdown": md, "verdict": verdict, "files": sorted(p.name for p in out.iterdir()), "table": table}
-
-
 #: The study's user attribute that keeps its latest ablation table, one per language (``ablation:en``,
 #: ``ablation:zh``): the cells as written, so that a report in that language includes exactly that table
 RECORD_PREFIX = "ablation:"
@@ -331,7 +184,6 @@ def measurable(spec: StudySpec, rows: list[AblationRow], row: AblationRow) -> bo
 def ablation_verdict(spec: StudySpec, rows: list[AblationRow], *, lang: str = "en") -> list[str]:
     """What the ablation shows, each claim with its support; a component is either critical, harmful,
     or without measurable difference, never two of them (the rule is :func:`measurable`)."""
-    from autotune.words import i18n
 
     say = functools.partial(i18n.say, lang)
     loo = [r for r in rows if r.kind == "leave-one-out" and r.delta is not None]

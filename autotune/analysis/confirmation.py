@@ -269,9 +269,10 @@ def train_missing(
     :func:`confirm` trains the runs one after another."""
     import torch
 
-    from autotune.execution.workers import can_fork, fork_map
     from autotune.hardware.devices import usable_cores
+    from autotune.hardware.processes import can_fork, fork_map
     from autotune.search.configs import config_of
+    from autotune.storage.optuna_private import release_connections
     from autotune.storage.replays import run_key
 
     workers = min(workers, usable_cores())
@@ -287,7 +288,8 @@ def train_missing(
         ]
     if len(jobs) < 2:
         return set()
-    fork_map(partial(_train_one, spec, splits, store), jobs, workers, release=[store.study])
+    release_connections(store.study)  # each process opens its own
+    fork_map(partial(_train_one, spec, splits, store), jobs, workers)
     store.refresh()
     return {(number, seed) for number, _, seed, _ in jobs}
 
@@ -406,7 +408,7 @@ def table(record: dict[str, Any], lang: str = "en") -> str:
 
 def lines(record: Any, lang: str = "en") -> list[str]:
     """What a confirmation shows, each sentence with the number of seeds behind it. ``record``: what
-    :func:`stored` returns (or an :class:`autotune.api.ConfirmResult`)."""
+    :func:`stored` returns (or an :class:`autotune.execution.confirming.ConfirmResult`)."""
     say = functools.partial(i18n.say, lang)
     record = getattr(record, "record", record)
     n, metric, rows = record["seeds"], record["metric"], record["ranking"]

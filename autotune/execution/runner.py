@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar
 
 import optuna
@@ -475,7 +476,8 @@ def _run_workers(
     progress: Progress | None = None,
 ) -> tuple[optuna.Study, RunSummary]:
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.execution.workers`);
-    ``progress`` shows their trial lines (a live bar on a terminal)."""
+    ``progress`` shows their trial lines (a live bar on a terminal). With ``splits`` (the data, loaded here) the
+    workers can be forked: each then runs :func:`_forked_worker`."""
     from autotune.execution.workers import run_local_workers
 
     progress = progress or Progress()
@@ -503,7 +505,9 @@ def _run_workers(
             timeout=timeout,
             artifact_dir=artifact_dir,
             gpu_ids=gpu_ids,
-            splits=splits,
+            forked=None
+            if splits is None
+            else partial(_forked_worker, spec, name, url, splits, timeout, artifact_dir, data_dir),
             on_line=progress.worker_line,
         )
     finally:
@@ -685,13 +689,13 @@ def _confirm(
                 f"{at}; if it was stopped, `autotune confirm` runs it"
             )
         return replace(summary, confirmation_note=note)
-    from autotune.api import confirm
+    from autotune.execution.confirming import confirm_study
 
     progress.note(
         f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
     )
     try:
-        result = confirm(
+        result = confirm_study(
             spec,
             top=spec.confirm.top,
             seeds=spec.confirm.seeds,
@@ -717,6 +721,32 @@ def _confirm(
             ) from None
         raise
     return replace(summary, confirmation=result.to_dict())
+
+
+def _forked_worker(
+    spec: StudySpec,
+    name: str,
+    url: str,
+    splits: Any,
+    timeout: float | None,
+    artifact_dir: str | None,
+    data_dir: str | None,
+) -> None:
+    """A forked local worker: ``autotune worker`` on the data the parent loaded."""
+    from autotune.execution.progress import make_progress
+
+    join_loaded(
+        spec,
+        url=url,
+        name=name,
+        splits=splits,
+        threads=1,
+        device="cpu",
+        progress=make_progress(quiet=False),
+        timeout=timeout,
+        artifact_dir=artifact_dir,
+        data_dir=data_dir,
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ study, trial or replay is written.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autotune.data.datasets import Splits, load_splits
 from autotune.errors import DataError, ModelError
@@ -99,3 +99,18 @@ def place(splits: Splits, device: str | torch.device) -> Splits:
         if splits.nbytes > DEVICE_MEMORY_SHARE * free:
             return splits
     return splits.to(device)
+
+
+def replay_data(
+    spec: StudySpec,
+    threads: int | None,
+    data_dir: str | os.PathLike | None,
+    source_threads: Any = None,
+    splits: Any = None,
+) -> Any:
+    """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
+    (``splits``: loaded there already)."""
+    from autotune.hardware.devices import set_threads
+
+    set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
+    return splits if splits is not None else prepare(spec, data_dir=data_dir, device="cpu")

@@ -96,7 +96,7 @@ def checkpoint_payload(
 
     import torch
 
-    from autotune import __version__
+    from autotune.base.version import __version__
 
     return {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},

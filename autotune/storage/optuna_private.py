@@ -43,6 +43,15 @@ def engine_of(study: Any) -> Any:
     return getattr(rdb_of(storage_of(study)), "engine", None)
 
 
+def release_connections(study: Any) -> None:
+    """Close this process's pooled database connections of ``study`` (a study or a storage) before a fork
+    (reopened when next needed), so no child inherits a live SQLite handle or PostgreSQL socket that the parent
+    also uses."""
+    engine = engine_of(study)
+    if engine is not None:
+        engine.dispose()
+
+
 @contextlib.contextmanager
 def session(rdb: Any) -> Iterator[Any]:
     """A SQLAlchemy session on an RDB storage, committed or rolled back as Optuna's own are."""

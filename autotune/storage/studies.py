@@ -1,4 +1,5 @@
-"""Storage URLs, opening Optuna's RDB storage safely, creating and loading studies.
+"""Storage URLs, opening Optuna's RDB storage safely, creating and loading studies, and the note a new study carries
+on optuna-dashboard's Note tab (the spec in words).
 
 The default is an SQLite file, ``./autotune.db``; ``--storage`` or ``$AUTOTUNE_STORAGE`` picks
 any SQLAlchemy URL Optuna accepts (``postgresql+psycopg://…`` for several machines). The
@@ -20,7 +21,7 @@ import optuna
 
 from autotune.errors import StorageError, StudyNotFoundError, TrialNotFoundError
 from autotune.search import goals
-from autotune.spec.study import StudySpec
+from autotune.spec.study import ParamSpec, StudySpec
 
 DEFAULT_STORAGE = "sqlite:///autotune.db"
 _BACKENDS = ("sqlite", "postgresql", "mysql")
@@ -173,12 +174,10 @@ def create_or_load_study(
         study.set_user_attr("spec", spec.to_dict())
         study.set_user_attr("spec_fingerprint", spec.fingerprint())
         study.set_user_attr("description", spec.description)
-        from autotune import __version__
+        from autotune.base.version import __version__
 
         study.set_user_attr("autotune_version", __version__)
         from optuna_dashboard import save_note
-
-        from autotune.reporting.dashboard import study_note
 
         with warnings.catch_warnings():  # "experimental"; the dashboard then says "val_accuracy", not "Objective 0"
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -255,3 +254,102 @@ def list_studies(url: str) -> list[StudyRow]:
             )
         )
     return rows
+
+
+def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_STORAGE) -> str:
+    """The Markdown note the dashboard shows on a study's Note tab: what the study searches, how, and
+    how to report and export it, then the full spec (the ``spec`` user attribute, as YAML).
+
+    A server storage's password is never written into the note: anyone who can open the dashboard reads it.
+    """
+    import yaml
+
+    def settings(name: str, values: dict[str, Any]) -> str:
+        rest = {k: v for k, v in values.items() if k != "name"}
+        return name + (f" ({', '.join(f'{k}={_show(v)}' for k, v in rest.items())})" if rest else "")
+
+    spec_dict = spec.to_dict()
+    size = spec.validation_size
+    validation = f"{size:.0%} of the training data" if isinstance(size, float) else f"{size} training examples"
+    dataset = (
+        spec.dataset_name
+        if isinstance(spec.dataset, str)
+        else f"{spec.dataset_name} ({spec.dataset.kind.replace('_', ' ')} at `{spec.dataset.path}`)"
+    )
+    lines = [f"## {study_name}", ""]
+    if spec.description:
+        lines += [spec.description, ""]
+    lines += [
+        f"- Spec: {spec.name} (fingerprint {spec.fingerprint()})",
+        f"- Dataset: {dataset}; validation: {validation}, drawn with seed {spec.seed}"
+        + (f"; each trial trains on {spec.train_subset} examples" if spec.train_subset else ""),
+        f"- Model: {spec.model}",
+        ("- Objectives: " if spec.multi_objective else "- Objective: ")
+        + ", ".join(f"{o.direction} {o.metric}" for o in spec.objectives),
+    ]
+    if spec.constraints:
+        lines.append("- Constraints: " + ", ".join(str(c) for c in spec.constraints))
+    pruner = settings(spec.pruner.name, spec_dict["pruner"])
+    lines += [
+        (
+            f"- Budget: {spec.trials} trials in the spec (`autotune run --trials N` sets another target), "
+            f"at most {spec.max_epochs} epochs each"
+        ),
+        f"- Sampler: {settings(spec.sampler.name, spec_dict['sampler'])}",
+        f"- Pruner: {pruner}" + (" (every trial trains to the end)" if spec.pruner.name == "none" else ""),
+    ]
+    if spec.fixed:
+        lines.append("- Fixed: " + ", ".join(f"{k}={_show(v)}" for k, v in spec_dict["fixed"].items()))
+    params = spec.parameters
+    lines += ["", "Search space:", ""]
+    lines += [
+        f"- {p.name}: {_describe_range(p)}" + (", per layer" if p.name in params and params[p.name].per_layer else "")
+        for p in spec.space
+    ]
+    where, why = storage_option(redact(storage_url))
+    study = f"--study {shlex.quote(study_name)}{where}"
+    lines += [
+        "",
+        "Report and export:",
+        "",
+        f"- `autotune report {study}`: tables, figures and analysis",
+        f"- `autotune export {study}`: the best configuration and a final model",
+        f"- `autotune replay {study} --trial best`: the best configuration again, over several seeds",
+        f"- `autotune ablate {study}`: what each part of the best configuration is worth",
+        *([f"- {why.strip()}"] if why else []),
+        "",
+        "A trial whose user attribute `source` is `hand` is a row imported from a hand table: its values "
+        "come from that table's own training budget, so autotune's commands never take it as the best "
+        '(the dashboard\'s own "best trial" box compares every trial and may show one).',
+        "",
+        "Full spec (the study's `spec` attribute):",
+        "",
+        "```yaml",
+        yaml.safe_dump(spec_dict, sort_keys=False).rstrip("\n"),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    """A spec value as the spec's YAML writes it: true/false, 0.001, [a, b]."""
+    from autotune.spec.params import format_number
+
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return format_number(value)
+
+
+def _describe_range(p: ParamSpec) -> str:
+    if p.kind == "categorical":
+        return "one of " + ", ".join(_show(c) for c in p.choices)
+    text = f"{_show(p.low)} to {_show(p.high)}"
+    extras = (
+        (["integers"] if p.kind == "int" else [])
+        + (["log scale"] if p.log else [])
+        + ([f"step {_show(p.step)}"] if p.step is not None else [])
+    )
+    return text + (f" ({', '.join(extras)})" if extras else "")

@@ -1,0 +1,65 @@
+"""Write the module table of docs/architecture.md from the modules' own docstrings (their first paragraph).
+
+    .venv/bin/python scripts/module_table.py          # rewrite the table in place
+    .venv/bin/python scripts/module_table.py --check  # exit 1 if the table differs from the code (a test runs this)
+
+The layers are read from pyproject.toml's import-linter contract, top first, so the table lists them in the order
+the contract enforces.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "architecture.md"
+START, END = "<!-- module table: scripts/module_table.py -->", "<!-- end of module table -->"
+
+
+def layers() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in config if c["type"] == "layers"]
+    return [name.strip().removeprefix("autotune.") for line in contract["layers"] for name in line.split("|")]
+
+
+def plain(text: str) -> str:
+    """A docstring's reStructuredText roles and literals as Markdown code."""
+    text = re.sub(r":(?:mod|func|class|data|meth):`~?(?:autotune\.)?([^`]+)`", r"`\1`", text)
+    return " ".join(text.replace("``", "`").split()).replace("|", "\\|")
+
+
+def table() -> str:
+    rows = ["| layer | module | what it holds |", "|---|---|---|"]
+    for layer in layers():
+        folder = ROOT / "autotune" / layer
+        files = (
+            [folder.with_suffix(".py")]
+            if not folder.is_dir()
+            else sorted(f for f in folder.glob("*.py") if f.name not in ("__init__.py", "__main__.py"))
+        )
+        for f in files:
+            doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""
+            rows.append(f"| `{layer}` | `{f.relative_to(ROOT / 'autotune')}` | {plain(doc.split(chr(10) * 2)[0])} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(START + "\n", 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{START}\n{table()}\n{END}{tail}"
+    if "--check" in sys.argv[1:]:
+        if new != text:
+            print("docs/architecture.md: the module table differs from the code; run scripts/module_table.py")
+            return 1
+        return 0
+    DOC.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
