@@ -27,14 +27,40 @@ from typing import Any
 
 import optuna
 
+from autotune.analysis import ablation, confirmation, sweeps
 from autotune.analysis.ablation import AblationRow
-from autotune.base.output_folders import check_output_folder
-from autotune.errors import Interrupted
-from autotune.execution.confirming import ConfirmResult
-from autotune.search.prepare import replay_data
+from autotune.base.interrupts import stop_on_signals
+from autotune.base.output_folders import check_output_file, check_output_folder
+from autotune.errors import Interrupted, OptionError
+from autotune.execution.confirming import ConfirmResult, confirm_study
+from autotune.hand_tables import into_study as imports
+from autotune.hardware import precision
+from autotune.hardware.devices import set_threads
+from autotune.hardware.precision import recorded, resolve
+from autotune.reporting import documents, factor_files
+from autotune.reporting.exports import best_record, export_study
+from autotune.reporting.reports import build_report
+from autotune.search import configs, goals
+from autotune.search.configs import config_from_mapping
+from autotune.search.prepare import prepare, replay_data
+from autotune.search.samplers import make_pruner, make_sampler
+from autotune.spec.params import TRAINING_PARAMS
 from autotune.spec.study import StudySpec, load_spec
-from autotune.storage.replays import Replay, SeedRun
-from autotune.storage.studies import StudyRow
+from autotune.storage import recovery, replays
+from autotune.storage.replays import Replay, SeedRun, seeds_for
+from autotune.storage.replays import replay as run_replay
+from autotune.storage.stored import is_spec_reference, open_context
+from autotune.storage.studies import (
+    StudyRow,
+    check_url,
+    create_or_load_study,
+    open_storage,
+    redact,
+    resolve_storage_url,
+)
+from autotune.storage.studies import list_studies as rows
+from autotune.words import i18n
+from autotune.words.i18n import LANGS
 
 Study = StudySpec | str
 
@@ -150,7 +176,6 @@ class ImportResult:
 
 def load_study(study: Study, *, storage: str | None = None, study_name: str | None = None) -> optuna.Study:
     """The stored Optuna study of ``study``."""
-    from autotune.storage.stored import open_context
 
     return open_context(study, storage=storage, study_name=study_name, need_study=True).study  # type: ignore[return-value]
 
@@ -161,8 +186,6 @@ def best_config(
     """The best trial as ``autotune export`` records it (the confirmed best where the study has a
     confirmation): ``trial``, ``value``, ``params``, ``seed``, ``config`` (every parameter resolved, ready
     for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
-    from autotune.reporting.exports import best_record
-    from autotune.storage.stored import open_context
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     return best_record(ctx.study, ctx.spec, objective=objective)  # type: ignore[arg-type]
@@ -170,8 +193,6 @@ def best_config(
 
 def list_studies(storage: str | None = None) -> list[StudyRow]:
     """Every study in the storage, with its trials by state and its best value (``autotune studies``)."""
-    from autotune.storage.studies import list_studies as rows
-    from autotune.storage.studies import resolve_storage_url
 
     return rows(resolve_storage_url(storage))
 
@@ -199,17 +220,6 @@ def import_table(
     and checked first: a bad
     table raises a :class:`~autotune.errors.TableError` and writes nothing. No data are loaded.
     """
-    from autotune.hand_tables import into_study as imports
-    from autotune.search.samplers import make_pruner, make_sampler
-    from autotune.storage import recovery
-    from autotune.storage.stored import is_spec_reference, open_context
-    from autotune.storage.studies import (
-        check_url,
-        create_or_load_study,
-        open_storage,
-        redact,
-        resolve_storage_url,
-    )
 
     url = resolve_storage_url(storage)
     check_url(url)
@@ -234,8 +244,6 @@ def import_table(
 
 
 def _check_lang(lang: Any) -> None:
-    from autotune.errors import OptionError
-    from autotune.words.i18n import LANGS
 
     if lang not in LANGS:
         raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
@@ -257,11 +265,6 @@ def report(
     """Write a report folder (``report-<study>`` by default): summary, trial table, importance, figures,
     analysis (``autotune report``). ``formats``: any of ``html`` (index.html), ``md`` (report.md) and ``docx``
     (report.docx, a Word document to hand in; its path is ``ReportResult.document``)."""
-    from autotune.base.interrupts import stop_on_signals
-    from autotune.errors import OptionError
-    from autotune.reporting.reports import build_report
-    from autotune.storage.stored import open_context
-    from autotune.storage.studies import redact, resolve_storage_url
 
     formats = tuple(formats) if not isinstance(formats, str) else (formats,)
     unknown = [f for f in formats if f not in REPORT_FORMATS]
@@ -321,10 +324,6 @@ def export(
 
     The best trial is the confirmed best where :func:`confirm` has recorded a confirmation (and neither
     ``trial`` nor ``objective`` is given), else the best single-seed value."""
-    from autotune.hardware.devices import set_threads
-    from autotune.reporting.exports import export_study
-    from autotune.storage.stored import open_context
-    from autotune.storage.studies import redact, resolve_storage_url
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
@@ -371,11 +370,6 @@ def replay(
     Without overrides, with the trial's own seed and budget, it says whether the stored metric was
     reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
     """
-    from autotune.errors import OptionError
-    from autotune.hardware import precision
-    from autotune.search import configs
-    from autotune.storage import replays
-    from autotune.storage.stored import open_context
 
     if (trial is None) == (config is None):
         raise OptionError("give exactly one of --trial N|best and --config FILE")
@@ -451,10 +445,6 @@ def confirm(
     write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
     from dataclasses import replace
 
-    from autotune.analysis import confirmation
-    from autotune.base.output_folders import check_output_file
-    from autotune.execution.confirming import confirm_study
-
     confirmation.check_options(top, seeds)  # before anything is opened
     _check_lang(lang)
     if docx is not None:
@@ -474,8 +464,6 @@ def confirm(
     )
     if docx is None:
         return result
-    from autotune.reporting import documents
-    from autotune.words import i18n
 
     heads, body = confirmation.table_parts(result.record, lang)
     document = documents.table_document(
@@ -502,11 +490,6 @@ def replay_config(
 ) -> Replay:
     """Train ``config`` over ``seeds`` seeds on the CPU (``first_seed`` first, default the spec's seed),
     with no study and nothing recorded; returns a :class:`autotune.storage.replays.Replay`."""
-    from autotune.hardware.precision import resolve
-    from autotune.search.configs import config_from_mapping
-    from autotune.search.prepare import prepare
-    from autotune.storage.replays import replay as run_replay
-    from autotune.storage.replays import seeds_for
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
@@ -541,14 +524,8 @@ def ablate(
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
     from functools import partial
 
-    from autotune.analysis import ablation
-    from autotune.hardware.precision import recorded
-    from autotune.search import configs, goals
-    from autotune.spec.params import TRAINING_PARAMS
-    from autotune.storage import replays
-    from autotune.storage.stored import open_context
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.models import describe_structure
-    from autotune.words import i18n
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
@@ -611,7 +588,6 @@ def ablate(
         else baseline,
         **budget,
     )
-    from autotune.reporting import factor_files
 
     outputs = factor_files.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
     if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
@@ -643,13 +619,6 @@ def sweep(
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
     from functools import partial
-
-    from autotune.analysis import sweeps
-    from autotune.hardware.precision import recorded
-    from autotune.search import configs, goals
-    from autotune.storage import replays
-    from autotune.storage.stored import open_context
-    from autotune.words import i18n
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
@@ -684,7 +653,6 @@ def sweep(
         basis=basis,
         **_budget_words(say, spec, source, seed_list, epochs),
     )
-    from autotune.reporting import factor_files
 
     outputs = factor_files.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
     return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
@@ -710,7 +678,6 @@ def _default_out(kind: str, study_name: str, lang: str) -> str:
 
 
 def _seed_count(seeds: int) -> int:
-    from autotune.errors import OptionError
 
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise OptionError(f"--seeds must be an integer >= 1, got {seeds!r}")

@@ -28,11 +28,15 @@ import optuna
 from autotune.analysis.stats import ALPHA, MIN_SEEDS_FOR_P, holm, paired_p_value, same_difference, t_quantile
 from autotune.base.seeding import derive_seed
 from autotune.errors import OptionError
+from autotune.hardware.devices import usable_cores
 from autotune.hardware.precision import recorded
+from autotune.hardware.processes import can_fork, fork_map
 from autotune.search import goals
+from autotune.search.configs import config_of
 from autotune.spec.study import StudySpec
-from autotune.storage.replays import ReplayStore, SeedRun, replay, seeds_for
-from autotune.words import i18n
+from autotune.storage.optuna_private import release_connections
+from autotune.storage.replays import ReplayStore, SeedRun, replay, run_key, seeds_for
+from autotune.words import i18n, tables
 
 #: Where a study keeps its latest confirmation (a JSON-ready dict, see :func:`confirm`).
 RECORD_KEY = goals.CONFIRMATION_KEY
@@ -184,7 +188,6 @@ def confirm(
     runs, rank them, record the result as the study's ``confirmation`` user attribute and return it,
     with the count of runs trained and reused. ``workers > 1``: the runs missing from the store are
     trained first in that many forked processes (see :func:`train_missing`)."""
-    from autotune.search.configs import config_of
 
     shared = confirm_seeds(spec.seed, seeds)
     fresh = train_missing(spec, chosen, shared, splits=splits, store=store, workers=workers)
@@ -268,12 +271,6 @@ def train_missing(
     to take the runs, and at least two runs to share; otherwise nothing is trained here and
     :func:`confirm` trains the runs one after another."""
     import torch
-
-    from autotune.hardware.devices import usable_cores
-    from autotune.hardware.processes import can_fork, fork_map
-    from autotune.search.configs import config_of
-    from autotune.storage.optuna_private import release_connections
-    from autotune.storage.replays import run_key
 
     workers = min(workers, usable_cores())
     if workers < 2 or store is None or torch.get_num_threads() != 1 or not can_fork("cpu", 1):
@@ -367,7 +364,6 @@ def _trials(rows: list[dict[str, Any]], key: str | None = None, lang: str = "en"
 
 def table_parts(record: dict[str, Any], lang: str = "en") -> tuple[list[str], list[list[Any]]]:
     """The ranking's table heads and rows: stored value, mean ± std, 95% interval, per-seed values, p-values."""
-    from autotune.words import tables
 
     say = functools.partial(i18n.say, lang)
     n, pct = record["seeds"], record["metric"] == "val_accuracy"
@@ -401,7 +397,6 @@ def table_parts(record: dict[str, Any], lang: str = "en") -> tuple[list[str], li
 
 def table(record: dict[str, Any], lang: str = "en") -> str:
     """The ranking as a Markdown table (:func:`table_parts`)."""
-    from autotune.words import tables
 
     return tables.markdown(*table_parts(record, lang))
 

@@ -45,6 +45,7 @@ from autotune.search.configs import config_of
 from autotune.spec.study import STOP_RULES, StopSpec, StudySpec
 from autotune.storage.replays import ReplayStore, SeedRun, replay
 from autotune.storage.studies import FINISHED_STATES
+from autotune.words import i18n
 
 #: The study user attribute that holds the rule the current `run` set (``StopSpec.to_dict()``, or None).
 RULE_KEY = "stop_rule"
@@ -146,7 +147,6 @@ def _diff(record: dict[str, Any], value: float) -> str:
 def line(record: dict[str, Any], *, finished: int, target: int, lang: str = "en") -> str:
     """Why the search stopped, every number with what backs it. ``finished``: the study's finished
     trials now (trials that were running when the rule fired finish after it)."""
-    from autotune.words import i18n
 
     rule, window, before = record["rule"], record["window"], record["best_before"]
     return i18n.say(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from autotune.words import i18n
+
 #: The parts of a trial's time (user attribute ``time_s``), in the order they are shown.
 TIME_PARTS = ("build", "train", "evaluate", "storage", "artifacts", "other")
 
@@ -35,7 +37,6 @@ def time_totals(trials: list[Any]) -> dict[str, Any]:
 
 def time_line(totals: dict[str, Any], lang: str = "en") -> str | None:
     """``Time in N trials: train 81% (120.5 s), evaluate 12% (…), …`` largest first; None without timed trials."""
-    from autotune.words import i18n
 
     if not totals["trials"] or not totals["total"]:
         return None

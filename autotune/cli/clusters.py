@@ -123,6 +123,7 @@ def slurm(
     script you can read, edit and resubmit, and submits it. The tasks stop when the study holds N
     finished trials; a task that Slurm ends (time limit, preemption, scancel) leaves the study exact.
     """
+    # imported here, not at the top: keeps optuna off the import of this module
     from autotune.execution.slurm import lines, submit
 
     quiet_libraries()

@@ -8,7 +8,11 @@ from typing import Any
 
 import click
 
+from autotune.analysis import confirmation, stopping
+from autotune.base.timing import time_line
 from autotune.storage.studies import storage_option
+from autotune.storage.warm_start import lines
+from autotune.words.figures import value_text
 from autotune.words.tables import short
 
 
@@ -17,8 +21,6 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(json.dumps(summary.__dict__, indent=2, default=str))
         return
     if summary.warm_start is not None:  # trials copied from another study before this run searched
-        from autotune.storage.warm_start import lines
-
         for line in lines(summary.warm_start):
             click.echo(line)
     new = summary.finished - summary.finished_before
@@ -38,7 +40,6 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         )
     if summary.best_value is not None:
         params = ", ".join(f"{k}={short(v)}" for k, v in summary.best_params.items())
-        from autotune.words.figures import value_text
 
         whose = ", autotune's trials only" if summary.hand_rows else ""
         click.echo(
@@ -46,14 +47,10 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
             f"{whose}): {params}"
         )
     if summary.stopped is not None:  # the study's search ended at the noise floor (autotune.analysis.stopping)
-        from autotune.analysis import stopping
-
         click.echo(stopping.line(summary.stopped, finished=summary.finished, target=summary.target))
     if summary.infeasible:
         click.echo(f"{summary.infeasible} complete trial(s) break a constraint (kept, marked infeasible).")
     if summary.time_s:
-        from autotune.base.timing import time_line
-
         line = time_line(summary.time_s)
         if line:
             click.echo(line)
@@ -64,8 +61,6 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
             [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto],
         )
     if summary.confirmation is not None:  # the spec's confirm: block ran after the search
-        from autotune.analysis import confirmation
-
         click.echo(confirmation.table(summary.confirmation))
         for line in confirmation.lines(summary.confirmation):
             click.echo(line)

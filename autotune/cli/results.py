@@ -6,6 +6,7 @@ import json
 
 import click
 
+import autotune
 from autotune.cli.options import (
     STORAGE_HELP,
     SubsetType,
@@ -84,7 +85,6 @@ def import_(
     网络结构, 验证集准确率 …), values as people write them (97.45%, [784,256,128,10], 正态).
     Importing the same table again, in any file or format, adds nothing. No data are loaded.
     """
-    import autotune
 
     quiet_libraries()
     result = autotune.import_table(
@@ -131,7 +131,6 @@ def report(
     index.html opens offline (no CDN); report.md, PNG figures and the data behind every
     figure (CSV/JSON) sit beside it.
     """
-    import autotune
 
     quiet_libraries()
     result = autotune.report(
@@ -234,7 +233,6 @@ def export(
     Search cheaply, train the final model fully: its budget (--epochs, --train-subset) may
     exceed the trials', as the spec's ``final:`` block declares.
     """
-    import autotune
 
     quiet_libraries()
     result = autotune.export(

@@ -14,7 +14,12 @@ from autotune.cli.options import (
     worker_options,
 )
 from autotune.cli.output import print_summary
-from autotune.spec.study import PRUNERS, STOP_RULES
+from autotune.execution.progress import make_progress
+from autotune.execution.ray_workers import run as run_on_ray
+from autotune.execution.runner import join_study, run_study
+from autotune.reporting.dashboard import beside as _dashboard_beside
+from autotune.spec.study import PRUNERS, STOP_RULES, load_spec
+from autotune.storage.stored import is_spec_reference, open_context
 
 
 @click.command()
@@ -116,7 +121,6 @@ def run(
     again after an interruption continues where it stopped. Ctrl-C stops cleanly (exit code 130).
     With --ray, the K workers are tasks on a Ray cluster.
     """
-    from autotune.spec.study import load_spec
 
     check_ray_options(
         ray_address=ray_address,
@@ -129,17 +133,12 @@ def run(
     )
     spec = load_spec(study)
     quiet_libraries()
-    from autotune.execution.progress import make_progress
-    from autotune.execution.runner import run_study
-    from autotune.reporting.dashboard import beside as _dashboard_beside
 
     with (
         stop_on_signals(),
         _dashboard_beside(storage, dashboard_port, artifact_dir) if with_dashboard else contextlib.nullcontext(),
     ):
         if ray_address is not None:
-            from autotune.execution.ray_workers import run as run_on_ray
-
             summary = run_on_ray(
                 spec,
                 address=ray_address,
@@ -211,7 +210,6 @@ def worker(
     The study must exist (`autotune run` creates it and sets the target); run this on as
     many hosts as you like against one PostgreSQL storage.
     """
-    from autotune.storage.stored import is_spec_reference, open_context
 
     if is_spec_reference(study):
         spec = open_context(study, storage=storage, study_name=study_name, need_study=False).spec
@@ -219,8 +217,6 @@ def worker(
         spec = open_context(study, storage=storage, study_name=study_name, need_study=True).spec
         study_name = study_name or study
     quiet_libraries()
-    from autotune.execution.progress import make_progress
-    from autotune.execution.runner import join_study
 
     with stop_on_signals():
         summary = join_study(

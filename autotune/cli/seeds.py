@@ -6,6 +6,8 @@ import json
 
 import click
 
+import autotune
+from autotune.analysis.ablation import ProgressLines
 from autotune.cli.options import (
     STORAGE_HELP,
     STUDY_HELP,
@@ -15,6 +17,8 @@ from autotune.cli.options import (
     replay_options,
 )
 from autotune.cli.output import num, pct, print_confirmation, print_table_result, table
+from autotune.search.configs import parse_set
+from autotune.storage.replays import METRIC_KEYS
 from autotune.words.tables import mean_std
 
 
@@ -56,9 +60,6 @@ def replay(
     with the trial's own seed, it checks that the stored metric is reproduced exactly.
     Replays are recorded in the companion study '<study>:replays'.
     """
-    import autotune
-    from autotune.search.configs import parse_set
-    from autotune.storage.replays import METRIC_KEYS
 
     if (which is None) == (config_file is None):  # a usage error, exit code 2, before anything is opened
         raise click.UsageError("give exactly one of --trial N|best and --config FILE")
@@ -160,8 +161,6 @@ def ablate(
     configuration, its share of the total gain and a paired test across seeds. Writes
     ablation.md/.csv/.json and ablation.png.
     """
-    import autotune
-    from autotune.analysis.ablation import ProgressLines
 
     quiet_libraries()
     _check_seeds(seeds)
@@ -218,8 +217,6 @@ def sweep(
     Like the seed reports' learning-rate, batch-size, hidden-units and epochs tables; records
     wall time per setting too. Writes sweep-P.md/.csv/.json and sweep-P.png.
     """
-    import autotune
-    from autotune.search.configs import parse_set
 
     quiet_libraries()
     _check_seeds(seeds)
@@ -307,7 +304,6 @@ def confirm(
     and the others are tested against the top one (paired t-test, Holm-corrected, from 3 seeds).
     The result is recorded in the study; `autotune export` then exports the confirmed best.
     """
-    import autotune
 
     quiet_libraries()
     result = autotune.confirm(

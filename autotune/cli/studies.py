@@ -6,12 +6,18 @@ import json
 
 import click
 
+import autotune
 from autotune.base.interrupts import stop_on_signals
 from autotune.cli.options import (
     STORAGE_HELP,
     quiet_libraries,
 )
 from autotune.cli.output import table
+from autotune.errors import StudyNotFoundError
+from autotune.reporting.dashboard import serve
+from autotune.spec.study import load_spec, shipped_specs
+from autotune.storage.artifacts import artifact_dir as default_artifact_dir
+from autotune.storage.studies import redact, resolve_storage_url
 from autotune.words.figures import value_text
 
 
@@ -37,9 +43,6 @@ def dashboard(storage: str | None, host: str, port: int, artifact_dir: str | Non
     Serves the same storage the other commands use, with its trial artifacts
     (learning curves, checkpoints), so they open from the dashboard's trial view.
     """
-    from autotune.reporting.dashboard import serve
-    from autotune.storage.artifacts import artifact_dir as default_artifact_dir
-    from autotune.storage.studies import resolve_storage_url
 
     url = resolve_storage_url(storage)
     with stop_on_signals():
@@ -57,10 +60,6 @@ def dashboard(storage: str | None, host: str, port: int, artifact_dir: str | Non
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 def studies(storage: str | None, as_json: bool) -> None:
     """List the shipped study specs and the studies in a storage (trials by state, best value)."""
-    import autotune
-    from autotune.errors import StudyNotFoundError
-    from autotune.spec.study import load_spec, shipped_specs
-    from autotune.storage.studies import redact, resolve_storage_url
 
     specs = [load_spec(str(path)) for path in shipped_specs().values()]
     url = resolve_storage_url(storage)

@@ -18,6 +18,7 @@ from autotune.hardware import precision
 from autotune.search import goals
 from autotune.search.space import suggest
 from autotune.spec.study import PrunerSpec, StudySpec
+from autotune.storage import artifacts
 from autotune.training.loop import EpochStats, FitResult, fit
 from autotune.training.models import describe_structure
 
@@ -191,7 +192,6 @@ class Objective:
         )
         if self.artifacts is None:
             return
-        from autotune.storage import artifacts
 
         curve = self.retry(
             lambda: artifacts.upload_json(

@@ -31,7 +31,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from autotune.errors import AutotuneError, Interrupted, OptionError, SchedulerError, WorkerError
-from autotune.spec.study import StudySpec
+from autotune.spec.study import StudySpec, load_spec
+from autotune.storage.optuna_private import trial_id
 
 if TYPE_CHECKING:
     from autotune.execution.progress import Progress
@@ -205,8 +206,8 @@ def run(
     every check passed: Ray missing, an SQLite storage, a bad option or an address where no Ray cluster
     answers raise before anything is written.
     """
+    # imported here, not at the top: keeps optuna off the import of this module
     from autotune.execution.runner import check_shared, create_shared, finish_shared
-    from autotune.spec.study import load_spec
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     data_dir = data_dir or os.environ.get("AUTOTUNE_DATA_DIR") or None  # as the nodes see it
@@ -337,7 +338,7 @@ def fail_left_running(url: str, name: str, run_id: str, *, deadline: float) -> l
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    from autotune.storage.optuna_private import trial_id
+    # imported here, not at the top: keeps optuna off the import of this module
     from autotune.storage.studies import open_storage
 
     storage = open_storage(url)
@@ -393,6 +394,7 @@ def worker_task(
     import optuna
     import ray
 
+    # imported here, not at the top: keeps optuna off the import of this module
     from autotune.execution.progress import make_progress
     from autotune.execution.runner import join_study
 

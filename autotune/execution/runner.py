@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 import optuna
 from optuna.trial import TrialState
 
-from autotune.analysis import stopping
+from autotune.analysis import confirmation, stopping
 from autotune.base import interrupts
+from autotune.base.timing import time_totals
 from autotune.errors import (
     PERMANENT_STORAGE_FAILURES,
     Interrupted,
@@ -35,15 +36,21 @@ from autotune.errors import (
     TrialNotFoundError,
     storage_failure,
 )
-from autotune.execution.progress import Progress
+from autotune.execution.confirming import confirm_study
+from autotune.execution.progress import Progress, make_progress
+from autotune.execution.workers import auto_count, run_local_workers
+from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
 from autotune.hardware.precision import check_device as check_precision
 from autotune.hardware.precision import check_name
 from autotune.search import goals
+from autotune.search.prepare import prepare
 from autotune.search.samplers import make_pruner, make_sampler
 from autotune.spec.study import PRUNERS, PrunerSpec, StopSpec, StudySpec
 from autotune.storage import recovery
 from autotune.storage import warm_start as warm_starts
+from autotune.storage.artifacts import artifact_dir as default_artifact_dir
+from autotune.storage.artifacts import check_folder, open_store
 from autotune.storage.studies import (
     check_url,
     count_finished,
@@ -136,8 +143,6 @@ def run_study(
     pinned = device is not None and device.strip().lower().startswith("cuda:")
     device = resolve_device(device)
     if workers == "auto":
-        from autotune.execution.workers import auto_count
-
         workers = auto_count(device, threads=threads, target=target, pinned=pinned)
     check_precision(spec.precision, device)
     gpu_ids = _gpu_ids(device, workers, trials_per_gpu, pinned)
@@ -289,9 +294,8 @@ def _work_and_summarize(
 ) -> RunSummary:
     from sqlalchemy.exc import DBAPIError
 
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.execution.objective import Objective
-    from autotune.storage.artifacts import artifact_dir as default_artifact_dir
-    from autotune.storage.artifacts import open_store
 
     before, pruned_before = _retry(lambda: _finished_and_pruned(study), url)
     start = time.perf_counter()
@@ -478,7 +482,6 @@ def _run_workers(
     """Create the study, then let ``workers`` local worker processes fill it (see :mod:`autotune.execution.workers`);
     ``progress`` shows their trial lines (a live bar on a terminal). With ``splits`` (the data, loaded here) the
     workers can be forked: each then runs :func:`_forked_worker`."""
-    from autotune.execution.workers import run_local_workers
 
     progress = progress or Progress()
     study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
@@ -666,7 +669,6 @@ def _confirm(
     stopped at the noise floor (``summary.stopped``) is finished too; a run that stops early
     (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
     """
-    from autotune.analysis import confirmation
 
     if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
         return summary
@@ -689,7 +691,6 @@ def _confirm(
                 f"{at}; if it was stopped, `autotune confirm` runs it"
             )
         return replace(summary, confirmation_note=note)
-    from autotune.execution.confirming import confirm_study
 
     progress.note(
         f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
@@ -733,7 +734,6 @@ def _forked_worker(
     data_dir: str | None,
 ) -> None:
     """A forked local worker: ``autotune worker`` on the data the parent loaded."""
-    from autotune.execution.progress import make_progress
 
     join_loaded(
         spec,
@@ -783,7 +783,6 @@ def _with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
 
 def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> list[str] | None:
     """Each local worker's CUDA_VISIBLE_DEVICES, or None (the CPU, one worker, or a GPU the user pinned)."""
-    from autotune.hardware import gpus
 
     if per_gpu is not None and not device.startswith("cuda"):
         raise OptionError(f"--trials-per-gpu {per_gpu}: the device is {device}; it needs CUDA GPUs")
@@ -804,14 +803,11 @@ def _check_threads(threads: int | None) -> None:
 
 
 def _check_artifacts(url: str, artifact_dir: str | None) -> None:
-    from autotune.storage.artifacts import artifact_dir as default_artifact_dir
-    from autotune.storage.artifacts import check_folder
 
     check_folder(default_artifact_dir(url, artifact_dir))
 
 
 def _load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
-    from autotune.search.prepare import prepare
 
     return prepare(spec, data_dir=data_dir, device=device)
 
@@ -844,7 +840,6 @@ def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
 def summarize(
     study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int, seconds: float
 ) -> RunSummary:
-    from autotune.base.timing import time_totals
 
     since = datetime.datetime.now() - datetime.timedelta(seconds=seconds)  # Optuna stores local, naive times
     trials = study.get_trials(deepcopy=False)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from autotune.base.output_folders import writable_problem
 from autotune.errors import OptionError, OutputError, SchedulerError
-from autotune.spec.study import StudySpec
+from autotune.execution.runner import check_shared, create_shared
+from autotune.spec.study import StudySpec, load_spec
 from autotune.storage.studies import redact, storage_option
 
 #: ``--time``: Slurm's [DAYS-]HOURS:MINUTES:SECONDS.
@@ -187,8 +188,6 @@ def submit(
 
     Nothing is written and nothing submitted when a check fails: no ``sbatch`` on PATH, an SQLite
     storage, a bad option, a script path that cannot be written, missing data."""
-    from autotune.execution.runner import check_shared, create_shared
-    from autotune.spec.study import load_spec
 
     check_options(
         workers=workers,

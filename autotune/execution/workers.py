@@ -20,6 +20,8 @@ from typing import Any
 import optuna
 
 from autotune.errors import Interrupted
+from autotune.hardware import gpus
+from autotune.hardware.devices import usable_cores
 from autotune.hardware.processes import Forked, can_fork, wait_all
 from autotune.spec.study import StudySpec
 from autotune.storage.optuna_private import release_connections
@@ -34,14 +36,11 @@ def auto_count(device: str, *, threads: int | None, target: int, pinned: bool) -
     """``--workers auto``: on the CPU one worker per usable core (``threads`` each when given), at most
     :data:`AUTO_MAX_CPU_WORKERS`; on CUDA one per visible GPU (one in all when a GPU is pinned); on MPS one.
     Never more than the study's trial target."""
-    from autotune.hardware.devices import usable_cores
 
     if device.startswith("cuda"):
         if pinned:
             return 1
         import torch
-
-        from autotune.hardware import gpus
 
         count = len(gpus.visible(torch.cuda.device_count()))
     elif device == "cpu":

@@ -22,6 +22,7 @@ from typing import Any
 
 import optuna
 
+from autotune.data.datasets import DATASETS
 from autotune.errors import ConfigError, OptionError, TableError
 from autotune.hand_tables import read as hand_tables
 from autotune.hand_tables.read import HandRow, HandTable
@@ -259,7 +260,7 @@ def _queued_attrs(p: PlannedRow) -> dict[str, Any]:
 
 
 def _structure(spec: StudySpec, config: dict[str, Any]) -> str | None:
-    from autotune.data.datasets import DATASETS
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.models import describe_structure
 
     info = DATASETS.get(spec.dataset_name) if isinstance(spec.dataset, str) else None

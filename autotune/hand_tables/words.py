@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from autotune.data.datasets import DATASETS
 from autotune.errors import TableError
 from autotune.spec.params import ACTIVATIONS, INITS, OPTIMIZERS
 from autotune.spec.study import StudySpec
@@ -345,7 +346,6 @@ def _int_list(text: str) -> list[int] | None:
 
 def _io_sizes(spec: StudySpec) -> tuple[int, int] | None:
     """(inputs, outputs) of a built-in dataset; None for a user's data (known only once loaded)."""
-    from autotune.data.datasets import DATASETS
 
     info = DATASETS.get(spec.dataset_name) if isinstance(spec.dataset, str) else None
     return None if info is None else (math.prod(info.shape), info.n_outputs)

@@ -14,7 +14,7 @@ import functools
 from contextlib import AbstractContextManager as ContextManager
 from typing import Any
 
-from autotune.errors import DeviceError
+from autotune.errors import DeviceError, OptionError
 
 PRECISIONS = ("fp32", "bf16", "auto")
 CHOICES = ", ".join(PRECISIONS)
@@ -38,8 +38,6 @@ CNN_CHANNELS_LAST = True
 def check_name(name: Any) -> str:
     """``name`` if it is a precision, else an error that names it and the allowed ones."""
     if name not in PRECISIONS:
-        from autotune.errors import OptionError
-
         raise OptionError(f"--precision {name!r} is not a precision; allowed: {CHOICES}")
     return name
 

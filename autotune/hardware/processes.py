@@ -17,7 +17,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
+from autotune.base import interrupts
 from autotune.errors import AutotuneError, WorkerError
+from autotune.hardware.devices import set_threads
 
 
 def can_fork(device: str, per_worker: int) -> bool:
@@ -60,8 +62,6 @@ class Forked:
 
 def _forked_main(write: int, target: Callable[..., None], args: tuple) -> None:
     """A forked child's life: its lines go to the pipe (as a fresh worker's would), errors are one line."""
-    from autotune.base import interrupts
-    from autotune.hardware.devices import set_threads
 
     os.dup2(write, 2)
     os.close(write)

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from autotune.errors import DashboardError
-from autotune.storage.studies import REPLAYS_SUFFIX, open_storage, redact
+from autotune.storage.artifacts import artifact_dir as default_artifact_dir
+from autotune.storage.artifacts import open_store
+from autotune.storage.studies import REPLAYS_SUFFIX, open_storage, redact, resolve_storage_url
 
 if TYPE_CHECKING:
     pass
@@ -104,8 +106,6 @@ def make_dashboard_server(
     when it started, as (name, study id) pairs.
     """
     import optuna_dashboard
-
-    from autotune.storage.artifacts import open_store
 
     storage = open_storage(storage_url, must_exist=True)
     store = open_store(artifact_dir) if artifact_dir is not None else None
@@ -193,8 +193,6 @@ def beside(
     echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
 ) -> Iterator[None]:
     """optuna-dashboard on 127.0.0.1:``port`` for the length of a run (``run --dashboard``), stopped afterwards."""
-    from autotune.storage.artifacts import artifact_dir as default_artifact_dir
-    from autotune.storage.studies import resolve_storage_url
 
     url = resolve_storage_url(storage)
     open_storage(url)  # the dashboard needs the database to exist before the first trial

@@ -22,9 +22,16 @@ from typing import Any
 
 import optuna
 
+from autotune.base.paths import cache_dir
+from autotune.data.datasets import DATASETS, Split, Splits, has_test, load_test
 from autotune.errors import OptionError, TrialNotFoundError
 from autotune.hardware.precision import emulation_note, recorded
+from autotune.search import goals
+from autotune.search.configs import config_of
+from autotune.search.prepare import prepare
 from autotune.spec.study import StudySpec
+from autotune.storage.artifacts import checkpoint_payload
+from autotune.storage.replays import seeds_for
 
 RETRAIN_CHOICES = ("train+val", "train")
 
@@ -35,8 +42,6 @@ def best_record(
     """What export writes about the chosen trial: the confirmed best where the study has a confirmation
     (see :func:`confirmed_choice`), else the best (by ``objective`` where there are several), or trial
     number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
-    from autotune.search import goals
-    from autotune.search.configs import config_of
 
     if trial is not None and objective is not None:
         raise OptionError("give --trial N or --objective K, not both")
@@ -182,10 +187,7 @@ def retrain_and_test(
 
     import torch
 
-    from autotune.data.datasets import Split, Splits, has_test, load_test
-    from autotune.search.prepare import prepare
-    from autotune.storage.artifacts import checkpoint_payload
-    from autotune.storage.replays import seeds_for
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.loop import evaluate, fit
 
     spec = spec.for_final(max_epochs=epochs, train_subset=train_subset)
@@ -287,8 +289,6 @@ def retrain_and_test(
 def provenance(
     spec: StudySpec, *, storage: str, record: dict[str, Any], final: dict[str, Any] | None, data_dir: str | None
 ) -> dict[str, Any]:
-    from autotune.base.paths import cache_dir
-    from autotune.data.datasets import DATASETS
 
     packages = {}
     for name in (

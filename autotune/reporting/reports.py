@@ -19,10 +19,11 @@ import optuna
 from autotune.analysis import ablation, confirmation, hand_compare, importance, stopping
 from autotune.analysis import summary as analysis
 from autotune.reporting import figures as report_figures
-from autotune.reporting import plots, text
+from autotune.reporting import interactive, plots, text
+from autotune.reporting.documents import Document
 from autotune.spec.study import StudySpec
 from autotune.words import figures as ft
-from autotune.words import i18n
+from autotune.words import i18n, tables
 
 
 def build_report(
@@ -179,7 +180,6 @@ def _interactive(
     study: optuna.Study, spec: StudySpec, imp: dict[str, Any], by_objective: dict[str, Any], lang: str
 ) -> dict[str, str]:
     """PNG file name -> an interactive (plotly) version of that figure, as an HTML fragment."""
-    from autotune.reporting import interactive
 
     return interactive.figures(
         study,
@@ -192,7 +192,6 @@ def _interactive(
 
 def _plotly_js() -> str:
     """plotly.js, embedded once in the page so that its interactive figures work offline."""
-    from autotune.reporting import interactive
 
     return interactive.plotly_js()
 
@@ -274,7 +273,6 @@ def _summary(s: dict[str, Any], confirmed: dict[str, Any] | None, lang: str) -> 
 
 
 def _markdown(page: dict[str, Any]) -> str:
-    from autotune.words import tables
 
     parts = [f"# {page['title']}\n", *(f"- {line}" for line in page["summary"]), ""]
     parts += [f"> {n}" for n in page["notes"]]
@@ -339,7 +337,6 @@ def _docx(
 ) -> str:
     """The report as a Word document in the seed reports' order: set-up, results in brief, the trial table, the
     confirmation, the ablation, importance, figures with numbered captions, analysis. Its cells are the page's."""
-    from autotune.reporting.documents import Document
 
     lang = page["lang"]
     say = functools.partial(i18n.say, lang)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from autotune.analysis import importance
+from autotune.analysis import confirmation, importance
 from autotune.analysis import summary as analysis
 from autotune.base import timing
 from autotune.spec.study import StudySpec
-from autotune.words import i18n
+from autotune.words import i18n, tables
 from autotune.words.figures import value_text
 from autotune.words.tables import short
 
@@ -255,8 +255,6 @@ EVALUATOR_NAMES = {"default": "PED-ANOVA", "fanova": "fANOVA"}
 
 def confirmed_line(record: dict[str, Any], lang: str) -> str | None:
     """The summary's line for a recorded confirmation: the best mean over seeds, with its spread."""
-    from autotune.analysis import confirmation
-    from autotune.words import tables
 
     top = next((r for r in record["ranking"] if r["trial"] == record["best_trial"]), None)
     if top is None:

@@ -50,6 +50,7 @@ def measure(
         "params": result.n_params,
     }
     if spec.needs("latency_ms"):
+        # imported here, not at the top: keeps torch off the import of this module
         from autotune.training.loop import LATENCY_BATCH, latency_ms
 
         assert result.model is not None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from autotune.data.datasets import Splits, load_splits
 from autotune.errors import DataError, ModelError
-from autotune.hardware.devices import resolve_device
+from autotune.hardware.devices import resolve_device, set_threads
 from autotune.spec.study import StudySpec, cnn_depth_problem, deepest, value_range
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ def _check_builder(spec: StudySpec, splits: Splits) -> None:
     """Build the default configuration's model and run two examples through it."""
     import torch
 
+    # imported here, not at the top: keeps optuna and torch off the import of this module
     from autotune.search.space import suggest
     from autotune.training.models import build_model
 
@@ -110,7 +111,6 @@ def replay_data(
 ) -> Any:
     """Set threads (the source trial's unless given) and load the data on the CPU, where replays are exact
     (``splits``: loaded there already)."""
-    from autotune.hardware.devices import set_threads
 
     set_threads(threads or (source_threads if isinstance(source_threads, int) else None))
     return splits if splits is not None else prepare(spec, data_dir=data_dir, device="cpu")

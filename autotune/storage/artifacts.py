@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from autotune.errors import StorageError
+from autotune.base.output_folders import writable_problem
+from autotune.base.version import __version__
+from autotune.errors import AutotuneError, CheckpointError, StorageError
 from autotune.storage.studies import sqlite_path
 
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ def artifact_dir(storage_url: str, explicit: str | os.PathLike | None = None) ->
 
 def check_folder(path: Path) -> None:
     """Refuse an artifact folder that cannot be written (read-only, full, under a file), creating nothing."""
-    from autotune.base.output_folders import writable_problem
 
     problem = writable_problem(path)
     if problem is not None:
@@ -96,8 +97,6 @@ def checkpoint_payload(
 
     import torch
 
-    from autotune.base.version import __version__
-
     return {
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "model": {"family": family, "input_shape": list(input_shape), "n_outputs": n_outputs, "config": config},
@@ -124,7 +123,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]
 
     import torch
 
-    from autotune.errors import AutotuneError, CheckpointError
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.models import build_model
 
     if not Path(path).is_file():

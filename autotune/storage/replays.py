@@ -20,6 +20,8 @@ import optuna
 
 from autotune.base.seeding import derive_seed
 from autotune.errors import OptionError, TrialNotFoundError
+from autotune.search import goals
+from autotune.search.goals import measure
 from autotune.spec.study import StudySpec
 from autotune.storage.studies import REPLAYS_SUFFIX
 from autotune.words.figures import value_text
@@ -135,6 +137,7 @@ def replay(
 ) -> Replay:
     """Train ``config`` once per seed (no pruning) in ``precision`` (``fp32`` or ``bf16``; a stored trial's
     own, see :func:`autotune.hardware.precision.recorded`); reuse runs already recorded in ``store``."""
+    # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.loop import fit
 
     max_epochs = epochs or spec.max_epochs
@@ -150,8 +153,6 @@ def replay(
             seconds = round(time.perf_counter() - start, 3)
             latency = None
             if spec.needs("latency_ms"):
-                from autotune.search.goals import measure
-
                 latency = measure(spec, result, splits, precision=precision)["latency_ms"]
             run = SeedRun(
                 seed=seed,
@@ -192,7 +193,6 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
 
     In a multi-objective study ``best`` is the best feasible trial by the first objective (noted).
     """
-    from autotune.search import goals
 
     if which == "best":
         if goals.is_multi(study):
@@ -256,7 +256,6 @@ def reproduction(
 ) -> str | None:
     """Whether a replay reproduced the stored trial's metric exactly (only when the comparison is fair); for a hand
     row, its value and the reproduction side by side, each under its own protocol."""
-    from autotune.search import goals
 
     if trial is not None and goals.by_hand(trial) and trial.values and not overridden:
         got = result.mean(spec.metric)

@@ -19,8 +19,10 @@ from typing import Any
 
 import optuna
 
+from autotune.base.version import __version__
 from autotune.errors import StorageError, StudyNotFoundError, TrialNotFoundError
 from autotune.search import goals
+from autotune.spec.params import format_number
 from autotune.spec.study import ParamSpec, StudySpec
 
 DEFAULT_STORAGE = "sqlite:///autotune.db"
@@ -174,7 +176,6 @@ def create_or_load_study(
         study.set_user_attr("spec", spec.to_dict())
         study.set_user_attr("spec_fingerprint", spec.fingerprint())
         study.set_user_attr("description", spec.description)
-        from autotune.base.version import __version__
 
         study.set_user_attr("autotune_version", __version__)
         from optuna_dashboard import save_note
@@ -334,7 +335,6 @@ def study_note(spec: StudySpec, *, study_name: str, storage_url: str = DEFAULT_S
 
 def _show(value: Any) -> str:
     """A spec value as the spec's YAML writes it: true/false, 0.001, [a, b]."""
-    from autotune.spec.params import format_number
 
     if isinstance(value, bool):
         return str(value).lower()

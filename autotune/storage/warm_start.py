@@ -21,6 +21,7 @@ import optuna
 from autotune.errors import ConfigError, OptionError, SpecError, StudyNotFoundError
 from autotune.search.configs import Outside, config_of, fit, show
 from autotune.spec.study import StudySpec
+from autotune.storage.stored import stored_spec
 from autotune.storage.studies import FINISHED_STATES, open_storage, redact, resolve_storage_url
 
 #: What a warm start may change; everything else in a spec changes what a trial's value means.
@@ -63,7 +64,6 @@ def parse_ref(ref: str, storage: str | None) -> tuple[str, str]:
 
 def plan(spec: StudySpec, ref: str, *, storage: str | None, target: str) -> WarmPlan:
     """Which trials of the study ``ref`` names can seed study ``target`` of ``spec``, and why the others cannot."""
-    from autotune.storage.stored import stored_spec
 
     name, url = parse_ref(ref, storage)
     if name == target and url == resolve_storage_url(storage):
