@@ -312,3 +312,27 @@ def test_lint_imports_refuses_an_upward_import_and_a_cycle(tmp_path):
     assert "Contracts: 0 kept, 3 broken." in done.stdout
     assert "autotune.training is not allowed to import autotune.execution" in done.stdout
     assert "No cycles are allowed in autotune.storage." in done.stdout
+
+
+def test_the_site_hook_checks_links_out_of_the_manual(tmp_path):
+    """scripts/mkdocs_hooks.py: a link to ../BENCHMARKS.md#section is kept only where the file and heading exist."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", REPO / "scripts" / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    assert hooks.github_slug("Report on a large study — `scripts/bench_report.py`") == (
+        "report-on-a-large-study--scriptsbench_reportpy"
+    )
+    bench = tmp_path / "BENCHMARKS.md"
+    bench.write_text("# Benchmarks\n\n## Stopping at the noise floor\n")
+    link = hooks.outside_link
+    assert link("BENCHMARKS.md", bench, None, "BENCHMARKS.md", None) == "`BENCHMARKS.md`"
+    assert link("BENCHMARKS.md", bench, "stopping-at-the-noise-floor", "BENCHMARKS.md", None) == (
+        "`BENCHMARKS.md`, section “Stopping at the noise floor”"
+    )
+    assert link("x", bench, "stopping-at-the-noise-floor", "BENCHMARKS.md", "https://example.org/r/") == (
+        "[x](https://example.org/r/blob/HEAD/BENCHMARKS.md#stopping-at-the-noise-floor)"
+    )
+    assert link("BENCHMARKS.md", bench, "no-such-section", "BENCHMARKS.md", None) is None
+    assert link("gone", tmp_path / "GONE.md", None, "GONE.md", None) is None
