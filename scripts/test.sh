@@ -8,8 +8,9 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 log="$(mktemp)"
-# ray: tests/test_ray.py runs `run --ray` on a real local Ray head (a plain install stays without it)
-if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,ray]' >"$log" 2>&1; then
+# ray: tests/test_ray.py runs `run --ray` on a real local Ray head (a plain install stays without it);
+# docs: mkdocs, mkdocs-material and mkdocs-click, to build the manual as a site below
+if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,ray,docs]' >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" >&2 || true
     echo "scripts/test.sh: pip install failed" >&2
     exit 1
@@ -24,4 +25,9 @@ fi
 .venv/bin/ruff format --check --quiet autotune tests scripts examples
 # The layers, kept by import-linter (pyproject.toml's [tool.importlinter]): no upward import, no cycle.
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
+# The manual as a site (mkdocs.yml): --strict fails on a broken link or anchor, and the command reference
+# (docs/reference.md) is generated from the click commands themselves.
+site="$(mktemp -d)"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$site"
+rm -rf "$site"
 exec .venv/bin/python -m pytest -ra "$@"

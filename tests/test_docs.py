@@ -1,4 +1,4 @@
-"""The documentation against the code: commands, options, spec keys, README size, links."""
+"""The documentation against the code: commands, options, spec keys, README and page sizes, links, the site."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from tests.conftest import REPO
 DOCS = REPO / "docs"
 README = REPO / "README.md"
 README_LIMIT = 8_000  # #33: a front door; the manual is under docs/
+PAGE_LIMIT = 20_000  # bytes of one docs/*.md page: a page to read, not a dump
+# The commands' manual: commands.md (what all share) and one page per group of commands, each command once.
+COMMAND_PAGES = ["commands-search.md", "commands-studies.md", "commands-seeds.md", "commands-results.md"]
 
 # [text](target) and ![alt](target); the target ends at whitespace or ')'. Code is stripped first.
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -35,12 +38,29 @@ def _doc_files() -> list[Path]:
 
 
 def _command_sections(text: str) -> dict[str, str]:
-    """docs/commands.md cut at its `## `autotune NAME`` headings: name -> that section's text."""
+    """A commands page cut at its `## `autotune NAME`` headings: name -> that section's text."""
     marks = list(_COMMAND_HEADING.finditer(text))
     return {
         m.group(1): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)]
         for i, m in enumerate(marks)
     }
+
+
+def _all_command_sections() -> list[tuple[str, str]]:
+    """(name, section) for every `## `autotune NAME`` of the commands pages, duplicates kept."""
+    return [
+        item for page in COMMAND_PAGES for item in _command_sections((DOCS / page).read_text(encoding="utf-8")).items()
+    ]
+
+
+def _options(command: click.Command) -> list[str]:
+    """Every name of every option of a command: --trials, -q and --quiet, --no-retrain ..."""
+    return [
+        opt
+        for param in command.params
+        if isinstance(param, click.Option)
+        for opt in [*param.opts, *param.secondary_opts]
+    ]
 
 
 def _mentions(text: str, word: str) -> bool:
@@ -74,37 +94,105 @@ def test_the_manual_pages_exist():
         "guarantees.md",
         "python-api.md",
         "development.md",
+        "reference.md",
+        *COMMAND_PAGES,
     } <= names
 
 
-def test_every_command_has_a_section_in_commands_md():
-    sections = _command_sections((DOCS / "commands.md").read_text(encoding="utf-8"))
-    assert sorted(sections) == sorted(cli.commands), "docs/commands.md: one `## `autotune NAME`` per command"
+@pytest.mark.parametrize("path", _doc_files(), ids=lambda p: p.name)
+def test_no_docs_page_is_over_the_size_limit(path):
+    size = path.stat().st_size
+    assert size <= PAGE_LIMIT, f"docs/{path.name} has {size} bytes; the limit is {PAGE_LIMIT}: split it"
+
+
+def test_every_command_has_one_section_in_the_commands_pages():
+    names = [name for name, _ in _all_command_sections()]
+    assert sorted(names) == sorted(cli.commands), f"one `## `autotune NAME`` per command in {COMMAND_PAGES}"
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
-def test_every_option_is_documented_under_its_command(name):
-    section = _command_sections((DOCS / "commands.md").read_text(encoding="utf-8")).get(name, "")
-    command = cli.commands[name]
-    options = [opt for param in command.params if isinstance(param, click.Option) for opt in param.opts]
-    assert options, f"autotune {name} has no options?"
-    missing = [opt for opt in options if not _mentions(section, opt)]
-    assert not missing, f"docs/commands.md, `autotune {name}`: options not documented: {missing}"
+def test_every_command_section_links_to_its_reference_entry(name):
+    """The options are no longer listed by hand (they drifted: `report --format` lacked docx and all); each
+    command's section sends the reader to its entry in the generated reference instead."""
+    section = dict(_all_command_sections()).get(name, "")
+    assert f"(reference.md#autotune-{name})" in section, f"`autotune {name}`: no link to reference.md#autotune-{name}"
+    overview = (DOCS / "commands.md").read_text(encoding="utf-8")
+    assert f"autotune {name}" in overview and f"(reference.md#autotune-{name})" in overview
 
 
-def test_every_command_and_option_appears_in_the_docs():
-    everything = "\n".join(p.read_text(encoding="utf-8") for p in _doc_files())
+def _reference_markdown() -> str:
+    """docs/reference.md as MkDocs renders it: its mkdocs-click block replaced by the commands' own help."""
+    from mkdocs_click._extension import replace_command_docs
+
+    page = (DOCS / "reference.md").read_text(encoding="utf-8")
+    block = re.search(r"^::: mkdocs-click\n((?:    :\w+: .*\n)+)", page, re.M)
+    assert block, "docs/reference.md has no `::: mkdocs-click` block"
+    options = dict(re.findall(r":(\w+): (.*)", block.group(1)))
+    assert (options["module"], options["command"]) == ("autotune.cli.commands", "cli")
+    return page.replace(block.group(0), "\n".join(replace_command_docs(has_attr_list=True, **options)) + "\n")
+
+
+def _missing_from(sections: dict[str, str]) -> list[str]:
+    """The commands without a section, and the options not named in their command's section."""
     missing = []
     for name, command in cli.commands.items():
-        if f"autotune {name}" not in everything:
+        if name not in sections:
             missing.append(f"autotune {name}")
-        missing += [
-            f"autotune {name} {opt}"
-            for param in command.params
-            for opt in getattr(param, "opts", [])
-            if opt.startswith("-") and not _mentions(everything, opt)
-        ]
-    assert missing == [], "not in docs/*.md"
+        missing += [f"autotune {name} {opt}" for opt in _options(command) if not _mentions(sections.get(name, ""), opt)]
+    return missing
+
+
+def test_every_command_and_option_appears_in_the_reference():
+    """The reference is generated, so this holds by construction; it fails if the page loses its block, an
+    option is hidden from the help, or the page stops listing the subcommands."""
+    text = _reference_markdown()
+    marks = list(re.finditer(r"^### autotune ([a-z-]+) \{", text, re.M))
+    sections = {
+        m.group(1): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+        for i, m in enumerate(marks)
+    }
+    assert _missing_from(sections) == [], "not in the reference (docs/reference.md)"
+
+
+def test_the_reference_check_sees_a_missing_option():
+    sections = {name: " ".join(_options(command)) for name, command in cli.commands.items()}
+    assert _missing_from(sections) == []
+    sections["run"] = sections["run"].replace("--trials-per-gpu", "")
+    del sections["studies"]
+    studies = ["autotune studies", *(f"autotune studies {opt}" for opt in _options(cli.commands["studies"]))]
+    assert _missing_from(sections) == ["autotune run --trials-per-gpu", *studies]
+
+
+def _site_sections(html_page: str) -> dict[str, str]:
+    """The built reference page cut at its `<h3 id="autotune-NAME">` headings, as text: name -> section."""
+    import html
+
+    marks = list(re.finditer(r'<h3 id="autotune-([a-z-]+)"', html_page))
+    return {
+        m.group(1): html.unescape(
+            re.sub(r"<[^>]+>", "", html_page[m.end() : marks[i + 1].start() if i + 1 < len(marks) else None])
+        )
+        for i, m in enumerate(marks)
+    }
+
+
+def test_the_site_builds_strictly_with_every_command_and_option(tmp_path):
+    """`mkdocs build --strict` (as scripts/test.sh runs it): no broken link or anchor, no bad page; and the built
+    reference page holds every command and every name of every option, under that command's heading."""
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), NO_MKDOCS_2_WARNING="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (tmp_path / "site" / "reference" / "index.html").read_text(encoding="utf-8")
+    assert "::: mkdocs-click" not in page  # the block was expanded, not shown
+    assert _missing_from(_site_sections(page)) == [], "not in the built reference page"
 
 
 def test_every_top_level_spec_key_is_in_specs_md():
@@ -248,3 +336,27 @@ def test_a_function_level_import_of_autotune_is_rare_and_says_what_it_keeps_off_
     why = "# imported here, not at the top: keeps"
     unexplained = [f"{p}:{n}" for p, n, above in found if not above.startswith(why)]
     assert not unexplained, unexplained
+
+
+def test_the_site_hook_checks_links_out_of_the_manual(tmp_path):
+    """scripts/mkdocs_hooks.py: a link to ../BENCHMARKS.md#section is kept only where the file and heading exist."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", REPO / "scripts" / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    assert hooks.github_slug("Report on a large study — `scripts/bench_report.py`") == (
+        "report-on-a-large-study--scriptsbench_reportpy"
+    )
+    bench = tmp_path / "BENCHMARKS.md"
+    bench.write_text("# Benchmarks\n\n## Stopping at the noise floor\n")
+    link = hooks.outside_link
+    assert link("BENCHMARKS.md", bench, None, "BENCHMARKS.md", None) == "`BENCHMARKS.md`"
+    assert link("BENCHMARKS.md", bench, "stopping-at-the-noise-floor", "BENCHMARKS.md", None) == (
+        "`BENCHMARKS.md`, section “Stopping at the noise floor”"
+    )
+    assert link("x", bench, "stopping-at-the-noise-floor", "BENCHMARKS.md", "https://example.org/r/") == (
+        "[x](https://example.org/r/blob/HEAD/BENCHMARKS.md#stopping-at-the-noise-floor)"
+    )
+    assert link("BENCHMARKS.md", bench, "no-such-section", "BENCHMARKS.md", None) is None
+    assert link("gone", tmp_path / "GONE.md", None, "GONE.md", None) is None

@@ -133,7 +133,7 @@ def test_trial_table_rows_and_languages(reported):
 # --------------------------------------------------------------------------------------
 # The trial table and data/trials.csv, cell by cell against the trials as Optuna reads them from the database
 
-#: The trial table's columns, in the seed reports' words (docs/commands.md, "autotune report").
+#: The trial table's columns, in the seed reports' words (docs/commands-results.md, "autotune report").
 TRIAL_HEADS = {
     "en": [
         "No.",

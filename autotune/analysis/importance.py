@@ -6,7 +6,7 @@ reproducible), the importance is recomputed on each resample (an in-memory study
 drawn trials), and the 2.5–97.5 percentiles of those values are the interval. Only PED-ANOVA is
 resampled: its 30 runs add about 0.5 s of CPU to ``autotune report`` on a digits study of 20 or 100
 trials (7–9 s), where fANOVA's, a random forest each, would add 5–7 s and nearly double it (numbers in
-docs/commands.md); fANOVA's spread over evaluator seeds is shown instead. Fewer resamples would not do:
+docs/commands-results.md); fANOVA's spread over evaluator seeds is shown instead. Fewer resamples would not do:
 the 2.5th percentile of 10 values is little more than their minimum. Numbers only; no drawing or
 sentences here.
 """
