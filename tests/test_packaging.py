@@ -38,13 +38,14 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_wheel_ships_the_study_specs_and_installed_autotune_loads_them(tmp_path):
-    repo_specs = sorted(p.name for p in (REPO / "autotune" / "studies").glob("*.yaml"))
+    repo_specs = sorted(p.name for p in (REPO / "studies").glob("*.yaml"))
     assert "mlp-mnist.yaml" in repo_specs
 
     # Build from a clean copy, so a stale build/ or *.egg-info in the checkout cannot leak into the wheel
     # and the build writes nothing into the checkout.
     src = tmp_path / "src"
-    shutil.copytree(REPO / "autotune", src / "autotune", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in ("autotune", "studies"):  # studies/: the shipped specs, installed as autotune/studies
+        shutil.copytree(REPO / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in BUILD_FILES:
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, src / name)

@@ -82,7 +82,7 @@ def _fail(message: str, code: int) -> None:
 def cli() -> None:
     """autotune: automated, reproducible hyperparameter search for small PyTorch networks.
 
-    A study spec (YAML; shipped ones in autotune/studies/) declares the search space and the training set-up;
+    A study spec (YAML; `autotune studies` lists the shipped ones) declares the search space and the training set-up;
     `autotune run` searches it with Optuna and stores every trial in a database.
     """
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from autotune.base.paths import STUDIES_DIR
+from autotune.base.paths import studies_dir
 from autotune.data.datasets import DATASETS
 from autotune.data.sources import SOURCE_KINDS, DataSource
 from autotune.errors import SpecError
@@ -232,9 +232,10 @@ class StudySpec:
 
 def shipped_specs() -> dict[str, Path]:
     """The study specs that ship with autotune, by name."""
-    if not STUDIES_DIR.is_dir():
+    folder = studies_dir()
+    if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(STUDIES_DIR.glob("*.yaml"))}
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
 def load_spec(name_or_path: str | Path) -> StudySpec:
