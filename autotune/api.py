@@ -372,7 +372,7 @@ def replay(
     """
 
     if (trial is None) == (config is None):
-        raise OptionError("give exactly one of --trial N|best and --config FILE")
+        raise OptionError("give exactly one of «trial» N|best and «config» FILE")
     ctx = open_context(
         study, storage=storage, study_name=study_name, need_study=trial is not None, train_subset=train_subset
     )
@@ -680,5 +680,5 @@ def _default_out(kind: str, study_name: str, lang: str) -> str:
 def _seed_count(seeds: int) -> int:
 
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise OptionError(f"--seeds must be an integer >= 1, got {seeds!r}")
+        raise OptionError(f"«seeds» must be an integer >= 1, got {seeds!r}")
     return seeds

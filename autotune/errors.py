@@ -6,9 +6,30 @@ exit code; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+#: A parameter named in an error's message, written ``«name»``: the library says ``name``, the command line its flag.
+_PARAMETER = re.compile(r"«(\w+)»")
+
+#: The command line's flags that are not ``--`` and their parameter's name with dashes.
+CLI_FLAGS = {"n_trials": "--trials", "maps": "--map", "script_path": "--script"}
+
 
 class AutotuneError(Exception):
-    """Base class of every error autotune reports to a user."""
+    """Base class of every error autotune reports to a user.
+
+    A message names the parameter it is about as ``«name»`` (``«n_trials» must be >= 1``): ``str(error)`` says the
+    Python parameter (``n_trials must be >= 1``), and :meth:`for_flags` the command line's flag (``--trials``), so
+    each check lives once, in the library, and speaks to each caller in its own terms.
+    """
+
+    def __str__(self) -> str:
+        return _PARAMETER.sub(r"\1", super().__str__())
+
+    def for_flags(self, flags: Mapping[str, str] = CLI_FLAGS) -> str:
+        """The message with each parameter as its flag: ``flags[name]``, else ``--name`` with dashes."""
+        return _PARAMETER.sub(lambda m: flags.get(m.group(1), "--" + m.group(1).replace("_", "-")), super().__str__())
 
 
 class SpecError(AutotuneError):

@@ -87,9 +87,9 @@ def test_api_errors_are_autotune_errors_and_write_nothing(stored, tmp_path):
     before = file_digest(db)
     with pytest.raises(autotune.StudyNotFoundError, match="unknown study 'nope': not a shipped spec"):
         autotune.report("nope", storage=url, out_dir=str(tmp_path / "never"))
-    with pytest.raises(autotune.OptionError, match="give exactly one of --trial N|best and --config FILE"):
+    with pytest.raises(autotune.OptionError, match="give exactly one of trial N|best and config FILE"):
         autotune.replay(spec, trial="best", config={"lr": 0.01}, storage=url)
-    with pytest.raises(autotune.OptionError, match="--seeds must be an integer >= 1, got 0"):
+    with pytest.raises(autotune.OptionError, match="seeds must be an integer >= 1, got 0"):
         autotune.replay(spec, trial="best", seeds=0, storage=url)
     with pytest.raises(autotune.ConfigError, match="--set: unknown parameter 'colour'"):
         autotune.replay(spec, trial="best", overrides={"colour": 1}, storage=url)

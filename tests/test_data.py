@@ -113,7 +113,7 @@ def test_a_data_folder_without_the_dataset_is_an_error_even_with_a_filled_cache(
     with pytest.raises(DataError) as info:
         load_splits("mnist", validation_size=0.1, seed=0, data_dir=tmp_path / where)
     assert str(info.value) == (
-        f"data folder '{tmp_path / where}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no "
+        f"data folder '{tmp_path / where}' (from data_dir or AUTOTUNE_DATA_DIR) holds no "
         "train-images-idx3-ubyte.gz: looked in MNIST/raw/, raw/ and the folder itself; name "
         "the folder that holds MNIST/raw/"
     )

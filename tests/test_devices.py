@@ -32,8 +32,8 @@ def test_names_that_are_not_devices(name):
 def test_cuda_without_a_gpu_is_an_error_not_a_silent_cpu_run(name):
     with pytest.raises(
         DeviceError,
-        match=rf"--device {name}: no CUDA GPU is available here \(torch .*\); "
-        r"use --device cpu or auto",
+        match=rf"device {name}: no CUDA GPU is available here \(torch .*\); "
+        r"use device cpu or auto",
     ):
         resolve_device(name)
 

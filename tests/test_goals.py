@@ -138,10 +138,10 @@ def test_objective_index_takes_a_name_or_a_position():
     assert [goals.objective_index(spec, w) for w in (None, "val_accuracy", "train_seconds", "1")] == [0, 0, 1, 1]
     with pytest.raises(
         AutotuneError,
-        match="--objective 'params' is not an objective of this study; allowed: 0 or val_accuracy, 1 or train_seconds",
+        match="objective 'params' is not an objective of this study; allowed: 0 or val_accuracy, 1 or train_seconds",
     ):
         goals.objective_index(spec, "params")
-    with pytest.raises(AutotuneError, match="--objective '2'"):
+    with pytest.raises(AutotuneError, match="objective '2'"):
         goals.objective_index(spec, "2")
 
 

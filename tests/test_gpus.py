@@ -22,7 +22,7 @@ def test_round_robin_gives_each_worker_the_next_gpu():
 def test_trials_per_gpu_packs_workers_before_the_next_gpu():
     assert gpus.assign(4, ["0", "1"], per_gpu=2) == ["0", "0", "1", "1"]
     assert gpus.assign(3, ["0", "1"], per_gpu=2) == ["0", "0", "1"]
-    with pytest.raises(OptionError, match=r"--workers 5 with --trials-per-gpu 2 needs 3 GPU\(s\); 2 visible \(0,1\)"):
+    with pytest.raises(OptionError, match=r"workers 5 with trials_per_gpu 2 needs 3 GPU\(s\); 2 visible \(0,1\)"):
         gpus.assign(5, ["0", "1"], per_gpu=2)
     with pytest.raises(OptionError, match="no CUDA GPU is visible"):
         gpus.assign(2, [], per_gpu=1)

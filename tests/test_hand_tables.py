@@ -192,7 +192,7 @@ def test_report_004s_one_factor_tables_with_map(seed_file):
     with pytest.raises(
         TableError,
         match=r"#3: column 1 '隐藏层神经元': 'hidden units' is ambiguous for model 'cnn': "
-        r"give --map '隐藏层神经元=fc_units'",
+        r"give maps '隐藏层神经元=fc_units'",
     ):
         hand_tables.read(raw[2], spec, {})
     tables = [hand_tables.read(t, spec, {"隐藏层神经元": "fc_units"}) for t in raw]
@@ -363,9 +363,9 @@ def test_map_errors(tmp_path):
     path = write(tmp_path, "t.csv", "lr,acc\n0.01,0.9\n")
     spec = load_spec("mlp-mnist")
     raw = hand_tables.read_tables(str(path))
-    with pytest.raises(OptionError, match=r"--map 'lr=speed': 'speed' is not something a column can hold"):
+    with pytest.raises(OptionError, match=r"maps 'lr=speed': 'speed' is not something a column can hold"):
         hand_tables.check_maps({"lr": "speed"}, spec, raw)
-    with pytest.raises(OptionError, match=r"--map 'rate=lr': no table has a column 'rate' \(t.csv: lr, acc\)"):
+    with pytest.raises(OptionError, match=r"maps 'rate=lr': no table has a column 'rate' \(t.csv: lr, acc\)"):
         hand_tables.check_maps({"rate": "lr"}, spec, raw)
 
 

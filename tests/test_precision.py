@@ -87,7 +87,7 @@ def test_bf16_without_bf16_hardware_is_an_error(bf16_here):
 def test_an_unknown_precision_names_the_allowed_ones():
     with pytest.raises(OptionError) as err:
         precision.check_name("fp16")
-    assert str(err.value) == "--precision 'fp16' is not a precision; allowed: fp32, bf16, auto"
+    assert str(err.value) == "precision 'fp16' is not a precision; allowed: fp32, bf16, auto"
 
 
 def test_a_trial_without_a_recorded_precision_trained_in_fp32():

@@ -14,15 +14,15 @@ from tests.conftest import tiny_digits_spec
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n_trials": 0}, "--trials must be >= 1, got 0"),
-        ({"workers": 0}, "--workers must be 'auto' or a whole number >= 1, got 0"),
-        ({"threads": 0}, "--threads must be >= 1, got 0"),
+        ({"n_trials": 0}, "n_trials must be >= 1, got 0"),
+        ({"workers": 0}, "workers must be 'auto' or a whole number >= 1, got 0"),
+        ({"threads": 0}, "threads must be >= 1, got 0"),
         ({"pruner": "sometimes"}, "unknown pruner 'sometimes'; allowed: median"),
-        ({"stop": "plateau"}, "--stop 'plateau' is not a stopping rule; allowed: noise"),
-        ({"stop": "noise", "stop_patience": 0}, "--stop-patience must be an integer >= 1, got 0"),
+        ({"stop": "plateau"}, "stop 'plateau' is not a stopping rule; allowed: noise"),
+        ({"stop": "noise", "stop_patience": 0}, "stop_patience must be an integer >= 1, got 0"),
         (
             {"stop_patience": 5},
-            "--stop-patience 5 needs a stopping rule: add --stop noise, or a stop: block to spec 'tiny-digits'",
+            "stop_patience 5 needs a stopping rule: add stop noise, or a stop: block to spec 'tiny-digits'",
         ),
     ],
 )

@@ -67,14 +67,14 @@ def test_resolve_takes_the_option_over_the_spec_block_and_checks_both():
     assert resolve(plain, "noise", 7) == StopSpec("noise", 7, 3)
     assert resolve(block, None, None) == StopSpec("noise", 5, 4) == resolve(block, "noise", None)
     assert resolve(block, None, 9) == StopSpec("noise", 9, 4)
-    with pytest.raises(OptionError, match="^--stop 'plateau' is not a stopping rule; allowed: noise$"):
+    with pytest.raises(OptionError, match="^stop 'plateau' is not a stopping rule; allowed: noise$"):
         resolve(plain, "plateau", None)
-    with pytest.raises(OptionError, match="^--stop-patience must be an integer >= 1, got 0$"):
+    with pytest.raises(OptionError, match="^stop_patience must be an integer >= 1, got 0$"):
         resolve(block, None, 0)
     multi = parse_spec(tiny_digits_spec(objectives=["val_accuracy", "params"], pruner={"name": "none"}))
     with pytest.raises(
         OptionError,
-        match=r"^--stop noise: the rule compares trials by one objective, and study "
+        match=r"^stop noise: the rule compares trials by one objective, and study "
         r"'tiny-digits' has 2 \(val_accuracy, params\)$",
     ):
         resolve(multi, "noise", None)

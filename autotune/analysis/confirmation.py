@@ -50,10 +50,10 @@ _SEED_STREAM = 0xC0F
 def check_options(top: Any, seeds: Any) -> None:
     """``top`` >= 1 and ``seeds`` >= 2, both whole numbers (checked before anything is opened)."""
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise OptionError(f"--top must be an integer >= 1 (how many of the best trials to confirm), got {top!r}")
+        raise OptionError(f"«top» must be an integer >= 1 (how many of the best trials to confirm), got {top!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < MIN_SEEDS:
         raise OptionError(
-            f"--seeds must be an integer >= {MIN_SEEDS}, got {seeds!r}: no spread can be measured with one seed"
+            f"«seeds» must be an integer >= {MIN_SEEDS}, got {seeds!r}: no spread can be measured with one seed"
         )
 
 

@@ -94,20 +94,20 @@ def resolve(spec: StudySpec, stop: str | None, patience: int | None) -> StopSpec
     """The rule a run uses: ``stop`` (``--stop``) over the spec's ``stop:`` block, ``patience``
     (``--stop-patience``) over either's. Checked before anything is opened."""
     if stop is not None and stop not in STOP_RULES:
-        raise OptionError(f"--stop {stop!r} is not a stopping rule; allowed: {', '.join(STOP_RULES)}")
+        raise OptionError(f"«stop» {stop!r} is not a stopping rule; allowed: {', '.join(STOP_RULES)}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise OptionError(f"--stop-patience must be an integer >= 1, got {patience!r}")
+        raise OptionError(f"«stop_patience» must be an integer >= 1, got {patience!r}")
     rule = spec.stop if stop is None else replace(spec.stop or StopSpec(), rule=stop)
     if rule is None:
         if patience is not None:
             raise OptionError(
-                f"--stop-patience {patience} needs a stopping rule: add --stop noise, or a stop: "
+                f"«stop_patience» {patience} needs a stopping rule: add «stop» noise, or a stop: "
                 f"block to spec '{spec.name}'"
             )
         return None
     if spec.multi_objective:
         raise OptionError(
-            f"--stop {rule.rule}: the rule compares trials by one objective, and study '{spec.name}' "
+            f"«stop» {rule.rule}: the rule compares trials by one objective, and study '{spec.name}' "
             f"has {len(spec.objectives)} ({', '.join(spec.metrics)})"
         )
     return rule if patience is None else replace(rule, patience=patience)

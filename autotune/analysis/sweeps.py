@@ -20,7 +20,7 @@ def settings(
     for value in values:
         if param == "epochs":  # the training budget itself, as in the seed reports' epochs tables
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"--values: epochs must be integers >= 1, got {value!r}")
+                raise ConfigError(f"«values»: epochs must be integers >= 1, got {value!r}")
             out.append((base, [], value))
         else:
             cfg, notes = apply_overrides(spec, base, {param: value}, source="--values")

@@ -55,7 +55,7 @@ class _Group(click.Group):
         except click.Abort:
             _fail("aborted", 130)
         except AutotuneError as exc:
-            _fail(str(exc), getattr(exc, "exit_code", 1))
+            _fail(exc.for_flags(), getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except Exception as exc:  # a failing database (full disk, read-only file) is not a bug: one line

@@ -68,7 +68,7 @@ def studies(storage: str | None, as_json: bool) -> None:
         rows = autotune.list_studies(url)
         missing = None
     except StudyNotFoundError as exc:
-        rows, missing = [], str(exc)
+        rows, missing = [], exc.for_flags()
     if as_json:
         click.echo(
             json.dumps(

@@ -267,7 +267,7 @@ def _source(data_dir: str | os.PathLike | None) -> Path | None:
         return None
     path = Path(value).expanduser()
     if not path.is_dir():
-        raise DataError(f"data folder '{value}' (from --data-dir or AUTOTUNE_DATA_DIR) does not exist")
+        raise DataError(f"data folder '{value}' (from «data_dir» or AUTOTUNE_DATA_DIR) does not exist")
     return path
 
 
@@ -327,7 +327,7 @@ def _torchvision_pool(info: DatasetInfo, source: Path | None, *, train: bool) ->
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(
             f"{info.name} data not found: {where} and the download failed ({reason}); "
-            f"set AUTOTUNE_DATA_DIR or --data-dir to a folder holding {folder}/{{{files}}}"
+            f"set AUTOTUNE_DATA_DIR or «data_dir» to a folder holding {folder}/{{{files}}}"
         ) from None
     _record_unpacked(cls, raw)
     return ds.data.to(torch.float32).div_(255.0).unsqueeze(1), ds.targets.to(torch.long)
@@ -400,7 +400,7 @@ def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
                 c.is_file() for c in (source / cls.__name__ / "raw" / name, source / "raw" / name, source / name)
             ):
                 raise DataError(
-                    f"data folder '{source}' (from --data-dir or AUTOTUNE_DATA_DIR) holds no {name}: "
+                    f"data folder '{source}' (from «data_dir» or AUTOTUNE_DATA_DIR) holds no {name}: "
                     f"looked in {cls.__name__}/raw/, raw/ and the folder itself; name the folder that "
                     f"holds {cls.__name__}/raw/"
                 )

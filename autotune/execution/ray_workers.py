@@ -61,18 +61,18 @@ print(json.dumps([n["Resources"] for n in ray.nodes() if n.get("Alive")]))
 
 def check_options(*, workers: Any, cpus_per_worker: Any, gpus_per_worker: Any) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise OptionError(f"--workers must be a whole number >= 1 (one Ray task each), got {workers}")
+        raise OptionError(f"«workers» must be a whole number >= 1 (one Ray task each), got {workers}")
     if isinstance(cpus_per_worker, bool) or not isinstance(cpus_per_worker, int) or cpus_per_worker < 1:
         raise OptionError(
-            f"--cpus-per-worker must be a whole number >= 1 (the worker's torch threads), got {cpus_per_worker}"
+            f"«cpus_per_worker» must be a whole number >= 1 (the worker's torch threads), got {cpus_per_worker}"
         )
     if isinstance(gpus_per_worker, bool) or not isinstance(gpus_per_worker, (int, float)):
-        raise OptionError(f"--gpus-per-worker must be a number >= 0, got {gpus_per_worker!r}")
+        raise OptionError(f"«gpus_per_worker» must be a number >= 0, got {gpus_per_worker!r}")
     if not gpus_per_worker >= 0:
-        raise OptionError(f"--gpus-per-worker must be >= 0, got {gpus_per_worker:g}")
+        raise OptionError(f"«gpus_per_worker» must be >= 0, got {gpus_per_worker:g}")
     if gpus_per_worker > 1 and gpus_per_worker != int(gpus_per_worker):
         raise OptionError(
-            f"--gpus-per-worker {gpus_per_worker:g}: Ray gives a task a fraction of one GPU (up to 1) "
+            f"«gpus_per_worker» {gpus_per_worker:g}: Ray gives a task a fraction of one GPU (up to 1) "
             "or whole GPUs, not more than one GPU in part"
         )
 
@@ -160,8 +160,8 @@ def check_fits(nodes: list[dict[str, float]], *, address: str, cpus_per_worker: 
     have = "; ".join(f"{n.get('CPU', 0):g} CPU, {n.get('GPU', 0):g} GPU" for n in nodes) or "no live node"
     raise SchedulerError(
         f"no node of the Ray cluster at {address} can take a worker of {cpus_per_worker} CPU and "
-        f"{gpus_per_worker:g} GPU (its nodes: {have}); lower --cpus-per-worker or "
-        "--gpus-per-worker"
+        f"{gpus_per_worker:g} GPU (its nodes: {have}); lower «cpus_per_worker» or "
+        "«gpus_per_worker»"
     )
 
 

@@ -129,7 +129,7 @@ def run_study(
     running trial(s) failed.
     """
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise OptionError(f"--workers must be 'auto' or a whole number >= 1, got {workers!r}")
+        raise OptionError(f"«workers» must be 'auto' or a whole number >= 1, got {workers!r}")
     _check_threads(threads)
     spec, target, rule, url = _settle(
         spec,
@@ -554,7 +554,7 @@ def _settle(
     trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
     target = spec.trials if n_trials is None else n_trials
     if target < 1:
-        raise OptionError(f"--trials must be >= 1, got {target}")
+        raise OptionError(f"«n_trials» must be >= 1, got {target}")
     spec = _with_precision(_with_pruner(spec, pruner), precision)
     rule = stopping.resolve(spec, stop, stop_patience)
     url = resolve_storage_url(storage)
@@ -785,10 +785,10 @@ def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> li
     """Each local worker's CUDA_VISIBLE_DEVICES, or None (the CPU, one worker, or a GPU the user pinned)."""
 
     if per_gpu is not None and not device.startswith("cuda"):
-        raise OptionError(f"--trials-per-gpu {per_gpu}: the device is {device}; it needs CUDA GPUs")
+        raise OptionError(f"«trials_per_gpu» {per_gpu}: the device is {device}; it needs CUDA GPUs")
     if per_gpu is not None and pinned:
         raise OptionError(
-            f"--trials-per-gpu {per_gpu} deals the workers over the GPUs; use --device cuda (or auto), not one GPU"
+            f"«trials_per_gpu» {per_gpu} deals the workers over the GPUs; use «device» cuda (or auto), not one GPU"
         )
     if workers < 2 or pinned or not device.startswith("cuda"):
         return None
@@ -799,7 +799,7 @@ def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> li
 
 def _check_threads(threads: int | None) -> None:
     if threads is not None and threads < 1:
-        raise OptionError(f"--threads must be >= 1, got {threads}")
+        raise OptionError(f"«threads» must be >= 1, got {threads}")
 
 
 def _check_artifacts(url: str, artifact_dir: str | None) -> None:

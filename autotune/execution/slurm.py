@@ -61,13 +61,13 @@ def check_options(
     *, workers: int, cpus_per_worker: int, gpus_per_worker: int, time: str | None, partition: str | None
 ) -> None:
     if workers < 1:
-        raise OptionError(f"--workers must be >= 1 (one array task each), got {workers}")
+        raise OptionError(f"«workers» must be >= 1 (one array task each), got {workers}")
     if cpus_per_worker < 1:
-        raise OptionError(f"--cpus-per-worker must be >= 1, got {cpus_per_worker}")
+        raise OptionError(f"«cpus_per_worker» must be >= 1, got {cpus_per_worker}")
     if gpus_per_worker < 0:
-        raise OptionError(f"--gpus-per-worker must be >= 0, got {gpus_per_worker}")
+        raise OptionError(f"«gpus_per_worker» must be >= 0, got {gpus_per_worker}")
     if time is not None and not _TIME_RE.match(time):
-        raise OptionError(f"--time {time!r} is not [DAYS-]HH:MM:SS (e.g. 02:00:00, or 1-12:00:00 for a day and a half)")
+        raise OptionError(f"«time» {time!r} is not [DAYS-]HH:MM:SS (e.g. 02:00:00, or 1-12:00:00 for a day and a half)")
     if partition is not None and not _PARTITION_RE.match(partition):
         raise OptionError(
             f"--partition {partition!r}: a Slurm partition name is letters, digits, '_', '.', '-' "
@@ -252,11 +252,11 @@ def spec_file_for(script_path: Path) -> Path:
 def _check_writable(path: Path) -> None:
     folder = path.resolve().parent
     if path.is_dir():
-        raise OutputError(f"--script {path}: is a folder; give a file name (e.g. {default_script_path('study')})")
+        raise OutputError(f"«script_path» {path}: is a folder; give a file name (e.g. {default_script_path('study')})")
     # Slurm does not create the logs' folder: it must exist (and take files, as output folders are checked)
     if not folder.is_dir() or writable_problem(folder) is not None:
         raise OutputError(
-            f"--script {path}: cannot write into {folder} (missing or not writable); the job's logs go there too"
+            f"«script_path» {path}: cannot write into {folder} (missing or not writable); the job's logs go there too"
         )
 
 

@@ -69,7 +69,7 @@ def parse_maps(items: Any) -> dict[str, str]:
     for item in items:
         column, sep, param = str(item).rpartition("=")
         if not sep or not column.strip() or not param.strip():
-            raise OptionError(f"--map {item!r} is not COLUMN=PARAM (e.g. --map '隐藏层神经元=fc_units')")
+            raise OptionError(f"«maps» {item!r} is not COLUMN=PARAM (e.g. «maps» '隐藏层神经元=fc_units')")
         out[column.strip()] = param.strip()
     return out
 
@@ -143,7 +143,7 @@ def _configuration(spec: StudySpec, base: dict[str, Any], row: HandRow) -> dict[
         try:
             config, _ = configs.apply_overrides(spec, config, {name: value}, source=f"{row.where}, column '{header}'")
         except ConfigError as exc:
-            raise TableError(str(exc)) from None
+            raise TableError(*exc.args) from None
     return config
 
 

@@ -195,7 +195,7 @@ def columns(table: RawTable, spec: StudySpec, maps: Mapping[str, str]) -> tuple[
             )
             raise TableError(
                 f"{where}: unknown column; recognised: {words.known()}; or name it with "
-                f"--map '{words.plain(header)}=PARAM' (a parameter of spec '{spec.name}', a figure such "
+                f"«maps» '{words.plain(header)}=PARAM' (a parameter of spec '{spec.name}', a figure such "
                 f"as val_accuracy, remark, or ignore){one}"
             )
         field_ = _for_model(field_, spec, where, header)
@@ -206,7 +206,7 @@ def columns(table: RawTable, spec: StudySpec, maps: Mapping[str, str]) -> tuple[
             if key in given:
                 raise TableError(
                     f"{table.label}: columns '{given[key]}' and '{column.header}' both give {key}; "
-                    f"--map one of them to ignore"
+                    f"«maps» one of them to ignore"
                 )
             given[key] = column.header
     return tuple(c for c in out if c.field != "ignore")
@@ -218,12 +218,12 @@ def check_maps(maps: Mapping[str, str], spec: StudySpec, tables: list[RawTable])
     for column, target in maps.items():
         if target not in allowed and not words.is_layer_key(target, spec):
             raise OptionError(
-                f"--map '{column}={target}': '{target}' is not something a column can hold for spec "
+                f"«maps» '{column}={target}': '{target}' is not something a column can hold for spec "
                 f"'{spec.name}'; allowed: {', '.join(allowed)}"
             )
         if not any(_mapped(h, {column: target}) for t in tables for h in t.header):
             heads = "; ".join(f"{t.label}: " + ", ".join(h for h in t.header if h) for t in tables)
-            raise OptionError(f"--map '{column}={target}': no table has a column '{column}' ({heads})")
+            raise OptionError(f"«maps» '{column}={target}': no table has a column '{column}' ({heads})")
 
 
 def _mapped(header: str, maps: Mapping[str, str]) -> str | None:
@@ -238,19 +238,19 @@ def _for_model(field_: str, spec: StudySpec, where: str, header: str) -> str:
         if spec.family == "mlp":
             return "units"
         raise TableError(
-            f"{where}: 'hidden units' is ambiguous for model '{spec.model}': give --map "
+            f"{where}: 'hidden units' is ambiguous for model '{spec.model}': give «maps» "
             f"'{words.plain(header)}=fc_units' (the fully-connected layer) or another parameter"
         )
     if field_ == "structure" and spec.family != "mlp":
         raise TableError(
             f"{where}: a structure like [784,256,10] sets an MLP's layers; spec '{spec.name}' trains "
-            f"model '{spec.model}' (--map the column to one of its parameters, or to ignore)"
+            f"model '{spec.model}' («maps» the column to one of its parameters, or to ignore)"
         )
     if field_ in words.FIELDS_NOT_PARAMS or field_ in spec.parameters or words.is_layer_key(field_, spec):
         return field_
     raise TableError(
         f"{where}: gives {field_}, which model '{spec.model}' does not have; "
-        f"--map '{words.plain(header)}=PARAM' to one of its parameters ({', '.join(spec.parameters)}), "
+        f"«maps» '{words.plain(header)}=PARAM' to one of its parameters ({', '.join(spec.parameters)}), "
         "or to ignore"
     )
 

@@ -17,7 +17,7 @@ def resolve_device(name: str | None) -> str:
     device that is not available here is an error (never a silent fall-back to the CPU)."""
     name = "cpu" if name is None else name.strip().lower()
     if not _DEVICE_RE.match(name):
-        raise DeviceError(f"--device {name!r} is not a device; allowed: {CHOICES}")
+        raise DeviceError(f"«device» {name!r} is not a device; allowed: {CHOICES}")
     if name == "cpu":
         return "cpu"
     import torch
@@ -29,19 +29,19 @@ def resolve_device(name: str | None) -> str:
     if name == "mps":
         if not mps_ok:
             raise DeviceError(
-                "--device mps: Apple's MPS backend is not available on this machine; use --device cpu or auto"
+                "«device» mps: Apple's MPS backend is not available on this machine; use «device» cpu or auto"
             )
         return "mps"
     if not torch.cuda.is_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
         raise DeviceError(
-            f"--device {name}: no CUDA GPU is available here (torch {torch.__version__}, {build}); "
-            "use --device cpu or auto"
+            f"«device» {name}: no CUDA GPU is available here (torch {torch.__version__}, {build}); "
+            "use «device» cpu or auto"
         )
     index = int(name.partition(":")[2] or 0)
     count = torch.cuda.device_count()
     if index >= count:
-        raise DeviceError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+        raise DeviceError(f"«device» {name}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
     return f"cuda:{index}"
 
 

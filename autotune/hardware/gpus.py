@@ -29,12 +29,12 @@ def assign(workers: int, gpus: list[str], per_gpu: int | None = None) -> list[st
             raise OptionError("no CUDA GPU is visible here to give the workers")
         return [gpus[i % len(gpus)] for i in range(workers)]
     if per_gpu < 1:
-        raise OptionError(f"--trials-per-gpu must be >= 1, got {per_gpu}")
+        raise OptionError(f"«trials_per_gpu» must be >= 1, got {per_gpu}")
     if not gpus:
-        raise OptionError("--trials-per-gpu: no CUDA GPU is visible here; leave it out, or run on a GPU machine")
+        raise OptionError("«trials_per_gpu»: no CUDA GPU is visible here; leave it out, or run on a GPU machine")
     if workers > len(gpus) * per_gpu:
         raise OptionError(
-            f"--workers {workers} with --trials-per-gpu {per_gpu} needs {-(-workers // per_gpu)} GPU(s); "
-            f"{len(gpus)} visible ({','.join(gpus)}): lower --workers or raise --trials-per-gpu"
+            f"«workers» {workers} with «trials_per_gpu» {per_gpu} needs {-(-workers // per_gpu)} GPU(s); "
+            f"{len(gpus)} visible ({','.join(gpus)}): lower «workers» or raise «trials_per_gpu»"
         )
     return [gpus[i // per_gpu] for i in range(workers)]

@@ -38,7 +38,7 @@ CNN_CHANNELS_LAST = True
 def check_name(name: Any) -> str:
     """``name`` if it is a precision, else an error that names it and the allowed ones."""
     if name not in PRECISIONS:
-        raise OptionError(f"--precision {name!r} is not a precision; allowed: {CHOICES}")
+        raise OptionError(f"«precision» {name!r} is not a precision; allowed: {CHOICES}")
     return name
 
 

@@ -77,7 +77,7 @@ def _forked_main(write: int, target: Callable[..., None], args: tuple) -> None:
         with interrupts.stop_on_signals():
             target(*args)
     except AutotuneError as exc:
-        print("Error: " + " ".join(str(exc).split()), file=sys.stderr, flush=True)
+        print("Error: " + " ".join(exc.for_flags().split()), file=sys.stderr, flush=True)
         code = getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr, flush=True)

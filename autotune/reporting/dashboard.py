@@ -119,7 +119,7 @@ def make_dashboard_server(
         server = make_server(host, port, app, handler_class=_QuietHandler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise DashboardError(f"port {port} on {host} is already in use; choose another with --port") from None
+            raise DashboardError(f"port {port} on {host} is already in use; choose another with «port»") from None
         raise DashboardError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     server.replay_stores = sorted(hidden)  # type: ignore[attr-defined]
     return server

@@ -44,7 +44,7 @@ def best_record(
     number ``trial`` (any complete one, e.g. a Pareto trial the report lists)."""
 
     if trial is not None and objective is not None:
-        raise OptionError("give --trial N or --objective K, not both")
+        raise OptionError("give «trial» N or «objective» K, not both")
     index = goals.objective_index(spec, objective)
     confirmed, since = None, 0  # since: complete trials gained after the confirmation (the one best's only)
     if trial is None and objective is None and not spec.multi_objective:
@@ -371,7 +371,7 @@ def export_study(
 
     record = best_record(study, spec, trial=trial, objective=objective)  # fails early: nothing to export
     if retrain_on is not None and retrain_on not in RETRAIN_CHOICES:
-        raise OptionError(f"--retrain-on must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
+        raise OptionError(f"«retrain_on» must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "best.yaml").write_text(yaml.safe_dump(record, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -133,7 +133,7 @@ def apply_overrides(
                 checked = check_value(ctx, key, info, value)
                 checked = list(checked) if isinstance(checked, tuple) else checked
         except SpecError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError(*exc.args) from None
         if key == "n_layers":  # grow by repeating the last width, shrink by dropping the deepest layers
             widths = config[per_layer]
             config[per_layer] = (widths + [widths[-1]] * checked)[:checked]

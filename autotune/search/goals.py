@@ -215,7 +215,7 @@ def objective_index(spec: StudySpec, which: str | None) -> int:
     if which.isdigit() and int(which) < len(spec.metrics):
         return int(which)
     raise OptionError(
-        f"--objective '{which}' is not an objective of this study; allowed: "
+        f"«objective» '{which}' is not an objective of this study; allowed: "
         + ", ".join(f"{i} or {m}" for i, m in enumerate(spec.metrics))
     )
 

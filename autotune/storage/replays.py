@@ -87,7 +87,7 @@ class Replay:
 def seeds_for(first: int, k: int) -> list[int]:
     """``k`` seeds: ``first`` (e.g. the trial's own), then seeds derived from it."""
     if k < 1:
-        raise OptionError(f"--seeds must be >= 1, got {k}")
+        raise OptionError(f"«seeds» must be >= 1, got {k}")
     return [first] + [derive_seed(first, i) for i in range(1, k)]
 
 
@@ -206,7 +206,7 @@ def resolve_trial(study: optuna.Study, which: str) -> tuple[optuna.trial.FrozenT
     try:
         number = int(which)
     except ValueError:
-        raise OptionError(f"--trial must be a trial number or 'best', got '{which}'") from None
+        raise OptionError(f"«trial» must be a trial number or 'best', got '{which}'") from None
     trials = study.get_trials(deepcopy=False)
     if not 0 <= number < len(trials):
         raise TrialNotFoundError(f"study '{study.study_name}' has no trial {number}; trials are 0..{len(trials) - 1}")

@@ -57,7 +57,7 @@ def _open_context(
     study: str | StudySpec | None, *, storage: str | None, study_name: str | None, need_study: bool
 ) -> Context:
     if study is None:
-        raise OptionError("--study is required (a shipped spec name, a YAML file or a stored study's name)")
+        raise OptionError("«study» is required (a shipped spec name, a YAML file or a stored study's name)")
     if need_study and isinstance(study, str) and not is_spec_reference(study):
         return _by_name(study, storage=storage, study_name=study_name)
     spec = study if isinstance(study, StudySpec) else load_spec(study)
@@ -95,7 +95,7 @@ def _by_name(study: str, *, storage: str | None, study_name: str | None) -> Cont
     if spec is None:
         raise SpecError(
             f"study '{name}' in storage '{redact(url)}' has no stored spec (it was not created by "
-            f"autotune); give its spec file: --study FILE --study-name {name}"
+            f"autotune); give its spec file: «study» FILE «study_name» {name}"
         )
     return Context(spec, loaded, rdb)
 

@@ -188,7 +188,7 @@ def create_or_load_study(
     elif attrs["spec_fingerprint"] != spec.fingerprint():
         raise StorageError(
             f"study '{study_name}' in this storage was made from a different spec (fingerprint "
-            f"{attrs['spec_fingerprint']}, yours {spec.fingerprint()}); use --study-name to start a new study, "
+            f"{attrs['spec_fingerprint']}, yours {spec.fingerprint()}); use «study_name» to start a new study, "
             f"and `autotune run --warm-start {study_name}` to seed it with this study's finished trials that fit "
             "your spec"
         )

@@ -57,7 +57,7 @@ def parse_ref(ref: str, storage: str | None) -> tuple[str, str]:
     name, sep, url = ref.partition("@")  # study names hold no '@'; a URL's password may
     if not name or (sep and not url):
         raise OptionError(
-            f"--warm-start {ref!r}: give STUDY or STUDY@STORAGE (a study name, then an optional storage URL)"
+            f"«warm_start» {ref!r}: give STUDY or STUDY@STORAGE (a study name, then an optional storage URL)"
         )
     return name, url if sep else resolve_storage_url(storage)
 
@@ -68,16 +68,16 @@ def plan(spec: StudySpec, ref: str, *, storage: str | None, target: str) -> Warm
     name, url = parse_ref(ref, storage)
     if name == target and url == resolve_storage_url(storage):
         raise OptionError(
-            f"--warm-start {ref}: that is the study this run fills; give the new study another --study-name"
+            f"«warm_start» {ref}: that is the study this run fills; give the new study another «study_name»"
         )
     rdb = open_storage(url, must_exist=True)
     try:
         old = optuna.load_study(study_name=name, storage=rdb)
     except KeyError:
-        raise StudyNotFoundError(f"--warm-start: no study '{name}' in storage '{redact(url)}'") from None
+        raise StudyNotFoundError(f"«warm_start»: no study '{name}' in storage '{redact(url)}'") from None
     old_spec = stored_spec(old)
     if old_spec is None:
-        raise SpecError(f"--warm-start: study '{name}' has no stored spec (it was not created by autotune)")
+        raise SpecError(f"«warm_start»: study '{name}' has no stored spec (it was not created by autotune)")
     _check_meaning(old_spec, spec, name)
     mark = {"study": name, "storage": redact(url)}
     take, reasons, unstated = [], Counter(), Counter()
@@ -197,7 +197,7 @@ def _check_meaning(old: StudySpec, new: StudySpec, name: str) -> None:
     for key in SAME_MEANING:
         if before.get(key) != after.get(key):
             raise OptionError(
-                f"--warm-start: study '{name}' was run with {key} {before.get(key)!r}, this spec has "
+                f"«warm_start»: study '{name}' was run with {key} {before.get(key)!r}, this spec has "
                 f"{after.get(key)!r}; its values would not mean the same here (a warm start may change "
                 "only the sampler, pruner, space, fixed values and trial count)"
             )
