@@ -404,6 +404,7 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     # trials searched by two forked workers (one thread each): the confirmation's runs are trained in two forked
     # processes too, and give exactly what one process training them one after another gives
     import autotune
+    from autotune.analysis import confirmation
     from autotune.hardware import processes
     from autotune.spec.study import load_spec
 
@@ -414,7 +415,7 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
         forked.append(len(jobs))
         return real(fn, jobs, k, **kwargs)
 
-    monkeypatch.setattr(processes, "fork_map", spy)
+    monkeypatch.setattr(confirmation, "fork_map", spy)  # the name the confirmation calls
     spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
     summary = autotune.run_study(spec, n_trials=4, storage="sqlite:///a.db", workers=2, threads=1, device="cpu")
     assert forked == [4] and summary.confirmation["runs"] == {"trained": 4, "reused": 0}
