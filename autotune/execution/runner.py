@@ -601,7 +601,7 @@ def check_shared(
     )
     if url.startswith("sqlite"):
         raise OptionError(
-            f"--storage {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
+            f"«storage» {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
             "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
             "postgresql+psycopg://USER@HOST:5432/DB"
         )
