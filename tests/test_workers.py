@@ -258,12 +258,12 @@ def test_ctrl_c_stops_forked_workers_and_fails_their_trials(write_spec, storage_
 def test_auto_is_one_worker_per_core_on_the_cpu_and_one_per_gpu_on_cuda(monkeypatch):
     from autotune.execution import workers
 
-    monkeypatch.setattr("autotune.hardware.devices.usable_cores", lambda: 6)
+    monkeypatch.setattr("autotune.execution.workers.usable_cores", lambda: 6)
     assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == 6
     assert workers.auto_count("cpu", threads=2, target=100, pinned=False) == 3  # --threads 2: cores // 2
     assert workers.auto_count("cpu", threads=8, target=100, pinned=False) == 1
     assert workers.auto_count("cpu", threads=None, target=4, pinned=False) == 4  # never more than the trials
-    monkeypatch.setattr("autotune.hardware.devices.usable_cores", lambda: 64)
+    monkeypatch.setattr("autotune.execution.workers.usable_cores", lambda: 64)
     assert workers.auto_count("cpu", threads=None, target=100, pinned=False) == workers.AUTO_MAX_CPU_WORKERS == 8
     assert workers.auto_count("mps", threads=None, target=100, pinned=False) == 1
     assert workers.auto_count("cuda:0", threads=None, target=100, pinned=True) == 1  # --device cuda:N
