@@ -99,7 +99,7 @@ def test_no_local_copy_and_no_download_says_what_is_missing(tmp_path, monkeypatc
     message = str(info.value)
     assert message.startswith("fashion-mnist data not found: AUTOTUNE_DATA_DIR is not set and the download failed (")
     assert message.endswith(
-        "; set AUTOTUNE_DATA_DIR or --data-dir to a folder holding FashionMNIST/raw/"
+        "; set AUTOTUNE_DATA_DIR or data_dir to a folder holding FashionMNIST/raw/"
         "{train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
         "t10k-labels-idx1-ubyte.gz}"
     )
