@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 log="$(mktemp)"
-# ray: tests/test_ray.py runs `run --ray` on a real local Ray head (a plain install stays without it);
+# ray: tests/execution/test_ray.py runs `run --ray` on a real local Ray head (a plain install stays without it);
 # docs: mkdocs, mkdocs-material and mkdocs-click, to build the manual as a site below
 if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,ray,docs]' >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" >&2 || true

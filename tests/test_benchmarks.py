@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from tests.test_precision import cpu_flags_say_bf16
+from tests.hardware.test_precision import cpu_flags_say_bf16
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ Crash recovery, slot claims and forked workers need a few things Optuna does not
 a trial's id, the RDB storage behind Optuna's cache, its SQLAlchemy engine, and the trial table. Every other module
 asks these functions, so a release of Optuna that renames one breaks here, in one place. ``pyproject.toml`` allows
 only the Optuna versions tested (:data:`TESTED`), and :func:`check` names, in one line, whatever is missing from the
-installed Optuna (``tests/test_optuna_private.py`` runs it).
+installed Optuna (``tests/storage/test_optuna_private.py`` runs it).
 """
 
 from __future__ import annotations

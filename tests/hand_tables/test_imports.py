@@ -15,7 +15,7 @@ from autotune.analysis.confirmation import lines
 from autotune.base.seeding import trial_seed
 from autotune.errors import OptionError, TrialNotFoundError
 from tests.conftest import assert_one_error_line, invoke, stored_study, tiny_digits_spec
-from tests.test_hand_tables import GRID, GRID_ROWS, SEEDS, approx_rows
+from tests.hand_tables.test_hand_tables import GRID, GRID_ROWS, SEEDS, approx_rows
 
 GRID_LINES = [
     "Study 'mlp-mnist': 28 row(s) read from hand-grid-000.csv: 20 complete trial(s) added (trials 0-19); 0 queued "

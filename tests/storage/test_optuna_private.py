@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 from autotune.errors import StorageError
 from autotune.storage import optuna_private
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PRIVATE = re.compile(r"\._(storage|backend|trial_id|study_id)\b|optuna\.storages\._|[\"']_(storage|backend)[\"']")
 
 
