@@ -10,6 +10,7 @@ import socket
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -235,15 +236,21 @@ def pg_url(postgres_server_url):
         yield url
 
 
+def load_script(path: Path) -> ModuleType:
+    """A script of the repository (``scripts/``, ``examples/``) loaded as a module, to test its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def make_glyph_folder(
     out: Path, *, per_class: int = 24, test_per_class: int = 8, size: int = 16, seed: int = 0
 ) -> Path:
     """The glyphs example's generated image folder (examples/glyphs/make_glyphs.py), small: ``out/{train,test}``."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_glyphs", REPO / "examples" / "glyphs" / "make_glyphs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(REPO / "examples" / "glyphs" / "make_glyphs.py")
     return module.make_glyphs(out, per_class=per_class, test_per_class=test_per_class, size=size, seed=seed)
 
 

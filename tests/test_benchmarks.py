@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 from tests.hardware.test_precision import cpu_flags_say_bf16
 
 pytestmark = pytest.mark.slow
@@ -140,11 +140,7 @@ def test_search_benchmark_noise_floor_arm_counts_its_spread_runs_as_spent(mnist_
 
 
 def test_search_benchmark_arithmetic():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_search", REPO / "scripts" / "bench_search.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(REPO / "scripts" / "bench_search.py")
     assert bench.curve([(2, 0.5), (3, 0.7), (5, 0.6)], 5) == [0.0, 0.5, 0.7, 0.7, 0.7]
     assert bench.epochs_to_reach([(2, 0.5), (3, 0.7)], 0.6) == 3 and bench.epochs_to_reach([(2, 0.5)], 0.6) is None
     rows = bench.summarize(

@@ -12,7 +12,7 @@ import pytest
 
 import autotune.spec.study as spec_module
 from autotune.cli.commands import cli
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 DOCS = REPO / "docs"
 README = REPO / "README.md"
@@ -265,7 +265,6 @@ def test_the_python_api_pages_first_example_runs_as_written(tmp_path, monkeypatc
 def test_the_module_table_of_the_architecture_page_is_the_code():
     """docs/architecture.md lists every module with its own docstring's first paragraph, layer by layer."""
     import subprocess
-    import sys
 
     done = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "module_table.py"), "--check"], capture_output=True, text=True
@@ -274,13 +273,7 @@ def test_the_module_table_of_the_architecture_page_is_the_code():
 
 
 def test_every_folder_of_the_package_is_a_layer_of_the_import_contract():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("module_table", REPO / "scripts" / "module_table.py")
-    table = importlib.util.module_from_spec(spec)
-    sys.modules["module_table"] = table
-    spec.loader.exec_module(table)
+    table = load_script(REPO / "scripts" / "module_table.py")
     folders = {p.parent.name for p in (REPO / "autotune").glob("*/__init__.py")}
     assert set(table.layers()) == folders | {"api", "errors"}
     # at the top only the facade, the API and the errors: everything else lives in a layer's folder
@@ -340,11 +333,7 @@ def test_a_function_level_import_of_autotune_is_rare_and_says_what_it_keeps_off_
 
 def test_the_site_hook_checks_links_out_of_the_manual(tmp_path):
     """scripts/mkdocs_hooks.py: a link to ../BENCHMARKS.md#section is kept only where the file and heading exist."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("mkdocs_hooks", REPO / "scripts" / "mkdocs_hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = load_script(REPO / "scripts" / "mkdocs_hooks.py")
     assert hooks.github_slug("Report on a large study — `scripts/bench_report.py`") == (
         "report-on-a-large-study--scriptsbench_reportpy"
     )
