@@ -42,7 +42,8 @@ OLD_FINAL_MODEL = (0.9305555555555556, 0.2904189215766059)  # the old export of 
 ONE_BEST = "CHANGELOG [Unreleased] 'One best trial (#31)', commit 15f92a4"
 OWN_TRIALS = "CHANGELOG [Unreleased] 'Reports rest importance, analysis and figures on autotune's own trials', dbf4804"
 CONFIRM_WORDS = (
-    "CHANGELOG [Unreleased] '... confirm tables name the study, the trial, the seeds and the budget', eb2e88a"
+    "CHANGELOG [Unreleased] '`ablate`, `sweep` and `confirm` tables name the study, the trial, the seeds and the "
+    "budget', eb2e88a"
 )
 # The figures of a run that are the training's own results (not its timing, not whether it was read back)
 RUN_FIGURES = ("seed", "epochs", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "n_params", "diverged")
