@@ -23,9 +23,10 @@ model's shapes).
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_trainer.py --peak TRIAL16.json [--threads N]
 
 With --peak it times whole training steps (augmentation and optimiser included) of trial 16's configuration (a JSON
-file of the trial's config) and of the seed CNN, in fp32 and, on a CPU with bf16 units, bf16, and reports their
-model GFLOP/s as a fraction of the machine's large-matmul peak (2048^3 torch.mm in the same precision, measured
-before every arm's run, the best taken), at autotune's default thread count unless --threads.
+file of the trial's config) and of the seed CNN, in fp32 and, on a CPU with bf16 units, bf16, each with the plain and
+the fused training step (autotune.hardware.steps), and reports their model GFLOP/s as a fraction of the machine's
+large-matmul peak (2048^3 torch.mm in the same precision, measured before every arm's run, the best taken) and the
+fused step's paired ratio over the plain one, at autotune's default thread count unless --threads.
 
 With --epoch it times whole epochs of the seed CNN at batch 100 over the 50k training split (1,000
 images with --quick) in fp32, bf16 and bf16 with channels-last, arms interleaved as above: the
@@ -54,6 +55,7 @@ import torch.nn.functional as F  # noqa: E402
 from autotune.base.paths import cache_dir  # noqa: E402
 from autotune.data.datasets import Split, load_splits  # noqa: E402
 from autotune.hardware.precision import NO_BF16_UNITS  # noqa: E402
+from autotune.hardware.steps import STEPS  # noqa: E402
 from autotune.training.loop import make_optimizer, train_one_epoch  # noqa: E402
 from autotune.training.models import build_model  # noqa: E402
 
@@ -166,14 +168,14 @@ PRECISION_ROWS = [
 ]
 
 
-def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
+def step_rate(family: str, config: dict, data: Split, arm: str, step: str = "plain") -> float:
     """Samples/s of one epoch of whole training steps over ``data`` in ``arm``: fp32, bf16 or bf16+cl
-    (bf16 with the model in channels-last memory format)."""
+    (bf16 with the model in channels-last memory format), with the training ``step`` (plain or fused)."""
     torch.manual_seed(0)
     model = build_model(family, input_shape=(1, 28, 28), n_outputs=10, config=config)
     if arm == "bf16+cl":
         model = model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, step)
     start = time.perf_counter()
     train_one_epoch(
         model,
@@ -184,6 +186,7 @@ def step_rate(family: str, config: dict, data: Split, arm: str) -> float:
         classification=True,
         augment=bool(config.get("augment", False)),
         precision="fp32" if arm == "fp32" else "bf16",
+        step=step,
     )
     return len(data) / (time.perf_counter() - start)
 
@@ -336,29 +339,33 @@ def _timed(fn) -> float:
 
 def peak_rows(splits, trial_16: dict, *, repeats: int, quick: bool, bf16: bool) -> dict:
     """Samples/s of whole training steps (augmentation, optimiser and all) for trial 16's configuration and the seed
-    CNN, per precision, against the large-matmul peak measured in the same run (interleaved with the steps)."""
+    CNN, per precision and training step (plain, fused), against the large-matmul peak measured in the same run
+    (interleaved with the steps); the fused step's paired ratio over the plain one, per precision."""
     import statistics
 
     rows, peaks = [], {"fp32": [], "bf16": []}
-    arms = ["fp32", "bf16"] if bf16 else ["fp32"]
+    arms = [(precision, step) for precision in (["fp32", "bf16"] if bf16 else ["fp32"]) for step in STEPS]
     for label, family, config in [("mlp-mnist trial 16", "mlp", trial_16), SEED_CNN]:
         n = (1000 if family == "mlp" else 200) if quick else (10000 if family == "mlp" else 2000)
         data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
-        rates: dict[str, list[float]] = {arm: [] for arm in arms}
+        rates: dict[tuple[str, str], list[float]] = {arm: [] for arm in arms}
         for rep in range(repeats):
-            for arm in arms if rep % 2 == 0 else arms[::-1]:
-                peaks[arm].append(large_mm_gflops(torch.float32 if arm == "fp32" else torch.bfloat16))
-                rates[arm].append(step_rate(family, config, data, arm))
-        for arm in arms:
-            per_s = statistics.median(rates[arm])
+            for precision, step in arms if rep % 2 == 0 else arms[::-1]:
+                peaks[precision].append(large_mm_gflops(torch.float32 if precision == "fp32" else torch.bfloat16))
+                rates[precision, step].append(step_rate(family, config, data, precision, step))
+        for precision, step in arms:
+            per_s = statistics.median(rates[precision, step])
             flops = model_flops(family, config) * per_s / 1e9
+            paired = [f / p for f, p in zip(rates[precision, "fused"], rates[precision, "plain"], strict=True)]
             rows.append(
                 {
                     "model": label,
                     "batch_size": config["batch_size"],
-                    "precision": arm,
+                    "precision": precision,
+                    "step": step,
                     "samples_per_s": round(per_s, 1),
                     "model_gflops": round(flops, 2),
+                    **({"fused_vs_plain": _spread(paired)} if step == "fused" else {}),
                 }
             )
     peak = {arm: round(max(v), 1) for arm, v in peaks.items() if v}
@@ -366,6 +373,12 @@ def peak_rows(splits, trial_16: dict, *, repeats: int, quick: bool, bf16: bool) 
         row["large_mm_peak_gflops"] = peak[row["precision"]]
         row["fraction_of_peak"] = round(row["model_gflops"] / peak[row["precision"]], 3)
     return {"rows": rows, "peak_gflops": peak}
+
+
+def _spread(ratios: list[float]) -> dict:
+    import statistics
+
+    return {"median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
 
 
 def main() -> None:
@@ -429,12 +442,17 @@ def main() -> None:
             print(json.dumps(results, indent=2))
             return
         print(f"{results['cpu']}: threads={results['threads']}, large-matmul peak (GFLOP/s): {results['peak_gflops']}")
-        print("| model | batch | precision | samples/s | model GFLOP/s | fraction of the large-matmul peak |")
-        print("|---|---:|---|---:|---:|---:|")
+        print(
+            "| model | batch | precision | step | samples/s | model GFLOP/s | fraction of the large-matmul peak "
+            "| fused ÷ plain (median, range) |"
+        )
+        print("|---|---:|---|---|---:|---:|---:|---:|")
         for r in results["rows"]:
+            ratio = r.get("fused_vs_plain")
             print(
-                f"| {r['model']} | {r['batch_size']} | {r['precision']} | {r['samples_per_s']:,} | "
-                f"{r['model_gflops']} | {r['fraction_of_peak']:.1%} |"
+                f"| {r['model']} | {r['batch_size']} | {r['precision']} | {r['step']} | {r['samples_per_s']:,} | "
+                f"{r['model_gflops']} | {r['fraction_of_peak']:.1%} | "
+                + (f"{ratio['median']}× ({ratio['min']}–{ratio['max']}) |" if ratio else "|")
             )
         return
     if args.epoch or args.precision:

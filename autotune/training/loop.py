@@ -63,16 +63,19 @@ class FitResult:
         return self.history[-1] if self.history else None
 
 
-def make_optimizer(model: nn.Module, config: dict[str, Any]) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: dict[str, Any], step: str = "plain") -> torch.optim.Optimizer:
+    """The configuration's optimiser over ``model``'s parameters; with ``step="fused"`` one fused kernel updates
+    them all (see :mod:`autotune.hardware.steps`), else torch's default implementation."""
     lr, wd, name = config["lr"], config["weight_decay"], config["optimizer"]
+    fused = {"fused": True} if step == "fused" else {}
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, weight_decay=wd)
+        return torch.optim.SGD(model.parameters(), lr=lr, weight_decay=wd, **fused)
     if name == "sgd_momentum":
-        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=wd)
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=wd, **fused)
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd, **fused)
     if name == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd, **fused)
     raise ValueError(f"unknown optimizer {name!r}")
 
 
@@ -88,17 +91,34 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: dict[str, Any], max
     raise ValueError(f"unknown lr_schedule {name!r}")
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random rotation (±10°) and shift (±2 px) of each image, edges padded with the border value."""
+def augment_batch(x: torch.Tensor, generator: torch.Generator, step: str = "plain") -> torch.Tensor:
+    """Random rotation (±10°) and shift (±2 px) of each image, edges padded with the border value.
+
+    ``step="fused"`` draws the same angles and shifts but builds the sampling grid by broadcasting (five
+    element-wise kernels) instead of ``affine_grid``'s batched matrix product: the same grid up to rounding."""
     b, _, h, w = x.shape
     angle = (torch.rand(b, generator=generator) * 2 - 1) * math.radians(10)
     shift = (torch.rand(b, 2, generator=generator) * 2 - 1) * 2.0
+    if step == "fused":
+        return F.grid_sample(x, _broadcast_grid(angle, shift, h, w, x), padding_mode="border", align_corners=False)
     cos, sin = torch.cos(angle), torch.sin(angle)
     theta = torch.stack(
         [torch.stack([cos, -sin, shift[:, 0] * 2 / w], 1), torch.stack([sin, cos, shift[:, 1] * 2 / h], 1)], 1
     ).to(x.device, x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+
+
+def _broadcast_grid(angle: torch.Tensor, shift: torch.Tensor, h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+    """``affine_grid``'s grid for rotations by ``angle`` and shifts by ``shift`` pixels, without align_corners:
+    each output pixel's centre (x, y) in [-1, 1] goes to (cos x - sin y + tx, sin x + cos y + ty)."""
+    b = angle.shape[0]
+    cos, sin = torch.cos(angle).view(b, 1, 1), torch.sin(angle).view(b, 1, 1)
+    tx, ty = (shift[:, 0] * 2 / w).view(b, 1, 1), (shift[:, 1] * 2 / h).view(b, 1, 1)
+    xs = (torch.arange(w, dtype=torch.float32) * 2 + 1) / w - 1
+    ys = ((torch.arange(h, dtype=torch.float32) * 2 + 1) / h - 1).view(h, 1)
+    grid = torch.stack((cos * xs - sin * ys + tx, sin * xs + cos * ys + ty), dim=-1)
+    return grid.to(like.device, like.dtype)
 
 
 def train_one_epoch(
@@ -112,12 +132,14 @@ def train_one_epoch(
     augment: bool = False,
     device: torch.device | str | None = None,
     precision: str = "fp32",
+    step: str = "plain",
 ) -> tuple[float, float | None]:
     """One pass over ``data`` in a seeded random order. Returns (mean loss, accuracy or None).
 
     Stops early and returns a non-finite loss as soon as a check finds the loss diverged.
     ``device`` is the model's (default: the data's). With ``precision="bf16"`` the forward pass and
-    the loss run under bf16 autocast; weights, gradients and optimiser state stay fp32.
+    the loss run under bf16 autocast; weights, gradients and optimiser state stay fp32. ``step`` is how the
+    augmentation is computed (the optimiser was built for it: :func:`make_optimizer`).
     """
     model.train()
     n = len(data)
@@ -126,11 +148,11 @@ def train_one_epoch(
     loss_sum = torch.zeros((), device=device)
     hits = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
-    for step, start in enumerate(range(0, n, batch_size)):
+    for batch, start in enumerate(range(0, n, batch_size)):
         idx = order[start : start + batch_size]
         xb, yb = data.x[idx].to(device, non_blocking=True), data.y[idx].to(device, non_blocking=True)
         if augment:
-            xb = augment_batch(xb, generator)
+            xb = augment_batch(xb, generator, step)
         with autocast(device, precision):
             out = model(xb)
             loss = F.cross_entropy(out, yb) if classification else F.mse_loss(out, yb)
@@ -141,7 +163,7 @@ def train_one_epoch(
         if classification:
             hits += (out.detach().argmax(1) == yb).sum()
         seen += len(idx)
-        if step % DIVERGENCE_CHECK_EVERY == DIVERGENCE_CHECK_EVERY - 1 and not torch.isfinite(loss_sum):
+        if batch % DIVERGENCE_CHECK_EVERY == DIVERGENCE_CHECK_EVERY - 1 and not torch.isfinite(loss_sum):
             return math.inf, None
     mean_loss = float(loss_sum) / seen
     return mean_loss, (int(hits) / seen if classification else None)
@@ -194,6 +216,7 @@ def fit(
     seed: int,
     device: str | torch.device = "cpu",
     precision: str = "fp32",
+    step: str = "plain",
     on_epoch: Callable[[EpochStats], bool] | None = None,
     evaluate_val: bool = True,
 ) -> FitResult:
@@ -202,7 +225,8 @@ def fit(
     ``on_epoch`` is called after every epoch; returning True stops training (used for pruning).
     With ``evaluate_val=False`` (final retraining on train+validation) no split is evaluated and
     the validation figures are NaN/None. ``precision`` is ``fp32`` or ``bf16`` (resolved already: see
-    :func:`autotune.hardware.precision.resolve`). On the CPU, the same config, data, seed and precision give
+    :func:`autotune.hardware.precision.resolve`); ``step`` is ``plain`` or ``fused`` (see
+    :mod:`autotune.hardware.steps`). On the CPU, the same config, data, seed, precision and step give
     bit-identical results.
     """
     _warm_up()  # once per process, before the clock starts
@@ -216,7 +240,7 @@ def fit(
     model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
     if channels_last(family, precision):
         model = model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, step)
     scheduler = make_scheduler(optimizer, config, max_epochs)
     train, val = splits.train, splits.val
     result = FitResult(n_params=count_parameters(model), model=model)
@@ -234,6 +258,7 @@ def fit(
             augment=bool(config.get("augment")) and info.is_image,
             device=device,
             precision=precision,
+            step=step,
         )
         t1 = time.perf_counter()
         val_loss, val_acc = (

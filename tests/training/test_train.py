@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autotune.data.datasets import load_splits
-from autotune.training.loop import evaluate, fit
+from autotune.training.loop import augment_batch, evaluate, fit, make_optimizer
 from autotune.training.models import build_model
 
 
@@ -88,6 +88,46 @@ def test_bf16_is_bit_identical_run_to_run_and_differs_from_fp32(digits, family, 
     assert abs(a.history[-1].val_accuracy - c.history[-1].val_accuracy) < 0.01  # and learns as fp32 does here
     # weights (and so their gradients and the optimiser state) stay fp32
     assert {p.dtype for p in a.model.parameters()} == {torch.float32}
+
+
+@pytest.mark.parametrize(
+    "family, extra",
+    [
+        ("mlp", {"optimizer": "adamw", "dropout": 0.3, "batch_norm": True, "augment": True}),
+        ("mlp", {"optimizer": "sgd_momentum", "lr_schedule": "cosine"}),
+        ("mlp", {"optimizer": "sgd"}),
+        ("cnn", {"channels": [8], "kernel_size": 3, "fc_units": 32, "augment": True, "optimizer": "adam"}),
+    ],
+)
+def test_fused_step_is_bit_identical_run_to_run_and_learns_as_the_plain_one(digits, family, extra):
+    config = _config(**extra)
+    a = fit(config, digits, family=family, max_epochs=2, seed=11, step="fused")
+    b = fit(config, digits, family=family, max_epochs=2, seed=11, step="fused")
+    plain = fit(config, digits, family=family, max_epochs=2, seed=11)
+
+    def strip(r):
+        return [(h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy) for h in r.history]
+
+    assert strip(a) == strip(b)
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
+    # the same draws (initialisation, order, dropout, augmentation), summed in another order: near, not equal
+    assert abs(a.history[-1].val_accuracy - plain.history[-1].val_accuracy) <= 0.02
+    assert abs(a.history[-1].train_loss - plain.history[-1].train_loss) <= 0.02 * plain.history[-1].train_loss
+
+
+def test_fused_step_fuses_the_optimiser_and_plain_does_not():
+    model = build_model("mlp", input_shape=(1, 8, 8), n_outputs=10, config=_config(optimizer="adamw"))
+    assert make_optimizer(model, _config(optimizer="adamw"), "fused").defaults["fused"] is True
+    assert not make_optimizer(model, _config(optimizer="adamw")).defaults["fused"]
+
+
+def test_fused_augmentation_draws_the_same_transforms_and_builds_the_same_grid():
+    x = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    plain_gen, fused_gen = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    plain, fused = augment_batch(x, plain_gen), augment_batch(x, fused_gen, "fused")
+    assert torch.equal(plain_gen.get_state(), fused_gen.get_state())  # the same random numbers were drawn
+    assert not torch.equal(plain, fused)  # computed differently ...
+    assert (plain - fused).abs().max().item() < 1e-4  # ... to the same images up to rounding
 
 
 def test_fp32_is_the_default_precision(digits):
