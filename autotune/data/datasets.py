@@ -1,39 +1,28 @@
-"""Datasets: offline sources, a verified writable cache, seeded train/validation splits.
+"""Datasets: the built-in catalogue, seeded train/validation splits of a built-in or a user's dataset, and
+the held-out test split.
 
 Data are loaded once per process into tensors and batched by index slicing (see
 :mod:`autotune.training.loop`). The test split is kept apart: :func:`load_splits` never returns it,
-and only :func:`load_test` (used for final reporting) reads it.
-
-MNIST and Fashion-MNIST come through torchvision. Their original ``.gz`` files are looked
-for in a local source folder (``--data-dir`` or ``$AUTOTUNE_DATA_DIR``, laid out as
-``<dir>/MNIST/raw/*.gz``), checked against torchvision's MD5 sums, copied into autotune's own
-cache and unpacked there. Without a local copy, torchvision's normal download is tried.
+and only :func:`load_test` (used for final reporting) reads it. The built-in datasets' examples come from
+:mod:`autotune.data.builtin_readers` (MNIST and Fashion-MNIST through a verified cache), a user's from
+:mod:`autotune.data.sources`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import math
 import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autotune.base.paths import cache_dir
+from autotune.data.builtin_readers import digits_pool, sine_pool, torchvision_pool
 from autotune.data.sources import DataSource
 from autotune.data.sources import read as read_source
 from autotune.errors import DataError
 
 if TYPE_CHECKING:  # torch is imported lazily: `autotune --help` must stay instant
     import torch
-
-#: Fixed seeds of the built-in synthetic/embedded sets, so every study sees the same data.
-_DIGITS_TEST_SEED = 20240601
-_SINE_SEED = 20240602
 
 
 @dataclass(frozen=True)
@@ -276,162 +265,7 @@ def _pool(dataset: str, source: Path | None, *, train: bool) -> tuple[torch.Tens
     """All examples of the train (or test) pool as float inputs and targets; cached per process."""
     info = _info(dataset)
     if info.torchvision_class:
-        return _torchvision_pool(info, source, train=train)
+        return torchvision_pool(info.name, info.torchvision_class, source, train=train)
     if dataset == "digits":
-        return _digits_pool(train=train)
-    return _sine_pool(train=train)
-
-
-def _digits_pool(*, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    y = torch.tensor(bunch.target, dtype=torch.long)
-    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(_DIGITS_TEST_SEED))
-    n_test = 360
-    idx = perm[n_test:] if train else perm[:n_test]
-    return x[idx].contiguous(), y[idx].contiguous()
-
-
-def _sine_pool(*, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-
-    if train:
-        gen = torch.Generator().manual_seed(_SINE_SEED)
-        x = (torch.rand(2000, 1, generator=gen) * 2 - 1) * math.pi
-    else:
-        x = torch.linspace(-math.pi, math.pi, 1000).unsqueeze(1)
-    return x, torch.sin(x)
-
-
-def _torchvision_pool(info: DatasetInfo, source: Path | None, *, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-    from torchvision import datasets
-
-    cls = getattr(datasets, info.torchvision_class)
-    root = cache_dir() / "data"
-    _copy_from_source(cls, root, source)
-    raw = root / cls.__name__ / "raw"
-    _drop_unverified_unpacked(cls, raw)
-    try:
-        # torchvision finds the verified .gz files in the cache and skips the network;
-        # it only downloads when no local copy was found. Its chatter goes to stderr.
-        with contextlib.redirect_stdout(sys.stderr):
-            ds = cls(root=str(root), train=train, download=True)
-    except Exception as exc:  # torchvision raises RuntimeError/URLError/OSError on failure
-        folder = f"{info.torchvision_class}/raw"
-        files = ", ".join(name for name, _ in cls.resources)
-        where = f"'{source}' has no {folder}/ files" if source else "AUTOTUNE_DATA_DIR is not set"
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(
-            f"{info.name} data not found: {where} and the download failed ({reason}); "
-            f"set AUTOTUNE_DATA_DIR or «data_dir» to a folder holding {folder}/{{{files}}}"
-        ) from None
-    _record_unpacked(cls, raw)
-    return ds.data.to(torch.float32).div_(255.0).unsqueeze(1), ds.targets.to(torch.long)
-
-
-#: Digests of the files torchvision unpacked from MD5-verified archives, beside them in the cache.
-UNPACKED_MANIFEST = "autotune-unpacked.json"
-
-
-def _unpacked_manifest(raw: Path) -> dict[str, str]:
-    import json
-
-    try:
-        data = json.loads((raw / UNPACKED_MANIFEST).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _drop_unverified_unpacked(cls: type, raw: Path) -> None:
-    """torchvision trusts any unpacked file it finds; delete one that differs from what autotune
-    unpacked (truncated, altered, or of unknown origin) so it is unpacked again from its verified archive."""
-    manifest = _unpacked_manifest(raw)
-    kept = {}
-    for name, _ in cls.resources:
-        unpacked = raw / name[: -len(".gz")]
-        if not unpacked.is_file():
-            continue
-        if manifest.get(unpacked.name) == _md5(unpacked):
-            kept[unpacked.name] = manifest[unpacked.name]
-            continue
-        print(
-            f"autotune: {unpacked} does not match the archive it came from (truncated, altered or unknown); "
-            "unpacking it again",
-            file=sys.stderr,
-        )
-        unpacked.unlink()
-    if kept != manifest:
-        _write_manifest(raw, kept)
-
-
-def _record_unpacked(cls: type, raw: Path) -> None:
-    """Remember the digests of the files torchvision just unpacked from verified archives."""
-    manifest = _unpacked_manifest(raw)
-    fresh = {
-        n: _md5(raw / n)
-        for n in (name[: -len(".gz")] for name, _ in cls.resources)
-        if n not in manifest and (raw / n).is_file()
-    }
-    if fresh:
-        _write_manifest(raw, {**manifest, **fresh})
-
-
-def _write_manifest(raw: Path, manifest: dict[str, str]) -> None:
-    import json
-
-    tmp = raw / (UNPACKED_MANIFEST + ".part")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    os.replace(tmp, raw / UNPACKED_MANIFEST)
-
-
-def _copy_from_source(cls: type, root: Path, source: Path | None) -> None:
-    """Copy the original .gz files from ``source`` into the cache, verifying each MD5. A ``source`` the user named
-    must hold every file: one that does not (empty, or the wrong level) is an error, not a silent fall-back on the
-    cache or a download."""
-    raw = root / cls.__name__ / "raw"
-    if source is not None:
-        for name, _ in cls.resources:
-            if not any(
-                c.is_file() for c in (source / cls.__name__ / "raw" / name, source / "raw" / name, source / name)
-            ):
-                raise DataError(
-                    f"data folder '{source}' (from «data_dir» or AUTOTUNE_DATA_DIR) holds no {name}: "
-                    f"looked in {cls.__name__}/raw/, raw/ and the folder itself; name the folder that "
-                    f"holds {cls.__name__}/raw/"
-                )
-    for name, md5 in cls.resources:
-        target = raw / name
-        if target.is_file() and _md5(target) == md5:
-            continue
-        if target.is_file():  # a damaged cached archive: never unpacked or trained on
-            print(f"autotune: cached {target} fails its MD5 check; replacing it", file=sys.stderr)
-            target.unlink()
-            with contextlib.suppress(FileNotFoundError):
-                (raw / name[: -len(".gz")]).unlink()
-        if source is None:
-            continue
-        candidates = [source / cls.__name__ / "raw" / name, source / "raw" / name, source / name]
-        src = next((c for c in candidates if c.is_file()), None)
-        if src is None:
-            continue
-        if _md5(src) != md5:
-            raise DataError(f"'{src}' fails its MD5 check (expected {md5}): it is damaged or not the original file")
-        raw.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
-        with contextlib.suppress(FileNotFoundError):  # a stale unpacked copy must be re-extracted
-            (raw / name[: -len(".gz")]).unlink()
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return digits_pool(train=train)
+    return sine_pool(train=train)

@@ -4,14 +4,16 @@ A spec says what to search (``space``), what to hold constant (``fixed``), on wh
 (``dataset``), with which model family (``model``), for how long (``max_epochs``), what to
 optimise (``metric``/``direction``), and how (``sampler``/``pruner``/``seed``). Unknown keys
 are rejected and every error names the file, the key, the bad value and what is allowed.
-The parameter catalogue lives in :mod:`autotune.spec.params`, the parser of each key in
-:mod:`autotune.spec.parts`.
+The parameter catalogue lives in :mod:`autotune.spec.params`; the parsers of the keys, by what they say, in
+:mod:`autotune.spec.dataset_and_model`, :mod:`autotune.spec.objectives`, :mod:`autotune.spec.search_rules`,
+:mod:`autotune.spec.after_search` and :mod:`autotune.spec.space`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +27,9 @@ from autotune.data.datasets import DATASETS
 from autotune.data.sources import SOURCE_KINDS, DataSource
 from autotune.errors import SpecError
 from autotune.hardware.precision import PRECISIONS
-from autotune.spec import parts
+from autotune.spec.after_search import ConfirmSpec, FinalSpec, parse_confirm, parse_final
+from autotune.spec.dataset_and_model import parse_dataset, parse_model
+from autotune.spec.objectives import ConstraintSpec, ObjectiveSpec, parse_constraints, parse_objectives
 from autotune.spec.params import (
     ACTIVATIONS,
     INITS,
@@ -42,22 +46,45 @@ from autotune.spec.params import (
     show_value,
     type_name,
 )
-from autotune.spec.parts import (
+from autotune.spec.search_rules import (
     PRUNER_KEYS,
     SAMPLER_KEYS,
     STOP_RULES,
-    TOP_KEYS,
-    ConfirmSpec,
-    ConstraintSpec,
-    FinalSpec,
-    ObjectiveSpec,
-    ParamSpec,
     PrunerSpec,
     SamplerSpec,
     StopSpec,
-    deepest,
-    value_range,
+    parse_pruner,
+    parse_sampler,
+    parse_stop,
 )
+from autotune.spec.space import ParamSpec, check_layers, deepest, parse_fixed, parse_space, user_params, value_range
+
+#: Every key a spec may have at its top level.
+TOP_KEYS = {
+    "name",
+    "description",
+    "dataset",
+    "model",
+    "metric",
+    "direction",
+    "objectives",
+    "constraints",
+    "max_epochs",
+    "trials",
+    "validation_size",
+    "train_subset",
+    "seed",
+    "sampler",
+    "pruner",
+    "fixed",
+    "space",
+    "final",
+    "confirm",
+    "stop",
+    "precision",
+}
+REQUIRED_KEYS = ("dataset", "model", "space")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 __all__ = [
     "ACTIVATIONS",
@@ -279,16 +306,16 @@ def parse_spec(
     unknown = sorted(set(map(str, data)) - TOP_KEYS)
     if unknown:
         raise ctx.error(unknown[0], f"unknown key; allowed keys: {', '.join(sorted(TOP_KEYS))}")
-    for key in parts.REQUIRED_KEYS:
+    for key in REQUIRED_KEYS:
         if key not in data:
             raise ctx.error(key, "is required")
 
     name = ctx.string(data, "name", default_name)
-    if not parts.NAME_RE.match(name):
+    if not NAME_RE.match(name):
         raise ctx.error("name", f"must be letters, digits, '.', '_' or '-' (at most 100), got {name!r}")
     dataset: str | DataSource
     if isinstance(data["dataset"], dict):
-        dataset = parts.parse_dataset(ctx, data["dataset"], base)
+        dataset = parse_dataset(ctx, data["dataset"], base)
         is_image, task, image_size = dataset.is_image, dataset.task, dataset.image_size
     else:
         dataset = data["dataset"]
@@ -301,13 +328,13 @@ def parse_spec(
         info = DATASETS[dataset]
         is_image, task, image_size = info.is_image, info.task, info.shape[1:] if info.is_image else None
     dataset_name = dataset if isinstance(dataset, str) else dataset.name
-    model = parts.parse_model(ctx, data["model"], base)
+    model = parse_model(ctx, data["model"], base)
     if model == "cnn" and is_image is False:
         raise ctx.error("model", f"'cnn' needs an image dataset; '{dataset_name}' is not one (use 'mlp')")
     classification = task == "classification"
-    objectives = parts.parse_objectives(ctx, data, dataset=dataset_name, classification=classification)
-    constraints = parts.parse_constraints(ctx, data.get("constraints"), classification=classification)
-    pruner = parts.parse_pruner(ctx, data.get("pruner", {} if len(objectives) == 1 else {"name": "none"}))
+    objectives = parse_objectives(ctx, data, dataset=dataset_name, classification=classification)
+    constraints = parse_constraints(ctx, data.get("constraints"), classification=classification)
+    pruner = parse_pruner(ctx, data.get("pruner", {} if len(objectives) == 1 else {"name": "none"}))
     if len(objectives) > 1 and pruner.name != "none":
         raise ctx.error(
             "pruner.name",
@@ -317,10 +344,10 @@ def parse_spec(
 
     family = model if model in MODELS else "custom"
     maybe_image = is_image is not False  # an .npz file's shape is only known once it is loaded
-    fixed = parts.parse_fixed(ctx, data.get("fixed", {}), model=family, is_image=maybe_image)
-    space = parts.parse_space(ctx, data.get("space"), model=family, is_image=maybe_image, fixed=fixed)
+    fixed = parse_fixed(ctx, data.get("fixed", {}), model=family, is_image=maybe_image)
+    space = parse_space(ctx, data.get("space"), model=family, is_image=maybe_image, fixed=fixed)
     if family != "custom":
-        parts.check_layers(ctx, space, fixed, model=model, image_size=image_size)
+        check_layers(ctx, space, fixed, model=model, image_size=image_size)
 
     validation_size = data.get("validation_size", 0.1)
     if (
@@ -350,14 +377,14 @@ def parse_spec(
         validation_size=validation_size,
         train_subset=train_subset,
         seed=ctx.integer(data, "seed", 0, minimum=0, maximum=2**31 - 1),
-        sampler=parts.parse_sampler(ctx, data.get("sampler", {})),
+        sampler=parse_sampler(ctx, data.get("sampler", {})),
         pruner=pruner,
         fixed=MappingProxyType(fixed),
         space=space,
         source=source,
-        user_params=parts.user_params(space, fixed) if family == "custom" else (),
-        final=parts.parse_final(ctx, data.get("final", {})),
-        confirm=parts.parse_confirm(ctx, data.get("confirm"), objectives=objectives),
-        stop=parts.parse_stop(ctx, data.get("stop"), objectives=objectives),
+        user_params=user_params(space, fixed) if family == "custom" else (),
+        final=parse_final(ctx, data.get("final", {})),
+        confirm=parse_confirm(ctx, data.get("confirm"), objectives=objectives),
+        stop=parse_stop(ctx, data.get("stop"), objectives=objectives),
         precision=ctx.choice(data, "precision", PRECISIONS, "fp32"),
     )

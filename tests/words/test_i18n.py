@@ -8,7 +8,7 @@ import string
 import pytest
 
 from autotune.execution.objective import remark
-from autotune.spec.parts import PrunerSpec
+from autotune.spec.search_rules import PrunerSpec
 from autotune.training.loop import EpochStats, FitResult
 from autotune.words import i18n
 
