@@ -6,7 +6,7 @@ optimise (``metric``/``direction``), and how (``sampler``/``pruner``/``seed``). 
 are rejected and every error names the file, the key, the bad value and what is allowed.
 The parameter catalogue lives in :mod:`autotune.spec.params`; the parsers of the keys, by what they say, in
 :mod:`autotune.spec.dataset_and_model`, :mod:`autotune.spec.objectives`, :mod:`autotune.spec.search_rules`,
-:mod:`autotune.spec.after_search` and :mod:`autotune.spec.space`.
+:mod:`autotune.spec.after_search` and :mod:`autotune.spec.space_keys`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,15 @@ from autotune.spec.search_rules import (
     parse_sampler,
     parse_stop,
 )
-from autotune.spec.space import ParamSpec, check_layers, deepest, parse_fixed, parse_space, user_params, value_range
+from autotune.spec.space_keys import (
+    ParamSpec,
+    check_layers,
+    deepest,
+    parse_fixed,
+    parse_space,
+    user_params,
+    value_range,
+)
 
 #: Every key a spec may have at its top level.
 TOP_KEYS = {
