@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -28,16 +28,15 @@ from autotune.analysis import confirmation, stopping
 from autotune.base import interrupts
 from autotune.base.timing import time_totals
 from autotune.errors import (
-    PERMANENT_STORAGE_FAILURES,
     Interrupted,
     OptionError,
     StorageError,
     StudyNotFoundError,
     TrialNotFoundError,
-    storage_failure,
 )
 from autotune.execution.confirming import confirm_study
 from autotune.execution.progress import Progress, make_progress
+from autotune.execution.retries import retry, storage_failed
 from autotune.execution.workers import auto_count, run_local_workers
 from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
@@ -60,9 +59,6 @@ from autotune.storage.studies import (
     resolve_storage_url,
 )
 
-T = TypeVar("T")
-#: How long a worker keeps retrying a lost database connection before giving up.
-RETRY_SECONDS = float(os.environ.get("AUTOTUNE_DB_RETRY_SECONDS", "60"))
 #: How often an idle worker checks whether the last running trials finished (or died).
 POLL_SECONDS = 1.0
 
@@ -297,7 +293,7 @@ def _work_and_summarize(
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.execution.objective import Objective
 
-    before, pruned_before = _retry(lambda: _finished_and_pruned(study), url)
+    before, pruned_before = retry(lambda: _finished_and_pruned(study), url)
     start = time.perf_counter()
     if before < target:
         folder = default_artifact_dir(url, artifact_dir)
@@ -314,9 +310,9 @@ def _work_and_summarize(
             on_epoch=on_epoch,
             artifacts=store,
             artifact_folder=folder,
-            retry=lambda fn: _retry(fn, url),
+            retry=lambda fn: retry(fn, url),
         )
-        rule = _retry(lambda: stopping.rule_of(study), url)  # what the last `run` set, for every worker alike
+        rule = retry(lambda: stopping.rule_of(study), url)  # what the last `run` set, for every worker alike
         stop = (
             None
             if rule is None
@@ -349,7 +345,7 @@ def _work_and_summarize(
             )
         except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
             progress.stop()
-            raise _storage_failed(url, exc) from None
+            raise storage_failed(url, exc) from None
         except KeyboardInterrupt:
             progress.stop()
             done = count_finished(study)
@@ -390,10 +386,10 @@ def work(
                 # Failing a dead worker's trial and re-queueing it (WAITING) happen under the slot lock too:
                 # a claim between the two saw the slot free, started a new trial, and the re-queued one then
                 # ran as trial N+1 (the SIGKILL storm on PostgreSQL showed it, 1 run in 30).
-                _retry(lambda: recovery.fail_stale_trials(study), url)
-                if stop is not None and _retry(lambda: stop(study, target), url):
+                retry(lambda: recovery.fail_stale_trials(study), url)
+                if stop is not None and retry(lambda: stop(study, target), url):
                     return  # under the lock: the worker that records the stop is the only one to judge it
-                trial, done = _retry(lambda: recovery.claim(study, target), url)
+                trial, done = retry(lambda: recovery.claim(study, target), url)
             if done:
                 return
             if trial is None:  # every slot is taken by a running trial; wait in case one of them dies
@@ -422,39 +418,8 @@ def _run_trial(
         try:
             value = objective(trial)
         except optuna.TrialPruned:
-            return _retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
-    return _retry(lambda: study.tell(trial, value), url)
-
-
-def _storage_failed(url: str, exc: BaseException) -> StorageError:
-    """A storage that failed for good (a full or read-only disk, a damaged file), wherever it surfaced."""
-    return StorageError(
-        f"storage '{redact(url)}' failed: {storage_failure(exc) or exc}; finished trials are stored "
-        "(a running one is marked FAIL where the storage allows it); fix the cause and run the same "
-        "command again"
-    )
-
-
-def _retry(fn: Callable[[], T], url: str | None) -> T:
-    """Call ``fn``, retrying with back-off while the database is unreachable, for RETRY_SECONDS at most."""
-    from sqlalchemy.exc import DBAPIError
-
-    deadline = time.monotonic() + RETRY_SECONDS
-    delay = 0.5
-    while True:
-        try:
-            return fn()
-        except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
-            reason = storage_failure(exc) or str(exc)
-            if any(p in reason for p in PERMANENT_STORAGE_FAILURES):
-                raise _storage_failed(url or "", exc) from None
-            if time.monotonic() + delay > deadline:
-                raise StorageError(
-                    f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
-                    f"({reason}); finished trials are stored; run again to continue"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            return retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
+    return retry(lambda: study.tell(trial, value), url)
 
 
 # --------------------------------------------------------------------------------------
@@ -535,8 +500,8 @@ def _create_shared(
     """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
     study = _open_study(spec, url, name, create=True)
     seeded = _seed(study, warm, url)
-    _retry(lambda: study.set_user_attr("target_trials", target), url)
-    _retry(lambda: stopping.set_rule(study, rule), url)
+    retry(lambda: study.set_user_attr("target_trials", target), url)
+    retry(lambda: stopping.set_rule(study, rule), url)
     return study, seeded
 
 
@@ -673,9 +638,9 @@ def _confirm(
     if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
         return summary
     with recovery.slot_lock(url, study.study_name):
-        taken = _retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
+        taken = retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
         if not taken:
-            _retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
+            retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
     if taken:
         record = confirmation.stored(study)
         at = (
@@ -758,7 +723,7 @@ def _seed(study: optuna.Study, warm: warm_starts.WarmPlan | None, url: str) -> d
     if warm is None:
         return None
     with recovery.slot_lock(url, study.study_name):
-        return _retry(lambda: warm_starts.seed(study, warm), url)
+        return retry(lambda: warm_starts.seed(study, warm), url)
 
 
 def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
