@@ -36,7 +36,7 @@ from autotune.storage.optuna_private import trial_id
 
 if TYPE_CHECKING:
     from autotune.execution.progress import Progress
-    from autotune.execution.runner import RunSummary
+    from autotune.execution.run_summary import RunSummary
 
 #: Seconds a Ray cluster has to answer. Ray itself keeps retrying an address that does not answer as a
 #: cluster (a dashboard's or a database's port) for many minutes.

@@ -11,11 +11,8 @@ FAIL and re-queues its parameters, and the count is still exact.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,17 +23,11 @@ from optuna.trial import TrialState
 
 from autotune.analysis import confirmation, stopping
 from autotune.base import interrupts
-from autotune.base.timing import time_totals
-from autotune.errors import (
-    Interrupted,
-    OptionError,
-    StorageError,
-    StudyNotFoundError,
-    TrialNotFoundError,
-)
+from autotune.errors import Interrupted, OptionError, StorageError, StudyNotFoundError
 from autotune.execution.confirming import confirm_study
 from autotune.execution.progress import Progress, make_progress
 from autotune.execution.retries import retry, storage_failed
+from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
 from autotune.execution.workers import auto_count, run_local_workers
 from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
@@ -61,32 +52,6 @@ from autotune.storage.studies import (
 
 #: How often an idle worker checks whether the last running trials finished (or died).
 POLL_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    study_name: str
-    storage: str  # redacted
-    target: int
-    finished_before: int
-    finished: int
-    states: dict[str, int]
-    best_value: float | None
-    best_trial: int | None
-    best_params: dict[str, Any]
-    pruned_this_run: int
-    seconds: float
-    workers: int = 1
-    metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
-    pareto: tuple[dict[str, Any], ...] = ()
-    infeasible: int = 0  # complete trials that break a constraint
-    #: Seconds per part of a trial (timing.TIME_PARTS) summed over the trials finished during this command.
-    time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
-    confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
-    confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
-    stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
-    warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)
-    hand_rows: int = 0  # finished trials imported from a hand table: they count towards the target, trained nothing
 
 
 def run_study(
@@ -293,7 +258,7 @@ def _work_and_summarize(
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.execution.objective import Objective
 
-    before, pruned_before = retry(lambda: _finished_and_pruned(study), url)
+    before, pruned_before = retry(lambda: finished_and_pruned(study), url)
     start = time.perf_counter()
     if before < target:
         folder = default_artifact_dir(url, artifact_dir)
@@ -450,7 +415,7 @@ def _run_workers(
 
     progress = progress or Progress()
     study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
-    before, pruned_before = _finished_and_pruned(study)
+    before, pruned_before = finished_and_pruned(study)
     start = time.perf_counter()
     progress.start(
         study_name=name,
@@ -577,7 +542,7 @@ def check_shared(
 def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None) -> SharedStudy:
     """Create (or top up) the study that workers elsewhere will fill, after :func:`check_shared`."""
     study, _ = _create_shared(spec, url, name, target=target, rule=rule, warm=None)
-    return SharedStudy(spec, url, name, target, *_finished_and_pruned(study))
+    return SharedStudy(spec, url, name, target, *finished_and_pruned(study))
 
 
 def finish_shared(
@@ -794,46 +759,4 @@ def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int
         study_name=name,
         sampler=make_sampler(spec, n_existing=existing, salt=salt),
         pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs),
-    )
-
-
-def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
-    """(finished, pruned) trial counts: where a run starts, for its summary."""
-    return count_finished(study), len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
-
-
-def summarize(
-    study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int, seconds: float
-) -> RunSummary:
-
-    since = datetime.datetime.now() - datetime.timedelta(seconds=seconds)  # Optuna stores local, naive times
-    trials = study.get_trials(deepcopy=False)
-    states = Counter(t.state.name for t in trials)
-    multi = goals.is_multi(study)
-    best = None
-    if not multi:  # autotune's own best: hand rows were measured with their own budget
-        with contextlib.suppress(TrialNotFoundError):
-            best = goals.best_trial(study)
-    names = tuple(study.metric_names or [f"objective {i}" for i in range(len(study.directions))])
-    front = goals.pareto_front(study) if multi else []
-    return RunSummary(
-        study_name=study.study_name,
-        storage=redact(storage_url),
-        target=target,
-        finished_before=finished_before,
-        finished=states["COMPLETE"] + states["PRUNED"],
-        states=dict(sorted(states.items())),
-        best_value=best.value if best else None,
-        best_trial=best.number if best else None,
-        best_params=dict(best.params) if best else {},
-        pruned_this_run=states["PRUNED"] - pruned_before,
-        seconds=seconds,
-        metrics=names,
-        pareto=tuple(
-            {"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)} for t in front
-        ),
-        infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
-        time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
-        stopped=stopping.stored(study),
-        hand_rows=sum(1 for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and goals.by_hand(t)),
     )
