@@ -41,7 +41,7 @@ class RunSummary:
     infeasible: int = 0  # complete trials that break a constraint
     #: Seconds per part of a trial (timing.TIME_PARTS) summed over the trials finished during this command.
     time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
-    confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
+    confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see confirming)
     confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
     stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
     warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)

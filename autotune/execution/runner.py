@@ -10,7 +10,6 @@ FAIL and re-queues its parameters, and the count is still exact.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -21,10 +20,10 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from autotune.analysis import confirmation, stopping
+from autotune.analysis import stopping
 from autotune.base import interrupts
 from autotune.errors import Interrupted, OptionError, StorageError, StudyNotFoundError
-from autotune.execution.confirming import confirm_study
+from autotune.execution.confirming import confirm_after_search
 from autotune.execution.progress import Progress, make_progress
 from autotune.execution.retries import retry, storage_failed
 from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
@@ -33,7 +32,6 @@ from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
 from autotune.hardware.precision import check_device as check_precision
 from autotune.hardware.precision import check_name
-from autotune.search import goals
 from autotune.search.prepare import prepare
 from autotune.search.samplers import make_pruner, make_sampler
 from autotune.spec.study import PRUNERS, PrunerSpec, StopSpec, StudySpec
@@ -152,7 +150,7 @@ def run_study(
             warm_start=seeded,
         )
     # the confirmation replays on the CPU: data loaded there already are used again, not loaded a second time
-    return _confirm(
+    return confirm_after_search(
         spec,
         study,
         summary,
@@ -555,7 +553,7 @@ def finish_shared(
     progress: Progress | None = None,
 ) -> RunSummary:
     """The run summary of a study that workers elsewhere filled while this process waited ``seconds`` (a Ray
-    run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`_confirm`)."""
+    run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`confirm_after_search`)."""
     study = _open_study(shared.spec, shared.url, shared.name, create=False)
     summary = replace(
         summarize(
@@ -568,90 +566,9 @@ def finish_shared(
         ),
         workers=workers,
     )
-    return _confirm(
+    return confirm_after_search(
         shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir, progress=progress or Progress()
     )
-
-
-# --------------------------------------------------------------------------------------
-# The confirmation after a search
-
-#: The study user attribute that says which trial target a `run` has taken the confirmation of.
-CONFIRM_CLAIM = "confirmation_claimed_at"
-
-
-def _confirm(
-    spec: StudySpec,
-    study: optuna.Study,
-    summary: RunSummary,
-    *,
-    url: str,
-    threads: int | None,
-    data_dir: str | None,
-    progress: Progress,
-    splits: Any = None,
-) -> RunSummary:
-    """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
-
-    The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
-    takes the confirmation of that target under the study's slot lock; a second ``run`` that gets
-    there (another host, or a rerun of a finished study) finds it taken and only says so. A search
-    stopped at the noise floor (``summary.stopped``) is finished too; a run that stops early
-    (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
-    """
-
-    if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
-        return summary
-    with recovery.slot_lock(url, study.study_name):
-        taken = retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
-        if not taken:
-            retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
-    if taken:
-        record = confirmation.stored(study)
-        at = (
-            f"{summary.target} trials"
-            if summary.stopped is None
-            else f"its noise-floor stop (target {summary.target} trials)"
-        )
-        if record is not None and record["complete_trials"] == len(goals.complete(study)):
-            note = f"study '{study.study_name}' was confirmed at {at} already; `autotune confirm` shows it again"
-        else:
-            note = (
-                f"another `autotune run` took the confirmation of study '{study.study_name}' at "
-                f"{at}; if it was stopped, `autotune confirm` runs it"
-            )
-        return replace(summary, confirmation_note=note)
-
-    progress.note(
-        f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
-    )
-    try:
-        result = confirm_study(
-            spec,
-            top=spec.confirm.top,
-            seeds=spec.confirm.seeds,
-            storage=url,
-            study_name=study.study_name,
-            data_dir=data_dir,
-            threads=threads,
-            workers=summary.workers,
-            splits=splits,
-            on_run=lambda trial, run: progress.note(
-                f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")
-            ),
-        )
-    except BaseException as exc:
-        with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
-            study.set_user_attr(CONFIRM_CLAIM, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(
-                f"interrupted during the confirmation: the search's {summary.finished} trials are stored, and each "
-                "confirmation run that finished is kept in the replay store; run the same command again (or "
-                f"`autotune confirm --study {study.study_name} --top {spec.confirm.top} --seeds "
-                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again"
-            ) from None
-        raise
-    return replace(summary, confirmation=result.to_dict())
 
 
 def _forked_worker(
