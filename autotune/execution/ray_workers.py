@@ -207,7 +207,7 @@ def run(
     answers raise before anything is written.
     """
     # imported here, not at the top: keeps optuna off the import of this module
-    from autotune.execution.runner import check_shared, create_shared, finish_shared
+    from autotune.execution.shared_study import check_shared, create_shared, finish_shared
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     data_dir = data_dir or os.environ.get("AUTOTUNE_DATA_DIR") or None  # as the nodes see it

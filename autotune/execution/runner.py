@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -22,19 +22,17 @@ from optuna.trial import TrialState
 
 from autotune.analysis import stopping
 from autotune.base import interrupts
-from autotune.errors import Interrupted, OptionError, StorageError, StudyNotFoundError
+from autotune.errors import Interrupted, OptionError, StorageError
 from autotune.execution.confirming import confirm_after_search
 from autotune.execution.progress import Progress, make_progress
 from autotune.execution.retries import retry, storage_failed
 from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
+from autotune.execution.shared_study import load_data, open_study, set_up_study, settle, with_precision
 from autotune.execution.workers import auto_count, run_local_workers
 from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
 from autotune.hardware.precision import check_device as check_precision
-from autotune.hardware.precision import check_name
-from autotune.search.prepare import prepare
-from autotune.search.samplers import make_pruner, make_sampler
-from autotune.spec.study import PRUNERS, PrunerSpec, StopSpec, StudySpec
+from autotune.spec.study import StopSpec, StudySpec
 from autotune.storage import recovery
 from autotune.storage import warm_start as warm_starts
 from autotune.storage.artifacts import artifact_dir as default_artifact_dir
@@ -42,9 +40,7 @@ from autotune.storage.artifacts import check_folder, open_store
 from autotune.storage.studies import (
     check_url,
     count_finished,
-    create_or_load_study,
     open_storage,
-    redact,
     resolve_storage_url,
 )
 
@@ -90,7 +86,7 @@ def run_study(
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise OptionError(f"«workers» must be 'auto' or a whole number >= 1, got {workers!r}")
     _check_threads(threads)
-    spec, target, rule, url = _settle(
+    spec, target, rule, url = settle(
         spec,
         n_trials=n_trials,
         pruner=pruner,
@@ -108,7 +104,7 @@ def run_study(
     name = study_name or spec.name
     progress = progress or Progress()
     # before touching the database: bad data, a broken model builder or a missing device leave no study
-    splits = _load_data(spec, data_dir, device)
+    splits = load_data(spec, data_dir, device)
     _check_artifacts(url, artifact_dir)
     warm = None if warm_start is None else warm_starts.plan(spec, warm_start, storage=storage, target=name)
     for line in warm_starts.plan_lines(warm) if warm is not None else []:  # decided before training: said first
@@ -133,7 +129,7 @@ def run_study(
         )
     else:
         set_threads(threads)
-        study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
+        study, seeded = set_up_study(spec, url, name, target=target, rule=rule, warm=warm)
         summary = replace(
             _work_and_summarize(
                 spec,
@@ -178,13 +174,13 @@ def join_study(
     """Join an existing study as one more worker until its trial target is met (``autotune worker``),
     or until the stopping rule its last ``run`` set fires. ``precision`` overrides the spec's."""
     _check_threads(threads)
-    spec = _with_precision(spec, precision)
+    spec = with_precision(spec, precision)
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name
     device = resolve_device(device)
     check_precision(spec.precision, device)
-    splits = _load_data(spec, data_dir, device)
+    splits = load_data(spec, data_dir, device)
     return join_loaded(
         spec,
         url=url,
@@ -216,7 +212,7 @@ def join_loaded(
     worker starts here, with its parent's data)."""
     set_threads(threads)
     _check_artifacts(url, artifact_dir)
-    study = _open_study(spec, url, name, create=False, salt=os.getpid())
+    study = open_study(spec, url, name, create=False, salt=os.getpid())
     target = study.user_attrs.get("target_trials")
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
@@ -284,7 +280,7 @@ def _work_and_summarize(
                 rule,
                 storage=open_storage(url),
                 note=progress.note,
-                load_splits=lambda: splits if device == "cpu" else _load_data(spec, data_dir, "cpu"),
+                load_splits=lambda: splits if device == "cpu" else load_data(spec, data_dir, "cpu"),
             )
         )
         progress.note(splits.describe())
@@ -412,7 +408,7 @@ def _run_workers(
     workers can be forked: each then runs :func:`_forked_worker`."""
 
     progress = progress or Progress()
-    study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
+    study, seeded = set_up_study(spec, url, name, target=target, rule=rule, warm=warm)
     before, pruned_before = finished_and_pruned(study)
     start = time.perf_counter()
     progress.start(
@@ -457,120 +453,6 @@ def _run_workers(
     )
 
 
-def _create_shared(
-    spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None, warm: warm_starts.WarmPlan | None
-) -> tuple[optuna.Study, dict[str, Any] | None]:
-    """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
-    study = _open_study(spec, url, name, create=True)
-    seeded = _seed(study, warm, url)
-    retry(lambda: study.set_user_attr("target_trials", target), url)
-    retry(lambda: stopping.set_rule(study, rule), url)
-    return study, seeded
-
-
-def _settle(
-    spec: StudySpec,
-    *,
-    n_trials: int | None,
-    pruner: str | None,
-    precision: str | None,
-    stop: str | None,
-    stop_patience: int | None,
-    storage: str | None,
-) -> tuple[StudySpec, int, StopSpec | None, str]:
-    """What every way of running a study settles first: the spec with --pruner and --precision in place, the
-    trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
-    target = spec.trials if n_trials is None else n_trials
-    if target < 1:
-        raise OptionError(f"«n_trials» must be >= 1, got {target}")
-    spec = _with_precision(_with_pruner(spec, pruner), precision)
-    rule = stopping.resolve(spec, stop, stop_patience)
-    url = resolve_storage_url(storage)
-    check_url(url)
-    return spec, target, rule, url
-
-
-@dataclass(frozen=True)
-class SharedStudy:
-    """A study checked and ready for workers started elsewhere (a scheduler's job, a Ray cluster)."""
-
-    spec: StudySpec
-    url: str
-    name: str
-    target: int
-    finished: int  # finished trials it holds already
-    pruned: int = 0  # pruned ones among them (for the run summary)
-
-
-def check_shared(
-    spec: StudySpec,
-    *,
-    n_trials: int | None = None,
-    storage: str | None = None,
-    study_name: str | None = None,
-    pruner: str | None = None,
-    stop: str | None = None,
-    stop_patience: int | None = None,
-    precision: str | None = None,
-    data_dir: str | None = None,
-    hosts: str = "other hosts",
-) -> tuple[StudySpec, str, str, int, StopSpec | None]:
-    """Everything :func:`create_shared` checks, touching no database: the options, the storage URL (not
-    SQLite: workers on ``hosts`` cannot share a local file) and the data. Returns (spec, url, name, target,
-    rule)."""
-    spec, target, rule, url = _settle(
-        spec,
-        n_trials=n_trials,
-        pruner=pruner,
-        precision=precision,
-        stop=stop,
-        stop_patience=stop_patience,
-        storage=storage,
-    )
-    if url.startswith("sqlite"):
-        raise OptionError(
-            f"«storage» {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
-            "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
-            "postgresql+psycopg://USER@HOST:5432/DB"
-        )
-    _load_data(spec, data_dir, "cpu")  # a missing or damaged dataset is found here, not in every worker
-    return spec, url, study_name or spec.name, target, rule
-
-
-def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None) -> SharedStudy:
-    """Create (or top up) the study that workers elsewhere will fill, after :func:`check_shared`."""
-    study, _ = _create_shared(spec, url, name, target=target, rule=rule, warm=None)
-    return SharedStudy(spec, url, name, target, *finished_and_pruned(study))
-
-
-def finish_shared(
-    shared: SharedStudy,
-    *,
-    seconds: float,
-    workers: int,
-    threads: int | None = None,
-    data_dir: str | None = None,
-    progress: Progress | None = None,
-) -> RunSummary:
-    """The run summary of a study that workers elsewhere filled while this process waited ``seconds`` (a Ray
-    run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`confirm_after_search`)."""
-    study = _open_study(shared.spec, shared.url, shared.name, create=False)
-    summary = replace(
-        summarize(
-            study,
-            storage_url=shared.url,
-            target=shared.target,
-            finished_before=shared.finished,
-            pruned_before=shared.pruned,
-            seconds=seconds,
-        ),
-        workers=workers,
-    )
-    return confirm_after_search(
-        shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir, progress=progress or Progress()
-    )
-
-
 def _forked_worker(
     spec: StudySpec,
     name: str,
@@ -600,34 +482,6 @@ def _forked_worker(
 # Helpers
 
 
-def _seed(study: optuna.Study, warm: warm_starts.WarmPlan | None, url: str) -> dict[str, Any] | None:
-    """Copy the warm start's trials in under the slot lock (a worker already searching counts them there)."""
-    if warm is None:
-        return None
-    with recovery.slot_lock(url, study.study_name):
-        return retry(lambda: warm_starts.seed(study, warm), url)
-
-
-def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
-    if pruner is None:
-        return spec
-    if pruner not in PRUNERS:
-        raise OptionError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
-    if spec.multi_objective and pruner != "none":
-        raise OptionError(
-            f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
-            f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none"
-        )
-    return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
-
-
-def _with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
-    """The spec with ``--precision`` in place of its own (workers started by ``run`` read it from the spec)."""
-    if precision is None:
-        return spec
-    return replace(spec, precision=check_name(precision))
-
-
 def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> list[str] | None:
     """Each local worker's CUDA_VISIBLE_DEVICES, or None (the CPU, one worker, or a GPU the user pinned)."""
 
@@ -652,28 +506,3 @@ def _check_threads(threads: int | None) -> None:
 def _check_artifacts(url: str, artifact_dir: str | None) -> None:
 
     check_folder(default_artifact_dir(url, artifact_dir))
-
-
-def _load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
-
-    return prepare(spec, data_dir=data_dir, device=device)
-
-
-def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int = 0) -> optuna.Study:
-    rdb = open_storage(url, must_exist=not create)
-    try:
-        study_id = rdb.get_study_id_from_name(name)
-        existing = len(rdb.get_all_trials(study_id, deepcopy=False))
-    except KeyError:
-        if not create:
-            raise StudyNotFoundError(
-                f"no study '{name}' in storage '{redact(url)}'; create it with `autotune run`"
-            ) from None
-        existing = 0
-    return create_or_load_study(
-        rdb,
-        spec,
-        study_name=name,
-        sampler=make_sampler(spec, n_existing=existing, salt=salt),
-        pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs),
-    )

@@ -182,14 +182,14 @@ def test_worker_benchmark_quick_mode_is_well_formed():
 
 def _count_loads(monkeypatch, log):
     """Record the process of every data load of this process and of anything forked from it."""
-    real = runner._load_data
+    real = runner.load_data
 
     def counting(*args, **kwargs):
         with open(log, "a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "_load_data", counting)
+    monkeypatch.setattr(runner, "load_data", counting)
 
 
 def test_forked_workers_use_the_data_loaded_once(storage_url, monkeypatch, tmp_path):
