@@ -69,11 +69,14 @@ def with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
 
 
 def load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
-
+    """The data ``spec`` trains on, checked against its model and placed on ``device``: loaded before any database
+    is touched, so bad data, a broken model builder or a missing device leave no study behind."""
     return prepare(spec, data_dir=data_dir, device=device)
 
 
 def open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int = 0) -> optuna.Study:
+    """Study ``name`` at ``url`` with the spec's pruner and a sampler seeded for the trials already there (``salt``:
+    a worker's pid); with ``create``, made where it is missing, else a StudyNotFoundError."""
     rdb = open_storage(url, must_exist=not create)
     try:
         study_id = rdb.get_study_id_from_name(name)

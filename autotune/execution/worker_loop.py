@@ -45,6 +45,9 @@ def work_and_summarize(
     artifact_dir: str | None,
     data_dir: str | None,
 ) -> RunSummary:
+    """One worker's session: :func:`work` on ``study`` with the spec's objective, until it holds ``target`` finished
+    trials, ``timeout`` seconds pass or the stopping rule the last ``run`` set fires; then the run summary. A storage
+    that failed for good, and Ctrl-C, end in one error that says what is kept."""
     from sqlalchemy.exc import DBAPIError
 
     # imported here, not at the top: keeps torch off the import of this module
