@@ -64,7 +64,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         sweep,
     )
     from autotune.execution.ray_workers import run as run_on_ray
-    from autotune.execution.runner import RunSummary, join_study, run_study
+    from autotune.execution.run_summary import RunSummary
+    from autotune.execution.runner import join_study, run_study
     from autotune.execution.slurm import SlurmJob
     from autotune.execution.slurm import submit as submit_slurm
     from autotune.spec.study import StudySpec, load_spec, parse_spec, shipped_specs
@@ -96,7 +97,7 @@ _LAZY = {
         )
     },
     "load_checkpoint": "autotune.storage.artifacts",
-    "RunSummary": "autotune.execution.runner",
+    "RunSummary": "autotune.execution.run_summary",
     "join_study": "autotune.execution.runner",
     "run_study": "autotune.execution.runner",
     "run_on_ray": "autotune.execution.ray_workers",

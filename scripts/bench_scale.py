@@ -2,7 +2,7 @@
 
 For each worker count (default 8, 32, 64), a fresh database on the PostgreSQL server, one study
 (TPE as the shipped specs use it, or --sampler random) and that many worker *processes*, each
-running autotune's own worker loop (`autotune.execution.runner.work`: the claim under the study's advisory
+running autotune's own worker loop (`autotune.execution.worker_loop.work`: the claim under the study's advisory
 lock, heartbeats, re-queueing) on an objective that suggests two floats and then waits --work
 seconds (a stand-in for training that costs no CPU, so the storage and the sampler are what is
 measured). The study's target is --trials-per-worker x workers. Printed per count:
@@ -39,7 +39,7 @@ def worker_main(url: str, study_name: str, target: int, work_s: float, sampler: 
     """One worker process: autotune's worker loop on the cheap objective."""
     import optuna
 
-    from autotune.execution.runner import work
+    from autotune.execution.worker_loop import work
     from autotune.storage.studies import open_storage
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)

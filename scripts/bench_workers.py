@@ -27,7 +27,7 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotune.execution.runner import run_study, work  # noqa: E402
+from autotune.execution import runner, worker_loop  # noqa: E402
 from autotune.spec.study import load_spec, parse_spec  # noqa: E402
 from autotune.storage.studies import open_storage  # noqa: E402
 
@@ -48,14 +48,14 @@ def bench_workers(n_trials: int, tmp: Path, reps: int = 1) -> dict:
     spec = parse_spec(data)
     cores = os.cpu_count() or 1
     runs: dict[str, list[dict]] = {arm: [] for arm in ARMS}
-    run_study(spec, n_trials=1, storage=f"sqlite:///{tmp / 'warm-up.db'}")  # first imports: not any arm's start-up
+    runner.run_study(spec, n_trials=1, storage=f"sqlite:///{tmp / 'warm-up.db'}")  # first imports: no arm's start-up
     for rep in range(reps):
         for arm, (workers, threads, fork) in ARMS.items():
             url = f"sqlite:///{tmp / f'workers-{rep}-{len(runs[arm])}-{workers}-{int(fork)}.db'}"
             os.environ["AUTOTUNE_FORK_WORKERS"] = "1" if fork else "0"
             t0 = datetime.datetime.now()
             start = time.perf_counter()
-            summary = run_study(
+            summary = runner.run_study(
                 spec, n_trials=n_trials, storage=url, workers=workers, threads=cores if threads == "cores" else threads
             )
             seconds = time.perf_counter() - start
@@ -110,7 +110,7 @@ def bench_storage(n_trials: int, tmp: Path) -> dict:
             if mode == "optuna":
                 study.optimize(_trivial, n_trials=n_trials)
             else:
-                work(study, _trivial, target=n_trials, url=url)
+                worker_loop.work(study, _trivial, target=n_trials, url=url)
             row[mode] = round((time.perf_counter() - start) * 1000 / n_trials, 2)
         results[name] = row
     base = results["in-memory"]["optuna"]

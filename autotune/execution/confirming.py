@@ -2,20 +2,28 @@
 
 The numbers and the words come from :mod:`autotune.analysis.confirmation`; this module loads the data and
 trains. ``autotune confirm`` (:func:`autotune.api.confirm`) and a spec's ``confirm:`` block at the end of
-``autotune run`` both come here.
+``autotune run`` both come here; :func:`confirm_after_search` decides which ``run`` takes the latter.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import optuna
+
 from autotune.analysis import confirmation
+from autotune.errors import Interrupted
+from autotune.execution.progress import Progress
+from autotune.execution.retries import retry
+from autotune.execution.run_summary import RunSummary
 from autotune.search import goals
 from autotune.search.prepare import replay_data
 from autotune.spec.study import StudySpec
+from autotune.storage import recovery
 from autotune.storage.replays import SeedRun
 from autotune.storage.stored import open_context
 
@@ -91,3 +99,81 @@ def confirm_study(
         reused=counts["reused"],
         chosen=goals.the_best(ctx.study).number,
     )
+
+
+#: The study user attribute that says which trial target a `run` has taken the confirmation of.
+CONFIRM_CLAIM = "confirmation_claimed_at"
+
+
+def confirm_after_search(
+    spec: StudySpec,
+    study: optuna.Study,
+    summary: RunSummary,
+    *,
+    url: str,
+    threads: int | None,
+    data_dir: str | None,
+    progress: Progress,
+    splits: Any = None,
+) -> RunSummary:
+    """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
+
+    The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
+    takes the confirmation of that target under the study's slot lock; a second ``run`` that gets
+    there (another host, or a rerun of a finished study) finds it taken and only says so. A search
+    stopped at the noise floor (``summary.stopped``) is finished too; a run that stops early
+    (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
+    """
+
+    if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
+        return summary
+    with recovery.slot_lock(url, study.study_name):
+        taken = retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
+        if not taken:
+            retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
+    if taken:
+        record = confirmation.stored(study)
+        at = (
+            f"{summary.target} trials"
+            if summary.stopped is None
+            else f"its noise-floor stop (target {summary.target} trials)"
+        )
+        if record is not None and record["complete_trials"] == len(goals.complete(study)):
+            note = f"study '{study.study_name}' was confirmed at {at} already; `autotune confirm` shows it again"
+        else:
+            note = (
+                f"another `autotune run` took the confirmation of study '{study.study_name}' at "
+                f"{at}; if it was stopped, `autotune confirm` runs it"
+            )
+        return replace(summary, confirmation_note=note)
+
+    progress.note(
+        f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
+    )
+    try:
+        result = confirm_study(
+            spec,
+            top=spec.confirm.top,
+            seeds=spec.confirm.seeds,
+            storage=url,
+            study_name=study.study_name,
+            data_dir=data_dir,
+            threads=threads,
+            workers=summary.workers,
+            splits=splits,
+            on_run=lambda trial, run: progress.note(
+                f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")
+            ),
+        )
+    except BaseException as exc:
+        with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
+            study.set_user_attr(CONFIRM_CLAIM, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(
+                f"interrupted during the confirmation: the search's {summary.finished} trials are stored, and each "
+                "confirmation run that finished is kept in the replay store; run the same command again (or "
+                f"`autotune confirm --study {study.study_name} --top {spec.confirm.top} --seeds "
+                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again"
+            ) from None
+        raise
+    return replace(summary, confirmation=result.to_dict())

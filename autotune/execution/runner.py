@@ -6,91 +6,36 @@ lock (a lock file beside an SQLite database, an advisory lock on PostgreSQL), so
 ends with exactly N finished (complete or pruned) trials, never N+K. A worker killed
 mid-trial stops sending heartbeats; after the grace period another worker marks that trial
 FAIL and re-queues its parameters, and the count is still exact.
+
+That loop is :mod:`autotune.execution.worker_loop`; the study it fills is set up by
+:mod:`autotune.execution.shared_study`, which also serves workers that Slurm or Ray start.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import datetime
 import os
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
-from autotune.analysis import confirmation, stopping
-from autotune.base import interrupts
-from autotune.base.timing import time_totals
-from autotune.errors import (
-    PERMANENT_STORAGE_FAILURES,
-    Interrupted,
-    OptionError,
-    StorageError,
-    StudyNotFoundError,
-    TrialNotFoundError,
-    storage_failure,
-)
-from autotune.execution.confirming import confirm_study
+from autotune.errors import OptionError, StorageError
+from autotune.execution.confirming import confirm_after_search
 from autotune.execution.progress import Progress, make_progress
+from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
+from autotune.execution.shared_study import load_data, open_study, set_up_study, settle, with_precision
+from autotune.execution.worker_loop import work_and_summarize
 from autotune.execution.workers import auto_count, run_local_workers
 from autotune.hardware import gpus
 from autotune.hardware.devices import resolve_device, set_threads, usable_cores
 from autotune.hardware.precision import check_device as check_precision
-from autotune.hardware.precision import check_name
-from autotune.search import goals
-from autotune.search.prepare import prepare
-from autotune.search.samplers import make_pruner, make_sampler
-from autotune.spec.study import PRUNERS, PrunerSpec, StopSpec, StudySpec
-from autotune.storage import recovery
+from autotune.spec.study import StopSpec, StudySpec
 from autotune.storage import warm_start as warm_starts
 from autotune.storage.artifacts import artifact_dir as default_artifact_dir
-from autotune.storage.artifacts import check_folder, open_store
-from autotune.storage.studies import (
-    check_url,
-    count_finished,
-    create_or_load_study,
-    open_storage,
-    redact,
-    resolve_storage_url,
-)
-
-T = TypeVar("T")
-#: How long a worker keeps retrying a lost database connection before giving up.
-RETRY_SECONDS = float(os.environ.get("AUTOTUNE_DB_RETRY_SECONDS", "60"))
-#: How often an idle worker checks whether the last running trials finished (or died).
-POLL_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    study_name: str
-    storage: str  # redacted
-    target: int
-    finished_before: int
-    finished: int
-    states: dict[str, int]
-    best_value: float | None
-    best_trial: int | None
-    best_params: dict[str, Any]
-    pruned_this_run: int
-    seconds: float
-    workers: int = 1
-    metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
-    pareto: tuple[dict[str, Any], ...] = ()
-    infeasible: int = 0  # complete trials that break a constraint
-    #: Seconds per part of a trial (timing.TIME_PARTS) summed over the trials finished during this command.
-    time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
-    confirmation: dict[str, Any] | None = None  # the spec's `confirm:` block, run after the search (see _confirm)
-    confirmation_note: str | None = None  # why this run did not confirm although the spec asks for it
-    stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
-    warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)
-    hand_rows: int = 0  # finished trials imported from a hand table: they count towards the target, trained nothing
+from autotune.storage.artifacts import check_folder
+from autotune.storage.studies import check_url, resolve_storage_url
 
 
 def run_study(
@@ -131,7 +76,7 @@ def run_study(
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise OptionError(f"«workers» must be 'auto' or a whole number >= 1, got {workers!r}")
     _check_threads(threads)
-    spec, target, rule, url = _settle(
+    spec, target, rule, url = settle(
         spec,
         n_trials=n_trials,
         pruner=pruner,
@@ -149,7 +94,7 @@ def run_study(
     name = study_name or spec.name
     progress = progress or Progress()
     # before touching the database: bad data, a broken model builder or a missing device leave no study
-    splits = _load_data(spec, data_dir, device)
+    splits = load_data(spec, data_dir, device)
     _check_artifacts(url, artifact_dir)
     warm = None if warm_start is None else warm_starts.plan(spec, warm_start, storage=storage, target=name)
     for line in warm_starts.plan_lines(warm) if warm is not None else []:  # decided before training: said first
@@ -174,9 +119,9 @@ def run_study(
         )
     else:
         set_threads(threads)
-        study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
+        study, seeded = set_up_study(spec, url, name, target=target, rule=rule, warm=warm)
         summary = replace(
-            _work_and_summarize(
+            work_and_summarize(
                 spec,
                 study,
                 url=url,
@@ -191,7 +136,7 @@ def run_study(
             warm_start=seeded,
         )
     # the confirmation replays on the CPU: data loaded there already are used again, not loaded a second time
-    return _confirm(
+    return confirm_after_search(
         spec,
         study,
         summary,
@@ -219,13 +164,13 @@ def join_study(
     """Join an existing study as one more worker until its trial target is met (``autotune worker``),
     or until the stopping rule its last ``run`` set fires. ``precision`` overrides the spec's."""
     _check_threads(threads)
-    spec = _with_precision(spec, precision)
+    spec = with_precision(spec, precision)
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name
     device = resolve_device(device)
     check_precision(spec.precision, device)
-    splits = _load_data(spec, data_dir, device)
+    splits = load_data(spec, data_dir, device)
     return join_loaded(
         spec,
         url=url,
@@ -257,11 +202,11 @@ def join_loaded(
     worker starts here, with its parent's data)."""
     set_threads(threads)
     _check_artifacts(url, artifact_dir)
-    study = _open_study(spec, url, name, create=False, salt=os.getpid())
+    study = open_study(spec, url, name, create=False, salt=os.getpid())
     target = study.user_attrs.get("target_trials")
     if not isinstance(target, int):
         raise StorageError(f"study '{name}' has no trial target; start it with `autotune run --trials N`")
-    return _work_and_summarize(
+    return work_and_summarize(
         spec,
         study,
         url=url,
@@ -273,188 +218,6 @@ def join_loaded(
         artifact_dir=artifact_dir,
         data_dir=data_dir,
     )
-
-
-# --------------------------------------------------------------------------------------
-# One worker
-
-
-def _work_and_summarize(
-    spec: StudySpec,
-    study: optuna.Study,
-    *,
-    url: str,
-    target: int,
-    splits: Any,
-    device: str,
-    progress: Progress,
-    timeout: float | None,
-    artifact_dir: str | None,
-    data_dir: str | None,
-) -> RunSummary:
-    from sqlalchemy.exc import DBAPIError
-
-    # imported here, not at the top: keeps torch off the import of this module
-    from autotune.execution.objective import Objective
-
-    before, pruned_before = _retry(lambda: _finished_and_pruned(study), url)
-    start = time.perf_counter()
-    if before < target:
-        folder = default_artifact_dir(url, artifact_dir)
-        store = open_store(folder)
-
-        def on_epoch(number: int, stats: Any, value: float) -> None:
-            interrupts.check()  # a stop whose first KeyboardInterrupt was swallowed (see interrupts)
-            progress.epoch(number, stats, value)
-
-        objective = Objective(
-            spec,
-            splits,
-            device=device,
-            on_epoch=on_epoch,
-            artifacts=store,
-            artifact_folder=folder,
-            retry=lambda fn: _retry(fn, url),
-        )
-        rule = _retry(lambda: stopping.rule_of(study), url)  # what the last `run` set, for every worker alike
-        stop = (
-            None
-            if rule is None
-            else stopping.NoiseFloor(
-                spec,
-                rule,
-                storage=open_storage(url),
-                note=progress.note,
-                load_splits=lambda: splits if device == "cpu" else _load_data(spec, data_dir, "cpu"),
-            )
-        )
-        progress.note(splits.describe())
-        progress.start(
-            study_name=study.study_name,
-            done=before,
-            target=target,
-            max_epochs=spec.max_epochs,
-            metric=spec.metric,
-            metrics=spec.metrics,
-        )
-        try:
-            work(
-                study,
-                objective,
-                target=target,
-                url=url,
-                on_trial=progress.trial_finished,
-                deadline=None if timeout is None else time.monotonic() + timeout,
-                stop=stop,
-            )
-        except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:  # e.g. a full disk, mid-trial
-            progress.stop()
-            raise _storage_failed(url, exc) from None
-        except KeyboardInterrupt:
-            progress.stop()
-            done = count_finished(study)
-            raise Interrupted(
-                f"interrupted: {done} of {target} trials finished in study '{study.study_name}'; "
-                f"the running trial was marked FAIL; run the same command again to continue"
-            ) from None
-        progress.stop()
-    return summarize(
-        study,
-        storage_url=url,
-        target=target,
-        finished_before=before,
-        pruned_before=pruned_before,
-        seconds=time.perf_counter() - start,
-    )
-
-
-def work(
-    study: optuna.Study,
-    objective: Callable[[optuna.Trial], float],
-    *,
-    target: int,
-    url: str | None,
-    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
-    deadline: float | None = None,
-    stop: Callable[[optuna.Study, int], bool] | None = None,
-) -> None:
-    """Claim and run trials until the study holds ``target`` finished trials (or ``deadline`` passes, or
-    ``stop(study, target)``, asked under the slot lock before each claim, says the search is over)."""
-    lock = recovery.slot_lock(url, study.study_name)
-    while deadline is None or time.monotonic() < deadline:
-        interrupts.check()
-        trial = None
-        try:
-            # Ctrl-C/SIGTERM wait until the claimed trial is known, so it can never be left RUNNING.
-            with interrupts.deferred(), lock:
-                # Failing a dead worker's trial and re-queueing it (WAITING) happen under the slot lock too:
-                # a claim between the two saw the slot free, started a new trial, and the re-queued one then
-                # ran as trial N+1 (the SIGKILL storm on PostgreSQL showed it, 1 run in 30).
-                _retry(lambda: recovery.fail_stale_trials(study), url)
-                if stop is not None and _retry(lambda: stop(study, target), url):
-                    return  # under the lock: the worker that records the stop is the only one to judge it
-                trial, done = _retry(lambda: recovery.claim(study, target), url)
-            if done:
-                return
-            if trial is None:  # every slot is taken by a running trial; wait in case one of them dies
-                time.sleep(POLL_SECONDS)
-                continue
-            frozen = _run_trial(study, trial, objective, url)
-        except BaseException:  # KeyboardInterrupt (Ctrl-C/SIGTERM) or a bug: mark the trial FAIL first
-            if trial is not None:
-                with interrupts.deferred():  # a second Ctrl-C must not cut the FAIL write in two
-                    recovery.fail_quietly(study, trial, url)
-            raise
-        if on_trial is not None:
-            on_trial(study, frozen)
-        failure = getattr(objective, "artifact_failure", None)
-        if failure:
-            raise StorageError(
-                f"{failure}; the trial itself finished and is stored; free space (or fix the "
-                "folder) and run the same command again"
-            )
-
-
-def _run_trial(
-    study: optuna.Study, trial: optuna.Trial, objective: Callable[[optuna.Trial], float], url: str | None
-) -> optuna.trial.FrozenTrial:
-    with recovery.heartbeat(study, trial):
-        try:
-            value = objective(trial)
-        except optuna.TrialPruned:
-            return _retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
-    return _retry(lambda: study.tell(trial, value), url)
-
-
-def _storage_failed(url: str, exc: BaseException) -> StorageError:
-    """A storage that failed for good (a full or read-only disk, a damaged file), wherever it surfaced."""
-    return StorageError(
-        f"storage '{redact(url)}' failed: {storage_failure(exc) or exc}; finished trials are stored "
-        "(a running one is marked FAIL where the storage allows it); fix the cause and run the same "
-        "command again"
-    )
-
-
-def _retry(fn: Callable[[], T], url: str | None) -> T:
-    """Call ``fn``, retrying with back-off while the database is unreachable, for RETRY_SECONDS at most."""
-    from sqlalchemy.exc import DBAPIError
-
-    deadline = time.monotonic() + RETRY_SECONDS
-    delay = 0.5
-    while True:
-        try:
-            return fn()
-        except (optuna.exceptions.StorageInternalError, DBAPIError) as exc:
-            reason = storage_failure(exc) or str(exc)
-            if any(p in reason for p in PERMANENT_STORAGE_FAILURES):
-                raise _storage_failed(url or "", exc) from None
-            if time.monotonic() + delay > deadline:
-                raise StorageError(
-                    f"lost the connection to storage '{redact(url or '')}' for {RETRY_SECONDS:g} s "
-                    f"({reason}); finished trials are stored; run again to continue"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
 
 # --------------------------------------------------------------------------------------
@@ -484,8 +247,8 @@ def _run_workers(
     workers can be forked: each then runs :func:`_forked_worker`."""
 
     progress = progress or Progress()
-    study, seeded = _create_shared(spec, url, name, target=target, rule=rule, warm=warm)
-    before, pruned_before = _finished_and_pruned(study)
+    study, seeded = set_up_study(spec, url, name, target=target, rule=rule, warm=warm)
+    before, pruned_before = finished_and_pruned(study)
     start = time.perf_counter()
     progress.start(
         study_name=name,
@@ -529,201 +292,6 @@ def _run_workers(
     )
 
 
-def _create_shared(
-    spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None, warm: warm_starts.WarmPlan | None
-) -> tuple[optuna.Study, dict[str, Any] | None]:
-    """Create (or reopen) a study for workers to fill: they read its trial target and stopping rule from it."""
-    study = _open_study(spec, url, name, create=True)
-    seeded = _seed(study, warm, url)
-    _retry(lambda: study.set_user_attr("target_trials", target), url)
-    _retry(lambda: stopping.set_rule(study, rule), url)
-    return study, seeded
-
-
-def _settle(
-    spec: StudySpec,
-    *,
-    n_trials: int | None,
-    pruner: str | None,
-    precision: str | None,
-    stop: str | None,
-    stop_patience: int | None,
-    storage: str | None,
-) -> tuple[StudySpec, int, StopSpec | None, str]:
-    """What every way of running a study settles first: the spec with --pruner and --precision in place, the
-    trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
-    target = spec.trials if n_trials is None else n_trials
-    if target < 1:
-        raise OptionError(f"«n_trials» must be >= 1, got {target}")
-    spec = _with_precision(_with_pruner(spec, pruner), precision)
-    rule = stopping.resolve(spec, stop, stop_patience)
-    url = resolve_storage_url(storage)
-    check_url(url)
-    return spec, target, rule, url
-
-
-@dataclass(frozen=True)
-class SharedStudy:
-    """A study checked and ready for workers started elsewhere (a scheduler's job, a Ray cluster)."""
-
-    spec: StudySpec
-    url: str
-    name: str
-    target: int
-    finished: int  # finished trials it holds already
-    pruned: int = 0  # pruned ones among them (for the run summary)
-
-
-def check_shared(
-    spec: StudySpec,
-    *,
-    n_trials: int | None = None,
-    storage: str | None = None,
-    study_name: str | None = None,
-    pruner: str | None = None,
-    stop: str | None = None,
-    stop_patience: int | None = None,
-    precision: str | None = None,
-    data_dir: str | None = None,
-    hosts: str = "other hosts",
-) -> tuple[StudySpec, str, str, int, StopSpec | None]:
-    """Everything :func:`create_shared` checks, touching no database: the options, the storage URL (not
-    SQLite: workers on ``hosts`` cannot share a local file) and the data. Returns (spec, url, name, target,
-    rule)."""
-    spec, target, rule, url = _settle(
-        spec,
-        n_trials=n_trials,
-        pruner=pruner,
-        precision=precision,
-        stop=stop,
-        stop_patience=stop_patience,
-        storage=storage,
-    )
-    if url.startswith("sqlite"):
-        raise OptionError(
-            f"«storage» {redact(url)}: workers on {hosts} cannot share a local SQLite file; give a "
-            "PostgreSQL (or MySQL) URL that every worker can reach, e.g. "
-            "postgresql+psycopg://USER@HOST:5432/DB"
-        )
-    _load_data(spec, data_dir, "cpu")  # a missing or damaged dataset is found here, not in every worker
-    return spec, url, study_name or spec.name, target, rule
-
-
-def create_shared(spec: StudySpec, url: str, name: str, *, target: int, rule: StopSpec | None) -> SharedStudy:
-    """Create (or top up) the study that workers elsewhere will fill, after :func:`check_shared`."""
-    study, _ = _create_shared(spec, url, name, target=target, rule=rule, warm=None)
-    return SharedStudy(spec, url, name, target, *_finished_and_pruned(study))
-
-
-def finish_shared(
-    shared: SharedStudy,
-    *,
-    seconds: float,
-    workers: int,
-    threads: int | None = None,
-    data_dir: str | None = None,
-    progress: Progress | None = None,
-) -> RunSummary:
-    """The run summary of a study that workers elsewhere filled while this process waited ``seconds`` (a Ray
-    run), then the spec's ``confirm:`` block, here, as ``run`` does it (see :func:`_confirm`)."""
-    study = _open_study(shared.spec, shared.url, shared.name, create=False)
-    summary = replace(
-        summarize(
-            study,
-            storage_url=shared.url,
-            target=shared.target,
-            finished_before=shared.finished,
-            pruned_before=shared.pruned,
-            seconds=seconds,
-        ),
-        workers=workers,
-    )
-    return _confirm(
-        shared.spec, study, summary, url=shared.url, threads=threads, data_dir=data_dir, progress=progress or Progress()
-    )
-
-
-# --------------------------------------------------------------------------------------
-# The confirmation after a search
-
-#: The study user attribute that says which trial target a `run` has taken the confirmation of.
-CONFIRM_CLAIM = "confirmation_claimed_at"
-
-
-def _confirm(
-    spec: StudySpec,
-    study: optuna.Study,
-    summary: RunSummary,
-    *,
-    url: str,
-    threads: int | None,
-    data_dir: str | None,
-    progress: Progress,
-    splits: Any = None,
-) -> RunSummary:
-    """Run the spec's ``confirm:`` block once the study holds its target, in one ``autotune run`` only.
-
-    The rule: the ``run`` command (never ``autotune worker``) that ends with the study at its target
-    takes the confirmation of that target under the study's slot lock; a second ``run`` that gets
-    there (another host, or a rerun of a finished study) finds it taken and only says so. A search
-    stopped at the noise floor (``summary.stopped``) is finished too; a run that stops early
-    (``--timeout``) does not confirm. An interrupted confirmation gives its claim back.
-    """
-
-    if spec.confirm is None or (summary.finished < summary.target and summary.stopped is None):
-        return summary
-    with recovery.slot_lock(url, study.study_name):
-        taken = _retry(lambda: study.user_attrs.get(CONFIRM_CLAIM), url) == summary.target
-        if not taken:
-            _retry(lambda: study.set_user_attr(CONFIRM_CLAIM, summary.target), url)
-    if taken:
-        record = confirmation.stored(study)
-        at = (
-            f"{summary.target} trials"
-            if summary.stopped is None
-            else f"its noise-floor stop (target {summary.target} trials)"
-        )
-        if record is not None and record["complete_trials"] == len(goals.complete(study)):
-            note = f"study '{study.study_name}' was confirmed at {at} already; `autotune confirm` shows it again"
-        else:
-            note = (
-                f"another `autotune run` took the confirmation of study '{study.study_name}' at "
-                f"{at}; if it was stopped, `autotune confirm` runs it"
-            )
-        return replace(summary, confirmation_note=note)
-
-    progress.note(
-        f"Confirming the top {spec.confirm.top} trials over {spec.confirm.seeds} seeds (the spec's confirm: block)"
-    )
-    try:
-        result = confirm_study(
-            spec,
-            top=spec.confirm.top,
-            seeds=spec.confirm.seeds,
-            storage=url,
-            study_name=study.study_name,
-            data_dir=data_dir,
-            threads=threads,
-            workers=summary.workers,
-            splits=splits,
-            on_run=lambda trial, run: progress.note(
-                f"  trial {trial}, seed {run.seed}: " + ("recorded earlier" if run.reused else "done")
-            ),
-        )
-    except BaseException as exc:
-        with contextlib.suppress(Exception):  # give the claim back, so the next `run` confirms
-            study.set_user_attr(CONFIRM_CLAIM, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(
-                f"interrupted during the confirmation: the search's {summary.finished} trials are stored, and each "
-                "confirmation run that finished is kept in the replay store; run the same command again (or "
-                f"`autotune confirm --study {study.study_name} --top {spec.confirm.top} --seeds "
-                f"{spec.confirm.seeds}`) to finish it: finished runs are read back, not trained again"
-            ) from None
-        raise
-    return replace(summary, confirmation=result.to_dict())
-
-
 def _forked_worker(
     spec: StudySpec,
     name: str,
@@ -753,34 +321,6 @@ def _forked_worker(
 # Helpers
 
 
-def _seed(study: optuna.Study, warm: warm_starts.WarmPlan | None, url: str) -> dict[str, Any] | None:
-    """Copy the warm start's trials in under the slot lock (a worker already searching counts them there)."""
-    if warm is None:
-        return None
-    with recovery.slot_lock(url, study.study_name):
-        return _retry(lambda: warm_starts.seed(study, warm), url)
-
-
-def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
-    if pruner is None:
-        return spec
-    if pruner not in PRUNERS:
-        raise OptionError(f"unknown pruner '{pruner}'; allowed: {', '.join(PRUNERS)}")
-    if spec.multi_objective and pruner != "none":
-        raise OptionError(
-            f"--pruner {pruner}: Optuna's pruners work on one objective only, and study "
-            f"'{spec.name}' has {len(spec.objectives)} ({', '.join(spec.metrics)}); use --pruner none"
-        )
-    return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
-
-
-def _with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
-    """The spec with ``--precision`` in place of its own (workers started by ``run`` read it from the spec)."""
-    if precision is None:
-        return spec
-    return replace(spec, precision=check_name(precision))
-
-
 def _gpu_ids(device: str, workers: int, per_gpu: int | None, pinned: bool) -> list[str] | None:
     """Each local worker's CUDA_VISIBLE_DEVICES, or None (the CPU, one worker, or a GPU the user pinned)."""
 
@@ -805,70 +345,3 @@ def _check_threads(threads: int | None) -> None:
 def _check_artifacts(url: str, artifact_dir: str | None) -> None:
 
     check_folder(default_artifact_dir(url, artifact_dir))
-
-
-def _load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
-
-    return prepare(spec, data_dir=data_dir, device=device)
-
-
-def _open_study(spec: StudySpec, url: str, name: str, *, create: bool, salt: int = 0) -> optuna.Study:
-    rdb = open_storage(url, must_exist=not create)
-    try:
-        study_id = rdb.get_study_id_from_name(name)
-        existing = len(rdb.get_all_trials(study_id, deepcopy=False))
-    except KeyError:
-        if not create:
-            raise StudyNotFoundError(
-                f"no study '{name}' in storage '{redact(url)}'; create it with `autotune run`"
-            ) from None
-        existing = 0
-    return create_or_load_study(
-        rdb,
-        spec,
-        study_name=name,
-        sampler=make_sampler(spec, n_existing=existing, salt=salt),
-        pruner=make_pruner(spec.pruner, max_epochs=spec.max_epochs),
-    )
-
-
-def _finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
-    """(finished, pruned) trial counts: where a run starts, for its summary."""
-    return count_finished(study), len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
-
-
-def summarize(
-    study: optuna.Study, *, storage_url: str, target: int, finished_before: int, pruned_before: int, seconds: float
-) -> RunSummary:
-
-    since = datetime.datetime.now() - datetime.timedelta(seconds=seconds)  # Optuna stores local, naive times
-    trials = study.get_trials(deepcopy=False)
-    states = Counter(t.state.name for t in trials)
-    multi = goals.is_multi(study)
-    best = None
-    if not multi:  # autotune's own best: hand rows were measured with their own budget
-        with contextlib.suppress(TrialNotFoundError):
-            best = goals.best_trial(study)
-    names = tuple(study.metric_names or [f"objective {i}" for i in range(len(study.directions))])
-    front = goals.pareto_front(study) if multi else []
-    return RunSummary(
-        study_name=study.study_name,
-        storage=redact(storage_url),
-        target=target,
-        finished_before=finished_before,
-        finished=states["COMPLETE"] + states["PRUNED"],
-        states=dict(sorted(states.items())),
-        best_value=best.value if best else None,
-        best_trial=best.number if best else None,
-        best_params=dict(best.params) if best else {},
-        pruned_this_run=states["PRUNED"] - pruned_before,
-        seconds=seconds,
-        metrics=names,
-        pareto=tuple(
-            {"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)} for t in front
-        ),
-        infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
-        time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
-        stopped=stopping.stored(study),
-        hand_rows=sum(1 for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and goals.by_hand(t)),
-    )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from autotune.base.output_folders import writable_problem
 from autotune.errors import OptionError, OutputError, SchedulerError
-from autotune.execution.runner import check_shared, create_shared
+from autotune.execution.shared_study import check_shared, create_shared
 from autotune.spec.study import StudySpec, load_spec
 from autotune.storage.studies import redact, storage_option
 

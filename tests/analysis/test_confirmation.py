@@ -434,7 +434,7 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
     # `run` loads the data once; its confirmation reuses them, and ranks exactly as a separate `confirm`
     # that loads them itself
     import autotune
-    from autotune.execution import runner
+    from autotune.execution import shared_study
     from autotune.search import prepare as prepare_module
     from autotune.spec.study import load_spec
 
@@ -447,7 +447,7 @@ def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path,
 
     # every caller's name for it: the run's own load, and replay_data's (the confirmation's)
     monkeypatch.setattr(prepare_module, "prepare", counting)
-    monkeypatch.setattr(runner, "prepare", counting)
+    monkeypatch.setattr(shared_study, "prepare", counting)
     spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
     summary = autotune.run_study(spec, n_trials=3, storage="sqlite:///a.db", device="cpu")
     assert loads == ["cpu"] and summary.confirmation["runs"] == {"trained": 4, "reused": 0}

@@ -154,7 +154,7 @@ def test_pruner_none_prunes_nothing():
 
 def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
     """Hyperband built with the spec's settings prunes poor trials, only at its rungs, with its own remark."""
-    import autotune.execution.runner
+    import autotune.execution.shared_study
 
     built = []
 
@@ -162,7 +162,7 @@ def test_hyperband_pruner_stops_trials_at_its_rungs(monkeypatch):
         built.append(make_pruner(pruner, max_epochs=max_epochs))
         return built[-1]
 
-    monkeypatch.setattr(autotune.execution.runner, "make_pruner", spy)
+    monkeypatch.setattr(autotune.execution.shared_study, "make_pruner", spy)
     spec = _poor_lr_spec(6, {"name": "hyperband", "min_resource": 2, "reduction_factor": 2})
     summary = run_study(spec, n_trials=12, pruner="hyperband")  # the spec's own pruner: its settings are kept
     # the pruner the run used holds the spec's settings (Optuna's private attributes, read on purpose: Optuna's

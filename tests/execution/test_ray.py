@@ -204,9 +204,9 @@ def test_auto_takes_ray_address_from_the_environment(write_spec, gate, tmp_path,
 def test_a_port_that_is_not_a_ray_cluster_fails_within_the_connect_timeout(
     write_spec, gate, tmp_path, ray_installed, monkeypatch
 ):
-    from autotune.execution import ray_workers
+    from autotune.execution import ray_cluster
 
-    monkeypatch.setattr(ray_workers, "CONNECT_TIMEOUT", 3.0)
+    monkeypatch.setattr(ray_cluster, "CONNECT_TIMEOUT", 3.0)
     spec = write_spec(gated_spec())
     before = files(tmp_path)
     with socket.socket() as silent:  # accepts connections (the kernel does) and never says a word

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from autotune.cli.commands import cli
 from autotune.errors import StorageError
-from autotune.execution import runner
+from autotune.execution import retries, runner
 from autotune.spec.study import parse_spec
 from tests.conftest import gated_spec, last_heartbeat, running_trial_of, started, states, tiny_digits_spec, wait_for
 
@@ -128,7 +128,7 @@ def test_worker_joins_until_the_stored_target(write_spec, storage_url):
 
 def test_lost_connection_is_retried_then_reported(monkeypatch):
     # A stand-in for a database that stays down: the real error class, raised by a function.
-    monkeypatch.setattr(runner, "RETRY_SECONDS", 1.5)
+    monkeypatch.setattr(retries, "RETRY_SECONDS", 1.5)
     calls = []
 
     def down():
@@ -140,7 +140,7 @@ def test_lost_connection_is_retried_then_reported(monkeypatch):
         match=r"lost the connection to storage 'sqlite:///x.db' for 1.5 s "
         r"\(connection refused\); finished trials are stored",
     ):
-        runner._retry(down, "sqlite:///x.db")
+        retries.retry(down, "sqlite:///x.db")
     assert len(calls) >= 2  # it retried before giving up
 
     outcomes = iter([OperationalError("SELECT 1", {}, Exception("blip")), 42])
@@ -151,7 +151,7 @@ def test_lost_connection_is_retried_then_reported(monkeypatch):
             raise item
         return item
 
-    assert runner._retry(flaky, "sqlite:///x.db") == 42
+    assert retries.retry(flaky, "sqlite:///x.db") == 42
 
 
 def test_worker_benchmark_quick_mode_is_well_formed():
@@ -182,14 +182,14 @@ def test_worker_benchmark_quick_mode_is_well_formed():
 
 def _count_loads(monkeypatch, log):
     """Record the process of every data load of this process and of anything forked from it."""
-    real = runner._load_data
+    real = runner.load_data
 
     def counting(*args, **kwargs):
         with open(log, "a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "_load_data", counting)
+    monkeypatch.setattr(runner, "load_data", counting)
 
 
 def test_forked_workers_use_the_data_loaded_once(storage_url, monkeypatch, tmp_path):

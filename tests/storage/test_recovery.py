@@ -46,7 +46,7 @@ def test_dead_workers_trials_are_failed_and_requeued_while_the_slot_lock_is_held
     one later runs as trial N+1 (seen once in 30 SIGKILL storms on PostgreSQL)."""
     import fcntl
 
-    from autotune.execution import runner
+    from autotune.execution import worker_loop
     from autotune.storage import recovery
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
@@ -65,6 +65,6 @@ def test_dead_workers_trials_are_failed_and_requeued_while_the_slot_lock_is_held
                 held.append(False)
 
     monkeypatch.setattr(recovery, "fail_stale_trials", fail_stale_trials)
-    runner.work(study, lambda trial: trial.suggest_float("x", 0, 1), target=3, url=url)
+    worker_loop.work(study, lambda trial: trial.suggest_float("x", 0, 1), target=3, url=url)
     assert len(study.trials) == 3
     assert held == [True] * 4  # before each of the 3 claims and the final one that finds the study done
