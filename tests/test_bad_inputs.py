@@ -140,6 +140,12 @@ CASES = [
         ["run", "--study", "s.yaml"],
         ["precision: must be one of fp32, bf16, auto; got 'fp16'"],
     ),
+    (
+        "spec-step",
+        {"s.yaml": spec_text(step="compiled")},
+        ["run", "--study", "s.yaml"],
+        ["step: must be one of plain, fused; got 'compiled'"],
+    ),
     # --- run / worker options
     (
         "run-precision",
@@ -152,6 +158,18 @@ CASES = [
         {"s.yaml": spec_text()},
         ["worker", "--study", "s.yaml", "--precision", "half"],
         ["'--precision'", "'half' is not one of 'fp32', 'bf16', 'auto'"],
+    ),
+    (
+        "run-step",
+        {"s.yaml": spec_text()},
+        ["run", "--study", "s.yaml", "--step", "turbo"],
+        ["'--step'", "'turbo' is not one of 'plain', 'fused'"],
+    ),
+    (
+        "worker-step",
+        {"s.yaml": spec_text()},
+        ["worker", "--study", "s.yaml", "--step", "compiled"],
+        ["'--step'", "'compiled' is not one of 'plain', 'fused'"],
     ),
     (
         "run-device",

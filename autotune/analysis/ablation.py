@@ -58,11 +58,12 @@ def ablate(
     describe: Callable[[dict], str] = str,
     on_row: Callable[[AblationRow], None] | None = None,
     precision: str = "fp32",
+    step: str = "plain",
     value: Callable[[str, dict], str] | None = None,
 ) -> list[AblationRow]:
     """Leave-one-out (revert one component of the best to the baseline) and a greedy ablation path, every
-    run in ``precision`` (the best trial's). ``value(component, config)`` shows a component's value in a row's
-    change (default: the config's value of that name)."""
+    run in ``precision`` and with the training ``step`` (the best trial's). ``value(component, config)`` shows a
+    component's value in a row's change (default: the config's value of that name)."""
     value = value or (lambda comp, cfg: show(cfg[comp]))
     metric = spec.metric
 
@@ -77,6 +78,7 @@ def ablate(
             store=store,
             extra={"purpose": "ablation"},
             precision=precision,
+            step=step,
         )
 
     rows: list[AblationRow] = []

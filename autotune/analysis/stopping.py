@@ -40,6 +40,7 @@ from autotune.analysis.confirmation import confirm_seeds
 from autotune.base import interrupts
 from autotune.errors import OptionError
 from autotune.hardware.precision import recorded
+from autotune.hardware.steps import recorded_step
 from autotune.search import goals
 from autotune.search.configs import config_of
 from autotune.spec.study import STOP_RULES, StopSpec, StudySpec
@@ -281,6 +282,7 @@ class NoiseFloor:
                     label=f"trial {trial.number}",
                     store=store,
                     precision=recorded(trial.user_attrs),
+                    step=recorded_step(trial.user_attrs),
                     extra={"source_trial": trial.number, "purpose": PURPOSE},
                     on_run=ran,
                 )

@@ -40,9 +40,10 @@ def sweep(
     store: ReplayStore | None = None,
     on_replay: Callable[[Replay], None] | None = None,
     precision: str = "fp32",
+    step: str = "plain",
 ) -> list[Replay]:
     """One factor at a time: ``param`` set to each value, everything else held at ``base``; every run in
-    ``precision`` (the starting trial's)."""
+    ``precision`` and with the training ``step`` (the starting trial's)."""
     out = []
     for value, (cfg, notes, value_epochs) in zip(values, settings(spec, base, param, values)):
         rep = replay(
@@ -56,6 +57,7 @@ def sweep(
             notes=notes,
             extra={"purpose": "sweep"},
             precision=precision,
+            step=step,
         )
         out.append(rep)
         if on_replay is not None:

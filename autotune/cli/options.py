@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from autotune.hardware.precision import PRECISIONS
+from autotune.hardware.steps import STEPS
 from autotune.spec.study import FinalSpec
 
 STUDY_HELP = (
@@ -59,6 +60,13 @@ def worker_options(func: Any) -> Any:
             help="fp32; bf16 (autocast, fp32 weights; needs bf16 hardware); auto: bf16 where the device "
             "has it and the model is one it pays for. Each trial records its own. "
             "[default: the spec's 'precision', else fp32]",
+        ),
+        click.option(
+            "--step",
+            type=click.Choice(list(STEPS)),
+            default=None,
+            help="plain; fused: the optimiser as one fused kernel and a cheaper augmentation grid, from the same "
+            "random draws (other rounding). Each trial records its own. [default: the spec's 'step', else plain]",
         ),
         click.option(
             "--timeout",

@@ -104,6 +104,7 @@ def run(
     data_dir: str | None,
     device: str,
     precision: str | None,
+    step: str | None,
     workers: int | str,
     with_dashboard: bool,
     dashboard_port: int,
@@ -152,6 +153,7 @@ def run(
                 stop=stop,
                 stop_patience=stop_patience,
                 precision=precision,
+                step=step,
                 data_dir=data_dir,
                 artifact_dir=artifact_dir,
                 timeout=timeout,
@@ -178,6 +180,7 @@ def run(
             stop_patience=stop_patience,
             warm_start=warm_start,
             precision=precision,
+            step=step,
         )
     print_summary(summary, spec.metric, as_json)
 
@@ -200,6 +203,7 @@ def worker(
     data_dir: str | None,
     device: str,
     precision: str | None,
+    step: str | None,
     timeout: float | None,
     artifact_dir: str | None,
     quiet: bool,
@@ -229,6 +233,7 @@ def worker(
             timeout=timeout,
             artifact_dir=artifact_dir,
             precision=precision,
+            step=step,
             progress=make_progress(quiet=quiet or as_json),
         )
     print_summary(summary, spec.metric, as_json)

@@ -15,6 +15,7 @@ from autotune.base.seeding import trial_seed
 from autotune.base.timing import time_breakdown
 from autotune.data.datasets import Splits
 from autotune.hardware import precision
+from autotune.hardware.steps import recorded_step
 from autotune.search import goals
 from autotune.search.space import suggest
 from autotune.spec.study import PrunerSpec, StudySpec
@@ -104,7 +105,7 @@ class Objective:
 
         structure = describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=config)
         used = precision.resolve(spec.precision, device=str(self.device), family=spec.model, config=config)
-        # threads and precision: bit-exact replays need the same
+        # threads, precision and step: bit-exact replays need the same
         self._set_attrs(
             trial,
             {
@@ -113,6 +114,7 @@ class Objective:
                 "threads": torch.get_num_threads(),
                 "device": str(self.device),
                 "precision": used,
+                "step": spec.step,
                 "structure": structure,
                 **placement(),
             },
@@ -138,6 +140,7 @@ class Objective:
             seed=seed,
             device=self.device,
             precision=used,
+            step=spec.step,
             on_epoch=report,
         )
         attrs = trial_attributes(result, classification=info.task == "classification", pruner=spec.pruner)
@@ -213,6 +216,7 @@ class Objective:
             seed=seed,
         )
         payload["precision"] = precision.recorded(trial.user_attrs)
+        payload["step"] = recorded_step(trial.user_attrs)
         checkpoint = self.retry(lambda: artifacts.upload_checkpoint(self.artifacts, trial, payload))
         self._set_attrs(trial, {"checkpoint_artifact": checkpoint})
 

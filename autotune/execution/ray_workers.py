@@ -67,6 +67,7 @@ def run(
     stop: str | None = None,
     stop_patience: int | None = None,
     precision: str | None = None,
+    step: str | None = None,
     data_dir: str | None = None,
     artifact_dir: str | None = None,
     timeout: float | None = None,
@@ -99,6 +100,7 @@ def run(
         stop=stop,
         stop_patience=stop_patience,
         precision=precision,
+        step=step,
         data_dir=data_dir,
         hosts="the Ray cluster's nodes",
     )

@@ -25,7 +25,7 @@ from autotune.errors import OptionError, StorageError
 from autotune.execution.confirming import confirm_after_search
 from autotune.execution.progress import Progress, make_progress
 from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
-from autotune.execution.shared_study import load_data, open_study, set_up_study, settle, with_precision
+from autotune.execution.shared_study import load_data, open_study, set_up_study, settle, with_computation
 from autotune.execution.worker_loop import work_and_summarize
 from autotune.execution.workers import auto_count, run_local_workers
 from autotune.hardware import gpus
@@ -57,6 +57,7 @@ def run_study(
     warm_start: str | None = None,
     precision: str | None = None,
     trials_per_gpu: int | None = None,
+    step: str | None = None,
 ) -> RunSummary:
     """Run ``spec`` until its study holds ``n_trials`` finished (complete or pruned) trials.
 
@@ -69,7 +70,7 @@ def run_study(
     search earlier, at the noise floor (see :mod:`autotune.analysis.stopping`); ``stop_patience`` overrides its
     patience. ``warm_start="STUDY[@STORAGE]"`` first seeds the study with that study's finished trials whose
     parameters fit this spec's space (see :mod:`autotune.storage.warm_start`). ``precision`` (``fp32``, ``bf16``,
-    ``auto``) overrides the spec's; each trial records the one it used. Raises
+    ``auto``) and ``step`` (``plain``, ``fused``) override the spec's; each trial records the ones it used. Raises
     :class:`~autotune.errors.Interrupted` on Ctrl-C or SIGTERM after marking the
     running trial(s) failed.
     """
@@ -81,6 +82,7 @@ def run_study(
         n_trials=n_trials,
         pruner=pruner,
         precision=precision,
+        step=step,
         stop=stop,
         stop_patience=stop_patience,
         storage=storage,
@@ -160,11 +162,12 @@ def join_study(
     timeout: float | None = None,
     artifact_dir: str | None = None,
     precision: str | None = None,
+    step: str | None = None,
 ) -> RunSummary:
     """Join an existing study as one more worker until its trial target is met (``autotune worker``),
-    or until the stopping rule its last ``run`` set fires. ``precision`` overrides the spec's."""
+    or until the stopping rule its last ``run`` set fires. ``precision`` and ``step`` override the spec's."""
     _check_threads(threads)
-    spec = with_precision(spec, precision)
+    spec = with_computation(spec, precision, step)
     url = resolve_storage_url(storage)
     check_url(url)
     name = study_name or spec.name

@@ -18,6 +18,7 @@ from autotune.execution.progress import Progress
 from autotune.execution.retries import retry
 from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
 from autotune.hardware.precision import check_name
+from autotune.hardware.steps import check_step
 from autotune.search.prepare import prepare
 from autotune.search.samplers import make_pruner, make_sampler
 from autotune.spec.study import PRUNERS, PrunerSpec, StopSpec, StudySpec
@@ -35,13 +36,14 @@ def settle(
     stop: str | None,
     stop_patience: int | None,
     storage: str | None,
+    step: str | None = None,
 ) -> tuple[StudySpec, int, StopSpec | None, str]:
-    """What every way of running a study settles first: the spec with --pruner and --precision in place, the
+    """What every way of running a study settles first: the spec with --pruner, --precision and --step in place, the
     trial target (checked), the stopping rule and the storage URL (checked). Touches no database."""
     target = spec.trials if n_trials is None else n_trials
     if target < 1:
         raise OptionError(f"«n_trials» must be >= 1, got {target}")
-    spec = with_precision(_with_pruner(spec, pruner), precision)
+    spec = with_computation(_with_pruner(spec, pruner), precision, step)
     rule = stopping.resolve(spec, stop, stop_patience)
     url = resolve_storage_url(storage)
     check_url(url)
@@ -61,11 +63,14 @@ def _with_pruner(spec: StudySpec, pruner: str | None) -> StudySpec:
     return spec if pruner == spec.pruner.name else replace(spec, pruner=PrunerSpec(name=pruner))
 
 
-def with_precision(spec: StudySpec, precision: str | None) -> StudySpec:
-    """The spec with ``--precision`` in place of its own (workers started by ``run`` read it from the spec)."""
-    if precision is None:
-        return spec
-    return replace(spec, precision=check_name(precision))
+def with_computation(spec: StudySpec, precision: str | None, step: str | None = None) -> StudySpec:
+    """The spec with ``--precision`` and ``--step`` in place of its own, where given (workers started by ``run``
+    read them from the spec)."""
+    if precision is not None:
+        spec = replace(spec, precision=check_name(precision))
+    if step is not None:
+        spec = replace(spec, step=check_step(step))
+    return spec
 
 
 def load_data(spec: StudySpec, data_dir: str | None, device: str) -> Any:
@@ -137,6 +142,7 @@ def check_shared(
     stop: str | None = None,
     stop_patience: int | None = None,
     precision: str | None = None,
+    step: str | None = None,
     data_dir: str | None = None,
     hosts: str = "other hosts",
 ) -> tuple[StudySpec, str, str, int, StopSpec | None]:
@@ -148,6 +154,7 @@ def check_shared(
         n_trials=n_trials,
         pruner=pruner,
         precision=precision,
+        step=step,
         stop=stop,
         stop_patience=stop_patience,
         storage=storage,

@@ -27,6 +27,7 @@ from autotune.data.datasets import DATASETS
 from autotune.data.sources import SOURCE_KINDS, DataSource
 from autotune.errors import SpecError
 from autotune.hardware.precision import PRECISIONS
+from autotune.hardware.steps import STEPS
 from autotune.spec.after_search import ConfirmSpec, FinalSpec, parse_confirm, parse_final
 from autotune.spec.dataset_and_model import parse_dataset, parse_model
 from autotune.spec.objectives import ConstraintSpec, ObjectiveSpec, parse_constraints, parse_objectives
@@ -68,29 +69,10 @@ from autotune.spec.space_keys import (
 )
 
 #: Every key a spec may have at its top level.
-TOP_KEYS = {
-    "name",
-    "description",
-    "dataset",
-    "model",
-    "metric",
-    "direction",
-    "objectives",
-    "constraints",
-    "max_epochs",
-    "trials",
-    "validation_size",
-    "train_subset",
-    "seed",
-    "sampler",
-    "pruner",
-    "fixed",
-    "space",
-    "final",
-    "confirm",
-    "stop",
-    "precision",
-}
+TOP_KEYS = set(
+    "name description dataset model metric direction objectives constraints max_epochs trials validation_size "
+    "train_subset seed sampler pruner fixed space final confirm stop precision step".split()
+)
 REQUIRED_KEYS = ("dataset", "model", "space")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -152,6 +134,7 @@ class StudySpec:
     confirm: ConfirmSpec | None = None  # None: `autotune run` does not confirm after its search
     stop: StopSpec | None = None  # None: `autotune run` searches until its trial target (unless --stop)
     precision: str = "fp32"  # fp32, bf16 or auto: how trials compute (each records the one it used)
+    step: str = "plain"  # plain or fused: how a training step is computed (each trial records its own)
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -235,6 +218,7 @@ class StudySpec:
             **({"confirm": self.confirm.to_dict()} if self.confirm is not None else {}),
             **({"stop": self.stop.to_dict()} if self.stop is not None else {}),
             **({"precision": self.precision} if self.precision != "fp32" else {}),
+            **({"step": self.step} if self.step != "plain" else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -253,9 +237,9 @@ class StudySpec:
     def fingerprint(self) -> str:
         """A hash of everything that changes what a trial means (not the name, text, trial count, the
         exported model's budget, the confirmation after the search or when the search stops, nor the
-        precision: like the device, it is how a trial computes, and each trial records its own)."""
+        precision and the step: like the device, they are how a trial computes, and each trial records its own)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials", "final", "confirm", "stop", "precision"):
+        for key in ("name", "description", "trials", "final", "confirm", "stop", "precision", "step"):
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -395,4 +379,5 @@ def parse_spec(
         confirm=parse_confirm(ctx, data.get("confirm"), objectives=objectives),
         stop=parse_stop(ctx, data.get("stop"), objectives=objectives),
         precision=ctx.choice(data, "precision", PRECISIONS, "fp32"),
+        step=ctx.choice(data, "step", STEPS, "plain"),
     )

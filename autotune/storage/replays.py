@@ -43,6 +43,7 @@ class SeedRun:
     n_params: int | None = None
     latency_ms: float | None = None  # measured only where the spec's objectives or constraints use it
     precision: str = "fp32"  # what the run trained in (runs recorded before precisions existed: fp32)
+    step: str = "plain"  # how its training steps were computed (runs recorded before steps existed: plain)
 
 
 #: SeedRun fields under a name other than the metric's
@@ -134,20 +135,25 @@ def replay(
     notes: Sequence[str] = (),
     on_run: Callable[[SeedRun], None] | None = None,
     precision: str = "fp32",
+    step: str = "plain",
 ) -> Replay:
     """Train ``config`` once per seed (no pruning) in ``precision`` (``fp32`` or ``bf16``; a stored trial's
-    own, see :func:`autotune.hardware.precision.recorded`); reuse runs already recorded in ``store``."""
+    own, see :func:`autotune.hardware.precision.recorded`) with the training ``step`` (``plain`` or ``fused``;
+    likewise the trial's own, :func:`autotune.hardware.steps.recorded_step`); reuse runs already recorded in
+    ``store``."""
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.loop import fit
 
     max_epochs = epochs or spec.max_epochs
     out = Replay(label=label, config=config, notes=list(notes))
     for seed in seeds:
-        key = run_key(spec, config, seed=seed, epochs=max_epochs, precision=precision)
+        key = run_key(spec, config, seed=seed, epochs=max_epochs, precision=precision, step=step)
         run = store.get(key) if store is not None else None
         if run is None:
             start = time.perf_counter()
-            result = fit(config, splits, family=spec.model, max_epochs=max_epochs, seed=seed, precision=precision)
+            result = fit(
+                config, splits, family=spec.model, max_epochs=max_epochs, seed=seed, precision=precision, step=step
+            )
             last = result.last
             assert last is not None
             seconds = round(time.perf_counter() - start, 3)
@@ -166,6 +172,7 @@ def replay(
                 n_params=result.n_params,
                 latency_ms=latency,
                 precision=precision,
+                step=step,
             )
             if store is not None:
                 store.put(key, run, config=config, extra=extra or {})
@@ -175,11 +182,16 @@ def replay(
     return out
 
 
-def run_key(spec: StudySpec, config: dict[str, Any], *, seed: int, epochs: int, precision: str = "fp32") -> str:
-    """The replay store's key of one run; an fp32 run keeps the key it had before precisions existed."""
+def run_key(
+    spec: StudySpec, config: dict[str, Any], *, seed: int, epochs: int, precision: str = "fp32", step: str = "plain"
+) -> str:
+    """The replay store's key of one run; an fp32 run with the plain step keeps the key it had before precisions
+    and steps existed."""
     fields = {"spec": spec.fingerprint(), "config": config, "seed": seed, "epochs": epochs}
     if precision != "fp32":
         fields["precision"] = precision
+    if step != "plain":
+        fields["step"] = step
     blob = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 

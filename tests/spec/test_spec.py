@@ -149,6 +149,18 @@ def test_precision_defaults_to_fp32_and_is_kept_apart_from_the_fingerprint():
     assert parse_spec(tiny_digits_spec(precision="fp32")) == plain
 
 
+def test_step_defaults_to_plain_and_is_kept_apart_from_the_fingerprint():
+    """``step:`` is how trials compute, like the precision; each trial records the one it used."""
+    plain = parse_spec(tiny_digits_spec())
+    assert plain.step == "plain" and "step" not in plain.to_dict()
+    fused = parse_spec(tiny_digits_spec(step="fused"))
+    assert fused.step == "fused" and fused.to_dict()["step"] == "fused"
+    assert parse_spec(fused.to_dict()) == fused
+    assert fused.fingerprint() == plain.fingerprint()
+    assert parse_spec(tiny_digits_spec(step="plain")) == plain
+    assert {load_spec(name).step for name in shipped_specs()} == {"plain"}  # by the rule in BENCHMARKS.md
+
+
 def test_no_shipped_spec_trains_in_anything_but_fp32():
     """bf16's accuracy on the shipped studies is not measured yet: they keep the default."""
     assert {load_spec(name).precision for name in shipped_specs()} == {"fp32"}
