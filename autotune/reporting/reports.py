@@ -19,7 +19,7 @@ import optuna
 from autotune.analysis import ablation, confirmation, hand_compare, importance, stopping
 from autotune.analysis import summary as analysis
 from autotune.reporting import figures as report_figures
-from autotune.reporting import interactive, plots, text
+from autotune.reporting import interactive, plot_style, plots, text
 from autotune.reporting.documents import Document
 from autotune.spec.study import StudySpec
 from autotune.words import figures as ft
@@ -126,7 +126,7 @@ def build_report(
             study, spec, out, by_objective=by_objective, depth_width=dw, lang=lang, notes=notes
         )
         interactive = _interactive(study, spec, imp, by_objective, lang)
-    if confirmed and plots.save(plots.confirmation_chart(confirmed, lang=lang), out / "confirmation.png"):
+    if confirmed and plot_style.save(plots.confirmation_chart(confirmed, lang=lang), out / "confirmation.png"):
         figures.insert(
             0, ("confirmation.png", ft.word("cap_confirmation", lang, n=confirmed["seeds"]), "data/confirmation.json")
         )
