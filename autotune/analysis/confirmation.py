@@ -32,6 +32,7 @@ from autotune.analysis.confirmation_words import (
     note_in,
     number_list,
     trial_list,
+    versus_word,
 )
 from autotune.analysis.seed_ranking import MIN_SEEDS, rank
 from autotune.analysis.stats import ALPHA, MIN_SEEDS_FOR_P
@@ -204,7 +205,7 @@ def table_parts(record: dict[str, Any], lang: str = "en") -> tuple[list[str], li
                 ci_text(record, r["ci95"]),
                 ", ".join("-" if v is None else in_units(record, v) for v in r["values"]),
                 p,
-                say("cf_v_" + r["versus_top"].replace(" ", "_")) if r["versus_top"] else "-",
+                versus_word(r["versus_top"], lang),
             ]
         )
     return heads, body

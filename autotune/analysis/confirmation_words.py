@@ -1,6 +1,6 @@
 """The words of a confirmation, in English or Chinese: values and intervals in the metric's units, lists of
-trials, and the note of a study with fewer trials than asked for (stored in English, said again in the reader's
-language). :func:`autotune.analysis.confirmation.lines` and
+trials, the verdict word of each ``versus_top`` value, and the note of a study with fewer trials than asked for
+(stored in English, said again in the reader's language). :func:`autotune.analysis.confirmation.lines` and
 :func:`autotune.analysis.confirmation.table_parts` put them together.
 """
 
@@ -12,11 +12,29 @@ from typing import Any
 
 from autotune.words import i18n
 
+#: The i18n key of each value a ranking row's ``versus_top`` can take
+#: (:data:`autotune.analysis.seed_ranking.VERSUS_TOP`), named one by one: the values are stored in studies on
+#: disk and read back as they were written, and a value without a key here fails at once rather than forming
+#: the name of a key that does not exist.
+VERSUS_KEYS = {
+    "top": "cf_v_top",
+    "worse": "cf_v_worse",
+    "indistinguishable": "cf_v_indistinguishable",
+    "too few seeds": "cf_v_too_few_seeds",
+    "same difference on every seed": "cf_v_same_difference_on_every_seed",
+    "diverged": "cf_v_diverged",
+}
+
 _FEWER = re.compile(
     r"study '(?P<study>.+)' has (?P<n>\d+) complete trial\(s\)(?P<constraints> that meet its "
     r"constraints)?(?P<own> of autotune's own)?, fewer than the (?P<top>\d+) asked for: confirming "
     r"those \d+"
 )
+
+
+def versus_word(versus_top: str | None, lang: str = "en") -> str:
+    """A ranking row's ``versus_top`` in ``lang`` (``-`` where the row has none)."""
+    return i18n.say(lang, VERSUS_KEYS[versus_top]) if versus_top else "-"
 
 
 def fewer_note(lang: str, *, study: str, n: Any, top: Any, constraints: bool, own: bool) -> str:

@@ -15,6 +15,8 @@ from autotune.analysis.stats import ALPHA, MIN_SEEDS_FOR_P, holm, paired_p_value
 
 #: A mean with a spread needs two values; one seed measures nothing that a search did not.
 MIN_SEEDS = 2
+#: Every value a ranking row's ``versus_top`` can take (:func:`rank`); studies on disk store them as written here.
+VERSUS_TOP = ("top", "worse", "indistinguishable", "too few seeds", "same difference on every seed", "diverged")
 
 
 def rank(
@@ -28,9 +30,9 @@ def rank(
     tells apart from the top one), ``worse`` (measurably worse: Holm-adjusted paired p <= ``alpha``)
     and ``diverged``. Each ranking row holds ``trial``, ``stored_value``, ``values``, ``mean``,
     ``std``, ``ci95`` (mean ± t(0.975, n-1)·std/√n; None below two values), ``p_value`` (the
-    paired t-test against the top, None where none is run), ``p_holm`` and ``versus_top`` (``top``,
-    ``worse``, ``indistinguishable``, ``too few seeds``, ``same difference on every seed`` or
-    ``diverged``).
+    paired t-test against the top, None where none is run), ``p_holm`` and ``versus_top`` (one of
+    :data:`VERSUS_TOP`: ``top``, ``worse``, ``indistinguishable``, ``too few seeds``, ``same difference
+    on every seed`` or ``diverged``).
     """
     sign = 1.0 if direction == "maximize" else -1.0
     rows = [_summary(trial, stored, list(values)) for trial, stored, values in entries]
