@@ -195,7 +195,7 @@ REPORT_PHASES = {
         "autotune.reporting.reports:build_report>sqlalchemy.engine.default:DefaultDialect.do_execute"
     ),
     "drawing the figures": "autotune.reporting.figures:draw",
-    "writing the page": "autotune.reporting.reports:_html",
+    "writing the page": "autotune.reporting.report_page:html",
 }
 
 

@@ -71,7 +71,7 @@ def test_wheel_ships_the_study_specs_and_installed_autotune_loads_them(tmp_path)
         )
         templates = sorted(n for n in archive.namelist() if n.startswith("autotune/templates/"))
     assert in_wheel == repo_specs
-    # the report page's template (reports.py renders it from the installed package)
+    # the report page's template (report_page.py renders it from the installed package)
     assert templates == [f"autotune/templates/{p.name}" for p in sorted((REPO / "autotune" / "templates").glob("*.j2"))]
     assert templates, "no report template in the wheel"
 

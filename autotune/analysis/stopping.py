@@ -11,7 +11,7 @@ count as finished trials that beat nothing; failed trials do not count. The rule
 while the study is short of its trial target, and only from P + 1 finished trials on.
 
 The spread runs are replays (:mod:`autotune.storage.replays`) over the confirmation seeds
-(:func:`autotune.analysis.confirmation.confirm_seeds`), stored in ``<study>:replays``, never counted as
+(:func:`autotune.analysis.confirmation_runs.confirm_seeds`), stored in ``<study>:replays``, never counted as
 search trials: a run already stored is read back, never trained again, and a later ``autotune
 confirm`` with as many seeds reuses them. The spread is measured once the rule can first be
 judged, and again whenever the incumbent changes; a spread that cannot be measured (a seed
@@ -36,7 +36,7 @@ from typing import Any
 
 import optuna
 
-from autotune.analysis.confirmation import confirm_seeds
+from autotune.analysis.confirmation_runs import confirm_seeds
 from autotune.base import interrupts
 from autotune.errors import OptionError
 from autotune.hardware.precision import recorded

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autotune.analysis.ablation import AblationRow, ablation_verdict, objective_delta
-from autotune.reporting import documents, plots
+from autotune.reporting import documents, plot_style, plots
 from autotune.spec.study import StudySpec
 from autotune.storage.replays import Replay
 from autotune.words import figures as ft
@@ -141,7 +141,7 @@ def ablation_outputs(
         "path": "ablation_path",
     }
     label = {"best": tables.header("best", lang), "baseline": tables.header("baseline", lang)}
-    plots.save(
+    plot_style.save(
         plots.bar_chart(
             [label.get(r.kind, f"{'-' if r.kind == 'leave-one-out' else '+'} {r.component}") for r in rows],
             [r.replay.mean(metric) or math.nan for r in rows],

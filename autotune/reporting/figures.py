@@ -1,5 +1,6 @@
 """The figures of a report folder: which are drawn, from what, under which caption (and the data files
-behind them). Drawing is :mod:`autotune.reporting.plots` and :mod:`autotune.reporting.optuna_plots`; numbers are
+behind them). Drawing is :mod:`autotune.reporting.plots`, :mod:`autotune.reporting.space_plots` and
+:mod:`autotune.reporting.optuna_plots`; numbers are
 :mod:`autotune.analysis.summary`."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import optuna
 
 from autotune.analysis import importance
 from autotune.analysis import summary as analysis
-from autotune.reporting import optuna_plots, plots
+from autotune.reporting import optuna_plots, plot_style, plots, space_plots
 from autotune.spec.study import StudySpec
 from autotune.words import figures as ft
 
@@ -37,7 +38,7 @@ def draw(
     metric = {"metric": spec.metric, "lang": lang}
 
     def add(fig, file: str, caption: str, data: str) -> None:
-        if plots.save(fig, out / file):
+        if plot_style.save(fig, out / file):
             figures.append((file, caption, data))
 
     if spec.multi_objective:
@@ -63,7 +64,7 @@ def draw(
     points = analysis.slice_points(study, spec)
     (out / "data" / "slice.json").write_text(json.dumps(points, indent=1, default=str), encoding="utf-8")
     add(
-        plots.slice_grid(points, **metric),
+        space_plots.slice_grid(points, **metric),
         "slice.png",
         ft.word("cap_slice", lang)
         if points["epoch"] is None
@@ -82,7 +83,9 @@ def draw(
     if pair:
         log = analysis.numeric_params(study)
         add(
-            plots.contour(analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric),
+            space_plots.contour(
+                analysis.contour_points(study, pair), params=pair, log=[log[p] for p in pair], **metric
+            ),
             "contour.png",
             ft.word("cap_contour", lang, metric=ft.metric_name(spec.metric, lang), x=pair[0], y=pair[1]),
             "data/trials.csv",

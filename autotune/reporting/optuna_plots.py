@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from optuna.trial import TrialState
 
-from autotune.reporting.plots import pyplot, value_axis
+from autotune.reporting.plot_style import pyplot, value_axis
 from autotune.words import figures as ft
 
 #: The figure size (inches) per kind; parallel coordinates grow with their axes

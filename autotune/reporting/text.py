@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from autotune.analysis import confirmation, importance
+from autotune.analysis import confirmation_words, importance
 from autotune.analysis import summary as analysis
 from autotune.base import timing
 from autotune.spec.study import StudySpec
@@ -267,7 +267,7 @@ def confirmed_line(record: dict[str, Any], lang: str) -> str | None:
         trial=top["trial"],
         metric=record["metric"],
         mean=tables.mean_std(top["mean"], top["std"], percent=pct),
-        ci=confirmation.interval(record, top),
+        ci=confirmation_words.interval(record, top),
         k=len(record["ranking"]),
     )
 

@@ -180,11 +180,11 @@ def test_a_path_configuration_that_beats_best_is_reported_and_a_helpful_removal_
 
 
 def test_the_chart_shows_the_path_rows_beside_the_leave_one_out_rows(tmp_path, monkeypatch):
-    from autotune.reporting import plots
+    from autotune.reporting import plot_style
     from autotune.reporting.factor_files import ablation_outputs
 
     drawn = []
-    monkeypatch.setattr(plots, "save", lambda fig, path, **_: drawn.append(fig) or path)
+    monkeypatch.setattr(plot_style, "save", lambda fig, path, **_: drawn.append(fig) or path)
     best = _row("best", "best", [0.97, 0.975, 0.965])
     rows = [
         best,

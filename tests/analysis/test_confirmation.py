@@ -16,7 +16,9 @@ import optuna
 import pytest
 import yaml
 
-from autotune.analysis.confirmation import confirm_seeds, lines, rank, stored
+from autotune.analysis.confirmation import lines, stored
+from autotune.analysis.confirmation_runs import confirm_seeds
+from autotune.analysis.seed_ranking import rank
 from autotune.analysis.stats import holm
 from autotune.search.goals import the_best
 from tests.conftest import REPO, finished_study, invoke, started, stored_study, tiny_digits_spec, wait_for
@@ -404,7 +406,7 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     # trials searched by two forked workers (one thread each): the confirmation's runs are trained in two forked
     # processes too, and give exactly what one process training them one after another gives
     import autotune
-    from autotune.analysis import confirmation
+    from autotune.analysis import confirmation_runs
     from autotune.hardware import processes
     from autotune.spec.study import load_spec
 
@@ -415,7 +417,7 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
         forked.append(len(jobs))
         return real(fn, jobs, k, **kwargs)
 
-    monkeypatch.setattr(confirmation, "fork_map", spy)  # the name the confirmation calls
+    monkeypatch.setattr(confirmation_runs, "fork_map", spy)  # the name the confirmation calls
     spec = load_spec(write_spec(tiny_digits_spec(pruner={"name": "none"}, confirm={"top": 2, "seeds": 2})))
     summary = autotune.run_study(spec, n_trials=4, storage="sqlite:///a.db", workers=2, threads=1, device="cpu")
     assert forked == [4] and summary.confirmation["runs"] == {"trained": 4, "reused": 0}
@@ -514,6 +516,6 @@ def test_ctrl_c_during_the_confirmation_after_a_search_says_what_was_kept_and_ho
     ],
 )
 def test_a_stored_note_reads_in_chinese(note, zh):
-    from autotune.analysis.confirmation import _note
+    from autotune.analysis.confirmation_words import note_in
 
-    assert _note(note, "en") == note and _note(note, "zh") == zh
+    assert note_in(note, "en") == note and note_in(note, "zh") == zh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats as scipy_stats
 
-from autotune.analysis import ablation, confirmation
+from autotune.analysis import ablation, seed_ranking
 from autotune.analysis.stats import MIN_SEEDS_FOR_P, holm, paired_p_value, same_difference, t_quantile
 
 
@@ -27,5 +27,5 @@ def test_holm_and_the_t_quantile():
 
 
 def test_ablation_and_confirmation_use_the_same_functions():
-    assert ablation.paired_p_value is confirmation.paired_p_value is paired_p_value
-    assert confirmation.holm is holm and confirmation.t_quantile is t_quantile
+    assert ablation.paired_p_value is seed_ranking.paired_p_value is paired_p_value
+    assert seed_ranking.holm is holm and seed_ranking.t_quantile is t_quantile

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autotune.analysis.confirmation import confirm_seeds
+from autotune.analysis.confirmation_runs import confirm_seeds
 from autotune.analysis.stopping import decide, resolve, window_gain
 from autotune.errors import OptionError
 from autotune.spec.study import StopSpec, parse_spec

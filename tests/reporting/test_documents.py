@@ -14,7 +14,7 @@ import pytest
 from docx.oxml.ns import qn
 
 import autotune
-from autotune.reporting import reports
+from autotune.reporting import report_page
 from tests.conftest import assert_one_error_line, finished_study, invoke, md_cells, tiny_digits_spec
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -152,7 +152,7 @@ def test_long_tables_repeat_their_header_and_a_large_study_lists_its_best(studie
     document = docx.Document(str(folder / "rep-en-docx" / "report.docx"))
     for table in document.tables:
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
-    monkeypatch.setattr(reports, "DOCX_MAX_TRIALS", 3)
+    monkeypatch.setattr(report_page, "DOCX_MAX_TRIALS", 3)
     result = invoke("report", "--study", str(spec), "--storage", storage, "--format", "docx", "--out", "top")
     assert result.exit_code == 0, result.output
     document = docx.Document("top/report.docx")

@@ -13,7 +13,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from autotune.analysis import summary as analysis
-from autotune.reporting import plots
+from autotune.reporting import plots, space_plots
 from autotune.reporting.optuna_plots import optuna_figure, relabel
 from autotune.spec.study import parse_spec
 from tests.conftest import tiny_digits_spec
@@ -110,7 +110,7 @@ def test_slice_plot_shows_pruned_trials_at_the_common_epoch():
         ("zeros", 0.1, True),
         ("zeros", 0.1, True),
     ]
-    fig = plots.slice_grid(points, metric="val_accuracy")
+    fig = space_plots.slice_grid(points, metric="val_accuracy")
     assert _texts(fig.legends[0].get_texts()) == ["complete trial (final value)", "pruned (value at epoch 1)"]
     assert "complete trials" not in fig.get_suptitle()
     ax = next(ax for ax in fig.axes if ax.get_title() == "init")
@@ -136,7 +136,7 @@ def test_contour_is_drawn_over_numeric_parameters_only():
     assert analysis.contour_params(study, ["init", "lr", "dropout"]) == ["lr", "dropout"]
     assert analysis.contour_params(study, ["init", "lr"]) == []  # one numeric parameter: no contour
     points = analysis.contour_points(study, ["lr", "dropout"])
-    fig = plots.contour(points, params=["lr", "dropout"], log=[True, False], metric="val_accuracy")
+    fig = space_plots.contour(points, params=["lr", "dropout"], log=[True, False], metric="val_accuracy")
     colorbar = fig.axes[0].collections[-1].colorbar
     values = [p[2] for p in points]
     assert (colorbar.vmin, colorbar.vmax) == (min(values), max(values))  # never beyond the data (no 102 %)
@@ -236,7 +236,7 @@ def test_chinese_labels_render_without_missing_glyphs():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = optuna_figure("optimization_history", _study(), metric="val_accuracy", lang="zh")
-        slices = plots.slice_grid(
+        slices = space_plots.slice_grid(
             analysis.slice_points(_study(), parse_spec(tiny_digits_spec())), metric="val_accuracy", lang="zh"
         )
         fig.canvas.draw()
