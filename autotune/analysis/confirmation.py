@@ -38,6 +38,7 @@ from autotune.analysis.seed_ranking import MIN_SEEDS, rank
 from autotune.analysis.stats import ALPHA, MIN_SEEDS_FOR_P
 from autotune.errors import OptionError
 from autotune.hardware.precision import recorded
+from autotune.hardware.steps import recorded_step
 from autotune.search import goals
 from autotune.search.configs import config_of
 from autotune.spec.study import StudySpec
@@ -126,6 +127,7 @@ def confirm(
             label=f"trial {trial.number}",
             store=store,
             precision=recorded(trial.user_attrs),
+            step=recorded_step(trial.user_attrs),
             extra={"source_trial": trial.number, "purpose": "confirmation"},
             on_run=seen,
         )

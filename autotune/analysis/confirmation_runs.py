@@ -16,6 +16,7 @@ from autotune.base.seeding import derive_seed
 from autotune.hardware.devices import usable_cores
 from autotune.hardware.precision import recorded
 from autotune.hardware.processes import can_fork, fork_map
+from autotune.hardware.steps import recorded_step
 from autotune.search.configs import config_of
 from autotune.spec.study import StudySpec
 from autotune.storage.optuna_private import release_connections
@@ -53,22 +54,25 @@ def train_missing(
         return set()
     jobs = []
     for trial in chosen:
-        config, precision = config_of(spec, trial), recorded(trial.user_attrs)
+        config, precision, step = config_of(spec, trial), recorded(trial.user_attrs), recorded_step(trial.user_attrs)
         jobs += [
-            (trial.number, config, seed, precision)
+            (trial.number, config, seed, precision, step)
             for seed in shared
-            if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision)) is None
+            if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision, step=step))
+            is None
         ]
     if len(jobs) < 2:
         return set()
     release_connections(store.study)  # each process opens its own
     fork_map(partial(_train_one, spec, splits, store), jobs, workers)
     store.refresh()
-    return {(number, seed) for number, _, seed, _ in jobs}
+    return {(number, seed) for number, _, seed, _, _ in jobs}
 
 
-def _train_one(spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int, dict[str, Any], int, str]) -> None:
-    number, config, seed, precision = job
+def _train_one(
+    spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int, dict[str, Any], int, str, str]
+) -> None:
+    number, config, seed, precision, step = job
     replay(
         spec,
         config,
@@ -77,5 +81,6 @@ def _train_one(spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int,
         label=f"trial {number}",
         store=store,
         precision=precision,
+        step=step,
         extra={"source_trial": number, "purpose": "confirmation"},
     )
