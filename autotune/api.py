@@ -38,7 +38,8 @@ from autotune.hardware import precision
 from autotune.hardware.devices import set_threads
 from autotune.hardware.precision import recorded, resolve
 from autotune.reporting import documents, factor_files
-from autotune.reporting.exports import best_record, export_study
+from autotune.reporting.chosen_trial import choose
+from autotune.reporting.exports import ExportResult, export_study
 from autotune.reporting.reports import build_report
 from autotune.search import configs, goals
 from autotune.search.configs import config_from_mapping
@@ -84,20 +85,6 @@ class ReportResult:
             "files": self.files,
             "document": self.document,
         }
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """What :func:`export` wrote: the chosen trial (``best``), the final model's test figures (None
-    without one) and the files in ``out``."""
-
-    out: str
-    best: dict[str, Any]
-    final_model: dict[str, Any] | None
-    files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "best": self.best, "final_model": self.final_model, "files": self.files}
 
 
 @dataclass(frozen=True)
@@ -188,7 +175,7 @@ def best_config(
     for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    return best_record(ctx.study, ctx.spec, objective=objective)  # type: ignore[arg-type]
+    return choose(ctx.study, ctx.spec, objective=objective).to_dict()  # type: ignore[arg-type]
 
 
 def list_studies(storage: str | None = None) -> list[StudyRow]:
@@ -328,7 +315,7 @@ def export(
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
     out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
     set_threads(threads)
-    summary = export_study(
+    return export_study(
         ctx.study,
         ctx.spec,
         out_dir=out,
@@ -340,9 +327,6 @@ def export(
         seeds=seeds,
         epochs=epochs,
         train_subset=train_subset,
-    )
-    return ExportResult(
-        out=summary["out"], best=summary["best"], final_model=summary["final_model"], files=summary["files"]
     )
 
 

@@ -42,7 +42,7 @@ def test_report_export_and_replay_by_the_stored_name(stored, tmp_path):
 
     exp = autotune.export("tiny-digits", storage=url, out_dir=str(tmp_path / "exp"), retrain_on=None)
     assert isinstance(exp, autotune.ExportResult) and exp.final_model is None
-    assert (exp.best["trial"], exp.best["value"], exp.best["params"]) == (best.number, best.value, best.params)
+    assert (exp.best.trial, exp.best.value, exp.best.params) == (best.number, best.value, best.params)
     assert exp.files == sorted(p.name for p in (tmp_path / "exp").iterdir())
     assert json.loads((tmp_path / "exp" / "best.json").read_text())["trial"] == best.number
 
