@@ -153,6 +153,16 @@ class ImportResult:
         """Trials queued for ``autotune run``."""
         return self.record["queued"]
 
+    @property
+    def study(self) -> str:
+        """The study the table went into."""
+        return self.record["study"]
+
+    @property
+    def storage(self) -> str:
+        """The study's storage URL, its password masked."""
+        return self.record["storage"]
+
     def to_dict(self) -> dict[str, Any]:
         return {**self.record, "lines": self.lines}
 
