@@ -389,7 +389,7 @@ def replay(
     )
     slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
     notes += [slow] if slow else []
-    k = _seed_count(seeds)
+    seed_list = replays.seeds_for(first_seed, seeds)
     splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
     extra = {
         "source_trial": source.number if source else None,
@@ -400,7 +400,7 @@ def replay(
     result = replays.replay(
         spec,
         base,
-        seeds=replays.seeds_for(first_seed, k),
+        seeds=seed_list,
         epochs=epochs,
         splits=splits,
         label=label,
@@ -487,12 +487,13 @@ def replay_config(
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
     config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
+    seed_list = seeds_for(spec.seed if first_seed is None else first_seed, seeds)  # checked before data load
     used = resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
     splits = prepare(spec, data_dir=data_dir, device="cpu")
     return run_replay(
         spec,
         config,
-        seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
+        seeds=seed_list,
         epochs=epochs,
         splits=splits,
         precision=used,
@@ -533,7 +534,7 @@ def ablate(
         base = configs.config_of(spec, base_trial)
     else:
         base = configs.load_config_file(baseline, spec)
-    k = _seed_count(seeds)
+    seed_list = replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), seeds)
     out = check_output_folder(
         out_dir or _default_out("ablation", ctx.study.study_name, lang)
     )  # before any run is trained or stored
@@ -554,7 +555,6 @@ def ablate(
     def describe(cfg: dict) -> str:
         return structure(cfg) + ("" if not ablated else " " + ", ".join(f"{c}={configs.show(cfg[c])}" for c in ablated))
 
-    seed_list = replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k)
     rows = ablation.ablate(
         spec,
         best,
@@ -620,12 +620,11 @@ def sweep(
     source = chosen.trial if chosen else replays.resolve_trial(ctx.study, start.removeprefix("trial:"))[0]
     base = configs.config_of(spec, source)
     sweeps.settings(spec, base, param, values)  # every value checked before anything trains
-    k = _seed_count(seeds)
+    seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), seeds)
     out = check_output_folder(
         out_dir or _default_out("sweep", ctx.study.study_name, lang)
     )  # before any run is trained or stored
     splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
-    seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), k)
     runs = sweeps.sweep(
         spec,
         base,
@@ -669,10 +668,3 @@ def _budget_words(
 def _default_out(kind: str, study_name: str, lang: str) -> str:
     """``report-<study>``; another language writes beside it (``report-<study>-zh``), never over it."""
     return f"{kind}-{study_name}" + ("" if lang == "en" else f"-{lang}")
-
-
-def _seed_count(seeds: int) -> int:
-
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise OptionError(f"«seeds» must be an integer >= 1, got {seeds!r}")
-    return seeds

@@ -28,6 +28,7 @@ from autotune.errors import OptionError
 from autotune.reporting.chosen_trial import ChosenTrial, choose
 from autotune.reporting.final_model import FinalModel, retrain_and_test
 from autotune.spec.study import StudySpec
+from autotune.storage.replays import check_seeds
 
 RETRAIN_CHOICES = ("train+val", "train")
 
@@ -184,8 +185,10 @@ def export_study(
     import yaml
 
     chosen = choose(study, spec, trial=trial, objective=objective)  # fails early: nothing to export
-    if retrain_on is not None and retrain_on not in RETRAIN_CHOICES:
-        raise OptionError(f"«retrain_on» must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
+    if retrain_on is not None:
+        if retrain_on not in RETRAIN_CHOICES:
+            raise OptionError(f"«retrain_on» must be one of {', '.join(RETRAIN_CHOICES)}, got '{retrain_on}'")
+        check_seeds(seeds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = chosen.to_dict()
