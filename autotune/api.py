@@ -62,7 +62,6 @@ from autotune.storage.studies import (
 )
 from autotune.storage.studies import list_studies as rows
 from autotune.words import i18n
-from autotune.words.i18n import LANGS
 
 __all__ = [
     "AblationResult",
@@ -213,12 +212,6 @@ def import_table(
     return ImportResult(record=record, lines=imports.lines(record))
 
 
-def _check_lang(lang: Any) -> None:
-
-    if lang not in LANGS:
-        raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
-
-
 #: What ``report``'s ``formats`` may hold
 REPORT_FORMATS = ("html", "md", "docx")
 
@@ -241,7 +234,7 @@ def report(
     if unknown or not formats:
         given = f"{unknown[0]!r} is not a report format" if unknown else "is empty"
         raise OptionError(f"formats {given}; allowed: {', '.join(REPORT_FORMATS)}; nothing was written")
-    _check_lang(lang)
+    i18n.check_lang(lang)
     out = None
     try:
         with stop_on_signals():
@@ -340,7 +333,7 @@ def confirm(
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
     write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
     confirmation.check_options(top, seeds)  # before anything is opened
-    _check_lang(lang)
+    i18n.check_lang(lang)
     if docx is not None:
         check_output_file(docx, option="docx", suffix=".docx")
     result = confirm_study(

@@ -73,6 +73,7 @@ def ablate(
 ) -> AblationResult:
     """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
     greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
+    i18n.check_lang(lang)  # before anything is opened or trained
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.models import describe_structure
 
@@ -166,6 +167,7 @@ def sweep(
 ) -> SweepResult:
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
     at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
+    i18n.check_lang(lang)  # before anything is opened or trained
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
     spec = ctx.spec
     chosen = goals.the_best(ctx.study) if start == "best" else None

@@ -10,8 +10,18 @@ read in Chinese too. The Chinese wording follows the seed reports' where they ha
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from autotune.errors import OptionError
 
 LANGS = ("en", "zh")
+
+
+def check_lang(lang: Any) -> None:
+    """Refuse a ``lang`` autotune does not write (an :class:`OptionError`), before a command does any work."""
+    if lang not in LANGS:
+        raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
+
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Report: {study}", "实验报告：{study}"),
