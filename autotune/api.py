@@ -15,41 +15,43 @@
 
 ``study`` is a :class:`StudySpec`, a shipped spec's name, a YAML path, or the name of a study
 in the storage (its stored spec is used). Every user error is an :class:`autotune.AutotuneError`.
+
+Every public name is found here (``__all__``); some live in the layer that holds all they need: ``replay`` in
+:mod:`autotune.analysis.replaying`, ``ablate`` and ``sweep`` in :mod:`autotune.reporting.factor_runs`, the files of
+``export`` and its result in :mod:`autotune.reporting.exports`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from autotune.analysis import ablation, confirmation, sweeps
-from autotune.analysis.ablation import AblationRow
+from autotune.analysis import confirmation
+from autotune.analysis.replaying import ReplayResult, replay
 from autotune.base.interrupts import stop_on_signals
-from autotune.base.output_folders import check_output_file, check_output_folder
+from autotune.base.output_folders import check_output_file, check_output_folder, default_folder
 from autotune.errors import Interrupted, OptionError
 from autotune.execution.confirming import ConfirmResult, confirm_study
 from autotune.hand_tables import into_study as imports
 from autotune.hardware import precision
 from autotune.hardware.devices import set_threads
-from autotune.hardware.precision import recorded, resolve
-from autotune.reporting import documents, factor_files
-from autotune.reporting.exports import best_record, export_study
+from autotune.reporting import documents
+from autotune.reporting.chosen_trial import choose
+from autotune.reporting.exports import ExportResult, export_study
+from autotune.reporting.factor_runs import AblationResult, SweepResult, ablate, sweep
 from autotune.reporting.reports import build_report
-from autotune.search import configs, goals
-from autotune.search.configs import config_from_mapping
-from autotune.search.prepare import prepare, replay_data
+from autotune.search import configs
+from autotune.search.prepare import prepare
 from autotune.search.samplers import make_pruner, make_sampler
-from autotune.spec.params import TRAINING_PARAMS
 from autotune.spec.study import StudySpec, load_spec
 from autotune.storage import recovery, replays
-from autotune.storage.replays import Replay, SeedRun, seeds_for
-from autotune.storage.replays import replay as run_replay
-from autotune.storage.stored import is_spec_reference, open_context
+from autotune.storage.replays import Replay, SeedRun
+from autotune.storage.stored import Study, is_spec_reference, open_context
 from autotune.storage.studies import (
     StudyRow,
     check_url,
@@ -60,9 +62,27 @@ from autotune.storage.studies import (
 )
 from autotune.storage.studies import list_studies as rows
 from autotune.words import i18n
-from autotune.words.i18n import LANGS
 
-Study = StudySpec | str
+__all__ = [
+    "AblationResult",
+    "ConfirmResult",
+    "ExportResult",
+    "ImportResult",
+    "ReplayResult",
+    "ReportResult",
+    "SweepResult",
+    "ablate",
+    "best_config",
+    "confirm",
+    "export",
+    "import_table",
+    "list_studies",
+    "load_study",
+    "replay",
+    "replay_config",
+    "report",
+    "sweep",
+]
 
 
 @dataclass(frozen=True)
@@ -87,67 +107,6 @@ class ReportResult:
 
 
 @dataclass(frozen=True)
-class ExportResult:
-    """What :func:`export` wrote: the chosen trial (``best``), the final model's test figures (None
-    without one) and the files in ``out``."""
-
-    out: str
-    best: dict[str, Any]
-    final_model: dict[str, Any] | None
-    files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"out": self.out, "best": self.best, "final_model": self.final_model, "files": self.files}
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """A replay's runs (``replay.runs``, ``replay.mean(key)``, ``replay.std(key)``), its notes, and
-    whether it reproduced the stored trial exactly (a sentence; None where no fair comparison exists)."""
-
-    replay: Replay
-    spec: StudySpec
-    trial: int | None
-    notes: list[str] = field(default_factory=list)
-    reproduction: str | None = None
-
-    @property
-    def runs(self) -> list[SeedRun]:
-        return self.replay.runs
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.replay.summary(), "reproduction": self.reproduction}
-
-
-@dataclass(frozen=True)
-class AblationResult:
-    """The ablation's rows (best, baseline, leave-one-out, path), its verdict lines and the files written."""
-
-    rows: list[AblationRow]
-    verdict: list[str]
-    markdown: str
-    out: str
-    files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"markdown": self.markdown, "verdict": self.verdict, "files": self.files}
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """One replay per value of the swept parameter, and the files written."""
-
-    param: str
-    replays: list[Replay]
-    markdown: str
-    out: str
-    files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"markdown": self.markdown, "files": self.files}
-
-
-@dataclass(frozen=True)
 class ImportResult:
     """What :func:`import_table` did: ``record`` (per row: its trial, or why it was not queued; the parameters the
     table, ``--base`` and the spec's defaults gave; the values outside the space; the best recorded result) and
@@ -165,6 +124,16 @@ class ImportResult:
     def queued(self) -> int:
         """Trials queued for ``autotune run``."""
         return self.record["queued"]
+
+    @property
+    def study(self) -> str:
+        """The study the table went into."""
+        return self.record["study"]
+
+    @property
+    def storage(self) -> str:
+        """The study's storage URL, its password masked."""
+        return self.record["storage"]
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.record, "lines": self.lines}
@@ -188,7 +157,7 @@ def best_config(
     for :func:`replay_config`) and ``confirmed`` (None without a confirmation)."""
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    return best_record(ctx.study, ctx.spec, objective=objective)  # type: ignore[arg-type]
+    return choose(ctx.study, ctx.spec, objective=objective).to_dict()  # type: ignore[arg-type]
 
 
 def list_studies(storage: str | None = None) -> list[StudyRow]:
@@ -243,12 +212,6 @@ def import_table(
     return ImportResult(record=record, lines=imports.lines(record))
 
 
-def _check_lang(lang: Any) -> None:
-
-    if lang not in LANGS:
-        raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
-
-
 #: What ``report``'s ``formats`` may hold
 REPORT_FORMATS = ("html", "md", "docx")
 
@@ -271,12 +234,12 @@ def report(
     if unknown or not formats:
         given = f"{unknown[0]!r} is not a report format" if unknown else "is empty"
         raise OptionError(f"formats {given}; allowed: {', '.join(REPORT_FORMATS)}; nothing was written")
-    _check_lang(lang)
+    i18n.check_lang(lang)
     out = None
     try:
         with stop_on_signals():
             ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-            out = check_output_folder(out_dir or _default_out("report", ctx.study.study_name, lang))
+            out = check_output_folder(out_dir or default_folder("report", ctx.study.study_name, lang))
             result = build_report(
                 ctx.study,
                 ctx.spec,
@@ -326,9 +289,9 @@ def export(
     ``trial`` nor ``objective`` is given), else the best single-seed value."""
 
     ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
-    out = check_output_folder(out_dir or f"export-{ctx.study.study_name}")
+    out = check_output_folder(out_dir or default_folder("export", ctx.study.study_name))
     set_threads(threads)
-    summary = export_study(
+    return export_study(
         ctx.study,
         ctx.spec,
         out_dir=out,
@@ -341,84 +304,10 @@ def export(
         epochs=epochs,
         train_subset=train_subset,
     )
-    return ExportResult(
-        out=summary["out"], best=summary["best"], final_model=summary["final_model"], files=summary["files"]
-    )
 
 
 # --------------------------------------------------------------------------------------
-# Training configurations again: replay, ablate, sweep
-
-
-def replay(
-    study: Study | None = None,
-    *,
-    trial: int | str | None = None,
-    config: dict[str, Any] | str | None = None,
-    overrides: dict[str, Any] | None = None,
-    seeds: int = 1,
-    epochs: int | None = None,
-    train_subset: int | None = None,
-    storage: str | None = None,
-    study_name: str | None = None,
-    data_dir: str | os.PathLike | None = None,
-    threads: int | None = None,
-) -> ReplayResult:
-    """Re-run a stored trial (``trial``: a number or ``"best"``) or a configuration (a mapping, or a YAML/JSON
-    file as export writes it) over ``seeds`` seeds, with optional ``overrides`` (``autotune replay``).
-
-    Without overrides, with the trial's own seed and budget, it says whether the stored metric was
-    reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
-    """
-
-    if (trial is None) == (config is None):
-        raise OptionError("give exactly one of «trial» N|best and «config» FILE")
-    ctx = open_context(
-        study, storage=storage, study_name=study_name, need_study=trial is not None, train_subset=train_subset
-    )
-    spec, notes, source = ctx.spec, [], None
-    if trial is not None:
-        source, notes = replays.resolve_trial(ctx.study, str(trial))
-        base = configs.config_of(spec, source)
-        first_seed = source.user_attrs.get("seed", spec.seed)
-    elif isinstance(config, dict):
-        base, first_seed = configs.config_from_mapping(spec, config, source="config"), spec.seed
-    else:
-        base, first_seed = configs.load_config_file(str(config), spec), spec.seed
-    base, set_notes = configs.apply_overrides(spec, base, dict(overrides or {}))
-    notes += set_notes
-    # a stored trial replays in the precision it recorded; a configuration in the spec's, resolved on the CPU
-    used = (
-        precision.recorded(source.user_attrs)
-        if source is not None
-        else precision.resolve(spec.precision, device="cpu", family=spec.model, config=base)
-    )
-    slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
-    notes += [slow] if slow else []
-    k = _seed_count(seeds)
-    splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
-    extra = {
-        "source_trial": source.number if source else None,
-        "overrides": [f"{key}={value}" for key, value in (overrides or {}).items()],
-        "config_file": config if isinstance(config, str) else None,
-    }
-    label = f"trial {source.number}" if source else (config if isinstance(config, str) else "config")
-    result = replays.replay(
-        spec,
-        base,
-        seeds=replays.seeds_for(first_seed, k),
-        epochs=epochs,
-        splits=splits,
-        label=label,
-        store=ctx.store(),
-        extra=extra,
-        notes=notes,
-        precision=used,
-    )
-    check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
-    return ReplayResult(
-        replay=result, spec=spec, trial=source.number if source else None, notes=notes, reproduction=check
-    )
+# Training configurations again (replay, ablate and sweep: autotune.analysis.replaying, autotune.reporting.factor_runs)
 
 
 def confirm(
@@ -443,10 +332,8 @@ def confirm(
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
     write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
-    from dataclasses import replace
-
     confirmation.check_options(top, seeds)  # before anything is opened
-    _check_lang(lang)
+    i18n.check_lang(lang)
     if docx is not None:
         check_output_file(docx, option="docx", suffix=".docx")
     result = confirm_study(
@@ -492,193 +379,8 @@ def replay_config(
     with no study and nothing recorded; returns a :class:`autotune.storage.replays.Replay`."""
 
     spec = spec if isinstance(spec, StudySpec) else load_spec(spec)
-    config = config_from_mapping(spec, config, source="config")  # checked like `--set`; missing keys: defaults
-    used = resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
+    config = configs.config_from_mapping(spec, config, source="config")  # checked like `--set`; missing: defaults
+    seed_list = replays.seeds_for(spec.seed if first_seed is None else first_seed, seeds)
+    used = precision.resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
     splits = prepare(spec, data_dir=data_dir, device="cpu")
-    return run_replay(
-        spec,
-        config,
-        seeds=seeds_for(spec.seed if first_seed is None else first_seed, seeds),
-        epochs=epochs,
-        splits=splits,
-        precision=used,
-    )
-
-
-def ablate(
-    study: Study,
-    *,
-    baseline: str = "defaults",
-    seeds: int = 3,
-    epochs: int | None = None,
-    train_subset: int | None = None,
-    out_dir: str | None = None,
-    lang: str = "en",
-    storage: str | None = None,
-    study_name: str | None = None,
-    data_dir: str | os.PathLike | None = None,
-    threads: int | None = None,
-    on_row: Callable[[AblationRow], None] | None = None,
-) -> AblationResult:
-    """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
-    greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
-    from functools import partial
-
-    # imported here, not at the top: keeps torch off the import of this module
-    from autotune.training.models import describe_structure
-
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
-    spec = ctx.spec
-    chosen = goals.the_best(ctx.study)  # what 'best' means everywhere, and why (the caption says it)
-    best_trial = chosen.trial
-    best = configs.config_of(spec, best_trial)
-    if baseline == "defaults":
-        base = configs.default_config(spec)
-    elif baseline.startswith("trial:"):
-        base_trial, _ = replays.resolve_trial(ctx.study, baseline.split(":", 1)[1])
-        base = configs.config_of(spec, base_trial)
-    else:
-        base = configs.load_config_file(baseline, spec)
-    k = _seed_count(seeds)
-    out = check_output_folder(
-        out_dir or _default_out("ablation", ctx.study.study_name, lang)
-    )  # before any run is trained or stored
-    splits = replay_data(spec, threads, data_dir, best_trial.user_attrs.get("threads"))
-    info = splits.info
-
-    # every row names the value of every ablated component (the baseline's optimiser and lr too), so a row reads
-    # alone; the structure text names a custom model's own parameters already: add only the trainer's
-    ablated = [
-        c
-        for c in configs.components(spec, best, base)
-        if c != "structure" and (spec.per_layer is not None or c in TRAINING_PARAMS)
-    ]
-
-    def structure(cfg: dict) -> str:
-        return describe_structure(spec.model, input_shape=info.shape, n_outputs=info.n_outputs, config=cfg)
-
-    def describe(cfg: dict) -> str:
-        return structure(cfg) + ("" if not ablated else " " + ", ".join(f"{c}={configs.show(cfg[c])}" for c in ablated))
-
-    seed_list = replays.seeds_for(best_trial.user_attrs.get("seed", spec.seed), k)
-    rows = ablation.ablate(
-        spec,
-        best,
-        base,
-        seeds=seed_list,
-        splits=splits,
-        epochs=epochs,
-        store=ctx.store(),
-        describe=describe,
-        on_row=on_row,
-        precision=recorded(best_trial.user_attrs),
-        value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]),
-    )
-    say = partial(i18n.say, lang)
-    budget = _budget_words(say, spec, best_trial, seed_list, epochs)  # the caption's words, and the note's test
-    caption = say(
-        "abl_caption",
-        study=ctx.study.study_name,
-        trial=best_trial.number,
-        basis=say(f"abl_basis_{chosen.basis}"),
-        baseline=say("abl_base_defaults")
-        if baseline == "defaults"
-        else say("abl_base_trial", n=baseline.split(":", 1)[1])
-        if baseline.startswith("trial:")
-        else baseline,
-        **budget,
-    )
-
-    outputs = factor_files.ablation_outputs(spec, rows, out, lang=lang, caption=caption)
-    if budget["epochs"] < budget["trial_epochs"] or train_subset is not None:  # the report puts it beside full runs
-        outputs["table"]["note"] = say(
-            "abl_reduced", epochs=budget["epochs"], trial_epochs=budget["trial_epochs"], subset=budget["subset"]
-        )
-    ablation.record(ctx.study, outputs["table"], lang)  # `autotune report --format docx` includes it
-    return AblationResult(
-        rows=rows, verdict=outputs["verdict"], markdown=outputs["markdown"], out=str(out), files=outputs["files"]
-    )
-
-
-def sweep(
-    study: Study,
-    *,
-    param: str,
-    values: Sequence[Any],
-    start: str = "best",
-    seeds: int = 1,
-    epochs: int | None = None,
-    train_subset: int | None = None,
-    out_dir: str | None = None,
-    lang: str = "en",
-    storage: str | None = None,
-    study_name: str | None = None,
-    data_dir: str | os.PathLike | None = None,
-    threads: int | None = None,
-) -> SweepResult:
-    """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
-    at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
-    from functools import partial
-
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
-    spec = ctx.spec
-    chosen = goals.the_best(ctx.study) if start == "best" else None
-    source = chosen.trial if chosen else replays.resolve_trial(ctx.study, start.removeprefix("trial:"))[0]
-    base = configs.config_of(spec, source)
-    sweeps.settings(spec, base, param, values)  # every value checked before anything trains
-    k = _seed_count(seeds)
-    out = check_output_folder(
-        out_dir or _default_out("sweep", ctx.study.study_name, lang)
-    )  # before any run is trained or stored
-    splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads"))
-    seed_list = replays.seeds_for(source.user_attrs.get("seed", spec.seed), k)
-    runs = sweeps.sweep(
-        spec,
-        base,
-        param,
-        list(values),
-        seeds=seed_list,
-        splits=splits,
-        epochs=epochs,
-        store=ctx.store(),
-        precision=recorded(source.user_attrs),
-    )
-    say = partial(i18n.say, lang)
-    basis = say(f"abl_basis_{chosen.basis}") if chosen else say("sweep_chosen")
-    caption = say(
-        "sweep_caption",
-        study=ctx.study.study_name,
-        param=param,
-        trial=source.number,
-        basis=basis,
-        **_budget_words(say, spec, source, seed_list, epochs),
-    )
-
-    outputs = factor_files.sweep_outputs(spec, param, runs, out, lang=lang, caption=caption)
-    return SweepResult(param=param, replays=runs, markdown=outputs["markdown"], out=str(out), files=outputs["files"])
-
-
-def _budget_words(
-    say: Callable[..., str], spec: StudySpec, trial: optuna.trial.FrozenTrial, seeds: Sequence[int], epochs: int | None
-) -> dict[str, Any]:
-    """What an ablation's or a sweep's caption says of its runs: the seeds, the epochs per run against the trial's
-    own, and the training subset."""
-    return {
-        "k": len(seeds),
-        "seeds": ", ".join(map(str, seeds)),
-        "epochs": epochs or spec.max_epochs,
-        "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
-        "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else "",
-    }
-
-
-def _default_out(kind: str, study_name: str, lang: str) -> str:
-    """``report-<study>``; another language writes beside it (``report-<study>-zh``), never over it."""
-    return f"{kind}-{study_name}" + ("" if lang == "en" else f"-{lang}")
-
-
-def _seed_count(seeds: int) -> int:
-
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise OptionError(f"«seeds» must be an integer >= 1, got {seeds!r}")
-    return seeds
+    return replays.replay(spec, config, seeds=seed_list, epochs=epochs, splits=splits, precision=used)

@@ -37,18 +37,19 @@ def measure(
     epochs: int | None = None,
     train_subset: int | str | None = None,
 ) -> dict:
-    from autotune.reporting.exports import best_record, retrain_and_test
+    from autotune.reporting.chosen_trial import choose
+    from autotune.reporting.final_model import retrain_and_test
     from autotune.storage.stored import open_context
 
     ctx = open_context(name, storage=storage, study_name=None, need_study=True)
     study, spec = ctx.study, ctx.spec
     states = [t.state for t in study.trials]
-    record = best_record(study, spec)
+    chosen = choose(study, spec)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         final = retrain_and_test(
             spec,
-            record,
+            chosen,
             retrain_on="train+val",
             data_dir=data_dir,
             out=Path(tmp),
@@ -63,16 +64,16 @@ def measure(
         "pruned": sum(s == optuna.trial.TrialState.PRUNED for s in states),
         "cpu_seconds": round(sum(t.duration.total_seconds() for t in study.trials if t.duration), 1),
         "threads": sorted({t.user_attrs.get("threads") for t in study.trials if t.user_attrs.get("threads")}),
-        "best_trial": record["trial"],
-        "best_val_accuracy": record["value"],
+        "best_trial": chosen.trial,
+        "best_val_accuracy": chosen.value,
         "trial_epochs": spec.max_epochs,
         "trial_train_subset": spec.train_subset or "all",
-        "final_epochs": final["epochs"],
-        "final_train_examples": final["train_examples"],
-        "test_accuracy_mean": final["test_accuracy_mean"],
-        "test_accuracy_std": final["test_accuracy_std"],
-        "test_seeds": [r["seed"] for r in final["seeds"]],
-        "test_accuracies": [r["test_accuracy"] for r in final["seeds"]],
+        "final_epochs": final.epochs,
+        "final_train_examples": final.train_examples,
+        "test_accuracy_mean": final.test_accuracy_mean,
+        "test_accuracy_std": final.test_accuracy_std,
+        "test_seeds": [r.seed for r in final.runs],
+        "test_accuracies": [r.test_accuracy for r in final.runs],
         "retrain_seconds": round(retrain_seconds, 1),
         "seed_report_best": SEED_BEST.get(spec.name),
         "reference": REFERENCE.get(spec.name),

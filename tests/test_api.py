@@ -42,7 +42,7 @@ def test_report_export_and_replay_by_the_stored_name(stored, tmp_path):
 
     exp = autotune.export("tiny-digits", storage=url, out_dir=str(tmp_path / "exp"), retrain_on=None)
     assert isinstance(exp, autotune.ExportResult) and exp.final_model is None
-    assert (exp.best["trial"], exp.best["value"], exp.best["params"]) == (best.number, best.value, best.params)
+    assert (exp.best.trial, exp.best.value, exp.best.params) == (best.number, best.value, best.params)
     assert exp.files == sorted(p.name for p in (tmp_path / "exp").iterdir())
     assert json.loads((tmp_path / "exp" / "best.json").read_text())["trial"] == best.number
 
@@ -96,6 +96,30 @@ def test_api_errors_are_autotune_errors_and_write_nothing(stored, tmp_path):
     with pytest.raises(autotune.TrialNotFoundError, match="has no trial 7; trials are 0..2"):
         autotune.export(spec, storage=url, trial=7, out_dir=str(tmp_path / "never"))
     assert file_digest(db) == before and not Path(tmp_path / "never").exists()
+
+
+def test_a_count_of_seeds_and_a_language_are_refused_before_any_work(stored, tmp_path):
+    """The one check of each (storage.replays.check_seeds, words.i18n.check_lang) runs before a folder is made or
+    a run is trained, in every function that takes one."""
+    spec, url, _ = stored
+    db = tmp_path / "api.db"
+    before = file_digest(db)
+    with pytest.raises(autotune.OptionError, match="^seeds must be an integer >= 1, got 0$"):
+        autotune.export(spec, storage=url, seeds=0, out_dir=str(tmp_path / "never"))
+    with pytest.raises(autotune.OptionError, match="^seeds must be an integer >= 1, got True$"):
+        autotune.ablate(spec, storage=url, seeds=True, out_dir=str(tmp_path / "never"))
+    with pytest.raises(autotune.OptionError, match="^seeds must be an integer >= 1, got '2'$"):
+        autotune.sweep(spec, param="lr", values=[0.1], seeds="2", storage=url, out_dir=str(tmp_path / "never"))
+    for call in (autotune.ablate, autotune.sweep):
+        with pytest.raises(autotune.OptionError, match="^lang 'fr' is not a report language; allowed: en, zh; "):
+            call(
+                spec,
+                storage=url,
+                lang="fr",
+                out_dir=str(tmp_path / "never"),
+                **({"param": "lr", "values": [0.1]} if call is autotune.sweep else {}),
+            )
+    assert file_digest(db) == before and not (tmp_path / "never").exists()
 
 
 def test_every_public_name_resolves_and_is_listed():

@@ -218,8 +218,8 @@ def test_export_of_the_old_export_s_trial_retrains_it_bit_for_bit(old_study, tmp
     assert (best["chosen_by"], best["confirmed"]) == ("--trial 3", None)
     assert old_best["chosen_by"].startswith("confirmed best")
     old_final = expected("export.json")["final_model"]
-    assert final_figures(result.final_model) == final_figures(old_final)
-    assert (result.final_model["test_accuracy"], result.final_model["test_loss"]) == OLD_FINAL_MODEL
+    assert final_figures(result.final_model.to_dict()) == final_figures(old_final)
+    assert (result.final_model.test_accuracy, result.final_model.test_loss) == OLD_FINAL_MODEL
 
 
 @pytest.mark.slow
@@ -233,7 +233,7 @@ def test_export_keeps_the_search_s_best_where_the_confirmation_is_a_tie(old_stud
     )
     assert "no measurable difference from trial 3, so it is kept" in best["chosen_by"]
     assert autotune.best_config(STUDY, storage=old_study)["trial"] == OLD_BEST_TRIAL
-    assert result.final_model["seed"] == 369571992
+    assert result.final_model.seed == 369571992
 
 
 @pytest.mark.slow

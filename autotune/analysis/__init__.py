@@ -1,1 +1,1 @@
-"""What the trials say: summaries, importance, confirmation over seeds, ablation, sweeps, statistics."""
+"""What the trials say: summaries, importance, replays, confirmation over seeds, ablation, sweeps, statistics."""

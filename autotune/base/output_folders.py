@@ -54,3 +54,9 @@ def check_output_file(path: str | os.PathLike, *, option: str, suffix: str) -> P
     if problem is not None:
         raise OutputError(f"cannot write {option} '{path}': {problem}; nothing was written")
     return path
+
+
+def default_folder(kind: str, study_name: str, lang: str = "en") -> str:
+    """``report-<study>`` (``ablation-``, ``sweep-``); another language writes beside it (``report-<study>-zh``),
+    never over it."""
+    return f"{kind}-{study_name}" + ("" if lang == "en" else f"-{lang}")

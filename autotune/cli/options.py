@@ -10,6 +10,7 @@ import click
 from autotune.hardware.precision import PRECISIONS
 from autotune.hardware.steps import STEPS
 from autotune.spec.study import FinalSpec
+from autotune.words.i18n import LANGS
 
 STUDY_HELP = (
     "A stored study's name, or its spec (a shipped name or a YAML file); the spec stored with the study is used."
@@ -139,7 +140,7 @@ def replay_options(func: Any) -> Any:
 
 
 def lang_option(help_text: str) -> Any:
-    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help=help_text)
+    return click.option("--lang", type=click.Choice(list(LANGS)), default="en", show_default=True, help=help_text)
 
 
 def out_option(default_out: str) -> Any:

@@ -116,9 +116,9 @@ def print_import(result: Any, as_json: bool) -> None:
         return
     for line in result.lines:
         click.echo(line)
-    where, tail = storage_option(result.record["storage"])
+    where, tail = storage_option(result.storage)
     click.echo(
-        f"Next: autotune report --study {shlex.quote(result.record['study'])}{where}; `autotune run` on this "
+        f"Next: autotune report --study {shlex.quote(result.study)}{where}; `autotune run` on this "
         f"study searches on from these trials (they count towards its --trials).{tail}"
     )
 

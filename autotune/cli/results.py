@@ -253,50 +253,54 @@ def export(
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
     best = result.best
-    values = ", ".join(f"{m} {value_text(m, v)}" for m, v in best["values"].items())
-    click.echo(f"Trial {best['trial']} ({best['chosen_by']}): {values} -> {result.out}/ ({', '.join(result.files)})")
-    confirmed = best["confirmed"]
-    if confirmed and confirmed["trial"] != confirmed["single_seed_best"]:
+    values = ", ".join(f"{m} {value_text(m, v)}" for m, v in best.values.items())
+    click.echo(f"Trial {best.trial} ({best.chosen_by}): {values} -> {result.out}/ ({', '.join(result.files)})")
+    confirmed = best.confirmed
+    if confirmed and confirmed.trial != confirmed.single_seed_best:
         click.echo(
-            f"The confirmed best, trial {confirmed['trial']} (mean {best['metric']} "
-            f"{value_text(best['metric'], confirmed['mean'])} over {confirmed['seeds']} seeds), is exported "
-            f"instead of the single-seed best, trial {confirmed['single_seed_best']} "
-            f"({value_text(best['metric'], confirmed['single_seed_value'])} on one seed); "
-            f"--trial {confirmed['single_seed_best']} exports that one."
+            f"The confirmed best, trial {confirmed.trial} (mean {best.metric} "
+            f"{value_text(best.metric, confirmed.mean)} over {confirmed.seeds} seeds), is exported "
+            f"instead of the single-seed best, trial {confirmed.single_seed_best} "
+            f"({value_text(best.metric, confirmed.single_seed_value)} on one seed); "
+            f"--trial {confirmed.single_seed_best} exports that one."
         )
-    if confirmed and confirmed["tie_with"] is not None:
+    if confirmed and confirmed.tie_with is not None:
         click.echo(
-            f"Trial {confirmed['tie_with']} had the best mean {best['metric']} over {confirmed['seeds']} seeds, "
+            f"Trial {confirmed.tie_with} had the best mean {best.metric} over {confirmed.seeds} seeds, "
             f"but the confirmation measured no difference from the single-seed best, trial "
-            f"{confirmed['single_seed_best']}: a tie, so the single-seed best is exported; --trial "
-            f"{confirmed['tie_with']} exports the other."
+            f"{confirmed.single_seed_best}: a tie, so the single-seed best is exported; --trial "
+            f"{confirmed.tie_with} exports the other."
         )
-    if best["since_confirmation"]:
+    if best.since_confirmation:
         click.echo(
-            f"Note: the study has {best['since_confirmation']} complete trial(s) more than when it was "
+            f"Note: the study has {best.since_confirmation} complete trial(s) more than when it was "
             "confirmed; `autotune confirm` again to include them.",
             err=True,
         )
     final = result.final_model
     if final:
         metric = (
-            f"test accuracy {value_text('val_accuracy', final['test_accuracy'])}"
-            if final["test_accuracy"] is not None
-            else f"test loss {final['test_loss']:.4g}"
-            if final["test_loss"] is not None
+            f"test accuracy {value_text('val_accuracy', final.test_accuracy)}"
+            if final.test_accuracy is not None
+            else f"test loss {final.test_loss:.4g}"
+            if final.test_loss is not None
             else "not tested (the dataset has no test split)"
         )
         click.echo(
-            f"Final model retrained on {final['trained_on']} ({final['train_examples']} examples, "
-            f"{final['epochs']} epochs, {final['seconds']:.1f}s): {metric} on {final['test_examples']} "
+            f"Final model retrained on {final.trained_on} ({final.train_examples} examples, "
+            f"{final.epochs} epochs, {final.seconds:.1f}s): {metric} on {final.test_examples} "
             f"test examples."
         )
-        if len(final["seeds"]) > 1:
-            key = "test_accuracy" if final["test_accuracy"] is not None else "test_loss"
+        if len(final.runs) > 1:
+            accuracy = final.test_accuracy is not None
+            mean, std = (
+                (final.test_accuracy_mean, final.test_accuracy_std)
+                if accuracy
+                else (final.test_loss_mean, final.test_loss_std)
+            )
             click.echo(
-                f"Over {len(final['seeds'])} seeds ({', '.join(str(r['seed']) for r in final['seeds'])}): "
-                f"{key.replace('_', ' ')} "
-                f"{mean_std(final[key + '_mean'], final[key + '_std'], percent=key == 'test_accuracy')}"
-                + (" (percentage points)" if key == "test_accuracy" else "")
+                f"Over {len(final.runs)} seeds ({', '.join(str(r.seed) for r in final.runs)}): "
+                f"{'test accuracy' if accuracy else 'test loss'} {mean_std(mean, std, percent=accuracy)}"
+                + (" (percentage points)" if accuracy else "")
                 + "."
             )

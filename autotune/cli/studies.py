@@ -85,7 +85,7 @@ def studies(storage: str | None, as_json: bool) -> None:
                         for s in specs
                     ],
                     "storage": redact(url),
-                    "studies": [{**r.__dict__, "n_trials": r.n_trials} for r in rows if r.replays_of is None],
+                    "studies": [r.to_dict() for r in rows if r.replays_of is None],
                     "replay_stores": [
                         {"name": r.name, "replays_of": r.replays_of, "runs": r.n_trials}
                         for r in rows

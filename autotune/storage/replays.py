@@ -85,11 +85,17 @@ class Replay:
         return out
 
 
+def check_seeds(k: Any) -> int:
+    """``k`` if it is a count of seeds, an integer >= 1: the one check of ``export``, ``replay``, ``ablate`` and
+    ``sweep``'s ``seeds``."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise OptionError(f"«seeds» must be an integer >= 1, got {k!r}")
+    return k
+
+
 def seeds_for(first: int, k: int) -> list[int]:
-    """``k`` seeds: ``first`` (e.g. the trial's own), then seeds derived from it."""
-    if k < 1:
-        raise OptionError(f"«seeds» must be >= 1, got {k}")
-    return [first] + [derive_seed(first, i) for i in range(1, k)]
+    """``k`` seeds (checked by :func:`check_seeds`): ``first`` (e.g. the trial's own), then seeds derived from it."""
+    return [first] + [derive_seed(first, i) for i in range(1, check_seeds(k))]
 
 
 class ReplayStore:

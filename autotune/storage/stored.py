@@ -17,6 +17,10 @@ from autotune.spec.study import StudySpec, load_spec, parse_spec, shipped_specs
 from autotune.storage.replays import ReplayStore
 from autotune.storage.studies import open_storage, redact, resolve_storage_url
 
+#: What a ``study`` argument of the Python API takes: a spec, a shipped spec's name, a YAML path, or a stored study's
+#: name (its stored spec is used)
+Study = StudySpec | str
+
 
 @dataclass
 class Context:

@@ -230,6 +230,19 @@ class StudyRow:
         """For a replay store (``<study>:replays``: runs of replay, ablate and sweep, not a search), its study."""
         return self.name.removesuffix(REPLAYS_SUFFIX) if self.name.endswith(REPLAYS_SUFFIX) else None
 
+    def to_dict(self) -> dict[str, Any]:
+        """What ``autotune studies --json`` lists of a study: every field, and ``n_trials``."""
+        return {
+            "name": self.name,
+            "direction": self.direction,
+            "states": self.states,
+            "best_value": self.best_value,
+            "best_trial": self.best_trial,
+            "spec": self.spec,
+            "metric": self.metric,
+            "n_trials": self.n_trials,
+        }
+
 
 def list_studies(url: str) -> list[StudyRow]:
     """Every study in the storage at ``url`` with trial counts by state and its best value."""

@@ -13,13 +13,21 @@ one (过拟合, 不收敛, 收敛慢, 训练集Loss, 验证集准确率).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from autotune.errors import OptionError
 from autotune.words.ablation_sentences import ABLATION
 from autotune.words.confirmation_sentences import CONFIRMATION
 from autotune.words.document_sentences import DOCUMENT
 from autotune.words.report_sentences import REPORT
 
 LANGS = ("en", "zh")
+
+
+def check_lang(lang: Any) -> None:
+    """Refuse a ``lang`` autotune does not write (an :class:`OptionError`), before a command does any work."""
+    if lang not in LANGS:
+        raise OptionError(f"lang {lang!r} is not a report language; allowed: {', '.join(LANGS)}; nothing was written")
 
 
 def _joined(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:

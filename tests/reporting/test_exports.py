@@ -43,6 +43,73 @@ def test_best_files_match_the_database(exported):
     assert summary["files"] == ["best.json", "best.yaml", "model.pt", "provenance.json", "trials.csv"]
 
 
+#: The keys of `export --json`, in order: scripts read them, so they change only on purpose
+BEST_KEYS = ["trial", "chosen_by", "metric", "value", "values", "feasible", "params", "confirmed", "since_confirmation"]
+CONFIRMED_KEYS = [
+    "trial",
+    "mean",
+    "seeds",
+    "confirmed",
+    "single_seed_best",
+    "single_seed_value",
+    "tie_with",
+    "complete_trials_since",
+]
+FINAL_KEYS = [
+    "trained_on",
+    "train_examples",
+    "epochs",
+    "train_subset",
+    "precision",
+    "seed",
+    "seconds",
+    "test_loss",
+    "test_accuracy",
+    "test_examples",
+    "diverged",
+    "seeds",
+    "test_accuracy_mean",
+    "test_accuracy_std",
+    "test_loss_mean",
+    "test_loss_std",
+]
+
+
+def test_the_json_keys_of_export_and_best_yaml_are_pinned(exported):
+    path, summary, _ = exported
+    assert list(summary) == ["out", "best", "final_model", "files"]
+    assert list(summary["best"]) == BEST_KEYS and summary["best"]["confirmed"] is None
+    assert list(summary["final_model"]) == FINAL_KEYS
+    assert [list(run) for run in summary["final_model"]["seeds"]] == [
+        ["seed", "seconds", "test_loss", "test_accuracy", "diverged"]
+    ]
+    assert json.loads(Path("exp/provenance.json").read_text())["final_model"] == summary["final_model"]
+    best = yaml.safe_load(Path("exp/best.yaml").read_text())
+    assert list(best) == [
+        "study",
+        "trial",
+        "chosen_by",
+        "metric",
+        "value",
+        "values",
+        "feasible",
+        "constraints",
+        "on_pareto_front",
+        "confirmed",
+        "since_confirmation",
+        "seed",
+        "params",
+        "config",
+        "user_attrs",
+        "spec",
+    ]
+    assert invoke("confirm", "--study", path, "--top", "2", "--seeds", "2", "--json").exit_code == 0
+    confirmed = json.loads(invoke("export", "--study", path, "--out", "c", "--no-retrain", "--json").stdout)
+    assert list(confirmed) == ["out", "best", "final_model", "files"] and confirmed["final_model"] is None
+    assert list(confirmed["best"]) == BEST_KEYS and list(confirmed["best"]["confirmed"]) == CONFIRMED_KEYS
+    assert yaml.safe_load(Path("c/best.yaml").read_text())["confirmed"] == confirmed["best"]["confirmed"]
+
+
 def test_trials_csv_is_one_flat_row_per_trial(exported):
     _, _, study = exported
     with open("exp/trials.csv", newline="") as fh:
