@@ -383,4 +383,4 @@ def replay_config(
     seed_list = replays.seeds_for(spec.seed if first_seed is None else first_seed, seeds)
     used = precision.resolve(spec.precision, device="cpu", family=spec.model, config=config)  # the spec's precision
     splits = prepare(spec, data_dir=data_dir, device="cpu")
-    return replays.replay(spec, config, seeds=seed_list, epochs=epochs, splits=splits, precision=used)
+    return replays.replay(spec, config, seeds=seed_list, epochs=epochs, splits=splits, precision=used, step=spec.step)

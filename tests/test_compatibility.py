@@ -218,7 +218,9 @@ def test_export_of_the_old_export_s_trial_retrains_it_bit_for_bit(old_study, tmp
     assert (best["chosen_by"], best["confirmed"]) == ("--trial 3", None)
     assert old_best["chosen_by"].startswith("confirmed best")
     old_final = expected("export.json")["final_model"]
-    assert final_figures(result.final_model.to_dict()) == final_figures(old_final)
+    new_final = result.final_model.to_dict()
+    assert new_final.pop("step") == "plain"  # a key added since (#32): the old trials trained with the plain step
+    assert final_figures(new_final) == final_figures(old_final)
     assert (result.final_model.test_accuracy, result.final_model.test_loss) == OLD_FINAL_MODEL
 
 
@@ -259,6 +261,9 @@ def test_replaying_the_best_trial_gives_the_old_runs_bit_for_bit(old_study):
     without_replay_store(old_study)
     fresh = autotune.replay(STUDY, trial="best", seeds=2, storage=old_study)
     assert [r.reused for r in fresh.runs] == [False, False]
+    # stored before training steps existed: no ``step`` attribute, so trained (and replayed) with the plain step
+    assert "step" not in autotune.load_study(STUDY, storage=old_study).best_trial.user_attrs
+    assert [(r.precision, r.step) for r in fresh.runs] == [("fp32", "plain")] * 2
     assert [figures(r) for r in fresh.runs] == [figures(r) for r in old["runs"]]  # float ==, not approx
     assert fresh.runs[0].val_accuracy == OLD_VALUES[OLD_BEST_TRIAL]
     assert fresh.reproduction == old["reproduction"]

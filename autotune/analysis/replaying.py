@@ -11,6 +11,7 @@ from typing import Any
 
 from autotune.errors import OptionError
 from autotune.hardware import precision
+from autotune.hardware.steps import recorded_step
 from autotune.search import configs
 from autotune.search.prepare import replay_data
 from autotune.spec.study import StudySpec
@@ -81,6 +82,7 @@ def replay(
         if source is not None
         else precision.resolve(spec.precision, device="cpu", family=spec.model, config=base)
     )
+    step = recorded_step(source.user_attrs) if source is not None else spec.step  # likewise the training step
     slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
     notes += [slow] if slow else []
     seed_list = replays.seeds_for(first_seed, seeds)
@@ -102,6 +104,7 @@ def replay(
         extra=extra,
         notes=notes,
         precision=used,
+        step=step,
     )
     check = replays.reproduction(spec, source, result, overridden=bool(overrides), epochs=epochs)
     return ReplayResult(

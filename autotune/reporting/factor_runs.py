@@ -17,6 +17,7 @@ from autotune.analysis import ablation, sweeps
 from autotune.analysis.ablation import AblationRow
 from autotune.base.output_folders import check_output_folder, default_folder
 from autotune.hardware.precision import recorded
+from autotune.hardware.steps import recorded_step
 from autotune.reporting import factor_files
 from autotune.search import configs, goals
 from autotune.search.prepare import replay_data
@@ -121,6 +122,7 @@ def ablate(
         describe=describe,
         on_row=on_row,
         precision=recorded(best_trial.user_attrs),
+        step=recorded_step(best_trial.user_attrs),
         value=lambda c, cfg: structure(cfg) if c == "structure" else configs.show(cfg[c]),
     )
     say = partial(i18n.say, lang)
@@ -189,6 +191,7 @@ def sweep(
         epochs=epochs,
         store=ctx.store(),
         precision=recorded(source.user_attrs),
+        step=recorded_step(source.user_attrs),
     )
     say = partial(i18n.say, lang)
     basis = say(f"abl_basis_{chosen.basis}") if chosen else say("sweep_chosen")

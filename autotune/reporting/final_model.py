@@ -14,6 +14,7 @@ from typing import Any
 
 from autotune.data.datasets import Split, Splits, has_test, load_test
 from autotune.hardware.precision import emulation_note, recorded
+from autotune.hardware.steps import recorded_step
 from autotune.reporting.chosen_trial import ChosenTrial
 from autotune.search.prepare import prepare
 from autotune.spec.study import StudySpec
@@ -54,6 +55,8 @@ class FinalModel:
     #: A count of training examples, or ``"all"``
     train_subset: int | str
     precision: str
+    #: The training step the chosen trial recorded, which the final model trained with too
+    step: str
     seed: int
     seconds: float
     test_loss: float | None
@@ -76,6 +79,7 @@ class FinalModel:
             "epochs": self.epochs,
             "train_subset": self.train_subset,
             "precision": self.precision,
+            "step": self.step,
             "seed": self.seed,
             "seconds": self.seconds,
             "test_loss": self.test_loss,
@@ -128,6 +132,7 @@ def retrain_and_test(
             file=sys.stderr,
         )
     used = recorded(chosen.user_attrs)  # the chosen trial's precision, for training and the test alike
+    step = recorded_step(chosen.user_attrs)  # and its training step
     slow = emulation_note(used, f"trial {chosen.trial}")
     if slow:
         print(f"Note: {slow}", file=sys.stderr)
@@ -143,6 +148,7 @@ def retrain_and_test(
             max_epochs=spec.max_epochs,
             seed=seed,
             precision=used,
+            step=step,
             evaluate_val=retrain_on == "train",
         )
         seconds = time.perf_counter() - start
@@ -168,6 +174,7 @@ def retrain_and_test(
             payload.update(
                 trained_on=retrain_on,
                 precision=used,
+                step=step,
                 normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
                 test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test) if test is not None else 0},
             )
@@ -184,6 +191,7 @@ def retrain_and_test(
         epochs=spec.max_epochs,
         train_subset="all" if spec.train_subset is None else spec.train_subset,
         precision=used,
+        step=step,
         seed=first_run.seed,
         seconds=first_run.seconds,
         test_loss=first_run.test_loss,

@@ -61,6 +61,7 @@ FINAL_KEYS = [
     "epochs",
     "train_subset",
     "precision",
+    "step",
     "seed",
     "seconds",
     "test_loss",
@@ -216,6 +217,16 @@ def test_final_budget_from_the_spec_and_from_the_command_line(write_spec):
     assert (prov["final_model"]["epochs"], prov["final_model"]["train_subset"]) == (3, 100)
     text = invoke("export", "--study", path, "--out", "e2", "--epochs", "3").output
     assert f"Final model retrained on train+val ({n_train + n_val} examples, 3 epochs, " in text
+
+
+def test_a_fused_trial_is_exported_with_the_fused_step(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "2", "--step", "fused", "-q").exit_code == 0
+    result = invoke("export", "--study", path, "--out", "exp", "--json", "--seeds", "2")
+    assert result.exit_code == 0, result.output
+    final = json.loads(result.stdout)["final_model"]
+    assert final["step"] == "fused"
+    assert torch.load("exp/model.pt", weights_only=True)["step"] == "fused"
 
 
 def test_a_bf16_trial_is_exported_in_bf16(bf16_cpu, write_spec):

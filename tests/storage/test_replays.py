@@ -198,6 +198,26 @@ def test_replaying_a_bf16_trial_on_a_cpu_without_bf16_units_says_it_is_emulated(
     assert lines[-1].startswith("Reproduced exactly: ")  # the same kernels here as when it ran: a note, no refusal
 
 
+def test_a_fused_trial_replays_bit_exactly_with_its_recorded_step(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}, fixed={"optimizer": "adam", "augment": True}))
+    assert invoke("run", "--study", path, "--trials", "2", "--step", "fused", "-q").exit_code == 0
+    trials = _study().trials
+    assert [t.user_attrs["step"] for t in trials] == ["fused", "fused"]
+    assert "step" not in load_spec(path).to_dict()  # the option, not the file, chose it
+    best = _study().best_trial
+    out = json.loads(invoke("replay", "--study", path, "--trial", str(best.number), "--json").stdout)
+    (run,) = out["runs"]
+    assert run["step"] == "fused" and not run["reused"]
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert run[key] == best.user_attrs[key], key  # every figure, not the metric alone
+    assert out["reproduction"] == (
+        f"Reproduced exactly: val_accuracy {best.value!r} equals the stored value of trial {best.number}."
+    )
+    # the same configuration and seed with the plain step gives other numbers: the recorded step reproduces
+    plain = autotune.replay_config(load_spec(path), out["config"], first_seed=best.user_attrs["seed"])
+    assert plain.runs[0].step == "plain" and plain.runs[0].val_loss != best.user_attrs["val_loss"]
+
+
 def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
     spec = load_spec(write_spec(tiny_digits_spec()))
     config = {"lr": 0.01}
@@ -208,3 +228,5 @@ def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
         run_key(spec, config, seed=1, epochs=3) == run_key(spec, config, seed=1, epochs=3, precision="fp32") == before
     )
     assert run_key(spec, config, seed=1, epochs=3, precision="bf16") != before
+    assert run_key(spec, config, seed=1, epochs=3, step="plain") == before
+    assert run_key(spec, config, seed=1, epochs=3, step="fused") != before
