@@ -1,4 +1,4 @@
-"""Write the module table of docs/architecture.md from the modules' own docstrings (their first paragraph).
+"""Write the module table of docs/modules.md from the modules' own docstrings (their first sentence).
 
     .venv/bin/python scripts/module_table.py          # rewrite the table in place
     .venv/bin/python scripts/module_table.py --check  # exit 1 if the table differs from the code (a test runs this)
@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "architecture.md"
+DOC = ROOT / "docs" / "modules.md"
 START, END = "<!-- module table: scripts/module_table.py -->", "<!-- end of module table -->"
 
 
@@ -32,6 +32,12 @@ def plain(text: str) -> str:
     return " ".join(text.replace("``", "`").split()).replace("|", "\\|")
 
 
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, in Markdown: what the module holds, in a line."""
+    paragraph = plain(doc.split("\n\n")[0])
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", paragraph, maxsplit=1)[0]
+
+
 def table() -> str:
     rows = ["| layer | module | what it holds |", "|---|---|---|"]
     for layer in layers():
@@ -43,7 +49,7 @@ def table() -> str:
         )
         for f in files:
             doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""
-            rows.append(f"| `{layer}` | `{f.relative_to(ROOT / 'autotune')}` | {plain(doc.split(chr(10) * 2)[0])} |")
+            rows.append(f"| `{layer}` | `{f.relative_to(ROOT / 'autotune')}` | {first_sentence(doc)} |")
     return "\n".join(rows)
 
 
@@ -54,7 +60,7 @@ def main() -> int:
     new = f"{head}{START}\n{table()}\n{END}{tail}"
     if "--check" in sys.argv[1:]:
         if new != text:
-            print("docs/architecture.md: the module table differs from the code; run scripts/module_table.py")
+            print("docs/modules.md: the module table differs from the code; run scripts/module_table.py")
             return 1
         return 0
     DOC.write_text(new, encoding="utf-8")

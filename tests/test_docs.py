@@ -262,8 +262,8 @@ def test_the_python_api_pages_first_example_runs_as_written(tmp_path, monkeypatc
     assert (tmp_path / "glyphs.db").is_file()
 
 
-def test_the_module_table_of_the_architecture_page_is_the_code():
-    """docs/architecture.md lists every module with its own docstring's first paragraph, layer by layer."""
+def test_the_module_table_is_the_code():
+    """docs/modules.md lists every module with its own docstring's first sentence, layer by layer."""
     import subprocess
 
     done = subprocess.run(
