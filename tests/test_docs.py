@@ -272,6 +272,16 @@ def test_the_module_table_is_the_code():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_no_module_is_over_400_lines():
+    """#33: a module one reads whole; a longer one is split by what its parts hold."""
+    long = {
+        p.relative_to(REPO).as_posix(): n
+        for p in (REPO / "autotune").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}
+
+
 def test_every_folder_of_the_package_is_a_layer_of_the_import_contract():
     table = load_script(REPO / "scripts" / "module_table.py")
     folders = {p.parent.name for p in (REPO / "autotune").glob("*/__init__.py")}
