@@ -10,15 +10,16 @@ import click
 
 from autotune.analysis import confirmation, stopping
 from autotune.base.timing import time_line
+from autotune.execution.run_summary import RunSummary
 from autotune.storage.studies import storage_option
 from autotune.storage.warm_start import lines
 from autotune.words.figures import value_text
 from autotune.words.tables import short
 
 
-def print_summary(summary: Any, metric: str, as_json: bool) -> None:
+def print_summary(summary: RunSummary, metric: str, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary.__dict__, indent=2, default=str))
+        click.echo(json.dumps(summary.to_dict(), indent=2, default=str))
         return
     if summary.warm_start is not None:  # trials copied from another study before this run searched
         for line in lines(summary.warm_start):
@@ -58,7 +59,7 @@ def print_summary(summary: Any, metric: str, as_json: bool) -> None:
         click.echo(f"Pareto front ({len(summary.pareto)} trials, feasible only; `autotune report` draws it):")
         table(
             ["trial", *summary.metrics],
-            [[p["trial"], *(short(p["values"][m]) for m in summary.metrics)] for p in summary.pareto],
+            [[p.trial, *(short(p.values[m]) for m in summary.metrics)] for p in summary.pareto],
         )
     if summary.confirmation is not None:  # the spec's confirm: block ran after the search
         click.echo(confirmation.table(summary.confirmation))

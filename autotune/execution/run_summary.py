@@ -23,7 +23,20 @@ from autotune.storage.studies import count_finished, redact
 
 
 @dataclass(frozen=True)
+class ParetoPoint:
+    """One trial of a multi-objective study's Pareto front: its number, its value per objective, its parameters."""
+
+    trial: int
+    values: dict[str, float]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RunSummary:
+    """What a run or a worker did to its study, read back from the study when it ended. The records it carries
+    (``confirmation``, ``stopped``, ``warm_start``) are those stored in the study, as stored; ``to_dict`` is what
+    ``--json`` prints."""
+
     study_name: str
     storage: str  # redacted
     target: int
@@ -37,7 +50,7 @@ class RunSummary:
     seconds: float
     workers: int = 1
     metrics: tuple[str, ...] = ()  # the objectives; several: best_* are None and pareto lists the front
-    pareto: tuple[dict[str, Any], ...] = ()
+    pareto: tuple[ParetoPoint, ...] = ()
     infeasible: int = 0  # complete trials that break a constraint
     #: Seconds per part of a trial (timing.TIME_PARTS) summed over the trials finished during this command.
     time_s: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -46,6 +59,12 @@ class RunSummary:
     stopped: dict[str, Any] | None = None  # the noise-floor stop recorded in the study (stopping.line says why)
     warm_start: dict[str, Any] | None = None  # trials copied from another study (warm_start.lines says which)
     hand_rows: int = 0  # finished trials imported from a hand table: they count towards the target, trained nothing
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain data, every field by its name (the Pareto points as mappings)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)} | {
+            "pareto": [dataclasses.asdict(p) for p in self.pareto]
+        }
 
 
 def finished_and_pruned(study: optuna.Study) -> tuple[int, int]:
@@ -80,9 +99,7 @@ def summarize(
         pruned_this_run=states["PRUNED"] - pruned_before,
         seconds=seconds,
         metrics=names,
-        pareto=tuple(
-            {"trial": t.number, "values": dict(zip(names, t.values)), "params": dict(t.params)} for t in front
-        ),
+        pareto=tuple(ParetoPoint(t.number, dict(zip(names, t.values)), dict(t.params)) for t in front),
         infeasible=sum(1 for t in trials if t.state == TrialState.COMPLETE and not goals.feasible(t)),
         time_s=time_totals([t for t in trials if t.datetime_complete is not None and t.datetime_complete >= since]),
         stopped=stopping.stored(study),
