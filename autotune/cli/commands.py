@@ -1,29 +1,120 @@
 """The ``autotune`` command line: click commands only, each a thin layer over the library.
 
-User errors print one ``Error: …`` line on stderr and exit non-zero, with no traceback.
-Heavy imports (torch, optuna) happen inside the commands so ``--help`` stays instant.
+User errors print one ``Error: …`` line on stderr and exit non-zero, with no traceback. A command's module (and
+with it optuna, and torch where the command trains) is imported only when that command runs or shows its own help,
+so ``autotune --help`` and ``--version`` stay instant.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 from autotune.base.version import __version__
-from autotune.cli.clusters import slurm
-from autotune.cli.results import export, import_, report
-from autotune.cli.search import run, worker
-from autotune.cli.seeds import ablate, confirm, replay, sweep
-from autotune.cli.studies import dashboard, studies
 from autotune.errors import AutotuneError, Interrupted, storage_failure
+
+#: Every command: the module of ``autotune.cli`` that defines it, its function there, and the first paragraph of its
+#: help, which ``autotune --help`` lists without importing the module (tests/cli/test_cli.py checks that each is the
+#: command's own).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("search", "run", "Search a study's space until it holds N finished trials (or the stopping rule fires)."),
+    "worker": ("search", "worker", "Join an existing study from this host and work until its trial target is met."),
+    "replay": (
+        "seeds",
+        "replay",
+        "Re-run a stored trial (or a configuration file) exactly, with optional overrides and seeds.",
+    ),
+    "ablate": (
+        "seeds",
+        "ablate",
+        "Ablation table: the best trial vs a baseline, leave-one-out and a greedy ablation path.",
+    ),
+    "sweep": (
+        "seeds",
+        "sweep",
+        "One factor at a time: vary one parameter over values, holding the others at a trial's.",
+    ),
+    "confirm": (
+        "seeds",
+        "confirm",
+        "Re-train the top K trials over N seeds and rank them by mean: which best is real.",
+    ),
+    "import": ("results", "import_", "Import a hand-filled tuning table (CSV or Markdown) into a study."),
+    "report": (
+        "results",
+        "report",
+        "Write a report folder: summary, the seed-format trial table, importance, plots, analysis.",
+    ),
+    "export": (
+        "results",
+        "export",
+        "Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.",
+    ),
+    "dashboard": (
+        "studies",
+        "dashboard",
+        "Watch the studies of a storage live in optuna-dashboard (Ctrl-C stops it).",
+    ),
+    "studies": (
+        "studies",
+        "studies",
+        "List the shipped study specs and the studies in a storage (trials by state, best value).",
+    ),
+    "slurm": ("clusters", "slurm", "Run a study's workers as a Slurm job array: one array task per worker."),
+}
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands by name: those of :data:`COMMANDS`, each imported from its module when it is asked
+    for, and any a program adds with ``cli.add_command``."""
+
+    def __init__(self) -> None:
+        self._added: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name in self._added:
+            return self._added[name]
+        module, function, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"autotune.cli.{module}"), function)
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._added[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._added[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*COMMANDS, *(name for name in self._added if name not in COMMANDS)])
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._added))
 
 
 class _Group(click.Group):
-    """A click group that reports every user error as a single ``Error: …`` line."""
+    """A click group that loads a command only when it is used, and reports every user error as a single
+    ``Error: …`` line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``autotune --help``, as click writes it, from :data:`COMMANDS` alone."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            rows = []
+            for name in names:
+                text = COMMANDS[name][2] if name in COMMANDS else (self.commands[name].help or "")
+                rows.append((name, make_default_short_help(text, limit)))
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -85,13 +176,6 @@ def cli() -> None:
     A study spec (YAML; `autotune studies` lists the shipped ones) declares the search space and the training set-up;
     `autotune run` searches it with Optuna and stores every trial in a database.
     """
-
-
-cli.add_command(run)
-cli.add_command(worker)
-for command in (replay, ablate, sweep, confirm, import_, report, export, dashboard, studies):
-    cli.add_command(command)
-cli.add_command(slurm)
 
 
 def main() -> None:

@@ -46,6 +46,35 @@ def test_help_is_instant_without_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_help_lists_the_commands_without_importing_them_or_optuna():
+    code = (
+        "import sys; from autotune.cli.commands import main; sys.argv = ['autotune', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('optuna', 'torch', 'autotune.cli.')))\n"
+        "print(loaded, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "['autotune.cli.commands']"
+    assert "  run        Search a study's space until it holds N finished trials" in done.stdout
+
+
+def test_the_command_list_says_what_each_command_says_of_itself():
+    """``autotune --help`` lists each command from COMMANDS without importing it: the line must be the command's."""
+    from click.utils import make_default_short_help
+
+    from autotune.cli.commands import COMMANDS
+
+    for name, (module, function, first) in COMMANDS.items():
+        command = cli.commands[name]
+        assert (command.name, command.callback.__module__, command.callback.__name__) == (
+            name,
+            f"autotune.cli.{module}",
+            function,
+        )
+        for limit in (45, 60, 1000):
+            assert make_default_short_help(first, limit) == command.get_short_help_str(limit), (name, limit)
+
+
 def test_run_then_top_up(write_spec):
     path = write_spec(tiny_digits_spec())
     first = invoke("run", "--study", path, "--trials", "3", "--quiet")
