@@ -12,6 +12,7 @@ from typing import Any
 from autotune.analysis import confirmation_words, importance
 from autotune.analysis import summary as analysis
 from autotune.base import timing
+from autotune.hardware.steps import recorded_step
 from autotune.spec.study import StudySpec
 from autotune.words import i18n, tables
 from autotune.words.figures import value_text
@@ -328,11 +329,13 @@ def setup_rows(
 
 def environment(study: Any) -> dict[str, Any]:
     """Where autotune's own trials ran, as they recorded it: the autotune version that made the study, and how many
-    trials ran on each (device, torch threads, precision)."""
+    trials ran on each (device, torch threads, precision, training step)."""
     from collections import Counter
 
     own = [t.user_attrs for t in analysis.finished(study) if not analysis.by_hand(t)]
-    runs = Counter((str(a.get("device", "?")), a.get("threads"), str(a.get("precision", "fp32"))) for a in own)
+    runs = Counter(
+        (str(a.get("device", "?")), a.get("threads"), str(a.get("precision", "fp32")), recorded_step(a)) for a in own
+    )
     return {"version": study.user_attrs.get("autotune_version"), "runs": sorted(runs.items(), key=lambda r: -r[1])}
 
 
@@ -341,6 +344,7 @@ def environment_text(env: dict[str, Any], lang: str) -> str:
     parts = [f"autotune {env['version']}"] if env.get("version") else []
     parts += [
         say("setup_env_runs", n=n, device=device, threads="-" if threads is None else threads, precision=precision)
-        for (device, threads, precision), n in env["runs"]
+        + (say("setup_env_fused") if step == "fused" else "")
+        for (device, threads, precision, step), n in env["runs"]
     ]
     return say("sep_semicolon").join(parts) or "-"

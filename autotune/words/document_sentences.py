@@ -43,6 +43,7 @@ DOCUMENT: dict[str, tuple[str, str]] = {
         "{n} trial(s) trained on {device} with {threads} torch thread(s) in {precision}",
         "{n} 个试验在 {device} 上训练，{threads} 个 torch 线程，精度 {precision}",
     ),
+    "setup_env_fused": (" with the fused training step", "，融合训练步骤"),
     "sep_semicolon": ("; ", "；"),
     "setup_seeds_value": (
         "study seed {seed}: the data split and the sampler derive from it, and each trial's training "

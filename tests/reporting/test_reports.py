@@ -738,3 +738,17 @@ def test_a_report_of_enough_complete_trials_prints_bootstrap_intervals(tmp_path)
         assert f"{low!r},{high!r},null" in fragment.replace(" ", "")
     build_report(study, spec, out_dir=tmp_path / "zh", storage="memory", formats=("md",), lang="zh")
     assert "对 12 个完成试验做 30 次 bootstrap 重抽样的 2.5–97.5 百分位" in (tmp_path / "zh" / "report.md").read_text()
+
+
+def test_the_set_up_says_which_trials_trained_with_the_fused_step():
+    from autotune.reporting.text import environment_text
+
+    env = {"version": "0.1.0", "runs": [(("cpu", 1, "fp32", "fused"), 3), (("cpu", 1, "fp32", "plain"), 2)]}
+    assert environment_text(env, "en") == (
+        "autotune 0.1.0; 3 trial(s) trained on cpu with 1 torch thread(s) in fp32 with the fused training step; "
+        "2 trial(s) trained on cpu with 1 torch thread(s) in fp32"
+    )
+    assert environment_text(env, "zh") == (
+        "autotune 0.1.0；3 个试验在 cpu 上训练，1 个 torch 线程，精度 fp32，融合训练步骤；"
+        "2 个试验在 cpu 上训练，1 个 torch 线程，精度 fp32"
+    )
