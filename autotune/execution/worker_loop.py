@@ -9,6 +9,7 @@ Ctrl-C, SIGTERM or a bug, is marked FAIL first, so none is left RUNNING.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ from autotune.execution.progress import Progress
 from autotune.execution.retries import retry, storage_failed
 from autotune.execution.run_summary import RunSummary, finished_and_pruned, summarize
 from autotune.execution.shared_study import load_data
+from autotune.hardware.steps import recorded_step
+from autotune.search.goals import by_hand
 from autotune.spec.study import StudySpec
 from autotune.storage import recovery
 from autotune.storage.artifacts import artifact_dir as default_artifact_dir
@@ -85,6 +88,9 @@ def work_and_summarize(
             )
         )
         progress.note(splits.describe())
+        other = retry(lambda: step_note(study, spec.step), url)
+        if other is not None:
+            progress.note(other)
         progress.start(
             study_name=study.study_name,
             done=before,
@@ -180,3 +186,19 @@ def _run_trial(
         except optuna.TrialPruned:
             return retry(lambda: study.tell(trial, state=TrialState.PRUNED), url)
     return retry(lambda: study.tell(trial, value), url)
+
+
+def step_note(study: optuna.Study, step: str) -> str | None:
+    """What to say when this run trains with another training step than earlier trials of the study recorded (the
+    step is how a trial computes, not what it is, so one study may hold both); None when they all agree."""
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    others = Counter(recorded_step(t.user_attrs) for t in finished if not by_hand(t))
+    others.pop(step, None)
+    if not others:
+        return None
+    earlier = ", ".join(f"{n} earlier trial(s) with the {other} step" for other, n in sorted(others.items()))
+    again = " or ".join(f"--step {other}" for other in sorted(others))
+    return (
+        f"step: this run trains with the {step} step, the study holds {earlier} ({again} trains as they did); "
+        "each trial replays in its own"
+    )

@@ -8,7 +8,7 @@ import pytest
 from autotune.errors import OptionError
 from autotune.execution.runner import run_study
 from autotune.spec.study import parse_spec
-from tests.conftest import tiny_digits_spec
+from tests.conftest import invoke, tiny_digits_spec
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,20 @@ def test_a_rerun_tops_the_study_up_to_the_new_target(tmp_path):
     assert not {"stop_rule", "stopped"} & set(study.user_attrs)  # no stopping rule: nothing about one is stored
     seeds = [t.user_attrs["seed"] for t in study.trials]
     assert len(set(seeds)) == 3  # every trial has its own seed, the rerun's included
+
+
+def test_a_run_with_another_step_than_the_study_s_trials_says_so(write_spec):
+    """The step is how a trial computes, so a study may hold both; a run that changes it says so, once."""
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
+    first = invoke("run", "--study", path, "--trials", "2", "--step", "fused")
+    assert first.exit_code == 0 and "step:" not in first.stderr  # every trial so far agrees
+    plain = invoke("run", "--study", path, "--trials", "3")
+    assert plain.exit_code == 0 and plain.stderr.count("step:") == 1
+    assert (
+        "step: this run trains with the plain step, the study holds 2 earlier trial(s) with the fused step "
+        "(--step fused trains as they did); each trial replays in its own"
+    ) in plain.stderr
+    study = optuna.load_study(study_name="tiny-digits", storage="sqlite:///autotune.db")
+    assert [t.user_attrs["step"] for t in study.trials] == ["fused", "fused", "plain"]
+    fused = invoke("run", "--study", path, "--trials", "4", "--step", "fused")
+    assert "the study holds 1 earlier trial(s) with the plain step (--step plain trains" in fused.stderr
