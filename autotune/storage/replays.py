@@ -202,6 +202,14 @@ def run_key(
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def _same(mine: Any, stored: Any) -> bool:
+    """Whether a replayed figure is the stored one: equal, or both absent or not finite (a diverged run's loss)."""
+    if mine is None or stored is None or not all(map(math.isfinite, (mine, stored))):
+        missing = [v is None or not math.isfinite(v) for v in (mine, stored)]
+        return missing[0] == missing[1]
+    return mine == stored
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -294,8 +302,24 @@ def reproduction(
         return None
     stored = trial.user_attrs.get(spec.metric)
     got = getattr(result.runs[0], spec.metric)
-    if got == stored:
+    # the metric alone can agree by chance (an accuracy is a count): every figure the trial stored must agree too
+    other = next(
+        (
+            (key, getattr(result.runs[0], key), trial.user_attrs[key])
+            for key in METRIC_KEYS
+            if key != spec.metric and not _same(getattr(result.runs[0], key), trial.user_attrs.get(key))
+        ),
+        None,
+    )
+    if got == stored and other is None:
         return f"Reproduced exactly: {spec.metric} {got!r} equals the stored value of trial {trial.number}."
+    if got == stored and other is not None:
+        key, mine, theirs = other
+        return (
+            f"NOT reproduced: {spec.metric} {got!r} equals the stored value of trial {trial.number}, but {key} "
+            f"{mine!r} differs from the stored {theirs!r} (different threads, device, CPU, library versions or "
+            "training step change floating-point results)."
+        )
     return (
         f"NOT reproduced: {spec.metric} {got!r} differs from the stored {stored!r} of trial {trial.number} "
         f"(different threads, device, CPU or library versions change floating-point results)."

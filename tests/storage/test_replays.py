@@ -230,3 +230,28 @@ def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
     assert run_key(spec, config, seed=1, epochs=3, precision="bf16") != before
     assert run_key(spec, config, seed=1, epochs=3, step="plain") == before
     assert run_key(spec, config, seed=1, epochs=3, step="fused") != before
+
+
+def test_a_replay_that_matches_the_metric_but_not_a_loss_is_not_reproduced(write_spec):
+    """An accuracy is a count and can agree by chance (a replay in the wrong training step often does): every
+    figure the trial stored must agree before a replay is called exact."""
+    from autotune.storage.replays import Replay, SeedRun, reproduction
+
+    spec = load_spec(write_spec(tiny_digits_spec()))
+    figures = {"train_loss": 0.25, "train_accuracy": 0.93, "val_loss": 0.3, "val_accuracy": 0.9}
+    trial = optuna.trial.create_trial(
+        value=0.9, user_attrs={**figures, "seed": 5, "epochs": 3}, state=optuna.trial.TrialState.COMPLETE
+    )
+    trial.number = 4
+
+    def replayed(**changed):
+        run = SeedRun(seed=5, epochs=3, seconds=1.0, diverged=False, **{**figures, **changed})
+        return Replay(label="trial 4", config={}, runs=[run])
+
+    exact = reproduction(spec, trial, replayed(), overridden=False, epochs=None)
+    assert exact == "Reproduced exactly: val_accuracy 0.9 equals the stored value of trial 4."
+    assert reproduction(spec, trial, replayed(val_loss=0.30000000000000004), overridden=False, epochs=None) == (
+        "NOT reproduced: val_accuracy 0.9 equals the stored value of trial 4, but val_loss 0.30000000000000004 "
+        "differs from the stored 0.3 (different threads, device, CPU, library versions or training step change "
+        "floating-point results)."
+    )
