@@ -74,6 +74,13 @@ def replay(
         base, first_seed = configs.config_from_mapping(spec, config, source="config"), spec.seed
     else:
         base, first_seed = configs.load_config_file(str(config), spec), spec.seed
+        origin = configs.exported_trial(str(config))
+        if origin is not None:  # an export's best.yaml: its configuration, not its trial's run
+            notes.append(
+                f"{config} holds trial {origin[1]} of study '{origin[0]}': its configuration is trained here with the "
+                f"spec's seed ({first_seed}) and step ({spec.step}), not the trial's own; "
+                f"`autotune replay --study {origin[0]} --trial {origin[1]}` reproduces the trial itself"
+            )
     base, set_notes = configs.apply_overrides(spec, base, dict(overrides or {}))
     notes += set_notes
     # a stored trial replays in the precision it recorded; a configuration in the spec's, resolved on the CPU

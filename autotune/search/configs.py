@@ -76,6 +76,19 @@ def read_config_mapping(path: str) -> dict[str, Any]:
     return data
 
 
+def exported_trial(path: str) -> tuple[str, int] | None:
+    """(study, trial) when the config file is an export's best.yaml/.json (which names both), else None."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(open(path, encoding="utf-8").read())
+    except (OSError, yaml.YAMLError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("study"), str) and isinstance(data.get("trial"), int):
+        return data["study"], data["trial"]
+    return None
+
+
 def parse_set(items: Sequence[str]) -> dict[str, Any]:
     """``["lr=0.01", "units=[256,128]"]`` → ``{"lr": 0.01, "units": [256, 128]}`` (values read as YAML)."""
     import yaml

@@ -76,6 +76,20 @@ FINAL_KEYS = [
 ]
 
 
+def test_replaying_best_yaml_says_it_trains_the_configuration_not_the_trial(exported):
+    path, summary, study = exported
+    result = invoke("replay", "--study", path, "--config", "exp/best.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    trial = summary["best"]["trial"]
+    assert out["notes"] == [
+        f"exp/best.yaml holds trial {trial} of study 'tiny-digits': its configuration is trained here with the spec's "
+        f"seed (7) and step (plain), not the trial's own; `autotune replay --study tiny-digits --trial {trial}` "
+        "reproduces the trial itself"
+    ]
+    assert out["reproduction"] is None and out["runs"][0]["seed"] == 7
+
+
 def test_the_json_keys_of_export_and_best_yaml_are_pinned(exported):
     path, summary, _ = exported
     assert list(summary) == ["out", "best", "final_model", "files"]
