@@ -333,9 +333,11 @@ def lines(record: Any, lang: str = "en") -> list[str]:
         inside = over["ci95"] is not None and over["ci95"][0] <= over["stored_value"] <= over["ci95"][1]
         verb = say("cf_over") if over["by"] > 0 else say("cf_under") if over["by"] < 0 else say("cf_matched")
         amount = "" if over["by"] == 0 else say("cf_by", by=difference(record, abs(over["by"]), lang))
+        no_spread = over["ci95"] is not None and over["ci95"][0] == over["ci95"][1]
         out.append(
             say(
-                "cf_overstatement",
+                # every fresh seed gave the same value: a zero-width interval measures no spread, so it says nothing
+                "cf_overstatement_same" if no_spread else "cf_overstatement",
                 trial=over["trial"],
                 verb=verb,
                 amount=amount,

@@ -71,8 +71,12 @@ def difference(record: dict[str, Any], value: float, lang: str = "en") -> str:
 
 
 def ci_text(record: dict[str, Any], ci: Sequence[float] | None) -> str:
-    """An interval as printed (``[95.40%, 97.40%]``, or ``-`` without one)."""
-    return "-" if ci is None else f"[{in_units(record, ci[0])}, {in_units(record, ci[1])}]"
+    """An interval as printed (``[95.40%, 97.40%]``, or ``-`` without one); an accuracy's stops at 0% and 100%,
+    which a t-interval over few seeds can pass but no accuracy can."""
+    if ci is None:
+        return "-"
+    low, high = (max(0.0, ci[0]), min(1.0, ci[1])) if record["metric"] == "val_accuracy" else ci
+    return f"[{in_units(record, low)}, {in_units(record, high)}]"
 
 
 def interval(record: dict[str, Any], row: dict[str, Any]) -> str:

@@ -125,6 +125,12 @@ CONFIRMATION: dict[str, tuple[str, str]] = {
         "单种子最优的试验 {trial} {verb}自己{amount}：搜索时的值 {stored}，在 {n} 个新种子上的均值 {mean}"
         "（{inside}该均值的 95% 置信区间 {ci} 内）。",
     ),
+    "cf_overstatement_same": (
+        "The single-seed best, trial {trial}, {verb} itself{amount}: its search value {stored} against "
+        "its mean {mean} over {n} fresh seeds, which all gave that value: no spread to judge the difference by.",
+        "单种子最优的试验 {trial} {verb}自己{amount}：搜索时的值 {stored}，在 {n} 个新种子上的均值 {mean}"
+        "（各种子的值都相同：没有离散程度可用来判断这一差异）。",
+    ),
     "confirmed_line": (
         "Best over {n} seeds (confirmation): trial {trial}, mean {metric} {mean} (95% interval {ci}); "
         "{k} trials confirmed, see below",

@@ -16,7 +16,7 @@ import optuna
 import pytest
 import yaml
 
-from autotune.analysis.confirmation import lines, stored
+from autotune.analysis.confirmation import lines, stored, table
 from autotune.analysis.confirmation_runs import confirm_seeds
 from autotune.analysis.seed_ranking import rank
 from autotune.analysis.stats import holm
@@ -203,6 +203,26 @@ def test_the_text_states_its_support(study_path):
     assert "9 run(s) trained, 0 read back from the replay store" in text
     single = record["single_seed_best"]
     assert f"The single-seed best, trial {single}, " in text
+
+
+def test_no_interval_passes_100_percent_and_a_zero_width_one_is_not_used_as_evidence(study_path):
+    """Two seeds of an accuracy (a count) can agree exactly, and a t-interval over few seeds can pass 100%: neither
+    may reach the text as a claim. ``record`` is rewritten so the test does not rest on what real seeds give."""
+    assert invoke("confirm", "--study", "tiny-digits", "--top", "2", "--seeds", "2").exit_code == 0
+    record = stored(stored_study())
+    over = dict(record["overstatement"], stored_value=0.95, mean=0.93, by=0.02, ci95=[0.93, 0.93])
+    top = dict(record["ranking"][0], mean=0.98, std=0.03, ci95=[0.71, 1.25])
+    same = dict(record, overstatement=over, ranking=[top, *record["ranking"][1:]])
+    said = lines(same)
+    trial = over["trial"]
+    assert said[-1] == (
+        f"The single-seed best, trial {trial}, overstated itself by 2.00 pp: its search value 95.00% against its "
+        "mean 93.00% over 2 fresh seeds, which all gave that value: no spread to judge the difference by."
+    )
+    assert not any("[93.00%, 93.00%]" in line for line in said)
+    assert "[71.00%, 100.00%]" in table(same) and "125.00%" not in table(same) + "".join(said)
+    spread = dict(same, overstatement=dict(over, ci95=[0.92, 0.94]))
+    assert lines(spread)[-1].endswith("(outside that mean's 95% interval [92.00%, 94.00%]).")
 
 
 def test_a_multi_objective_study_is_refused(write_spec):
