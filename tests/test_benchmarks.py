@@ -245,11 +245,24 @@ def test_bench_trainer_peak_reports_each_model_and_precision_against_the_large_m
     results = json.loads(stdout)
     assert results["threads"] == 1  # autotune's default
     precisions = ["fp32", "bf16"] if cpu_flags_say_bf16() else ["fp32"]
-    assert [(r["model"], r["batch_size"], r["precision"]) for r in results["rows"]] == [
-        (model, batch, p)
+    assert [(r["model"], r["batch_size"], r["precision"], r["step"]) for r in results["rows"]] == [
+        (model, batch, p, step)
         for model, batch in (("mlp-mnist trial 16", 64), ("seed cnn 32-64-fc1024", 100))
         for p in precisions
+        for step in ("plain", "fused")
     ]
     for r in results["rows"]:
         assert r["large_mm_peak_gflops"] == results["peak_gflops"][r["precision"]] > 0
         assert r["fraction_of_peak"] == round(r["model_gflops"] / r["large_mm_peak_gflops"], 3)
+        # the fused step's paired ratio over the plain one of the same model and precision (one repeat: one ratio)
+        if r["step"] == "fused":
+            plain = next(
+                p
+                for p in results["rows"]
+                if (p["model"], p["precision"], p["step"]) == (r["model"], r["precision"], "plain")
+            )
+            ratio = r["fused_vs_plain"]
+            assert ratio["min"] == ratio["median"] == ratio["max"]
+            assert ratio["median"] == pytest.approx(r["samples_per_s"] / plain["samples_per_s"], abs=0.002)  # rounding
+        else:
+            assert "fused_vs_plain" not in r
