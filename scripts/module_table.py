@@ -39,7 +39,7 @@ def first_sentence(doc: str) -> str:
 
 
 def table() -> str:
-    rows = ["| layer | module | what it holds |", "|---|---|---|"]
+    rows = ["| module | what it holds |", "|---|---|"]
     for layer in layers():
         folder = ROOT / "autotune" / layer
         files = (
@@ -49,7 +49,7 @@ def table() -> str:
         )
         for f in files:
             doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""
-            rows.append(f"| `{layer}` | `{f.relative_to(ROOT / 'autotune')}` | {first_sentence(doc)} |")
+            rows.append(f"| `{f.relative_to(ROOT / 'autotune')}` | {first_sentence(doc)} |")
     return "\n".join(rows)
 
 
