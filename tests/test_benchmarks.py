@@ -266,3 +266,32 @@ def test_bench_trainer_peak_reports_each_model_and_precision_against_the_large_m
             assert ratio["median"] == pytest.approx(r["samples_per_s"] / plain["samples_per_s"], abs=0.002)  # rounding
         else:
             assert "fused_vs_plain" not in r
+
+
+def test_bench_seed_batch_times_k_seeds_batched_against_one_after_another(mnist_available):
+    results = json.loads(run_script("bench_seed_batch.py", "--quick", "--seeds", "2,3", "--json"))
+    assert (results["threads"], results["samples"], results["repeats"]) == (1, 512, 1)
+    assert [r["seeds"] for r in results["rows"]] == [2, 3]
+    for r in results["rows"]:
+        assert r["sequential_plain_per_s"] > 0 and r["sequential_fused_per_s"] > 0 and r["batched_per_s"] > 0
+        # one repeat: each ratio is that repeat's, the rates' ratio up to their rounding to 0.1 samples/s
+        for other in ("plain", "fused"):
+            ratio = r[f"batched_vs_sequential_{other}"]
+            assert ratio["min"] == ratio["median"] == ratio["max"]
+            assert ratio["median"] == pytest.approx(r["batched_per_s"] / r[f"sequential_{other}_per_s"], abs=0.002)
+
+
+def test_the_stacked_mlp_keeps_each_seed_apart():
+    """Seed k's outputs depend on seed k's inputs and weights only: the batched probe trains K models, not one."""
+    import torch
+
+    bench = load_script(REPO / "scripts" / "bench_seed_batch.py")
+    torch.manual_seed(0)
+    model = bench.StackedMLP(3, [784, 16, 8, 10], batch_norm=True, dropout=0.0).train()
+    x = torch.rand(3, 4, 784)
+    out = model(x)
+    changed = x.clone()
+    changed[1] += 1.0  # seed 1's batch only
+    again = model(changed)
+    assert torch.equal(out[0], again[0]) and torch.equal(out[2], again[2]) and not torch.equal(out[1], again[1])
+    assert not torch.equal(model.weights[0][0], model.weights[0][1])  # each seed its own initialisation
