@@ -61,14 +61,7 @@ def load_config_file(path: str, spec: StudySpec) -> dict[str, Any]:
 
 def read_config_mapping(path: str) -> dict[str, Any]:
     """The mapping of parameter values in a YAML/JSON config file, unchecked (:func:`load_config_file` checks it)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(open(path, encoding="utf-8").read())
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file '{path}': {exc.strerror}") from None
-    except yaml.YAMLError:
-        raise ConfigError(f"config file '{path}' is not valid YAML/JSON") from None
+    data = _read_config_document(path)
     if isinstance(data, dict) and isinstance(data.get("config"), dict):
         data = data["config"]
     if not isinstance(data, dict):
@@ -77,16 +70,25 @@ def read_config_mapping(path: str) -> dict[str, Any]:
 
 
 def exported_trial(path: str) -> tuple[str, int] | None:
-    """(study, trial) when the config file is an export's best.yaml/.json (which names both), else None."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(open(path, encoding="utf-8").read())
-    except (OSError, yaml.YAMLError):
-        return None
+    """(study, trial) when the config file is an export's best.yaml/.json (which names both), else None. The file is
+    read as :func:`read_config_mapping` reads it, with the same errors."""
+    data = _read_config_document(path)
     if isinstance(data, dict) and isinstance(data.get("study"), str) and isinstance(data.get("trial"), int):
         return data["study"], data["trial"]
     return None
+
+
+def _read_config_document(path: str) -> Any:
+    """A YAML/JSON config file as parsed, or a ConfigError naming the file."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            return yaml.safe_load(file.read())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file '{path}': {exc.strerror}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"config file '{path}' is not valid YAML/JSON") from None
 
 
 def parse_set(items: Sequence[str]) -> dict[str, Any]:
