@@ -70,13 +70,18 @@ def difference(record: dict[str, Any], value: float, lang: str = "en") -> str:
     return f"{value * 100:.2f} {i18n.points(lang)}" if record["metric"] == "val_accuracy" else f"{value:.4g}"
 
 
-def ci_text(record: dict[str, Any], ci: Sequence[float] | None) -> str:
-    """An interval as printed (``[95.40%, 97.40%]``, or ``-`` without one); an accuracy's stops at 0% and 100%,
-    which a t-interval over few seeds can pass but no accuracy can."""
+def bounded(record: dict[str, Any], ci: Sequence[float] | None) -> tuple[float, float] | None:
+    """An interval as shown, in words or in a figure: an accuracy's stops at 0% and 100%, which a t-interval over
+    few seeds can pass but no accuracy can; None without one."""
     if ci is None:
-        return "-"
-    low, high = (max(0.0, ci[0]), min(1.0, ci[1])) if record["metric"] == "val_accuracy" else ci
-    return f"[{in_units(record, low)}, {in_units(record, high)}]"
+        return None
+    return (max(0.0, ci[0]), min(1.0, ci[1])) if record["metric"] == "val_accuracy" else (ci[0], ci[1])
+
+
+def ci_text(record: dict[str, Any], ci: Sequence[float] | None) -> str:
+    """An interval as printed (``[95.40%, 97.40%]``, or ``-`` without one), :func:`bounded`."""
+    shown = bounded(record, ci)
+    return "-" if shown is None else f"[{in_units(record, shown[0])}, {in_units(record, shown[1])}]"
 
 
 def interval(record: dict[str, Any], row: dict[str, Any]) -> str:

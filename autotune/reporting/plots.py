@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from autotune.analysis.confirmation_words import bounded
 from autotune.reporting.plot_style import BLUE, GREY, GROUP_COLOURS, RED, percent_colorbar, pyplot, save, value_axis
 from autotune.words import figures as ft
 
@@ -201,7 +202,7 @@ def confirmation_chart(record: dict, *, lang: str = "en"):
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(rows) + 4.5), 4.4))
     xs = list(range(len(rows)))
     for x, r in zip(xs, rows):
-        low, high = r["ci95"] if r["ci95"] else (r["mean"], r["mean"])
+        low, high = bounded(record, r["ci95"]) or (r["mean"], r["mean"])  # an accuracy's within 0-100%
         ax.errorbar(
             [x],
             [r["mean"]],
@@ -214,7 +215,9 @@ def confirmation_chart(record: dict, *, lang: str = "en"):
         ax.scatter([x + 0.12] * len(r["values"]), r["values"], color="black", s=10, zorder=3)
         ax.scatter([x - 0.12], [r["stored_value"]], marker="x", color=RED, s=36, zorder=3)
     ax.set_xticks(xs, [f"{ft.word('trial', lang)} {r['trial']}" for r in rows], rotation=20, ha="right")
-    values = [v for r in rows for v in (*r["values"], r["stored_value"], *(r["ci95"] or ())) if v is not None]
+    values = [
+        v for r in rows for v in (*r["values"], r["stored_value"], *(bounded(record, r["ci95"]) or ())) if v is not None
+    ]
     value_axis(ax, record["metric"], lang, low=min(values), high=max(values))
     ax.set_title(ft.word("confirm_title", lang, n=record["seeds"]))
     ax.grid(alpha=0.3, axis="y")

@@ -263,3 +263,13 @@ def test_ped_anova_panel_title_says_what_its_error_bar_is_or_why_there_is_none()
     assert label("zh", False, 8) == "PED-ANOVA（Optuna 默认）\n仅一次；试验太少，无区间（8 个完成试验，需 10 个）"
     # enough trials but no interval (a resample could not be evaluated): the plain title, no error bar
     assert label("en", False, 36) == "PED-ANOVA (Optuna's default)\none deterministic run: no error bar"
+
+
+def test_the_confirmation_chart_draws_an_accuracy_interval_within_0_and_100_percent():
+    """The chart shows what the confirmation's words say: a t-interval over 2 seeds can pass 100%, no accuracy can."""
+    row = {"trial": 9, "mean": 0.9564, "values": [0.9652, 0.9477], "stored_value": 0.9652, "versus_top": "top"}
+    record = {"metric": "val_accuracy", "seeds": 2, "ranking": [dict(row, ci95=[0.8458, 1.0670])]}
+    fig = plots.confirmation_chart(record)
+    drawn = [y for line in fig.axes[0].get_lines() for y in line.get_ydata()]
+    assert max(drawn) == 1.0 and min(drawn) == pytest.approx(0.8458)
+    assert fig.axes[0].get_ylim()[1] <= 1.01  # the axis ends at the bound, not at 106.7%
