@@ -12,7 +12,8 @@ log="$(mktemp)"
 # docs: mkdocs, mkdocs-material and mkdocs-click, to build the manual as a site below
 if ! .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,ray,docs]' >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" >&2 || true
-    echo "scripts/test.sh: pip install failed" >&2
+    # The install takes about 7 GB (torch's CUDA build among it); a full disk is the usual cause on a shared host.
+    echo "scripts/test.sh: pip install failed ($(df -h --output=avail . | tail -1 | tr -d ' ') free on this disk; the install needs about 7 GB)" >&2
     exit 1
 fi
 rm -f "$log"
