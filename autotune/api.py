@@ -281,14 +281,16 @@ def export(
     train_subset: int | str | None = None,
     data_dir: str | os.PathLike | None = None,
     threads: int | None = None,
+    batch_seeds: bool | None = None,
 ) -> ExportResult:
     """Export the best trial (or trial ``trial``): best.yaml/.json, trials.csv, a final model retrained on
     ``retrain_on`` and tested once (None: no final model), provenance.json (``autotune export``).
 
     The best trial is the confirmed best where :func:`confirm` has recorded a confirmation (and neither
-    ``trial`` nor ``objective`` is given), else the best single-seed value."""
+    ``trial`` nor ``objective`` is given), else the best single-seed value. ``batch_seeds``: retrain the ``seeds``
+    final models at once (None: the spec's ``batch_seeds``)."""
 
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, batch_seeds=batch_seeds)
     out = check_output_folder(out_dir or default_folder("export", ctx.study.study_name))
     set_threads(threads)
     return export_study(
@@ -324,6 +326,7 @@ def confirm(
     splits: Any = None,
     docx: str | os.PathLike | None = None,
     lang: str = "en",
+    batch_seeds: bool | None = None,
 ) -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds (runs already in the replay store
     are reused), rank them by mean, test the others against the top one, and record the result in the
@@ -331,7 +334,8 @@ def confirm(
     after each run. ``workers > 1`` trains the missing runs in that many processes forked from this one,
     where the trials ran with one thread each (results identical to one process's). ``splits``: the study's data
     already loaded on the CPU (``autotune run`` passes its own), used instead of loading them again. ``docx``: also
-    write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from."""
+    write the table alone as a Word document at that path, in ``lang`` (``en`` or ``zh``), to paste from.
+    ``batch_seeds``: train each trial's seeds at once, as one batched model (None: the spec's ``batch_seeds``)."""
     confirmation.check_options(top, seeds)  # before anything is opened
     i18n.check_lang(lang)
     if docx is not None:
@@ -348,6 +352,7 @@ def confirm(
         workers=workers,
         splits=splits,
         lang=lang,
+        batch_seeds=batch_seeds,
     )
     if docx is None:
         return result

@@ -1,17 +1,16 @@
 """Benchmark: do K seeds of one configuration train faster as one batched model than one after another (#32)?
 
-A speed probe, not a training mode: autotune does not train seed-batched yet. For trial 16's configuration (an MLP with
-batch norm, dropout, AdamW, augmentation; scripts/data/mlp-mnist-trial16.json) it times, over the same images:
+For trial 16's configuration (an MLP with batch norm, dropout, AdamW, augmentation; scripts/data/mlp-mnist-trial16.json)
+it times one epoch over the same images, K seeds each:
 
-- sequential: K runs of autotune's own training step (``train_one_epoch``), one seed after another, with the plain and
-  with the fused step;
-- batched: one model that holds the K seeds' weights stacked (``baddbmm`` per layer, batch norm per seed through one
-  ``BatchNorm1d`` over K x units, one fused AdamW over the stacked weights), each seed with its own data order, dropout
-  masks and augmentation, the K losses summed (so each seed's gradients are its own).
+- sequential: K runs of autotune's ``fit``, one seed after another, with the plain and with the fused step;
+- batched: autotune's seed-batched mode (``autotune.training.seed_batch.fit_seeds``, ``torch.func.vmap`` over the K
+  seeds' stacked weights), with the plain and with the fused step: what ``--batch-seeds`` trains;
+- stacked: a hand-written stacked MLP (``baddbmm`` per layer, batch norm per seed through one ``BatchNorm1d`` over
+  K x units, one fused AdamW), the probe that came first: how far a kernel written for the MLP alone gets.
 
-The arms are interleaved, their order alternating, and the paired ratio batched / sequential is printed per K. The
-batched model follows the same arithmetic per seed but is not checked against the sequential runs number for number:
-that is what a seed-batched mode would have to add.
+The arms are interleaved, their order alternating, and the paired ratios against sequential plain (and batched fused
+against sequential fused) are printed per K.
 
     AUTOTUNE_DATA_DIR=../shared/data .venv/bin/python scripts/bench_seed_batch.py [--seeds 3,5] [--repeats 5] \
         [--samples 10000] [--quick] [--json]
@@ -25,6 +24,7 @@ import math
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,10 +33,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from autotune.data.datasets import Split, load_splits  # noqa: E402
+from autotune.data.datasets import Split, Splits, load_splits  # noqa: E402
 from autotune.hardware.devices import cpu_model, set_threads  # noqa: E402
-from autotune.training.loop import augment_batch, make_optimizer, train_one_epoch  # noqa: E402
-from autotune.training.models import build_model  # noqa: E402
+from autotune.training.loop import augment_batch, fit  # noqa: E402
+from autotune.training.seed_batch import fit_seeds  # noqa: E402
 
 TRIAL_16 = Path(__file__).resolve().parent / "data" / "mlp-mnist-trial16.json"
 
@@ -72,26 +72,22 @@ class StackedMLP(nn.Module):
         return x
 
 
-def sequential_rate(config: dict, data: Split, k: int, step: str) -> float:
-    """Samples/s of K runs of autotune's training step over ``data``, one seed after another."""
+def sequential_rate(config: dict, splits: Splits, k: int, step: str) -> float:
+    """Samples/s of K runs of autotune's ``fit`` (one epoch, no validation), one seed after another."""
     start = time.perf_counter()
     for seed in range(k):
-        torch.manual_seed(seed)
-        model = build_model("mlp", input_shape=(1, 28, 28), n_outputs=10, config=config)
-        train_one_epoch(
-            model,
-            make_optimizer(model, config, step),
-            data,
-            batch_size=config["batch_size"],
-            generator=torch.Generator().manual_seed(seed),
-            classification=True,
-            augment=bool(config.get("augment")),
-            step=step,
-        )
-    return k * len(data) / (time.perf_counter() - start)
+        fit(config, splits, family="mlp", max_epochs=1, seed=seed, step=step, evaluate_val=False)
+    return k * len(splits.train) / (time.perf_counter() - start)
 
 
-def batched_rate(config: dict, data: Split, k: int) -> float:
+def seed_batched_rate(config: dict, splits: Splits, k: int, step: str) -> float:
+    """Samples/s of autotune's seed-batched mode: the K seeds in one ``fit_seeds`` (one epoch, no validation)."""
+    start = time.perf_counter()
+    fit_seeds(config, splits, family="mlp", max_epochs=1, seeds=list(range(k)), step=step, evaluate_val=False)
+    return k * len(splits.train) / (time.perf_counter() - start)
+
+
+def stacked_rate(config: dict, data: Split, k: int) -> float:
     """Samples/s (K x the images) of one stacked model training the K seeds at once, each on its own order."""
     torch.manual_seed(0)
     model = StackedMLP(
@@ -134,24 +130,33 @@ def main() -> None:
     n = args.samples or (512 if args.quick else 10000)
     data = Split(splits.train.x[:n].contiguous(), splits.train.y[:n].contiguous())
     repeats = args.repeats or (1 if args.quick else 5)
-    arms = ["sequential plain", "sequential fused", "batched"]
+    subset = replace(splits, train=data)
+    arms = {
+        "sequential plain": lambda k: sequential_rate(config, subset, k, "plain"),
+        "sequential fused": lambda k: sequential_rate(config, subset, k, "fused"),
+        "batched plain": lambda k: seed_batched_rate(config, subset, k, "plain"),
+        "batched fused": lambda k: seed_batched_rate(config, subset, k, "fused"),
+        "stacked": lambda k: stacked_rate(config, data, k),
+    }
+    names = list(arms)
     rows = []
     for k in (int(v) for v in args.seeds.split(",")):
-        rates: dict[str, list[float]] = {arm: [] for arm in arms}
+        rates: dict[str, list[float]] = {arm: [] for arm in names}
         for rep in range(repeats):
-            for arm in arms if rep % 2 == 0 else arms[::-1]:
-                rate = batched_rate(config, data, k) if arm == "batched" else sequential_rate(config, data, k, arm[11:])
-                rates[arm].append(rate)
+            for arm in names if rep % 2 == 0 else names[::-1]:
+                rates[arm].append(arms[arm](k))
+
+        def paired(arm: str, base: str, rates: dict = rates) -> dict:
+            return _spread([a / b for a, b in zip(rates[arm], rates[base], strict=True)])
+
         rows.append(
             {
                 "seeds": k,
                 **{f"{arm}_per_s".replace(" ", "_"): round(statistics.median(v), 1) for arm, v in rates.items()},
-                "batched_vs_sequential_plain": _spread(
-                    [b / s for b, s in zip(rates["batched"], rates["sequential plain"], strict=True)]
-                ),
-                "batched_vs_sequential_fused": _spread(
-                    [b / s for b, s in zip(rates["batched"], rates["sequential fused"], strict=True)]
-                ),
+                "batched_plain_vs_sequential_plain": paired("batched plain", "sequential plain"),
+                "batched_fused_vs_sequential_fused": paired("batched fused", "sequential fused"),
+                "batched_fused_vs_sequential_plain": paired("batched fused", "sequential plain"),
+                "stacked_vs_sequential_plain": paired("stacked", "sequential plain"),
             }
         )
     results = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "samples": n, "repeats": repeats, "rows": rows}
@@ -159,14 +164,26 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"{results['cpu']}: threads={results['threads']}, {n} images per run, {repeats} paired repeats")
-    print("| K | sequential plain (samples/s) | sequential fused | batched | batched ÷ plain | batched ÷ fused |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| K | sequential plain (samples/s) | sequential fused | batched plain | batched fused | stacked | "
+        "batched ÷ sequential, plain | fused | batched fused ÷ sequential plain | stacked ÷ sequential plain |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        vs_plain, vs_fused = r["batched_vs_sequential_plain"], r["batched_vs_sequential_fused"]
+        cells = [
+            r[key]
+            for key in (
+                "batched_plain_vs_sequential_plain",
+                "batched_fused_vs_sequential_fused",
+                "batched_fused_vs_sequential_plain",
+                "stacked_vs_sequential_plain",
+            )
+        ]
         print(
             f"| {r['seeds']} | {r['sequential_plain_per_s']:,} | {r['sequential_fused_per_s']:,} | "
-            f"{r['batched_per_s']:,} | {vs_plain['median']}× ({vs_plain['min']}–{vs_plain['max']}) | "
-            f"{vs_fused['median']}× ({vs_fused['min']}–{vs_fused['max']}) |"
+            f"{r['batched_plain_per_s']:,} | {r['batched_fused_per_s']:,} | {r['stacked_per_s']:,} | "
+            + " | ".join(f"{c['median']}× ({c['min']}–{c['max']})" for c in cells)
+            + " |"
         )
 
 

@@ -272,13 +272,20 @@ def test_bench_seed_batch_times_k_seeds_batched_against_one_after_another(mnist_
     results = json.loads(run_script("bench_seed_batch.py", "--quick", "--seeds", "2,3", "--json"))
     assert (results["threads"], results["samples"], results["repeats"]) == (1, 512, 1)
     assert [r["seeds"] for r in results["rows"]] == [2, 3]
+    pairs = {
+        "batched_plain_vs_sequential_plain": ("batched_plain", "sequential_plain"),
+        "batched_fused_vs_sequential_fused": ("batched_fused", "sequential_fused"),
+        "batched_fused_vs_sequential_plain": ("batched_fused", "sequential_plain"),
+        "stacked_vs_sequential_plain": ("stacked", "sequential_plain"),
+    }
     for r in results["rows"]:
-        assert r["sequential_plain_per_s"] > 0 and r["sequential_fused_per_s"] > 0 and r["batched_per_s"] > 0
+        arms = ("sequential_plain", "sequential_fused", "batched_plain", "batched_fused", "stacked")
+        assert all(r[f"{arm}_per_s"] > 0 for arm in arms)
         # one repeat: each ratio is that repeat's, the rates' ratio up to their rounding to 0.1 samples/s
-        for other in ("plain", "fused"):
-            ratio = r[f"batched_vs_sequential_{other}"]
+        for key, (arm, base) in pairs.items():
+            ratio = r[key]
             assert ratio["min"] == ratio["median"] == ratio["max"]
-            assert ratio["median"] == pytest.approx(r["batched_per_s"] / r[f"sequential_{other}_per_s"], abs=0.002)
+            assert ratio["median"] == pytest.approx(r[f"{arm}_per_s"] / r[f"{base}_per_s"], abs=0.002)
 
 
 def test_the_stacked_mlp_keeps_each_seed_apart():

@@ -220,6 +220,7 @@ def test_export_of_the_old_export_s_trial_retrains_it_bit_for_bit(old_study, tmp
     old_final = expected("export.json")["final_model"]
     new_final = result.final_model.to_dict()
     assert new_final.pop("step") == "plain"  # a key added since (#32): the old trials trained with the plain step
+    assert new_final.pop("batch") is None  # and one by one (#32)
     assert final_figures(new_final) == final_figures(old_final)
     assert (result.final_model.test_accuracy, result.final_model.test_loss) == OLD_FINAL_MODEL
 
@@ -312,7 +313,8 @@ def test_confirming_again_reuses_the_old_runs_then_retrains_them_bit_for_bit(old
     # the new record adds what the new confirm also states (study, hand rows left out, own trials, train subset);
     # every key the old one had keeps its value
     assert {k: again.record[k] for k in old} == old
-    assert set(again.record) - set(old) == {"study", "hand_rows", "own_trials", "train_subset"}
+    assert set(again.record) - set(old) == {"study", "hand_rows", "own_trials", "train_subset", "batched"}
+    assert again.record["batched"] is False  # #32: the old runs trained one seed at a time
     assert (again.record["hand_rows"], again.record["own_trials"]) == ([0], 5)
     assert again.best_trial == OLD_CONFIRMED_BEST and again.chosen == OLD_BEST_TRIAL
 

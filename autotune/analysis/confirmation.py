@@ -153,6 +153,7 @@ def confirm(
         "top": top,
         "seeds": seeds,
         "seed_list": shared,
+        "batched": bool(spec.batch_seeds and seeds > 1),  # each trial's seeds trained at once (seed_batch)
         "epochs": spec.max_epochs,
         "train_subset": spec.train_subset,
         "own_trials": sum(1 for t in done if not goals.by_hand(t)),  # autotune's; no hand rows
@@ -242,6 +243,8 @@ def lines(record: Any, lang: str = "en") -> list[str]:
             budget=budget,
         )
     ]
+    if record.get("batched"):
+        out.append(say("cf_batched", n=n))
     out += [say("cf_note", note=note_in(note, lang)) for note in record.get("notes", [])]
     hand = record.get("hand_rows") or []
     if hand:

@@ -43,7 +43,8 @@ def train_missing(
     workers: int,
 ) -> set[tuple[int, int]]:
     """Train the runs of ``chosen`` × ``shared`` that ``store`` lacks in ``workers`` processes forked from this
-    one, into the store, and return their (trial, seed) pairs. Only where a forked run is the run this
+    one, into the store, and return their (trial, seed) pairs (with the spec's ``batch_seeds``, a process trains one
+    trial's seeds at once). Only where a forked run is the run this
     process would train: one torch thread here (the trials' own count, which replays use), the store there
     to take the runs, and at least two runs to share; otherwise nothing is trained here and
     :func:`autotune.analysis.confirmation.confirm` trains the runs one after another."""
@@ -52,31 +53,41 @@ def train_missing(
     workers = min(workers, usable_cores())
     if workers < 2 or store is None or torch.get_num_threads() != 1 or not can_fork("cpu", 1):
         return set()
+    # a job is one run, or with seed batching one trial's batch of the shared seeds (trained at once or not at all)
+    batch = list(shared) if spec.batch_seeds and len(shared) > 1 else None
     jobs = []
     for trial in chosen:
         config, precision, step = config_of(spec, trial), recorded(trial.user_attrs), recorded_step(trial.user_attrs)
-        jobs += [
-            (trial.number, config, seed, precision, step)
+        missing = [
+            seed
             for seed in shared
-            if store.get(run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision, step=step))
+            if store.get(
+                run_key(spec, config, seed=seed, epochs=spec.max_epochs, precision=precision, step=step, batch=batch)
+            )
             is None
         ]
+        groups = ([missing] if missing else []) if batch is not None else [[seed] for seed in missing]
+        jobs += [(trial.number, config, group, precision, step) for group in groups]
     if len(jobs) < 2:
         return set()
     release_connections(store.study)  # each process opens its own
-    fork_map(partial(_train_one, spec, splits, store), jobs, workers)
+    fork_map(partial(_train_one, spec, splits, store, shared), jobs, workers)
     store.refresh()
-    return {(number, seed) for number, _, seed, _, _ in jobs}
+    return {(number, seed) for number, _, group, _, _ in jobs for seed in group}
 
 
 def _train_one(
-    spec: StudySpec, splits: Any, store: ReplayStore, job: tuple[int, dict[str, Any], int, str, str]
+    spec: StudySpec,
+    splits: Any,
+    store: ReplayStore,
+    shared: Sequence[int],
+    job: tuple[int, dict[str, Any], list[int], str, str],
 ) -> None:
-    number, config, seed, precision, step = job
+    number, config, group, precision, step = job
     replay(
         spec,
         config,
-        seeds=[seed],
+        seeds=shared if spec.batch_seeds else group,  # a batch is always all the shared seeds, as confirm asks
         splits=splits,
         label=f"trial {number}",
         store=store,

@@ -52,18 +52,25 @@ def replay(
     study_name: str | None = None,
     data_dir: str | os.PathLike | None = None,
     threads: int | None = None,
+    batch_seeds: bool | None = None,
 ) -> ReplayResult:
     """Re-run a stored trial (``trial``: a number or ``"best"``) or a configuration (a mapping, or a YAML/JSON
     file as export writes it) over ``seeds`` seeds, with optional ``overrides`` (``autotune replay``).
 
     Without overrides, with the trial's own seed and budget, it says whether the stored metric was
-    reproduced exactly. Runs are recorded in the companion study ``<study>:replays``.
+    reproduced exactly. Runs are recorded in the companion study ``<study>:replays``. ``batch_seeds``: train the
+    seeds at once (None: the spec's ``batch_seeds``; see :mod:`autotune.training.seed_batch`).
     """
 
     if (trial is None) == (config is None):
         raise OptionError("give exactly one of «trial» N|best and «config» FILE")
     ctx = open_context(
-        study, storage=storage, study_name=study_name, need_study=trial is not None, train_subset=train_subset
+        study,
+        storage=storage,
+        study_name=study_name,
+        need_study=trial is not None,
+        train_subset=train_subset,
+        batch_seeds=batch_seeds,
     )
     spec, notes, source = ctx.spec, [], None
     if trial is not None:

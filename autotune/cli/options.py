@@ -132,11 +132,23 @@ def replay_options(func: Any) -> Any:
             envvar="AUTOTUNE_DATA_DIR",
             help="Folder with the original dataset files [env: AUTOTUNE_DATA_DIR].",
         ),
+        batch_seeds_option(),
         click.option("--json", "as_json", is_flag=True, help="Print the results as JSON."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def batch_seeds_option() -> Any:
+    """``--batch-seeds/--seeds-one-by-one``: None where neither is given (the spec's ``batch_seeds`` decides)."""
+    return click.option(
+        "--batch-seeds/--seeds-one-by-one",
+        "batch_seeds",
+        default=None,
+        help="Train the seeds of each configuration at once, as one batched model, or one after another. "
+        "Each run records how it was batched. [default: the spec's batch_seeds, else one by one]",
+    )
 
 
 def lang_option(help_text: str) -> Any:

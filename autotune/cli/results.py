@@ -10,6 +10,7 @@ import autotune
 from autotune.cli.options import (
     STORAGE_HELP,
     SubsetType,
+    batch_seeds_option,
     lang_option,
     quiet_libraries,
     stored_study_options,
@@ -205,6 +206,7 @@ def report(
     help="Train the final model on N training examples, or all of them. "
     "[default: the spec's final.train_subset, else the trials']",
 )
+@batch_seeds_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def export(
     study: str,
@@ -220,6 +222,7 @@ def export(
     seeds: int,
     epochs: int | None,
     train_subset: int | str | None,
+    batch_seeds: bool | None,
     as_json: bool,
 ) -> None:
     """Export the best trial: best.yaml/.json, trials.csv, a final model tested once, provenance.json.
@@ -248,6 +251,7 @@ def export(
         train_subset=train_subset,
         data_dir=data_dir,
         threads=threads,
+        batch_seeds=batch_seeds,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
@@ -302,5 +306,6 @@ def export(
                 f"Over {len(final.runs)} seeds ({', '.join(str(r.seed) for r in final.runs)}): "
                 f"{'test accuracy' if accuracy else 'test loss'} {mean_std(mean, std, percent=accuracy)}"
                 + (" (percentage points)" if accuracy else "")
+                + ("; the seeds trained at once, as one batched model" if final.batch else "")
                 + "."
             )

@@ -11,6 +11,7 @@ from autotune.analysis.ablation import ProgressLines
 from autotune.cli.options import (
     STORAGE_HELP,
     STUDY_HELP,
+    batch_seeds_option,
     lang_option,
     out_option,
     quiet_libraries,
@@ -48,6 +49,7 @@ def replay(
     epochs: int | None,
     train_subset: int | None,
     threads: int | None,
+    batch_seeds: bool | None,
     data_dir: str | None,
     as_json: bool,
     which: str | None,
@@ -77,6 +79,7 @@ def replay(
         study_name=study_name,
         data_dir=data_dir,
         threads=threads,
+        batch_seeds=batch_seeds,
     )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
@@ -121,6 +124,9 @@ def replay(
                 if rep.mean(m) is not None
             )
         )
+    batch = result.runs[0].batch if result.runs else None
+    if batch and not result.reproduction:  # the reproduction line says it for a trial's own seeds
+        click.echo(f"Seeds {', '.join(map(str, batch))} were trained at once, as one batched model.")
     if result.reproduction:
         click.echo(result.reproduction)
 
@@ -149,6 +155,7 @@ def ablate(
     epochs: int | None,
     train_subset: int | None,
     threads: int | None,
+    batch_seeds: bool | None,
     data_dir: str | None,
     as_json: bool,
     baseline: str,
@@ -177,6 +184,7 @@ def ablate(
         study_name=study_name,
         data_dir=data_dir,
         threads=threads,
+        batch_seeds=batch_seeds,
         on_row=None if as_json else lambda r: click.echo(progress(r), err=True),
     )
     print_table_result(result, as_json)
@@ -204,6 +212,7 @@ def sweep(
     epochs: int | None,
     train_subset: int | None,
     threads: int | None,
+    batch_seeds: bool | None,
     data_dir: str | None,
     as_json: bool,
     param: str,
@@ -235,6 +244,7 @@ def sweep(
         study_name=study_name,
         data_dir=data_dir,
         threads=threads,
+        batch_seeds=batch_seeds,
     )
     print_table_result(result, as_json)
 
@@ -284,6 +294,7 @@ def sweep(
     help="Also write the confirmation table alone as a Word document (FILE.docx), to paste from.",
 )
 @lang_option("The --docx table's language: English or the seed reports' Chinese.")
+@batch_seeds_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmation as JSON.")
 def confirm(
     study: str,
@@ -292,6 +303,7 @@ def confirm(
     storage: str | None,
     study_name: str | None,
     threads: int | None,
+    batch_seeds: bool | None,
     data_dir: str | None,
     docx: str | None,
     lang: str,
@@ -314,6 +326,7 @@ def confirm(
         study_name=study_name,
         data_dir=data_dir,
         threads=threads,
+        batch_seeds=batch_seeds,
         docx=docx,
         lang=lang,
         on_run=None

@@ -73,10 +73,11 @@ def confirm_study(
     workers: int = 1,
     splits: Any = None,
     lang: str = "en",
+    batch_seeds: bool | None = None,
 ) -> ConfirmResult:
     """Re-train the ``top`` best complete trials over ``seeds`` shared seeds and record the confirmation in the
     study (see :func:`autotune.api.confirm`, which checks its arguments first)."""
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True)
+    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, batch_seeds=batch_seeds)
     chosen, notes = confirmation.candidates(ctx.study, ctx.spec, top)
     splits = replay_data(ctx.spec, threads, data_dir, chosen[0].user_attrs.get("threads"), splits=splits)
     record, counts = confirmation.confirm(

@@ -71,14 +71,23 @@ def ablate(
     data_dir: str | os.PathLike | None = None,
     threads: int | None = None,
     on_row: Callable[[AblationRow], None] | None = None,
+    batch_seeds: bool | None = None,
 ) -> AblationResult:
     """The best trial against ``baseline`` (``defaults``, ``trial:N`` or a config file): leave-one-out and a
-    greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``)."""
+    greedy ablation path over ``seeds`` seeds; writes ``ablation-<study>/`` (``autotune ablate``). ``batch_seeds``:
+    train each configuration's seeds at once (None: the spec's ``batch_seeds``)."""
     i18n.check_lang(lang)  # before anything is opened or trained
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.models import describe_structure
 
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
+    ctx = open_context(
+        study,
+        storage=storage,
+        study_name=study_name,
+        need_study=True,
+        train_subset=train_subset,
+        batch_seeds=batch_seeds,
+    )
     spec = ctx.spec
     chosen = goals.the_best(ctx.study)  # what 'best' means everywhere, and why (the caption says it)
     best_trial = chosen.trial
@@ -166,11 +175,20 @@ def sweep(
     study_name: str | None = None,
     data_dir: str | os.PathLike | None = None,
     threads: int | None = None,
+    batch_seeds: bool | None = None,
 ) -> SweepResult:
     """One factor at a time: ``param`` (or ``"epochs"``) set to each of ``values``, every other parameter held
-    at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``)."""
+    at trial ``start``'s (``best`` or ``trial:N``); writes ``sweep-<study>/`` (``autotune sweep``). ``batch_seeds``:
+    train each value's seeds at once (None: the spec's ``batch_seeds``)."""
     i18n.check_lang(lang)  # before anything is opened or trained
-    ctx = open_context(study, storage=storage, study_name=study_name, need_study=True, train_subset=train_subset)
+    ctx = open_context(
+        study,
+        storage=storage,
+        study_name=study_name,
+        need_study=True,
+        train_subset=train_subset,
+        batch_seeds=batch_seeds,
+    )
     spec = ctx.spec
     chosen = goals.the_best(ctx.study) if start == "best" else None
     source = chosen.trial if chosen else replays.resolve_trial(ctx.study, start.removeprefix("trial:"))[0]

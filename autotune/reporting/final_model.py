@@ -59,6 +59,8 @@ class FinalModel:
     step: str
     seed: int
     seconds: float
+    #: The seeds trained at once as one batched model, in order (None: one after another)
+    batch: list[int] | None
     test_loss: float | None
     test_accuracy: float | None
     #: 0 where the dataset has no test split
@@ -80,6 +82,7 @@ class FinalModel:
             "train_subset": self.train_subset,
             "precision": self.precision,
             "step": self.step,
+            "batch": self.batch,
             "seed": self.seed,
             "seconds": self.seconds,
             "test_loss": self.test_loss,
@@ -116,6 +119,7 @@ def retrain_and_test(
 
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.loop import evaluate, fit
+    from autotune.training.seed_batch import fit_seeds
 
     first = chosen.seed if isinstance(chosen.seed, int) else spec.seed
     seed_list = seeds_for(first, seeds)  # checked before any data are loaded
@@ -139,19 +143,19 @@ def retrain_and_test(
     test = None
     classification = splits.info.task == "classification"
     runs: list[FinalRun] = []
-    for seed in seed_list:
+    train = dict(family=spec.model, max_epochs=spec.max_epochs, precision=used, step=step)
+    batch = list(seed_list) if spec.batch_seeds and len(seed_list) > 1 else None
+    if batch is not None:  # the seeds at once, each its share of the time
         start = time.perf_counter()
-        result = fit(
-            chosen.config,
-            splits,
-            family=spec.model,
-            max_epochs=spec.max_epochs,
-            seed=seed,
-            precision=used,
-            step=step,
-            evaluate_val=retrain_on == "train",
-        )
-        seconds = time.perf_counter() - start
+        batched = fit_seeds(chosen.config, splits, seeds=batch, evaluate_val=retrain_on == "train", **train)
+        share = (time.perf_counter() - start) / len(batch)
+    for i, seed in enumerate(seed_list):
+        start = time.perf_counter()
+        if batch is not None:
+            result, seconds = batched[i], share
+        else:
+            result = fit(chosen.config, splits, seed=seed, evaluate_val=retrain_on == "train", **train)
+            seconds = time.perf_counter() - start
         assert result.model is not None
         if test is None and tested:
             test = load_test(splits, data_dir=data_dir)  # the only place the test split is touched
@@ -175,6 +179,7 @@ def retrain_and_test(
                 trained_on=retrain_on,
                 precision=used,
                 step=step,
+                batch=batch,
                 normalization={"mean": _plain(splits.mean), "std": _plain(splits.std)},
                 test={"loss": test_loss, "accuracy": test_accuracy, "examples": len(test) if test is not None else 0},
             )
@@ -192,6 +197,7 @@ def retrain_and_test(
         train_subset="all" if spec.train_subset is None else spec.train_subset,
         precision=used,
         step=step,
+        batch=batch,
         seed=first_run.seed,
         seconds=first_run.seconds,
         test_loss=first_run.test_loss,

@@ -71,7 +71,7 @@ from autotune.spec.space_keys import (
 #: Every key a spec may have at its top level.
 TOP_KEYS = set(
     "name description dataset model metric direction objectives constraints max_epochs trials validation_size "
-    "train_subset seed sampler pruner fixed space final confirm stop precision step".split()
+    "train_subset seed sampler pruner fixed space final confirm stop precision step batch_seeds".split()
 )
 REQUIRED_KEYS = ("dataset", "model", "space")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -135,6 +135,7 @@ class StudySpec:
     stop: StopSpec | None = None  # None: `autotune run` searches until its trial target (unless --stop)
     precision: str = "fp32"  # fp32, bf16 or auto: how trials compute (each records the one it used)
     step: str = "plain"  # plain or fused: how a training step is computed (each trial records its own)
+    batch_seeds: bool = False  # train the K seeds of a replay, confirmation, ablation, sweep or export at once
 
     def __post_init__(self) -> None:
         if not self.objectives:
@@ -219,6 +220,7 @@ class StudySpec:
             **({"stop": self.stop.to_dict()} if self.stop is not None else {}),
             **({"precision": self.precision} if self.precision != "fp32" else {}),
             **({"step": self.step} if self.step != "plain" else {}),
+            **({"batch_seeds": True} if self.batch_seeds else {}),
         }
 
     def for_final(self, *, max_epochs: int | None = None, train_subset: int | str | None = None) -> StudySpec:
@@ -237,9 +239,10 @@ class StudySpec:
     def fingerprint(self) -> str:
         """A hash of everything that changes what a trial means (not the name, text, trial count, the
         exported model's budget, the confirmation after the search or when the search stops, nor the
-        precision and the step: like the device, they are how a trial computes, and each trial records its own)."""
+        precision, the step and seed batching: like the device, they are how a run computes, and each run records
+        its own)."""
         data = self.to_dict()
-        for key in ("name", "description", "trials", "final", "confirm", "stop", "precision", "step"):
+        for key in ("name", "description", "trials", "final", "confirm", "stop", "precision", "step", "batch_seeds"):
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -380,4 +383,5 @@ def parse_spec(
         stop=parse_stop(ctx, data.get("stop"), objectives=objectives),
         precision=ctx.choice(data, "precision", PRECISIONS, "fp32"),
         step=ctx.choice(data, "step", STEPS, "plain"),
+        batch_seeds=ctx.boolean(data, "batch_seeds", False),
     )

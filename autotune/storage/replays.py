@@ -44,6 +44,7 @@ class SeedRun:
     latency_ms: float | None = None  # measured only where the spec's objectives or constraints use it
     precision: str = "fp32"  # what the run trained in (runs recorded before precisions existed: fp32)
     step: str = "plain"  # how its training steps were computed (runs recorded before steps existed: plain)
+    batch: list[int] | None = None  # the seeds it was trained with at once, in order (None: on its own)
 
 
 #: SeedRun fields under a name other than the metric's
@@ -146,58 +147,107 @@ def replay(
     """Train ``config`` once per seed (no pruning) in ``precision`` (``fp32`` or ``bf16``; a stored trial's
     own, see :func:`autotune.hardware.precision.recorded`) with the training ``step`` (``plain`` or ``fused``;
     likewise the trial's own, :func:`autotune.hardware.steps.recorded_step`); reuse runs already recorded in
-    ``store``."""
+    ``store``. With the spec's ``batch_seeds`` and more than one seed, the seeds train at once as one batched model
+    (:mod:`autotune.training.seed_batch`), each run recording the batch, and only runs batched the same way are
+    reused."""
     # imported here, not at the top: keeps torch off the import of this module
     from autotune.training.loop import fit
+    from autotune.training.seed_batch import fit_seeds
 
     max_epochs = epochs or spec.max_epochs
     out = Replay(label=label, config=config, notes=list(notes))
+    batch = list(seeds) if spec.batch_seeds and len(seeds) > 1 else None
+    keys = {
+        s: run_key(spec, config, seed=s, epochs=max_epochs, precision=precision, step=step, batch=batch) for s in seeds
+    }
+    stored = {s: store.get(key) if store is not None else None for s, key in keys.items()}
+    if batch is not None and None in stored.values():  # the K seeds train at once, or not at all
+        start = time.perf_counter()
+        results = fit_seeds(
+            config, splits, family=spec.model, max_epochs=max_epochs, seeds=batch, precision=precision, step=step
+        )
+        seconds = round((time.perf_counter() - start) / len(batch), 3)  # each seed's share of the batch's time
+        for seed, result in zip(batch, results, strict=True):
+            if stored[seed] is None:
+                stored[seed] = _record(
+                    spec, config, seed, result, seconds, splits, precision, step, batch, store, keys[seed], extra
+                )
     for seed in seeds:
-        key = run_key(spec, config, seed=seed, epochs=max_epochs, precision=precision, step=step)
-        run = store.get(key) if store is not None else None
+        run = stored[seed]
         if run is None:
             start = time.perf_counter()
             result = fit(
                 config, splits, family=spec.model, max_epochs=max_epochs, seed=seed, precision=precision, step=step
             )
-            last = result.last
-            assert last is not None
             seconds = round(time.perf_counter() - start, 3)
-            latency = None
-            if spec.needs("latency_ms"):
-                latency = measure(spec, result, splits, precision=precision)["latency_ms"]
-            run = SeedRun(
-                seed=seed,
-                train_loss=_finite(last.train_loss),
-                train_accuracy=last.train_accuracy,
-                val_loss=_finite(last.val_loss),
-                val_accuracy=last.val_accuracy,
-                epochs=last.epoch,
-                seconds=seconds,
-                diverged=result.diverged,
-                n_params=result.n_params,
-                latency_ms=latency,
-                precision=precision,
-                step=step,
-            )
-            if store is not None:
-                store.put(key, run, config=config, extra=extra or {})
+            run = _record(spec, config, seed, result, seconds, splits, precision, step, None, store, keys[seed], extra)
         out.runs.append(run)
         if on_run is not None:
             on_run(run)
     return out
 
 
+def _record(
+    spec: StudySpec,
+    config: dict[str, Any],
+    seed: int,
+    result: Any,
+    seconds: float,
+    splits: Any,
+    precision: str,
+    step: str,
+    batch: list[int] | None,
+    store: ReplayStore | None,
+    key: str,
+    extra: dict[str, Any] | None,
+) -> SeedRun:
+    """One seed's trained run (a :class:`autotune.training.loop.FitResult`) as a :class:`SeedRun`, recorded in
+    ``store`` under ``key``."""
+    last = result.last
+    assert last is not None
+    latency = None
+    if spec.needs("latency_ms"):
+        latency = measure(spec, result, splits, precision=precision)["latency_ms"]
+    run = SeedRun(
+        seed=seed,
+        train_loss=_finite(last.train_loss),
+        train_accuracy=last.train_accuracy,
+        val_loss=_finite(last.val_loss),
+        val_accuracy=last.val_accuracy,
+        epochs=last.epoch,
+        seconds=seconds,
+        diverged=result.diverged,
+        n_params=result.n_params,
+        latency_ms=latency,
+        precision=precision,
+        step=step,
+        batch=batch,
+    )
+    if store is not None:
+        store.put(key, run, config=config, extra=extra or {})
+    return run
+
+
 def run_key(
-    spec: StudySpec, config: dict[str, Any], *, seed: int, epochs: int, precision: str = "fp32", step: str = "plain"
+    spec: StudySpec,
+    config: dict[str, Any],
+    *,
+    seed: int,
+    epochs: int,
+    precision: str = "fp32",
+    step: str = "plain",
+    batch: Sequence[int] | None = None,
 ) -> str:
-    """The replay store's key of one run; an fp32 run with the plain step keeps the key it had before precisions
-    and steps existed."""
+    """The replay store's key of one run; an fp32 run with the plain step, trained on its own, keeps the key it
+    had before precisions, steps and seed batches existed. A seed-batched run's key holds its batch (the seeds in
+    order): it is reused only by a run batched the same way."""
     fields = {"spec": spec.fingerprint(), "config": config, "seed": seed, "epochs": epochs}
     if precision != "fp32":
         fields["precision"] = precision
     if step != "plain":
         fields["step"] = step
+    if batch is not None:
+        fields["batch"] = list(batch)
     blob = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -300,6 +350,13 @@ def reproduction(
         return None
     if epochs not in (None, trial.user_attrs.get("epochs")) or result.runs[0].seed != trial.user_attrs.get("seed"):
         return None
+    batch = result.runs[0].batch
+    if batch is not None:  # another protocol than the trial's own run: no verdict either way
+        return (
+            f"Not compared with trial {trial.number}'s stored value: seeds {', '.join(map(str, batch))} were trained "
+            "at once as one batched model, whose sums differ from a run of its own in the last bits; "
+            "--seeds-one-by-one reproduces the trial itself, and the same batch reproduces this replay."
+        )
     stored = trial.user_attrs.get(spec.metric)
     got = getattr(result.runs[0], spec.metric)
     # the metric alone can agree by chance (an accuracy is a count): every figure the trial stored must agree too

@@ -39,15 +39,19 @@ def open_context(
     study_name: str | None,
     need_study: bool,
     train_subset: int | None = None,
+    batch_seeds: bool | None = None,
 ) -> Context:
     """Load the stored study (its own stored spec wins) or, without one, just the spec.
 
     ``train_subset`` shrinks the training split for every run (a smaller budget); it is part of
-    the spec, so such runs are recorded apart from full-budget ones.
+    the spec, so such runs are recorded apart from full-budget ones. ``batch_seeds`` (not None) says whether the
+    seeds of each configuration train at once (the spec's ``batch_seeds``); each run records how it was batched.
     """
     context = _open_context(study, storage=storage, study_name=study_name, need_study=need_study)
     if train_subset is not None:
         context.spec = replace(context.spec, train_subset=train_subset)
+    if batch_seeds is not None:
+        context.spec = replace(context.spec, batch_seeds=bool(batch_seeds))
     return context
 
 
@@ -77,8 +81,8 @@ def _open_context(
     stored = stored_spec(loaded)
     if stored is not None:
         given, spec = spec, stored
-        if given.fingerprint() == spec.fingerprint():  # the same search: your spec's final-model budget applies
-            spec = replace(spec, final=given.final)
+        if given.fingerprint() == spec.fingerprint():  # the same search: your spec's final-model budget applies,
+            spec = replace(spec, final=given.final, batch_seeds=given.batch_seeds)  # and how its seeds train
     return Context(spec, loaded, rdb)
 
 

@@ -35,6 +35,12 @@ CONFIRMATION: dict[str, tuple[str, str]] = {
         "，每次训练 {epochs} 轮，与搜索相同{subset}",
     ),
     "cf_note": ("Note: {note}.", "注：{note}。"),
+    "cf_batched": (
+        "Each trial's {n} seeds were trained at once, as one batched model: each seed kept its own initialisation, "
+        "data order and augmentation, and the dropout masks were drawn for the batch as a whole.",
+        "每个试验的 {n} 个种子作为一个批量模型同时训练：每个种子保留自己的初始化、数据顺序和数据增强，"
+        "dropout 掩码则按整个批次抽取。",
+    ),
     "cf_fewer": (
         "study '{study}' has {n} {which}, fewer than the {top} asked for: confirming those {n}",
         "研究 '{study}' 只有 {n} 个{which}，少于要求的 {top} 个：复核这 {n} 个",

@@ -178,6 +178,34 @@ def test_a_second_confirmation_trains_nothing_and_more_seeds_train_only_the_new_
     assert more["runs"] == {"trained": 5, "reused": 4} and len(_store_runs()) == 9
 
 
+def test_a_seed_batched_confirmation_equals_its_own_replay_and_is_kept_apart(study_path):
+    import autotune
+    from autotune.search.configs import config_from_params
+    from autotune.storage.stored import stored_spec
+
+    out = _confirm("--top", "2", "--seeds", "3", "--batch-seeds")
+    assert out["runs"] == {"trained": 6, "reused": 0} and out["batched"] is True
+    assert {tuple(t.user_attrs["run"]["batch"]) for t in _store_runs()} == {tuple(out["seed_list"])}
+    assert out["lines"][1] == (
+        "Each trial's 3 seeds were trained at once, as one batched model: each seed kept its own initialisation, "
+        "data order and augmentation, and the dropout masks were drawn for the batch as a whole."
+    )
+    study = stored_study()
+    spec = stored_spec(study)
+    for row in out["ranking"]:  # each trial's batch, trained again from its configuration: the same to the bit
+        config = config_from_params(spec, study.trials[row["trial"]].params)
+        again = autotune.replay_config(
+            spec.__class__(**{**spec.__dict__, "batch_seeds": True}), config, seeds=3, first_seed=out["seed_list"][0]
+        )
+        assert again.values("val_accuracy") == row["values"] and again.runs[0].batch == out["seed_list"]
+    assert _confirm("--top", "2", "--seeds", "3", "--batch-seeds")["runs"] == {"trained": 0, "reused": 6}
+    alone = _confirm("--top", "2", "--seeds", "3", "--seeds-one-by-one")  # another protocol: trained apart
+    assert alone["runs"] == {"trained": 6, "reused": 0} and alone["batched"] is False and len(_store_runs()) == 12
+    assert "Each trial's" not in " ".join(alone["lines"])
+    values = {r["trial"]: r["values"] for r in out["ranking"]}
+    assert all(values[r["trial"]] != r["values"] for r in alone["ranking"])
+
+
 def test_fewer_complete_trials_than_top_confirms_those_and_says_so(study_path):
     result = invoke("confirm", "--study", "tiny-digits", "--top", "5", "--seeds", "2")
     assert result.exit_code == 0, result.output
@@ -450,6 +478,29 @@ def test_forked_confirmation_runs_are_the_runs_one_process_trains(write_spec, tm
     assert forked == [4, 6]  # the one-process confirmation forked nothing
     assert two.record["ranking"] == one.record["ranking"] and two.trained == one.trained == 6
     assert two.record["ranking"][0]["values"] != two.record["ranking"][1]["values"]
+
+
+def test_forked_seed_batched_confirmations_train_one_batch_per_process(write_spec, tmp_path, monkeypatch):
+    import autotune
+    from autotune.analysis import confirmation_runs
+    from autotune.hardware import processes
+
+    forked: list[list] = []
+    real = processes.fork_map
+
+    def spy(fn, jobs, k, **kwargs):
+        forked.append([(number, group) for number, _, group, _, _ in jobs])
+        return real(fn, jobs, k, **kwargs)
+
+    monkeypatch.setattr(confirmation_runs, "fork_map", spy)
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "3", "-q", "--storage", "sqlite:///a.db").exit_code == 0
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    two = autotune.confirm("tiny-digits", top=2, seeds=3, storage="sqlite:///a.db", workers=2, batch_seeds=True)
+    one = autotune.confirm("tiny-digits", top=2, seeds=3, storage="sqlite:///b.db", workers=1, batch_seeds=True)
+    shared = two.record["seed_list"]
+    assert forked == [[(two.record["single_seed_best"], shared), (forked[0][1][0], shared)]]  # a batch per trial
+    assert two.record["ranking"] == one.record["ranking"] and two.trained == one.trained == 6
 
 
 def test_run_confirms_on_the_data_it_loaded_for_its_search(write_spec, tmp_path, monkeypatch):

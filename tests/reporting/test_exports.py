@@ -62,6 +62,7 @@ FINAL_KEYS = [
     "train_subset",
     "precision",
     "step",
+    "batch",
     "seed",
     "seconds",
     "test_loss",
@@ -241,6 +242,27 @@ def test_a_fused_trial_is_exported_with_the_fused_step(write_spec):
     final = json.loads(result.stdout)["final_model"]
     assert final["step"] == "fused"
     assert torch.load("exp/model.pt", weights_only=True)["step"] == "fused"
+
+
+def test_seed_batched_final_models_are_tested_one_by_one_and_replay_their_batch(write_spec):
+    path = write_spec(tiny_digits_spec(pruner={"name": "none"}))
+    assert invoke("run", "--study", path, "--trials", "2", "-q").exit_code == 0
+    finals = []
+    for out in ("a", "b", "c"):
+        how = "--seeds-one-by-one" if out == "c" else "--batch-seeds"
+        result = invoke("export", "--study", path, "--out", out, "--json", "--seeds", "3", how)
+        assert result.exit_code == 0, result.output
+        finals.append(json.loads(result.stdout)["final_model"])
+    batched, again, alone = finals
+    seeds = [run["seed"] for run in batched["seeds"]]
+    assert batched["batch"] == seeds and alone["batch"] is None and len(set(seeds)) == 3
+    assert torch.load("a/model.pt", weights_only=True)["batch"] == seeds
+    figures = [(r["test_loss"], r["test_accuracy"]) for r in batched["seeds"]]
+    assert figures == [(r["test_loss"], r["test_accuracy"]) for r in again["seeds"]]  # the same batch, to the bit
+    # one by one: the same seeds' own draws (the dropout masks aside), so the same learning
+    assert abs(batched["test_accuracy_mean"] - alone["test_accuracy_mean"]) <= 0.05
+    text = invoke("export", "--study", path, "--out", "d", "--seeds", "3", "--batch-seeds").output
+    assert "; the seeds trained at once, as one batched model." in text
 
 
 def test_a_bf16_trial_is_exported_in_bf16(bf16_cpu, write_spec):

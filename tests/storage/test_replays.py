@@ -230,6 +230,45 @@ def test_an_fp32_run_keeps_the_store_key_it_had_before_precisions(write_spec):
     assert run_key(spec, config, seed=1, epochs=3, precision="bf16") != before
     assert run_key(spec, config, seed=1, epochs=3, step="plain") == before
     assert run_key(spec, config, seed=1, epochs=3, step="fused") != before
+    assert run_key(spec, config, seed=1, epochs=3, batch=None) == before
+    batched = run_key(spec, config, seed=1, epochs=3, batch=[1, 2])
+    assert batched != before and batched != run_key(spec, config, seed=1, epochs=3, batch=[2, 1])
+
+
+def test_a_seed_batched_replay_says_it_is_another_protocol_and_replays_its_batch(study_path):
+    best = _study().best_trial
+    first = invoke("replay", "--study", study_path, "--trial", "best", "--seeds", "3", "--batch-seeds", "--json")
+    assert first.exit_code == 0, first.output
+    out = json.loads(first.stdout)
+    seeds = [run["seed"] for run in out["runs"]]
+    assert seeds[0] == best.user_attrs["seed"] and [run["batch"] for run in out["runs"]] == [seeds] * 3
+    assert out["reproduction"] == (
+        f"Not compared with trial {best.number}'s stored value: seeds {', '.join(map(str, seeds))} were trained at "
+        "once as one batched model, whose sums differ from a run of its own in the last bits; --seeds-one-by-one "
+        "reproduces the trial itself, and the same batch reproduces this replay."
+    )
+    again = json.loads(
+        invoke("replay", "--study", study_path, "--trial", "best", "--seeds", "3", "--batch-seeds", "--json").stdout
+    )
+    assert [run["reused"] for run in again["runs"]] == [True] * 3
+    figures = [{k: r[k] for k in ("val_loss", "val_accuracy", "train_loss")} for r in out["runs"]]
+    assert [{k: r[k] for k in ("val_loss", "val_accuracy", "train_loss")} for r in again["runs"]] == figures
+    one = invoke("replay", "--study", study_path, "--trial", "best", "--batch-seeds")  # one seed is no batch
+    assert one.stdout.splitlines()[-1].startswith("Reproduced exactly: ")
+    Path("cfg.json").write_text(json.dumps(best.params))
+    text = invoke("replay", "--study", study_path, "--config", "cfg.json", "--seeds", "2", "--batch-seeds").stdout
+    assert text.splitlines()[-1].startswith("Seeds ") and text.endswith(
+        " were trained at once, as one batched model.\n"
+    )
+
+
+def test_a_bad_batch_seeds_value_in_a_spec_is_one_error_line(write_spec):
+    from tests.conftest import assert_one_error_line
+
+    path = write_spec(tiny_digits_spec(batch_seeds="yes"))
+    result = invoke("run", "--study", path, "--trials", "1")
+    assert_one_error_line(result, "batch_seeds", "true or false", "'yes'")
+    assert not Path("autotune.db").exists()
 
 
 def test_a_replay_that_matches_the_metric_but_not_a_loss_is_not_reproduced(write_spec):
