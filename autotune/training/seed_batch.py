@@ -16,8 +16,9 @@ Two things differ from K runs one after another, so a batched run is its own pro
 - the sums of the batched kernels are taken in another order, so the numbers differ in the last bits.
 
 A batched run therefore replays bit-exactly when it is batched the same way (the same seeds in the same order,
-recorded with each run), not number for number against the seeds' separate runs. On a CPU the gain is modest
-(BENCHMARKS.md, "Seed-batched runs"); batching many small models is what pays on a GPU.
+recorded with each run), not number for number against the seeds' separate runs. On the CPU it measured no faster
+than the runs one after another (BENCHMARKS.md, "Seed-batched runs"), so it is an option; batching many small models
+is what is known to pay on a GPU.
 """
 
 from __future__ import annotations
