@@ -28,9 +28,11 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from bench_trainer import spread  # noqa: E402
 from torch import nn  # noqa: E402
 
 from autotune.data.datasets import Split, Splits, load_splits  # noqa: E402
@@ -112,10 +114,6 @@ def stacked_rate(config: dict, data: Split, k: int) -> float:
     return k * n / (time.perf_counter() - start)
 
 
-def _spread(values: list[float]) -> dict:
-    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="3,5", help="comma-separated seed counts K [default: 3,5]")
@@ -147,7 +145,7 @@ def main() -> None:
                 rates[arm].append(arms[arm](k))
 
         def paired(arm: str, base: str, rates: dict = rates) -> dict:
-            return _spread([a / b for a, b in zip(rates[arm], rates[base], strict=True)])
+            return spread([a / b for a, b in zip(rates[arm], rates[base], strict=True)])
 
         rows.append(
             {

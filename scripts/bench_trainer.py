@@ -365,7 +365,7 @@ def peak_rows(splits, trial_16: dict, *, repeats: int, quick: bool, bf16: bool) 
                     "step": step,
                     "samples_per_s": round(per_s, 1),
                     "model_gflops": round(flops, 2),
-                    **({"fused_vs_plain": _spread(paired)} if step == "fused" else {}),
+                    **({"fused_vs_plain": spread(paired)} if step == "fused" else {}),
                 }
             )
     peak = {arm: round(max(v), 1) for arm, v in peaks.items() if v}
@@ -375,7 +375,8 @@ def peak_rows(splits, trial_16: dict, *, repeats: int, quick: bool, bf16: bool) 
     return {"rows": rows, "peak_gflops": peak}
 
 
-def _spread(ratios: list[float]) -> dict:
+def spread(ratios: list[float]) -> dict:
+    """The median, min and max of paired ratios, to 3 decimals (bench_seed_batch.py prints its ratios so too)."""
     import statistics
 
     return {"median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3), "max": round(max(ratios), 3)}
