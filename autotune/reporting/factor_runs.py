@@ -229,11 +229,11 @@ def sweep(
 def _budget_words(
     say: Callable[..., str], spec: StudySpec, trial: optuna.trial.FrozenTrial, seeds: Sequence[int], epochs: int | None
 ) -> dict[str, Any]:
-    """What an ablation's or a sweep's caption says of its runs: the seeds, the epochs per run against the trial's
-    own, and the training subset."""
+    """What an ablation's or a sweep's caption says of its runs: the seeds (and whether they trained at once), the
+    epochs per run against the trial's own, and the training subset."""
     return {
         "k": len(seeds),
-        "seeds": ", ".join(map(str, seeds)),
+        "seeds": ", ".join(map(str, seeds)) + (say("abl_batched") if spec.batch_seeds and len(seeds) > 1 else ""),
         "epochs": epochs or spec.max_epochs,
         "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
         "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else "",

@@ -52,6 +52,7 @@ ABLATION: dict[str, tuple[str, str]] = {
         "消融路径上的一个配置（+ {component}）在相同的 {n} 个随机种子上比最优试验的配置高 {change}{p}，"
         "但在噪声范围内（按上述规则不可测）：视为持平，种子太少，无法判断。",
     ),
+    "abl_batched": ("; trained at once, as one batched model", "；作为一个批量模型同时训练"),
     "abl_caption": (
         "Ablation of study '{study}', trial {trial} ({basis}), against the baseline ({baseline}): {k} "
         "seed(s) per row ({seeds}), {epochs} epoch(s) per run (the trial trained {trial_epochs}){subset}.",

@@ -52,3 +52,16 @@ def test_a_bad_value_late_in_the_list_stops_the_sweep_before_anything_trains(stu
     assert_one_error_line(result, "--values: epochs must be integers >= 1, got 0")
     assert file_digest(Path("autotune.db")) == before  # before: epochs=1 was trained and stored first
     assert not Path("sweep-tiny-digits").exists()
+
+
+def test_a_seed_batched_sweep_says_so_in_its_caption_and_records_each_batch(study_path):
+    args = ["sweep", "--study", study_path, "--param", "batch_size", "--values", "32,64", "--seeds", "2", "--epochs"]
+    assert invoke(*args, "2", "--batch-seeds", "--out", "sw").exit_code == 0
+    data = json.loads(Path("sw/sweep-batch_size.json").read_text())
+    seeds = [run["seed"] for run in data["rows"][0]["runs"]]
+    assert [[run["batch"] for run in row["runs"]] for row in data["rows"]] == [[seeds, seeds], [seeds, seeds]]
+    assert f"2 seed(s) per value ({seeds[0]}, {seeds[1]}; trained at once, as one batched model), " in data["caption"]
+    assert invoke(*args, "2", "--out", "sw2").exit_code == 0  # one by one: the caption says nothing of batches
+    plain = json.loads(Path("sw2/sweep-batch_size.json").read_text())
+    assert f"({seeds[0]}, {seeds[1]}), " in plain["caption"]
+    assert [run["batch"] for run in plain["rows"][0]["runs"]] == [None, None]
