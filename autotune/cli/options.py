@@ -147,7 +147,9 @@ def batch_seeds_option() -> Any:
         "batch_seeds",
         default=None,
         help="Train the seeds of each configuration at once, as one batched model, or one after another. "
-        "Each run records how it was batched. [default: the spec's batch_seeds, else one by one]",
+        "Batched runs draw their dropout masks for the batch, so their results differ from one-by-one runs and are "
+        "kept apart; each records its batch. Measured no faster on a CPU (BENCHMARKS.md). "
+        "[default: the spec's batch_seeds, else one by one]",
     )
 
 

@@ -333,7 +333,11 @@ def confirm(
         if as_json
         else lambda trial, run: click.echo(
             f"  trial {trial}, seed {run.seed}: done"
-            + (" (recorded earlier)" if run.reused else f" ({run.seconds:.1f}s)"),
+            + (
+                " (recorded earlier)"
+                if run.reused
+                else f" ({run.seconds:.1f}s{', its share of the batch' if run.batch else ''})"
+            ),
             err=True,
         ),
     )

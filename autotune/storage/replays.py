@@ -354,8 +354,9 @@ def reproduction(
     if batch is not None:  # another protocol than the trial's own run: no verdict either way
         return (
             f"Not compared with trial {trial.number}'s stored value: seeds {', '.join(map(str, batch))} were trained "
-            "at once as one batched model, whose sums differ from a run of its own in the last bits; "
-            "--seeds-one-by-one reproduces the trial itself, and the same batch reproduces this replay."
+            "at once as one batched model, whose dropout masks are drawn for the batch as a whole (and whose sums may "
+            "differ in the last bits); --seeds-one-by-one (batch_seeds=False) reproduces the trial itself, and the "
+            "same batch reproduces this replay."
         )
     stored = trial.user_attrs.get(spec.metric)
     got = getattr(result.runs[0], spec.metric)

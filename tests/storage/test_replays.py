@@ -244,8 +244,9 @@ def test_a_seed_batched_replay_says_it_is_another_protocol_and_replays_its_batch
     assert seeds[0] == best.user_attrs["seed"] and [run["batch"] for run in out["runs"]] == [seeds] * 3
     assert out["reproduction"] == (
         f"Not compared with trial {best.number}'s stored value: seeds {', '.join(map(str, seeds))} were trained at "
-        "once as one batched model, whose sums differ from a run of its own in the last bits; --seeds-one-by-one "
-        "reproduces the trial itself, and the same batch reproduces this replay."
+        "once as one batched model, whose dropout masks are drawn for the batch as a whole (and whose sums may "
+        "differ in the last bits); --seeds-one-by-one (batch_seeds=False) reproduces the trial itself, and the same "
+        "batch reproduces this replay."
     )
     again = json.loads(
         invoke("replay", "--study", study_path, "--trial", "best", "--seeds", "3", "--batch-seeds", "--json").stdout
@@ -254,6 +255,7 @@ def test_a_seed_batched_replay_says_it_is_another_protocol_and_replays_its_batch
     figures = [{k: r[k] for k in ("val_loss", "val_accuracy", "train_loss")} for r in out["runs"]]
     assert [{k: r[k] for k in ("val_loss", "val_accuracy", "train_loss")} for r in again["runs"]] == figures
     one = invoke("replay", "--study", study_path, "--trial", "best", "--batch-seeds")  # one seed is no batch
+    assert "Note: seed batching needs two seeds or more: this one seed trains on its own" in one.stdout.splitlines()
     assert one.stdout.splitlines()[-1].startswith("Reproduced exactly: ")
     Path("cfg.json").write_text(json.dumps(best.params))
     text = invoke("replay", "--study", study_path, "--config", "cfg.json", "--seeds", "2", "--batch-seeds").stdout
