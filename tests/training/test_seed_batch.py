@@ -117,3 +117,19 @@ def test_bf16_batches_too(digits):
     b = fit_seeds(_config(), digits, family="mlp", max_epochs=2, seeds=[1, 2], precision="bf16")
     assert [_history(r) for r in a] == [_history(r) for r in b]
     assert {p.dtype for p in a[0].model.parameters()} == {torch.float32}
+
+
+def test_a_users_own_model_batches_too(digits):
+    """A custom builder (the glyphs example's CNN: batch norm, adaptive pooling, dropout) trains batched as the
+    built-in families do: the same batch twice gives the same numbers, each result holds its seed's model."""
+    from tests.conftest import REPO
+
+    family = f"{REPO / 'examples' / 'glyphs' / 'model.py'}:build"
+    config = _config(width=4, depth=1, dropout=0.2)
+    a = fit_seeds(config, digits, family=family, max_epochs=2, seeds=[1, 2])
+    b = fit_seeds(config, digits, family=family, max_epochs=2, seeds=[1, 2])
+    assert [_history(r) for r in a] == [_history(r) for r in b]
+    for result in a:
+        loss, accuracy = evaluate(result.model, digits.val, classification=True)
+        assert (loss, accuracy) == pytest.approx((result.last.val_loss, result.last.val_accuracy), rel=1e-5)
+    assert a[0].last.val_accuracy != a[1].last.val_accuracy or a[0].last.val_loss != a[1].last.val_loss
