@@ -196,7 +196,7 @@ def _train_epoch(
     step: str,
 ) -> list[tuple[float, float | None]]:
     """One pass over ``data`` for every seed, each in its own seeded order; (mean loss, accuracy) per seed.
-    A seed whose loss is not finite at a check gets an infinite loss (the others go on)."""
+    A seed whose loss is not finite gets an infinite loss; the others train the whole epoch."""
     batch.train()
     n, k = len(data), batch.k
     orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(data.x.device)
@@ -226,8 +226,8 @@ def _train_epoch(
         if classification:
             hits += (out.detach().argmax(-1) == yb.reshape(k, b)).sum(dim=1)
         seen += b
-        if i % DIVERGENCE_CHECK_EVERY == DIVERGENCE_CHECK_EVERY - 1 and not bool(torch.isfinite(loss_sums).all()):
-            break
+        if i % DIVERGENCE_CHECK_EVERY == DIVERGENCE_CHECK_EVERY - 1 and not bool(torch.isfinite(loss_sums).any()):
+            break  # every seed diverged; one that did leaves the others' epoch whole (its weights are its own)
     means = [float(v) / seen for v in loss_sums]
     return [
         (m if math.isfinite(m) else math.inf, (int(h) / seen if classification else None) if math.isfinite(m) else None)

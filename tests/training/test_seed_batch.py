@@ -133,3 +133,18 @@ def test_a_users_own_model_batches_too(digits):
         loss, accuracy = evaluate(result.model, digits.val, classification=True)
         assert (loss, accuracy) == pytest.approx((result.last.val_loss, result.last.val_accuracy), rel=1e-5)
     assert a[0].last.val_accuracy != a[1].last.val_accuracy or a[0].last.val_loss != a[1].last.val_loss
+
+
+def test_a_seed_that_diverges_leaves_its_neighbours_run_whole():
+    """Seed 0 diverges at once at this learning rate and seed 3 does not (their own runs show it); batched together,
+    seed 3 trains every epoch as it would alone, to the same loss up to the batched kernels' rounding."""
+    splits = load_splits("sine", validation_size=0.2, seed=0)
+    config = _config(lr=0.4, optimizer="sgd_momentum", units=[64, 64], n_layers=2, batch_size=16)
+    alone = {seed: fit(config, splits, family="mlp", max_epochs=4, seed=seed) for seed in range(8)}
+    bad = [s for s, r in alone.items() if r.diverged]
+    good = [s for s, r in alone.items() if not r.diverged]
+    assert bad and good, {s: r.diverged for s, r in alone.items()}
+    first, second = fit_seeds(config, splits, family="mlp", max_epochs=4, seeds=[bad[0], good[0]])
+    assert first.diverged and len(first.history) == alone[bad[0]].diverged_epoch
+    assert not second.diverged and len(second.history) == 4
+    assert second.last.val_loss == pytest.approx(alone[good[0]].last.val_loss, rel=1e-3)
