@@ -42,7 +42,7 @@ from autotune.hardware.steps import recorded_step
 from autotune.search import goals
 from autotune.search.configs import config_of
 from autotune.spec.study import StudySpec
-from autotune.storage.replays import ReplayStore, SeedRun, replay
+from autotune.storage.replays import ReplayStore, SeedRun, batch_of, replay
 from autotune.words import i18n, tables
 
 #: Where a study keeps its latest confirmation (a JSON-ready dict, see :func:`confirm`).
@@ -153,7 +153,7 @@ def confirm(
         "top": top,
         "seeds": seeds,
         "seed_list": shared,
-        "batched": bool(spec.batch_seeds and seeds > 1),  # each trial's seeds trained at once (seed_batch)
+        "batched": batch_of(spec, shared) is not None,  # each trial's seeds trained at once (seed_batch)
         "epochs": spec.max_epochs,
         "train_subset": spec.train_subset,
         "own_trials": sum(1 for t in done if not goals.by_hand(t)),  # autotune's; no hand rows

@@ -20,7 +20,7 @@ from autotune.hardware.steps import recorded_step
 from autotune.search.configs import config_of
 from autotune.spec.study import StudySpec
 from autotune.storage.optuna_private import release_connections
-from autotune.storage.replays import ReplayStore, replay, run_key, seeds_for
+from autotune.storage.replays import ReplayStore, batch_of, replay, run_key, seeds_for
 
 #: Confirmation seeds come from their own stream: three parts, where a trial's seed has two
 #: (:func:`autotune.base.seeding.trial_seed`) and the sampler's four, so none is a seed the search used.
@@ -54,7 +54,7 @@ def train_missing(
     if workers < 2 or store is None or torch.get_num_threads() != 1 or not can_fork("cpu", 1):
         return set()
     # a job is one run, or with seed batching one trial's batch of the shared seeds (trained at once or not at all)
-    batch = list(shared) if spec.batch_seeds and len(shared) > 1 else None
+    batch = batch_of(spec, shared)
     jobs = []
     for trial in chosen:
         config, precision, step = config_of(spec, trial), recorded(trial.user_attrs), recorded_step(trial.user_attrs)
@@ -87,7 +87,7 @@ def _train_one(
     replay(
         spec,
         config,
-        seeds=shared if spec.batch_seeds else group,  # a batch is always all the shared seeds, as confirm asks
+        seeds=group if batch_of(spec, shared) is None else shared,  # a batch is all the shared seeds, as confirm asks
         splits=splits,
         label=f"trial {number}",
         store=store,

@@ -100,7 +100,7 @@ def replay(
     slow = precision.emulation_note(used, f"trial {source.number}" if source else "this configuration")
     notes += [slow] if slow else []
     seed_list = replays.seeds_for(first_seed, seeds)
-    if spec.batch_seeds and len(seed_list) == 1:
+    if spec.batch_seeds and replays.batch_of(spec, seed_list) is None:
         notes.append("seed batching needs two seeds or more: this one seed trains on its own")
     splits = replay_data(spec, threads, data_dir, source.user_attrs.get("threads") if source else None)
     extra = {

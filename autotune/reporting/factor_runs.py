@@ -233,7 +233,7 @@ def _budget_words(
     epochs per run against the trial's own, and the training subset."""
     return {
         "k": len(seeds),
-        "seeds": ", ".join(map(str, seeds)) + (say("abl_batched") if spec.batch_seeds and len(seeds) > 1 else ""),
+        "seeds": ", ".join(map(str, seeds)) + ("" if replays.batch_of(spec, seeds) is None else say("abl_batched")),
         "epochs": epochs or spec.max_epochs,
         "trial_epochs": trial.user_attrs.get("epochs", spec.max_epochs),
         "subset": say("abl_subset", n=spec.train_subset) if spec.train_subset else "",

@@ -19,7 +19,7 @@ from autotune.reporting.chosen_trial import ChosenTrial
 from autotune.search.prepare import prepare
 from autotune.spec.study import StudySpec
 from autotune.storage.artifacts import checkpoint_payload
-from autotune.storage.replays import seeds_for
+from autotune.storage.replays import batch_of, seeds_for
 
 
 @dataclass(frozen=True)
@@ -144,16 +144,16 @@ def retrain_and_test(
     classification = splits.info.task == "classification"
     runs: list[FinalRun] = []
     train = dict(family=spec.model, max_epochs=spec.max_epochs, precision=used, step=step)
-    batch = list(seed_list) if spec.batch_seeds and len(seed_list) > 1 else None
+    batch = batch_of(spec, seed_list)
     if batch is not None:  # the seeds at once, each its share of the time
         start = time.perf_counter()
         batched = fit_seeds(chosen.config, splits, seeds=batch, evaluate_val=retrain_on == "train", **train)
         share = (time.perf_counter() - start) / len(batch)
     for i, seed in enumerate(seed_list):
-        start = time.perf_counter()
         if batch is not None:
             result, seconds = batched[i], share
         else:
+            start = time.perf_counter()
             result = fit(chosen.config, splits, seed=seed, evaluate_val=retrain_on == "train", **train)
             seconds = time.perf_counter() - start
         assert result.model is not None

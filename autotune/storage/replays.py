@@ -94,6 +94,12 @@ def check_seeds(k: Any) -> int:
     return k
 
 
+def batch_of(spec: StudySpec, seeds: Sequence[int]) -> list[int] | None:
+    """The seeds that train at once as one batched model (:mod:`autotune.training.seed_batch`): all of them, in
+    order, where the spec's ``batch_seeds`` asks for it and there are two or more; else None (one after another)."""
+    return list(seeds) if spec.batch_seeds and len(seeds) > 1 else None
+
+
 def seeds_for(first: int, k: int) -> list[int]:
     """``k`` seeds (checked by :func:`check_seeds`): ``first`` (e.g. the trial's own), then seeds derived from it."""
     return [first] + [derive_seed(first, i) for i in range(1, check_seeds(k))]
@@ -156,7 +162,7 @@ def replay(
 
     max_epochs = epochs or spec.max_epochs
     out = Replay(label=label, config=config, notes=list(notes))
-    batch = list(seeds) if spec.batch_seeds and len(seeds) > 1 else None
+    batch = batch_of(spec, seeds)
     keys = {
         s: run_key(spec, config, seed=s, epochs=max_epochs, precision=precision, step=step, batch=batch) for s in seeds
     }

@@ -207,6 +207,26 @@ def _warm_up() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
+def seeded_model(
+    config: dict[str, Any],
+    splits: Splits,
+    *,
+    family: str,
+    seed: int,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+) -> nn.Module:
+    """The model a run with ``seed`` starts from: every generator seeded with ``seed``, then the model built on
+    ``device`` (channels-last where ``precision`` wants it). :func:`fit` and the seed-batched
+    :func:`autotune.training.seed_batch.fit_seeds` both start from it."""
+    seed_everything(seed)
+    info = splits.info
+    model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
+    if channels_last(family, precision):
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
 def fit(
     config: dict[str, Any],
     splits: Splits,
@@ -233,13 +253,10 @@ def fit(
     start = time.perf_counter()
     # Denormal floats (tiny activations after zeros/sparse inits) make CPU math ~10x slower.
     torch.set_flush_denormal(True)
-    seed_everything(seed)
     generator = torch.Generator().manual_seed(seed)
     info = splits.info
     classification = info.task == "classification"
-    model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
-    if channels_last(family, precision):
-        model = model.to(memory_format=torch.channels_last)
+    model = seeded_model(config, splits, family=family, seed=seed, device=device, precision=precision)
     optimizer = make_optimizer(model, config, step)
     scheduler = make_scheduler(optimizer, config, max_epochs)
     train, val = splits.train, splits.val

@@ -36,7 +36,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from autotune.base.seeding import seed_everything
 from autotune.data.datasets import Split, Splits
-from autotune.hardware.precision import autocast, channels_last
+from autotune.hardware.precision import autocast
 from autotune.training.loop import (
     DIVERGENCE_CHECK_EVERY,
     EVAL_BATCH_SIZE,
@@ -46,8 +46,9 @@ from autotune.training.loop import (
     augment_batch,
     make_optimizer,
     make_scheduler,
+    seeded_model,
 )
-from autotune.training.models import build_model, count_parameters
+from autotune.training.models import count_parameters
 
 
 class SeedBatch(nn.Module):
@@ -124,13 +125,8 @@ def fit_seeds(
     torch.set_flush_denormal(True)
     info = splits.info
     classification = info.task == "classification"
-    models = []
-    for seed in seeds:  # each seed's initialisation, as its own run draws it
-        seed_everything(seed)
-        model = build_model(family, input_shape=info.shape, n_outputs=info.n_outputs, config=config).to(device)
-        if channels_last(family, precision):
-            model = model.to(memory_format=torch.channels_last)
-        models.append(model)
+    # each seed's initialisation, as its own run draws it
+    models = [seeded_model(config, splits, family=family, seed=s, device=device, precision=precision) for s in seeds]
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
     seed_everything(seeds[0])  # the dropout masks, drawn for all seeds at once
     batch = SeedBatch(models)
